@@ -1,0 +1,50 @@
+/**
+ * Adds one decoded kernel event to its window: attribution by the resolver, then the
+ * field increments of the data contract (kovenant_tcp, kovenant_io).
+ */
+import type { KernelEvent } from '../decode/kernel-event.ts';
+import type { Resolver } from '../enrich/resolver.ts';
+import { IO_FIELDS, TCP_FIELDS } from './field-schema.ts';
+import type { WindowAggregator } from './window-aggregator.ts';
+
+// Slot indexes, in the order of TCP_FIELDS and IO_FIELDS.
+const BYTES_SENT = 0, BYTES_RECEIVED = 1, SENDS = 2, RECEIVES = 3, CONNECTS = 4, CLOSES = 5;
+const BYTES_READ = 0, BYTES_WRITTEN = 1, READS = 2, WRITES = 3;
+
+export function accumulateEvent(ev: KernelEvent, resolver: Resolver, aggregator: WindowAggregator): void {
+  const local =
+    ev.podNamespace !== undefined && ev.podName !== undefined
+      ? resolver.localPod(ev.node, ev.podNamespace, ev.podName, ev)
+      : resolver.localHost(ev.node);
+  const node = ev.node ?? '';
+  const op = ev.op;
+  if (op === 'read' || op === 'write') {
+    const v = aggregator.slotValues(node, ev.timeMs, local.io, IO_FIELDS);
+    if (op === 'read') {
+      v[BYTES_READ]! += ev.bytes;
+      v[READS]!++;
+    } else {
+      v[BYTES_WRITTEN]! += ev.bytes;
+      v[WRITES]!++;
+    }
+    return;
+  }
+  const series = resolver.tcpSeries(local, resolver.remote(ev.remoteAddress, ev.timeMs));
+  const v = aggregator.slotValues(node, ev.timeMs, series, TCP_FIELDS);
+  switch (op) {
+    case 'send':
+      v[BYTES_SENT]! += ev.bytes;
+      v[SENDS]!++;
+      break;
+    case 'recv':
+      v[BYTES_RECEIVED]! += ev.bytes;
+      v[RECEIVES]!++;
+      break;
+    case 'connect':
+      v[CONNECTS]!++;
+      break;
+    case 'close':
+      v[CLOSES]!++;
+      break;
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Sums per window and series. Each node has its own event-time watermark: one node's
+ * export is in time order, but a replay of several nodes' exports one after another is
+ * not, and a single watermark would close the second node's windows too early.
+ *
+ * A window closes when its node's watermark passes its end plus the allowed lateness.
+ * An event for a window that has already closed is counted as late and added to the
+ * node's oldest open window, so totals are never lost.
+ */
+import type { Series } from '../enrich/resolver.ts';
+import type { MetricPoint } from '../sinks/metric-point.ts';
+import type { FieldSchema } from './field-schema.ts';
+import { windowStart } from './window.ts';
+
+interface Slot {
+  readonly series: Series;
+  readonly schema: FieldSchema;
+  readonly values: number[];
+}
+
+class NodeWindows {
+  watermark = -Infinity;
+  /** Windows starting before this are closed. */
+  closedBefore = -Infinity;
+  readonly open = new Map<number, Map<string, Slot>>();
+  /** The window the last event went to: consecutive events mostly share it. */
+  lastStart = NaN;
+  lastSlots: Map<string, Slot> | undefined;
+}
+
+export interface AggregatorOptions {
+  windowMs: number;
+  latenessMs: number;
+}
+
+export class WindowAggregator {
+  private readonly nodes = new Map<string, NodeWindows>();
+  private openCount = 0;
+  /** Events whose window had already closed (added to the oldest open window). */
+  lateEvents = 0;
+
+  constructor(private readonly options: AggregatorOptions) {
+    if (!(options.windowMs > 0) || !Number.isInteger(options.windowMs)) {
+      throw new RangeError(`window must be a positive whole number of milliseconds, got ${options.windowMs}`);
+    }
+  }
+
+  get windowMs(): number {
+    return this.options.windowMs;
+  }
+
+  /** Windows currently open, over all nodes. */
+  get openWindows(): number {
+    return this.openCount;
+  }
+
+  /**
+   * The value slots (schema order) of `series` in the window of `timeMs` on `node`, to
+   * be incremented by the caller. Also advances the node's watermark.
+   */
+  slotValues(node: string, timeMs: number, series: Series, schema: FieldSchema): number[] {
+    let nw = this.nodes.get(node);
+    if (!nw) {
+      nw = new NodeWindows();
+      this.nodes.set(node, nw);
+    }
+    if (timeMs > nw.watermark) nw.watermark = timeMs;
+    let start = windowStart(timeMs, this.options.windowMs);
+    let slots: Map<string, Slot> | undefined;
+    if (start === nw.lastStart) {
+      slots = nw.lastSlots;
+    } else {
+      if (start < nw.closedBefore) {
+        this.lateEvents++;
+        start = this.oldestOpen(nw);
+      }
+      slots = nw.open.get(start);
+      if (!slots) {
+        slots = new Map();
+        nw.open.set(start, slots);
+        this.openCount++;
+      }
+      nw.lastStart = start;
+      nw.lastSlots = slots;
+    }
+    let slot = slots!.get(series.key);
+    if (!slot) {
+      slot = { series, schema, values: new Array<number>(schema.ints.length + schema.floats.length).fill(0) };
+      slots!.set(series.key, slot);
+    }
+    return slot.values;
+  }
+
+  private oldestOpen(nw: NodeWindows): number {
+    let oldest = Infinity;
+    for (const s of nw.open.keys()) if (s < oldest) oldest = s;
+    return oldest === Infinity ? nw.closedBefore : oldest;
+  }
+
+  /** Points of every window whose node's watermark passed its end plus the lateness. */
+  closeReady(): MetricPoint[] {
+    const out: MetricPoint[] = [];
+    for (const [node, nw] of this.nodes) {
+      const limit = nw.watermark - this.options.latenessMs - this.options.windowMs;
+      this.closeWhere(node, nw, (start) => start <= limit, out);
+    }
+    return sortPoints(out);
+  }
+
+  /** Closes windows that ended before `nowMs - lateness` in wall-clock time (idle streams). */
+  closeBefore(nowMs: number): MetricPoint[] {
+    const out: MetricPoint[] = [];
+    const limit = nowMs - this.options.latenessMs - this.options.windowMs;
+    for (const [node, nw] of this.nodes) this.closeWhere(node, nw, (start) => start <= limit, out);
+    return sortPoints(out);
+  }
+
+  /** Closes everything (end of input, shutdown). */
+  closeAll(): MetricPoint[] {
+    const out: MetricPoint[] = [];
+    for (const [node, nw] of this.nodes) this.closeWhere(node, nw, () => true, out);
+    return sortPoints(out);
+  }
+
+  private closeWhere(_node: string, nw: NodeWindows, shouldClose: (start: number) => boolean, out: MetricPoint[]): void {
+    for (const [start, slots] of nw.open) {
+      if (!shouldClose(start)) continue;
+      for (const slot of slots.values()) out.push(toPoint(slot, start));
+      nw.open.delete(start);
+      this.openCount--;
+      if (start + this.options.windowMs > nw.closedBefore) nw.closedBefore = start + this.options.windowMs;
+      if (nw.lastStart === start) {
+        nw.lastStart = NaN;
+        nw.lastSlots = undefined;
+      }
+    }
+  }
+}
+
+function toPoint(slot: Slot, timeMs: number): MetricPoint {
+  const { schema, values } = slot;
+  const ints: Record<string, number> = {};
+  schema.ints.forEach((name, i) => (ints[name] = values[i] ?? 0));
+  let floats: Record<string, number> | undefined;
+  if (schema.floats.length) {
+    floats = {};
+    const base = schema.ints.length;
+    schema.floats.forEach((name, i) => (floats![name] = values[base + i] ?? 0));
+  }
+  return { measurement: slot.series.measurement, tags: slot.series.tags, ints, ...(floats ? { floats } : {}), timeMs, key: slot.series.key };
+}
+
+/** Deterministic output: by window, then series key. */
+function sortPoints(points: MetricPoint[]): MetricPoint[] {
+  return points.sort((a, b) => a.timeMs - b.timeMs || ((a.key ?? '') < (b.key ?? '') ? -1 : (a.key ?? '') > (b.key ?? '') ? 1 : 0));
+}

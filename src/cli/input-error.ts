@@ -1,0 +1,22 @@
+/** An error in what the user gave us: printed as one line with a hint, exit code 2. */
+export class InputError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'InputError';
+  }
+
+  static fromFs(file: string, err: unknown): InputError {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return new InputError(`${file}: no such file`);
+    if (code === 'EACCES') return new InputError(`${file}: permission denied`);
+    if (code === 'EISDIR') return new InputError(`${file}: is a directory, expected a file`);
+    return new InputError(`${file}: cannot read: ${(err as Error).message}`);
+  }
+
+  toLine(): string {
+    return this.hint ? `kovenant: ${this.message} (${this.hint})` : `kovenant: ${this.message}`;
+  }
+}

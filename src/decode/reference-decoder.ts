@@ -1,0 +1,159 @@
+/**
+ * The reference decoder: `JSON.parse` and plain property reads. It defines what every
+ * line means; the fast decoder must agree with it on every input (differential tests)
+ * and falls back to it whenever it is unsure.
+ */
+import {
+  DecodeStatus,
+  KPROBE_OPS,
+  isTcpOp,
+  type KernelEvent,
+  type LineDecoder,
+  type RejectReason,
+} from './kernel-event.ts';
+import { parseRfc3339 } from './rfc3339.ts';
+import { ENVELOPE_KEYS, type TetragonKprobeArg, type TetragonPod, type TetragonSockArg } from './tetragon-json.ts';
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A byte count: a non-negative integer, as a number or (64-bit) decimal string. */
+export function parseSize(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+  if (typeof v === 'string' && /^[0-9]{1,16}$/.test(v)) {
+    const n = Number(v);
+    return Number.isSafeInteger(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+/** A return value: an integer, possibly negative, as a number or decimal string. */
+export function parseReturn(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? v : undefined;
+  if (typeof v === 'string' && /^-?[0-9]{1,16}$/.test(v)) {
+    const n = Number(v);
+    return Number.isSafeInteger(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+/** A port: an integer 0–65535, as a number or decimal string. */
+export function parsePort(v: unknown): number | undefined {
+  const n = typeof v === 'string' && /^[0-9]{1,5}$/.test(v) ? Number(v) : v;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 65535 ? n : undefined;
+}
+
+function reject(out: KernelEvent, reason: RejectReason, field: string): DecodeStatus {
+  out.rejectReason = reason;
+  out.rejectField = field;
+  return DecodeStatus.Rejected;
+}
+
+function skip(out: KernelEvent, type: string): DecodeStatus {
+  out.skippedType = type;
+  return DecodeStatus.Skipped;
+}
+
+function nonEmptyString(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function stringRecord(v: unknown): Record<string, string> | undefined {
+  if (!isRecord(v)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v)) if (typeof val === 'string') out[k] = val;
+  return out;
+}
+
+/** The type of an export line: the key that is not an envelope field. */
+export function eventTypeOf(line: Record<string, unknown>): string | undefined {
+  if ('process_kprobe' in line) return 'process_kprobe';
+  for (const k of Object.keys(line)) if (!ENVELOPE_KEYS.has(k)) return k;
+  return undefined;
+}
+
+/** Decodes a parsed export line. */
+export function decodeParsed(line: unknown, out: KernelEvent): DecodeStatus {
+  out.reset();
+  if (!isRecord(line)) return reject(out, 'invalid_json', '');
+  const type = eventTypeOf(line);
+  if (type !== 'process_kprobe') return skip(out, type ?? 'unknown');
+  const kprobe = line.process_kprobe;
+  if (!isRecord(kprobe)) return reject(out, 'invalid_json', 'process_kprobe');
+  const fn = kprobe.function_name;
+  const op = typeof fn === 'string' ? KPROBE_OPS.get(fn) : undefined;
+  if (op === undefined) return skip(out, typeof fn === 'string' && fn !== '' ? `process_kprobe:${fn}` : 'process_kprobe');
+  out.op = op;
+
+  const time = line.time;
+  const timeMs = typeof time === 'string' ? parseRfc3339(time) : NaN;
+  if (Number.isNaN(timeMs)) return reject(out, 'invalid_time', 'time');
+  out.timeMs = timeMs;
+  out.node = nonEmptyString(line.node_name);
+
+  const process = kprobe.process;
+  const pod = isRecord(process) && isRecord(process.pod) ? (process.pod as TetragonPod) : undefined;
+  const podNamespace = nonEmptyString(pod?.namespace);
+  const podName = nonEmptyString(pod?.name);
+  if (pod && podNamespace && podName) {
+    out.podNamespace = podNamespace;
+    out.podName = podName;
+    out.podWorkload = nonEmptyString(pod.workload);
+    out.podWorkloadKind = nonEmptyString(pod.workload_kind);
+    out.podLabels = stringRecord(pod.pod_labels);
+  }
+
+  const args: unknown[] = Array.isArray(kprobe.args) ? kprobe.args : [];
+  if (isTcpOp(op)) {
+    const first = args[0];
+    const sock = isRecord(first) && isRecord(first.sock_arg) ? (first.sock_arg as TetragonSockArg) : undefined;
+    const saddr = nonEmptyString(sock?.saddr);
+    const daddr = nonEmptyString(sock?.daddr);
+    const sport = parsePort(sock?.sport);
+    const dport = parsePort(sock?.dport);
+    if (saddr === undefined || daddr === undefined || sport === undefined || dport === undefined) {
+      return reject(out, 'missing_socket', 'process_kprobe.args[0].sock_arg');
+    }
+    out.localAddress = saddr;
+    out.localPort = sport;
+    out.remoteAddress = daddr;
+    out.remotePort = dport;
+    if (op === 'connect' || op === 'close') return DecodeStatus.Used;
+  }
+
+  const ret = kprobe.return;
+  if (isRecord(ret) && 'int_arg' in ret) {
+    const r = parseReturn((ret as TetragonKprobeArg).int_arg);
+    if (r === undefined) return reject(out, 'invalid_size', 'process_kprobe.return.int_arg');
+    out.bytes = r >= 0 ? r : 0;
+    return DecodeStatus.Used;
+  }
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (isRecord(a) && 'size_arg' in a) {
+      const size = parseSize(a.size_arg);
+      if (size === undefined) return reject(out, 'invalid_size', `process_kprobe.args[${i}].size_arg`);
+      out.bytes = size;
+      return DecodeStatus.Used;
+    }
+  }
+  return reject(out, 'invalid_size', 'process_kprobe.args[].size_arg');
+}
+
+export function decodeText(text: string, out: KernelEvent): DecodeStatus {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    out.reset();
+    return reject(out, 'invalid_json', '');
+  }
+  return decodeParsed(parsed, out);
+}
+
+export class ReferenceDecoder implements LineDecoder {
+  decode(buf: Buffer, start: number, end: number, out: KernelEvent): DecodeStatus {
+    return decodeText(buf.toString('utf8', start, end), out);
+  }
+}

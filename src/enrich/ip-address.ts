@@ -1,0 +1,35 @@
+/**
+ * IP address normalisation, so that an address printed by Tetragon and one listed by
+ * the Kubernetes API compare equal as strings.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+
+const MAPPED_PREFIX = '::ffff:';
+
+/**
+ * IPv4 stays as it is; an IPv4-mapped IPv6 address becomes its IPv4 address; other
+ * IPv6 addresses take their canonical (RFC 5952) form. Returns undefined for anything
+ * that is not an IP address.
+ */
+export function normalizeIp(raw: string): string | undefined {
+  if (raw.indexOf(':') < 0) return isIPv4(raw) ? raw : undefined;
+  if (!isIPv6(raw)) return undefined;
+  // A zone index (fe80::1%eth0) names an interface, not another address.
+  const zone = raw.indexOf('%');
+  const lower = (zone < 0 ? raw : raw.slice(0, zone)).toLowerCase();
+  if (lower.startsWith(MAPPED_PREFIX) && lower.indexOf('.') > 0) return lower.slice(MAPPED_PREFIX.length);
+  // The URL parser is the canonicaliser node ships (zero compression, hex case).
+  const canonical = new URL(`http://[${lower}]/`).hostname.slice(1, -1);
+  const hexMapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (hexMapped) {
+    const hi = parseInt(hexMapped[1] ?? '0', 16);
+    const lo = parseInt(hexMapped[2] ?? '0', 16);
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  return canonical;
+}
+
+/** 127.0.0.0/8 and ::1, on a normalised address. */
+export function isLoopback(ip: string): boolean {
+  return ip.startsWith('127.') || ip === '::1';
+}

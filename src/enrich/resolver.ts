@@ -1,0 +1,270 @@
+/**
+ * Attribution: who did it (the local process's pod, workload and release, or the host)
+ * and whom it talked to (pod, Service, node, external address, loopback). Every rule is
+ * here and nowhere else; replay (snapshot) and live mode (informers) differ only in the
+ * MetadataStore they pass.
+ *
+ * Results are interned: the same inputs give the same object, which carries its
+ * line-protocol series key, so aggregation needs no string building per event.
+ */
+import { isLoopback, normalizeIp } from './ip-address.ts';
+import {
+  INSTANCE_LABEL,
+  MANAGED_BY_LABEL,
+  isControllerKind,
+  type ControllerMeta,
+  type MetadataStore,
+  type NodeMeta,
+  type PodMeta,
+  type ServiceMeta,
+} from './metadata/model.ts';
+import { seriesKey } from '../sinks/line-protocol.ts';
+
+export type RemoteKind = 'pod' | 'service' | 'node' | 'external' | 'loopback';
+
+export interface Workload {
+  kind: string;
+  name: string;
+  release: string | undefined;
+}
+
+/** The local side: tags shared by every measurement about one process's pod (or host). */
+export interface LocalParty {
+  readonly tags: Readonly<Record<string, string>>;
+  /** Series of kovenant_io for this party. */
+  readonly io: Series;
+  /** kovenant_tcp series by remote party. */
+  readonly tcp: Map<RemoteParty, Series>;
+}
+
+export interface RemoteParty {
+  readonly kind: RemoteKind;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** One series: a measurement and a tag set, with its escaped line-protocol key. */
+export interface Series {
+  readonly measurement: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly key: string;
+}
+
+/** What Tetragon itself says of a pod (newer versions), for pods the store lacks. */
+export interface PodHints {
+  podWorkload?: string | undefined;
+  podWorkloadKind?: string | undefined;
+  podLabels?: Readonly<Record<string, string>> | undefined;
+}
+
+export interface ResolverOptions {
+  /** How many owner hops to follow before assuming a cycle. */
+  maxOwnerDepth?: number;
+}
+
+const TCP = 'kovenant_tcp';
+/** External peers are unbounded; caches are cleared (not evicted one by one) at this size. */
+const MAX_CACHED = 100_000;
+const IO = 'kovenant_io';
+
+/** Tags with absent values dropped: the contract never writes empty tag values. */
+function compact(tags: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(tags)) if (v !== undefined && v !== '') out[k] = v;
+  return out;
+}
+
+export function makeSeries(measurement: string, tags: Record<string, string>): Series {
+  return { measurement, tags, key: seriesKey(measurement, tags) };
+}
+
+/**
+ * Ranks pods that hold or held an IP, for an event at `atMs` (lower wins):
+ * 0 running and started by then; 1 deleted (still within its grace period);
+ * 2 running but started after the event (the event predates it); 3 anything else
+ * (Pending, Succeeded, Failed). Ties go to the most recently started pod.
+ */
+function podRank(p: PodMeta, atMs: number): number {
+  if (p.deletedMs !== undefined) return 1;
+  if (p.phase === 'Running') return p.startMs === undefined || p.startMs <= atMs ? 0 : 2;
+  return 3;
+}
+
+function pickPod(candidates: readonly PodMeta[], atMs: number): PodMeta | undefined {
+  let best: PodMeta | undefined;
+  let bestRank = 99;
+  for (const p of candidates) {
+    if (p.hostNetwork) continue;
+    const rank = podRank(p, atMs);
+    if (rank < bestRank || (rank === bestRank && (p.startMs ?? 0) > (best?.startMs ?? 0))) {
+      best = p;
+      bestRank = rank;
+    }
+  }
+  return best;
+}
+
+function pickLive<T extends ServiceMeta | NodeMeta>(candidates: readonly T[]): T | undefined {
+  return candidates.find((c) => c.deletedMs === undefined) ?? candidates[0];
+}
+
+export class Resolver {
+  private generation = -1;
+  private readonly localByPod = new Map<string, LocalParty>();
+  private readonly hostByNode = new Map<string, LocalParty>();
+  private readonly remoteByIp = new Map<string, RemoteParty>();
+  private readonly workloadByPod = new Map<string, Workload>();
+  private readonly interned = new Map<string, RemoteParty>();
+  private readonly maxOwnerDepth: number;
+
+  constructor(
+    readonly store: MetadataStore,
+    options: ResolverOptions = {},
+  ) {
+    this.maxOwnerDepth = options.maxOwnerDepth ?? 8;
+  }
+
+  /** Drops every cached result when the metadata changed since the last call. */
+  private sync(): void {
+    if (this.store.generation === this.generation) return;
+    this.generation = this.store.generation;
+    this.localByPod.clear();
+    this.hostByNode.clear();
+    this.remoteByIp.clear();
+    this.workloadByPod.clear();
+  }
+
+  /**
+   * The workload a pod belongs to: the top of its controller chain (Pod → ReplicaSet →
+   * Deployment, Pod → Job → CronJob, StatefulSet, DaemonSet), stopping at the last owner
+   * the store knows. Release: the top owner's Helm annotation, else the pod's instance
+   * label when the pod is managed by Helm.
+   */
+  workloadOf(pod: PodMeta): Workload {
+    this.sync();
+    const cached = this.workloadByPod.get(pod.uid);
+    if (cached) return cached;
+    let top: PodMeta | ControllerMeta = pod;
+    let kind = 'Pod';
+    let owner = pod.owner;
+    for (let depth = 0; owner && depth < this.maxOwnerDepth; depth++) {
+      if (!isControllerKind(owner.kind)) break;
+      const next = this.store.controller(owner.kind, pod.namespace, owner.name);
+      if (!next) break;
+      top = next;
+      kind = next.kind;
+      owner = next.owner;
+    }
+    const workload: Workload = { kind, name: top.name, release: top.helmRelease ?? pod.helmInstanceLabel };
+    this.workloadByPod.set(pod.uid, workload);
+    return workload;
+  }
+
+  /** Local party of a process in a pod; the pod may be unknown to the store. */
+  localPod(
+    node: string | undefined,
+    namespace: string,
+    name: string,
+    hints?: PodHints,
+  ): LocalParty {
+    this.sync();
+    const cacheKey = `${node ?? ''}\u0000${namespace}\u0000${name}`;
+    const cached = this.localByPod.get(cacheKey);
+    if (cached) return cached;
+    const pod = this.store.pod(namespace, name);
+    let workload: Workload;
+    if (pod) {
+      workload = this.workloadOf(pod);
+    } else {
+      // Unknown to the store: what Tetragon itself says is the last known owner.
+      const labels = hints?.podLabels;
+      const helm = labels?.[MANAGED_BY_LABEL] === 'Helm' ? labels[INSTANCE_LABEL] : undefined;
+      workload = hints?.podWorkload
+        ? { kind: hints.podWorkloadKind || 'Pod', name: hints.podWorkload, release: helm }
+        : { kind: 'Pod', name, release: helm };
+    }
+    const party = this.makeLocal(
+      compact({ node, namespace, pod: name, workload: workload.name, workload_kind: workload.kind, release: workload.release }),
+    );
+    this.localByPod.set(cacheKey, party);
+    return party;
+  }
+
+  /** Local party of a process outside any pod. */
+  localHost(node: string | undefined): LocalParty {
+    this.sync();
+    const cacheKey = node ?? '';
+    const cached = this.hostByNode.get(cacheKey);
+    if (cached) return cached;
+    const party = this.makeLocal(compact({ node, workload: node, workload_kind: 'host' }));
+    this.hostByNode.set(cacheKey, party);
+    return party;
+  }
+
+  private makeLocal(tags: Record<string, string>): LocalParty {
+    return { tags, io: makeSeries(IO, tags), tcp: new Map() };
+  }
+
+  /**
+   * Classifies a remote address at event time `atMs`: loopback → pod (running wins) →
+   * Service ClusterIP → node address (or a hostNetwork pod's node) → external.
+   */
+  remote(rawIp: string, atMs: number): RemoteParty {
+    this.sync();
+    const hit = this.remoteByIp.get(rawIp);
+    if (hit) return hit;
+    const ip = normalizeIp(rawIp) ?? rawIp;
+    const pods = this.store.podsByIp(ip);
+    const services = this.store.servicesByIp(ip);
+    const party = this.classify(ip, pods, services, atMs);
+    // Only a choice between several holders of one IP depends on the event's time.
+    if (pods.length <= 1 && services.length <= 1) {
+      if (this.remoteByIp.size >= MAX_CACHED) this.remoteByIp.clear();
+      this.remoteByIp.set(rawIp, party);
+    }
+    return party;
+  }
+
+  private classify(ip: string, pods: readonly PodMeta[], services: readonly ServiceMeta[], atMs: number): RemoteParty {
+    if (isLoopback(ip)) return this.intern('loopback', {});
+    const pod = pickPod(pods, atMs);
+    if (pod) {
+      const w = this.workloadOf(pod);
+      return this.intern(
+        'pod',
+        compact({ remote_namespace: pod.namespace, remote_name: pod.name, remote_workload: w.name, remote_release: w.release }),
+      );
+    }
+    const svc = pickLive(services);
+    if (svc) {
+      return this.intern('service', compact({ remote_namespace: svc.namespace, remote_name: svc.name, remote_release: svc.helmRelease }));
+    }
+    const node = pickLive(this.store.nodesByIp(ip));
+    const hostNetworkPod = node ? undefined : pods.find((p) => p.hostNetwork && p.nodeName);
+    const nodeName = node?.name ?? hostNetworkPod?.nodeName;
+    if (nodeName) return this.intern('node', { remote_name: nodeName });
+    return this.intern('external', { remote_name: ip });
+  }
+
+  private intern(kind: RemoteKind, tags: Record<string, string>): RemoteParty {
+    const all = { remote_kind: kind, ...tags };
+    const key = seriesKey('', all);
+    let party = this.interned.get(key);
+    if (!party) {
+      party = { kind, tags: all };
+      if (this.interned.size >= MAX_CACHED) this.interned.clear();
+      this.interned.set(key, party);
+    }
+    return party;
+  }
+
+  /** The kovenant_tcp series for a local and a remote party. */
+  tcpSeries(local: LocalParty, remote: RemoteParty): Series {
+    let s = local.tcp.get(remote);
+    if (!s) {
+      if (local.tcp.size >= MAX_CACHED) local.tcp.clear();
+      s = makeSeries(TCP, { ...local.tags, ...remote.tags });
+      local.tcp.set(remote, s);
+    }
+    return s;
+  }
+}

@@ -1,0 +1,35 @@
+/** What happened to the input lines: the replay summary and the daemon's metrics. */
+import type { RejectReason } from '../decode/kernel-event.ts';
+
+export class EventCounters {
+  /** Non-blank lines. */
+  read = 0;
+  used = 0;
+  skipped = new Map<string, number>();
+  rejected = new Map<RejectReason, number>();
+  /** Events whose window had already closed. */
+  late = 0;
+  /** Lines the fast decoder handed to the reference decoder. */
+  fallbacks = 0;
+  pointsWritten = 0;
+
+  skip(type: string): void {
+    this.skipped.set(type, (this.skipped.get(type) ?? 0) + 1);
+  }
+
+  reject(reason: RejectReason): void {
+    this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
+  }
+
+  get skippedTotal(): number {
+    let n = 0;
+    for (const v of this.skipped.values()) n += v;
+    return n;
+  }
+
+  get rejectedTotal(): number {
+    let n = 0;
+    for (const v of this.rejected.values()) n += v;
+    return n;
+  }
+}

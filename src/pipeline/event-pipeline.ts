@@ -1,0 +1,117 @@
+/**
+ * The pipeline, one direction: source → decode → enrich → aggregate → sink, composed
+ * with rxjs at the granularity of input chunks (about a megabyte, hundreds of events):
+ * per-event observables would cost more than the work they carry.
+ */
+import { Observable, concatMap, type OperatorFunction } from 'rxjs';
+import { DecodeStatus, KernelEvent, type LineDecoder } from '../decode/kernel-event.ts';
+import type { Resolver } from '../enrich/resolver.ts';
+import { accumulateEvent } from '../aggregate/event-accumulator.ts';
+import type { WindowAggregator } from '../aggregate/window-aggregator.ts';
+import type { MetricPoint, MetricSink } from '../sinks/metric-point.ts';
+import { LineSplitter, isBlank } from '../sources/line-splitter.ts';
+import type { EventCounters } from './event-counters.ts';
+
+export interface EventStages {
+  decoder: LineDecoder;
+  resolver: Resolver;
+  aggregator: WindowAggregator;
+  counters: EventCounters;
+}
+
+/** Lets a source wait while the sink is behind, so memory stays bounded. */
+export class Backpressure {
+  private inflight = 0;
+  private waiters: Array<() => void> = [];
+
+  constructor(private readonly maxInflight = 2) {}
+
+  track<T>(p: Promise<T>): Promise<T> {
+    this.inflight++;
+    const done = (): void => {
+      this.inflight--;
+      if (this.inflight < this.maxInflight) for (const w of this.waiters.splice(0)) w();
+    };
+    p.then(done, done);
+    return p;
+  }
+
+  ready(): Promise<void> {
+    if (this.inflight < this.maxInflight) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+/** Chunks of an async byte stream, pulled only when downstream keeps up. */
+export function chunksFrom(chunks: AsyncIterable<Buffer>, backpressure: Backpressure): Observable<Buffer> {
+  return new Observable<Buffer>((subscriber) => {
+    let stopped = false;
+    (async () => {
+      for await (const chunk of chunks) {
+        if (stopped) return;
+        subscriber.next(chunk);
+        await backpressure.ready();
+      }
+      subscriber.complete();
+    })().catch((err: unknown) => subscriber.error(err));
+    return () => {
+      stopped = true;
+    };
+  });
+}
+
+/** Decode, enrich and aggregate: chunks in, the points of each window as it closes out. */
+export function eventsToWindows(stages: EventStages): OperatorFunction<Buffer, MetricPoint[]> {
+  const { decoder, resolver, aggregator, counters } = stages;
+  return (chunks$) =>
+    new Observable<MetricPoint[]>((subscriber) => {
+      const ev = new KernelEvent();
+      const splitter = new LineSplitter((buf, start, end) => {
+        if (start === end || ((buf[start] === 0x20 || buf[start] === 0x09) && isBlank(buf, start, end))) return;
+        counters.read++;
+        const status = decoder.decode(buf, start, end, ev);
+        if (status === DecodeStatus.Used) {
+          counters.used++;
+          accumulateEvent(ev, resolver, aggregator);
+        } else if (status === DecodeStatus.Skipped) {
+          counters.skip(ev.skippedType);
+        } else {
+          counters.reject(ev.rejectReason);
+        }
+      });
+      const syncLineCounters = (): void => {
+        // Oversized lines never reach the decoder; count them as read and rejected here.
+        for (; splitter.oversized > 0; splitter.oversized--) {
+          counters.read++;
+          counters.reject('line_too_long');
+        }
+        counters.late = aggregator.lateEvents;
+      };
+      return chunks$.subscribe({
+        next(chunk) {
+          splitter.push(chunk);
+          syncLineCounters();
+          const ready = aggregator.closeReady();
+          if (ready.length) subscriber.next(ready);
+        },
+        error(err: unknown) {
+          subscriber.error(err);
+        },
+        complete() {
+          splitter.end();
+          syncLineCounters();
+          const rest = aggregator.closeAll();
+          if (rest.length) subscriber.next(rest);
+          subscriber.complete();
+        },
+      });
+    });
+}
+
+/** Writes each batch in order; the source waits while writes are outstanding. */
+export function intoSink(sink: MetricSink, backpressure: Backpressure, counters: EventCounters): OperatorFunction<MetricPoint[], void> {
+  return concatMap(async (points) => {
+    await backpressure.track(sink.write(points));
+    counters.pointsWritten += points.length;
+  });
+}
