@@ -122,6 +122,17 @@ export function decodeParsed(line: unknown, out: KernelEvent): DecodeStatus {
     if (op === 'connect' || op === 'close') return DecodeStatus.Used;
   }
 
+  // The first size argument must be a number even when the return value gives the
+  // bytes: a malformed size means a malformed event.
+  let size: number | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (isRecord(a) && 'size_arg' in a) {
+      size = parseSize(a.size_arg);
+      if (size === undefined) return reject(out, 'invalid_size', `process_kprobe.args[${i}].size_arg`);
+      break;
+    }
+  }
   const ret = kprobe.return;
   if (isRecord(ret) && 'int_arg' in ret) {
     const r = parseReturn((ret as TetragonKprobeArg).int_arg);
@@ -129,16 +140,9 @@ export function decodeParsed(line: unknown, out: KernelEvent): DecodeStatus {
     out.bytes = r >= 0 ? r : 0;
     return DecodeStatus.Used;
   }
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (isRecord(a) && 'size_arg' in a) {
-      const size = parseSize(a.size_arg);
-      if (size === undefined) return reject(out, 'invalid_size', `process_kprobe.args[${i}].size_arg`);
-      out.bytes = size;
-      return DecodeStatus.Used;
-    }
-  }
-  return reject(out, 'invalid_size', 'process_kprobe.args[].size_arg');
+  if (size === undefined) return reject(out, 'invalid_size', 'process_kprobe.args[].size_arg');
+  out.bytes = size;
+  return DecodeStatus.Used;
 }
 
 export function decodeText(text: string, out: KernelEvent): DecodeStatus {

@@ -109,7 +109,8 @@ function pickLive<T extends ServiceMeta | NodeMeta>(candidates: readonly T[]): T
 
 export class Resolver {
   private generation = -1;
-  private readonly localByPod = new Map<string, LocalParty>();
+  /** node → namespace → pod name: no key is built per event. */
+  private readonly localByPod = new Map<string, Map<string, Map<string, LocalParty>>>();
   private readonly hostByNode = new Map<string, LocalParty>();
   private readonly remoteByIp = new Map<string, RemoteParty>();
   private readonly workloadByPod = new Map<string, Workload>();
@@ -167,8 +168,17 @@ export class Resolver {
     hints?: PodHints,
   ): LocalParty {
     this.sync();
-    const cacheKey = `${node ?? ''}\u0000${namespace}\u0000${name}`;
-    const cached = this.localByPod.get(cacheKey);
+    let byNamespace = this.localByPod.get(node ?? '');
+    if (!byNamespace) {
+      byNamespace = new Map();
+      this.localByPod.set(node ?? '', byNamespace);
+    }
+    let byName = byNamespace.get(namespace);
+    if (!byName) {
+      byName = new Map();
+      byNamespace.set(namespace, byName);
+    }
+    const cached = byName.get(name);
     if (cached) return cached;
     const pod = this.store.pod(namespace, name);
     let workload: Workload;
@@ -185,7 +195,8 @@ export class Resolver {
     const party = this.makeLocal(
       compact({ node, namespace, pod: name, workload: workload.name, workload_kind: workload.kind, release: workload.release }),
     );
-    this.localByPod.set(cacheKey, party);
+    if (byName.size >= MAX_CACHED) byName.clear();
+    byName.set(name, party);
     return party;
   }
 
@@ -198,6 +209,24 @@ export class Resolver {
     const party = this.makeLocal(compact({ node, workload: node, workload_kind: 'host' }));
     this.hostByNode.set(cacheKey, party);
     return party;
+  }
+
+  /**
+   * The local party behind an address rather than a process (conntrack flows, where
+   * the kernel gives addresses only): the pod holding `rawIp` at `atMs` (same pick as
+   * `remote`), else the host party of the node owning the address (a node address or
+   * a hostNetwork pod's node). Undefined for addresses outside the cluster.
+   * `node` is the observing node's name, as for `localPod`.
+   */
+  localForAddress(node: string | undefined, rawIp: string, atMs: number): LocalParty | undefined {
+    this.sync();
+    const ip = normalizeIp(rawIp) ?? rawIp;
+    const pods = this.store.podsByIp(ip);
+    const pod = pickPod(pods, atMs);
+    if (pod) return this.localPod(node, pod.namespace, pod.name);
+    const remote = this.remote(ip, atMs);
+    if (remote.kind === 'node') return this.localHost(remote.tags.remote_name);
+    return undefined;
   }
 
   private makeLocal(tags: Record<string, string>): LocalParty {

@@ -28,12 +28,24 @@ function floatText(v: number): string {
   return String(v);
 }
 
+/** Escaped field keys: the same few names are written millions of times. */
+const fieldKeys = new Map<string, string>();
+
+function fieldKey(name: string): string {
+  let k = fieldKeys.get(name);
+  if (k === undefined) {
+    k = `${escape.tag(name)}=`;
+    fieldKeys.set(name, k);
+  }
+  return k;
+}
+
 /** Field set text: integer fields with `i`, then float fields. */
 export function fieldsText(point: Pick<MetricPoint, 'ints' | 'floats'>): string {
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(point.ints)) parts.push(`${escape.tag(k)}=${Math.trunc(v)}i`);
-  if (point.floats) for (const [k, v] of Object.entries(point.floats)) parts.push(`${escape.tag(k)}=${floatText(v)}`);
-  return parts.join(',');
+  let text = '';
+  for (const k in point.ints) text += `${text ? ',' : ''}${fieldKey(k)}${Math.trunc(point.ints[k]!)}i`;
+  if (point.floats) for (const k in point.floats) text += `${text ? ',' : ''}${fieldKey(k)}${floatText(point.floats[k]!)}`;
+  return text;
 }
 
 export function formatPoint(point: MetricPoint): string {

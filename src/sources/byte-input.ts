@@ -3,7 +3,6 @@
  * or the gzip magic bytes) is decompressed on the fly. Opening fails early, with the
  * file named, so the CLI can exit 2 before any output.
  */
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -62,7 +61,7 @@ export async function openByteInput(path: string): Promise<ByteInput> {
       await handle.close();
       throw new InputError(`${path}: is a directory, expected an events file`);
     }
-    const stream = createReadStream('', { fd: handle.fd, highWaterMark: CHUNK_BYTES, autoClose: true });
+    const stream = handle.createReadStream({ highWaterMark: CHUNK_BYTES, autoClose: true });
     return { name: path, chunks: gunzipIfNeeded(path, stream, path.endsWith('.gz')) };
   } catch (err) {
     if (err instanceof InputError) throw err;

@@ -1,0 +1,36 @@
+/** Builders of Tetragon export lines for tests, in the exact shape Tetragon prints. */
+
+export interface KprobeSpec {
+  fn: string;
+  node?: string;
+  time?: string;
+  pod?: { namespace: string; name: string; workload?: string; workload_kind?: string; pod_labels?: Record<string, string> };
+  parentPod?: { namespace: string; name: string };
+  sock?: { saddr?: string; daddr?: string; sport?: number; dport?: number; family?: string };
+  size?: string | number;
+  /** Index at which the size_arg goes (default: after the sock arg, or 0). */
+  sizeIndex?: number;
+  ret?: number | string;
+}
+
+export function kprobeLine(spec: KprobeSpec): string {
+  const args: Array<Record<string, unknown>> = [];
+  if (spec.sock) args.push({ sock_arg: { family: spec.sock.family ?? 'AF_INET', type: 'SOCK_STREAM', protocol: 'IPPROTO_TCP', ...spec.sock } });
+  if (spec.size !== undefined) {
+    const at = spec.sizeIndex ?? args.length;
+    while (args.length < at) args.push({ file_arg: { path: 'var/log/x' } });
+    args.splice(at, 0, { size_arg: spec.size });
+  }
+  const process: Record<string, unknown> = { exec_id: 'ZXhlYw==', pid: 42, uid: 0, binary: '/bin/app', flags: 'execve' };
+  if (spec.pod) process.pod = { container: { id: 'containerd://abc', name: 'app' }, ...spec.pod };
+  const parent: Record<string, unknown> = { exec_id: 'cGFyZW50', pid: 41, binary: '/bin/sh' };
+  if (spec.parentPod) parent.pod = spec.parentPod;
+  const kprobe: Record<string, unknown> = { process, parent, function_name: spec.fn, args, action: 'KPROBE_ACTION_POST' };
+  if (spec.ret !== undefined) kprobe.return = { int_arg: spec.ret };
+  const line: Record<string, unknown> = { process_kprobe: kprobe };
+  if (spec.node !== undefined) line.node_name = spec.node;
+  if (spec.time !== undefined) line.time = spec.time;
+  return JSON.stringify(line);
+}
+
+export const SAMPLES_DIR = new URL('../../../shared/reference/tetragon/samples/', import.meta.url);
