@@ -16,3 +16,19 @@ export const IO_FIELDS: FieldSchema = {
   ints: ['bytes_read', 'bytes_written', 'reads', 'writes'],
   floats: [],
 };
+
+/** Conntrack flows: origin → reply is "sent", reply → origin "received". */
+export const CONNTRACK_FIELDS: FieldSchema = {
+  ints: ['bytes_sent', 'bytes_received', 'packets_sent', 'packets_received', 'flows'],
+  floats: [],
+};
+
+export const CPU_FIELDS: FieldSchema = {
+  ints: [],
+  floats: ['cpu_seconds', 'cpu_cores'],
+};
+
+export const NODE_CPU_FIELDS: FieldSchema = {
+  ints: [],
+  floats: ['seconds'],
+};

@@ -28,6 +28,25 @@ class NodeWindows {
   lastSlots: Map<string, Slot> | undefined;
 }
 
+/**
+ * Everything the aggregator holds, as plain JSON: what a checkpoint stores so that a
+ * restarted daemon continues the open windows instead of rewriting them half-full.
+ * Watermarks and `closedBefore` are kept too: they decide which later events are late
+ * and when windows close, and the restart must decide exactly as the first run did.
+ */
+export interface AggregatorState {
+  windowMs: number;
+  /** Field schemas, referred to by index from the slots. */
+  schemas: Array<{ ints: string[]; floats: string[] }>;
+  nodes: Array<{
+    node: string;
+    /** null for -Infinity (JSON has no infinities). */
+    watermark: number | null;
+    closedBefore: number | null;
+    windows: Array<{ start: number; slots: Array<{ measurement: string; tags: Record<string, string>; key: string; schema: number; values: number[] }> }>;
+  }>;
+}
+
 export interface AggregatorOptions {
   windowMs: number;
   latenessMs: number;
@@ -91,6 +110,69 @@ export class WindowAggregator {
     return slot.values;
   }
 
+  /**
+   * The newest watermark over the nodes `include` accepts (-Infinity when none): the
+   * daemon's lag metric, which must ignore its collectors' wall-clock keys.
+   */
+  newestWatermark(include: (node: string) => boolean): number {
+    let newest = -Infinity;
+    for (const [node, nw] of this.nodes) if (include(node) && nw.watermark > newest) newest = nw.watermark;
+    return newest;
+  }
+
+  /** A deep copy of the open windows and per-node clocks (see AggregatorState). */
+  snapshot(): AggregatorState {
+    const schemaIndex = new Map<FieldSchema, number>();
+    const schemas: AggregatorState['schemas'] = [];
+    const nodes: AggregatorState['nodes'] = [];
+    for (const [node, nw] of this.nodes) {
+      const windows: AggregatorState['nodes'][number]['windows'] = [];
+      for (const [start, slots] of nw.open) {
+        const out: AggregatorState['nodes'][number]['windows'][number]['slots'] = [];
+        for (const slot of slots.values()) {
+          let schema = schemaIndex.get(slot.schema);
+          if (schema === undefined) {
+            schema = schemas.push({ ints: [...slot.schema.ints], floats: [...slot.schema.floats] }) - 1;
+            schemaIndex.set(slot.schema, schema);
+          }
+          out.push({ measurement: slot.series.measurement, tags: { ...slot.series.tags }, key: slot.series.key, schema, values: [...slot.values] });
+        }
+        windows.push({ start, slots: out });
+      }
+      nodes.push({ node, watermark: finiteOrNull(nw.watermark), closedBefore: finiteOrNull(nw.closedBefore), windows });
+    }
+    return { windowMs: this.options.windowMs, schemas, nodes };
+  }
+
+  /**
+   * Replaces the state with a snapshot (at startup, before any event). Refuses a
+   * snapshot of another window length: its windows would overlap this run's.
+   */
+  restore(state: AggregatorState): void {
+    if (state.windowMs !== this.options.windowMs) {
+      throw new RangeError(`the saved windows are ${state.windowMs} ms long, this aggregator's ${this.options.windowMs} ms`);
+    }
+    const schemas: FieldSchema[] = state.schemas.map((s) => ({ ints: s.ints, floats: s.floats }));
+    this.nodes.clear();
+    this.openCount = 0;
+    for (const n of state.nodes) {
+      const nw = new NodeWindows();
+      nw.watermark = n.watermark ?? -Infinity;
+      nw.closedBefore = n.closedBefore ?? -Infinity;
+      for (const w of n.windows) {
+        const slots = new Map<string, Slot>();
+        for (const s of w.slots) {
+          const schema = schemas[s.schema];
+          if (!schema) throw new RangeError(`saved slot ${s.key} refers to schema ${s.schema}, which the snapshot lacks`);
+          slots.set(s.key, { series: { measurement: s.measurement, tags: s.tags, key: s.key }, schema, values: [...s.values] });
+        }
+        nw.open.set(w.start, slots);
+        this.openCount++;
+      }
+      this.nodes.set(n.node, nw);
+    }
+  }
+
   private oldestOpen(nw: NodeWindows): number {
     let oldest = Infinity;
     for (const s of nw.open.keys()) if (s < oldest) oldest = s;
@@ -135,6 +217,10 @@ export class WindowAggregator {
       }
     }
   }
+}
+
+function finiteOrNull(n: number): number | null {
+  return Number.isFinite(n) ? n : null;
 }
 
 function toPoint(slot: Slot, timeMs: number): MetricPoint {

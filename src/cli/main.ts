@@ -1,8 +1,11 @@
 /** The `kovenant` command line. */
 import { Command, CommanderError } from 'commander';
 import { demoCommand } from './demo-command.ts';
+import { DeliveryError } from '../sinks/delivery-stats.ts';
 import { InputError } from './input-error.ts';
 import { replayCommand } from './replay-command.ts';
+import { runCommand } from './run-command.ts';
+import { configCommand } from './config-command.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -14,7 +17,7 @@ export function buildProgram(stderr: (text: string) => void): Command {
     .exitOverride()
     .configureOutput({ writeErr: stderr })
     .showHelpAfterError(false);
-  for (const cmd of [replayCommand(stderr), demoCommand(stderr)]) {
+  for (const cmd of [replayCommand(stderr), demoCommand(stderr), runCommand(stderr), configCommand()]) {
     cmd.exitOverride().configureOutput({ writeErr: stderr });
     program.addCommand(cmd);
   }
@@ -40,6 +43,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof InputError) {
       stderr(err.toLine());
       return EXIT_USAGE;
+    }
+    if (err instanceof DeliveryError) {
+      stderr(`kovenant: ${err.message}`);
+      return EXIT_FAILURE;
     }
     if (err instanceof RangeError) {
       stderr(`kovenant: ${err.message}`);

@@ -1,21 +1,126 @@
-/** Where replay gets Kubernetes metadata from: `--kube` snapshots (or, later, live watches). */
+/**
+ * Where Kubernetes metadata comes from: `--kube` snapshots (offline replay) or live
+ * watches on the API server (`--kubeconfig`, `--context`, KUBECONFIG, or the pod's
+ * service account). Both feed the same resolver.
+ */
+import { Command, Option } from 'commander';
+import type { KubeWatchStatus } from '../enrich/metadata/kube-watch-store.ts';
 import type { MetadataStore } from '../enrich/metadata/model.ts';
 import { MetadataIndex } from '../enrich/metadata/metadata-index.ts';
 import { loadSnapshots } from '../enrich/metadata/snapshot.ts';
+import { createLogger } from '../telemetry/logger.ts';
+import { parseDuration } from './duration.ts';
+import { InputError } from './input-error.ts';
 
 export interface MetadataOptions {
   kube?: string[];
+  kubeconfig?: string;
+  context?: string;
+  /** Use the pod's service account (the daemon sets this when running in a cluster). */
+  inCluster?: boolean;
+  /** How long to wait for the watches' first sync, e.g. `2m`. */
+  syncTimeout?: string;
+  /** False for a daemon that reports readiness itself; default true. */
+  waitForSync?: boolean;
 }
 
 export interface OpenedMetadata {
   store: MetadataStore;
+  /** Watches only: resolves when every resource has been listed once. */
+  synced: Promise<void>;
+  /** False until the watches have synced (readiness); always true for snapshots. */
+  isReady(): boolean;
+  /** Watches only: counts, sync state, last error, outage start, for logs and metrics. */
+  status(): KubeWatchStatus | undefined;
   /** Stops watches, if any. */
   close(): Promise<void>;
 }
 
-export async function openMetadata(options: MetadataOptions, warn: (line: string) => void): Promise<OpenedMetadata> {
+const DEFAULT_SYNC_TIMEOUT = '2m';
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+export function addMetadataOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--kube <snapshot>', 'kubectl get nodes,pods,services,replicasets,deployments,statefulsets,daemonsets,jobs,cronjobs -A -o json (or yaml); repeatable').argParser(collect))
+    .addOption(new Option('--kubeconfig <file>', 'watch the cluster of this kubeconfig for live metadata (default: KUBECONFIG, else ~/.kube/config)'))
+    .addOption(new Option('--context <name>', 'kubeconfig context to watch'))
+    .addOption(new Option('--sync-timeout <duration>', 'how long to wait for the first sync of the watches').default(DEFAULT_SYNC_TIMEOUT));
+}
+
+/** Live watches when asked for, or when KUBECONFIG is set and no snapshot is given. */
+function wantsWatches(options: MetadataOptions, env: NodeJS.ProcessEnv): boolean {
+  if (options.kubeconfig || options.context || options.inCluster) return true;
+  return !options.kube?.length && Boolean(env.KUBECONFIG);
+}
+
+export async function openMetadata(
+  options: MetadataOptions,
+  warn: (line: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<OpenedMetadata> {
   const snapshots = options.kube ?? [];
-  if (snapshots.length) return { store: await loadSnapshots(snapshots), close: async () => {} };
-  warn('kovenant: no --kube snapshot given: pods are attributed from the events alone and every remote address counts as external');
-  return { store: new MetadataIndex(), close: async () => {} };
+  if (wantsWatches(options, env)) {
+    if (snapshots.length) {
+      throw new InputError('--kube and --kubeconfig/--context both given', 'use a snapshot (--kube) or live watches (--kubeconfig/--context), not both');
+    }
+    return openWatches(options, warn, env);
+  }
+  const store = snapshots.length ? await loadSnapshots(snapshots) : new MetadataIndex();
+  if (!snapshots.length) {
+    warn('kovenant: no --kube snapshot given: pods are attributed from the events alone and every remote address counts as external');
+  }
+  return { store, synced: Promise.resolve(), isReady: () => true, status: () => undefined, close: async () => {} };
+}
+
+async function openWatches(options: MetadataOptions, warn: (line: string) => void, env: NodeJS.ProcessEnv): Promise<OpenedMetadata> {
+  const timeoutMs = parseDuration(options.syncTimeout ?? DEFAULT_SYNC_TIMEOUT, '--sync-timeout');
+  // Loaded on demand: importing @kubernetes/client-node costs about two seconds, which
+  // snapshot replays should not pay.
+  const [{ loadKubeConfig }, { KubeWatchStore }] = await Promise.all([
+    import('../enrich/metadata/kube-config.ts'),
+    import('../enrich/metadata/kube-watch-store.ts'),
+  ]);
+  const { config, source, server } = loadKubeConfig(options.inCluster && !options.kubeconfig ? {} : options, env);
+  const store = new KubeWatchStore({ config, logger: createLogger('kovenant-metadata') }).start();
+  const opened: OpenedMetadata = {
+    store,
+    synced: store.synced,
+    isReady: () => store.isSynced,
+    status: () => store.status(),
+    close: () => store.stop(),
+  };
+  if (options.waitForSync === false) return opened;
+
+  warn(`kovenant: waiting for Kubernetes metadata from ${server} (${source})`);
+  let reported: string | undefined;
+  const progress = setInterval(() => {
+    const err = store.status().lastError;
+    if (err && err !== reported) {
+      reported = err;
+      warn(`kovenant: still waiting for Kubernetes metadata, retrying: ${err}`);
+    }
+  }, 250);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  try {
+    if ((await Promise.race([store.synced, timedOut])) === 'timeout') {
+      const err = store.status().lastError;
+      await store.stop();
+      throw new InputError(
+        `Kubernetes metadata from ${server} not synced within ${options.syncTimeout ?? DEFAULT_SYNC_TIMEOUT}${err ? `: ${err}` : ''}`,
+        'check that the API server is reachable and that the credentials may list and watch pods, services, nodes and workloads, or raise --sync-timeout',
+      );
+    }
+  } finally {
+    clearInterval(progress);
+    clearTimeout(timer);
+  }
+  const c = store.status().counts;
+  warn(`kovenant: Kubernetes metadata synced: ${c.pods} pods, ${c.services} services, ${c.nodes} nodes, ${c.controllers} workload controllers`);
+  return opened;
 }

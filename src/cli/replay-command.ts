@@ -3,13 +3,13 @@
  * Line protocol to stdout (or --out), the summary to stderr. Exit 0 when the inputs
  * could be read, even with rejected lines; 2 for unreadable inputs and bad options.
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { createDecoder } from '../decode/default-decoder.ts';
 import { runReplay } from '../pipeline/replay.ts';
 import { openByteInput } from '../sources/byte-input.ts';
 import { parseDuration } from './duration.ts';
-import { openMetadata, type MetadataOptions } from './metadata-options.ts';
-import { openSink, type OutputOptions } from './output-options.ts';
+import { addMetadataOptions, openMetadata, type MetadataOptions } from './metadata-options.ts';
+import { addOutputOptions, openSink, type OutputOptions } from './output-options.ts';
 import { formatSummary } from './replay-summary.ts';
 
 export interface ReplayCommandOptions extends MetadataOptions, OutputOptions {
@@ -18,18 +18,12 @@ export interface ReplayCommandOptions extends MetadataOptions, OutputOptions {
   summary: boolean;
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
 export function replayCommand(stderr: (text: string) => void): Command {
-  return new Command('replay')
+  return addMetadataOptions(addOutputOptions(new Command('replay')))
     .description('replay a Tetragon export (JSON lines, .gz or - for stdin) into windowed line protocol')
     .argument('<events>', 'Tetragon export events, one JSON object per line; "-" reads stdin; .gz is decompressed')
-    .addOption(new Option('--kube <snapshot>', 'kubectl get nodes,pods,services,replicasets,deployments,statefulsets,daemonsets,jobs,cronjobs -A -o json (or yaml); repeatable').argParser(collect))
     .option('--window <duration>', 'window length, aligned to the epoch', '10s')
     .option('--lateness <duration>', 'how far (event time, per node) a window stays open for out-of-order events', '5m')
-    .option('--out <file>', 'write line protocol to FILE instead of stdout')
     .option('--no-summary', 'do not print the summary to stderr')
     .action(async (events: string, opts: ReplayCommandOptions) => {
       const windowMs = parseDuration(opts.window, '--window');
@@ -38,10 +32,13 @@ export function replayCommand(stderr: (text: string) => void): Command {
       const started = Date.now();
       const metadata = await openMetadata(opts, stderr);
       const input = await openByteInput(events);
-      const { sink, destination } = await openSink(opts);
+      const { sink, destination, deliveryFailure, deliverySummary } = await openSink(opts);
       try {
         const counters = await runReplay({ input, store: metadata.store, sink, decoder: createDecoder(), windowMs, latenessMs });
-        if (opts.summary) stderr(formatSummary(counters, Date.now() - started, destination));
+        if (opts.summary) stderr(formatSummary(counters, Date.now() - started, destination) + (deliverySummary?.() ?? ''));
+        // Exit 1 with "N points not acknowledged": replay succeeded only if InfluxDB has it all.
+        const failure = deliveryFailure?.();
+        if (failure) throw failure;
       } finally {
         await metadata.close();
       }

@@ -17,6 +17,13 @@ export class LineSplitter {
   private discarding = false;
   /** Lines dropped for exceeding maxLineBytes. */
   oversized = 0;
+  /** Bytes pushed so far: the stream offset of the next chunk. */
+  private pushed = 0;
+  /**
+   * Stream offset just past the last newline seen: every line before it has been
+   * handed over, every byte from it on is still to come (a checkpoint resumes here).
+   */
+  linesEnd = 0;
 
   constructor(
     private readonly onLine: LineHandler,
@@ -24,6 +31,8 @@ export class LineSplitter {
   ) {}
 
   push(chunk: Buffer): void {
+    const chunkStart = this.pushed;
+    this.pushed += chunk.length;
     let pos = 0;
     let nl = chunk.indexOf(NEWLINE, 0);
     if (this.carry || this.discarding) {
@@ -47,6 +56,7 @@ export class LineSplitter {
       pos = nl + 1;
       nl = chunk.indexOf(NEWLINE, pos);
     }
+    if (pos > 0) this.linesEnd = chunkStart + pos;
     if (pos < chunk.length) this.extendCarry(chunk.subarray(pos));
   }
 

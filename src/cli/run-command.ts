@@ -1,0 +1,173 @@
+/**
+ * `kovenant run`: the node daemon. Follows the event stream, samples the node
+ * collectors, closes windows live and writes them to the sink until SIGTERM/SIGINT or
+ * `--duration`; then stops reading, flushes the open windows, waits for the sink and
+ * exits 0.
+ */
+import { Command, Option } from 'commander';
+import { WindowAggregator } from '../aggregate/window-aggregator.ts';
+import type { NodeCollector } from '../collectors/collector.ts';
+import { ConntrackCollector } from '../collectors/conntrack/conntrack-collector.ts';
+import { NodeCpuCollector } from '../collectors/cpu/proc-stat.ts';
+import { PodCpuCollector } from '../collectors/cpu/pod-cpu.ts';
+import { loadDaemonConfig, type DaemonConfig } from '../config/load.ts';
+import { createDecoder } from '../decode/default-decoder.ts';
+import { Resolver } from '../enrich/resolver.ts';
+import { EventCounters } from '../pipeline/event-counters.ts';
+import { runLive, startCollectors } from '../pipeline/live.ts';
+import type { ByteInput } from '../sources/byte-input.ts';
+import { openByteInput } from '../sources/byte-input.ts';
+import { FileFollower } from '../sources/file-follower.ts';
+import { DaemonMetrics, serveMetrics, type MetricsServer } from '../telemetry/metrics.ts';
+import { createLogger } from '../telemetry/logger.ts';
+import { parseDuration } from './duration.ts';
+import { InputError } from './input-error.ts';
+import { openMetadata } from './metadata-options.ts';
+import { openSink, type OutputOptions } from './output-options.ts';
+import { addConfigFlags } from '../config/flags.ts';
+
+/** Opens `--events`: `none`, `-`, `file:PATH` (followed until `signal` aborts). */
+async function openEvents(events: string, signal: AbortSignal): Promise<ByteInput | undefined> {
+  if (events === 'none') return undefined;
+  if (events === '-') return openByteInput('-');
+  if (events === 'k8s-logs') {
+    throw new InputError('--events k8s-logs: not implemented yet', 'run one daemon per node with --events file:PATH (the default), or pipe `kubectl logs -f` into --events -');
+  }
+  // No checkpoint yet: a restart follows from the start of the current file.
+  return new FileFollower(events.slice('file:'.length), { signal });
+}
+
+function collectorsOf(config: DaemonConfig, resolver: Resolver): NodeCollector[] {
+  const out: NodeCollector[] = [];
+  if (config.conntrack) {
+    out.push(
+      new ConntrackCollector({
+        procRoot: config.procRoot,
+        intervalMs: parseDuration(config.conntrackInterval, '--conntrack-interval'),
+        nodeName: config.nodeName,
+        resolver,
+        keepNode: config.conntrackKeepNode,
+      }),
+    );
+  }
+  if (config.cpu) {
+    const interval = parseDuration(config.cpuInterval, '--cpu-interval');
+    out.push(new NodeCpuCollector(config.procRoot, interval, config.nodeName));
+    out.push(new PodCpuCollector(config.cgroupRoot, interval, config.nodeName, resolver.store, resolver));
+  }
+  return out;
+}
+
+export function runCommand(stderr: (text: string) => void): Command {
+  const cmd = new Command('run')
+    .description('the node daemon: follow Tetragon events, sample conntrack and CPU, write windows until stopped')
+    .addOption(new Option('--config <file>', 'YAML config file (keys as the long flags, camelCase); flags > env (KOVENANT_*) > file > defaults'));
+  addConfigFlags(cmd);
+  return cmd.action(async (_opts: unknown, command: Command) => {
+    const config = await loadDaemonConfig(command, process.env);
+    await runDaemon(config, stderr);
+  });
+}
+
+export async function runDaemon(config: DaemonConfig, stderr: (text: string) => void): Promise<void> {
+  const log = createLogger('kovenant-run');
+  if (config.window === 'dynamic') throw new InputError('--window dynamic: not implemented yet', 'give a fixed duration, e.g. --window 10s');
+  const windowMs = parseDuration(config.window, '--window');
+  if (windowMs <= 0) throw new InputError('--window must be longer than 0');
+  const latenessMs = parseDuration(config.lateness, '--lateness');
+
+  const metadata = await openMetadata({ kube: config.kube }, stderr);
+  const resolver = new Resolver(metadata.store);
+  const aggregator = new WindowAggregator({ windowMs, latenessMs });
+  const counters = new EventCounters();
+  const collectors = collectorsOf(config, resolver);
+  let metricsServer: MetricsServer | undefined;
+  try {
+    // Refusals (accounting off, no /proc) happen here, before anything runs.
+    await startCollectors(collectors, aggregator, Date.now());
+    // The follower stops only after the pipeline stopped taking chunks (see runLive).
+    const readerStop = new AbortController();
+    const input = await openEvents(config.events, readerStop.signal);
+    // Integration point: openSink will take --output influx and friends (issue 6).
+    const outputOptions: OutputOptions = { out: config.out };
+    const opened = await openSink(outputOptions);
+    const metrics = new DaemonMetrics({
+      counters,
+      openWindows: () => aggregator.openWindows,
+      lagSeconds: () => {
+        const newest = aggregator.newestWatermark((node) => !node.includes('\u0000'));
+        return Number.isFinite(newest) ? Math.max(0, (Date.now() - newest) / 1000) : undefined;
+      },
+      sinkStats: () => statsOf(opened.sink),
+      metadataSynced: () => true,
+      collectorCounts: () => collectorCounts(collectors),
+    });
+    if (config.metricsAddr !== 'off') {
+      metricsServer = await serveMetrics(metrics, config.metricsAddr, () => true);
+      log.info({ addr: config.metricsAddr, port: metricsServer.port }, 'metrics listening');
+    }
+
+    const stop = new AbortController();
+    const onSignal = (signal: NodeJS.Signals): void => {
+      log.info({ signal }, 'stopping: flushing open windows');
+      stop.abort();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    const durationTimer = config.duration ? setTimeout(() => stop.abort(), parseDuration(config.duration, '--duration')) : undefined;
+    log.info({ events: config.events, collectors: collectors.map((c) => c.name), windowMs, latenessMs, node: config.nodeName }, 'running');
+    try {
+      await runLive({
+        input,
+        collectors,
+        resolver,
+        sink: metrics.timed(opened.sink),
+        decoder: createDecoder(),
+        aggregator,
+        counters,
+        stop: stop.signal,
+        onCollectorError: (c, err) => {
+          collectorErrors.set(c.name, (collectorErrors.get(c.name) ?? 0) + 1);
+          log.warn({ collector: c.name, err: (err as Error).message }, 'collector sample failed; retrying next interval');
+        },
+      });
+      await opened.sink.close();
+    } finally {
+      readerStop.abort();
+      clearTimeout(durationTimer);
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      // A pending read would keep the process alive after the flush.
+      if (config.events === '-') process.stdin.destroy();
+    }
+    log.info({ read: counters.read, used: counters.used, late: counters.late, points: counters.pointsWritten }, 'stopped');
+  } finally {
+    await metricsServer?.close();
+    await metadata.close();
+  }
+}
+
+const collectorErrors = new Map<string, number>();
+
+function collectorCounts(collectors: readonly NodeCollector[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, n] of collectorErrors) out[`${name}_errors`] = n;
+  for (const c of collectors) {
+    if (c instanceof ConntrackCollector) {
+      const s = c.stats();
+      out.conntrack_vanished_flows = s.flowsVanished;
+      out.conntrack_flow_resets = s.flowResets;
+      out.conntrack_skipped_node_flows = s.skippedNodeFlows;
+      out.conntrack_skipped_external_flows = s.skippedExternalFlows;
+    } else if (c instanceof PodCpuCollector) {
+      out.cpu_unknown_pods = c.unknownPods;
+    }
+  }
+  return out;
+}
+
+/** Delivering sinks (InfluxDB) expose `stats()`; the line sink does not. */
+function statsOf(sink: object): ReturnType<NonNullable<import('../telemetry/metrics.ts').MetricSources['sinkStats']>> {
+  const s = sink as { stats?: () => unknown };
+  return typeof s.stats === 'function' ? (s.stats() as ReturnType<NonNullable<import('../telemetry/metrics.ts').MetricSources['sinkStats']>>) : undefined;
+}

@@ -1,0 +1,26 @@
+/**
+ * A node collector: something the node's kernel counts itself (conntrack bytes, CPU
+ * time), sampled on a timer and added to the same windows as the events, at the
+ * sample's wall-clock time.
+ */
+import type { WindowAggregator } from '../aggregate/window-aggregator.ts';
+
+export interface NodeCollector {
+  /** For logs and metrics: `conntrack`, `cpu`, `node_cpu`. */
+  readonly name: string;
+  readonly intervalMs: number;
+  /**
+   * Reads the counters and adds what changed since the previous call to the window of
+   * `nowMs`. The first call is a baseline and adds nothing. Throws an InputError when
+   * the collector cannot work at all (a missing file, accounting off).
+   */
+  collect(nowMs: number, aggregator: WindowAggregator): Promise<void>;
+}
+
+/**
+ * Aggregator node key of a collector: each collector has its own watermark, so that
+ * its wall-clock samples never close windows that events (event time) still fill.
+ */
+export function collectorWatermarkKey(node: string, collector: string): string {
+  return `${node}\u0000${collector}`;
+}

@@ -1,0 +1,121 @@
+/**
+ * kovenant_conntrack: per-flow byte and packet deltas of the node's conntrack table,
+ * attributed from the originating side with the same resolver as the events.
+ *
+ * Tags: the local tags of kovenant_tcp for the origin address, the remote_* tags for
+ * the reply source, `protocol` and `remote_port` (original destination port). A flow
+ * whose origin is outside the cluster (inbound from the Internet) is attributed from
+ * the reply side instead, sent and received swapped, so that it still lands on the pod.
+ * Flows from or to node addresses are skipped unless `keepNode` (as kubenetmon does:
+ * they are the node's own traffic and kubelet probes, not the workloads').
+ */
+import { readFile } from 'node:fs/promises';
+import { CONNTRACK_FIELDS } from '../../aggregate/field-schema.ts';
+import type { WindowAggregator } from '../../aggregate/window-aggregator.ts';
+import { InputError } from '../../cli/input-error.ts';
+import { makeSeries, type LocalParty, type RemoteParty, type Resolver, type Series } from '../../enrich/resolver.ts';
+import { collectorWatermarkKey, type NodeCollector } from '../collector.ts';
+import { conntrackPaths, parseConntrackTable, requireAccounting } from './conntrack-table.ts';
+import { FlowDeltaTracker, type FlowDelta } from './flow-deltas.ts';
+
+const MEASUREMENT = 'kovenant_conntrack';
+const MAX_CACHED_SERIES = 100_000;
+const BYTES_SENT = 0, BYTES_RECEIVED = 1, PACKETS_SENT = 2, PACKETS_RECEIVED = 3, FLOWS = 4;
+
+export interface ConntrackCollectorOptions {
+  procRoot: string;
+  intervalMs: number;
+  /** The observing node (the `node` tag). */
+  nodeName: string | undefined;
+  resolver: Resolver;
+  keepNode: boolean;
+}
+
+export interface ConntrackStats {
+  flowsTracked: number;
+  flowsVanished: number;
+  flowResets: number;
+  skippedNodeFlows: number;
+  /** Flows with neither side in the cluster (transit traffic). */
+  skippedExternalFlows: number;
+}
+
+export class ConntrackCollector implements NodeCollector {
+  readonly name = 'conntrack';
+  readonly intervalMs: number;
+  private readonly tracker = new FlowDeltaTracker();
+  private readonly series = new Map<string, Series>();
+  private checked = false;
+  private skippedNode = 0;
+  private skippedExternal = 0;
+
+  constructor(private readonly options: ConntrackCollectorOptions) {
+    this.intervalMs = options.intervalMs;
+  }
+
+  async collect(nowMs: number, aggregator: WindowAggregator): Promise<void> {
+    const { table } = conntrackPaths(this.options.procRoot);
+    if (!this.checked) {
+      await requireAccounting(this.options.procRoot);
+      this.checked = true;
+    }
+    let text: string;
+    try {
+      text = await readFile(table, 'utf8');
+    } catch (err) {
+      throw new InputError(`--conntrack: ${table}: cannot read (${(err as Error).message})`, 'set --proc-root to the host /proc, or run without --conntrack');
+    }
+    for (const delta of this.tracker.scan(parseConntrackTable(text))) this.add(delta, nowMs, aggregator);
+  }
+
+  private add(delta: FlowDelta, nowMs: number, aggregator: WindowAggregator): void {
+    const { resolver, nodeName, keepNode } = this.options;
+    const { flow } = delta;
+    const originRemote = resolver.remote(flow.originSrc, nowMs);
+    const replyRemote = resolver.remote(flow.replySrc, nowMs);
+    if (!keepNode && (originRemote.kind === 'node' || replyRemote.kind === 'node')) {
+      this.skippedNode++;
+      return;
+    }
+    let local = resolver.localForAddress(nodeName, flow.originSrc, nowMs);
+    let remote: RemoteParty = replyRemote;
+    let swapped = false;
+    if (!local) {
+      local = resolver.localForAddress(nodeName, flow.replySrc, nowMs);
+      remote = originRemote;
+      swapped = true;
+    }
+    if (!local) {
+      this.skippedExternal++;
+      return;
+    }
+    const series = this.seriesOf(local, remote, flow.protocol, flow.originDport);
+    const v = aggregator.slotValues(collectorWatermarkKey(nodeName ?? '', this.name), nowMs, series, CONNTRACK_FIELDS);
+    v[BYTES_SENT]! += swapped ? delta.bytesReceived : delta.bytesSent;
+    v[BYTES_RECEIVED]! += swapped ? delta.bytesSent : delta.bytesReceived;
+    v[PACKETS_SENT]! += swapped ? delta.packetsReceived : delta.packetsSent;
+    v[PACKETS_RECEIVED]! += swapped ? delta.packetsSent : delta.packetsReceived;
+    v[FLOWS]! += delta.newFlow;
+  }
+
+  private seriesOf(local: LocalParty, remote: RemoteParty, protocol: string, port: number | undefined): Series {
+    const tags: Record<string, string> = { ...local.tags, ...remote.tags, protocol };
+    if (port !== undefined) tags.remote_port = String(port);
+    const s = makeSeries(MEASUREMENT, tags);
+    const hit = this.series.get(s.key);
+    if (hit) return hit;
+    if (this.series.size >= MAX_CACHED_SERIES) this.series.clear();
+    this.series.set(s.key, s);
+    return s;
+  }
+
+  stats(): ConntrackStats {
+    return {
+      flowsTracked: this.tracker.trackedFlows,
+      flowsVanished: this.tracker.vanished,
+      flowResets: this.tracker.resets,
+      skippedNodeFlows: this.skippedNode,
+      skippedExternalFlows: this.skippedExternal,
+    };
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * kovenant_node_cpu from `/proc/stat`: seconds the node's CPUs spent per mode in the
+ * window (summed over CPUs), from the aggregate `cpu` line in USER_HZ ticks.
+ * `user` includes `nice` (guest time is already inside user and nice).
+ */
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NODE_CPU_FIELDS } from '../../aggregate/field-schema.ts';
+import type { WindowAggregator } from '../../aggregate/window-aggregator.ts';
+import { InputError } from '../../cli/input-error.ts';
+import { makeSeries, type Series } from '../../enrich/resolver.ts';
+import { collectorWatermarkKey, type NodeCollector } from '../collector.ts';
+
+export const NODE_CPU_MODES = ['user', 'system', 'iowait', 'irq', 'softirq', 'steal', 'idle'] as const;
+export type NodeCpuMode = (typeof NODE_CPU_MODES)[number];
+
+/** Ticks per mode from the `cpu ` line; undefined when there is none. */
+export function parseProcStat(text: string): Record<NodeCpuMode, number> | undefined {
+  const line = text.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) return undefined;
+  // user nice system idle iowait irq softirq steal guest guest_nice
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  if (f.length < 4 || f.some((n) => !Number.isFinite(n))) return undefined;
+  const at = (i: number): number => f[i] ?? 0;
+  return { user: at(0) + at(1), system: at(2), idle: at(3), iowait: at(4), irq: at(5), softirq: at(6), steal: at(7) };
+}
+
+/** USER_HZ, the unit of /proc/stat (100 on nearly every Linux). */
+export function clockTicksPerSecond(): number {
+  try {
+    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return Number.isInteger(n) && n > 0 ? n : 100;
+  } catch {
+    return 100;
+  }
+}
+
+export class NodeCpuCollector implements NodeCollector {
+  readonly name = 'node_cpu';
+  private previous: Record<NodeCpuMode, number> | undefined;
+  private readonly series: Map<NodeCpuMode, Series>;
+
+  constructor(
+    private readonly procRoot: string,
+    readonly intervalMs: number,
+    private readonly nodeName: string | undefined,
+    private readonly ticksPerSecond = clockTicksPerSecond(),
+  ) {
+    this.series = new Map(NODE_CPU_MODES.map((mode) => [mode, makeSeries('kovenant_node_cpu', nodeName ? { node: nodeName, mode } : { mode })]));
+  }
+
+  async collect(nowMs: number, aggregator: WindowAggregator): Promise<void> {
+    const file = join(this.procRoot, 'stat');
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new InputError(`--cpu: ${file}: cannot read (${(err as Error).message})`, 'set --proc-root to the host /proc, or run without --cpu');
+    }
+    const now = parseProcStat(text);
+    if (!now) throw new InputError(`--cpu: ${file}: no aggregate "cpu" line`, 'is --proc-root a proc filesystem?');
+    const before = this.previous;
+    this.previous = now;
+    if (!before) return;
+    for (const mode of NODE_CPU_MODES) {
+      // Ticks only grow; a smaller value (a counter wrap, a hot-unplugged CPU) counts as 0.
+      const ticks = Math.max(0, now[mode] - before[mode]);
+      if (ticks === 0) continue;
+      const v = aggregator.slotValues(collectorWatermarkKey(this.nodeName ?? '', this.name), nowMs, this.series.get(mode)!, NODE_CPU_FIELDS);
+      v[0]! += ticks / this.ticksPerSecond;
+    }
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The daemon's configuration: one YAML file (`--config`), every key also as a flag and
+ * as an environment variable (`KOVENANT_<KEY_IN_UPPER_SNAKE>`, and `NODE_NAME` for
+ * `nodeName`, which the Downward API sets). Precedence: flags > env > file > defaults.
+ * Keys are camelCase; the Helm chart writes them as they are here.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { InputError } from '../cli/input-error.ts';
+import { parseDuration } from '../cli/duration.ts';
+
+export const TETRAGON_EXPORT_FILE = '/var/run/cilium/tetragon/tetragon.log';
+
+const duration = (key: string) =>
+  z.string().refine(
+    (text) => {
+      try {
+        parseDuration(text, key);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'expected a duration such as 500ms, 2s, 5m, 1h' },
+  );
+
+const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes')]);
+const count = z.union([z.number(), z.string().regex(/^\d+$/, 'expected a whole number').transform(Number)]).pipe(z.number().int().min(0));
+
+export const DaemonConfigSchema = z
+  .object({
+    /** `file:PATH`, `-` (stdin), `none` (collectors only), `k8s-logs` (not yet). */
+    events: z.string().regex(/^(file:.+|-|none|k8s-logs)$/, 'expected file:PATH, -, none or k8s-logs').default(`file:${TETRAGON_EXPORT_FILE}`),
+    window: z.string().default('10s').refine((w) => w === 'dynamic' || tryDuration(w) !== undefined, { message: 'expected a duration (e.g. 10s) or dynamic' }),
+    windowMax: duration('windowMax').default('1m'),
+    lateness: duration('lateness').default('2s'),
+    duration: duration('duration').optional(),
+    conntrack: flag.default(false),
+    conntrackInterval: duration('conntrackInterval').default('5s'),
+    conntrackKeepNode: flag.default(false),
+    cpu: flag.default(false),
+    cpuInterval: duration('cpuInterval').default('5s'),
+    procRoot: z.string().min(1).default('/proc'),
+    cgroupRoot: z.string().min(1).default('/sys/fs/cgroup'),
+    output: z.enum(['line', 'influx', 'influx-v1', 'influx-v2']).default('line'),
+    out: z.string().optional(),
+    influxUrl: z.string().url().optional(),
+    influxOrg: z.string().optional(),
+    influxBucket: z.string().optional(),
+    influxTokenFile: z.string().optional(),
+    influxToken: z.string().optional(),
+    spoolDir: z.string().optional(),
+    metricsAddr: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$|^off$/, 'expected HOST:PORT (e.g. :9464, 127.0.0.1:9464) or off').default(':9464'),
+    nodeName: z.string().optional(),
+    kube: z.array(z.string()).default([]),
+    maxExternalPeers: count.default(1000),
+  })
+  .strict();
+
+export type DaemonConfig = z.output<typeof DaemonConfigSchema>;
+export type DaemonConfigInput = z.input<typeof DaemonConfigSchema>;
+export type ConfigKey = keyof DaemonConfigInput;
+
+export const CONFIG_KEYS = Object.keys(DaemonConfigSchema.shape) as ConfigKey[];
+/** Keys whose values never reach a log line or `config print`. */
+export const SECRET_KEYS: readonly ConfigKey[] = ['influxToken'];
+
+function tryDuration(text: string): number | undefined {
+  try {
+    return parseDuration(text, 'duration');
+  } catch {
+    return undefined;
+  }
+}
+
+/** `conntrackInterval` → `KOVENANT_CONNTRACK_INTERVAL`. */
+export function envName(key: ConfigKey): string {
+  return `KOVENANT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/** The keys set in the environment (lists comma-separated). */
+export function configFromEnv(env: NodeJS.ProcessEnv): Partial<Record<ConfigKey, unknown>> {
+  const out: Partial<Record<ConfigKey, unknown>> = {};
+  for (const key of CONFIG_KEYS) {
+    const v = env[envName(key)];
+    if (v === undefined || v === '') continue;
+    out[key] = key === 'kube' ? v.split(',').filter(Boolean) : v;
+  }
+  if (out.nodeName === undefined && env.NODE_NAME) out.nodeName = env.NODE_NAME;
+  return out;
+}
+
+export async function configFromFile(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw InputError.fromFs(path, err);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new InputError(`${path}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new InputError(`${path}: expected a mapping of option keys`, `keys: ${CONFIG_KEYS.join(', ')}`);
+  return doc as Record<string, unknown>;
+}
+
+export interface ConfigLayers {
+  file?: Record<string, unknown>;
+  fileName?: string;
+  env?: Partial<Record<ConfigKey, unknown>>;
+  flags?: Partial<Record<ConfigKey, unknown>>;
+}
+
+/** Merges the layers (flags > env > file > defaults) and validates the result. */
+export function resolveConfig(layers: ConfigLayers): DaemonConfig {
+  const merged: Record<string, unknown> = {};
+  const origin: Record<string, string> = {};
+  for (const [name, layer] of [
+    [layers.fileName ?? 'config file', layers.file],
+    ['environment', layers.env],
+    ['flag', layers.flags],
+  ] as const) {
+    for (const [k, v] of Object.entries(layer ?? {})) {
+      if (v === undefined) continue;
+      merged[k] = v;
+      origin[k] = name;
+    }
+  }
+  const result = DaemonConfigSchema.safeParse(merged);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const key = issue.path.length ? issue.path.join('.') : undefined;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = (issue as { keys?: string[] }).keys ?? [];
+    throw new InputError(`config: unknown key ${keys.map((k) => `"${k}"`).join(', ')} (from ${keys.map((k) => origin[k] ?? 'config').join(', ')})`, `allowed keys: ${CONFIG_KEYS.join(', ')}`);
+  }
+  const where = key ? `"${key}" (from ${origin[String(issue.path[0])] ?? 'default'}${origin[String(issue.path[0])] === 'environment' ? ` ${envName(issue.path[0] as ConfigKey)}` : ''})` : 'config';
+  throw new InputError(`config: ${where}: ${issue.message}`, hintFor(String(issue.path[0] ?? '')));
+}
+
+function hintFor(key: string): string | undefined {
+  const field = (DaemonConfigSchema.shape as Record<string, z.ZodType>)[key];
+  const options = field ? enumOptions(field) : undefined;
+  return options ? `allowed values: ${options.join(', ')}` : undefined;
+}
+
+function enumOptions(schema: z.ZodType): string[] | undefined {
+  let s: unknown = schema;
+  // Unwrap defaults and optionals down to an enum, if there is one.
+  for (let i = 0; i < 4 && s; i++) {
+    if (s instanceof z.ZodEnum) return s.options as string[];
+    const def = (s as { def?: { innerType?: unknown } }).def;
+    s = def?.innerType;
+  }
+  return undefined;
+}
+
+/** The effective config with secrets redacted, for `kovenant config print`. */
+export function redactedConfig(config: DaemonConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...config };
+  for (const key of SECRET_KEYS) if (out[key] !== undefined) out[key] = '[redacted]';
+  return out;
+}
+
+export function durationMs(text: string, key: string): number {
+  return parseDuration(text, key);
+}

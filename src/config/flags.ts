@@ -1,0 +1,63 @@
+/**
+ * Every config key as a long flag (`conntrackInterval` → `--conntrack-interval`). No
+ * flag has a commander default: an absent flag must not hide the env or the file.
+ */
+import { Option, type Command } from 'commander';
+import { CONFIG_KEYS, envName, type ConfigKey } from './daemon-config.ts';
+
+const BOOLEAN_KEYS: ReadonlySet<ConfigKey> = new Set(['conntrack', 'conntrackKeepNode', 'cpu']);
+
+const HELP: Record<ConfigKey, string> = {
+  events: 'event source: file:PATH (default file:/var/run/cilium/tetragon/tetragon.log), - (stdin), none (collectors only)',
+  window: 'window length, aligned to the epoch (default 10s)',
+  windowMax: 'largest window for --window dynamic (default 1m; not implemented yet)',
+  lateness: 'how long (event time) a window waits for late events (default 2s)',
+  duration: 'run for this long, flush and exit (sampling, tests)',
+  conntrack: 'sample the node conntrack table into kovenant_conntrack (needs net.netfilter.nf_conntrack_acct=1)',
+  conntrackInterval: 'conntrack sampling interval (default 5s)',
+  conntrackKeepNode: 'keep conntrack flows from or to node addresses (skipped by default)',
+  cpu: 'sample /proc/stat (kovenant_node_cpu) and pod cgroups (kovenant_cpu)',
+  cpuInterval: 'CPU sampling interval (default 5s)',
+  procRoot: 'where the host /proc is (default /proc)',
+  cgroupRoot: 'where the host cgroup filesystem is (default /sys/fs/cgroup)',
+  output: 'sink: line (default) or influx',
+  out: 'with --output line: write to FILE instead of stdout',
+  influxUrl: 'InfluxDB URL',
+  influxOrg: 'InfluxDB 2 organisation',
+  influxBucket: 'InfluxDB bucket (database/retention for 1.x)',
+  influxTokenFile: 'file holding the InfluxDB token',
+  influxToken: 'InfluxDB token (prefer --influx-token-file: flags show in ps)',
+  spoolDir: 'directory for the disk spool of unsent points',
+  metricsAddr: 'Prometheus metrics, /healthz and /readyz listen address (default :9464; off to disable)',
+  nodeName: 'this node name (the node tag of collector points; env NODE_NAME too)',
+  kube: 'kubectl get ... -o json snapshot for attribution; repeatable',
+  maxExternalPeers: 'external peers kept per window, the rest folded into remote_name=other (default 1000; not implemented yet)',
+};
+
+export function flagName(key: ConfigKey): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+export function addConfigFlags(cmd: Command): Command {
+  for (const key of CONFIG_KEYS) {
+    const help = `${HELP[key]} [env ${envName(key)}]`;
+    const option = BOOLEAN_KEYS.has(key)
+      ? new Option(flagName(key), help)
+      : key === 'kube'
+        ? new Option(`${flagName(key)} <snapshot>`, help).argParser(collect)
+        : new Option(`${flagName(key)} <value>`, help);
+    cmd.addOption(option);
+  }
+  return cmd;
+}
+
+/** The config keys given as flags (commander's camelCase matches the config keys). */
+export function configFromFlags(opts: Record<string, unknown>): Partial<Record<ConfigKey, unknown>> {
+  const out: Partial<Record<ConfigKey, unknown>> = {};
+  for (const key of CONFIG_KEYS) if (opts[key] !== undefined) out[key] = opts[key];
+  return out;
+}

@@ -1,0 +1,784 @@
+/**
+ * The fast decoder: reads the few fields kovenant needs straight from the line's bytes and
+ * skips the rest (most of `process`, all of `parent`), validating as it skips, so that a
+ * ~2 KB event costs one pass over its bytes and no objects or strings beyond the results.
+ *
+ * `ReferenceDecoder` defines what a line means. This decoder must give the same status and
+ * the same `KernelEvent` fields for every input; whenever it meets anything it does not
+ * fully handle — invalid JSON, a duplicated key it reads, nesting deeper than the scanner
+ * tracks, array-index keys that would reorder `Object.keys` — it hands the line to the
+ * reference decoder instead and counts a fallback. Rare value forms (escaped strings,
+ * numbers with fractions or exponents) are decoded with `JSON.parse` on just that value
+ * and passed to the reference's own helpers, so their semantics are shared, not copied.
+ */
+import {
+  DecodeStatus,
+  KPROBE_OPS,
+  isTcpOp,
+  type KernelEvent,
+  type KernelOp,
+  type LineDecoder,
+} from './kernel-event.ts';
+import { ReferenceDecoder, parsePort, parseReturn, parseSize } from './reference-decoder.ts';
+import { parseRfc3339, parseRfc3339Codes } from './rfc3339.ts';
+import { ENVELOPE_KEYS } from './tetragon-json.ts';
+import { ByteCache } from './fast-intern.ts';
+import * as jsonScan from './json-scan.ts';
+
+// Module-local aliases: tsx (esbuild) may compile imports into getter-backed namespace
+// objects, and a getter call per scanned token costs more than the scan itself.
+const scanNumber = jsonScan.scanNumber;
+const scanState = jsonScan.scanState;
+const scanString = jsonScan.scanString;
+const skipValue = jsonScan.skipValue;
+const skipWs = jsonScan.skipWs;
+
+/** Returned by the scanning methods when the line must go to the reference decoder. */
+const FALLBACK = -1;
+
+const QUOTE = 0x22;
+const LBRACE = 0x7b;
+const RBRACE = 0x7d;
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const MINUS = 0x2d;
+
+/**
+ * The keys one object level reads, as bytes (compared in place for plain keys) and as
+ * strings (for keys written with escapes, which are decoded first). Index + 1 is the id.
+ */
+class KeySet {
+  readonly bytes: readonly Uint8Array[];
+  private readonly ids: ReadonlyMap<string, number>;
+
+  constructor(names: readonly string[]) {
+    this.bytes = names.map((n) => new Uint8Array(Buffer.from(n, 'latin1')));
+    this.ids = new Map(names.map((n, k) => [n, k + 1]));
+  }
+
+  /** 1-based id of key bytes `ks..ke`, or 0 when the object level does not read it. */
+  id(buf: Buffer, ks: number, ke: number, escaped: boolean): number {
+    if (escaped) return this.ids.get(decodeString(buf, ks, ke)) ?? 0;
+    const n = ke - ks;
+    const bytes = this.bytes;
+    outer: for (let k = 0; k < bytes.length; k++) {
+      const name = bytes[k]!;
+      if (name.length !== n) continue;
+      for (let j = 0; j < n; j++) if (name[j] !== buf[ks + j]) continue outer;
+      return k + 1;
+    }
+    return 0;
+  }
+}
+
+// Top level. Ids 4–6 are the envelope keys the reference's `eventTypeOf` passes over.
+const TOP = new KeySet(['process_kprobe', 'node_name', 'time', 'cluster_name', 'node_labels', 'aggregation_info']);
+const TOP_KPROBE = 1;
+const TOP_NODE = 2;
+const TOP_TIME = 3;
+const FIRST_OTHER_ENVELOPE = 4;
+// The envelope keys above must be exactly the reference's, or type detection drifts.
+if (ENVELOPE_KEYS.size !== 5 || !['node_name', 'time', 'cluster_name', 'node_labels', 'aggregation_info'].every((k) => ENVELOPE_KEYS.has(k))) {
+  throw new Error('fast-decoder: ENVELOPE_KEYS changed; update the TOP key set');
+}
+
+const KPROBE = new KeySet(['process', 'function_name', 'args', 'return']);
+const KP_PROCESS = 1;
+const KP_FUNCTION = 2;
+const KP_ARGS = 3;
+const KP_RETURN = 4;
+
+const PROCESS = new KeySet(['pod']);
+
+const POD = new KeySet(['namespace', 'name', 'workload', 'workload_kind', 'pod_labels']);
+const POD_NAMESPACE = 1;
+const POD_NAME = 2;
+const POD_WORKLOAD = 3;
+const POD_WORKLOAD_KIND = 4;
+const POD_LABELS = 5;
+
+const ARG = new KeySet(['sock_arg', 'size_arg']);
+const ARG_SOCK = 1;
+const ARG_SIZE = 2;
+
+const SOCK = new KeySet(['saddr', 'daddr', 'sport', 'dport']);
+const SOCK_SADDR = 1;
+const SOCK_DADDR = 2;
+const SOCK_SPORT = 3;
+const SOCK_DPORT = 4;
+
+const RETURN = new KeySet(['int_arg']);
+
+/** The kprobe functions by name bytes, for an in-place match without a string. */
+const FUNCTIONS: readonly { bytes: Uint8Array; op: KernelOp }[] = [...KPROBE_OPS].map(([name, op]) => ({
+  bytes: new Uint8Array(Buffer.from(name, 'latin1')),
+  op,
+}));
+
+/** Decodes the string body at bytes `s..e` (between the quotes) exactly as `JSON.parse` would. */
+function decodeString(buf: Buffer, s: number, e: number): string {
+  // Only escaped strings come here; JSON.parse on the quoted span is the reference's
+  // own semantics. The span is decoded alone, which matches decoding the whole line
+  // because UTF-8 decoding never lets an invalid sequence swallow the ASCII quote.
+  return JSON.parse(buf.toString('utf8', s - 1, e + 1)) as string;
+}
+
+/** Parses bytes `s..e` as an unsigned decimal integer if they are 1–`maxDigits` digits, else -1. */
+function digitsValue(buf: Buffer, s: number, e: number, maxDigits: number): number {
+  const n = e - s;
+  if (n < 1 || n > maxDigits) return -1;
+  let v = 0;
+  for (let i = s; i < e; i++) {
+    const d = buf[i]! - 0x30;
+    if (d < 0 || d > 9) return -1;
+    // Exact while below 2^53; beyond, rounding keeps the result above MAX_SAFE_INTEGER,
+    // so the callers' safe-integer checks still reject it as `Number(v)` would.
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+function stringRecord(v: unknown): Record<string, string> | undefined {
+  // Same construction as the reference's stringRecord, so key order, `__proto__` and
+  // duplicate keys behave identically.
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v)) if (typeof val === 'string') out[k] = val;
+  return out;
+}
+
+/** A value's kind after `readValue`. */
+const V_STRING = 1;
+const V_NUMBER = 2;
+const V_OTHER = 3;
+
+export class FastDecoder implements LineDecoder {
+  private readonly reference = new ReferenceDecoder();
+  private calls = 0;
+  private fallbackCount = 0;
+
+  /** Decoded strings (pod namespace, name, node, workload...) keyed by their raw bytes. */
+  private readonly strings = new ByteCache<string>(4096, 256);
+  /** Frozen `pod_labels` records keyed by the raw bytes of the labels object. */
+  private readonly labels = new ByteCache<Readonly<Record<string, string>>>(1024, 4096);
+  /** Skip types (`process_exec`, `process_kprobe:fn`) keyed by their raw bytes. */
+  private readonly types = new ByteCache<string>(256, 256);
+
+  // What one line says, filled while scanning and turned into a status at the end in the
+  // reference's order of checks. Instance fields instead of a result object: no allocation.
+  private kprobeSeen = false;
+  private kprobeIsObject = false;
+  private typeStart = -1;
+  private typeEnd = -1;
+  private typeEscaped = false;
+  private digitKey = false;
+  private timeMs = NaN;
+  private node: string | undefined = undefined;
+  private op: KernelOp | undefined = undefined;
+  private fnStart = -1;
+  private fnEnd = -1;
+  private fnEscaped = false;
+  private podFound = false;
+  private podNamespace: string | undefined = undefined;
+  private podName: string | undefined = undefined;
+  private podWorkload: string | undefined = undefined;
+  private podWorkloadKind: string | undefined = undefined;
+  private podLabels: Readonly<Record<string, string>> | undefined = undefined;
+  private sockFound = false;
+  private saddr: string | undefined = undefined;
+  private daddr: string | undefined = undefined;
+  /** -1 when the port is not valid (the reference's `undefined`). */
+  private sport = -1;
+  private dport = -1;
+  private retFound = false;
+  /** NaN when the value is not valid (the reference's `undefined`). */
+  private retValue = NaN;
+  private sizeIndex = -1;
+  private sizeValue = NaN;
+
+  // The last value read by `readValue`.
+  private vKind = 0;
+  private vStart = 0;
+  private vEnd = 0;
+  private vEscaped = false;
+
+  // The time string being parsed, read through one long-lived closure so that sharing
+  // `parseRfc3339Codes` with the reference allocates nothing per event.
+  private timeBuf: Buffer = Buffer.alloc(0);
+  private timeStart = 0;
+  private timeEnd = 0;
+  private readonly timeAt = (k: number): number => {
+    const p = this.timeStart + k;
+    return p < this.timeEnd ? this.timeBuf[p]! : -1;
+  };
+
+  /** Lines handed to the reference decoder since construction. */
+  get fallbacks(): number {
+    return this.fallbackCount;
+  }
+
+  /** Lines decoded since construction, by either path. */
+  get decoded(): number {
+    return this.calls;
+  }
+
+  /** Share of lines that took the reference path (0 before any line). */
+  get fallbackRate(): number {
+    return this.calls === 0 ? 0 : this.fallbackCount / this.calls;
+  }
+
+  decode(buf: Buffer, start: number, end: number, out: KernelEvent): DecodeStatus {
+    this.calls++;
+    let status: number;
+    try {
+      status = this.fast(buf, start, end, out);
+    } catch {
+      // A safety net only: every input the scanner accepts is valid JSON, so nothing in
+      // the fast path should throw; if something does, the reference decides.
+      status = FALLBACK;
+    }
+    if (status !== FALLBACK) return status as DecodeStatus;
+    this.fallbackCount++;
+    return this.reference.decode(buf, start, end, out);
+  }
+
+  private fast(buf: Buffer, start: number, end: number, out: KernelEvent): number {
+    this.kprobeSeen = false;
+    this.kprobeIsObject = false;
+    this.typeStart = -1;
+    this.digitKey = false;
+    this.timeMs = NaN;
+    this.node = undefined;
+    this.op = undefined;
+    this.fnStart = -1;
+    this.podFound = false;
+    this.podNamespace = undefined;
+    this.podName = undefined;
+    this.podWorkload = undefined;
+    this.podWorkloadKind = undefined;
+    this.podLabels = undefined;
+    this.sockFound = false;
+    this.saddr = undefined;
+    this.daddr = undefined;
+    this.sport = -1;
+    this.dport = -1;
+    this.retFound = false;
+    this.retValue = NaN;
+    this.sizeIndex = -1;
+    this.sizeValue = NaN;
+
+    let i = skipWs(buf, start, end);
+    // Arrays, strings and numbers are valid JSON the reference rejects; leave them to it.
+    if (i >= end || buf[i] !== LBRACE) return FALLBACK;
+    i = this.topObject(buf, i, end);
+    if (i < 0) return FALLBACK;
+    if (skipWs(buf, i, end) !== end) return FALLBACK;
+    return this.finish(buf, out);
+  }
+
+  /** Turns the facts gathered into a status, in the reference decoder's order of checks. */
+  private finish(buf: Buffer, out: KernelEvent): number {
+    out.reset();
+    if (!this.kprobeSeen) {
+      if (this.typeStart < 0) {
+        out.skippedType = 'unknown';
+        return DecodeStatus.Skipped;
+      }
+      // Array-index keys come first in Object.keys, whatever their position in the line.
+      if (this.digitKey) return FALLBACK;
+      out.skippedType = this.cachedType(buf, this.typeStart, this.typeEnd, this.typeEscaped, false);
+      return DecodeStatus.Skipped;
+    }
+    if (!this.kprobeIsObject) {
+      out.rejectReason = 'invalid_json';
+      out.rejectField = 'process_kprobe';
+      return DecodeStatus.Rejected;
+    }
+    const op = this.op;
+    if (op === undefined) {
+      out.skippedType = this.fnStart < 0 ? 'process_kprobe' : this.cachedType(buf, this.fnStart, this.fnEnd, this.fnEscaped, true);
+      return DecodeStatus.Skipped;
+    }
+    out.op = op;
+    if (Number.isNaN(this.timeMs)) {
+      out.rejectReason = 'invalid_time';
+      out.rejectField = 'time';
+      return DecodeStatus.Rejected;
+    }
+    out.timeMs = this.timeMs;
+    out.node = this.node;
+    if (this.podFound && this.podNamespace !== undefined && this.podName !== undefined) {
+      out.podNamespace = this.podNamespace;
+      out.podName = this.podName;
+      out.podWorkload = this.podWorkload;
+      out.podWorkloadKind = this.podWorkloadKind;
+      out.podLabels = this.podLabels;
+    }
+    if (isTcpOp(op)) {
+      if (!this.sockFound || this.saddr === undefined || this.daddr === undefined || this.sport < 0 || this.dport < 0) {
+        out.rejectReason = 'missing_socket';
+        out.rejectField = 'process_kprobe.args[0].sock_arg';
+        return DecodeStatus.Rejected;
+      }
+      out.localAddress = this.saddr;
+      out.localPort = this.sport;
+      out.remoteAddress = this.daddr;
+      out.remotePort = this.dport;
+      if (op === 'connect' || op === 'close') return DecodeStatus.Used;
+    }
+    // The first size argument must be valid even when the return value gives the bytes.
+    if (this.sizeIndex >= 0 && Number.isNaN(this.sizeValue)) {
+      out.rejectReason = 'invalid_size';
+      out.rejectField = `process_kprobe.args[${this.sizeIndex}].size_arg`;
+      return DecodeStatus.Rejected;
+    }
+    if (this.retFound) {
+      const r = this.retValue;
+      if (Number.isNaN(r)) {
+        out.rejectReason = 'invalid_size';
+        out.rejectField = 'process_kprobe.return.int_arg';
+        return DecodeStatus.Rejected;
+      }
+      out.bytes = r >= 0 ? r : 0;
+      return DecodeStatus.Used;
+    }
+    if (this.sizeIndex < 0) {
+      out.rejectReason = 'invalid_size';
+      out.rejectField = 'process_kprobe.args[].size_arg';
+      return DecodeStatus.Rejected;
+    }
+    out.bytes = this.sizeValue;
+    return DecodeStatus.Used;
+  }
+
+  /** A skip type: the event key, or `process_kprobe:` + the function name. */
+  private cachedType(buf: Buffer, s: number, e: number, escaped: boolean, kprobe: boolean): string {
+    // Cached by the raw bytes plus one marker byte position: the two kinds of type share
+    // a cache, told apart by including the quote (kprobe) or not (event key).
+    const ks = kprobe ? s - 1 : s;
+    let t = this.types.lookup(buf, ks, e);
+    if (t === undefined) {
+      const name = escaped ? decodeString(buf, s, e) : buf.toString('utf8', s, e);
+      t = kprobe ? (name === '' ? 'process_kprobe' : `process_kprobe:${name}`) : name;
+      this.types.store(buf, ks, e, t);
+    }
+    return t;
+  }
+
+  /** A string value, from the cache when its bytes were seen before. */
+  private str(buf: Buffer, s: number, e: number, escaped: boolean): string {
+    if (e - s > this.strings.maxBytes) return escaped ? decodeString(buf, s, e) : buf.toString('utf8', s, e);
+    let v = this.strings.lookup(buf, s, e);
+    if (v === undefined) {
+      v = escaped ? decodeString(buf, s, e) : buf.toString('utf8', s, e);
+      this.strings.store(buf, s, e, v);
+    }
+    return v;
+  }
+
+  /** `nonEmptyString` of the last value read. */
+  private nonEmpty(buf: Buffer): string | undefined {
+    if (this.vKind !== V_STRING || this.vEnd === this.vStart) return undefined;
+    const s = this.str(buf, this.vStart, this.vEnd, this.vEscaped);
+    // An escaped string can decode to '' only if empty, which was excluded; kept for clarity.
+    return s === '' ? undefined : s;
+  }
+
+  /**
+   * Reads (and validates) one value at `i`, recording its kind and span; returns the
+   * index after it. Strings record their body, numbers their token.
+   */
+  private readValue(buf: Buffer, i: number, end: number): number {
+    const c = buf[i]!;
+    if (c === QUOTE) {
+      const e = scanString(buf, i + 1, end);
+      if (e < 0) return FALLBACK;
+      this.vKind = V_STRING;
+      this.vStart = i + 1;
+      this.vEnd = e - 1;
+      this.vEscaped = scanState.escaped;
+      return e;
+    }
+    if (c === MINUS || (c >= 0x30 && c <= 0x39)) {
+      const e = scanNumber(buf, i, end);
+      if (e < 0) return FALLBACK;
+      this.vKind = V_NUMBER;
+      this.vStart = i;
+      this.vEnd = e;
+      return e;
+    }
+    this.vKind = V_OTHER;
+    return skipValue(buf, i, end);
+  }
+
+  /** The last value parsed by `JSON.parse`, for the rare forms the fast paths leave out. */
+  private slowValue(buf: Buffer): unknown {
+    return this.vKind === V_STRING
+      ? decodeString(buf, this.vStart, this.vEnd)
+      : JSON.parse(buf.toString('latin1', this.vStart, this.vEnd));
+  }
+
+  /** `parsePort` of the last value; -1 for undefined. */
+  private portValue(buf: Buffer): number {
+    if (this.vKind === V_OTHER) return -1;
+    if (this.vKind === V_STRING && !this.vEscaped) {
+      const n = digitsValue(buf, this.vStart, this.vEnd, 5);
+      return n <= 65535 ? n : -1;
+    }
+    if (this.vKind === V_NUMBER) {
+      const n = digitsValue(buf, this.vStart, this.vEnd, 5);
+      if (n >= 0) return n <= 65535 ? n : -1;
+    }
+    return parsePort(this.slowValue(buf)) ?? -1;
+  }
+
+  /** `parseSize` of the last value; NaN for undefined. */
+  private sizeOf(buf: Buffer): number {
+    if (this.vKind === V_OTHER) return NaN;
+    if (this.vKind === V_STRING && !this.vEscaped) {
+      const n = digitsValue(buf, this.vStart, this.vEnd, 16);
+      return n >= 0 && Number.isSafeInteger(n) ? n : NaN;
+    }
+    if (this.vKind === V_NUMBER) {
+      const n = digitsValue(buf, this.vStart, this.vEnd, 15);
+      if (n >= 0) return n;
+    }
+    return parseSize(this.slowValue(buf)) ?? NaN;
+  }
+
+  /** `parseReturn` of the last value; NaN for undefined. */
+  private returnOf(buf: Buffer): number {
+    if (this.vKind === V_OTHER) return NaN;
+    const neg = buf[this.vStart] === MINUS;
+    const s = neg ? this.vStart + 1 : this.vStart;
+    if (this.vKind === V_STRING && !this.vEscaped) {
+      const n = digitsValue(buf, s, this.vEnd, 16);
+      if (n < 0 || !Number.isSafeInteger(n)) return NaN;
+      return neg ? -n : n;
+    }
+    if (this.vKind === V_NUMBER) {
+      const n = digitsValue(buf, s, this.vEnd, 15);
+      if (n >= 0) return neg ? -n : n;
+    }
+    return parseReturn(this.slowValue(buf)) ?? NaN;
+  }
+
+  /**
+   * After a member's value: skips to the next member's key (returning the index of its
+   * opening quote), or past the closing brace (returning its index + 1, negated - 2 so
+   * that the caller can tell the two apart), or FALLBACK.
+   */
+  private static next(buf: Buffer, i: number, end: number): number {
+    i = skipWs(buf, i, end);
+    if (i >= end) return FALLBACK;
+    const c = buf[i]!;
+    if (c === COMMA) {
+      i = skipWs(buf, i + 1, end);
+      return i < end && buf[i] === QUOTE ? i : FALLBACK;
+    }
+    return c === RBRACE ? -(i + 1) - 2 : FALLBACK;
+  }
+
+  /** Scans a member's key at the quote `i`; returns the index of its value, keeping the key span in `ks`/`ke`. */
+  private ks = 0;
+  private ke = 0;
+  private kEscaped = false;
+  private memberHead(buf: Buffer, i: number, end: number): number {
+    const e = scanString(buf, i + 1, end);
+    if (e < 0) return FALLBACK;
+    this.ks = i + 1;
+    this.ke = e - 1;
+    this.kEscaped = scanState.escaped;
+    i = skipWs(buf, e, end);
+    if (i >= end || buf[i] !== COLON) return FALLBACK;
+    i = skipWs(buf, i + 1, end);
+    return i < end ? i : FALLBACK;
+  }
+
+  /** Index of the first member's key after the opening brace at `i`, or the empty-object/failure encoding of `next`. */
+  private static first(buf: Buffer, i: number, end: number): number {
+    i = skipWs(buf, i + 1, end);
+    if (i >= end) return FALLBACK;
+    if (buf[i] === QUOTE) return i;
+    return buf[i] === RBRACE ? -(i + 1) - 2 : FALLBACK;
+  }
+
+  private topObject(buf: Buffer, i: number, end: number): number {
+    let seen = 0;
+    for (i = FastDecoder.first(buf, i, end); i >= 0; i = FastDecoder.next(buf, i, end)) {
+      i = this.memberHead(buf, i, end);
+      if (i < 0) return FALLBACK;
+      const ks = this.ks;
+      const ke = this.ke;
+      const kEscaped = this.kEscaped;
+      const id = TOP.id(buf, ks, ke, kEscaped);
+      if (id > 0 && id < FIRST_OTHER_ENVELOPE) {
+        // Duplicates: JSON.parse keeps the last; rather than undo what the first set, let
+        // the reference decide.
+        if ((seen & (1 << id)) !== 0) return FALLBACK;
+        seen |= 1 << id;
+      }
+      if (id === 0 || id === TOP_KPROBE) {
+        if (this.typeStart < 0) {
+          this.typeStart = ks;
+          this.typeEnd = ke;
+          this.typeEscaped = kEscaped;
+        }
+        const first = kEscaped ? decodeString(buf, ks, ke).charCodeAt(0) : ke > ks ? buf[ks]! : -1;
+        if (first >= 0x30 && first <= 0x39) this.digitKey = true;
+      }
+      if (id === TOP_KPROBE) {
+        this.kprobeSeen = true;
+        if (buf[i] === LBRACE) {
+          this.kprobeIsObject = true;
+          i = this.kprobeObject(buf, i, end);
+        } else {
+          i = skipValue(buf, i, end);
+        }
+      } else if (id === TOP_NODE) {
+        i = this.readValue(buf, i, end);
+        if (i < 0) return FALLBACK;
+        this.node = this.nonEmpty(buf);
+      } else if (id === TOP_TIME) {
+        i = this.readValue(buf, i, end);
+        if (i < 0) return FALLBACK;
+        this.timeMs = this.timeOf(buf);
+      } else {
+        i = skipValue(buf, i, end);
+      }
+      if (i < 0) return FALLBACK;
+    }
+    return i === FALLBACK ? FALLBACK : -(i + 2);
+  }
+
+  private timeOf(buf: Buffer): number {
+    if (this.vKind !== V_STRING) return NaN;
+    if (this.vEscaped) return parseRfc3339(decodeString(buf, this.vStart, this.vEnd));
+    // Non-ASCII bytes fail every position check in parseRfc3339Codes just as their
+    // decoded characters do in the reference, so reading bytes as codes is equivalent.
+    this.timeBuf = buf;
+    this.timeStart = this.vStart;
+    this.timeEnd = this.vEnd;
+    const t = parseRfc3339Codes(this.timeAt, this.vEnd - this.vStart);
+    this.timeBuf = EMPTY;
+    return t;
+  }
+
+  private kprobeObject(buf: Buffer, i: number, end: number): number {
+    let seen = 0;
+    for (i = FastDecoder.first(buf, i, end); i >= 0; i = FastDecoder.next(buf, i, end)) {
+      i = this.memberHead(buf, i, end);
+      if (i < 0) return FALLBACK;
+      const id = KPROBE.id(buf, this.ks, this.ke, this.kEscaped);
+      if (id > 0) {
+        if ((seen & (1 << id)) !== 0) return FALLBACK;
+        seen |= 1 << id;
+      }
+      const c = buf[i];
+      if (id === KP_PROCESS && c === LBRACE) {
+        i = this.processObject(buf, i, end);
+      } else if (id === KP_FUNCTION) {
+        i = this.readValue(buf, i, end);
+        if (i < 0) return FALLBACK;
+        this.functionName(buf);
+      } else if (id === KP_ARGS && c === LBRACKET) {
+        i = this.argsArray(buf, i, end);
+      } else if (id === KP_RETURN && c === LBRACE) {
+        i = this.returnObject(buf, i, end);
+      } else {
+        i = skipValue(buf, i, end);
+      }
+      if (i < 0) return FALLBACK;
+    }
+    return i === FALLBACK ? FALLBACK : -(i + 2);
+  }
+
+  private functionName(buf: Buffer): void {
+    if (this.vKind !== V_STRING) return;
+    const s = this.vStart;
+    const e = this.vEnd;
+    if (this.vEscaped) {
+      const name = decodeString(buf, s, e);
+      this.op = KPROBE_OPS.get(name);
+    } else {
+      const n = e - s;
+      outer: for (let k = 0; k < FUNCTIONS.length; k++) {
+        const f = FUNCTIONS[k]!;
+        const b = f.bytes;
+        if (b.length !== n) continue;
+        for (let j = 0; j < n; j++) if (b[j] !== buf[s + j]) continue outer;
+        this.op = f.op;
+        break;
+      }
+    }
+    if (this.op === undefined) {
+      this.fnStart = s;
+      this.fnEnd = e;
+      this.fnEscaped = this.vEscaped;
+    }
+  }
+
+  private processObject(buf: Buffer, i: number, end: number): number {
+    let seenPod = false;
+    for (i = FastDecoder.first(buf, i, end); i >= 0; i = FastDecoder.next(buf, i, end)) {
+      i = this.memberHead(buf, i, end);
+      if (i < 0) return FALLBACK;
+      if (PROCESS.id(buf, this.ks, this.ke, this.kEscaped) === 1) {
+        if (seenPod) return FALLBACK;
+        seenPod = true;
+        if (buf[i] === LBRACE) {
+          this.podFound = true;
+          i = this.podObject(buf, i, end);
+        } else {
+          i = skipValue(buf, i, end);
+        }
+      } else {
+        i = skipValue(buf, i, end);
+      }
+      if (i < 0) return FALLBACK;
+    }
+    return i === FALLBACK ? FALLBACK : -(i + 2);
+  }
+
+  private podObject(buf: Buffer, i: number, end: number): number {
+    let seen = 0;
+    for (i = FastDecoder.first(buf, i, end); i >= 0; i = FastDecoder.next(buf, i, end)) {
+      i = this.memberHead(buf, i, end);
+      if (i < 0) return FALLBACK;
+      const id = POD.id(buf, this.ks, this.ke, this.kEscaped);
+      if (id === 0) {
+        i = skipValue(buf, i, end);
+        if (i < 0) return FALLBACK;
+        continue;
+      }
+      if ((seen & (1 << id)) !== 0) return FALLBACK;
+      seen |= 1 << id;
+      if (id === POD_LABELS) {
+        const s = i;
+        i = skipValue(buf, i, end);
+        if (i < 0) return FALLBACK;
+        this.podLabels = buf[s] === LBRACE ? this.labelsOf(buf, s, i) : undefined;
+        continue;
+      }
+      i = this.readValue(buf, i, end);
+      if (i < 0) return FALLBACK;
+      const v = this.nonEmpty(buf);
+      if (id === POD_NAMESPACE) this.podNamespace = v;
+      else if (id === POD_NAME) this.podName = v;
+      else if (id === POD_WORKLOAD) this.podWorkload = v;
+      else if (id === POD_WORKLOAD_KIND) this.podWorkloadKind = v;
+    }
+    return i === FALLBACK ? FALLBACK : -(i + 2);
+  }
+
+  /** The labels object at bytes `s..e` (already validated), as the reference builds it. */
+  private labelsOf(buf: Buffer, s: number, e: number): Readonly<Record<string, string>> | undefined {
+    const cacheable = e - s <= this.labels.maxBytes;
+    if (cacheable) {
+      const hit = this.labels.lookup(buf, s, e);
+      if (hit !== undefined) return hit;
+    }
+    // Built by JSON.parse + the reference's construction, so duplicate keys, key order,
+    // non-string values and `__proto__` come out exactly as in the reference. Frozen
+    // because one record is shared by every event with the same label bytes.
+    const record = stringRecord(JSON.parse(buf.toString('utf8', s, e)));
+    if (record === undefined) return undefined;
+    Object.freeze(record);
+    if (cacheable) this.labels.store(buf, s, e, record);
+    return record;
+  }
+
+  private argsArray(buf: Buffer, i: number, end: number): number {
+    let index = 0;
+    i = skipWs(buf, i + 1, end);
+    if (i >= end) return FALLBACK;
+    if (buf[i] === RBRACKET) return i + 1;
+    for (;;) {
+      i = buf[i] === LBRACE ? this.argObject(buf, i, end, index) : skipValue(buf, i, end);
+      if (i < 0) return FALLBACK;
+      i = skipWs(buf, i, end);
+      if (i >= end) return FALLBACK;
+      const c = buf[i];
+      if (c === RBRACKET) return i + 1;
+      if (c !== COMMA) return FALLBACK;
+      i = skipWs(buf, i + 1, end);
+      if (i >= end) return FALLBACK;
+      index++;
+    }
+  }
+
+  private argObject(buf: Buffer, i: number, end: number, index: number): number {
+    let seen = 0;
+    // Only the first element that has `size_arg` counts, and only element 0's `sock_arg`.
+    const wantSize = this.sizeIndex < 0;
+    for (i = FastDecoder.first(buf, i, end); i >= 0; i = FastDecoder.next(buf, i, end)) {
+      i = this.memberHead(buf, i, end);
+      if (i < 0) return FALLBACK;
+      const id = ARG.id(buf, this.ks, this.ke, this.kEscaped);
+      if (id > 0) {
+        if ((seen & (1 << id)) !== 0) return FALLBACK;
+        seen |= 1 << id;
+      }
+      if (id === ARG_SOCK && index === 0 && buf[i] === LBRACE) {
+        this.sockFound = true;
+        i = this.sockObject(buf, i, end);
+      } else if (id === ARG_SIZE && wantSize) {
+        i = this.readValue(buf, i, end);
+        if (i < 0) return FALLBACK;
+        this.sizeIndex = index;
+        this.sizeValue = this.sizeOf(buf);
+      } else {
+        i = skipValue(buf, i, end);
+      }
+      if (i < 0) return FALLBACK;
+    }
+    return i === FALLBACK ? FALLBACK : -(i + 2);
+  }
+
+  private sockObject(buf: Buffer, i: number, end: number): number {
+    let seen = 0;
+    for (i = FastDecoder.first(buf, i, end); i >= 0; i = FastDecoder.next(buf, i, end)) {
+      i = this.memberHead(buf, i, end);
+      if (i < 0) return FALLBACK;
+      const id = SOCK.id(buf, this.ks, this.ke, this.kEscaped);
+      if (id === 0) {
+        i = skipValue(buf, i, end);
+        if (i < 0) return FALLBACK;
+        continue;
+      }
+      if ((seen & (1 << id)) !== 0) return FALLBACK;
+      seen |= 1 << id;
+      i = this.readValue(buf, i, end);
+      if (i < 0) return FALLBACK;
+      if (id === SOCK_SADDR) this.saddr = this.nonEmpty(buf);
+      else if (id === SOCK_DADDR) this.daddr = this.nonEmpty(buf);
+      else if (id === SOCK_SPORT) this.sport = this.portValue(buf);
+      else if (id === SOCK_DPORT) this.dport = this.portValue(buf);
+    }
+    return i === FALLBACK ? FALLBACK : -(i + 2);
+  }
+
+  private returnObject(buf: Buffer, i: number, end: number): number {
+    let seen = false;
+    for (i = FastDecoder.first(buf, i, end); i >= 0; i = FastDecoder.next(buf, i, end)) {
+      i = this.memberHead(buf, i, end);
+      if (i < 0) return FALLBACK;
+      if (RETURN.id(buf, this.ks, this.ke, this.kEscaped) === 1) {
+        if (seen) return FALLBACK;
+        seen = true;
+        i = this.readValue(buf, i, end);
+        if (i < 0) return FALLBACK;
+        this.retFound = true;
+        this.retValue = this.returnOf(buf);
+      } else {
+        i = skipValue(buf, i, end);
+        if (i < 0) return FALLBACK;
+      }
+    }
+    return i === FALLBACK ? FALLBACK : -(i + 2);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

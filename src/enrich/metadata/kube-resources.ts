@@ -1,0 +1,205 @@
+/**
+ * The nine resources kovenant watches, how to list each through @kubernetes/client-node,
+ * and how a listed or watched object lands in the MetadataIndex: projected, with its
+ * repeated strings interned, and skipped when the projection did not change (most pod
+ * updates are status conditions the resolver never reads, and each upsert would
+ * otherwise bump the generation and drop the resolver's caches).
+ */
+import { AppsV1Api, BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { MetadataIndex } from './metadata-index.ts';
+import type { ControllerMeta, NodeMeta, OwnerRef, PodMeta, ServiceMeta } from './model.ts';
+import { projectController, projectNode, projectPod, projectService, type KubeObject } from './projection.ts';
+
+export interface ListPage {
+  items: KubeObject[];
+  metadata?: { resourceVersion?: string; _continue?: string } | undefined;
+}
+
+export interface ListParams {
+  limit: number;
+  _continue?: string | undefined;
+}
+
+export interface KubeApis {
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  batch: BatchV1Api;
+}
+
+export function makeKubeApis(config: KubeConfig): KubeApis {
+  return { core: config.makeApiClient(CoreV1Api), apps: config.makeApiClient(AppsV1Api), batch: config.makeApiClient(BatchV1Api) };
+}
+
+export interface WatchedResource {
+  kind: 'Pod' | 'Service' | 'Node' | 'ReplicaSet' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob';
+  /** Resource name as RBAC spells it. */
+  plural: string;
+  /** API group as RBAC spells it ("" for core). */
+  group: string;
+  /** Cluster-wide collection path, for watches. */
+  path: string;
+  list(apis: KubeApis, params: ListParams): Promise<ListPage>;
+}
+
+export const WATCHED_RESOURCES: readonly WatchedResource[] = [
+  { kind: 'Pod', plural: 'pods', group: '', path: '/api/v1/pods', list: (a, p) => a.core.listPodForAllNamespaces(p) },
+  { kind: 'Service', plural: 'services', group: '', path: '/api/v1/services', list: (a, p) => a.core.listServiceForAllNamespaces(p) },
+  { kind: 'Node', plural: 'nodes', group: '', path: '/api/v1/nodes', list: (a, p) => a.core.listNode(p) },
+  { kind: 'ReplicaSet', plural: 'replicasets', group: 'apps', path: '/apis/apps/v1/replicasets', list: (a, p) => a.apps.listReplicaSetForAllNamespaces(p) },
+  { kind: 'Deployment', plural: 'deployments', group: 'apps', path: '/apis/apps/v1/deployments', list: (a, p) => a.apps.listDeploymentForAllNamespaces(p) },
+  { kind: 'StatefulSet', plural: 'statefulsets', group: 'apps', path: '/apis/apps/v1/statefulsets', list: (a, p) => a.apps.listStatefulSetForAllNamespaces(p) },
+  { kind: 'DaemonSet', plural: 'daemonsets', group: 'apps', path: '/apis/apps/v1/daemonsets', list: (a, p) => a.apps.listDaemonSetForAllNamespaces(p) },
+  { kind: 'Job', plural: 'jobs', group: 'batch', path: '/apis/batch/v1/jobs', list: (a, p) => a.batch.listJobForAllNamespaces(p) },
+  { kind: 'CronJob', plural: 'cronjobs', group: 'batch', path: '/apis/batch/v1/cronjobs', list: (a, p) => a.batch.listCronJobForAllNamespaces(p) },
+];
+
+/**
+ * Shares one copy of strings that repeat across objects (namespaces, node names,
+ * phases, owner names). Cleared when it outgrows its bound: interning is only a memory
+ * saving, so forgetting is always safe, and a long-lived daemon must not accumulate the
+ * name of every ReplicaSet a rollout ever made.
+ */
+class Interner<T> {
+  private readonly pool = new Map<string, T>();
+  constructor(private readonly maxSize: number) {}
+
+  get(key: string, make: () => T): T {
+    let v = this.pool.get(key);
+    if (v === undefined) {
+      if (this.pool.size >= this.maxSize) this.pool.clear();
+      v = make();
+      this.pool.set(key, v);
+    }
+    return v;
+  }
+}
+
+type Projection = PodMeta | ServiceMeta | NodeMeta | ControllerMeta;
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const x = a as OwnerRef;
+    const y = b as OwnerRef;
+    return x.kind === y.kind && x.name === y.name;
+  }
+  return false;
+}
+
+export function sameProjection(a: Projection, b: Projection): boolean {
+  const x = a as unknown as Record<string, unknown>;
+  const y = b as unknown as Record<string, unknown>;
+  for (const k of Object.keys(x)) if (!sameValue(x[k], y[k])) return false;
+  return true;
+}
+
+/** Applies list and watch results for one resource to the index, remembering what it holds. */
+export class ResourceMirror {
+  /** uid → the projection this mirror last put in the index (deleted ones leave). */
+  readonly known = new Map<string, Projection>();
+
+  constructor(
+    readonly resource: WatchedResource,
+    private readonly index: MetadataIndex,
+    private readonly strings: Interner<string>,
+    private readonly owners: Interner<OwnerRef>,
+  ) {}
+
+  static forAll(index: MetadataIndex): ResourceMirror[] {
+    const strings = new Interner<string>(50_000);
+    const owners = new Interner<OwnerRef>(200_000);
+    return WATCHED_RESOURCES.map((r) => new ResourceMirror(r, index, strings, owners));
+  }
+
+  private s(v: string): string;
+  private s(v: string | undefined): string | undefined;
+  private s(v: string | undefined): string | undefined {
+    return v === undefined ? undefined : this.strings.get(v, () => v);
+  }
+
+  private owner(o: OwnerRef | undefined): OwnerRef | undefined {
+    return o && this.owners.get(`${o.kind}/${o.name}`, () => ({ kind: this.s(o.kind), name: o.name }));
+  }
+
+  private project(obj: KubeObject): Projection | undefined {
+    // Typed lists omit each item's kind; watch events carry it.
+    const typed = obj.kind ? obj : { ...obj, kind: this.resource.kind };
+    switch (this.resource.kind) {
+      case 'Pod': {
+        const p = projectPod(typed);
+        return {
+          uid: p.uid,
+          namespace: this.s(p.namespace),
+          name: p.name,
+          nodeName: this.s(p.nodeName),
+          hostNetwork: p.hostNetwork,
+          phase: this.s(p.phase),
+          ips: p.ips,
+          owner: this.owner(p.owner),
+          helmRelease: this.s(p.helmRelease),
+          helmInstanceLabel: this.s(p.helmInstanceLabel),
+          startMs: p.startMs,
+          deletedMs: undefined,
+        } satisfies PodMeta;
+      }
+      case 'Service': {
+        const svc = projectService(typed);
+        return { ...svc, namespace: this.s(svc.namespace), helmRelease: this.s(svc.helmRelease) };
+      }
+      case 'Node': {
+        const node = projectNode(typed);
+        return { ...node, name: this.s(node.name) };
+      }
+      default: {
+        const c = projectController(typed);
+        return c && { ...c, namespace: this.s(c.namespace), owner: this.owner(c.owner), helmRelease: this.s(c.helmRelease) };
+      }
+    }
+  }
+
+  /** Adds or updates; returns the uid, or undefined for an object it cannot use. */
+  upsert(obj: KubeObject): string | undefined {
+    const next = this.project(obj);
+    if (!next) return undefined;
+    const old = this.known.get(next.uid);
+    if (old && sameProjection(old, next)) return next.uid;
+    this.known.set(next.uid, next);
+    switch (this.resource.kind) {
+      case 'Pod':
+        this.index.upsertPod(next as PodMeta);
+        break;
+      case 'Service':
+        this.index.upsertService(next as ServiceMeta);
+        break;
+      case 'Node':
+        this.index.upsertNode(next as NodeMeta);
+        break;
+      default:
+        this.index.upsertController(next as ControllerMeta);
+    }
+    return next.uid;
+  }
+
+  delete(obj: KubeObject, atMs: number): void {
+    const next = this.project(obj);
+    if (next) this.deleteUid(next.uid, atMs);
+  }
+
+  deleteUid(uid: string, atMs: number): void {
+    if (!this.known.delete(uid)) return;
+    switch (this.resource.kind) {
+      case 'Pod':
+        this.index.deletePod(uid, atMs);
+        break;
+      case 'Service':
+        this.index.deleteService(uid, atMs);
+        break;
+      case 'Node':
+        this.index.deleteNode(uid, atMs);
+        break;
+      default:
+        this.index.deleteController(uid);
+    }
+  }
+}

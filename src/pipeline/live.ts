@@ -1,0 +1,123 @@
+/**
+ * The daemon's pipeline: the replay stages (chunks → decode → enrich → aggregate →
+ * sink) for the event stream, merged with node collectors sampled on timers, and
+ * windows closed three ways:
+ *  - by event-time watermark (per node) plus the allowed lateness, as events arrive;
+ *  - by wall clock when the stream is idle (and for collectors, whose samples carry
+ *    wall-clock time): every tick closes windows that ended before now − lateness;
+ *  - all at once on stop (signal, --duration, end of stdin).
+ * Events later than that go to the oldest open window and are counted (`late`).
+ */
+import { EMPTY, Observable, Subject, concat, concatMap, defaultIfEmpty, defer, filter, interval, lastValueFrom, merge, takeUntil } from 'rxjs';
+import type { WindowAggregator } from '../aggregate/window-aggregator.ts';
+import type { NodeCollector } from '../collectors/collector.ts';
+import type { LineDecoder } from '../decode/kernel-event.ts';
+import type { Resolver } from '../enrich/resolver.ts';
+import type { MetricPoint, MetricSink } from '../sinks/metric-point.ts';
+import type { ByteInput } from '../sources/byte-input.ts';
+import type { EventCounters } from './event-counters.ts';
+import { Backpressure, chunksFrom, eventsToWindows, intoSink } from './event-pipeline.ts';
+
+export interface LiveOptions {
+  /** The event stream; undefined for collectors only (`--events none`). */
+  input: ByteInput | undefined;
+  collectors: readonly NodeCollector[];
+  resolver: Resolver;
+  sink: MetricSink;
+  decoder: LineDecoder;
+  aggregator: WindowAggregator;
+  counters: EventCounters;
+  /** Aborted when the daemon should stop: a signal or --duration. */
+  stop: AbortSignal;
+  /** How often idle windows are checked and collectors considered; default 1 s. */
+  tickMs?: number;
+  /** A collector failed after it had started; the daemon keeps running. */
+  onCollectorError?: (collector: NodeCollector, err: unknown) => void;
+  now?: () => number;
+}
+
+/**
+ * Takes every collector's baseline sample: a collector that cannot work (accounting
+ * off, no /proc) fails here, before the daemon reports itself running.
+ */
+export async function startCollectors(collectors: readonly NodeCollector[], aggregator: WindowAggregator, nowMs: number): Promise<void> {
+  for (const c of collectors) await c.collect(nowMs, aggregator);
+}
+
+/** Runs until `stop` aborts or the input ends; resolves after the sink took the last window. */
+export async function runLive(options: LiveOptions): Promise<EventCounters> {
+  const { aggregator, counters, collectors, resolver, decoder } = options;
+  const now = options.now ?? Date.now;
+  const tickMs = options.tickMs ?? 1000;
+  const backpressure = new Backpressure();
+
+  const nextDue = new Map<NodeCollector, number>(collectors.map((c) => [c, now() + c.intervalMs]));
+  // Samples are serialised: a tick and the stop must not read one collector at once.
+  let sampling: Promise<void> = Promise.resolve();
+  let finalSampleTaken = false;
+  const sample = (force: boolean): Promise<void> => {
+    sampling = sampling.then(async () => {
+      if (finalSampleTaken) return;
+      if (force) finalSampleTaken = true;
+      for (const c of collectors) {
+        const t = now();
+        if (!force && t < (nextDue.get(c) ?? 0)) continue;
+        nextDue.set(c, t + c.intervalMs);
+        try {
+          await c.collect(t, aggregator);
+        } catch (err) {
+          options.onCollectorError?.(c, err);
+        }
+      }
+    });
+    return sampling;
+  };
+
+  // On stop the collectors take a last sample first, so that the final close of all
+  // windows (when the event stream completes) has everything.
+  const stopped$ = new Subject<void>();
+  const onAbort = (): void => {
+    void sample(true).then(() => {
+      stopped$.next();
+      stopped$.complete();
+    });
+  };
+  if (options.stop.aborted) onAbort();
+  else options.stop.addEventListener('abort', onAbort, { once: true });
+
+  const eventsEnded$ = new Subject<void>();
+  const events$: Observable<MetricPoint[]> = options.input
+    ? concat(
+        chunksFrom(options.input.chunks, backpressure).pipe(takeUntil(stopped$), eventsToWindows({ decoder, resolver, aggregator, counters })),
+        defer(() => {
+          eventsEnded$.next();
+          return EMPTY;
+        }),
+      )
+    : EMPTY;
+  const ticks$ = interval(tickMs).pipe(
+    takeUntil(merge(stopped$, eventsEnded$)),
+    concatMap(async () => {
+      await sample(false);
+      return aggregator.closeBefore(now());
+    }),
+  );
+  // Without events (or when stdin ended first), the last sample and close happen here.
+  const final$ = defer(async () => {
+    await sample(true);
+    return aggregator.closeAll();
+  });
+
+  const done$ = concat(merge(events$, ticks$), final$).pipe(
+    filter((points) => points.length > 0),
+    intoSink(options.sink, backpressure, counters),
+    defaultIfEmpty(undefined),
+  );
+  try {
+    await lastValueFrom(done$);
+  } finally {
+    options.stop.removeEventListener('abort', onAbort);
+  }
+  counters.late = aggregator.lateEvents;
+  return counters;
+}

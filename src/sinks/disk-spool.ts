@@ -1,0 +1,364 @@
+/**
+ * The on-disk spool: a directory of append-only segment files, so that points outlive an
+ * InfluxDB outage and a restart of kovenant.
+ *
+ * Framing. Each record is a 16-byte header — magic `KSP1`, payload length, point count,
+ * CRC-32 of (point count, payload) — followed by the payload (line protocol, UTF-8). A
+ * crash can leave a torn record at the end of the segment being written; the length and
+ * CRC detect it, and everything from the first bad record on is cut off and logged, never
+ * parsed as line protocol. Appends after a restart always go to a new segment.
+ *
+ * Durability. With `fsync: 'always'` (the default) `append` resolves after `fdatasync`, so
+ * a resolved `write()` survives power loss; `'never'` leaves it to the page cache (survives
+ * a kovenant crash, not a kernel crash) for disks where a sync per window is too slow.
+ *
+ * Progress. `cursor.json` (segment, offset) is rewritten atomically after every ack, and
+ * fully sent segments are deleted. A crash between sending and the cursor write resends
+ * that batch, which is harmless: window timestamps are deterministic, so InfluxDB
+ * overwrites the same points.
+ *
+ * Bound. When the files exceed `maxBytes` the oldest whole segments are deleted and their
+ * unsent points reported as dropped. Segments are a fraction of the bound so that a drop
+ * loses a small slice, not everything.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, truncate, writeFile, readFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import type { Logger } from '../telemetry/logger.ts';
+import type { DropListener, Spool, SpoolBatch } from './spool.ts';
+
+const MAGIC = 0x4b535031;
+export const RECORD_HEADER_BYTES = 16;
+const SEGMENT_PATTERN = /^seg-(\d{16})\.ksp$/;
+const CURSOR_FILE = 'cursor.json';
+
+export interface DiskSpoolOptions {
+  dir: string;
+  maxBytes: number;
+  /** Segment rotation size; defaults to a sixteenth of the bound, between 64 KiB and 16 MiB. */
+  segmentBytes?: number;
+  fsync?: 'always' | 'never';
+  onDrop: DropListener;
+  log?: Logger;
+}
+
+interface Segment {
+  id: number;
+  path: string;
+  /** Bytes of valid records. */
+  size: number;
+  points: number;
+  /** Points before `readOffset` (sent and acknowledged). */
+  ackedPoints: number;
+  /** Offset of the first unacknowledged record (only meaningful for the head segment). */
+  readOffset: number;
+  /** Process-local seq of the first record, and of each record by offset, for waiters. */
+  seqByOffset: Map<number, number>;
+}
+
+function segmentName(id: number): string {
+  return `seg-${String(id).padStart(16, '0')}.ksp`;
+}
+
+export function frameRecord(body: string, points: number): Buffer {
+  const payload = Buffer.from(body, 'utf8');
+  const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
+  header.writeUInt32LE(MAGIC, 0);
+  header.writeUInt32LE(payload.length, 4);
+  header.writeUInt32LE(points, 8);
+  header.writeUInt32LE(recordCrc(points, payload), 12);
+  return Buffer.concat([header, payload]);
+}
+
+function recordCrc(points: number, payload: Buffer): number {
+  const p = Buffer.allocUnsafe(4);
+  p.writeUInt32LE(points, 0);
+  return crc32(payload, crc32(p));
+}
+
+interface ParsedRecord {
+  offset: number;
+  end: number;
+  points: number;
+  payload: Buffer;
+}
+
+/**
+ * Records in `buf` (which starts at file offset `base`), stopping at the first incomplete
+ * or corrupt one. `complete` says whether the stop was the end of the buffer.
+ */
+export function parseRecords(buf: Buffer, base: number): { records: ParsedRecord[]; validEnd: number; corrupt: boolean } {
+  const records: ParsedRecord[] = [];
+  let pos = 0;
+  while (pos + RECORD_HEADER_BYTES <= buf.length) {
+    if (buf.readUInt32LE(pos) !== MAGIC) return { records, validEnd: base + pos, corrupt: true };
+    const len = buf.readUInt32LE(pos + 4);
+    const points = buf.readUInt32LE(pos + 8);
+    const crc = buf.readUInt32LE(pos + 12);
+    const end = pos + RECORD_HEADER_BYTES + len;
+    if (end > buf.length) return { records, validEnd: base + pos, corrupt: false };
+    const payload = buf.subarray(pos + RECORD_HEADER_BYTES, end);
+    if (recordCrc(points, payload) !== crc) return { records, validEnd: base + pos, corrupt: true };
+    records.push({ offset: base + pos, end: base + end, points, payload });
+    pos = end;
+  }
+  return { records, validEnd: base + pos, corrupt: false };
+}
+
+export class DiskSpool implements Spool {
+  readonly durable = true;
+  readonly location: string;
+  private readonly segments: Segment[] = [];
+  private writer: FileHandle | undefined;
+  private seq = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly segmentBytes: number;
+  private closed = false;
+
+  private constructor(private readonly options: DiskSpoolOptions) {
+    this.location = options.dir;
+    this.segmentBytes = options.segmentBytes ?? Math.max(64 * 1024, Math.min(16 * 1024 * 1024, Math.floor(options.maxBytes / 16)));
+  }
+
+  /** Opens (creating) the directory and resumes whatever a previous run left unsent. */
+  static async open(options: DiskSpoolOptions): Promise<DiskSpool> {
+    const spool = new DiskSpool(options);
+    await spool.recover();
+    return spool;
+  }
+
+  private async recover(): Promise<void> {
+    const { dir, log } = this.options;
+    await mkdir(dir, { recursive: true });
+    const ids = (await readdir(dir))
+      .map((name) => SEGMENT_PATTERN.exec(name)?.[1])
+      .filter((id): id is string => id !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+    const cursor = await this.readCursor();
+    for (const id of ids) {
+      const path = join(dir, segmentName(id));
+      if (cursor && id < cursor.segment) {
+        await rm(path, { force: true });
+        continue;
+      }
+      const buf = await readFile(path);
+      const parsed = parseRecords(buf, 0);
+      if (parsed.validEnd < buf.length) {
+        const lost = buf.length - parsed.validEnd;
+        const what = parsed.corrupt ? 'a corrupt record' : 'a torn record (crash while writing)';
+        log?.warn({ spool: dir, segment: path, offset: parsed.validEnd, bytes: lost }, `spool: ${what}; cutting ${lost} bytes off the segment`);
+        await truncate(path, parsed.validEnd);
+      }
+      const seg: Segment = { id, path, size: parsed.validEnd, points: 0, ackedPoints: 0, readOffset: 0, seqByOffset: new Map() };
+      for (const r of parsed.records) {
+        seg.points += r.points;
+        seg.seqByOffset.set(r.offset, ++this.seq);
+      }
+      if (cursor && id === cursor.segment) {
+        // Resume after the last acknowledged record, if the cursor still names a record boundary.
+        if (cursor.offset === seg.size || seg.seqByOffset.has(cursor.offset)) {
+          seg.readOffset = cursor.offset;
+          for (const r of parsed.records) if (r.offset < cursor.offset) seg.ackedPoints += r.points;
+        }
+      }
+      if (seg.size === 0 || seg.readOffset === seg.size) {
+        await rm(path, { force: true });
+        continue;
+      }
+      this.segments.push(seg);
+    }
+    const pending = this.pendingPoints();
+    if (pending) log?.info({ spool: dir, points: pending, bytes: this.bytes(), segments: this.segments.length }, 'spool: resuming unsent points from a previous run');
+  }
+
+  private async readCursor(): Promise<{ segment: number; offset: number } | undefined> {
+    try {
+      const parsed: unknown = JSON.parse(await readFile(join(this.options.dir, CURSOR_FILE), 'utf8'));
+      if (typeof parsed === 'object' && parsed !== null && 'segment' in parsed && 'offset' in parsed) {
+        const { segment, offset } = parsed;
+        if (typeof segment === 'number' && typeof offset === 'number') return { segment, offset };
+      }
+      this.options.log?.warn({ spool: this.options.dir }, 'spool: cursor.json is not {segment, offset}; resending the oldest segment from its start');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.options.log?.warn({ spool: this.options.dir, err: (err as Error).message }, 'spool: unreadable cursor.json; resending the oldest segment from its start');
+      }
+    }
+    return undefined;
+  }
+
+  private async writeCursor(segment: number, offset: number): Promise<void> {
+    const tmp = join(this.options.dir, `${CURSOR_FILE}.tmp`);
+    await writeFile(tmp, JSON.stringify({ segment, offset }));
+    await rename(tmp, join(this.options.dir, CURSOR_FILE));
+  }
+
+  /** Appends are serialized: order on disk is order of `write()`. */
+  private serialized<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  append(body: string, points: number): Promise<number> {
+    if (this.closed) return Promise.reject(new Error(`spool ${this.options.dir} is closed`));
+    return this.serialized(async () => {
+      let active = this.segments.at(-1);
+      if (!this.writer || !active || active.size >= this.segmentBytes) {
+        await this.writer?.close();
+        const id = (active?.id ?? (await this.lastSegmentId())) + 1;
+        const path = join(this.options.dir, segmentName(id));
+        this.writer = await open(path, 'a');
+        if ((this.options.fsync ?? 'always') === 'always') await this.syncDirectory();
+        active = { id, path, size: 0, points: 0, ackedPoints: 0, readOffset: 0, seqByOffset: new Map() };
+        this.segments.push(active);
+      }
+      const frame = frameRecord(body, points);
+      await this.writer.write(frame, 0, frame.length);
+      if ((this.options.fsync ?? 'always') === 'always') await this.writer.datasync();
+      const seq = ++this.seq;
+      active.seqByOffset.set(active.size, seq);
+      active.size += frame.length;
+      active.points += points;
+      this.enforceBound();
+      return seq;
+    });
+  }
+
+  /** A new file's directory entry must be synced too, or a power loss can lose the whole file. */
+  private async syncDirectory(): Promise<void> {
+    const dir = await open(this.options.dir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+
+  /** Ids keep growing across runs even when every segment was deleted (the cursor names one). */
+  private async lastSegmentId(): Promise<number> {
+    const cursor = await this.readCursor();
+    return cursor?.segment ?? 0;
+  }
+
+  private enforceBound(): void {
+    let droppedPoints = 0;
+    let droppedBytes = 0;
+    let segments = 0;
+    // The active segment is never dropped: rotation keeps it at most a sixteenth of the bound.
+    while (this.bytes() > this.options.maxBytes && this.segments.length > 1) {
+      const seg = this.segments.shift();
+      if (!seg) break;
+      droppedPoints += seg.points - seg.ackedPoints;
+      droppedBytes += seg.size - seg.readOffset;
+      segments++;
+      void rm(seg.path, { force: true });
+    }
+    if (droppedPoints) {
+      this.options.onDrop({
+        points: droppedPoints,
+        bytes: droppedBytes,
+        reason: `spool ${this.options.dir} over --spool-max-bytes ${this.options.maxBytes}: deleted the ${segments} oldest segment(s)`,
+      });
+    }
+  }
+
+  async readBatch(maxPoints: number, maxBytes: number): Promise<SpoolBatch | undefined> {
+    const seg = this.segments.find((s) => s.readOffset < s.size);
+    if (!seg) return undefined;
+    const want = Math.min(seg.size - seg.readOffset, Math.max(maxBytes, RECORD_HEADER_BYTES));
+    let buf = this.readAt(seg.path, seg.readOffset, want);
+    let parsed = parseRecords(buf, seg.readOffset);
+    if (!parsed.records.length && !parsed.corrupt) {
+      // The first record is larger than the byte budget: read exactly it.
+      const len = buf.readUInt32LE(4);
+      buf = this.readAt(seg.path, seg.readOffset, RECORD_HEADER_BYTES + len);
+      parsed = parseRecords(buf, seg.readOffset);
+    }
+    if (!parsed.records.length) {
+      throw new Error(`spool segment ${seg.path} is corrupt at offset ${seg.readOffset} (changed on disk while running?); move it away and restart`);
+    }
+    const parts: string[] = [];
+    let points = 0;
+    let bytes = 0;
+    let end = seg.readOffset;
+    let lastSeq = 0;
+    for (const r of parsed.records) {
+      if (parts.length && (points + r.points > maxPoints || bytes + r.payload.length > maxBytes)) break;
+      parts.push(r.payload.toString('utf8'));
+      points += r.points;
+      bytes += r.payload.length;
+      end = r.end;
+      lastSeq = seg.seqByOffset.get(r.offset) ?? lastSeq;
+    }
+    return { body: parts.join('\n'), points, lastSeq, position: { segment: seg.id, start: seg.readOffset, end } };
+  }
+
+  private readAt(path: string, offset: number, length: number): Buffer {
+    // Synchronous positional read: segments are in the page cache right after being written,
+    // and one open+pread is cheaper than a thread-pool round trip per batch.
+    const fd = openSync(path, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(length);
+      const n = readSync(fd, buf, 0, length, offset);
+      return buf.subarray(0, n);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  ack(batch: SpoolBatch): Promise<number> {
+    return this.serialized(async () => {
+      const seg = this.segments.find((s) => s.id === batch.position.segment);
+      if (!seg || seg.readOffset !== batch.position.start) return 0;
+      // Offsets were inserted in increasing order, so the acknowledged ones are at the front.
+      for (const offset of seg.seqByOffset.keys()) {
+        if (offset >= batch.position.end) break;
+        seg.seqByOffset.delete(offset);
+      }
+      const points = batch.points;
+      seg.readOffset = batch.position.end;
+      seg.ackedPoints += points;
+      const isActive = seg === this.segments.at(-1) && this.writer !== undefined;
+      if (seg.readOffset >= seg.size && !isActive) {
+        this.segments.splice(this.segments.indexOf(seg), 1);
+        const next = this.segments[0];
+        await this.writeCursor(next?.id ?? seg.id, next ? next.readOffset : seg.size);
+        await rm(seg.path, { force: true });
+      } else {
+        await this.writeCursor(seg.id, seg.readOffset);
+      }
+      return points;
+    });
+  }
+
+  pendingPoints(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.points - s.ackedPoints;
+    return n;
+  }
+
+  bytes(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.size;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.serialized(async () => {
+      await this.writer?.close();
+      this.writer = undefined;
+    });
+  }
+}
+
+/** Bytes a directory's spool files use; for tests and `kovenant` diagnostics. */
+export async function spoolFileBytes(dir: string): Promise<number> {
+  let n = 0;
+  for (const name of await readdir(dir)) if (SEGMENT_PATTERN.test(name)) n += (await stat(join(dir, name))).size;
+  return n;
+}

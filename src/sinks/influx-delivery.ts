@@ -1,0 +1,244 @@
+/**
+ * The delivering sink behind `--output influx`: `write()` frames points as line protocol
+ * into a spool (disk with `--spool-dir`, else memory), and one sender drains the spool in
+ * order through a transport (v1 `/write` or the v2 client), batching by size and time and
+ * retrying per the RetryPolicy. A batch leaves the spool only when the server acknowledged
+ * it, refused it for good (4xx), or — without a disk spool — retries ran out.
+ *
+ * `write()` resolves once the batch is durable: appended (and synced) to the disk spool,
+ * or, with the memory spool, acknowledged by the server. That is the promise backpressure
+ * and the daemon's checkpoint rely on.
+ */
+import type { Logger } from '../telemetry/logger.ts';
+import { DeliveryError, emptyDeliveryStats, unacknowledged, type DeliveryStats } from './delivery-stats.ts';
+import { formatPoint } from './line-protocol.ts';
+import type { LineTransport } from './line-transport.ts';
+import type { MetricPoint, MetricSink } from './metric-point.ts';
+import { RetryPolicy, WriteFailure } from './retry-policy.ts';
+import type { Spool, SpoolBatch } from './spool.ts';
+
+export interface DeliveryOptions {
+  /** Points per request (and the size trigger of a batch). */
+  batchPoints: number;
+  /** Uncompressed bytes per request. */
+  batchBytes: number;
+  /** How long a batch smaller than `batchPoints` may wait for more points. */
+  flushIntervalMs: number;
+  /** Without a durable spool: how long one batch is retried before it counts as failed. */
+  maxRetryTimeMs: number;
+  /** On `close()`: how long to keep trying to empty the spool. */
+  drainTimeoutMs: number;
+  retryPolicy: RetryPolicy;
+}
+
+export const DEFAULT_DELIVERY: DeliveryOptions = {
+  batchPoints: 5000,
+  batchBytes: 4 * 1024 * 1024,
+  flushIntervalMs: 1000,
+  maxRetryTimeMs: 120_000,
+  drainTimeoutMs: 60_000,
+  retryPolicy: new RetryPolicy(),
+};
+
+/** Per-request observation for metrics (`kovenant_write_duration_seconds`). */
+export type WriteObserver = (seconds: number, points: number, outcome: 'ok' | 'retry' | 'rejected') => void;
+
+type Outcome = 'acknowledged' | 'rejected' | 'failed' | 'stopped';
+
+export class InfluxDeliverySink implements MetricSink {
+  private readonly counts: DeliveryStats = emptyDeliveryStats();
+  private closing = false;
+  private closeDeadline = Infinity;
+  private wake: (() => void) | undefined;
+  private readonly waiters: Array<{ seq: number; resolve: () => void }> = [];
+  private deliveredThrough = 0;
+  private readonly sender: Promise<void>;
+  private senderError: Error | undefined;
+  private readonly options: DeliveryOptions;
+
+  constructor(
+    private readonly spool: Spool,
+    private readonly transport: LineTransport,
+    private readonly log: Logger,
+    options: Partial<DeliveryOptions> = {},
+    private readonly observe?: WriteObserver,
+  ) {
+    this.options = { ...DEFAULT_DELIVERY, ...options };
+    this.sender = this.run().catch((err: unknown) => {
+      this.senderError = err as Error;
+      this.log.error({ err: (err as Error).message, spool: spool.location }, 'delivery stopped by an unexpected error');
+      this.releaseWaiters(Infinity);
+    });
+  }
+
+  /** Called by the spool when its bound drops records (wired by the factory). */
+  recordDrop(points: number, bytes: number, reason: string): void {
+    this.counts.dropped += points;
+    this.log.error({ points, bytes, destination: this.transport.destination }, `DATA LOSS: dropped ${points} points: ${reason}`);
+  }
+
+  stats(): DeliveryStats {
+    return { ...this.counts, pending: this.spool.pendingPoints(), spoolBytes: this.spool.bytes() };
+  }
+
+  get destination(): string {
+    return this.transport.destination;
+  }
+
+  async write(points: readonly MetricPoint[]): Promise<void> {
+    if (this.senderError) throw this.senderError;
+    if (this.closing) throw new Error(`write after close to ${this.transport.destination}`);
+    let lastSeq = 0;
+    // Records no larger than a request, so that a request never splits a record.
+    for (let i = 0; i < points.length; i += this.options.batchPoints) {
+      const slice = points.slice(i, i + this.options.batchPoints);
+      let body = '';
+      for (const p of slice) body += (body ? '\n' : '') + formatPoint(p);
+      lastSeq = await this.spool.append(body, slice.length);
+      this.counts.accepted += slice.length;
+    }
+    if (!lastSeq) return;
+    this.poke();
+    if (!this.spool.durable) await new Promise<void>((resolve) => this.waitFor(lastSeq, resolve));
+  }
+
+  private waitFor(seq: number, resolve: () => void): void {
+    if (seq <= this.deliveredThrough || this.senderError) resolve();
+    else {
+      this.waiters.push({ seq, resolve });
+      this.poke();
+    }
+  }
+
+  private releaseWaiters(through: number): void {
+    this.deliveredThrough = Math.max(this.deliveredThrough, through);
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const w = this.waiters[i];
+      if (w && w.seq <= this.deliveredThrough) {
+        this.waiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+
+  private poke(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  /** Sleeps until `ms` passed or something wakes the sender (write, close). */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private urgent(): boolean {
+    return this.closing || this.waiters.length > 0;
+  }
+
+  private async run(): Promise<void> {
+    for (;;) {
+      const pending = this.spool.pendingPoints();
+      if (pending === 0) {
+        if (this.closing) return;
+        await this.pause(Infinity);
+        continue;
+      }
+      if (pending < this.options.batchPoints && !this.urgent()) {
+        // Time trigger: give a small batch a moment to grow, unless someone is waiting.
+        const until = Date.now() + this.options.flushIntervalMs;
+        while (Date.now() < until && this.spool.pendingPoints() < this.options.batchPoints && !this.urgent()) {
+          await this.pause(until - Date.now());
+        }
+      }
+      const batch = await this.spool.readBatch(this.options.batchPoints, this.options.batchBytes);
+      if (!batch) continue;
+      const outcome = await this.deliver(batch);
+      if (outcome === 'stopped') return;
+      const points = await this.spool.ack(batch);
+      if (outcome === 'acknowledged') this.counts.acknowledged += points;
+      else if (outcome === 'rejected') this.counts.rejected += points;
+      else this.counts.failed += points;
+      this.releaseWaiters(batch.lastSeq);
+    }
+  }
+
+  private async deliver(batch: SpoolBatch): Promise<Outcome> {
+    const firstAttempt = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      const started = process.hrtime.bigint();
+      try {
+        await this.transport.send(batch.body, batch.points);
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        this.counts.requests++;
+        this.counts.writeSeconds += seconds;
+        this.observe?.(seconds, batch.points, 'ok');
+        if (attempt > 1) this.log.info({ destination: this.transport.destination, attempts: attempt, points: batch.points }, 'write succeeded after retries');
+        return 'acknowledged';
+      } catch (err) {
+        const failure = err instanceof WriteFailure ? err : new WriteFailure((err as Error).message, undefined, undefined, undefined);
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const context = { destination: this.transport.destination, status: failure.status, server: failure.serverMessage, points: batch.points, attempt };
+        if (!failure.retryable) {
+          this.observe?.(seconds, batch.points, 'rejected');
+          this.log.error(context, `InfluxDB refused ${batch.points} points (${failure.message}); not retried, the same data would be refused again`);
+          return 'rejected';
+        }
+        this.observe?.(seconds, batch.points, 'retry');
+        const delay = this.options.retryPolicy.delayMs(attempt, failure);
+        const giveUpAt = this.spool.durable ? this.closeDeadline : Math.min(this.closeDeadline, firstAttempt + this.options.maxRetryTimeMs);
+        if (Date.now() + delay > giveUpAt) {
+          if (this.spool.durable) {
+            this.log.error({ ...context, spool: this.spool.location }, `giving up for now: ${this.spool.pendingPoints()} points stay in the spool for the next run (${failure.message})`);
+            return 'stopped';
+          }
+          this.log.error(context, `DATA LOSS: ${batch.points} points not written after ${attempt} attempts (${failure.message}); use --spool-dir to keep them across outages`);
+          return 'failed';
+        }
+        this.counts.retries++;
+        // Loud at first, then every tenth attempt: an outage must not flood the log.
+        if (attempt === 1 || attempt % 10 === 0) {
+          this.log.warn({ ...context, retryInMs: delay, spool: this.spool.location, spooledPoints: this.spool.pendingPoints() }, `write failed (${failure.message}); retrying`);
+        }
+        await this.sleepUntilRetry(delay);
+      }
+    }
+  }
+
+  /** A retry wait that ends early when close() shortens the deadline. */
+  private async sleepUntilRetry(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      await this.pause(Math.min(until, this.closeDeadline) - Date.now());
+      if (Date.now() >= this.closeDeadline) return;
+    }
+  }
+
+  /**
+   * Delivers what is spooled (waiting up to the drain timeout), then releases the
+   * transport. Rejects with DeliveryError when points were not acknowledged.
+   */
+  async close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = true;
+      this.closeDeadline = Date.now() + this.options.drainTimeoutMs;
+      this.poke();
+    }
+    await this.sender;
+    await this.spool.close();
+    await this.transport.close();
+    this.releaseWaiters(Infinity);
+    if (this.senderError) throw this.senderError;
+    const stats = this.stats();
+    if (unacknowledged(stats) > 0) throw new DeliveryError(stats, this.transport.destination);
+  }
+}

@@ -1,0 +1,8 @@
+/** One HTTP write of a line-protocol body; failures are `WriteFailure`s (see retry-policy). */
+export interface LineTransport {
+  /** For logs and messages: where the points go (never includes credentials). */
+  readonly destination: string;
+  /** Sends one batch; resolves on 2xx, rejects with a WriteFailure otherwise. */
+  send(body: string, points: number): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,98 @@
+/** Follows a real file while it is rotated by rename and by copy-truncate. */
+import { appendFileSync, copyFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FileFollower } from '../../src/sources/file-follower.ts';
+
+const dirs: string[] = [];
+const controllers: AbortController[] = [];
+afterEach(() => {
+  for (const c of controllers.splice(0)) c.abort();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function workDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'kovenant-follow-'));
+  dirs.push(d);
+  return d;
+}
+
+/** Reads the follower in the background; `until(n)` waits for n lines. */
+function reader(follower: FileFollower) {
+  let text = '';
+  const done = (async () => {
+    for await (const chunk of follower.chunks) text += chunk.toString();
+  })();
+  return {
+    lines: () => text.split('\n').filter(Boolean),
+    async until(n: number, timeoutMs = 5000): Promise<string[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (text.split('\n').filter(Boolean).length < n) {
+        if (Date.now() > deadline) throw new Error(`only ${text.split('\n').filter(Boolean).length} of ${n} lines: ${text}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return text.split('\n').filter(Boolean);
+    },
+    done,
+  };
+}
+
+describe('FileFollower', () => {
+  it('waits for the file, then follows it across rename rotation and copy-truncate', async () => {
+    const dir = workDir();
+    const path = join(dir, 'tetragon.log');
+    const stop = new AbortController();
+    controllers.push(stop);
+    const follower = new FileFollower(path, { pollMs: 20, signal: stop.signal });
+    const r = reader(follower);
+    await new Promise((res) => setTimeout(res, 60));
+    writeFileSync(path, 'a1\na2\n');
+    expect(await r.until(2)).toEqual(['a1', 'a2']);
+    appendFileSync(path, 'a3\n');
+    await r.until(3);
+    // rename rotation: the last lines of the old file are written after the rename.
+    renameSync(path, `${path}.1`);
+    appendFileSync(`${path}.1`, 'a4\n');
+    writeFileSync(path, 'b1\n');
+    expect(await r.until(5)).toEqual(['a1', 'a2', 'a3', 'a4', 'b1']);
+    expect(follower.renames).toBe(1);
+    // copy-truncate
+    appendFileSync(path, 'b2\nb3\n');
+    await r.until(7);
+    copyFileSync(path, `${path}.2`);
+    truncateSync(path, 0);
+    await new Promise((res) => setTimeout(res, 100));
+    appendFileSync(path, 'c1\n');
+    expect(await r.until(8)).toEqual(['a1', 'a2', 'a3', 'a4', 'b1', 'b2', 'b3', 'c1']);
+    expect(follower.truncations).toBe(1);
+    stop.abort();
+    await r.done;
+  });
+
+  it('resumes from a position only when the inode matches', async () => {
+    const dir = workDir();
+    const path = join(dir, 'tetragon.log');
+    writeFileSync(path, 'x1\nx2\nx3\n');
+    const stop = new AbortController();
+    controllers.push(stop);
+    const first = new FileFollower(path, { pollMs: 20, signal: stop.signal });
+    const r1 = reader(first);
+    await r1.until(3);
+    const pos = first.position();
+    stop.abort();
+    await r1.done;
+    expect(pos.offset).toBe(9);
+    appendFileSync(path, 'x4\n');
+    const stop2 = new AbortController();
+    controllers.push(stop2);
+    const r2 = reader(new FileFollower(path, { pollMs: 20, signal: stop2.signal, resumeFrom: { inode: pos.inode, offset: 6 } }));
+    expect(await r2.until(2)).toEqual(['x3', 'x4']);
+    stop2.abort();
+    const stop3 = new AbortController();
+    controllers.push(stop3);
+    const r3 = reader(new FileFollower(path, { pollMs: 20, signal: stop3.signal, resumeFrom: { inode: pos.inode + 1, offset: 6 } }));
+    expect(await r3.until(4)).toEqual(['x1', 'x2', 'x3', 'x4']);
+    stop3.abort();
+  });
+});

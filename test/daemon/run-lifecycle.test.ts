@@ -1,0 +1,119 @@
+/**
+ * `kovenant run` as a process: events on stdin, metrics over HTTP, SIGTERM flushes
+ * every open window and exits 0 with the same totals a replay of the same events gives.
+ */
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../support/servers.ts';
+import { BIN, parseLineProtocol, startDaemon, type Daemon, type ParsedPoint } from './support.ts';
+
+const EXAMPLES = resolve(import.meta.dirname, '../../examples');
+const LINES = gunzipSync(readFileSync(resolve(EXAMPLES, 'events.jsonl.gz'))).toString().split('\n').filter(Boolean).slice(0, 1500);
+
+function totals(points: ParsedPoint[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of points) for (const [k, v] of Object.entries(p.fields)) out[`${p.measurement}.${k}`] = (out[`${p.measurement}.${k}`] ?? 0) + v;
+  return out;
+}
+
+async function scrape(url: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(url);
+  return { status: res.status, text: await res.text() };
+}
+
+function metricValue(text: string, name: string): number | undefined {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+describe('kovenant run lifecycle', () => {
+  let daemon: Daemon | undefined;
+  let dir: string | undefined;
+  afterEach(() => {
+    daemon?.kill();
+    daemon = undefined;
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('follows --events file:PATH across a rename rotation and flushes on SIGINT', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kovenant-run-file-'));
+    const log = join(dir, 'tetragon.log');
+    const half = Math.floor(LINES.length / 2);
+    writeFileSync(log, LINES.slice(0, half).join('\n') + '\n');
+    const snapshot = resolve(EXAMPLES, 'snapshot.json');
+    const port = await freePort();
+    daemon = startDaemon([], ['run', '--events', `file:${log}`, '--kube', snapshot, '--window', '10s', '--lateness', '1h', '--metrics-addr', `127.0.0.1:${port}`]);
+    await daemon.waitForLog('"msg":"running"', 20_000);
+    renameSync(log, `${log}.1`);
+    writeFileSync(log, LINES.slice(half, half + 100).join('\n') + '\n');
+    appendFileSync(log, LINES.slice(half + 100).join('\n') + '\n');
+    const deadline = Date.now() + 10_000;
+    while (metricValue((await scrape(`http://127.0.0.1:${port}/metrics`)).text, 'kovenant_events_read_total') !== LINES.length) {
+      if (Date.now() > deadline) throw new Error('the daemon did not read every line');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    daemon.child.kill('SIGINT');
+    expect(await daemon.exited(20_000)).toBe(0);
+    const replayed = parseLineProtocol(
+      execFileSync(process.execPath, [BIN, 'replay', '-', '--kube', snapshot, '--window', '10s', '--no-summary'], { input: LINES.join('\n') + '\n', encoding: 'utf8', maxBuffer: 64 << 20 }),
+    );
+    expect(totals(parseLineProtocol(daemon.stdout()))).toEqual(totals(replayed));
+  }, 60_000);
+
+  it('serves metrics while running and flushes everything on SIGTERM (exit 0)', async () => {
+    const port = await freePort();
+    const snapshot = resolve(EXAMPLES, 'snapshot.json');
+    daemon = startDaemon([], ['run', '--events', '-', '--kube', snapshot, '--window', '10s', '--lateness', '1h', '--metrics-addr', `127.0.0.1:${port}`], {}, 'pipe');
+    await daemon.waitForLog('"msg":"running"', 20_000);
+    const base = `http://127.0.0.1:${port}`;
+    expect((await scrape(`${base}/healthz`)).status).toBe(200);
+    expect((await scrape(`${base}/readyz`)).status).toBe(200);
+    daemon.child.stdin!.write(LINES.join('\n') + '\n');
+    // Read counters catch up with what was written.
+    const deadline = Date.now() + 10_000;
+    let metrics = '';
+    while (Date.now() < deadline) {
+      metrics = (await scrape(`${base}/metrics`)).text;
+      if (metricValue(metrics, 'kovenant_events_read_total') === LINES.length) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(metricValue(metrics, 'kovenant_events_read_total')).toBe(LINES.length);
+    const used = metricValue(metrics, 'kovenant_events_used_total') ?? 0;
+    expect(used).toBeGreaterThan(0);
+    // A lateness of an hour keeps the (old) windows open until the stop.
+    expect(metricValue(metrics, 'kovenant_open_windows')).toBeGreaterThan(0);
+    expect(metrics).toContain('kovenant_metadata_synced 1');
+    expect(metrics).toMatch(/kovenant_lag_seconds \d/);
+    expect(daemon.stdout()).toBe('');
+
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited(20_000)).toBe(0);
+    const live = parseLineProtocol(daemon.stdout());
+    const replayed = parseLineProtocol(
+      execFileSync(process.execPath, [BIN, 'replay', '-', '--kube', snapshot, '--window', '10s', '--no-summary'], { input: LINES.join('\n') + '\n', encoding: 'utf8', maxBuffer: 64 << 20 }),
+    );
+    expect(live.length).toBe(replayed.length);
+    expect(totals(live)).toEqual(totals(replayed));
+  }, 60_000);
+
+  it('exits 2 naming the key and the allowed values for a bad option', () => {
+    let stderr = '';
+    let status: number | null = 0;
+    try {
+      execFileSync(process.execPath, [BIN, 'run', '--events', 'none', '--output', 'kafka'], { encoding: 'utf8', stdio: 'pipe' });
+    } catch (err) {
+      const e = err as { status: number | null; stderr: string };
+      status = e.status;
+      stderr = e.stderr;
+    }
+    expect(status).toBe(2);
+    expect(stderr).toContain('"output" (from flag)');
+    expect(stderr).toContain('allowed values: line, influx');
+  });
+});

@@ -1,0 +1,286 @@
+/**
+ * The Grafana dashboards run against real data: a real InfluxDB 1.x is filled
+ * by replaying the bundled example through kovenant, Grafana's macros and
+ * template variables are substituted in every panel query the way Grafana
+ * does, and each query must return data. PromQL (pipeline health) cannot run
+ * here, so it is checked against the metric names kovenant exports.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { influxQuery, requireBinary, startInfluxd, type RunningServer } from '../support/servers.ts';
+import { ROOT, filesIn } from './support/paths.ts';
+
+interface Target {
+  refId: string;
+  datasource?: { type: string; uid: string };
+  rawQuery?: boolean;
+  query?: string;
+  expr?: string;
+  resultFormat?: string;
+}
+interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  datasource?: { type: string; uid: string };
+  targets?: Target[];
+  panels?: Panel[];
+}
+interface Variable {
+  name: string;
+  type: string;
+  query: string;
+  datasource?: { uid: string };
+  multi?: boolean;
+  includeAll?: boolean;
+  allValue?: string;
+}
+interface Dashboard {
+  uid: string;
+  title: string;
+  panels: Panel[];
+  templating: { list: Variable[] };
+}
+
+const DB = 'kovenant';
+const INFLUXD = '/usr/bin/influxd';
+const WINDOW_NS = 10_000_000_000n;
+
+const dashboards = filesIn('dashboards', '.json').map((file) => ({
+  file: basename(file),
+  dashboard: JSON.parse(readFileSync(file, 'utf8')) as Dashboard,
+}));
+const allPanels = (d: Dashboard): Panel[] => d.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
+const influxTargets = dashboards.flatMap(({ file, dashboard }) =>
+  allPanels(dashboard).flatMap((p) =>
+    (p.targets ?? []).filter((t) => (t.datasource ?? p.datasource)?.type === 'influxdb').map((t) => ({ file, panel: p.title, target: t })),
+  ),
+);
+const promTargets = dashboards.flatMap(({ file, dashboard }) =>
+  allPanels(dashboard).flatMap((p) =>
+    (p.targets ?? []).filter((t) => (t.datasource ?? p.datasource)?.type === 'prometheus').map((t) => ({ file, panel: p.title, target: t })),
+  ),
+);
+
+/** Grafana's regex escaping of a variable value in an InfluxQL regex. */
+const escapeRegex = (v: string): string => v.replace(/[\\^$.|?*+()[\]{}/-]/g, '\\$&');
+
+/**
+ * Substitutes what Grafana substitutes before sending an InfluxQL query: the
+ * time filter, the interval macros, and `/^$var$/` regex variables, with the
+ * All value (`.*`, the variables' allValue) or a concrete value. Anything
+ * left that starts with `$` would reach InfluxDB verbatim, so it fails.
+ */
+function interpolate(query: string, range: { fromMs: number; toMs: number }, values: Record<string, string | undefined>): string {
+  let q = query
+    .replaceAll('$timeFilter', `time >= ${range.fromMs}ms and time <= ${range.toMs}ms`)
+    .replaceAll('$__interval_ms', '10000')
+    .replaceAll('$__interval', '10s');
+  q = q.replace(/\/\^\$(\w+)\$\//g, (_m, name: string) => {
+    const v = values[name];
+    return v === undefined ? '/^.*$/' : `/^(${escapeRegex(v)})$/`;
+  });
+  expect(q, 'unsubstituted Grafana variable').not.toMatch(/\$\w/);
+  return q;
+}
+
+function parseLine(line: string): { measurement: string; tags: Map<string, string>; ts: bigint } {
+  // The example's tag values contain no escaped spaces or commas.
+  const [key, , ts] = line.split(' ');
+  const [measurement, ...tags] = key!.split(',');
+  return { measurement: measurement!, tags: new Map(tags.map((t) => t.split('=') as [string, string])), ts: BigInt(ts!) };
+}
+
+describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', () => {
+  let influx: RunningServer;
+  let workDir: string;
+  let range: { fromMs: number; toMs: number };
+  let concrete: Record<string, string>;
+
+  beforeAll(async () => {
+    workDir = mkdtempSync(join(tmpdir(), 'kovenant-dashboards-'));
+    const out = join(workDir, 'replay.lp');
+    const replay = spawnSync(
+      process.execPath,
+      [join(ROOT, 'bin/kovenant.js'), 'replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--window', '10s', '--out', out],
+      { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(replay.status, `kovenant replay failed:\n${replay.stderr}`).toBe(0);
+    const lines = readFileSync(out, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(lines.length).toBeGreaterThan(0);
+
+    const points = lines.map(parseLine);
+    const first = points.reduce((m, p) => (p.ts < m ? p.ts : m), points[0]!.ts);
+    const last = points.reduce((m, p) => (p.ts > m ? p.ts : m), points[0]!.ts);
+    range = { fromMs: Number(first / 1_000_000n), toMs: Number((last + WINDOW_NS) / 1_000_000n) };
+
+    // A pod with a workload peer and a release: the concrete variable values, and the
+    // tags of the synthetic points below.
+    const sample = points.find(
+      (p) => p.measurement === 'kovenant_tcp' && ['namespace', 'pod', 'workload', 'release', 'remote_workload'].every((k) => p.tags.has(k)),
+    );
+    expect(sample, 'the example has no pod talking to a workload').toBeDefined();
+    const t = sample!.tags;
+    concrete = { namespace: t.get('namespace')!, workload: t.get('workload')!, pod: t.get('pod')!, release: t.get('release')! };
+
+    // SYNTHETIC DATA: `kovenant replay` produces only kovenant_tcp and kovenant_io
+    // (conntrack and CPU come from live collectors, not from Tetragon events). These
+    // few points exist only so that the panels over those measurements are executed
+    // and must return data; their values mean nothing.
+    const local = ['namespace', 'node', 'pod', 'release', 'workload', 'workload_kind'].map((k) => `${k}=${t.get(k)}`).join(',');
+    const remote = [...t].filter(([k]) => k.startsWith('remote_')).map(([k, v]) => `${k}=${v}`).join(',');
+    const synthetic = [0n, WINDOW_NS].flatMap((offset) => {
+      const ts = first + offset;
+      return [
+        `kovenant_conntrack,${local},${remote},protocol=tcp,remote_port=443 bytes_sent=1500i,bytes_received=4200i,packets_sent=10i,packets_received=12i,flows=1i ${ts}`,
+        `kovenant_cpu,${local} cpu_seconds=0.25,cpu_cores=0.025 ${ts}`,
+        `kovenant_node_cpu,node=${t.get('node')},mode=user seconds=3.5 ${ts}`,
+        `kovenant_node_cpu,node=${t.get('node')},mode=system seconds=1.25 ${ts}`,
+      ];
+    });
+
+    influx = await startInfluxd();
+    await fetch(`${influx.url}/query?q=${encodeURIComponent(`CREATE DATABASE ${DB}`)}`, { method: 'POST' });
+    const body = [...lines, ...synthetic].join('\n');
+    const res = await fetch(`${influx.url}/write?db=${DB}&precision=ns`, { method: 'POST', body });
+    expect(res.status, await res.text()).toBe(204);
+  });
+
+  afterAll(async () => {
+    await influx?.dispose();
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('has InfluxDB targets', () => {
+    expect(influxTargets.length).toBeGreaterThanOrEqual(15);
+  });
+
+  it.each(influxTargets.map((x) => [`${x.file} / ${x.panel} / ${x.target.refId}`, x.target] as const))(
+    '%s returns data for All',
+    async (_name, target) => {
+      const series = await influxQuery(influx.url, DB, interpolate(target.query!, range, {}));
+      expect(series.length).toBeGreaterThan(0);
+      expect(series.some((s) => s.values.length > 0)).toBe(true);
+    },
+  );
+
+  it.each(influxTargets.map((x) => [`${x.file} / ${x.panel} / ${x.target.refId}`, x.target] as const))(
+    '%s runs with concrete variable values',
+    async (_name, target) => {
+      // A concrete pod may rightly have no external traffic: only errors fail here.
+      await influxQuery(influx.url, DB, interpolate(target.query!, range, concrete));
+    },
+  );
+
+  it('the per-pod throughput panel narrows to the selected pod', async () => {
+    const target = influxTargets.find((x) => x.panel === 'Throughput by pod')!.target;
+    const series = await influxQuery(influx.url, DB, interpolate(target.query!, range, concrete));
+    expect(series.map((s) => s.tags?.pod)).toEqual([concrete.pod]);
+  });
+
+  it('the template variables list values from the data', async () => {
+    for (const { dashboard } of dashboards) {
+      for (const v of dashboard.templating.list.filter((x) => x.datasource?.uid === 'kovenant-influxdb')) {
+        const series = await influxQuery(influx.url, DB, interpolate(v.query, range, {}));
+        const values = series.flatMap((s) => s.values.map((row) => row[1]));
+        expect(values.length, v.name).toBeGreaterThan(0);
+      }
+    }
+  });
+});
+
+describe('dashboard structure', () => {
+  const traffic = dashboards.find((d) => d.dashboard.uid === 'kovenant-traffic')?.dashboard;
+
+  it('every InfluxDB target is raw InfluxQL on the provisioned datasource', () => {
+    for (const { file, panel, target } of influxTargets) {
+      const where = `${file} / ${panel} / ${target.refId}`;
+      expect(target.rawQuery, where).toBe(true);
+      expect(target.query, where).toMatch(/^(SELECT|SHOW) /);
+      expect(target.datasource?.uid, where).toBe('kovenant-influxdb');
+      expect(target.query, `${where} must be bounded by the dashboard time range`).toContain('$timeFilter');
+    }
+  });
+
+  it('uids are unique and panel ids are unique per dashboard', () => {
+    expect(new Set(dashboards.map((d) => d.dashboard.uid)).size).toBe(dashboards.length);
+    for (const { dashboard } of dashboards) {
+      const ids = allPanels(dashboard).map((p) => p.id);
+      expect(new Set(ids).size, dashboard.uid).toBe(ids.length);
+    }
+  });
+
+  it('has namespace, workload, pod and release variables, multi-valued with All matching everything', () => {
+    const vars = traffic!.templating.list;
+    expect(vars.map((v) => v.name)).toEqual(['namespace', 'workload', 'pod', 'release']);
+    for (const v of vars) expect(v).toMatchObject({ multi: true, includeAll: true, allValue: '.*' });
+  });
+
+  it('every panel over pods honours all four variables', () => {
+    for (const { panel, target } of influxTargets.filter((x) => !x.target.query!.includes('kovenant_node_cpu'))) {
+      for (const v of ['namespace', 'workload', 'pod', 'release']) expect(target.query, `${panel}: $${v}`).toContain(`/^$${v}$/`);
+    }
+  });
+
+  it('has the panels the issue asks for', () => {
+    const panels = allPanels(traffic!);
+    const queries = (p: Panel): string => (p.targets ?? []).map((t) => t.query ?? '').join('\n');
+    const has = (pred: (p: Panel) => boolean, what: string): void => expect(panels.some(pred), what).toBe(true);
+    has((p) => /GROUP BY .*"pod"/.test(queries(p)) && queries(p).includes('bytes_sent') && queries(p).includes('bytes_received'), 'bytes by pod');
+    has((p) => /GROUP BY .*"workload"/.test(queries(p)) && queries(p).includes('bytes_received') && queries(p).includes('kovenant_tcp'), 'bytes by workload');
+    has((p) => queries(p).includes('"connects"') && /GROUP BY .*"pod"/.test(queries(p)), 'connections by pod');
+    has((p) => p.type === 'table' && queries(p).includes('"remote_kind"') && queries(p).includes('"remote_release"'), 'top talkers');
+    has((p) => queries(p).includes(`"remote_kind" = 'external'`) && queries(p).includes('"remote_name"'), 'external traffic');
+    has((p) => queries(p).includes('kovenant_io') && queries(p).includes('bytes_read') && queries(p).includes('bytes_written'), 'I/O by pod');
+    has((p) => queries(p).includes('kovenant_cpu') && /GROUP BY .*"pod"/.test(queries(p)), 'CPU by pod');
+    has((p) => queries(p).includes('kovenant_cpu') && /GROUP BY .*"release"/.test(queries(p)), 'CPU by release');
+    has((p) => queries(p).includes('kovenant_conntrack') && queries(p).includes('FROM "kovenant_tcp"'), 'conntrack next to kprobes');
+    has((p) => p.type === 'nodeGraph' && /GROUP BY "workload", "remote_workload"/.test(queries(p)), 'service map');
+    expect(promTargets.length, 'pipeline health').toBeGreaterThan(0);
+  });
+});
+
+describe('pipeline health (PromQL)', () => {
+  const KNOWN = new Set([
+    'kovenant_events_read_total',
+    'kovenant_events_used_total',
+    'kovenant_events_skipped_total',
+    'kovenant_events_rejected_total',
+    'kovenant_lag_seconds',
+    'kovenant_open_windows',
+    'kovenant_points_written_total',
+    'kovenant_write_duration_seconds_bucket',
+    'kovenant_write_duration_seconds_sum',
+    'kovenant_write_duration_seconds_count',
+    'kovenant_spool_bytes',
+    'kovenant_metadata_objects',
+    'kovenant_metadata_synced',
+  ]);
+  const LABELS: Record<string, string[]> = {
+    kovenant_events_skipped_total: ['type'],
+    kovenant_events_rejected_total: ['reason'],
+    kovenant_metadata_objects: ['resource'],
+  };
+
+  it.each(promTargets.map((x) => [`${x.file} / ${x.panel} / ${x.target.refId}`, x.target] as const))(
+    '%s uses only metrics kovenant exports',
+    (_name, target) => {
+      const expr = target.expr ?? '';
+      const metrics = expr.match(/\bkovenant_[a-z_]+/g) ?? [];
+      expect(metrics.length).toBeGreaterThan(0);
+      for (const m of metrics) expect(KNOWN, m).toContain(m);
+      // Labels aggregated by must exist on the metric (or be Prometheus's own).
+      for (const by of expr.matchAll(/by \(([^)]*)\)/g)) {
+        for (const label of by[1]!.split(',').map((s) => s.trim())) {
+          const allowed = ['instance', 'job', 'le', ...metrics.flatMap((m) => LABELS[m] ?? [])];
+          expect(allowed, `${label} in ${expr}`).toContain(label);
+        }
+      }
+      // Counters are only meaningful through rate().
+      for (const m of metrics.filter((x) => x.endsWith('_total') || x.endsWith('_bucket'))) expect(expr).toMatch(new RegExp(`rate\\(${m}\\[`));
+    },
+  );
+});

@@ -1,0 +1,14 @@
+import { readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const REFERENCE = resolve(ROOT, '../shared/reference');
+export const CHART_DIR = join(ROOT, 'install/chart/kovenant');
+
+export function filesIn(dir: string, ext: string): string[] {
+  return readdirSync(join(ROOT, dir))
+    .filter((f) => f.endsWith(ext))
+    .sort()
+    .map((f) => join(ROOT, dir, f));
+}

@@ -1,0 +1,108 @@
+/**
+ * Every TracingPolicy validates against Tetragon's CRD schema (as the API
+ * server would) and asks for exactly what kovenant's decoder reads.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { REFERENCE, filesIn } from './support/paths.ts';
+
+interface KprobeArg {
+  index: number;
+  type: string;
+}
+interface Kprobe {
+  call: string;
+  syscall?: boolean;
+  return?: boolean;
+  args?: KprobeArg[];
+  returnArg?: KprobeArg;
+  selectors?: Array<{ matchBinaries?: Array<{ operator: string; values: string[] }> }>;
+}
+interface TracingPolicy {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  spec: { kprobes?: Kprobe[] };
+}
+
+function schemaValidator(file: string): ValidateFunction {
+  const ajv = new Ajv({ allErrors: true });
+  // Kubernetes' OpenAPI extensions carry no constraint JSON Schema can check
+  // (x-kubernetes-validations are CEL rules run by the API server).
+  ajv.addVocabulary(['x-kubernetes-validations', 'x-kubernetes-list-type', 'x-kubernetes-map-type',
+    'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-int-or-string', 'x-kubernetes-list-map-keys']);
+  ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+  ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
+  return ajv.compile(JSON.parse(readFileSync(join(REFERENCE, 'tetragon', file), 'utf8')) as object);
+}
+
+const clusterScoped = schemaValidator('tracingpolicy-cilium.io.schema.json');
+const namespaced = schemaValidator('tracingpolicynamespaced-cilium.io.schema.json');
+
+const policies: Array<{ file: string; policy: TracingPolicy }> = filesIn('tracing-policies', '.yaml').flatMap((file) =>
+  parseAllDocuments(readFileSync(file, 'utf8')).map((doc) => {
+    expect(doc.errors).toEqual([]);
+    return { file: basename(file), policy: doc.toJS() as TracingPolicy };
+  }),
+);
+const kprobes = new Map<string, Kprobe>(policies.flatMap(({ policy }) => (policy.spec.kprobes ?? []).map((k) => [k.call, k] as const)));
+
+describe('tracing-policies/', () => {
+  it('has policies', () => {
+    expect(policies.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each(policies.map((p) => [p.file, p.policy] as const))('%s validates against the CRD schema', (_file, policy) => {
+    expect(policy.apiVersion).toBe('cilium.io/v1alpha1');
+    expect(['TracingPolicy', 'TracingPolicyNamespaced']).toContain(policy.kind);
+    const validate = policy.kind === 'TracingPolicy' ? clusterScoped : namespaced;
+    const ok = validate(policy);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(ok).toBe(true);
+  });
+
+  it('policy names are unique DNS labels', () => {
+    const names = policies.map((p) => p.policy.metadata.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const n of names) expect(n).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+  });
+
+  it('hooks exactly the functions kovenant decodes, each once', () => {
+    const calls = policies.flatMap(({ policy }) => (policy.spec.kprobes ?? []).map((k) => k.call)).sort();
+    expect(calls).toEqual(['sys_read', 'sys_write', 'tcp_close', 'tcp_connect', 'tcp_recvmsg', 'tcp_sendmsg']);
+  });
+
+  it.each(['tcp_connect', 'tcp_close', 'tcp_sendmsg', 'tcp_recvmsg'])('%s is a kernel function with the sock at args[0]', (call) => {
+    const k = kprobes.get(call)!;
+    // The CRD defaults `syscall` to true, which would make Tetragon look for __x64_tcp_*.
+    expect(k.syscall).toBe(false);
+    expect(k.args?.[0]).toEqual({ index: 0, type: 'sock' });
+  });
+
+  it.each(['tcp_sendmsg', 'tcp_recvmsg', 'sys_read', 'sys_write'])('%s exports the size argument and the return value', (call) => {
+    const k = kprobes.get(call)!;
+    expect(k.args?.some((a) => a.type === 'size_t' && a.index === 2)).toBe(true);
+    // The decoder reads `return.int_arg`: the type must be int, at index 0.
+    expect(k.return).toBe(true);
+    expect(k.returnArg).toEqual({ index: 0, type: 'int' });
+  });
+
+  it.each(['sys_read', 'sys_write'])('%s uses the portable syscall name', (call) => {
+    const k = kprobes.get(call)!;
+    expect(k.syscall).toBe(true);
+    expect(k.call).not.toMatch(/^__(x64|arm64|ia32)_/);
+  });
+
+  it("excludes Tetragon's own processes on every hook, in the kernel", () => {
+    for (const k of kprobes.values()) {
+      expect(k.selectors?.length, k.call).toBeGreaterThan(0);
+      // Selectors are ORed: every selector must carry the exclusion, or one without it lets Tetragon through.
+      for (const s of k.selectors ?? []) {
+        expect(s.matchBinaries, k.call).toEqual([{ operator: 'NotIn', values: expect.arrayContaining(['/usr/bin/tetragon']) as string[] }]);
+      }
+    }
+  });
+});
