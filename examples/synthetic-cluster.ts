@@ -275,9 +275,28 @@ const FN: Record<EventKind, (arch: 'x64' | 'arm64') => string> = {
   write: (a) => `__${a}_sys_write`,
 };
 
+/** A small stable hash, so a pod's processes keep their pids across the stream. */
+function stableHash(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
+  return h;
+}
+
+/**
+ * The pid of the process behind an event. On a real node most kprobe events come from a
+ * few long-lived processes (a server's workers, the kubelet), so their `process` and
+ * `parent` objects repeat byte for byte; `distinct` gives every event a process of its
+ * own instead, the worst case for anything that exploits that repetition.
+ */
+function processPid(c: EventChoice, seq: number, distinct: boolean): number {
+  if (distinct) return 1000 + (seq % 30000);
+  const slot = seq % 3;
+  return 1000 + (stableHash(c.local ? `${c.local.namespace}/${c.local.name}` : c.node) % 20000) * 4 + slot;
+}
+
 /** One export line for a chosen event. */
-export function eventLine(c: EventChoice, pidSeed: number): string {
-  const pid = 1000 + (pidSeed % 30000);
+export function eventLine(c: EventChoice, pidSeed: number, distinctProcesses = false): string {
+  const pid = processPid(c, pidSeed, distinctProcesses);
   const binary = c.local?.binary ?? '/usr/bin/kubelet';
   const process = processJson(c.local, c.node, pid, binary, c.local ? '--config /etc/app/config.yaml --log-level=info' : '--config=/var/lib/kubelet/config.yaml --kubeconfig=/etc/kubernetes/kubelet.conf', pid - 1);
   // Like real exports, the parent is a shell or the container runtime, often with its own pod.
@@ -373,9 +392,10 @@ export function chooseEvent(rand: () => number, timeMs: number): EventChoice {
 
 /**
  * The example stream: `count` lines over `spanMs`, per node in time order (as a node's
- * export is), with about 3% process_exec/process_exit lines mixed in.
+ * export is), with about 3% process_exec/process_exit lines mixed in. Each pod's events
+ * come from three long-lived processes unless `distinctProcesses` is set.
  */
-export function* exampleLines(count: number, spanMs: number, seed = 42): Generator<string> {
+export function* exampleLines(count: number, spanMs: number, seed = 42, distinctProcesses = false): Generator<string> {
   const rand = prng(seed);
   for (let i = 0; i < count; i++) {
     const timeMs = START_TIME + Math.floor((i / count) * spanMs);
@@ -384,6 +404,6 @@ export function* exampleLines(count: number, spanMs: number, seed = 42): Generat
       yield otherEventLine(rand() < 0.5 ? 'process_exec' : 'process_exit', local, local?.node ?? 'node-a', timeMs, i);
       continue;
     }
-    yield eventLine(chooseEvent(rand, timeMs), i);
+    yield eventLine(chooseEvent(rand, timeMs), i, distinctProcesses);
   }
 }

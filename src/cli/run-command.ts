@@ -11,6 +11,8 @@ import { ConntrackCollector } from '../collectors/conntrack/conntrack-collector.
 import { NodeCpuCollector } from '../collectors/cpu/proc-stat.ts';
 import { PodCpuCollector } from '../collectors/cpu/pod-cpu.ts';
 import { loadDaemonConfig, type DaemonConfig } from '../config/load.ts';
+import { checkpointFileOf } from '../config/daemon-config.ts';
+import { CheckpointFile, CheckpointTracker } from '../sources/checkpoint.ts';
 import { createDecoder } from '../decode/default-decoder.ts';
 import { Resolver } from '../enrich/resolver.ts';
 import { EventCounters } from '../pipeline/event-counters.ts';
@@ -19,22 +21,82 @@ import type { ByteInput } from '../sources/byte-input.ts';
 import { openByteInput } from '../sources/byte-input.ts';
 import { FileFollower } from '../sources/file-follower.ts';
 import { DaemonMetrics, serveMetrics, type MetricsServer } from '../telemetry/metrics.ts';
-import { createLogger } from '../telemetry/logger.ts';
+import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { parseDuration } from './duration.ts';
 import { InputError } from './input-error.ts';
 import { openMetadata } from './metadata-options.ts';
 import { openSink, type OutputOptions } from './output-options.ts';
 import { addConfigFlags } from '../config/flags.ts';
 
-/** Opens `--events`: `none`, `-`, `file:PATH` (followed until `signal` aborts). */
-async function openEvents(events: string, signal: AbortSignal): Promise<ByteInput | undefined> {
-  if (events === 'none') return undefined;
-  if (events === '-') return openByteInput('-');
+interface OpenedEvents {
+  input: ByteInput | undefined;
+  /** Saves checkpoints as batches are acknowledged (`file:` sources only). */
+  checkpoint?: CheckpointTracker;
+}
+
+/**
+ * Opens `--events`: `none`, `-`, `file:PATH` (followed until `signal` aborts). A file
+ * resumes from its checkpoint: the follower at the saved offset and `aggregator` with
+ * the saved open windows (it must not have taken anything yet).
+ */
+async function openEvents(config: DaemonConfig, aggregator: WindowAggregator, signal: AbortSignal, log: Logger): Promise<OpenedEvents> {
+  const events = config.events;
+  if (events === 'none') return { input: undefined };
+  if (events === '-') return { input: await openByteInput('-') };
   if (events === 'k8s-logs') {
     throw new InputError('--events k8s-logs: not implemented yet', 'run one daemon per node with --events file:PATH (the default), or pipe `kubectl logs -f` into --events -');
   }
-  // No checkpoint yet: a restart follows from the start of the current file.
-  return new FileFollower(events.slice('file:'.length), { signal });
+  const path = events.slice('file:'.length);
+  const store = new CheckpointFile(checkpointFileOf(config));
+  let saved = await store.load();
+  if (saved && saved.path !== path) {
+    log.warn({ checkpoint: store.file, checkpointPath: saved.path, path }, 'the checkpoint is of another events file; ignoring it and reading this one from its start');
+    saved = undefined;
+  }
+  if (saved) {
+    if (saved.aggregator.windowMs !== aggregator.windowMs) {
+      throw new InputError(
+        `checkpoint ${store.file}: its open windows are ${saved.aggregator.windowMs} ms long, but --window is ${aggregator.windowMs} ms`,
+        `restart once with --window ${saved.aggregator.windowMs}ms, stop it with SIGTERM (which flushes the windows), then change --window; or remove ${store.file} and lose the open windows`,
+      );
+    }
+    aggregator.restore(saved.aggregator);
+  }
+  const follower = new FileFollower(path, {
+    signal,
+    resumeFrom: saved?.position,
+    onResume: (outcome) => {
+      if (outcome.kind === 'resumed') log.info({ path, offset: outcome.offset, checkpoint: store.file }, 'resuming the events file at its checkpoint');
+      else if (outcome.kind === 'rotated') log.info({ path, rotated: outcome.rotatedPath, offset: outcome.offset }, 'the events file was rotated while stopped: reading the rest of the rotated file first');
+      else if (outcome.kind === 'missed') log.warn({ path, reason: outcome.reason, checkpoint: store.file }, 'cannot resume at the checkpoint: reading the current file from its start; events written after the checkpoint to the file that went away are missing');
+    },
+  });
+  const checkpoint = new CheckpointTracker(store, follower, aggregator, (err) =>
+    log.warn({ checkpoint: store.file, err: (err as Error).message }, 'cannot save the checkpoint; a restart would re-read from the previous one. Is its directory writable (--checkpoint-file)?'),
+  );
+  return { input: follower, checkpoint };
+}
+
+/** The daemon config's sink keys as `openSink` takes them. */
+function outputOptionsOf(config: DaemonConfig): OutputOptions {
+  const influx = config.output !== 'line';
+  return {
+    output: influx ? 'influx' : 'line',
+    out: config.out,
+    influxApi: config.output === 'influx-v1' ? 'v1' : config.output === 'influx-v2' ? 'v2' : config.influxApi,
+    influxUrl: config.influxUrl,
+    influxOrg: config.influxOrg,
+    influxBucket: config.influxBucket,
+    influxToken: config.influxToken,
+    influxTokenFile: config.influxTokenFile,
+    influxDb: config.influxDb,
+    influxRp: config.influxRp,
+    influxUsername: config.influxUsername,
+    influxPasswordFile: config.influxPasswordFile,
+    spoolDir: config.spoolDir,
+    spoolMaxBytes: config.spoolMaxBytes,
+    flushInterval: config.flushInterval,
+  };
 }
 
 function collectorsOf(config: DaemonConfig, resolver: Resolver): NodeCollector[] {
@@ -83,14 +145,14 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
   const collectors = collectorsOf(config, resolver);
   let metricsServer: MetricsServer | undefined;
   try {
-    // Refusals (accounting off, no /proc) happen here, before anything runs.
-    await startCollectors(collectors, aggregator, Date.now());
     // The follower stops only after the pipeline stopped taking chunks (see runLive).
     const readerStop = new AbortController();
-    const input = await openEvents(config.events, readerStop.signal);
-    // Integration point: openSink will take --output influx and friends (issue 6).
-    const outputOptions: OutputOptions = { out: config.out };
-    const opened = await openSink(outputOptions);
+    // Before the collectors' baseline: a checkpoint replaces the aggregator's state.
+    const { input, checkpoint } = await openEvents(config, aggregator, readerStop.signal, log);
+    // Refusals (accounting off, no /proc) happen here, before anything runs.
+    await startCollectors(collectors, aggregator, Date.now());
+    const opened = await openSink(outputOptionsOf(config));
+    let externalPeersFolded = 0;
     const metrics = new DaemonMetrics({
       counters,
       openWindows: () => aggregator.openWindows,
@@ -101,6 +163,8 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
       sinkStats: () => statsOf(opened.sink),
       metadataSynced: () => true,
       collectorCounts: () => collectorCounts(collectors),
+      externalPeersFolded: () => externalPeersFolded,
+      checkpointSaves: checkpoint ? () => ({ saved: checkpoint.saved, failed: checkpoint.failed }) : undefined,
     });
     if (config.metricsAddr !== 'off') {
       metricsServer = await serveMetrics(metrics, config.metricsAddr, () => true);
@@ -126,6 +190,9 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
         aggregator,
         counters,
         stop: stop.signal,
+        maxExternalPeers: config.maxExternalPeers,
+        onPeersFolded: (n) => (externalPeersFolded += n),
+        checkpoint,
         onCollectorError: (c, err) => {
           collectorErrors.set(c.name, (collectorErrors.get(c.name) ?? 0) + 1);
           log.warn({ collector: c.name, err: (err as Error).message }, 'collector sample failed; retrying next interval');

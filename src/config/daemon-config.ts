@@ -5,12 +5,14 @@
  * Keys are camelCase; the Helm chart writes them as they are here.
  */
 import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../cli/input-error.ts';
 import { parseDuration } from '../cli/duration.ts';
 
 export const TETRAGON_EXPORT_FILE = '/var/run/cilium/tetragon/tetragon.log';
+export const DEFAULT_CHECKPOINT_FILE = '/var/lib/kovenant/checkpoint.json';
 
 const duration = (key: string) =>
   z.string().refine(
@@ -50,7 +52,16 @@ export const DaemonConfigSchema = z
     influxBucket: z.string().optional(),
     influxTokenFile: z.string().optional(),
     influxToken: z.string().optional(),
+    influxApi: z.enum(['v1', 'v2']).optional(),
+    influxDb: z.string().optional(),
+    influxRp: z.string().optional(),
+    influxUsername: z.string().optional(),
+    influxPasswordFile: z.string().optional(),
     spoolDir: z.string().optional(),
+    spoolMaxBytes: z.string().optional(),
+    flushInterval: duration('flushInterval').optional(),
+    /** Where `file:` sources keep their resume point; default next to the spool dir. */
+    checkpointFile: z.string().min(1).optional(),
     metricsAddr: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$|^off$/, 'expected HOST:PORT (e.g. :9464, 127.0.0.1:9464) or off').default(':9464'),
     nodeName: z.string().optional(),
     kube: z.array(z.string()).default([]),
@@ -63,6 +74,16 @@ export type DaemonConfigInput = z.input<typeof DaemonConfigSchema>;
 export type ConfigKey = keyof DaemonConfigInput;
 
 export const CONFIG_KEYS = Object.keys(DaemonConfigSchema.shape) as ConfigKey[];
+/**
+ * The checkpoint of a `file:` source: `checkpointFile`, else `checkpoint.json` beside
+ * the spool directory (the state a restart needs lives together), else the default.
+ */
+export function checkpointFileOf(config: DaemonConfig): string {
+  if (config.checkpointFile) return config.checkpointFile;
+  if (config.spoolDir) return join(dirname(resolve(config.spoolDir)), 'checkpoint.json');
+  return DEFAULT_CHECKPOINT_FILE;
+}
+
 /** Keys whose values never reach a log line or `config print`. */
 export const SECRET_KEYS: readonly ConfigKey[] = ['influxToken'];
 

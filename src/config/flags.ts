@@ -8,7 +8,7 @@ import { CONFIG_KEYS, envName, type ConfigKey } from './daemon-config.ts';
 const BOOLEAN_KEYS: ReadonlySet<ConfigKey> = new Set(['conntrack', 'conntrackKeepNode', 'cpu']);
 
 const HELP: Record<ConfigKey, string> = {
-  events: 'event source: file:PATH (default file:/var/run/cilium/tetragon/tetragon.log), - (stdin), none (collectors only)',
+  events: 'event source: file:PATH (default file:/var/run/cilium/tetragon/tetragon.log; resumed from --checkpoint-file after a restart), - (stdin), none (collectors only)',
   window: 'window length, aligned to the epoch (default 10s)',
   windowMax: 'largest window for --window dynamic (default 1m; not implemented yet)',
   lateness: 'how long (event time) a window waits for late events (default 2s)',
@@ -27,11 +27,19 @@ const HELP: Record<ConfigKey, string> = {
   influxBucket: 'InfluxDB bucket (database/retention for 1.x)',
   influxTokenFile: 'file holding the InfluxDB token',
   influxToken: 'InfluxDB token (prefer --influx-token-file: flags show in ps)',
+  influxApi: 'InfluxDB write API: v2 (default) or v1 (1.x /write)',
+  influxDb: 'InfluxDB 1.x database (with --influx-api v1)',
+  influxRp: 'InfluxDB 1.x retention policy',
+  influxUsername: 'InfluxDB 1.x username',
+  influxPasswordFile: 'file holding the InfluxDB 1.x password',
   spoolDir: 'directory for the disk spool of unsent points',
+  spoolMaxBytes: 'spool bound, e.g. 512MiB (default 1GiB)',
+  flushInterval: 'how long a small batch waits for more points before it is sent (default 1s)',
+  checkpointFile: 'file:PATH sources: where the resume point is kept (default checkpoint.json beside --spool-dir, else /var/lib/kovenant/checkpoint.json)',
   metricsAddr: 'Prometheus metrics, /healthz and /readyz listen address (default :9464; off to disable)',
   nodeName: 'this node name (the node tag of collector points; env NODE_NAME too)',
   kube: 'kubectl get ... -o json snapshot for attribution; repeatable',
-  maxExternalPeers: 'external peers kept per window, the rest folded into remote_name=other (default 1000; not implemented yet)',
+  maxExternalPeers: 'external peers kept per window and measurement (by bytes), the rest folded into remote_name=other (default 1000; 0 keeps all)',
 };
 
 export function flagName(key: ConfigKey): string {

@@ -1,6 +1,6 @@
-/** The decoder the pipeline uses. */
+/** The decoder the pipeline uses: the fast byte-level decoder, backed by the reference. */
+import { FastDecoder } from './fast-decoder.ts';
 import type { LineDecoder } from './kernel-event.ts';
-import { ReferenceDecoder } from './reference-decoder.ts';
 
 export interface CountingDecoder extends LineDecoder {
   /** Lines the fast path handed to the reference decoder (0 for the reference itself). */
@@ -8,6 +8,5 @@ export interface CountingDecoder extends LineDecoder {
 }
 
 export function createDecoder(): CountingDecoder {
-  const reference = new ReferenceDecoder();
-  return { decode: reference.decode.bind(reference), fallbacks: 0 };
+  return new FastDecoder();
 }

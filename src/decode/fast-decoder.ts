@@ -22,7 +22,7 @@ import {
 import { ReferenceDecoder, parsePort, parseReturn, parseSize } from './reference-decoder.ts';
 import { parseRfc3339, parseRfc3339Codes } from './rfc3339.ts';
 import { ENVELOPE_KEYS } from './tetragon-json.ts';
-import { ByteCache } from './fast-intern.ts';
+import { AsciiCache } from './fast-intern.ts';
 import * as jsonScan from './json-scan.ts';
 
 // Module-local aliases: tsx (esbuild) may compile imports into getter-backed namespace
@@ -32,6 +32,8 @@ const scanState = jsonScan.scanState;
 const scanString = jsonScan.scanString;
 const skipValue = jsonScan.skipValue;
 const skipWs = jsonScan.skipWs;
+
+const EMPTY = Buffer.alloc(0);
 
 /** Returned by the scanning methods when the line must go to the reference decoder. */
 const FALLBACK = -1;
@@ -160,11 +162,11 @@ export class FastDecoder implements LineDecoder {
   private fallbackCount = 0;
 
   /** Decoded strings (pod namespace, name, node, workload...) keyed by their raw bytes. */
-  private readonly strings = new ByteCache<string>(4096, 256);
+  private readonly strings = new AsciiCache<string>(16384, 256);
   /** Frozen `pod_labels` records keyed by the raw bytes of the labels object. */
-  private readonly labels = new ByteCache<Readonly<Record<string, string>>>(1024, 4096);
+  private readonly labels = new AsciiCache<Readonly<Record<string, string>>>(4096, 4096);
   /** Skip types (`process_exec`, `process_kprobe:fn`) keyed by their raw bytes. */
-  private readonly types = new ByteCache<string>(256, 256);
+  private readonly types = new AsciiCache<string>(256, 256);
 
   // What one line says, filled while scanning and turned into a status at the end in the
   // reference's order of checks. Instance fields instead of a result object: no allocation.
@@ -206,13 +208,17 @@ export class FastDecoder implements LineDecoder {
 
   // The time string being parsed, read through one long-lived closure so that sharing
   // `parseRfc3339Codes` with the reference allocates nothing per event.
-  private timeBuf: Buffer = Buffer.alloc(0);
+  private timeBuf: Buffer = EMPTY;
   private timeStart = 0;
   private timeEnd = 0;
   private readonly timeAt = (k: number): number => {
     const p = this.timeStart + k;
     return p < this.timeEnd ? this.timeBuf[p]! : -1;
   };
+
+  /** A 32-bit view of the buffer being decoded, for the scanner's 4-bytes-at-a-time string runs. */
+  private dv: DataView = new DataView(new ArrayBuffer(0));
+  private dvBuf: Buffer = EMPTY;
 
   /** Lines handed to the reference decoder since construction. */
   get fallbacks(): number {
@@ -231,6 +237,11 @@ export class FastDecoder implements LineDecoder {
 
   decode(buf: Buffer, start: number, end: number, out: KernelEvent): DecodeStatus {
     this.calls++;
+    if (buf !== this.dvBuf) {
+      // One view per input chunk, not per line: lines of a chunk share its buffer.
+      this.dvBuf = buf;
+      this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
     let status: number;
     try {
       status = this.fast(buf, start, end, out);
@@ -362,7 +373,7 @@ export class FastDecoder implements LineDecoder {
     if (t === undefined) {
       const name = escaped ? decodeString(buf, s, e) : buf.toString('utf8', s, e);
       t = kprobe ? (name === '' ? 'process_kprobe' : `process_kprobe:${name}`) : name;
-      this.types.store(buf, ks, e, t);
+      if (this.types.ascii) this.types.store(buf.toString('latin1', ks, e), t);
     }
     return t;
   }
@@ -373,7 +384,8 @@ export class FastDecoder implements LineDecoder {
     let v = this.strings.lookup(buf, s, e);
     if (v === undefined) {
       v = escaped ? decodeString(buf, s, e) : buf.toString('utf8', s, e);
-      this.strings.store(buf, s, e, v);
+      // Unescaped ASCII text is its own key; an escaped span's key is its raw text.
+      if (this.strings.ascii) this.strings.store(escaped ? buf.toString('latin1', s, e) : v, v);
     }
     return v;
   }
@@ -393,7 +405,7 @@ export class FastDecoder implements LineDecoder {
   private readValue(buf: Buffer, i: number, end: number): number {
     const c = buf[i]!;
     if (c === QUOTE) {
-      const e = scanString(buf, i + 1, end);
+      const e = scanString(buf, this.dv, i + 1, end);
       if (e < 0) return FALLBACK;
       this.vKind = V_STRING;
       this.vStart = i + 1;
@@ -410,7 +422,7 @@ export class FastDecoder implements LineDecoder {
       return e;
     }
     this.vKind = V_OTHER;
-    return skipValue(buf, i, end);
+    return skipValue(buf, this.dv, i, end);
   }
 
   /** The last value parsed by `JSON.parse`, for the rare forms the fast paths leave out. */
@@ -486,7 +498,7 @@ export class FastDecoder implements LineDecoder {
   private ke = 0;
   private kEscaped = false;
   private memberHead(buf: Buffer, i: number, end: number): number {
-    const e = scanString(buf, i + 1, end);
+    const e = scanString(buf, this.dv, i + 1, end);
     if (e < 0) return FALLBACK;
     this.ks = i + 1;
     this.ke = e - 1;
@@ -535,7 +547,7 @@ export class FastDecoder implements LineDecoder {
           this.kprobeIsObject = true;
           i = this.kprobeObject(buf, i, end);
         } else {
-          i = skipValue(buf, i, end);
+          i = skipValue(buf, this.dv, i, end);
         }
       } else if (id === TOP_NODE) {
         i = this.readValue(buf, i, end);
@@ -546,7 +558,7 @@ export class FastDecoder implements LineDecoder {
         if (i < 0) return FALLBACK;
         this.timeMs = this.timeOf(buf);
       } else {
-        i = skipValue(buf, i, end);
+        i = skipValue(buf, this.dv, i, end);
       }
       if (i < 0) return FALLBACK;
     }
@@ -588,7 +600,7 @@ export class FastDecoder implements LineDecoder {
       } else if (id === KP_RETURN && c === LBRACE) {
         i = this.returnObject(buf, i, end);
       } else {
-        i = skipValue(buf, i, end);
+        i = skipValue(buf, this.dv, i, end);
       }
       if (i < 0) return FALLBACK;
     }
@@ -632,10 +644,10 @@ export class FastDecoder implements LineDecoder {
           this.podFound = true;
           i = this.podObject(buf, i, end);
         } else {
-          i = skipValue(buf, i, end);
+          i = skipValue(buf, this.dv, i, end);
         }
       } else {
-        i = skipValue(buf, i, end);
+        i = skipValue(buf, this.dv, i, end);
       }
       if (i < 0) return FALLBACK;
     }
@@ -649,7 +661,7 @@ export class FastDecoder implements LineDecoder {
       if (i < 0) return FALLBACK;
       const id = POD.id(buf, this.ks, this.ke, this.kEscaped);
       if (id === 0) {
-        i = skipValue(buf, i, end);
+        i = skipValue(buf, this.dv, i, end);
         if (i < 0) return FALLBACK;
         continue;
       }
@@ -657,7 +669,7 @@ export class FastDecoder implements LineDecoder {
       seen |= 1 << id;
       if (id === POD_LABELS) {
         const s = i;
-        i = skipValue(buf, i, end);
+        i = skipValue(buf, this.dv, i, end);
         if (i < 0) return FALLBACK;
         this.podLabels = buf[s] === LBRACE ? this.labelsOf(buf, s, i) : undefined;
         continue;
@@ -683,10 +695,12 @@ export class FastDecoder implements LineDecoder {
     // Built by JSON.parse + the reference's construction, so duplicate keys, key order,
     // non-string values and `__proto__` come out exactly as in the reference. Frozen
     // because one record is shared by every event with the same label bytes.
-    const record = stringRecord(JSON.parse(buf.toString('utf8', s, e)));
+    const text = buf.toString('utf8', s, e);
+    const record = stringRecord(JSON.parse(text));
     if (record === undefined) return undefined;
     Object.freeze(record);
-    if (cacheable) this.labels.store(buf, s, e, record);
+    // For an ASCII span the utf8 text is the raw text, which is the cache key.
+    if (cacheable) this.labels.store(text, record);
     return record;
   }
 
@@ -696,7 +710,7 @@ export class FastDecoder implements LineDecoder {
     if (i >= end) return FALLBACK;
     if (buf[i] === RBRACKET) return i + 1;
     for (;;) {
-      i = buf[i] === LBRACE ? this.argObject(buf, i, end, index) : skipValue(buf, i, end);
+      i = buf[i] === LBRACE ? this.argObject(buf, i, end, index) : skipValue(buf, this.dv, i, end);
       if (i < 0) return FALLBACK;
       i = skipWs(buf, i, end);
       if (i >= end) return FALLBACK;
@@ -730,7 +744,7 @@ export class FastDecoder implements LineDecoder {
         this.sizeIndex = index;
         this.sizeValue = this.sizeOf(buf);
       } else {
-        i = skipValue(buf, i, end);
+        i = skipValue(buf, this.dv, i, end);
       }
       if (i < 0) return FALLBACK;
     }
@@ -744,7 +758,7 @@ export class FastDecoder implements LineDecoder {
       if (i < 0) return FALLBACK;
       const id = SOCK.id(buf, this.ks, this.ke, this.kEscaped);
       if (id === 0) {
-        i = skipValue(buf, i, end);
+        i = skipValue(buf, this.dv, i, end);
         if (i < 0) return FALLBACK;
         continue;
       }
@@ -773,7 +787,7 @@ export class FastDecoder implements LineDecoder {
         this.retFound = true;
         this.retValue = this.returnOf(buf);
       } else {
-        i = skipValue(buf, i, end);
+        i = skipValue(buf, this.dv, i, end);
         if (i < 0) return FALLBACK;
       }
     }
@@ -781,4 +795,3 @@ export class FastDecoder implements LineDecoder {
   }
 }
 
-const EMPTY = Buffer.alloc(0);

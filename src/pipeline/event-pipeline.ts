@@ -17,6 +17,26 @@ export interface EventStages {
   resolver: Resolver;
   aggregator: WindowAggregator;
   counters: EventCounters;
+  /**
+   * Updated after every chunk: the stream offset past the last complete line read,
+   * which a checkpoint needs for windows closed outside this operator (wall clock).
+   */
+  progress?: StreamProgress;
+  /**
+   * Sees every non-empty batch the moment it is closed (the aggregator still in the
+   * state that produced it) and returns the batch to write: the daemon's cardinality
+   * guard and checkpoint marks. Replay leaves it out.
+   */
+  finishBatch?: (points: MetricPoint[]) => MetricPoint[];
+  /**
+   * At the end, drop a last line without newline instead of decoding it: a followed
+   * file's writer may not have finished it, and a restart reads it again whole.
+   */
+  dropUnterminatedLine?: boolean;
+}
+
+export interface StreamProgress {
+  linesEnd: number;
 }
 
 /** Lets a source wait while the sink is behind, so memory stays bounded. */
@@ -62,7 +82,8 @@ export function chunksFrom(chunks: AsyncIterable<Buffer>, backpressure: Backpres
 
 /** Decode, enrich and aggregate: chunks in, the points of each window as it closes out. */
 export function eventsToWindows(stages: EventStages): OperatorFunction<Buffer, MetricPoint[]> {
-  const { decoder, resolver, aggregator, counters } = stages;
+  const { decoder, resolver, aggregator, counters, progress } = stages;
+  const finish = stages.finishBatch ?? ((points: MetricPoint[]) => points);
   return (chunks$) =>
     new Observable<MetricPoint[]>((subscriber) => {
       const ev = new KernelEvent();
@@ -90,28 +111,38 @@ export function eventsToWindows(stages: EventStages): OperatorFunction<Buffer, M
       return chunks$.subscribe({
         next(chunk) {
           splitter.push(chunk);
+          if (progress) progress.linesEnd = splitter.linesEnd;
           syncLineCounters();
           const ready = aggregator.closeReady();
-          if (ready.length) subscriber.next(ready);
+          if (ready.length) subscriber.next(finish(ready));
         },
         error(err: unknown) {
           subscriber.error(err);
         },
         complete() {
-          splitter.end();
+          if (!stages.dropUnterminatedLine) splitter.end();
           syncLineCounters();
           const rest = aggregator.closeAll();
-          if (rest.length) subscriber.next(rest);
+          if (rest.length) subscriber.next(finish(rest));
           subscriber.complete();
         },
       });
     });
 }
 
-/** Writes each batch in order; the source waits while writes are outstanding. */
-export function intoSink(sink: MetricSink, backpressure: Backpressure, counters: EventCounters): OperatorFunction<MetricPoint[], void> {
+/**
+ * Writes each batch in order; the source waits while writes are outstanding.
+ * `acknowledged` runs after the sink accepted a batch, before the next is written.
+ */
+export function intoSink(
+  sink: MetricSink,
+  backpressure: Backpressure,
+  counters: EventCounters,
+  acknowledged?: (points: MetricPoint[]) => Promise<void>,
+): OperatorFunction<MetricPoint[], void> {
   return concatMap(async (points) => {
     await backpressure.track(sink.write(points));
     counters.pointsWritten += points.length;
+    if (acknowledged) await acknowledged(points);
   });
 }

@@ -4,19 +4,24 @@
  * windows closed three ways:
  *  - by event-time watermark (per node) plus the allowed lateness, as events arrive;
  *  - by wall clock when the stream is idle (and for collectors, whose samples carry
- *    wall-clock time): every tick closes windows that ended before now − lateness;
+ *    wall-clock time): every tick closes windows that ended before now − lateness,
+ *    unless a chunk came since the previous tick. A daemon catching up a backlog after
+ *    a restart thus closes windows by event time only, as the first run did, and
+ *    rewrites them whole;
  *  - all at once on stop (signal, --duration, end of stdin).
  * Events later than that go to the oldest open window and are counted (`late`).
  */
-import { EMPTY, Observable, Subject, concat, concatMap, defaultIfEmpty, defer, filter, interval, lastValueFrom, merge, takeUntil } from 'rxjs';
+import { EMPTY, Observable, Subject, concat, concatMap, defaultIfEmpty, defer, filter, interval, lastValueFrom, merge, takeUntil, tap } from 'rxjs';
+import { guardExternalPeers } from '../aggregate/external-peer-guard.ts';
 import type { WindowAggregator } from '../aggregate/window-aggregator.ts';
 import type { NodeCollector } from '../collectors/collector.ts';
 import type { LineDecoder } from '../decode/kernel-event.ts';
 import type { Resolver } from '../enrich/resolver.ts';
 import type { MetricPoint, MetricSink } from '../sinks/metric-point.ts';
 import type { ByteInput } from '../sources/byte-input.ts';
+import type { CheckpointTracker } from '../sources/checkpoint.ts';
 import type { EventCounters } from './event-counters.ts';
-import { Backpressure, chunksFrom, eventsToWindows, intoSink } from './event-pipeline.ts';
+import { Backpressure, chunksFrom, eventsToWindows, intoSink, type StreamProgress } from './event-pipeline.ts';
 
 export interface LiveOptions {
   /** The event stream; undefined for collectors only (`--events none`). */
@@ -34,6 +39,12 @@ export interface LiveOptions {
   /** A collector failed after it had started; the daemon keeps running. */
   onCollectorError?: (collector: NodeCollector, err: unknown) => void;
   now?: () => number;
+  /** External peers kept per window and measurement; 0 or undefined keeps all. */
+  maxExternalPeers?: number;
+  /** Peers folded into `remote_name=other` by the guard, per batch. */
+  onPeersFolded?: (peers: number) => void;
+  /** Saves a checkpoint after each acknowledged batch (followed files only). */
+  checkpoint?: CheckpointTracker;
 }
 
 /**
@@ -85,10 +96,30 @@ export async function runLive(options: LiveOptions): Promise<EventCounters> {
   if (options.stop.aborted) onAbort();
   else options.stop.addEventListener('abort', onAbort, { once: true });
 
+  // Every batch passes here the moment it is closed: the guard, then the checkpoint
+  // mark, which must see the aggregator exactly as it was when the batch closed.
+  const progress: StreamProgress = { linesEnd: 0 };
+  const finishBatch = (points: MetricPoint[]): MetricPoint[] => {
+    if (points.length === 0) return points;
+    let out = points;
+    if (options.maxExternalPeers) {
+      const guarded = guardExternalPeers(points, options.maxExternalPeers);
+      if (guarded.foldedPeers > 0) options.onPeersFolded?.(guarded.foldedPeers);
+      out = guarded.points;
+    }
+    options.checkpoint?.mark(out, progress.linesEnd);
+    return out;
+  };
+
+  let chunkSinceTick = false;
   const eventsEnded$ = new Subject<void>();
   const events$: Observable<MetricPoint[]> = options.input
     ? concat(
-        chunksFrom(options.input.chunks, backpressure).pipe(takeUntil(stopped$), eventsToWindows({ decoder, resolver, aggregator, counters })),
+        chunksFrom(options.input.chunks, backpressure).pipe(
+          takeUntil(stopped$),
+          tap(() => (chunkSinceTick = true)),
+          eventsToWindows({ decoder, resolver, aggregator, counters, progress, finishBatch, dropUnterminatedLine: options.checkpoint !== undefined }),
+        ),
         defer(() => {
           eventsEnded$.next();
           return EMPTY;
@@ -99,18 +130,20 @@ export async function runLive(options: LiveOptions): Promise<EventCounters> {
     takeUntil(merge(stopped$, eventsEnded$)),
     concatMap(async () => {
       await sample(false);
-      return aggregator.closeBefore(now());
+      const busy = chunkSinceTick;
+      chunkSinceTick = false;
+      return busy ? [] : finishBatch(aggregator.closeBefore(now()));
     }),
   );
   // Without events (or when stdin ended first), the last sample and close happen here.
   const final$ = defer(async () => {
     await sample(true);
-    return aggregator.closeAll();
+    return finishBatch(aggregator.closeAll());
   });
 
   const done$ = concat(merge(events$, ticks$), final$).pipe(
     filter((points) => points.length > 0),
-    intoSink(options.sink, backpressure, counters),
+    intoSink(options.sink, backpressure, counters, options.checkpoint ? (points) => options.checkpoint!.acknowledged(points) : undefined),
     defaultIfEmpty(undefined),
   );
   try {

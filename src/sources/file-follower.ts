@@ -44,6 +44,8 @@ export interface FollowOptions {
   pollMs?: number;
   /** Where a previous run stopped: used only if inode and fingerprint still match. */
   resumeFrom?: FollowPosition;
+  /** Told once, when the file is first opened, what became of `resumeFrom`. */
+  onResume?: (outcome: ResumeOutcome) => void;
   signal?: AbortSignal;
 }
 
@@ -113,6 +115,8 @@ export class FileFollower implements ByteInput {
    * Only offsets not older than the last `release` can be mapped.
    */
   positionAt(streamOffset: number): FollowPosition {
+    // Nothing read yet (the file does not exist yet): a restart starts where this run did.
+    if (this.segments.length === 0 && streamOffset === 0) return this.options.resumeFrom ?? { inode: 0, offset: 0 };
     for (let i = this.segments.length - 1; i >= 0; i--) {
       const seg = this.segments[i]!;
       if (seg.streamStart <= streamOffset) {
@@ -189,10 +193,7 @@ export class FileFollower implements ByteInput {
         this.pendingCurrent = handle;
         return rotated;
       }
-      this.resumeOutcome ??= { kind: 'none' };
-      if (this.resumeOutcome.kind === 'none') {
-        this.resumeOutcome = { kind: 'missed', reason: `the checkpointed file (inode ${resume.inode}) is no longer ${this.path} nor a file next to it` };
-      }
+      this.resumeOutcome = { kind: 'missed', reason: `the checkpointed file (inode ${resume.inode}) is neither ${this.path} nor a file next to it any more` };
     }
     return { handle, inode: s.ino, offset: 0, head: new FileHead(), drainOnly: false };
   }
@@ -248,6 +249,7 @@ export class FileFollower implements ByteInput {
             await this.sleep();
             continue;
           }
+          if (this.segments.length === 0) this.options.onResume?.(this.resumeOutcome);
           this.inode = file.inode;
           this.offset = file.offset;
           this.startSegment(file);

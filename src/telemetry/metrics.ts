@@ -20,6 +20,10 @@ export interface MetricSources {
   metadataSynced(): boolean;
   /** Named extra counters (collectors): name → total. */
   collectorCounts?: () => Record<string, number>;
+  /** External peers folded into remote_name=other by the cardinality guard. */
+  externalPeersFolded?: () => number;
+  /** Checkpoints of a followed file saved and failed to save. */
+  checkpointSaves?: () => { saved: number; failed: number };
 }
 
 /** Makes a monotonically growing total from a value read at scrape time. */
@@ -88,6 +92,19 @@ export class DaemonMetrics {
     new Counter({
       name: 'kovenant_collector_events_total', help: 'Node collector happenings (folded peers, vanished flows, unknown pods, scan errors), by collector and what', labelNames: ['what'], registers: r,
       collect() { for (const [what, n] of Object.entries(sources.collectorCounts?.() ?? {})) syncCounter(this, { what }, seen, n); },
+    });
+    new Counter({
+      name: 'kovenant_external_peers_folded_total', help: 'External peers folded into remote_name=other by --max-external-peers (per window and measurement)', registers: r,
+      collect() { syncCounter(this, {}, seen, sources.externalPeersFolded?.() ?? 0); },
+    });
+    new Counter({
+      name: 'kovenant_checkpoint_saves_total', help: 'Checkpoints of the followed event file, by result (ok, failed)', labelNames: ['result'], registers: r,
+      collect() {
+        const s = sources.checkpointSaves?.();
+        if (!s) return;
+        syncCounter(this, { result: 'ok' }, seen, s.saved);
+        syncCounter(this, { result: 'failed' }, seen, s.failed);
+      },
     });
     this.writeDuration = new Histogram({
       name: 'kovenant_write_duration_seconds', help: 'Time the sink took to accept a batch of points', registers: r,

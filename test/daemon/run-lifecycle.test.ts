@@ -48,7 +48,7 @@ describe('kovenant run lifecycle', () => {
     writeFileSync(log, LINES.slice(0, half).join('\n') + '\n');
     const snapshot = resolve(EXAMPLES, 'snapshot.json');
     const port = await freePort();
-    daemon = startDaemon([], ['run', '--events', `file:${log}`, '--kube', snapshot, '--window', '10s', '--lateness', '1h', '--metrics-addr', `127.0.0.1:${port}`]);
+    daemon = startDaemon([], ['run', '--events', `file:${log}`, '--checkpoint-file', join(dir, 'checkpoint.json'), '--kube', snapshot, '--window', '10s', '--lateness', '1h', '--metrics-addr', `127.0.0.1:${port}`]);
     await daemon.waitForLog('"msg":"running"', 20_000);
     renameSync(log, `${log}.1`);
     writeFileSync(log, LINES.slice(half, half + 100).join('\n') + '\n');

@@ -209,7 +209,7 @@ const junk: fc.Arbitrary<J> = fc.letrec<{ j: J }>((tie) => ({
 
 /** Optional entry: absent, or present with the value. */
 function maybe(key: string, value: fc.Arbitrary<J>, absent = 1): fc.Arbitrary<[string, J][]> {
-  return fc.oneof({ weight: absent, arbitrary: fc.constant([]) }, { weight: 4, arbitrary: value.map((v): [string, J][] => [[key, v]]) });
+  return fc.oneof({ weight: absent, arbitrary: fc.constant<[string, J][]>([]) }, { weight: 4, arbitrary: value.map((v): [string, J][] => [[key, v]]) });
 }
 
 /** Sometimes a second, different value for a key already present (JSON.parse keeps the last). */

@@ -211,6 +211,19 @@ describe('KubeWatchStore against a list/watch API server', () => {
     await eventually(() => expect(store.status().outageSinceMs).toBeUndefined());
   });
 
+  it('retries an unreachable API server at start with a clear log line, then syncs', async () => {
+    await api.pause();
+    openStore();
+    await eventually(() => expect(log.lines().filter((l) => l.level === 40).length).toBeGreaterThanOrEqual(9));
+    const first = log.lines().find((l) => l.level === 40);
+    expect(first?.msg).toMatch(/^cannot sync Kubernetes metadata yet: http:\/\/127\.0\.0\.1:\d+: list \w+.*ECONNREFUSED.*; retrying in \d+ ms$/);
+    expect(store.isSynced).toBe(false);
+    expect(store.status().outageSinceMs).toBe(clock);
+    await api.resume();
+    await store.synced;
+    await eventually(() => expect(store.status().outageSinceMs).toBeUndefined());
+  });
+
   it('retries an API server that fails at start, logging each retry, then syncs', async () => {
     api.fail({ verb: 'list', kind: 'Service', status: 500, times: 3 });
     openStore();

@@ -155,7 +155,7 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
     let offset = 0;
     if (query.continue) {
       const [tokenRv, tokenOffset] = query.continue.split(':').map(Number);
-      if ((tokenRv ?? 0) <= compactedRv) {
+      if ((tokenRv ?? 0) < compactedRv) {
         res.writeHead(410, { 'content-type': 'application/json' });
         res.end(statusBody(410, 'Expired', 'The provided continue parameter is too old'));
         return;

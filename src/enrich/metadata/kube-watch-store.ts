@@ -29,6 +29,8 @@ export interface KubeWatchStoreOptions {
   initialBackoffMs?: number;
   maxBackoffMs?: number;
   now?: () => number;
+  /** Which resources to watch; default all nine the resolver reads. */
+  kinds?: readonly WatchedResource['kind'][];
 }
 
 export interface ResourceStatus {
@@ -101,6 +103,10 @@ class Reflector {
   private stopped = false;
   private abortWatch: (() => void) | undefined;
   private wake: (() => void) | undefined;
+  private signalStopped!: () => void;
+  private readonly whenStopped = new Promise<undefined>((resolve) => {
+    this.signalStopped = () => resolve(undefined);
+  });
   synced = false;
   relists = 0;
   lastError: string | undefined;
@@ -147,6 +153,7 @@ class Reflector {
 
   stop(): void {
     this.stopped = true;
+    this.signalStopped();
     this.abortWatch?.();
     this.wake?.();
   }
@@ -166,7 +173,13 @@ class Reflector {
     let token: string | undefined;
     let page: { items: KubeObject[]; metadata?: { resourceVersion?: string; _continue?: string } | undefined };
     do {
-      page = await this.resource.list(this.apis, { limit: this.store.pageSize, _continue: token });
+      const call = this.resource.list(this.apis, { limit: this.store.pageSize, _continue: token });
+      // A list cannot be aborted; stop() must not wait for a stalled API server, and
+      // the abandoned call's later failure is nobody's concern.
+      call.catch(() => undefined);
+      const next = await Promise.race([call, this.whenStopped]);
+      if (!next) return;
+      page = next;
       for (const item of page.items) {
         const uid = this.mirror.upsert(item);
         if (uid) seen.add(uid);
@@ -267,7 +280,9 @@ export class KubeWatchStore implements MetadataStore {
     this.now = options.now ?? Date.now;
     const apis = makeKubeApis(options.config);
     const watcher = new Watch(options.config);
-    this.reflectors = ResourceMirror.forAll(this.index).map((m) => new Reflector(m, this, apis, watcher));
+    this.reflectors = ResourceMirror.forAll(this.index)
+      .filter((m) => !options.kinds || options.kinds.includes(m.resource.kind))
+      .map((m) => new Reflector(m, this, apis, watcher));
     this.synced = new Promise((resolve) => {
       this.resolveSynced = resolve;
     });

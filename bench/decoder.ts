@@ -1,0 +1,120 @@
+/**
+ * Decoder micro-benchmark: the same realistic ~2 KB lines, in 64 KB chunks as the byte
+ * reader hands them over, through
+ *   - split + `JSON.parse` (the baseline the issue measures against),
+ *   - `ReferenceDecoder`,
+ *   - `FastDecoder`,
+ *   - `skipValue` over each whole line (the validating scan alone: the floor under the
+ *     fast decoder, which must validate every byte it does not read).
+ * Arms alternate for several rounds and the best round of each is kept, as CPU time, so
+ * that other processes on a shared machine disturb the ratios as little as possible.
+ *
+ *   node --expose-gc --import tsx bench/decoder.ts [lines] [rounds]
+ */
+import { exampleLines } from '../examples/synthetic-cluster.ts';
+import { FastDecoder } from '../src/decode/fast-decoder.ts';
+import { KernelEvent, type LineDecoder } from '../src/decode/kernel-event.ts';
+import { ReferenceDecoder } from '../src/decode/reference-decoder.ts';
+import * as jsonScan from '../src/decode/json-scan.ts';
+import { realisticEventLine } from './realistic-events.ts';
+
+const lineCount = Number(process.argv[2] ?? 20_000);
+const rounds = Number(process.argv[3] ?? 7);
+const CHUNK = 64 * 1024;
+const skipValue = jsonScan.skipValue;
+
+/** Splits `text` into chunks of about CHUNK bytes that end on line boundaries. */
+function chunked(lines: Iterable<string>): { chunks: Buffer[]; bytes: number; lines: number } {
+  const all = Buffer.from([...lines].join('\n') + '\n');
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for (let o = 0; o < all.length; ) {
+    let e = all.indexOf(10, Math.min(all.length - 1, o + CHUNK));
+    if (e < 0) e = all.length - 1;
+    chunks.push(Buffer.from(all.subarray(o, e + 1)));
+    o = e + 1;
+  }
+  for (let i = 0; i < all.length; i++) if (all[i] === 10) n++;
+  return { chunks, bytes: all.length, lines: n };
+}
+
+type Arm = (chunks: Buffer[]) => number;
+
+function eachLine(chunks: Buffer[], f: (buf: Buffer, start: number, end: number) => number): number {
+  let n = 0;
+  for (const buf of chunks) {
+    let s = 0;
+    for (;;) {
+      const e = buf.indexOf(10, s);
+      if (e < 0) break;
+      n += f(buf, s, e);
+      s = e + 1;
+    }
+  }
+  return n;
+}
+
+const jsonParse: Arm = (chunks) =>
+  eachLine(chunks, (buf, s, e) => {
+    const o = JSON.parse(buf.toString('utf8', s, e)) as Record<string, unknown>;
+    return o.process_kprobe === undefined ? 0 : 1;
+  });
+
+function decoderArm(decoder: LineDecoder): Arm {
+  const out = new KernelEvent();
+  return (chunks) => eachLine(chunks, (buf, s, e) => (decoder.decode(buf, s, e, out) === 0 ? 1 : 0));
+}
+
+const scanOnly: Arm = (chunks) => {
+  let n = 0;
+  for (const buf of chunks) {
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    let s = 0;
+    for (;;) {
+      const e = buf.indexOf(10, s);
+      if (e < 0) break;
+      if (skipValue(buf, dv, s, e) === e) n++;
+      s = e + 1;
+    }
+  }
+  return n;
+};
+
+function cpuSeconds(f: () => void): number {
+  const c0 = process.cpuUsage();
+  f();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6;
+}
+
+function run(name: string, input: { chunks: Buffer[]; bytes: number; lines: number }): void {
+  const fast = new FastDecoder();
+  const arms: [string, Arm][] = [
+    ['split + JSON.parse', jsonParse],
+    ['ReferenceDecoder', decoderArm(new ReferenceDecoder())],
+    ['FastDecoder', decoderArm(fast)],
+    ['skipValue (validation only)', scanOnly],
+  ];
+  const best = new Map<string, number>();
+  for (let r = 0; r < rounds; r++) {
+    for (const [arm, f] of arms) {
+      globalThis.gc?.();
+      const s = cpuSeconds(() => f(input.chunks));
+      best.set(arm, Math.min(best.get(arm) ?? Infinity, s));
+    }
+  }
+  const base = input.lines / best.get('split + JSON.parse')!;
+  process.stdout.write(
+    `\n${name}: ${input.lines} lines, ${(input.bytes / 1e6).toFixed(1)} MB (~${Math.round(input.bytes / input.lines)} bytes/line), best of ${rounds} rounds (CPU time)\n`,
+  );
+  process.stdout.write('arm                              events/s    ratio\n');
+  for (const [arm] of arms) {
+    const rate = input.lines / best.get(arm)!;
+    process.stdout.write(`${arm.padEnd(30)} ${rate.toFixed(0).padStart(10)}   ${(rate / base).toFixed(2).padStart(5)}x\n`);
+  }
+  process.stdout.write(`FastDecoder fallbacks: ${fast.fallbacks} of ${fast.decoded} (${(100 * fast.fallbackRate).toFixed(3)}%)\n`);
+}
+
+run('examples/synthetic-cluster.ts exampleLines (the npm run bench input)', chunked(exampleLines(lineCount, 3_600_000, 7)));
+run('bench/realistic-events.ts realisticEventLine', chunked(Array.from({ length: lineCount }, (_, i) => realisticEventLine(i))));
+process.stdout.write(`\npeak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`);

@@ -1,0 +1,86 @@
+/**
+ * Cardinality guard for external peers: every external address a pod talks to is a
+ * `remote_name`, hence its own series in InfluxDB, and a crawler or a scan makes that
+ * unbounded. Per window and measurement, the `max` external peers with the most bytes
+ * (bytes_sent + bytes_received over all of that window's points naming the peer) keep
+ * their name; every other external point is re-tagged `remote_name=other`, and points
+ * that then share a series are merged by adding their fields. Sums over any tag but
+ * `remote_name` are unchanged; only the detail of the small peers goes.
+ *
+ * Ties in bytes go to the smaller address (string order), so the choice is a function
+ * of the window's points alone: a restarted daemon that rewrites a window chooses the
+ * same peers.
+ */
+import type { MetricPoint } from '../sinks/metric-point.ts';
+import { seriesKey } from '../sinks/line-protocol.ts';
+
+export const GUARDED_MEASUREMENTS: ReadonlySet<string> = new Set(['kovenant_tcp', 'kovenant_conntrack']);
+export const FOLDED_PEER_NAME = 'other';
+
+export interface PeerGuardResult {
+  points: MetricPoint[];
+  /** Distinct (window, measurement, peer) folded into `other`. */
+  foldedPeers: number;
+}
+
+function isGuarded(p: MetricPoint): boolean {
+  return p.tags.remote_kind === 'external' && GUARDED_MEASUREMENTS.has(p.measurement) && p.tags.remote_name !== undefined;
+}
+
+function pointBytes(p: MetricPoint): number {
+  return (p.ints.bytes_sent ?? 0) + (p.ints.bytes_received ?? 0);
+}
+
+/** Returns `points` itself when nothing is folded (the common case costs one pass). */
+export function guardExternalPeers(points: MetricPoint[], max: number): PeerGuardResult {
+  if (max <= 0) return { points, foldedPeers: 0 };
+  // (window, measurement) → peer → bytes
+  const groups = new Map<string, Map<string, number>>();
+  for (const p of points) {
+    if (!isGuarded(p)) continue;
+    const group = `${p.timeMs}\u0000${p.measurement}`;
+    let peers = groups.get(group);
+    if (!peers) groups.set(group, (peers = new Map()));
+    const name = p.tags.remote_name!;
+    peers.set(name, (peers.get(name) ?? 0) + pointBytes(p));
+  }
+  const foldedByGroup = new Map<string, Set<string>>();
+  let foldedPeers = 0;
+  for (const [group, peers] of groups) {
+    if (peers.size <= max) continue;
+    const ranked = [...peers].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const folded = new Set(ranked.slice(max).map(([name]) => name));
+    foldedByGroup.set(group, folded);
+    foldedPeers += folded.size;
+  }
+  if (foldedPeers === 0) return { points, foldedPeers: 0 };
+
+  const out: MetricPoint[] = [];
+  // Merged `other` points by window and series key, in the order they first appear.
+  const merged = new Map<string, { ints: Record<string, number>; floats: Record<string, number>; point: MetricPoint }>();
+  for (const p of points) {
+    const folded = isGuarded(p) ? foldedByGroup.get(`${p.timeMs}\u0000${p.measurement}`) : undefined;
+    if (!folded || !folded.has(p.tags.remote_name!)) {
+      out.push(p);
+      continue;
+    }
+    const tags = { ...p.tags, remote_name: FOLDED_PEER_NAME };
+    const key = seriesKey(p.measurement, tags);
+    const id = `${p.timeMs}\u0000${key}`;
+    let into = merged.get(id);
+    if (!into) {
+      const ints: Record<string, number> = {};
+      const floats: Record<string, number> = {};
+      const point: MetricPoint = { measurement: p.measurement, tags, ints, timeMs: p.timeMs, key };
+      into = { ints, floats, point };
+      merged.set(id, into);
+      out.push(point);
+    }
+    for (const [f, v] of Object.entries(p.ints)) into.ints[f] = (into.ints[f] ?? 0) + v;
+    if (p.floats) {
+      for (const [f, v] of Object.entries(p.floats)) into.floats[f] = (into.floats[f] ?? 0) + v;
+      into.point.floats = into.floats;
+    }
+  }
+  return { points: out, foldedPeers };
+}

@@ -1,0 +1,167 @@
+/**
+ * The daemon's checkpoint for `--events file:PATH`: where in the file to resume and the
+ * aggregator's open windows at that point, saved only after the sink acknowledged every
+ * window closed before it.
+ *
+ * Why the open windows are saved, not just an offset: windows are idempotent (a point
+ * written again for the same series and window overwrites), so a restart must never
+ * write a window with only part of its events, nor count an event twice. Resuming at
+ * the smallest offset of any open window and re-reading from there (the first design)
+ * breaks as soon as events are slightly out of order: a straggler of window N read
+ * after the first event of window N+1 is re-read, finds N closed and is folded in a
+ * second time. With the open windows, the watermarks and `closedBefore` in the
+ * checkpoint, the restarted aggregator is exactly the one that had read up to the
+ * offset, so it continues as the first run did.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../cli/input-error.ts';
+import type { AggregatorState, WindowAggregator } from '../aggregate/window-aggregator.ts';
+import type { MetricPoint } from '../sinks/metric-point.ts';
+import type { FileFollower, FollowPosition } from './file-follower.ts';
+
+export const CHECKPOINT_VERSION = 1;
+
+export interface Checkpoint {
+  version: typeof CHECKPOINT_VERSION;
+  /** The followed path (a checkpoint of another path is ignored). */
+  path: string;
+  /** The first byte not yet in the aggregator: the start of the first unread line. */
+  position: FollowPosition;
+  aggregator: AggregatorState;
+  savedAt: string;
+}
+
+const nullableNumber = z.number().nullable();
+const CheckpointSchema = z.object({
+  version: z.literal(CHECKPOINT_VERSION),
+  path: z.string(),
+  position: z.object({ inode: z.number().int().min(0), offset: z.number().int().min(0), head: z.string().optional() }),
+  aggregator: z.object({
+    windowMs: z.number().int().positive(),
+    schemas: z.array(z.object({ ints: z.array(z.string()), floats: z.array(z.string()) })),
+    nodes: z.array(
+      z.object({
+        node: z.string(),
+        watermark: nullableNumber,
+        closedBefore: nullableNumber,
+        windows: z.array(
+          z.object({
+            start: z.number(),
+            slots: z.array(z.object({ measurement: z.string(), tags: z.record(z.string(), z.string()), key: z.string(), schema: z.number().int().min(0), values: z.array(z.number()) })),
+          }),
+        ),
+      }),
+    ),
+  }),
+  savedAt: z.string(),
+});
+
+export class CheckpointFile {
+  constructor(readonly file: string) {}
+
+  /** The saved checkpoint; undefined when there is none yet. */
+  async load(): Promise<Checkpoint | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw InputError.fromFs(this.file, err);
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (err) {
+      throw new InputError(`checkpoint ${this.file}: not valid JSON (${(err as Error).message})`, 'the file is written atomically, so this is not a torn write: remove it to start the followed file from its beginning');
+    }
+    const parsed = CheckpointSchema.safeParse(doc);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InputError(`checkpoint ${this.file}: ${issue.path.join('.') || 'document'}: ${issue.message}`, 'written by another kovenant version? remove it to start the followed file from its beginning');
+    }
+    return parsed.data as Checkpoint;
+  }
+
+  /** Writes atomically: a temporary file, fsync, rename over the old one, fsync of the directory. */
+  async save(checkpoint: Checkpoint): Promise<void> {
+    const dir = dirname(this.file);
+    await mkdir(dir, { recursive: true });
+    const tmp = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      const handle = await open(tmp, 'w', 0o600);
+      try {
+        await handle.writeFile(JSON.stringify(checkpoint));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp, this.file);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    // The rename itself must survive a power loss too.
+    const dirHandle = await open(dir, 'r');
+    try {
+      await dirHandle.sync();
+    } finally {
+      await dirHandle.close();
+    }
+  }
+}
+
+/**
+ * Pairs each batch of closed windows with the checkpoint that becomes true once the
+ * sink has it, and saves that checkpoint when the sink acknowledges the batch.
+ * Batches are acknowledged in the order they were produced (the pipeline writes them
+ * one after the other), so every save moves forward.
+ */
+export class CheckpointTracker {
+  private readonly pending = new WeakMap<readonly MetricPoint[], { checkpoint: Checkpoint; streamOffset: number }>();
+  /** Checkpoints saved, and saves that failed (the daemon goes on; the next one retries). */
+  saved = 0;
+  failed = 0;
+
+  constructor(
+    private readonly store: CheckpointFile,
+    private readonly follower: FileFollower,
+    private readonly aggregator: WindowAggregator,
+    private readonly onSaveError: (err: unknown) => void,
+  ) {}
+
+  /**
+   * Called when `points` were just closed, synchronously, with `linesEnd` the stream
+   * offset past the last line the aggregator took: the aggregator's state now is the
+   * state at that offset.
+   */
+  mark(points: readonly MetricPoint[], linesEnd: number): void {
+    this.pending.set(points, {
+      streamOffset: linesEnd,
+      checkpoint: {
+        version: CHECKPOINT_VERSION,
+        path: this.follower.path,
+        position: this.follower.positionAt(linesEnd),
+        aggregator: this.aggregator.snapshot(),
+        savedAt: '',
+      },
+    });
+  }
+
+  /** The sink accepted `points`: their checkpoint, if they have one, is now safe to save. */
+  async acknowledged(points: readonly MetricPoint[]): Promise<void> {
+    const entry = this.pending.get(points);
+    if (!entry) return;
+    this.pending.delete(points);
+    try {
+      await this.store.save({ ...entry.checkpoint, savedAt: new Date().toISOString() });
+      this.saved++;
+      this.follower.release(entry.streamOffset);
+    } catch (err) {
+      this.failed++;
+      this.onSaveError(err);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+/** The cardinality guard: totals unchanged, at most N+1 external names per window, folds counted. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FOLDED_PEER_NAME, guardExternalPeers } from '../../src/aggregate/external-peer-guard.ts';
+import type { MetricPoint } from '../../src/sinks/metric-point.ts';
+import { seriesKey } from '../../src/sinks/line-protocol.ts';
+
+const point = (measurement: string, timeMs: number, tags: Record<string, string>, ints: Record<string, number>): MetricPoint => ({
+  measurement,
+  timeMs,
+  tags,
+  ints,
+  key: seriesKey(measurement, tags),
+});
+
+/** Points as the aggregator closes them: one per (window, series). */
+const batch = fc
+  .array(
+    fc.record({
+      measurement: fc.constantFrom('kovenant_tcp', 'kovenant_conntrack', 'kovenant_io'),
+      window: fc.constantFrom(0, 10_000, 20_000),
+      pod: fc.constantFrom('a', 'b'),
+      kind: fc.constantFrom('external', 'external', 'pod'),
+      peer: fc.integer({ min: 1, max: 12 }).map((n) => `203.0.113.${n}`),
+      sent: fc.nat(1000),
+      received: fc.nat(1000),
+    }),
+    { maxLength: 80 },
+  )
+  .map((rows) => {
+    const byKey = new Map<string, MetricPoint>();
+    for (const r of rows) {
+      const tags: Record<string, string> = r.measurement === 'kovenant_io' ? { pod: r.pod } : { pod: r.pod, remote_kind: r.kind, remote_name: r.peer };
+      const p = point(r.measurement, r.window, tags, { bytes_sent: r.sent, bytes_received: r.received, sends: 1 });
+      byKey.set(`${r.window} ${p.key}`, p);
+    }
+    return [...byKey.values()];
+  });
+
+function totals(points: readonly MetricPoint[], by: (p: MetricPoint) => string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const p of points) for (const [f, v] of Object.entries(p.ints)) out.set(`${by(p)} ${f}`, (out.get(`${by(p)} ${f}`) ?? 0) + v);
+  return out;
+}
+
+describe('guardExternalPeers', () => {
+  it('changes no sum but the per-peer detail, keeps at most max+1 external names per window, counts the folded peers', () => {
+    fc.assert(
+      fc.property(batch, fc.integer({ min: 1, max: 6 }), (points, max) => {
+        const { points: out, foldedPeers } = guardExternalPeers(points, max);
+        // Sums by window, measurement and every tag but remote_name are unchanged.
+        const keyWithoutPeer = (p: MetricPoint): string => `${p.timeMs} ${p.measurement} ${p.tags.pod} ${p.tags.remote_kind ?? ''}`;
+        expect(totals(out, keyWithoutPeer)).toEqual(totals(points, keyWithoutPeer));
+        let expectedFolded = 0;
+        for (const window of new Set(points.map((p) => `${p.timeMs} ${p.measurement}`))) {
+          const external = (ps: readonly MetricPoint[]): MetricPoint[] => ps.filter((p) => `${p.timeMs} ${p.measurement}` === window && p.tags.remote_kind === 'external');
+          const before = new Set(external(points).map((p) => p.tags.remote_name));
+          const after = new Set(external(out).map((p) => p.tags.remote_name));
+          const guarded = !window.endsWith('kovenant_io');
+          if (guarded && before.size > max) {
+            expectedFolded += before.size - max;
+            expect(after.size).toBe(max + 1);
+            expect(after.has(FOLDED_PEER_NAME)).toBe(true);
+            // The kept peers are the biggest: none folded has more bytes than one kept.
+            const bytes = (name: string): number => external(points).filter((p) => p.tags.remote_name === name).reduce((s, p) => s + p.ints.bytes_sent! + p.ints.bytes_received!, 0);
+            const kept = [...after].filter((n): n is string => n !== undefined && n !== FOLDED_PEER_NAME);
+            const folded = [...before].filter((n): n is string => n !== undefined && !after.has(n));
+            for (const f of folded) for (const k of kept) expect(bytes(f)).toBeLessThanOrEqual(bytes(k));
+          } else {
+            expect(after).toEqual(before);
+          }
+        }
+        expect(foldedPeers).toBe(expectedFolded);
+        // Still one point per (window, series).
+        const ids = out.map((p) => `${p.timeMs} ${p.key}`);
+        expect(new Set(ids).size).toBe(ids.length);
+        for (const p of out) expect(p.key).toBe(seriesKey(p.measurement, p.tags));
+      }),
+    );
+  });
+
+  it('returns the batch itself when nothing is folded, and 0 disables it', () => {
+    const points = [1, 2, 3].map((n) => point('kovenant_tcp', 0, { remote_kind: 'external', remote_name: `203.0.113.${n}` }, { bytes_sent: n }));
+    expect(guardExternalPeers(points, 3).points).toBe(points);
+    expect(guardExternalPeers(points, 0)).toEqual({ points, foldedPeers: 0 });
+    const folded = guardExternalPeers(points, 1);
+    expect(folded.foldedPeers).toBe(2);
+    expect(folded.points.map((p) => [p.tags.remote_name, p.ints.bytes_sent])).toEqual([
+      [FOLDED_PEER_NAME, 3],
+      ['203.0.113.3', 3],
+    ]);
+  });
+});

@@ -1,0 +1,43 @@
+/** `kovenant run --max-external-peers`: the guard applied to live windows, and its metric. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../support/servers.ts';
+import { kprobeLine } from '../support/tetragon-lines.ts';
+import { parseLineProtocol, startDaemon, type Daemon } from './support.ts';
+
+const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
+const at = (ms: number): string => new Date(T0 + ms).toISOString().replace('Z', '000000Z');
+
+describe('kovenant run --max-external-peers', () => {
+  let daemon: Daemon | undefined;
+  afterEach(() => {
+    daemon?.kill();
+    daemon = undefined;
+  });
+
+  it('keeps the biggest peers per window, folds the rest into remote_name=other and counts them', async () => {
+    const port = await freePort();
+    daemon = startDaemon([], ['run', '--events', '-', '--window', '10s', '--lateness', '0s', '--max-external-peers', '2', '--metrics-addr', `127.0.0.1:${port}`], {}, 'pipe');
+    await daemon.waitForLog('"msg":"running"', 20_000);
+    const sizes = [500, 400, 30, 20, 10];
+    const lines = sizes.map((size, i) => kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: at(1000 + i), sock: { saddr: '10.0.0.1', sport: 40000, daddr: `203.0.113.${i + 1}`, dport: 443 }, size: String(size) }));
+    daemon.child.stdin!.write(lines.join('\n') + '\n');
+    // The window is long past: the first idle tick closes it.
+    const deadline = Date.now() + 10_000;
+    let folded: number | undefined;
+    while (Date.now() < deadline) {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      folded = Number(/^kovenant_external_peers_folded_total (\S+)$/m.exec(text)?.[1]);
+      if (folded === 3) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(folded).toBe(3);
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited(20_000)).toBe(0);
+    const points = parseLineProtocol(daemon.stdout());
+    expect(points.map((p) => [p.tags.remote_name, p.fields.bytes_sent, p.fields.sends]).sort()).toEqual([
+      ['203.0.113.1', 500, 1],
+      ['203.0.113.2', 400, 1],
+      ['other', 60, 3],
+    ]);
+  }, 30_000);
+});

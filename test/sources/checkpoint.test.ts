@@ -1,0 +1,191 @@
+/**
+ * The pieces of the checkpoint: the splitter's resume offset, the follower's file
+ * positions and resume decisions, the atomic store, and the aggregator's snapshot.
+ */
+import { appendFileSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TCP_FIELDS } from '../../src/aggregate/field-schema.ts';
+import { WindowAggregator } from '../../src/aggregate/window-aggregator.ts';
+import { makeSeries } from '../../src/enrich/resolver.ts';
+import { CheckpointFile } from '../../src/sources/checkpoint.ts';
+import { FileFollower, type ResumeOutcome } from '../../src/sources/file-follower.ts';
+import { LineSplitter } from '../../src/sources/line-splitter.ts';
+
+const dirs: string[] = [];
+const controllers: AbortController[] = [];
+afterEach(() => {
+  for (const c of controllers.splice(0)) c.abort();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function workDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'kovenant-ckpt-unit-'));
+  dirs.push(d);
+  return d;
+}
+
+describe('LineSplitter.linesEnd', () => {
+  it('is the offset past the last newline, whatever the chunking', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', 'bc', '\n', 'xyz\n', '\r\n'), { maxLength: 40 }), fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 10 }), (parts, sizes) => {
+        const text = Buffer.from(parts.join(''));
+        const lines: string[] = [];
+        const splitter = new LineSplitter((buf, s, e) => lines.push(buf.toString('utf8', s, e)));
+        let at = 0;
+        for (let i = 0; at < text.length; i++) {
+          const n = sizes[i % sizes.length]!;
+          splitter.push(text.subarray(at, at + n));
+          at += n;
+          // Everything before linesEnd was handed over as lines; nothing after it was.
+          const end = splitter.linesEnd;
+          expect(end).toBe(text.subarray(0, at).lastIndexOf(0x0a) + 1);
+          expect(lines.join('\n') + (lines.length ? '\n' : '')).toBe(text.subarray(0, end).toString().replace(/\r\n/g, '\n'));
+        }
+      }),
+    );
+  });
+});
+
+async function collect(follower: FileFollower, until: (text: string) => boolean, timeoutMs = 5000): Promise<string> {
+  let text = '';
+  const deadline = Date.now() + timeoutMs;
+  const iterator = follower.chunks[Symbol.asyncIterator]();
+  // One read at a time: a read given up on would swallow its chunk.
+  let pending: Promise<IteratorResult<Buffer>> | undefined;
+  while (!until(text)) {
+    if (Date.now() > deadline) throw new Error(`timed out with ${JSON.stringify(text)}`);
+    pending ??= iterator.next();
+    const r = await Promise.race([pending, new Promise<undefined>((res) => setTimeout(() => res(undefined), 50))]);
+    if (r) {
+      pending = undefined;
+      if (!r.done) text += r.value.toString();
+    }
+  }
+  return text;
+}
+
+describe('FileFollower positions and resume', () => {
+  it('maps stream offsets to (inode, offset) across a rename rotation', async () => {
+    const dir = workDir();
+    const path = join(dir, 'tetragon.log');
+    writeFileSync(path, 'a1\na2\n');
+    const stop = new AbortController();
+    controllers.push(stop);
+    const follower = new FileFollower(path, { pollMs: 10, signal: stop.signal });
+    const reading = collect(follower, (t) => t.includes('b1\n'));
+    await new Promise((r) => setTimeout(r, 50));
+    renameSync(path, `${path}.1`);
+    writeFileSync(path, 'b1\n');
+    await reading;
+    const first = follower.positionAt(3);
+    const second = follower.positionAt(6 + 2);
+    expect(first.offset).toBe(3);
+    expect(second.offset).toBe(2);
+    expect(second.inode).not.toBe(first.inode);
+    // The end of the old file is the start of the new one: resuming there needs no old file.
+    expect(follower.positionAt(6)).toMatchObject({ inode: second.inode, offset: 0 });
+  });
+
+  it('resumes at a position when the inode and first bytes match, and says so', async () => {
+    const dir = workDir();
+    const path = join(dir, 'tetragon.log');
+    writeFileSync(path, 'one\ntwo\n');
+    const stop = new AbortController();
+    controllers.push(stop);
+    const first = new FileFollower(path, { pollMs: 10, signal: stop.signal });
+    await collect(first, (t) => t === 'one\ntwo\n');
+    const saved = first.positionAt(4);
+    appendFileSync(path, 'three\n');
+    const outcomes: ResumeOutcome[] = [];
+    const second = new FileFollower(path, { pollMs: 10, signal: stop.signal, resumeFrom: saved, onResume: (o) => outcomes.push(o) });
+    expect(await collect(second, (t) => t.endsWith('three\n'))).toBe('two\nthree\n');
+    expect(outcomes).toEqual([{ kind: 'resumed', offset: 4 }]);
+  });
+
+  it('reads the rest of a file rotated while stopped, then the new file', async () => {
+    const dir = workDir();
+    const path = join(dir, 'tetragon.log');
+    writeFileSync(path, 'one\ntwo\n');
+    const stop = new AbortController();
+    controllers.push(stop);
+    const first = new FileFollower(path, { pollMs: 10, signal: stop.signal });
+    await collect(first, (t) => t === 'one\ntwo\n');
+    const saved = first.positionAt(4);
+    appendFileSync(path, 'three\n');
+    renameSync(path, join(dir, 'tetragon-2024-05-01T12-00-00.000.log'));
+    writeFileSync(path, 'four\n');
+    const outcomes: ResumeOutcome[] = [];
+    const second = new FileFollower(path, { pollMs: 10, signal: stop.signal, resumeFrom: saved, onResume: (o) => outcomes.push(o) });
+    expect(await collect(second, (t) => t.endsWith('four\n'))).toBe('two\nthree\nfour\n');
+    expect(outcomes[0]).toMatchObject({ kind: 'rotated', offset: 4 });
+  });
+
+  it('starts over, and says what may be missing, after a truncation or a refill while stopped', async () => {
+    const dir = workDir();
+    const path = join(dir, 'tetragon.log');
+    writeFileSync(path, 'one\ntwo\n');
+    const stop = new AbortController();
+    controllers.push(stop);
+    const first = new FileFollower(path, { pollMs: 10, signal: stop.signal });
+    await collect(first, (t) => t === 'one\ntwo\n');
+    const saved = first.positionAt(8);
+    // copy-truncate, then new lines: same inode, other first bytes.
+    writeFileSync(path, 'new1\nnew2\nnew3\n');
+    const outcomes: ResumeOutcome[] = [];
+    const second = new FileFollower(path, { pollMs: 10, signal: stop.signal, resumeFrom: saved, onResume: (o) => outcomes.push(o) });
+    expect(await collect(second, (t) => t.endsWith('new3\n'))).toBe('new1\nnew2\nnew3\n');
+    expect(outcomes[0]).toMatchObject({ kind: 'missed', reason: expect.stringContaining('other first bytes') });
+  });
+});
+
+describe('CheckpointFile', () => {
+  it('round-trips, leaves no temporary files, and refuses a damaged file with a hint', async () => {
+    const dir = workDir();
+    const store = new CheckpointFile(join(dir, 'sub', 'checkpoint.json'));
+    expect(await store.load()).toBeUndefined();
+    const aggregator = new WindowAggregator({ windowMs: 1000, latenessMs: 0 });
+    aggregator.slotValues('n1', 1500, makeSeries('kovenant_tcp', { node: 'n1' }), TCP_FIELDS)[0] = 7;
+    const checkpoint = { version: 1 as const, path: '/x', position: { inode: 5, offset: 10, head: 'ab' }, aggregator: aggregator.snapshot(), savedAt: 'now' };
+    await store.save(checkpoint);
+    await store.save({ ...checkpoint, position: { inode: 5, offset: 20, head: 'ab' } });
+    expect((await store.load())?.position.offset).toBe(20);
+    expect(readdirSync(join(dir, 'sub'))).toEqual(['checkpoint.json']);
+    writeFileSync(store.file, '{"version":2}');
+    await expect(store.load()).rejects.toMatchObject({ hint: expect.stringContaining('remove it') });
+  });
+});
+
+describe('WindowAggregator snapshot/restore', () => {
+  it('continues exactly as the aggregator it was taken from', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 20_000 }), fc.integer({ min: 1, max: 100 }), fc.constantFrom('a', 'b')), { maxLength: 60 }), fc.nat(60), (events, cutAt) => {
+        const cut = Math.min(cutAt, events.length);
+        const run = (restoreAt: number | undefined): string[] => {
+          let agg = new WindowAggregator({ windowMs: 1000, latenessMs: 500 });
+          const out: string[] = [];
+          events.forEach(([t, bytes, peer], i) => {
+            if (i === restoreAt) {
+              // JSON round trip, as through the checkpoint file.
+              const state = JSON.parse(JSON.stringify(agg.snapshot()));
+              agg = new WindowAggregator({ windowMs: 1000, latenessMs: 500 });
+              agg.restore(state);
+            }
+            agg.slotValues('n1', t, makeSeries('kovenant_tcp', { remote_name: peer }), TCP_FIELDS)[0]! += bytes;
+            for (const p of agg.closeReady()) out.push(`${p.timeMs} ${p.key} ${JSON.stringify(p.ints)}`);
+          });
+          for (const p of agg.closeAll()) out.push(`${p.timeMs} ${p.key} ${JSON.stringify(p.ints)}`);
+          return out;
+        };
+        expect(run(cut)).toEqual(run(undefined));
+      }),
+    );
+  });
+
+  it('refuses a snapshot of another window length', () => {
+    const state = new WindowAggregator({ windowMs: 10_000, latenessMs: 0 }).snapshot();
+    expect(() => new WindowAggregator({ windowMs: 1000, latenessMs: 0 }).restore(state)).toThrow(/10000 ms long/);
+  });
+});
