@@ -6,9 +6,15 @@
  * A window closes when its node's watermark passes its end plus the allowed lateness.
  * An event for a window that has already closed is counted as late and added to the
  * node's oldest open window, so totals are never lost.
+ *
+ * Windows are fixed (`windowMs`) or dynamic (`dynamic`, see dynamic-windows.ts). The
+ * fixed path is the replay's hot loop: per event it does what it always did, plus one
+ * well-predicted test of `dynamic`.
  */
 import type { Series } from '../enrich/resolver.ts';
 import type { MetricPoint } from '../sinks/metric-point.ts';
+import type { DynamicWindows, DynamicWindowsState } from './dynamic-windows.ts';
+import { describeRungs } from './dynamic-windows.ts';
 import type { FieldSchema } from './field-schema.ts';
 import { windowStart } from './window.ts';
 
@@ -35,7 +41,10 @@ class NodeWindows {
  * and when windows close, and the restart must decide exactly as the first run did.
  */
 export interface AggregatorState {
+  /** Fixed windows: their length; dynamic: the shortest length. */
   windowMs: number;
+  /** Dynamic windows only: the schedule of lengths and the controller's state. */
+  dynamic?: DynamicWindowsState;
   /** Field schemas, referred to by index from the slots. */
   schemas: Array<{ ints: string[]; floats: string[] }>;
   nodes: Array<{
@@ -47,9 +56,21 @@ export interface AggregatorState {
   }>;
 }
 
-export interface AggregatorOptions {
+export type AggregatorOptions = FixedWindowOptions | DynamicWindowOptions;
+
+export interface FixedWindowOptions {
   windowMs: number;
   latenessMs: number;
+}
+
+export interface DynamicWindowOptions {
+  dynamic: DynamicWindows;
+  latenessMs: number;
+}
+
+/** For messages: "10000 ms" or "dynamic (10s, 20s, 1m)". */
+export function describeWindows(state: Pick<AggregatorState, 'windowMs' | 'dynamic'>): string {
+  return state.dynamic ? `dynamic (${describeRungs(state.dynamic.rungs)})` : `${state.windowMs} ms`;
 }
 
 export class WindowAggregator {
@@ -58,14 +79,41 @@ export class WindowAggregator {
   /** Events whose window had already closed (added to the oldest open window). */
   lateEvents = 0;
 
-  constructor(private readonly options: AggregatorOptions) {
+  /** Fixed windows' length; NaN with dynamic windows (never read then). */
+  private readonly fixedMs: number;
+  private readonly dynamic: DynamicWindows | undefined;
+  private readonly latenessMs: number;
+
+  constructor(options: AggregatorOptions) {
+    this.latenessMs = options.latenessMs;
+    if ('dynamic' in options) {
+      this.dynamic = options.dynamic;
+      this.fixedMs = NaN;
+      return;
+    }
     if (!(options.windowMs > 0) || !Number.isInteger(options.windowMs)) {
       throw new RangeError(`window must be a positive whole number of milliseconds, got ${options.windowMs}`);
     }
+    this.dynamic = undefined;
+    this.fixedMs = options.windowMs;
   }
 
+  /**
+   * The window length: with dynamic windows, that of the newest windows. A caller that
+   * needs the length of a given window (an average over it) asks `windowLengthAt`.
+   */
   get windowMs(): number {
-    return this.options.windowMs;
+    return this.dynamic === undefined ? this.fixedMs : this.dynamic.currentMs;
+  }
+
+  /** The length of the window that holds `timeMs`. */
+  windowLengthAt(timeMs: number): number {
+    return this.dynamic === undefined ? this.fixedMs : this.dynamic.lengthAt(timeMs);
+  }
+
+  /** The windows as checkpoints and messages describe them. */
+  get windowsDescription(): string {
+    return this.dynamic === undefined ? `${this.fixedMs} ms` : describeWindows({ windowMs: this.dynamic.shortestMs, dynamic: this.dynamic.snapshot() });
   }
 
   /** Windows currently open, over all nodes. */
@@ -84,7 +132,7 @@ export class WindowAggregator {
       this.nodes.set(node, nw);
     }
     if (timeMs > nw.watermark) nw.watermark = timeMs;
-    let start = windowStart(timeMs, this.options.windowMs);
+    let start = this.dynamic === undefined ? windowStart(timeMs, this.fixedMs) : this.dynamic.startFor(timeMs);
     let slots: Map<string, Slot> | undefined;
     if (start === nw.lastStart) {
       slots = nw.lastSlots;
@@ -98,6 +146,7 @@ export class WindowAggregator {
         slots = new Map();
         nw.open.set(start, slots);
         this.openCount++;
+        if (this.dynamic !== undefined) this.dynamic.created(start);
       }
       nw.lastStart = start;
       nw.lastSlots = slots;
@@ -141,17 +190,19 @@ export class WindowAggregator {
       }
       nodes.push({ node, watermark: finiteOrNull(nw.watermark), closedBefore: finiteOrNull(nw.closedBefore), windows });
     }
-    return { windowMs: this.options.windowMs, schemas, nodes };
+    if (this.dynamic !== undefined) return { windowMs: this.dynamic.shortestMs, dynamic: this.dynamic.snapshot(), schemas, nodes };
+    return { windowMs: this.fixedMs, schemas, nodes };
   }
 
   /**
    * Replaces the state with a snapshot (at startup, before any event). Refuses a
-   * snapshot of another window length: its windows would overlap this run's.
+   * snapshot of other windows: its windows would overlap this run's.
    */
   restore(state: AggregatorState): void {
-    if (state.windowMs !== this.options.windowMs) {
-      throw new RangeError(`the saved windows are ${state.windowMs} ms long, this aggregator's ${this.options.windowMs} ms`);
+    if (this.dynamic === undefined ? state.dynamic !== undefined || state.windowMs !== this.fixedMs : state.dynamic === undefined) {
+      throw new RangeError(`the saved windows are ${describeWindows(state)}, this aggregator's ${this.windowsDescription}`);
     }
+    if (this.dynamic !== undefined && state.dynamic !== undefined) this.dynamic.restore(state.dynamic);
     const schemas: FieldSchema[] = state.schemas.map((s) => ({ ints: s.ints, floats: s.floats }));
     this.nodes.clear();
     this.openCount = 0;
@@ -173,6 +224,14 @@ export class WindowAggregator {
     }
   }
 
+  /** Dynamic windows learn of the windows now complete on every node. */
+  private settleDynamic(): void {
+    if (this.dynamic === undefined) return;
+    let oldest = Infinity;
+    for (const nw of this.nodes.values()) for (const s of nw.open.keys()) if (s < oldest) oldest = s;
+    this.dynamic.settle(oldest);
+  }
+
   private oldestOpen(nw: NodeWindows): number {
     let oldest = Infinity;
     for (const s of nw.open.keys()) if (s < oldest) oldest = s;
@@ -182,18 +241,32 @@ export class WindowAggregator {
   /** Points of every window whose node's watermark passed its end plus the lateness. */
   closeReady(): MetricPoint[] {
     const out: MetricPoint[] = [];
+    const dynamic = this.dynamic;
     for (const [node, nw] of this.nodes) {
-      const limit = nw.watermark - this.options.latenessMs - this.options.windowMs;
-      this.closeWhere(node, nw, (start) => start <= limit, out);
+      if (dynamic === undefined) {
+        const limit = nw.watermark - this.latenessMs - this.fixedMs;
+        this.closeWhere(node, nw, (start) => start <= limit, out);
+      } else {
+        const limit = nw.watermark - this.latenessMs;
+        this.closeWhere(node, nw, (start) => dynamic.endOf(start) <= limit, out);
+      }
     }
+    this.settleDynamic();
     return sortPoints(out);
   }
 
   /** Closes windows that ended before `nowMs - lateness` in wall-clock time (idle streams). */
   closeBefore(nowMs: number): MetricPoint[] {
     const out: MetricPoint[] = [];
-    const limit = nowMs - this.options.latenessMs - this.options.windowMs;
-    for (const [node, nw] of this.nodes) this.closeWhere(node, nw, (start) => start <= limit, out);
+    const dynamic = this.dynamic;
+    if (dynamic === undefined) {
+      const limit = nowMs - this.latenessMs - this.fixedMs;
+      for (const [node, nw] of this.nodes) this.closeWhere(node, nw, (start) => start <= limit, out);
+    } else {
+      const limit = nowMs - this.latenessMs;
+      for (const [node, nw] of this.nodes) this.closeWhere(node, nw, (start) => dynamic.endOf(start) <= limit, out);
+    }
+    this.settleDynamic();
     return sortPoints(out);
   }
 
@@ -201,6 +274,7 @@ export class WindowAggregator {
   closeAll(): MetricPoint[] {
     const out: MetricPoint[] = [];
     for (const [node, nw] of this.nodes) this.closeWhere(node, nw, () => true, out);
+    this.settleDynamic();
     return sortPoints(out);
   }
 
@@ -210,7 +284,14 @@ export class WindowAggregator {
       for (const slot of slots.values()) out.push(toPoint(slot, start));
       nw.open.delete(start);
       this.openCount--;
-      if (start + this.options.windowMs > nw.closedBefore) nw.closedBefore = start + this.options.windowMs;
+      let end: number;
+      if (this.dynamic === undefined) {
+        end = start + this.fixedMs;
+      } else {
+        end = this.dynamic.endOf(start);
+        this.dynamic.windowClosed(start, end, slots.size);
+      }
+      if (end > nw.closedBefore) nw.closedBefore = end;
       if (nw.lastStart === start) {
         nw.lastStart = NaN;
         nw.lastSlots = undefined;

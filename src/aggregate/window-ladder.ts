@@ -33,6 +33,11 @@ export interface LadderOptions {
   budgetPerMinute: number;
 }
 
+export interface LadderState {
+  rung: number;
+  pendingGrow: boolean;
+}
+
 export class WindowLadder {
   private rung = 0;
   /** A longer length decided on, waiting for a boundary aligned to it. */
@@ -45,6 +50,20 @@ export class WindowLadder {
       if (rungs[i]! % rungs[i - 1]! !== 0) throw new RangeError(`window lengths must divide each other: ${rungs[i - 1]} does not divide ${rungs[i]}`);
     }
     if (!(options.budgetPerMinute > 0)) throw new RangeError(`the series budget must be above 0 points per minute, got ${options.budgetPerMinute}`);
+  }
+
+  /** What a checkpoint keeps: the rung and a growth waiting for its boundary. */
+  state(): LadderState {
+    return { rung: this.rung, pendingGrow: this.pendingGrow };
+  }
+
+  /** Continues from `state()` of a ladder with the same rungs (a restarted daemon). */
+  restore(state: LadderState): void {
+    if (!Number.isInteger(state.rung) || state.rung < 0 || state.rung >= this.options.rungs.length) {
+      throw new RangeError(`saved ladder rung ${state.rung} is not one of the ${this.options.rungs.length} window lengths`);
+    }
+    this.rung = state.rung;
+    this.pendingGrow = state.pendingGrow;
   }
 
   /** The length of the current window. */

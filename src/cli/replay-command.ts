@@ -30,10 +30,11 @@ export function replayCommand(stderr: (text: string) => void): Command {
       if (windowMs <= 0) throw new RangeError('--window must be longer than 0');
       const latenessMs = parseDuration(opts.lateness, '--lateness');
       const started = Date.now();
-      const metadata = await openMetadata(opts, stderr);
       const input = await openByteInput(events);
-      const { sink, destination, deliveryFailure, deliverySummary } = await openSink(opts);
+      // Watches hold connections open: everything after this point must reach close().
+      const metadata = await openMetadata(opts, stderr);
       try {
+        const { sink, destination, deliveryFailure, deliverySummary } = await openSink(opts);
         const counters = await runReplay({ input, store: metadata.store, sink, decoder: createDecoder(), windowMs, latenessMs });
         if (opts.summary) stderr(formatSummary(counters, Date.now() - started, destination) + (deliverySummary?.() ?? ''));
         // Exit 1 with "N points not acknowledged": replay succeeded only if InfluxDB has it all.

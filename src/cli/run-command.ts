@@ -5,7 +5,9 @@
  * exits 0.
  */
 import { Command, Option } from 'commander';
-import { WindowAggregator } from '../aggregate/window-aggregator.ts';
+import { DynamicWindows, describeRungs } from '../aggregate/dynamic-windows.ts';
+import { WindowAggregator, describeWindows, type AggregatorState } from '../aggregate/window-aggregator.ts';
+import { ladderBetween } from '../aggregate/window-ladder.ts';
 import type { NodeCollector } from '../collectors/collector.ts';
 import { ConntrackCollector } from '../collectors/conntrack/conntrack-collector.ts';
 import { NodeCpuCollector } from '../collectors/cpu/proc-stat.ts';
@@ -43,9 +45,7 @@ async function openEvents(config: DaemonConfig, aggregator: WindowAggregator, si
   const events = config.events;
   if (events === 'none') return { input: undefined };
   if (events === '-') return { input: await openByteInput('-') };
-  if (events === 'k8s-logs') {
-    throw new InputError('--events k8s-logs: not implemented yet', 'run one daemon per node with --events file:PATH (the default), or pipe `kubectl logs -f` into --events -');
-  }
+  if (events === 'k8s-logs') return { input: await openK8sLogEvents(config, signal, log) };
   const path = events.slice('file:'.length);
   const store = new CheckpointFile(checkpointFileOf(config));
   let saved = await store.load();
@@ -54,10 +54,10 @@ async function openEvents(config: DaemonConfig, aggregator: WindowAggregator, si
     saved = undefined;
   }
   if (saved) {
-    if (saved.aggregator.windowMs !== aggregator.windowMs) {
+    if (describeWindows(saved.aggregator) !== aggregator.windowsDescription) {
       throw new InputError(
-        `checkpoint ${store.file}: its open windows are ${saved.aggregator.windowMs} ms long, but --window is ${aggregator.windowMs} ms`,
-        `restart once with --window ${saved.aggregator.windowMs}ms, stop it with SIGTERM (which flushes the windows), then change --window; or remove ${store.file} and lose the open windows`,
+        `checkpoint ${store.file}: its open windows are ${describeWindows(saved.aggregator)}, but this run's are ${aggregator.windowsDescription}`,
+        `restart once with ${windowFlagsOf(saved.aggregator)}, stop it with SIGTERM (which flushes the windows), then change the windows; or remove ${store.file} and lose the open windows`,
       );
     }
     aggregator.restore(saved.aggregator);
@@ -75,6 +75,60 @@ async function openEvents(config: DaemonConfig, aggregator: WindowAggregator, si
     log.warn({ checkpoint: store.file, err: (err as Error).message }, 'cannot save the checkpoint; a restart would re-read from the previous one. Is its directory writable (--checkpoint-file)?'),
   );
   return { input: follower, checkpoint };
+}
+
+function windowFlagsOf(state: AggregatorState): string {
+  if (!state.dynamic) return `--window ${state.windowMs}ms`;
+  const max = state.dynamic.rungs[state.dynamic.rungs.length - 1]!;
+  return `--window dynamic --window-max ${max}ms`;
+}
+
+/**
+ * `--window`: a fixed length, or `dynamic` (the ladder's lengths from the shortest up to
+ * `--window-max`, driven by `--series-budget`).
+ */
+function aggregatorOf(config: DaemonConfig, latenessMs: number, log: Logger): WindowAggregator {
+  if (config.window !== 'dynamic') {
+    const windowMs = parseDuration(config.window, '--window');
+    if (windowMs <= 0) throw new InputError('--window must be longer than 0');
+    return new WindowAggregator({ windowMs, latenessMs });
+  }
+  const maxMs = parseDuration(config.windowMax, '--window-max');
+  let rungs: number[];
+  try {
+    rungs = ladderBetween(0, maxMs);
+  } catch (err) {
+    throw new InputError(`--window-max ${config.windowMax}: ${(err as Error).message}`, 'give --window-max 10s or more, e.g. 1m');
+  }
+  const dynamic = new DynamicWindows({
+    rungs,
+    budgetPerMinute: config.seriesBudget,
+    onSwitch: (change) =>
+      log.info({ fromMs: change.fromMs, from: new Date(change.fromMs).toISOString(), windowMs: change.lengthMs, previousMs: change.previousMs, seriesBudget: config.seriesBudget }, 'window length changes'),
+  });
+  log.info({ lengths: describeRungs(rungs), seriesBudget: config.seriesBudget }, 'dynamic windows');
+  return new WindowAggregator({ dynamic, latenessMs });
+}
+
+/**
+ * `--events k8s-logs`: every Tetragon pod's export log through the API server. No
+ * checkpoint: a restart reads each pod's log from the start of what the kubelet keeps
+ * (windows rewritten with the same values where the events are the same).
+ */
+async function openK8sLogEvents(config: DaemonConfig, signal: AbortSignal, log: Logger): Promise<ByteInput> {
+  // Loaded on demand: client-node costs about two seconds to import.
+  const [{ loadKubeConfig }, { openK8sLogs }] = await Promise.all([import('../enrich/metadata/kube-config.ts'), import('../sources/k8s-logs.ts')]);
+  const kube = loadKubeConfig({ kubeconfig: config.kubeconfig, context: config.context });
+  log.info({ server: kube.server, from: kube.source, namespace: config.tetragonNamespace, selector: config.tetragonSelector, container: config.tetragonContainer }, 'k8s-logs: following the Tetragon pods');
+  return openK8sLogs({
+    config: kube.config,
+    server: kube.server,
+    namespace: config.tetragonNamespace,
+    selector: config.tetragonSelector,
+    container: config.tetragonContainer,
+    signal,
+    log,
+  });
 }
 
 /** The daemon config's sink keys as `openSink` takes them. */
@@ -133,14 +187,11 @@ export function runCommand(stderr: (text: string) => void): Command {
 
 export async function runDaemon(config: DaemonConfig, stderr: (text: string) => void): Promise<void> {
   const log = createLogger('kovenant-run');
-  if (config.window === 'dynamic') throw new InputError('--window dynamic: not implemented yet', 'give a fixed duration, e.g. --window 10s');
-  const windowMs = parseDuration(config.window, '--window');
-  if (windowMs <= 0) throw new InputError('--window must be longer than 0');
   const latenessMs = parseDuration(config.lateness, '--lateness');
+  const aggregator = aggregatorOf(config, latenessMs, log);
 
   const metadata = await openMetadata({ kube: config.kube }, stderr);
   const resolver = new Resolver(metadata.store);
-  const aggregator = new WindowAggregator({ windowMs, latenessMs });
   const counters = new EventCounters();
   const collectors = collectorsOf(config, resolver);
   let metricsServer: MetricsServer | undefined;
@@ -179,7 +230,7 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
     const durationTimer = config.duration ? setTimeout(() => stop.abort(), parseDuration(config.duration, '--duration')) : undefined;
-    log.info({ events: config.events, collectors: collectors.map((c) => c.name), windowMs, latenessMs, node: config.nodeName }, 'running');
+    log.info({ events: config.events, collectors: collectors.map((c) => c.name), windows: aggregator.windowsDescription, latenessMs, node: config.nodeName }, 'running');
     try {
       await runLive({
         input,

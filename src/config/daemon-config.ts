@@ -32,10 +32,19 @@ const count = z.union([z.number(), z.string().regex(/^\d+$/, 'expected a whole n
 
 export const DaemonConfigSchema = z
   .object({
-    /** `file:PATH`, `-` (stdin), `none` (collectors only), `k8s-logs` (not yet). */
+    /** `file:PATH`, `-` (stdin), `none` (collectors only), `k8s-logs` (every Tetragon pod's log). */
     events: z.string().regex(/^(file:.+|-|none|k8s-logs)$/, 'expected file:PATH, -, none or k8s-logs').default(`file:${TETRAGON_EXPORT_FILE}`),
     window: z.string().default('10s').refine((w) => w === 'dynamic' || tryDuration(w) !== undefined, { message: 'expected a duration (e.g. 10s) or dynamic' }),
     windowMax: duration('windowMax').default('1m'),
+    /** `--window dynamic`: points written per minute above which the window grows. */
+    seriesBudget: count.pipe(z.number().int().min(1, 'expected at least 1 point per minute')).default(10_000),
+    /** `--events k8s-logs`: where the Tetragon pods are and which container exports. */
+    tetragonNamespace: z.string().min(1).default('kube-system'),
+    tetragonSelector: z.string().min(1).default('app.kubernetes.io/name=tetragon'),
+    tetragonContainer: z.string().min(1).default('export-stdout'),
+    /** `--events k8s-logs`: the API server (else in-cluster, KUBECONFIG, ~/.kube/config). */
+    kubeconfig: z.string().min(1).optional(),
+    context: z.string().min(1).optional(),
     lateness: duration('lateness').default('2s'),
     duration: duration('duration').optional(),
     conntrack: flag.default(false),

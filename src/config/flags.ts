@@ -8,9 +8,15 @@ import { CONFIG_KEYS, envName, type ConfigKey } from './daemon-config.ts';
 const BOOLEAN_KEYS: ReadonlySet<ConfigKey> = new Set(['conntrack', 'conntrackKeepNode', 'cpu']);
 
 const HELP: Record<ConfigKey, string> = {
-  events: 'event source: file:PATH (default file:/var/run/cilium/tetragon/tetragon.log; resumed from --checkpoint-file after a restart), - (stdin), none (collectors only)',
-  window: 'window length, aligned to the epoch (default 10s)',
-  windowMax: 'largest window for --window dynamic (default 1m; not implemented yet)',
+  events: 'event source: file:PATH (default file:/var/run/cilium/tetragon/tetragon.log; resumed from --checkpoint-file after a restart), - (stdin), none (collectors only), k8s-logs (the export-stdout logs of every Tetragon pod, through the API server)',
+  window: 'window length, aligned to the epoch (default 10s), or dynamic (10s up to --window-max, growing when the points per minute exceed --series-budget)',
+  windowMax: 'largest window for --window dynamic (default 1m)',
+  seriesBudget: 'with --window dynamic: points written per minute above which the window grows (default 10000)',
+  tetragonNamespace: 'with --events k8s-logs: namespace of the Tetragon pods (default kube-system)',
+  tetragonSelector: 'with --events k8s-logs: label selector of the Tetragon pods (default app.kubernetes.io/name=tetragon)',
+  tetragonContainer: 'with --events k8s-logs: container whose log carries the JSON export (default export-stdout)',
+  kubeconfig: 'with --events k8s-logs: kubeconfig of the cluster (default: in-cluster service account, else KUBECONFIG, else ~/.kube/config)',
+  context: 'with --events k8s-logs: kubeconfig context',
   lateness: 'how long (event time) a window waits for late events (default 2s)',
   duration: 'run for this long, flush and exit (sampling, tests)',
   conntrack: 'sample the node conntrack table into kovenant_conntrack (needs net.netfilter.nf_conntrack_acct=1)',

@@ -23,6 +23,7 @@ import { ReferenceDecoder, parsePort, parseReturn, parseSize } from './reference
 import { parseRfc3339, parseRfc3339Codes } from './rfc3339.ts';
 import { ENVELOPE_KEYS } from './tetragon-json.ts';
 import { AsciiCache } from './fast-intern.ts';
+import { SpanCache } from './fast-span-cache.ts';
 import * as jsonScan from './json-scan.ts';
 
 // Module-local aliases: tsx (esbuild) may compile imports into getter-backed namespace
@@ -53,25 +54,50 @@ const MINUS = 0x2d;
  */
 class KeySet {
   readonly bytes: readonly Uint8Array[];
+  /** Byte length of each name. */
+  readonly lengths: Int32Array;
+  /** The first four bytes of each name of four or more bytes, as a little-endian int32. */
+  private readonly heads: Int32Array;
   private readonly ids: ReadonlyMap<string, number>;
 
   constructor(names: readonly string[]) {
     this.bytes = names.map((n) => new Uint8Array(Buffer.from(n, 'latin1')));
+    this.lengths = Int32Array.from(this.bytes, (b) => b.length);
+    this.heads = Int32Array.from(this.bytes, (b) => (b.length >= 4 ? Buffer.from(b).readInt32LE(0) : 0));
     this.ids = new Map(names.map((n, k) => [n, k + 1]));
+    for (const b of this.bytes) {
+      // `plainId` treats a name's bytes as the whole body of a plain string.
+      if (b.some((c) => c === QUOTE || c === 0x5c || c < 0x20 || c > 0x7e)) throw new Error('KeySet names must be plain ASCII');
+    }
   }
 
-  /** 1-based id of key bytes `ks..ke`, or 0 when the object level does not read it. */
-  id(buf: Buffer, ks: number, ke: number, escaped: boolean): number {
-    if (escaped) return this.ids.get(decodeString(buf, ks, ke)) ?? 0;
-    const n = ke - ks;
-    const bytes = this.bytes;
-    outer: for (let k = 0; k < bytes.length; k++) {
-      const name = bytes[k]!;
-      if (name.length !== n) continue;
-      for (let j = 0; j < n; j++) if (name[j] !== buf[ks + j]) continue outer;
-      return k + 1;
+  /**
+   * 1-based id of the name the key starting at `ks` (just after its opening quote) spells,
+   * unescaped and followed by the closing quote; 0 when it spells none. A name's bytes
+   * hold no quote, backslash or control character, so such a key is a valid string ending
+   * at `ks + length + 1`: no scan needed. Four bytes compared at once through `dv`.
+   */
+  plainId(buf: Buffer, dv: DataView, ks: number, end: number): number {
+    const lengths = this.lengths;
+    for (let k = 0; k < lengths.length; k++) {
+      const n = lengths[k]!;
+      const q = ks + n;
+      if (q >= end || buf[q] !== QUOTE) continue;
+      let j = 0;
+      if (n >= 4) {
+        if (dv.getInt32(ks, true) !== this.heads[k]) continue;
+        j = 4;
+      }
+      const name = this.bytes[k]!;
+      while (j < n && name[j] === buf[ks + j]) j++;
+      if (j === n) return k + 1;
     }
     return 0;
+  }
+
+  /** 1-based id of the escaped key `ks..ke`, decoded, or 0 when the object level does not read it. */
+  escapedId(buf: Buffer, ks: number, ke: number): number {
+    return this.ids.get(decodeString(buf, ks, ke)) ?? 0;
   }
 }
 
@@ -86,11 +112,13 @@ if (ENVELOPE_KEYS.size !== 5 || !['node_name', 'time', 'cluster_name', 'node_lab
   throw new Error('fast-decoder: ENVELOPE_KEYS changed; update the TOP key set');
 }
 
-const KPROBE = new KeySet(['process', 'function_name', 'args', 'return']);
+const KPROBE = new KeySet(['process', 'function_name', 'args', 'return', 'parent']);
 const KP_PROCESS = 1;
 const KP_FUNCTION = 2;
 const KP_ARGS = 3;
 const KP_RETURN = 4;
+/** Read only to be skipped (through the span cache); duplicates are harmless, so not tracked. */
+const KP_PARENT = 5;
 
 const PROCESS = new KeySet(['pod']);
 
@@ -142,6 +170,29 @@ function digitsValue(buf: Buffer, s: number, e: number, maxDigits: number): numb
   return v;
 }
 
+/**
+ * Milliseconds of a time's suffix after the seconds (bytes `i..e`) when it is
+ * `[.digits](Z|z)`, computed as parseRfc3339Codes does (first three fraction digits,
+ * the rest truncated); -1 for any other suffix.
+ */
+function suffixMillis(buf: Buffer, i: number, e: number): number {
+  let millis = 0;
+  if (i < e && buf[i] === 0x2e) {
+    i++;
+    const start = i;
+    while (i < e) {
+      const d = buf[i]! - 0x30;
+      if (d < 0 || d > 9) break;
+      if (i - start < 3) millis = millis * 10 + d;
+      i++;
+    }
+    const n = i - start;
+    if (n === 0) return -1;
+    for (let k = n; k < 3; k++) millis *= 10;
+  }
+  return i + 1 === e && (buf[i] === 0x5a || buf[i] === 0x7a) ? millis : -1;
+}
+
 function stringRecord(v: unknown): Record<string, string> | undefined {
   // Same construction as the reference's stringRecord, so key order, `__proto__` and
   // duplicate keys behave identically.
@@ -150,6 +201,19 @@ function stringRecord(v: unknown): Record<string, string> | undefined {
   for (const [k, val] of Object.entries(v)) if (typeof val === 'string') out[k] = val;
   return out;
 }
+
+/** What a `process` object gives the event: the `KernelEvent` pod fields, as read from its `pod`. */
+interface ProcessFacts {
+  readonly podFound: boolean;
+  readonly podNamespace: string | undefined;
+  readonly podName: string | undefined;
+  readonly podWorkload: string | undefined;
+  readonly podWorkloadKind: string | undefined;
+  readonly podLabels: Readonly<Record<string, string>> | undefined;
+}
+
+/** Parent spans carry no results; one shared marker value. */
+const VALID = true;
 
 /** A value's kind after `readValue`. */
 const V_STRING = 1;
@@ -167,6 +231,18 @@ export class FastDecoder implements LineDecoder {
   private readonly labels = new AsciiCache<Readonly<Record<string, string>>>(4096, 4096);
   /** Skip types (`process_exec`, `process_kprobe:fn`) keyed by their raw bytes. */
   private readonly types = new AsciiCache<string>(256, 256);
+  /** `process` objects validated before, with what they gave; see fast-span-cache.ts. */
+  private readonly processSpans: SpanCache<ProcessFacts>;
+  /** `parent` objects validated before. */
+  private readonly parentSpans: SpanCache<boolean>;
+
+  constructor(options: { spanSets?: number; spanMaxBytes?: number } = {}) {
+    // 2 × 2048 ways of ~1 KB values: a few MB each, room for a node's live processes.
+    const sets = options.spanSets ?? 2048;
+    const maxBytes = options.spanMaxBytes ?? 8192;
+    this.processSpans = new SpanCache<ProcessFacts>(sets, maxBytes);
+    this.parentSpans = new SpanCache<boolean>(sets, maxBytes);
+  }
 
   // What one line says, filled while scanning and turned into a status at the end in the
   // reference's order of checks. Instance fields instead of a result object: no allocation.
@@ -211,6 +287,9 @@ export class FastDecoder implements LineDecoder {
   private timeBuf: Buffer = EMPTY;
   private timeStart = 0;
   private timeEnd = 0;
+  /** The last simple time's first 19 bytes (`YYYY-MM-DDTHH:MM:SS`) and their epoch ms; NaN before any. */
+  private readonly secondsBytes = new Uint8Array(19);
+  private secondsMs = NaN;
   private readonly timeAt = (k: number): number => {
     const p = this.timeStart + k;
     return p < this.timeEnd ? this.timeBuf[p]! : -1;
@@ -228,6 +307,16 @@ export class FastDecoder implements LineDecoder {
   /** Lines decoded since construction, by either path. */
   get decoded(): number {
     return this.calls;
+  }
+
+  /** `process` and `parent` objects skipped by comparing them with one validated before. */
+  get spanHits(): number {
+    return this.processSpans.hits + this.parentSpans.hits;
+  }
+
+  /** `process` and `parent` objects that had to be scanned. */
+  get spanMisses(): number {
+    return this.processSpans.misses + this.parentSpans.misses;
   }
 
   /** Share of lines that took the reference path (0 before any line). */
@@ -483,29 +572,59 @@ export class FastDecoder implements LineDecoder {
    * that the caller can tell the two apart), or FALLBACK.
    */
   private static next(buf: Buffer, i: number, end: number): number {
-    i = skipWs(buf, i, end);
     if (i >= end) return FALLBACK;
-    const c = buf[i]!;
+    let c = buf[i]!;
+    if (c <= 0x20) {
+      i = skipWs(buf, i, end);
+      if (i >= end) return FALLBACK;
+      c = buf[i]!;
+    }
     if (c === COMMA) {
-      i = skipWs(buf, i + 1, end);
+      i++;
+      if (i < end && buf[i] === QUOTE) return i;
+      i = skipWs(buf, i, end);
       return i < end && buf[i] === QUOTE ? i : FALLBACK;
     }
     return c === RBRACE ? -(i + 1) - 2 : FALLBACK;
   }
 
-  /** Scans a member's key at the quote `i`; returns the index of its value, keeping the key span in `ks`/`ke`. */
+  /**
+   * Scans a member's key at the quote `i` and the colon after it; returns the index of
+   * its value, with the key's id in `keys` in `keyId` and its body span in `ks`/`ke`.
+   * Keys the level reads are matched in place first, so that they are not scanned twice.
+   */
   private ks = 0;
   private ke = 0;
   private kEscaped = false;
-  private memberHead(buf: Buffer, i: number, end: number): number {
-    const e = scanString(buf, this.dv, i + 1, end);
-    if (e < 0) return FALLBACK;
-    this.ks = i + 1;
+  private keyId = 0;
+  private member(buf: Buffer, i: number, end: number, keys: KeySet): number {
+    const ks = i + 1;
+    let id = keys.plainId(buf, this.dv, ks, end);
+    let e: number;
+    if (id > 0) {
+      e = ks + keys.lengths[id - 1]! + 1;
+      this.kEscaped = false;
+    } else {
+      e = scanString(buf, this.dv, ks, end);
+      if (e < 0) return FALLBACK;
+      const escaped = scanState.escaped;
+      this.kEscaped = escaped;
+      // An unescaped key spelling a name would have matched in place.
+      if (escaped) id = keys.escapedId(buf, ks, e - 1);
+    }
+    this.ks = ks;
     this.ke = e - 1;
-    this.kEscaped = scanState.escaped;
-    i = skipWs(buf, e, end);
-    if (i >= end || buf[i] !== COLON) return FALLBACK;
-    i = skipWs(buf, i + 1, end);
+    this.keyId = id;
+    if (e < end && buf[e] === COLON) {
+      i = e + 1;
+    } else {
+      i = skipWs(buf, e, end);
+      if (i >= end || buf[i] !== COLON) return FALLBACK;
+      i++;
+    }
+    // Bytes above 0x20 are never whitespace: the common case skips the call.
+    if (i < end && buf[i]! > 0x20) return i;
+    i = skipWs(buf, i, end);
     return i < end ? i : FALLBACK;
   }
 
@@ -520,12 +639,12 @@ export class FastDecoder implements LineDecoder {
   private topObject(buf: Buffer, i: number, end: number): number {
     let seen = 0;
     for (i = FastDecoder.first(buf, i, end); i >= 0; i = FastDecoder.next(buf, i, end)) {
-      i = this.memberHead(buf, i, end);
+      i = this.member(buf, i, end, TOP);
       if (i < 0) return FALLBACK;
       const ks = this.ks;
       const ke = this.ke;
       const kEscaped = this.kEscaped;
-      const id = TOP.id(buf, ks, ke, kEscaped);
+      const id = this.keyId;
       if (id > 0 && id < FIRST_OTHER_ENVELOPE) {
         // Duplicates: JSON.parse keeps the last; rather than undo what the first set, let
         // the reference decide.
@@ -568,29 +687,54 @@ export class FastDecoder implements LineDecoder {
   private timeOf(buf: Buffer): number {
     if (this.vKind !== V_STRING) return NaN;
     if (this.vEscaped) return parseRfc3339(decodeString(buf, this.vStart, this.vEnd));
+    const s = this.vStart;
+    const e = this.vEnd;
+    // Consecutive events share the time's date-and-seconds part; when it repeats, only the
+    // fraction and zone are new. Valid because everything parseRfc3339Codes checks and
+    // computes up to byte 19 depends on those 19 bytes alone, and the rest of a simple
+    // suffix (`[.digits](Z|z)`) only adds its milliseconds.
+    if (!Number.isNaN(this.secondsMs) && e - s >= 20) {
+      const prefix = this.secondsBytes;
+      let k = 0;
+      while (k < 19 && prefix[k] === buf[s + k]) k++;
+      if (k === 19) {
+        const ms = suffixMillis(buf, s + 19, e);
+        if (ms >= 0) return this.secondsMs + ms;
+      }
+    }
     // Non-ASCII bytes fail every position check in parseRfc3339Codes just as their
     // decoded characters do in the reference, so reading bytes as codes is equivalent.
     this.timeBuf = buf;
-    this.timeStart = this.vStart;
-    this.timeEnd = this.vEnd;
-    const t = parseRfc3339Codes(this.timeAt, this.vEnd - this.vStart);
+    this.timeStart = s;
+    this.timeEnd = e;
+    const t = parseRfc3339Codes(this.timeAt, e - s);
     this.timeBuf = EMPTY;
+    if (!Number.isNaN(t) && e - s >= 20) {
+      const ms = suffixMillis(buf, s + 19, e);
+      if (ms >= 0) {
+        for (let k = 0; k < 19; k++) this.secondsBytes[k] = buf[s + k]!;
+        this.secondsMs = t - ms;
+      }
+    }
     return t;
   }
+
 
   private kprobeObject(buf: Buffer, i: number, end: number): number {
     let seen = 0;
     for (i = FastDecoder.first(buf, i, end); i >= 0; i = FastDecoder.next(buf, i, end)) {
-      i = this.memberHead(buf, i, end);
+      i = this.member(buf, i, end, KPROBE);
       if (i < 0) return FALLBACK;
-      const id = KPROBE.id(buf, this.ks, this.ke, this.kEscaped);
-      if (id > 0) {
+      const id = this.keyId;
+      if (id > 0 && id !== KP_PARENT) {
         if ((seen & (1 << id)) !== 0) return FALLBACK;
         seen |= 1 << id;
       }
       const c = buf[i];
       if (id === KP_PROCESS && c === LBRACE) {
-        i = this.processObject(buf, i, end);
+        i = this.cachedProcess(buf, i, end);
+      } else if (id === KP_PARENT && c === LBRACE) {
+        i = this.cachedParent(buf, i, end);
       } else if (id === KP_FUNCTION) {
         i = this.readValue(buf, i, end);
         if (i < 0) return FALLBACK;
@@ -632,12 +776,54 @@ export class FastDecoder implements LineDecoder {
     }
   }
 
+  /** `processObject`, or its results replayed when the same bytes were read before. */
+  private cachedProcess(buf: Buffer, i: number, end: number): number {
+    const cache = this.processSpans;
+    const n = cache.lookup(buf, this.dv, i, end);
+    if (n > 0) {
+      // Sound because `process` is read once per line (a duplicate falls back) into
+      // fields reset per line, so its results depend on its bytes alone.
+      const f = cache.value!;
+      this.podFound = f.podFound;
+      this.podNamespace = f.podNamespace;
+      this.podName = f.podName;
+      this.podWorkload = f.podWorkload;
+      this.podWorkloadKind = f.podWorkloadKind;
+      this.podLabels = f.podLabels;
+      return i + n;
+    }
+    const s = i;
+    i = this.processObject(buf, i, end);
+    if (i < 0) return FALLBACK;
+    cache.store(buf, s, i, {
+      podFound: this.podFound,
+      podNamespace: this.podNamespace,
+      podName: this.podName,
+      podWorkload: this.podWorkload,
+      podWorkloadKind: this.podWorkloadKind,
+      podLabels: this.podLabels,
+    });
+    return i;
+  }
+
+  /** Skips (validating) the `parent` object at `i`, by memcmp when its bytes were seen before. */
+  private cachedParent(buf: Buffer, i: number, end: number): number {
+    const cache = this.parentSpans;
+    const n = cache.lookup(buf, this.dv, i, end);
+    if (n > 0) return i + n;
+    const s = i;
+    i = skipValue(buf, this.dv, i, end);
+    if (i < 0) return FALLBACK;
+    cache.store(buf, s, i, VALID);
+    return i;
+  }
+
   private processObject(buf: Buffer, i: number, end: number): number {
     let seenPod = false;
     for (i = FastDecoder.first(buf, i, end); i >= 0; i = FastDecoder.next(buf, i, end)) {
-      i = this.memberHead(buf, i, end);
+      i = this.member(buf, i, end, PROCESS);
       if (i < 0) return FALLBACK;
-      if (PROCESS.id(buf, this.ks, this.ke, this.kEscaped) === 1) {
+      if (this.keyId === 1) {
         if (seenPod) return FALLBACK;
         seenPod = true;
         if (buf[i] === LBRACE) {
@@ -657,9 +843,9 @@ export class FastDecoder implements LineDecoder {
   private podObject(buf: Buffer, i: number, end: number): number {
     let seen = 0;
     for (i = FastDecoder.first(buf, i, end); i >= 0; i = FastDecoder.next(buf, i, end)) {
-      i = this.memberHead(buf, i, end);
+      i = this.member(buf, i, end, POD);
       if (i < 0) return FALLBACK;
-      const id = POD.id(buf, this.ks, this.ke, this.kEscaped);
+      const id = this.keyId;
       if (id === 0) {
         i = skipValue(buf, this.dv, i, end);
         if (i < 0) return FALLBACK;
@@ -728,9 +914,9 @@ export class FastDecoder implements LineDecoder {
     // Only the first element that has `size_arg` counts, and only element 0's `sock_arg`.
     const wantSize = this.sizeIndex < 0;
     for (i = FastDecoder.first(buf, i, end); i >= 0; i = FastDecoder.next(buf, i, end)) {
-      i = this.memberHead(buf, i, end);
+      i = this.member(buf, i, end, ARG);
       if (i < 0) return FALLBACK;
-      const id = ARG.id(buf, this.ks, this.ke, this.kEscaped);
+      const id = this.keyId;
       if (id > 0) {
         if ((seen & (1 << id)) !== 0) return FALLBACK;
         seen |= 1 << id;
@@ -754,9 +940,9 @@ export class FastDecoder implements LineDecoder {
   private sockObject(buf: Buffer, i: number, end: number): number {
     let seen = 0;
     for (i = FastDecoder.first(buf, i, end); i >= 0; i = FastDecoder.next(buf, i, end)) {
-      i = this.memberHead(buf, i, end);
+      i = this.member(buf, i, end, SOCK);
       if (i < 0) return FALLBACK;
-      const id = SOCK.id(buf, this.ks, this.ke, this.kEscaped);
+      const id = this.keyId;
       if (id === 0) {
         i = skipValue(buf, this.dv, i, end);
         if (i < 0) return FALLBACK;
@@ -777,9 +963,9 @@ export class FastDecoder implements LineDecoder {
   private returnObject(buf: Buffer, i: number, end: number): number {
     let seen = false;
     for (i = FastDecoder.first(buf, i, end); i >= 0; i = FastDecoder.next(buf, i, end)) {
-      i = this.memberHead(buf, i, end);
+      i = this.member(buf, i, end, RETURN);
       if (i < 0) return FALLBACK;
-      if (RETURN.id(buf, this.ks, this.ke, this.kEscaped) === 1) {
+      if (this.keyId === 1) {
         if (seen) return FALLBACK;
         seen = true;
         i = this.readValue(buf, i, end);

@@ -7,6 +7,7 @@
  * Results are interned: the same inputs give the same object, which carries its
  * line-protocol series key, so aggregation needs no string building per event.
  */
+import { LRUCache } from 'lru-cache';
 import { isLoopback, normalizeIp } from './ip-address.ts';
 import {
   INSTANCE_LABEL,
@@ -59,6 +60,22 @@ export interface PodHints {
 export interface ResolverOptions {
   /** How many owner hops to follow before assuming a cycle. */
   maxOwnerDepth?: number;
+  /** Owner-chain results kept (least recently used go first). */
+  maxCachedWorkloads?: number;
+}
+
+/**
+ * An owner-chain result and what it was computed from. Stores replace objects on change
+ * and never mutate them, so the result still holds exactly while the pod and every
+ * controller looked up (found or missing) are the same objects: a pod update or a new
+ * ReplicaSet elsewhere does not throw it away, an owner appearing later does.
+ */
+interface WorkloadEntry {
+  pod: PodMeta;
+  chain: Array<ControllerMeta | undefined>;
+  workload: Workload;
+  /** Store generation at which the entry was last known valid. */
+  generation: number;
 }
 
 const TCP = 'kovenant_tcp';
@@ -113,7 +130,7 @@ export class Resolver {
   private readonly localByPod = new Map<string, Map<string, Map<string, LocalParty>>>();
   private readonly hostByNode = new Map<string, LocalParty>();
   private readonly remoteByIp = new Map<string, RemoteParty>();
-  private readonly workloadByPod = new Map<string, Workload>();
+  private readonly workloadByPod: LRUCache<string, WorkloadEntry>;
   private readonly interned = new Map<string, RemoteParty>();
   private readonly maxOwnerDepth: number;
 
@@ -122,6 +139,7 @@ export class Resolver {
     options: ResolverOptions = {},
   ) {
     this.maxOwnerDepth = options.maxOwnerDepth ?? 8;
+    this.workloadByPod = new LRUCache({ max: options.maxCachedWorkloads ?? 200_000 });
   }
 
   /** Drops every cached result when the metadata changed since the last call. */
@@ -131,7 +149,6 @@ export class Resolver {
     this.localByPod.clear();
     this.hostByNode.clear();
     this.remoteByIp.clear();
-    this.workloadByPod.clear();
   }
 
   /**
@@ -143,21 +160,37 @@ export class Resolver {
   workloadOf(pod: PodMeta): Workload {
     this.sync();
     const cached = this.workloadByPod.get(pod.uid);
-    if (cached) return cached;
+    if (cached && cached.pod === pod && (cached.generation === this.generation || this.chainUnchanged(pod, cached.chain))) {
+      cached.generation = this.generation;
+      return cached.workload;
+    }
     let top: PodMeta | ControllerMeta = pod;
     let kind = 'Pod';
     let owner = pod.owner;
+    const chain: Array<ControllerMeta | undefined> = [];
     for (let depth = 0; owner && depth < this.maxOwnerDepth; depth++) {
       if (!isControllerKind(owner.kind)) break;
       const next = this.store.controller(owner.kind, pod.namespace, owner.name);
+      chain.push(next);
       if (!next) break;
       top = next;
       kind = next.kind;
       owner = next.owner;
     }
     const workload: Workload = { kind, name: top.name, release: top.helmRelease ?? pod.helmInstanceLabel };
-    this.workloadByPod.set(pod.uid, workload);
+    this.workloadByPod.set(pod.uid, { pod, chain, workload, generation: this.generation });
     return workload;
+  }
+
+  /** Repeats the walk's lookups: the same objects (or the same misses) mean the same result. */
+  private chainUnchanged(pod: PodMeta, chain: ReadonlyArray<ControllerMeta | undefined>): boolean {
+    let owner = pod.owner;
+    for (const link of chain) {
+      if (!owner || !isControllerKind(owner.kind)) return false;
+      if (this.store.controller(owner.kind, pod.namespace, owner.name) !== link) return false;
+      owner = link?.owner;
+    }
+    return true;
   }
 
   /** Local party of a process in a pod; the pod may be unknown to the store. */

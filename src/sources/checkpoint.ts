@@ -11,7 +11,9 @@
  * after the first event of window N+1 is re-read, finds N closed and is folded in a
  * second time. With the open windows, the watermarks and `closedBefore` in the
  * checkpoint, the restarted aggregator is exactly the one that had read up to the
- * offset, so it continues as the first run did.
+ * offset, so it continues as the first run did. With `--window dynamic` the aggregator's
+ * state includes the schedule of window lengths and the controller's state, so the
+ * restarted daemon assigns every event to the window the first run would have.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
@@ -41,6 +43,15 @@ const CheckpointSchema = z.object({
   position: z.object({ inode: z.number().int().min(0), offset: z.number().int().min(0), head: z.string().optional() }),
   aggregator: z.object({
     windowMs: z.number().int().positive(),
+    dynamic: z
+      .object({
+        rungs: z.array(z.number().int().positive()).min(1),
+        switches: z.array(z.object({ fromMs: nullableNumber, lengthMs: z.number().int().positive() })).min(1),
+        frontier: nullableNumber,
+        ladder: z.object({ rung: z.number().int().min(0), pendingGrow: z.boolean() }),
+        closed: z.array(z.object({ start: z.number(), end: z.number(), points: z.number().int().min(0) })),
+      })
+      .optional(),
     schemas: z.array(z.object({ ints: z.array(z.string()), floats: z.array(z.string()) })),
     nodes: z.array(
       z.object({

@@ -1,7 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import { ConsoleSink } from '../../src/sinks/console-sink.ts';
-import { JsonLinesSink, pointToJson } from '../../src/sinks/json-sink.ts';
+import { pointToJson } from '../../src/sinks/json-sink.ts';
+import { TextStreamSink } from '../../src/sinks/text-stream-sink.ts';
 import type { MetricPoint } from '../../src/sinks/metric-point.ts';
 import { TrafficBoard } from '../../src/sinks/traffic-board.ts';
 
@@ -67,11 +68,11 @@ describe('ConsoleSink', () => {
   });
 });
 
-describe('JsonLinesSink', () => {
+describe('the json output', () => {
   it('writes one parseable object per point with an exact nanosecond timestamp', async () => {
     const out = new PassThrough();
     const text = collect(out);
-    const sink = new JsonLinesSink(out, false);
+    const sink = new TextStreamSink(out, false, pointToJson);
     const point = { ...tcp('cart-1', 'redis', 7, 8), timeMs: 1_790_000_000_000 };
     await sink.write([point, io('db-0', 1, 2)]);
     await sink.close();

@@ -94,10 +94,16 @@ export function sameProjection(a: Projection, b: Projection): boolean {
   return true;
 }
 
-/** Applies list and watch results for one resource to the index, remembering what it holds. */
+/** Exact-size copy: projection builds arrays with push(), which reserves slack per array. */
+function exact(ips: readonly string[]): readonly string[] {
+  return ips.length === 1 ? [ips[0]!] : ips.slice();
+}
+
+/**
+ * Applies list and watch results for one resource to the index. What it holds is read
+ * back from the index (no second map: at 150,000 pods a Map costs ~18 MB).
+ */
 export class ResourceMirror {
-  /** uid → the projection this mirror last put in the index (deleted ones leave). */
-  readonly known = new Map<string, Projection>();
 
   constructor(
     readonly resource: WatchedResource,
@@ -135,7 +141,7 @@ export class ResourceMirror {
           nodeName: this.s(p.nodeName),
           hostNetwork: p.hostNetwork,
           phase: this.s(p.phase),
-          ips: p.ips,
+          ips: exact(p.ips),
           owner: this.owner(p.owner),
           helmRelease: this.s(p.helmRelease),
           helmInstanceLabel: this.s(p.helmInstanceLabel),
@@ -145,11 +151,11 @@ export class ResourceMirror {
       }
       case 'Service': {
         const svc = projectService(typed);
-        return { ...svc, namespace: this.s(svc.namespace), helmRelease: this.s(svc.helmRelease) };
+        return { ...svc, namespace: this.s(svc.namespace), clusterIPs: exact(svc.clusterIPs), helmRelease: this.s(svc.helmRelease) };
       }
       case 'Node': {
         const node = projectNode(typed);
-        return { ...node, name: this.s(node.name) };
+        return { ...node, name: this.s(node.name), addresses: exact(node.addresses) };
       }
       default: {
         const c = projectController(typed);
@@ -162,9 +168,8 @@ export class ResourceMirror {
   upsert(obj: KubeObject): string | undefined {
     const next = this.project(obj);
     if (!next) return undefined;
-    const old = this.known.get(next.uid);
+    const old = this.index.live(this.resource.kind, next.uid);
     if (old && sameProjection(old, next)) return next.uid;
-    this.known.set(next.uid, next);
     switch (this.resource.kind) {
       case 'Pod':
         this.index.upsertPod(next as PodMeta);
@@ -181,13 +186,18 @@ export class ResourceMirror {
     return next.uid;
   }
 
+  /** Uids this mirror's kind has in the index, deleted ones excepted. */
+  liveUids(): string[] {
+    return this.index.liveUids(this.resource.kind);
+  }
+
   delete(obj: KubeObject, atMs: number): void {
     const next = this.project(obj);
     if (next) this.deleteUid(next.uid, atMs);
   }
 
   deleteUid(uid: string, atMs: number): void {
-    if (!this.known.delete(uid)) return;
+    if (!this.index.live(this.resource.kind, uid)) return;
     switch (this.resource.kind) {
       case 'Pod':
         this.index.deletePod(uid, atMs);

@@ -109,6 +109,8 @@ class Reflector {
   });
   synced = false;
   relists = 0;
+  /** Objects in the last complete list, for status (counting the index would be O(n)). */
+  objects = 0;
   lastError: string | undefined;
   failingSinceMs: number | undefined;
 
@@ -188,8 +190,9 @@ class Reflector {
     } while (token && !this.stopped);
     if (this.stopped) return;
     const now = this.store.now();
-    for (const uid of [...this.mirror.known.keys()]) if (!seen.has(uid)) this.mirror.deleteUid(uid, now);
+    for (const uid of this.mirror.liveUids()) if (!seen.has(uid)) this.mirror.deleteUid(uid, now);
     this.resourceVersion = page.metadata?.resourceVersion ?? '';
+    this.objects = seen.size;
     if (this.synced) this.relists++;
     this.store.reportListed(this);
   }
@@ -340,7 +343,7 @@ export class KubeWatchStore implements MetadataStore {
     const resources: Record<string, ResourceStatus> = {};
     let outage: number | undefined;
     for (const r of this.reflectors) {
-      resources[r.resource.plural] = { synced: r.synced, objects: r.mirror.known.size, relists: r.relists, lastError: r.lastError };
+      resources[r.resource.plural] = { synced: r.synced, objects: r.objects, relists: r.relists, lastError: r.lastError };
       if (r.failingSinceMs !== undefined && (outage === undefined || r.failingSinceMs < outage)) outage = r.failingSinceMs;
     }
     return { synced: this.isSynced, counts: this.index.sizes(), resources, lastError: this.lastError, outageSinceMs: outage };
@@ -378,7 +381,7 @@ export class KubeWatchStore implements MetadataStore {
   reportListed(r: Reflector): void {
     this.recovered(r);
     if (r.synced) {
-      this.logger.info({ resource: r.resource.plural, objects: r.mirror.known.size }, 'relisted');
+      this.logger.info({ resource: r.resource.plural, objects: r.objects }, 'relisted');
       return;
     }
     r.synced = true;

@@ -28,8 +28,10 @@ class IpIndex<T extends Identified> {
   }
 
   add(ip: string, item: T): void {
-    const list = this.byIp.get(ip) ?? NONE;
-    this.byIp.set(ip, [...list.filter((x) => x.uid !== item.uid), item]);
+    const list = this.byIp.get(ip);
+    // A literal of one is allocated at its exact size; spreads and push() reserve slack,
+    // which at 150,000 pod IPs is tens of megabytes.
+    this.byIp.set(ip, list ? [...list.filter((x) => x.uid !== item.uid), item] : [item]);
   }
 
   remove(ip: string, uid: string): void {
@@ -45,23 +47,60 @@ class IpIndex<T extends Identified> {
   }
 }
 
+/**
+ * Objects of one kind that hold addresses (pods, Services, nodes): by uid, by address,
+ * and deleted ones kept (marked) until purged.
+ */
+class AddressedTable<T extends Identified> {
+  readonly byUid = new Map<string, T>();
+  readonly ips = new IpIndex<T>();
+
+  constructor(private readonly addressesOf: (item: T) => readonly string[]) {}
+
+  upsert(item: T): void {
+    const old = this.byUid.get(item.uid);
+    if (old) for (const ip of this.addressesOf(old)) this.ips.remove(ip, old.uid);
+    this.byUid.set(item.uid, item);
+    for (const ip of this.addressesOf(item)) this.ips.add(ip, item);
+  }
+
+  /** Keeps the object, and its addresses, marked as deleted; returns it so marked. */
+  markDeleted(uid: string, atMs: number): T | undefined {
+    const old = this.byUid.get(uid);
+    if (!old) return undefined;
+    const dead: T = { ...old, deletedMs: atMs };
+    this.byUid.set(uid, dead);
+    for (const ip of this.addressesOf(old)) this.ips.add(ip, dead);
+    return dead;
+  }
+
+  forget(uid: string): void {
+    const old = this.byUid.get(uid);
+    if (!old) return;
+    for (const ip of this.addressesOf(old)) this.ips.remove(ip, uid);
+    this.byUid.delete(uid);
+  }
+}
+
 function key(namespace: string, name: string): string {
   return `${namespace}/${name}`;
+}
+
+interface Tombstone {
+  deletedMs: number;
+  forget(): void;
 }
 
 export class MetadataIndex implements MetadataStore {
   private gen = 0;
   private readonly podsByKey = new Map<string, PodMeta>();
-  private readonly podsByUidMap = new Map<string, PodMeta>();
-  private readonly podIps = new IpIndex<PodMeta>();
-  private readonly servicesByUid = new Map<string, ServiceMeta>();
-  private readonly serviceIps = new IpIndex<ServiceMeta>();
-  private readonly nodesByUid = new Map<string, NodeMeta>();
-  private readonly nodeIps = new IpIndex<NodeMeta>();
+  private readonly pods = new AddressedTable<PodMeta>((p) => p.ips);
+  private readonly services = new AddressedTable<ServiceMeta>((s) => s.clusterIPs);
+  private readonly nodes = new AddressedTable<NodeMeta>((n) => n.addresses);
   private readonly controllers = new Map<string, ControllerMeta>();
   private readonly controllersByUid = new Map<string, ControllerMeta>();
-  /** Deleted objects waiting for their grace period to end, by uid. */
-  private readonly tombstones = new Map<string, () => void>();
+  /** Deleted pods, Services and nodes waiting for their grace period to end, by uid. */
+  private readonly tombstones = new Map<string, Tombstone>();
 
   get generation(): number {
     return this.gen;
@@ -70,11 +109,11 @@ export class MetadataIndex implements MetadataStore {
   /** Counts for metrics and logs. */
   sizes(): Record<'pods' | 'services' | 'nodes' | 'controllers' | 'podIps', number> {
     return {
-      pods: this.podsByUidMap.size,
-      services: this.servicesByUid.size,
-      nodes: this.nodesByUid.size,
+      pods: this.pods.byUid.size,
+      services: this.services.byUid.size,
+      nodes: this.nodes.byUid.size,
       controllers: this.controllersByUid.size,
-      podIps: this.podIps.size,
+      podIps: this.pods.ips.size,
     };
   }
 
@@ -83,7 +122,7 @@ export class MetadataIndex implements MetadataStore {
   }
 
   podByUid(uid: string): PodMeta | undefined {
-    return this.podsByUidMap.get(uid);
+    return this.pods.byUid.get(uid);
   }
 
   controller(kind: ControllerKind, namespace: string, name: string): ControllerMeta | undefined {
@@ -91,85 +130,65 @@ export class MetadataIndex implements MetadataStore {
   }
 
   podsByIp(ip: string): readonly PodMeta[] {
-    return this.podIps.get(ip);
+    return this.pods.ips.get(ip);
   }
 
   servicesByIp(ip: string): readonly ServiceMeta[] {
-    return this.serviceIps.get(ip);
+    return this.services.ips.get(ip);
   }
 
   nodesByIp(ip: string): readonly NodeMeta[] {
-    return this.nodeIps.get(ip);
+    return this.nodes.ips.get(ip);
   }
 
   upsertPod(pod: PodMeta): void {
-    const old = this.podsByUidMap.get(pod.uid);
-    if (old) for (const ip of old.ips) this.podIps.remove(ip, old.uid);
     this.tombstones.delete(pod.uid);
+    this.pods.upsert(pod);
     // A newer pod with the same name replaces the name entry; the old one keeps its IPs.
     this.podsByKey.set(key(pod.namespace, pod.name), pod);
-    this.podsByUidMap.set(pod.uid, pod);
-    for (const ip of pod.ips) this.podIps.add(ip, pod);
     this.gen++;
   }
 
   deletePod(uid: string, atMs: number): void {
-    const old = this.podsByUidMap.get(uid);
-    if (!old) return;
-    const dead: PodMeta = { ...old, deletedMs: atMs };
-    const k = key(old.namespace, old.name);
+    const dead = this.pods.markDeleted(uid, atMs);
+    if (!dead) return;
+    const k = key(dead.namespace, dead.name);
     if (this.podsByKey.get(k)?.uid === uid) this.podsByKey.set(k, dead);
-    this.podsByUidMap.set(uid, dead);
-    for (const ip of old.ips) this.podIps.add(ip, dead);
-    this.tombstones.set(uid, () => {
-      for (const ip of old.ips) this.podIps.remove(ip, uid);
-      if (this.podsByKey.get(k)?.uid === uid) this.podsByKey.delete(k);
-      this.podsByUidMap.delete(uid);
+    this.tombstones.set(uid, {
+      deletedMs: atMs,
+      forget: () => {
+        this.pods.forget(uid);
+        if (this.podsByKey.get(k)?.uid === uid) this.podsByKey.delete(k);
+      },
     });
     this.gen++;
   }
 
   upsertService(svc: ServiceMeta): void {
-    const old = this.servicesByUid.get(svc.uid);
-    if (old) for (const ip of old.clusterIPs) this.serviceIps.remove(ip, old.uid);
-    this.tombstones.delete(svc.uid);
-    this.servicesByUid.set(svc.uid, svc);
-    for (const ip of svc.clusterIPs) this.serviceIps.add(ip, svc);
-    this.gen++;
+    this.upsertAddressed(this.services, svc);
   }
 
   deleteService(uid: string, atMs: number): void {
-    const old = this.servicesByUid.get(uid);
-    if (!old) return;
-    const dead: ServiceMeta = { ...old, deletedMs: atMs };
-    this.servicesByUid.set(uid, dead);
-    for (const ip of old.clusterIPs) this.serviceIps.add(ip, dead);
-    this.tombstones.set(uid, () => {
-      for (const ip of old.clusterIPs) this.serviceIps.remove(ip, uid);
-      this.servicesByUid.delete(uid);
-    });
-    this.gen++;
+    this.deleteAddressed(this.services, uid, atMs);
   }
 
   upsertNode(node: NodeMeta): void {
-    const old = this.nodesByUid.get(node.uid);
-    if (old) for (const ip of old.addresses) this.nodeIps.remove(ip, old.uid);
-    this.tombstones.delete(node.uid);
-    this.nodesByUid.set(node.uid, node);
-    for (const ip of node.addresses) this.nodeIps.add(ip, node);
-    this.gen++;
+    this.upsertAddressed(this.nodes, node);
   }
 
   deleteNode(uid: string, atMs: number): void {
-    const old = this.nodesByUid.get(uid);
-    if (!old) return;
-    const dead: NodeMeta = { ...old, deletedMs: atMs };
-    this.nodesByUid.set(uid, dead);
-    for (const ip of old.addresses) this.nodeIps.add(ip, dead);
-    this.tombstones.set(uid, () => {
-      for (const ip of old.addresses) this.nodeIps.remove(ip, uid);
-      this.nodesByUid.delete(uid);
-    });
+    this.deleteAddressed(this.nodes, uid, atMs);
+  }
+
+  private upsertAddressed<T extends Identified>(table: AddressedTable<T>, item: T): void {
+    this.tombstones.delete(item.uid);
+    table.upsert(item);
+    this.gen++;
+  }
+
+  private deleteAddressed<T extends Identified>(table: AddressedTable<T>, uid: string, atMs: number): void {
+    if (!table.markDeleted(uid, atMs)) return;
+    this.tombstones.set(uid, { deletedMs: atMs, forget: () => table.forget(uid) });
     this.gen++;
   }
 
@@ -191,22 +210,41 @@ export class MetadataIndex implements MetadataStore {
     this.gen++;
   }
 
+  /**
+   * The object of this kind with this uid, unless deleted: lets the live store compare an
+   * update with what it holds and find what a relist no longer lists, without keeping a
+   * second map of 150,000 pods.
+   */
+  live(kind: 'Pod' | 'Service' | 'Node' | ControllerKind, uid: string): PodMeta | ServiceMeta | NodeMeta | ControllerMeta | undefined {
+    const found = this.mapOf(kind).get(uid);
+    if (!found || ('deletedMs' in found && found.deletedMs !== undefined)) return undefined;
+    return 'kind' in found && found.kind !== kind ? undefined : found;
+  }
+
+  liveUids(kind: 'Pod' | 'Service' | 'Node' | ControllerKind): string[] {
+    const out: string[] = [];
+    for (const uid of this.mapOf(kind).keys()) if (this.live(kind, uid)) out.push(uid);
+    return out;
+  }
+
+  private mapOf(kind: 'Pod' | 'Service' | 'Node' | ControllerKind): Map<string, PodMeta | ServiceMeta | NodeMeta | ControllerMeta> {
+    if (kind === 'Pod') return this.pods.byUid;
+    if (kind === 'Service') return this.services.byUid;
+    if (kind === 'Node') return this.nodes.byUid;
+    return this.controllersByUid;
+  }
+
   /** Forgets objects deleted before `beforeMs` (now minus the grace period). */
   purgeDeleted(beforeMs: number): number {
     let purged = 0;
-    for (const [uid, forget] of this.tombstones) {
-      const at = this.deletedMs(uid);
-      if (at !== undefined && at < beforeMs) {
-        forget();
+    for (const [uid, tomb] of this.tombstones) {
+      if (tomb.deletedMs < beforeMs) {
+        tomb.forget();
         this.tombstones.delete(uid);
         purged++;
       }
     }
     if (purged) this.gen++;
     return purged;
-  }
-
-  private deletedMs(uid: string): number | undefined {
-    return (this.podsByUidMap.get(uid) ?? this.servicesByUid.get(uid) ?? this.nodesByUid.get(uid))?.deletedMs;
   }
 }

@@ -1,0 +1,56 @@
+/**
+ * Points as text lines to a stream (stdout or a file), with the stream's backpressure:
+ * `write` resolves once the stream has taken the text, so a slow reader of stdout
+ * slows the pipeline instead of filling memory.
+ */
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import type { MetricPoint, MetricSink } from './metric-point.ts';
+
+export type PointFormat = (point: MetricPoint) => string;
+
+export class TextStreamSink implements MetricSink {
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly out: Writable,
+    private readonly ownsStream: boolean,
+    private readonly format: PointFormat,
+  ) {
+    out.on('error', (err) => (this.failure = err));
+  }
+
+  static toFile(path: string, format: PointFormat): TextStreamSink {
+    return new TextStreamSink(createWriteStream(path), true, format);
+  }
+
+  static toStdout(format: PointFormat): TextStreamSink {
+    return new TextStreamSink(process.stdout, false, format);
+  }
+
+  async write(points: readonly MetricPoint[]): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (!points.length) return;
+    let text = '';
+    for (const p of points) text += this.format(p) + '\n';
+    if (!this.out.write(text)) {
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error): void => reject(err);
+        this.out.once('drain', () => {
+          this.out.off('error', onError);
+          resolve();
+        });
+        this.out.once('error', onError);
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (!this.ownsStream) return;
+    await new Promise<void>((resolve, reject) => {
+      this.out.once('error', reject);
+      this.out.end(() => resolve());
+    });
+  }
+}
