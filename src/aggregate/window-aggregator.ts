@@ -70,7 +70,7 @@ export interface DynamicWindowOptions {
 
 /** For messages: "10000 ms" or "dynamic (10s, 20s, 1m)". */
 export function describeWindows(state: Pick<AggregatorState, 'windowMs' | 'dynamic'>): string {
-  return state.dynamic ? `dynamic (${describeRungs(state.dynamic.rungs)})` : `${state.windowMs} ms`;
+  return state.dynamic ? `dynamic (${describeRungs(state.dynamic.rungs)})` : `${state.windowMs} ms long`;
 }
 
 export class WindowAggregator {
@@ -113,7 +113,7 @@ export class WindowAggregator {
 
   /** The windows as checkpoints and messages describe them. */
   get windowsDescription(): string {
-    return this.dynamic === undefined ? `${this.fixedMs} ms` : describeWindows({ windowMs: this.dynamic.shortestMs, dynamic: this.dynamic.snapshot() });
+    return this.dynamic === undefined ? `${this.fixedMs} ms long` : describeWindows({ windowMs: this.dynamic.shortestMs, dynamic: this.dynamic.snapshot() });
   }
 
   /** Windows currently open, over all nodes. */

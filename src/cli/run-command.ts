@@ -5,6 +5,7 @@
  * exits 0.
  */
 import { Command, Option } from 'commander';
+import { existsSync } from 'node:fs';
 import { DynamicWindows, describeRungs } from '../aggregate/dynamic-windows.ts';
 import { WindowAggregator, describeWindows, type AggregatorState } from '../aggregate/window-aggregator.ts';
 import { ladderBetween } from '../aggregate/window-ladder.ts';
@@ -16,6 +17,7 @@ import { loadDaemonConfig, type DaemonConfig } from '../config/load.ts';
 import { checkpointFileOf } from '../config/daemon-config.ts';
 import { CheckpointFile, CheckpointTracker } from '../sources/checkpoint.ts';
 import { createDecoder } from '../decode/default-decoder.ts';
+import { MetadataIndex } from '../enrich/metadata/metadata-index.ts';
 import { Resolver } from '../enrich/resolver.ts';
 import { EventCounters } from '../pipeline/event-counters.ts';
 import { runLive, startCollectors } from '../pipeline/live.ts';
@@ -185,12 +187,24 @@ export function runCommand(stderr: (text: string) => void): Command {
   });
 }
 
+/** In a pod: the service account's token and the API server's address are there. */
+function runningInCluster(): boolean {
+  return Boolean(process.env.KUBERNETES_SERVICE_HOST) && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token');
+}
+
 export async function runDaemon(config: DaemonConfig, stderr: (text: string) => void): Promise<void> {
   const log = createLogger('kovenant-run');
   const latenessMs = parseDuration(config.lateness, '--lateness');
   const aggregator = aggregatorOf(config, latenessMs, log);
 
-  const metadata = await openMetadata({ kube: config.kube }, stderr);
+  // A snapshot when given; otherwise live watches: in-cluster, --kubeconfig/--context,
+  // KUBECONFIG or ~/.kube/config. The daemon reports readiness itself instead of blocking.
+  const metadata = await openMetadata(
+    config.kube?.length
+      ? { kube: config.kube }
+      : { kubeconfig: config.kubeconfig, context: config.context, inCluster: runningInCluster(), waitForSync: false },
+    stderr,
+  );
   const resolver = new Resolver(metadata.store);
   const counters = new EventCounters();
   const collectors = collectorsOf(config, resolver);
@@ -212,13 +226,14 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
         return Number.isFinite(newest) ? Math.max(0, (Date.now() - newest) / 1000) : undefined;
       },
       sinkStats: () => statsOf(opened.sink),
-      metadataSynced: () => true,
+      metadataSynced: () => metadata.isReady(),
+      metadataObjects: () => metadata.status()?.counts ?? (metadata.store instanceof MetadataIndex ? metadata.store.sizes() : undefined),
       collectorCounts: () => collectorCounts(collectors),
       externalPeersFolded: () => externalPeersFolded,
       checkpointSaves: checkpoint ? () => ({ saved: checkpoint.saved, failed: checkpoint.failed }) : undefined,
     });
     if (config.metricsAddr !== 'off') {
-      metricsServer = await serveMetrics(metrics, config.metricsAddr, () => true);
+      metricsServer = await serveMetrics(metrics, config.metricsAddr, () => metadata.isReady());
       log.info({ addr: config.metricsAddr, port: metricsServer.port }, 'metrics listening');
     }
 
@@ -230,6 +245,12 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
     const durationTimer = config.duration ? setTimeout(() => stop.abort(), parseDuration(config.duration, '--duration')) : undefined;
+    if (!metadata.isReady()) {
+      // Events attributed before the caches are complete would land on the wrong pods.
+      log.info('waiting for Kubernetes metadata before reading events (/readyz answers 503 until then)');
+      await Promise.race([metadata.synced, new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }))]);
+      if (metadata.isReady()) log.info({ counts: metadata.status()?.counts }, 'Kubernetes metadata synced');
+    }
     log.info({ events: config.events, collectors: collectors.map((c) => c.name), windows: aggregator.windowsDescription, latenessMs, node: config.nodeName }, 'running');
     try {
       await runLive({

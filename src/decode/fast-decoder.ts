@@ -795,6 +795,7 @@ export class FastDecoder implements LineDecoder {
     const s = i;
     i = this.processObject(buf, i, end);
     if (i < 0) return FALLBACK;
+    if (!cache.wantsStore()) return i;
     cache.store(buf, s, i, {
       podFound: this.podFound,
       podNamespace: this.podNamespace,
@@ -814,7 +815,7 @@ export class FastDecoder implements LineDecoder {
     const s = i;
     i = skipValue(buf, this.dv, i, end);
     if (i < 0) return FALLBACK;
-    cache.store(buf, s, i, VALID);
+    if (cache.wantsStore()) cache.store(buf, s, i, VALID);
     return i;
   }
 

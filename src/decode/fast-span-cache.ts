@@ -16,10 +16,23 @@
  * Layout: 2-way set-associative, indexed by a hash of bytes near the value's start (for
  * Tetragon's process objects, `"exec_id":"…"`, unique per process). Two
  * ways because with direct mapping a few hundred live processes already collide often
- * enough to thrash in pairs. Each way keeps its own byte copy, reused in place when the
- * next value fits, so that misses (every line, when processes never repeat) allocate only
- * when a way first holds a longer value.
+ * enough to thrash in pairs. Each way owns a fixed SLOT_BYTES slot in a chunk shared by
+ * CHUNK_WAYS ways, allocated when first needed: a miss (every line, when processes never
+ * repeat) then costs one copy, not an allocation (measured: allocating a Buffer per way
+ * made a stream without reuse 30% slower). Longer values get a buffer of their own.
  */
+
+/** Bytes reserved per way: a Tetragon process object is ~0.8–1.5 KB. */
+const SLOT_BYTES = 2048;
+const CHUNK_SHIFT = 6;
+const CHUNK_WAYS = 1 << CHUNK_SHIFT;
+
+/**
+ * Lookups per adaptation period. When fewer than 1 in 32 of a period's lookups hit (a
+ * stream without reuse), the next period files only 1 in 8 misses: the copies are most of
+ * a miss's cost, and sampling still lets the cache fill again once processes repeat.
+ */
+const PERIOD = 4096;
 
 /** Values shorter than this are not cached (cheap to scan anyway); the hash reads within it. */
 export const SPAN_PREFIX = 64;
@@ -32,8 +45,10 @@ const HASH_FROM = 8;
 const HASH_TO = 40;
 
 export class SpanCache<V> {
-  /** Byte copies per way; a way's copy may be longer than its value (reused capacity). */
-  private readonly bytes: Buffer[];
+  /** Slot storage, CHUNK_WAYS ways per chunk; EMPTY until a way of the chunk is used. */
+  private readonly chunks: Buffer[];
+  /** Per way, a buffer of its own when its value is longer than SLOT_BYTES (else EMPTY). */
+  private readonly large: Buffer[];
   /** Value length per way; 0 when the way is empty. */
   private readonly lengths: Int32Array;
   /** Full prefix hash per way, so that most mismatches cost no memcmp. */
@@ -44,6 +59,11 @@ export class SpanCache<V> {
   private readonly setMask: number;
   /** Hash of the last `lookup`, which `store` files the value under. */
   private lastHash = 0;
+  private periodLookups = 0;
+  private periodHits = 0;
+  /** 1 to file every miss, 8 to file one in eight (see PERIOD). */
+  private storeEvery = 1;
+  private missCount = 0;
 
   /** Lookups answered from the cache / not, since construction. */
   hits = 0;
@@ -53,11 +73,12 @@ export class SpanCache<V> {
 
   constructor(
     sets: number,
-    /** Longer values are not cached, which bounds memory at about 2 × sets × maxBytes. */
+    /** Longer values are not cached; memory is 2 × sets × SLOT_BYTES plus any longer values. */
     readonly maxBytes: number,
   ) {
     if (sets < 1 || (sets & (sets - 1)) !== 0) throw new Error('SpanCache sets must be a power of two');
-    this.bytes = new Array<Buffer>(2 * sets).fill(EMPTY);
+    this.chunks = new Array<Buffer>(Math.ceil((2 * sets) / CHUNK_WAYS)).fill(EMPTY);
+    this.large = new Array<Buffer>(2 * sets).fill(EMPTY);
     this.lengths = new Int32Array(2 * sets);
     this.tags = new Int32Array(2 * sets);
     this.values = new Array<V | undefined>(2 * sets).fill(undefined);
@@ -71,6 +92,11 @@ export class SpanCache<V> {
    * value at `p` once it has been validated.
    */
   lookup(buf: Buffer, dv: DataView, p: number, end: number): number {
+    if (++this.periodLookups === PERIOD) {
+      this.storeEvery = this.periodHits * 32 < PERIOD ? 8 : 1;
+      this.periodLookups = 0;
+      this.periodHits = 0;
+    }
     if (end - p < SPAN_PREFIX) {
       this.lastHash = 0;
       this.misses++;
@@ -85,15 +111,28 @@ export class SpanCache<V> {
     const room = end - p;
     for (let w = set; w < set + 2; w++) {
       const n = this.lengths[w]!;
-      if (n !== 0 && n <= room && this.tags[w] === h && buf.compare(this.bytes[w]!, 0, n, p, p + n) === 0) {
+      if (n !== 0 && n <= room && this.tags[w] === h && this.equal(w, n, buf, p)) {
         this.recent[set >> 1] = w - set;
         this.value = this.values[w];
         this.hits++;
+        this.periodHits++;
         return n;
       }
     }
     this.misses++;
     return 0;
+  }
+
+  /** Whether way `w`'s value (of length `n`) equals bytes `p..p+n` of `buf`, by native memcmp. */
+  private equal(w: number, n: number, buf: Buffer, p: number): boolean {
+    if (n > SLOT_BYTES) return buf.compare(this.large[w]!, 0, n, p, p + n) === 0;
+    const o = (w & (CHUNK_WAYS - 1)) * SLOT_BYTES;
+    return buf.compare(this.chunks[w >> CHUNK_SHIFT]!, o, o + n, p, p + n) === 0;
+  }
+
+  /** Whether the value of the last missed lookup should be filed (callers skip building its results otherwise). */
+  wantsStore(): boolean {
+    return this.storeEvery === 1 || (++this.missCount & 7) === 0;
   }
 
   /**
@@ -106,14 +145,23 @@ export class SpanCache<V> {
     const h = this.lastHash;
     const set = (h & this.setMask) << 1;
     const way = this.lengths[set] === 0 ? set : this.lengths[set + 1] === 0 ? set + 1 : set + 1 - this.recent[set >> 1]!;
-    let copy = this.bytes[way]!;
-    if (copy.length < n) {
-      // Rounded up so that a way settles on one copy however its values' lengths vary;
-      // allocUnsafeSlow keeps long-lived copies out of Node's shared small-buffer pool.
-      copy = Buffer.allocUnsafeSlow(Math.min(this.maxBytes, (n + 511) & ~511));
-      this.bytes[way] = copy;
+    if (n <= SLOT_BYTES) {
+      let chunk = this.chunks[way >> CHUNK_SHIFT]!;
+      if (chunk === EMPTY) {
+        // allocUnsafeSlow keeps these long-lived chunks out of Node's shared small-buffer pool.
+        chunk = Buffer.allocUnsafeSlow(CHUNK_WAYS * SLOT_BYTES);
+        this.chunks[way >> CHUNK_SHIFT] = chunk;
+      }
+      buf.copy(chunk, (way & (CHUNK_WAYS - 1)) * SLOT_BYTES, s, e);
+      this.large[way] = EMPTY;
+    } else {
+      let own = this.large[way]!;
+      if (own.length < n) {
+        own = Buffer.allocUnsafeSlow(Math.min(this.maxBytes, (n + 1023) & ~1023));
+        this.large[way] = own;
+      }
+      buf.copy(own, 0, s, e);
     }
-    buf.copy(copy, 0, s, e);
     this.lengths[way] = n;
     this.tags[way] = h;
     this.values[way] = value;

@@ -278,10 +278,10 @@ export class FileFollower implements ByteInput {
           current = undefined; // renamed away, the new file not created yet
         }
         if (current && current.ino !== file.inode) {
-          // Renamed: everything of the old file was read (bytesRead was 0), switch.
+          // Renamed. The writer may have appended to the old file between our last read
+          // and the rename: drain it to its end once more, then switch.
           this.renames++;
-          await file.handle.close();
-          file = undefined;
+          file.drainOnly = true;
           continue;
         }
         if (current && current.size < file.offset) {

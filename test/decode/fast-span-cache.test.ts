@@ -201,6 +201,17 @@ describe('FastDecoder span cache (process / parent)', () => {
     }
   });
 
+  it('fills again after a long stretch without reuse (when it files only some misses)', () => {
+    const fast = new FastDecoder();
+    // > 4096 lookups without hits: the cache switches to filing one miss in eight.
+    for (const line of exampleLines(5000, 600_000, 8, true)) expectSame(fast, line);
+    const hits = fast.spanHits;
+    const reuse = [...exampleLines(3000, 600_000, 9)];
+    for (const line of reuse) expectSame(fast, line);
+    expect(fast.spanHits - hits).toBeGreaterThan(0.8 * 2 * reuse.length * 0.9);
+    expect(fast.fallbacks).toBe(0);
+  });
+
   it('does not cache values longer than spanMaxBytes', () => {
     const fast = new FastDecoder({ spanSets: 16, spanMaxBytes: 128 });
     expectSame(fast, podLine);

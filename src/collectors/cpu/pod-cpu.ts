@@ -119,7 +119,8 @@ export class PodCpuCollector implements NodeCollector {
       this.baselined = true;
       return;
     }
-    const windowSeconds = aggregator.windowMs / 1000;
+    // The window this sample falls in: with --window dynamic lengths change over time.
+    const windowSeconds = aggregator.windowLengthAt(nowMs) / 1000;
     for (const [uid, seconds] of current) {
       const prev = before.get(uid);
       // A new pod counts from its start; a usage lower than before is a recreated cgroup.

@@ -1,0 +1,80 @@
+/**
+ * `kovenant run` on live watches: /readyz answers 503 and no event is read until the
+ * caches are synced, then events are attributed with the watched metadata.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { controller, pod, service } from '../enrich/kube-fixtures.ts';
+import { startFakeKubeApi, type FakeKubeApi } from '../support/fake-kube-api.ts';
+import { freePort } from '../support/servers.ts';
+import { kprobeLine } from '../support/tetragon-lines.ts';
+import { parseLineProtocol, startDaemon, type Daemon } from './support.ts';
+
+async function readyz(port: number): Promise<number> {
+  try {
+    return (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
+  } catch {
+    return 0;
+  }
+}
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('kovenant run with live Kubernetes watches', () => {
+  let api: FakeKubeApi | undefined;
+  let daemon: Daemon | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    daemon?.kill();
+    await api?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    daemon = undefined;
+    api = undefined;
+    dir = undefined;
+  });
+
+  it('is not ready until synced, then attributes with the watched objects', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kovenant-run-watch-'));
+    api = await startFakeKubeApi();
+    api.put(pod({ ns: 'shop', name: 'web-7c9-abc', ip: '10.1.0.5', owner: { kind: 'ReplicaSet', name: 'web-7c9' } }));
+    api.put(controller('ReplicaSet', 'shop', 'web-7c9', { kind: 'Deployment', name: 'web' }));
+    api.put(controller('Deployment', 'shop', 'web', undefined, 'shop-release'));
+    api.put(pod({ ns: 'db', name: 'pg-0', ip: '10.1.0.6' }));
+    api.put(service('shop', 'web', '10.96.0.10'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    api.writeKubeconfig(kubeconfig);
+    await api.pause();
+
+    const port = await freePort();
+    daemon = startDaemon([], ['run', '--events', '-', '--kubeconfig', kubeconfig, '--window', '10s', '--lateness', '0s', '--metrics-addr', `127.0.0.1:${port}`, '--output', 'line'], {}, 'pipe');
+    const t = new Date(Math.floor(Date.now() / 10_000) * 10_000 - 60_000).toISOString();
+    daemon.child.stdin!.write(
+      [
+        kprobeLine({ fn: 'tcp_sendmsg', node: 'node-a', time: t, pod: { namespace: 'shop', name: 'web-7c9-abc' }, sock: { saddr: '10.1.0.5', sport: 40000, daddr: '10.1.0.6', dport: 5432 }, size: '1234' }),
+        kprobeLine({ fn: 'tcp_sendmsg', node: 'node-a', time: t, pod: { namespace: 'shop', name: 'web-7c9-abc' }, sock: { saddr: '10.1.0.5', sport: 40001, daddr: '10.96.0.10', dport: 80 }, size: '10' }),
+      ].join('\n') + '\n',
+    );
+    await until(async () => (await readyz(port)) === 503, '/readyz to answer 503 while the API server does not answer');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await readyz(port)).toBe(503);
+    expect(daemon.stdout()).toBe('');
+
+    await api.resume();
+    await until(async () => (await readyz(port)) === 200, '/readyz to answer 200 after the sync');
+    daemon.child.stdin!.end();
+    expect(await daemon.exited(30_000)).toBe(0);
+    const points = parseLineProtocol(daemon.stdout());
+    expect(points.map((p) => [p.tags.pod, p.tags.workload, p.tags.workload_kind, p.tags.release, p.tags.remote_kind, p.tags.remote_name, p.fields.bytes_sent]).sort()).toEqual([
+      ['web-7c9-abc', 'web', 'Deployment', 'shop-release', 'pod', 'pg-0', 1234],
+      ['web-7c9-abc', 'web', 'Deployment', 'shop-release', 'service', 'web', 10],
+    ]);
+  }, 90_000);
+});
