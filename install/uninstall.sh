@@ -67,8 +67,8 @@ if [[ $PURGE == true ]]; then
   kubectl --context "$CONTEXT" delete namespace "$NAMESPACE" --ignore-not-found --wait=true --timeout=300s ||
     die "namespace $NAMESPACE was not deleted in time. See what holds it: kubectl --context $CONTEXT get all,pvc -n $NAMESPACE"
   cat >&2 <<PURGED
-Data deleted. Left on the nodes: kovenant's spool directory
-/var/lib/kovenant/spool (unsent points, normally empty), and the Tetragon
+Data deleted. Left on the nodes: kovenant's state directory
+/var/lib/kovenant (unsent points, normally none, and the events checkpoint), and the Tetragon
 CRDs, which the Tetragon operator created and other tools may use.
 PURGED
 else

@@ -14,6 +14,7 @@ import type { IPolicyRule } from 'kubernetes-models/rbac.authorization.k8s.io/v1
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { HelmLite, documents, type Json } from './support/helm-lite.ts';
+import { checkpointFileOf, resolveConfig } from '../../src/config/daemon-config.ts';
 import { CHART_DIR, ROOT, filesIn } from './support/paths.ts';
 
 interface K8sObject {
@@ -139,7 +140,7 @@ describe('install/chart/kovenant rendered with default values', () => {
     expect(ds.spec!.template.spec!.initContainers).toBeUndefined();
   });
 
-  it('mounts the host paths it reads read-only and only the spool writable', () => {
+  it('mounts the host paths it reads read-only and only its state directory (spool, checkpoint) writable', () => {
     const volumes = new Map((podSpec.volumes ?? []).map((v: IVolume) => [v.name, v]));
     const mounts = new Map((agent.volumeMounts ?? []).map((m: IVolumeMount) => [m.mountPath, m]));
     const hostMount = (mountPath: string): { hostPath: string; readOnly: boolean } => {
@@ -152,9 +153,20 @@ describe('install/chart/kovenant rendered with default values', () => {
     expect(hostMount('/var/run/cilium/tetragon')).toEqual({ hostPath: '/var/run/cilium/tetragon', readOnly: true });
     expect(hostMount('/host/proc')).toEqual({ hostPath: '/proc', readOnly: true });
     expect(hostMount('/host/sys/fs/cgroup')).toEqual({ hostPath: '/sys/fs/cgroup', readOnly: true });
-    expect(hostMount('/var/lib/kovenant/spool')).toEqual({ hostPath: '/var/lib/kovenant/spool', readOnly: false });
+    expect(hostMount('/var/lib/kovenant')).toEqual({ hostPath: '/var/lib/kovenant', readOnly: false });
     const writable = [...mounts.values()].filter((m) => !m.readOnly).map((m) => m.mountPath).sort();
-    expect(writable).toEqual(['/tmp', '/var/lib/kovenant/spool']);
+    expect(writable).toEqual(['/tmp', '/var/lib/kovenant']);
+  });
+
+  it('the config file is one the daemon accepts, and what it writes is on the writable state mount', () => {
+    const file = parseYaml((find('ConfigMap') as unknown as ConfigMap).data!['config.yaml']!) as Record<string, unknown>;
+    const config = resolveConfig({ file, fileName: 'config.yaml', env: {}, flags: {} });
+    const writable = agent.volumeMounts!.filter((m) => !m.readOnly).map((m) => m.mountPath);
+    const onWritable = (path: string): boolean => writable.some((dir) => path.startsWith(`${dir}/`));
+    expect(onWritable(config.spoolDir!)).toBe(true);
+    expect(onWritable(checkpointFileOf(config))).toBe(true);
+    const stateMount = agent.volumeMounts!.find((m) => m.mountPath === '/var/lib/kovenant')!;
+    expect((podSpec.volumes ?? []).find((v) => v.name === stateMount.name)?.hostPath?.path).toBe('/var/lib/kovenant');
   });
 
   it('the config file matches the mounts, and the token comes from the Secret as a file', () => {
