@@ -32,6 +32,9 @@ class NodeWindows {
   /** The window the last event went to: consecutive events mostly share it. */
   lastStart = NaN;
   lastSlots: Map<string, Slot> | undefined;
+  /** The series the last event went to in that window, and its values. */
+  lastSeries: Series | undefined;
+  lastValues: number[] | undefined;
 }
 
 /**
@@ -75,6 +78,9 @@ export function describeWindows(state: Pick<AggregatorState, 'windowMs' | 'dynam
 
 export class WindowAggregator {
   private readonly nodes = new Map<string, NodeWindows>();
+  /** The node of the last event: a node's export is one node_name throughout. */
+  private lastNodeName: string | undefined;
+  private lastNode: NodeWindows | undefined;
   private openCount = 0;
   /** Events whose window had already closed (added to the oldest open window). */
   lateEvents = 0;
@@ -126,15 +132,18 @@ export class WindowAggregator {
    * be incremented by the caller. Also advances the node's watermark.
    */
   slotValues(node: string, timeMs: number, series: Series, schema: FieldSchema): number[] {
-    let nw = this.nodes.get(node);
+    let nw = node === this.lastNodeName ? this.lastNode : this.nodes.get(node);
     if (!nw) {
       nw = new NodeWindows();
       this.nodes.set(node, nw);
     }
+    this.lastNodeName = node;
+    this.lastNode = nw;
     if (timeMs > nw.watermark) nw.watermark = timeMs;
     let start = this.dynamic === undefined ? windowStart(timeMs, this.fixedMs) : this.dynamic.startFor(timeMs);
     let slots: Map<string, Slot> | undefined;
     if (start === nw.lastStart) {
+      if (series === nw.lastSeries) return nw.lastValues!;
       slots = nw.lastSlots;
     } else {
       if (start < nw.closedBefore) {
@@ -156,6 +165,8 @@ export class WindowAggregator {
       slot = { series, schema, values: new Array<number>(schema.ints.length + schema.floats.length).fill(0) };
       slots!.set(series.key, slot);
     }
+    nw.lastSeries = series;
+    nw.lastValues = slot.values;
     return slot.values;
   }
 
@@ -205,6 +216,8 @@ export class WindowAggregator {
     if (this.dynamic !== undefined && state.dynamic !== undefined) this.dynamic.restore(state.dynamic);
     const schemas: FieldSchema[] = state.schemas.map((s) => ({ ints: s.ints, floats: s.floats }));
     this.nodes.clear();
+    this.lastNodeName = undefined;
+    this.lastNode = undefined;
     this.openCount = 0;
     for (const n of state.nodes) {
       const nw = new NodeWindows();

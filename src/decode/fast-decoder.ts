@@ -25,6 +25,7 @@ import { ENVELOPE_KEYS } from './tetragon-json.ts';
 import { AsciiCache } from './fast-intern.ts';
 import { SpanCache } from './fast-span-cache.ts';
 import * as jsonScan from './json-scan.ts';
+import * as skeleton from './fast-skeleton.ts';
 
 // Module-local aliases: tsx (esbuild) may compile imports into getter-backed namespace
 // objects, and a getter call per scanned token costs more than the scan itself.
@@ -33,11 +34,19 @@ const scanState = jsonScan.scanState;
 const scanString = jsonScan.scanString;
 const skipValue = jsonScan.skipValue;
 const skipWs = jsonScan.skipWs;
+const plainEnd = jsonScan.plainEnd;
+const matchLit = skeleton.matchLit;
+const {
+  L_HEAD, L_PARENT, L_FUNCTION, L_ARGS, L_SOCK, L_TYPE, L_PROTOCOL, L_SADDR, L_DADDR, L_SPORT, L_DPORT,
+  L_COOKIE, L_STATE, L_SIZE, L_RETURN, L_ACTION, L_POLICY, L_NODE, L_TIME,
+} = skeleton;
 
 const EMPTY = Buffer.alloc(0);
 
 /** Returned by the scanning methods when the line must go to the reference decoder. */
 const FALLBACK = -1;
+/** Returned by the speculative path when the line left the skeleton: the general path decides. */
+const ABANDON = -2;
 
 const QUOTE = 0x22;
 const LBRACE = 0x7b;
@@ -171,6 +180,35 @@ function digitsValue(buf: Buffer, s: number, e: number, maxDigits: number): numb
 }
 
 /**
+ * Index after the closing quote of the string whose body starts at `i`, when the body is
+ * plain (no escape, no control character); -1 otherwise, including for valid escaped
+ * strings, which the speculative path leaves to the general one.
+ */
+function plainStringEnd(buf: Buffer, dv: DataView, i: number, end: number): number {
+  i = plainEnd(buf, dv, i, end);
+  return i < end && buf[i] === QUOTE ? i + 1 : -1;
+}
+
+/**
+ * Index after the JSON integer `-?(0|[1-9][0-9]*)` at `i`, or -1. The caller then matches
+ * the byte that must follow, so a fraction or exponent makes the skeleton miss.
+ */
+function intEnd(buf: Buffer, i: number, end: number): number {
+  if (i < end && buf[i] === MINUS) i++;
+  if (i >= end) return -1;
+  const first = buf[i]!;
+  if (first === 0x30) return i + 1;
+  if (first < 0x31 || first > 0x39) return -1;
+  i++;
+  while (i < end) {
+    const d = buf[i]! - 0x30;
+    if (d < 0 || d > 9) break;
+    i++;
+  }
+  return i;
+}
+
+/**
  * Milliseconds of a time's suffix after the seconds (bytes `i..e`) when it is
  * `[.digits](Z|z)`, computed as parseRfc3339Codes does (first three fraction digits,
  * the rest truncated); -1 for any other suffix.
@@ -224,6 +262,8 @@ export class FastDecoder implements LineDecoder {
   private readonly reference = new ReferenceDecoder();
   private calls = 0;
   private fallbackCount = 0;
+  private speculatedCount = 0;
+  private abandonedCount = 0;
 
   /** Decoded strings (pod namespace, name, node, workload...) keyed by their raw bytes. */
   private readonly strings = new AsciiCache<string>(16384, 256);
@@ -237,7 +277,7 @@ export class FastDecoder implements LineDecoder {
   private readonly parentSpans: SpanCache<boolean>;
 
   constructor(options: { spanSets?: number; spanMaxBytes?: number } = {}) {
-    // 2 × 2048 ways of ~1 KB values: a few MB each, room for a node's live processes.
+    // 2 × 2048 ways of 2 KB slots (8 MB per cache once full): room for a node's live processes.
     const sets = options.spanSets ?? 2048;
     const maxBytes = options.spanMaxBytes ?? 8192;
     this.processSpans = new SpanCache<ProcessFacts>(sets, maxBytes);
@@ -319,6 +359,16 @@ export class FastDecoder implements LineDecoder {
     return this.processSpans.misses + this.parentSpans.misses;
   }
 
+  /** Lines decoded entirely by the speculative (canonical layout) path. */
+  get speculated(): number {
+    return this.speculatedCount;
+  }
+
+  /** Lines whose speculation was abandoned for the general path. */
+  get abandoned(): number {
+    return this.abandonedCount;
+  }
+
   /** Share of lines that took the reference path (0 before any line). */
   get fallbackRate(): number {
     return this.calls === 0 ? 0 : this.fallbackCount / this.calls;
@@ -345,6 +395,28 @@ export class FastDecoder implements LineDecoder {
   }
 
   private fast(buf: Buffer, start: number, end: number, out: KernelEvent): number {
+    this.memoProcessAt = -1;
+    this.memoParentAt = -1;
+    this.resetFacts();
+    if (start < end && buf[start] === LBRACE) {
+      const status = this.speculate(buf, start, end, out);
+      if (status !== ABANDON) {
+        if (status !== FALLBACK) this.speculatedCount++;
+        return status;
+      }
+      this.abandonedCount++;
+      this.resetFacts();
+    }
+    let i = skipWs(buf, start, end);
+    // Arrays, strings and numbers are valid JSON the reference rejects; leave them to it.
+    if (i >= end || buf[i] !== LBRACE) return FALLBACK;
+    i = this.topObject(buf, i, end);
+    if (i < 0) return FALLBACK;
+    if (skipWs(buf, i, end) !== end) return FALLBACK;
+    return this.finish(buf, out);
+  }
+
+  private resetFacts(): void {
     this.kprobeSeen = false;
     this.kprobeIsObject = false;
     this.typeStart = -1;
@@ -368,14 +440,241 @@ export class FastDecoder implements LineDecoder {
     this.retValue = NaN;
     this.sizeIndex = -1;
     this.sizeValue = NaN;
+  }
 
-    let i = skipWs(buf, start, end);
-    // Arrays, strings and numbers are valid JSON the reference rejects; leave them to it.
-    if (i >= end || buf[i] !== LBRACE) return FALLBACK;
-    i = this.topObject(buf, i, end);
-    if (i < 0) return FALLBACK;
-    if (skipWs(buf, i, end) !== end) return FALLBACK;
+  // What an abandoned speculation learnt of this line's `process` and `parent` (start index,
+  // end index, results), so that the general path does not look them up a second time:
+  // that would cost a memcmp and count twice in the span caches' hit statistics.
+  private memoProcessAt = -1;
+  private memoProcessEnd = 0;
+  private memoPodFound = false;
+  private memoPodNamespace: string | undefined = undefined;
+  private memoPodName: string | undefined = undefined;
+  private memoPodWorkload: string | undefined = undefined;
+  private memoPodWorkloadKind: string | undefined = undefined;
+  private memoPodLabels: Readonly<Record<string, string>> | undefined = undefined;
+  private memoParentAt = -1;
+  private memoParentEnd = 0;
+
+  /**
+   * Decodes a line laid out exactly as Tetragon prints a kprobe event (see fast-skeleton.ts),
+   * matching literals where the general path would scan and look up keys; returns the
+   * status, or ABANDON as soon as a byte leaves the skeleton, after which the general path
+   * starts over from the line's first byte with fresh facts.
+   *
+   * Exact because each literal fixes the keys and separators it covers, every key is
+   * accepted at most once (no duplicates to resolve), any other member must be a key that
+   * no object level reads (and its value is validated by `skipValue`), and the values read
+   * go through the same helpers as in the general path. Strings must be plain and numbers
+   * plain integers; anything else abandons rather than being handled twice.
+   */
+  private speculate(buf: Buffer, start: number, end: number, out: KernelEvent): number {
+    const dv = this.dv;
+    let i = matchLit(buf, dv, start, end, L_HEAD);
+    if (i < 0 || i >= end || buf[i] !== LBRACE) return ABANDON;
+    this.kprobeSeen = true;
+    this.kprobeIsObject = true;
+    let s = i;
+    i = this.cachedProcess(buf, i, end);
+    if (i < 0) return ABANDON;
+    this.memoProcessAt = s;
+    this.memoProcessEnd = i;
+    this.memoPodFound = this.podFound;
+    this.memoPodNamespace = this.podNamespace;
+    this.memoPodName = this.podName;
+    this.memoPodWorkload = this.podWorkload;
+    this.memoPodWorkloadKind = this.podWorkloadKind;
+    this.memoPodLabels = this.podLabels;
+    i = matchLit(buf, dv, i, end, L_PARENT);
+    if (i < 0 || i >= end || buf[i] !== LBRACE) return ABANDON;
+    s = i;
+    i = this.cachedParent(buf, i, end);
+    if (i < 0) return ABANDON;
+    this.memoParentAt = s;
+    this.memoParentEnd = i;
+
+    i = matchLit(buf, dv, i, end, L_FUNCTION);
+    if (i < 0) return ABANDON;
+    s = i;
+    i = plainStringEnd(buf, dv, i, end);
+    if (i < 0) return ABANDON;
+    this.vKind = V_STRING;
+    this.vStart = s;
+    this.vEnd = i - 1;
+    this.vEscaped = false;
+    this.functionName(buf);
+
+    i = matchLit(buf, dv, i, end, L_ARGS);
+    if (i < 0) return ABANDON;
+    i = this.speculateArgs(buf, i, end);
+    if (i < 0) return ABANDON;
+
+    let r = matchLit(buf, dv, i, end, L_RETURN);
+    if (r >= 0) {
+      s = r;
+      r = intEnd(buf, r, end);
+      if (r < 0 || r >= end || buf[r] !== RBRACE) return ABANDON;
+      this.vKind = V_NUMBER;
+      this.vStart = s;
+      this.vEnd = r;
+      this.retFound = true;
+      this.retValue = this.returnOf(buf);
+      i = r + 1;
+    }
+    r = matchLit(buf, dv, i, end, L_ACTION);
+    if (r >= 0) {
+      i = plainStringEnd(buf, dv, r, end);
+      if (i < 0) return ABANDON;
+    }
+    r = matchLit(buf, dv, i, end, L_POLICY);
+    if (r >= 0) {
+      i = plainStringEnd(buf, dv, r, end);
+      if (i < 0) return ABANDON;
+    }
+    // Later kprobe fields (return_action, message, tags...): any key the kprobe level does
+    // not read, so order and duplicates cannot matter.
+    while (i < end && buf[i] === COMMA) {
+      if (i + 1 >= end || buf[i + 1] !== QUOTE) return ABANDON;
+      i = this.member(buf, i + 1, end, KPROBE);
+      if (i < 0 || this.keyId !== 0) return ABANDON;
+      i = skipValue(buf, dv, i, end);
+      if (i < 0) return ABANDON;
+    }
+
+    i = matchLit(buf, dv, i, end, L_NODE);
+    if (i < 0) return ABANDON;
+    s = i;
+    i = plainStringEnd(buf, dv, i, end);
+    if (i < 0) return ABANDON;
+    this.vKind = V_STRING;
+    this.vStart = s;
+    this.vEnd = i - 1;
+    this.vEscaped = false;
+    this.node = this.nonEmpty(buf);
+    i = matchLit(buf, dv, i, end, L_TIME);
+    if (i < 0) return ABANDON;
+    s = i;
+    i = plainStringEnd(buf, dv, i, end);
+    if (i < 0) return ABANDON;
+    this.vKind = V_STRING;
+    this.vStart = s;
+    this.vEnd = i - 1;
+    this.vEscaped = false;
+    this.timeMs = this.timeOf(buf);
+    // Later envelope fields (cluster_name, node_labels...): only keys whose duplicates or
+    // order cannot change the result, i.e. not process_kprobe, node_name or time.
+    while (i < end && buf[i] === COMMA) {
+      if (i + 1 >= end || buf[i + 1] !== QUOTE) return ABANDON;
+      i = this.member(buf, i + 1, end, TOP);
+      if (i < 0) return ABANDON;
+      const id = this.keyId;
+      if (id !== 0 && id < FIRST_OTHER_ENVELOPE) return ABANDON;
+      i = skipValue(buf, dv, i, end);
+      if (i < 0) return ABANDON;
+    }
+    if (i >= end || buf[i] !== RBRACE) return ABANDON;
+    if (skipWs(buf, i + 1, end) !== end) return ABANDON;
     return this.finish(buf, out);
+  }
+
+  /**
+   * The args array after its `[`: the canonical `sock_arg` and `size_arg` elements by
+   * literal, any other element by the general `argObject` (which fills the same facts with
+   * the same rules); the index after `]`, or ABANDON.
+   */
+  private speculateArgs(buf: Buffer, i: number, end: number): number {
+    const dv = this.dv;
+    if (i < end && buf[i] === RBRACKET) return i + 1;
+    for (let index = 0; ; index++) {
+      let r = index === 0 ? matchLit(buf, dv, i, end, L_SOCK) : -1;
+      if (r >= 0) {
+        i = this.speculateSock(buf, r, end);
+      } else if ((r = matchLit(buf, dv, i, end, L_SIZE)) >= 0) {
+        i = plainStringEnd(buf, dv, r, end);
+        if (i < 0 || i >= end || buf[i] !== RBRACE) return ABANDON;
+        i++;
+        if (this.sizeIndex < 0) {
+          this.vKind = V_STRING;
+          this.vStart = r;
+          this.vEnd = i - 2;
+          this.vEscaped = false;
+          this.sizeIndex = index;
+          this.sizeValue = this.sizeOf(buf);
+        }
+      } else if (i < end && buf[i] === LBRACE) {
+        i = this.argObject(buf, i, end, index);
+      } else {
+        return ABANDON;
+      }
+      if (i < 0 || i >= end) return ABANDON;
+      const c = buf[i];
+      if (c === RBRACKET) return i + 1;
+      if (c !== COMMA) return ABANDON;
+      i++;
+    }
+  }
+
+  /** The `sock_arg` element after `{"sock_arg":{"family":"`; the index after the element's `}}`, or ABANDON. */
+  private speculateSock(buf: Buffer, i: number, end: number): number {
+    const dv = this.dv;
+    i = plainStringEnd(buf, dv, i, end);
+    if (i < 0) return ABANDON;
+    i = matchLit(buf, dv, i, end, L_TYPE);
+    if (i < 0) return ABANDON;
+    i = plainStringEnd(buf, dv, i, end);
+    if (i < 0) return ABANDON;
+    i = matchLit(buf, dv, i, end, L_PROTOCOL);
+    if (i < 0) return ABANDON;
+    i = plainStringEnd(buf, dv, i, end);
+    if (i < 0) return ABANDON;
+    i = matchLit(buf, dv, i, end, L_SADDR);
+    if (i < 0) return ABANDON;
+    let s = i;
+    i = plainStringEnd(buf, dv, i, end);
+    if (i < 0) return ABANDON;
+    this.vKind = V_STRING;
+    this.vStart = s;
+    this.vEnd = i - 1;
+    this.vEscaped = false;
+    this.saddr = this.nonEmpty(buf);
+    i = matchLit(buf, dv, i, end, L_DADDR);
+    if (i < 0) return ABANDON;
+    s = i;
+    i = plainStringEnd(buf, dv, i, end);
+    if (i < 0) return ABANDON;
+    this.vStart = s;
+    this.vEnd = i - 1;
+    this.daddr = this.nonEmpty(buf);
+    i = matchLit(buf, dv, i, end, L_SPORT);
+    if (i < 0) return ABANDON;
+    s = i;
+    i = intEnd(buf, i, end);
+    if (i < 0) return ABANDON;
+    this.vKind = V_NUMBER;
+    this.vStart = s;
+    this.vEnd = i;
+    this.sport = this.portValue(buf);
+    i = matchLit(buf, dv, i, end, L_DPORT);
+    if (i < 0) return ABANDON;
+    s = i;
+    i = intEnd(buf, i, end);
+    if (i < 0) return ABANDON;
+    this.vStart = s;
+    this.vEnd = i;
+    this.dport = this.portValue(buf);
+    let r = matchLit(buf, dv, i, end, L_COOKIE);
+    if (r >= 0) {
+      i = plainStringEnd(buf, dv, r, end);
+      if (i < 0) return ABANDON;
+    }
+    r = matchLit(buf, dv, i, end, L_STATE);
+    if (r >= 0) {
+      i = plainStringEnd(buf, dv, r, end);
+      if (i < 0) return ABANDON;
+    }
+    if (i + 1 >= end || buf[i] !== RBRACE || buf[i + 1] !== RBRACE) return ABANDON;
+    this.sockFound = true;
+    return i + 2;
   }
 
   /** Turns the facts gathered into a status, in the reference decoder's order of checks. */
@@ -778,6 +1077,16 @@ export class FastDecoder implements LineDecoder {
 
   /** `processObject`, or its results replayed when the same bytes were read before. */
   private cachedProcess(buf: Buffer, i: number, end: number): number {
+    if (i === this.memoProcessAt) {
+      // Read by an abandoned speculation of this same line: same bytes, same results.
+      this.podFound = this.memoPodFound;
+      this.podNamespace = this.memoPodNamespace;
+      this.podName = this.memoPodName;
+      this.podWorkload = this.memoPodWorkload;
+      this.podWorkloadKind = this.memoPodWorkloadKind;
+      this.podLabels = this.memoPodLabels;
+      return this.memoProcessEnd;
+    }
     const cache = this.processSpans;
     const n = cache.lookup(buf, this.dv, i, end);
     if (n > 0) {
@@ -809,6 +1118,7 @@ export class FastDecoder implements LineDecoder {
 
   /** Skips (validating) the `parent` object at `i`, by memcmp when its bytes were seen before. */
   private cachedParent(buf: Buffer, i: number, end: number): number {
+    if (i === this.memoParentAt) return this.memoParentEnd;
     const cache = this.parentSpans;
     const n = cache.lookup(buf, this.dv, i, end);
     if (n > 0) return i + n;

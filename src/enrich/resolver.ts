@@ -120,6 +120,30 @@ function pickPod(candidates: readonly PodMeta[], atMs: number): PodMeta | undefi
   return best;
 }
 
+/**
+ * The event times around `atMs` over which the pick among `pods` cannot change: a pick
+ * depends on time only through whether a running pod had started by then.
+ */
+function unchangedBetween(pods: readonly PodMeta[], atMs: number): { fromMs: number; toMs: number } {
+  let fromMs = -Infinity;
+  let toMs = Infinity;
+  if (pods.length > 1) {
+    for (const p of pods) {
+      if (p.deletedMs !== undefined || p.phase !== 'Running' || p.startMs === undefined) continue;
+      if (p.startMs <= atMs) fromMs = Math.max(fromMs, p.startMs);
+      else toMs = Math.min(toMs, p.startMs);
+    }
+  }
+  return { fromMs, toMs };
+}
+
+interface CachedRemote {
+  party: RemoteParty;
+  /** The event times for which `party` is the answer. */
+  fromMs: number;
+  toMs: number;
+}
+
 function pickLive<T extends ServiceMeta | NodeMeta>(candidates: readonly T[]): T | undefined {
   return candidates.find((c) => c.deletedMs === undefined) ?? candidates[0];
 }
@@ -129,7 +153,14 @@ export class Resolver {
   /** node → namespace → pod name: no key is built per event. */
   private readonly localByPod = new Map<string, Map<string, Map<string, LocalParty>>>();
   private readonly hostByNode = new Map<string, LocalParty>();
-  private readonly remoteByIp = new Map<string, RemoteParty>();
+  private readonly remoteByIp = new Map<string, CachedRemote>();
+  /** Consecutive events mostly come from one pod and talk to one peer. */
+  private lastRemoteIp: string | undefined;
+  private lastRemote: CachedRemote | undefined;
+  private lastLocalNode: string | undefined;
+  private lastLocalNamespace: string | undefined;
+  private lastLocalName: string | undefined;
+  private lastLocal: LocalParty | undefined;
   private readonly workloadByPod: LRUCache<string, WorkloadEntry>;
   private readonly interned = new Map<string, RemoteParty>();
   private readonly maxOwnerDepth: number;
@@ -149,6 +180,8 @@ export class Resolver {
     this.localByPod.clear();
     this.hostByNode.clear();
     this.remoteByIp.clear();
+    this.lastRemote = undefined;
+    this.lastLocal = undefined;
   }
 
   /**
@@ -201,6 +234,18 @@ export class Resolver {
     hints?: PodHints,
   ): LocalParty {
     this.sync();
+    if (this.lastLocal !== undefined && name === this.lastLocalName && namespace === this.lastLocalNamespace && node === this.lastLocalNode) {
+      return this.lastLocal;
+    }
+    const party = this.localPodUncached(node, namespace, name, hints);
+    this.lastLocalNode = node;
+    this.lastLocalNamespace = namespace;
+    this.lastLocalName = name;
+    this.lastLocal = party;
+    return party;
+  }
+
+  private localPodUncached(node: string | undefined, namespace: string, name: string, hints: PodHints | undefined): LocalParty {
     let byNamespace = this.localByPod.get(node ?? '');
     if (!byNamespace) {
       byNamespace = new Map();
@@ -272,18 +317,19 @@ export class Resolver {
    */
   remote(rawIp: string, atMs: number): RemoteParty {
     this.sync();
-    const hit = this.remoteByIp.get(rawIp);
-    if (hit) return hit;
-    const ip = normalizeIp(rawIp) ?? rawIp;
-    const pods = this.store.podsByIp(ip);
-    const services = this.store.servicesByIp(ip);
-    const party = this.classify(ip, pods, services, atMs);
-    // Only a choice between several holders of one IP depends on the event's time.
-    if (pods.length <= 1 && services.length <= 1) {
+    const last = this.lastRemote;
+    if (last !== undefined && rawIp === this.lastRemoteIp && atMs >= last.fromMs && atMs < last.toMs) return last.party;
+    let hit = this.remoteByIp.get(rawIp);
+    if (hit === undefined || atMs < hit.fromMs || atMs >= hit.toMs) {
+      const ip = normalizeIp(rawIp) ?? rawIp;
+      const pods = this.store.podsByIp(ip);
+      hit = { party: this.classify(ip, pods, this.store.servicesByIp(ip), atMs), ...unchangedBetween(pods, atMs) };
       if (this.remoteByIp.size >= MAX_CACHED) this.remoteByIp.clear();
-      this.remoteByIp.set(rawIp, party);
+      this.remoteByIp.set(rawIp, hit);
     }
-    return party;
+    this.lastRemoteIp = rawIp;
+    this.lastRemote = hit;
+    return hit.party;
   }
 
   private classify(ip: string, pods: readonly PodMeta[], services: readonly ServiceMeta[], atMs: number): RemoteParty {

@@ -9,12 +9,14 @@ export interface TalkerRow {
   bytesReceived: number;
 }
 
-function localName(tags: Readonly<Record<string, string>>): string {
+/** `namespace/pod`, or `host:<node>` for processes outside pods. */
+export function localName(tags: Readonly<Record<string, string>>): string {
   if (tags.pod) return `${tags.namespace ?? ''}/${tags.pod}`;
   return `host:${tags.node ?? '?'}`;
 }
 
-function remoteName(tags: Readonly<Record<string, string>>): string {
+/** `namespace/name` for pods and Services, the node name or IP otherwise. */
+export function remoteName(tags: Readonly<Record<string, string>>): string {
   if (tags.remote_kind === 'loopback') return 'loopback';
   return tags.remote_namespace ? `${tags.remote_namespace}/${tags.remote_name ?? ''}` : (tags.remote_name ?? '?');
 }

@@ -4,7 +4,7 @@
  * wants first, like `top`.
  */
 import type { MetricPoint } from './metric-point.ts';
-import { formatBytes, formatTable } from './top-talkers.ts';
+import { formatBytes, formatTable, localName as podName, remoteName as peerName } from './top-talkers.ts';
 
 interface PodTraffic {
   pod: string;
@@ -26,16 +26,6 @@ interface PodIo {
   read: number;
   written: number;
   ops: number;
-}
-
-function podName(tags: Readonly<Record<string, string>>): string {
-  if (tags.pod) return `${tags.namespace ?? ''}/${tags.pod}`;
-  return `host:${tags.node ?? '?'}`;
-}
-
-function peerName(tags: Readonly<Record<string, string>>): string {
-  if (tags.remote_kind === 'loopback') return 'loopback';
-  return tags.remote_namespace ? `${tags.remote_namespace}/${tags.remote_name ?? ''}` : (tags.remote_name ?? '?');
 }
 
 function upsert<T>(map: Map<string, T>, key: string, make: () => T): T {

@@ -182,3 +182,17 @@ describe('caches follow the store', () => {
     expect(r.remote('10.5.5.5', NOW).tags.remote_name).toBe('late');
   });
 });
+
+describe('an IP taken over by a newer pod', () => {
+  it('resolves by event time, in any order of events (the cache never serves a stale pick)', () => {
+    const r = resolverOf(
+      pod('a', 'old', { ip: '10.7.7.7', startTime: '2024-01-01T00:00:00Z' }),
+      pod('a', 'new', { ip: '10.7.7.7', startTime: '2024-01-01T01:00:00Z' }),
+    );
+    const before = Date.parse('2024-01-01T00:30:00Z');
+    const after = Date.parse('2024-01-01T01:30:00Z');
+    const at = Date.parse('2024-01-01T01:00:00Z');
+    const seen = [before, after, before, at, at - 1, after, before].map((t) => r.remote('10.7.7.7', t).tags.remote_name);
+    expect(seen).toEqual(['old', 'new', 'old', 'new', 'old', 'new', 'old']);
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * Literal byte sequences of Tetragon's canonical kprobe layout, for the fast decoder's
+ * speculative path: protobuf JSON prints keys in field order without whitespace, so a line
+ * is mostly a fixed skeleton with variable strings and integers in between. Matching a
+ * literal proves both the key and every separator around it in one compare, where the
+ * general path scans the key, looks it up, then checks the colon and comma one by one.
+ */
+
+/** A literal with its bytes also as little-endian int32 words, compared four bytes per load. */
+export class Lit {
+  readonly bytes: Uint8Array;
+  readonly words: Int32Array;
+  readonly length: number;
+
+  constructor(text: string) {
+    const b = Buffer.from(text, 'latin1');
+    if (b.toString('latin1') !== text || b.some((c) => c > 0x7e)) throw new Error('Lit must be ASCII');
+    this.bytes = new Uint8Array(b);
+    this.length = b.length;
+    this.words = new Int32Array(b.length >> 2);
+    for (let k = 0; k < this.words.length; k++) this.words[k] = b.readInt32LE(4 * k);
+  }
+}
+
+/**
+ * Index after `lit` when bytes `i..` of `buf` spell it before `end`, else -1. `dv` views
+ * `buf`. A JS loop rather than `Buffer#compare`: these literals are 8–30 bytes, where the
+ * native call's fixed cost would be most of the work.
+ */
+export function matchLit(buf: Buffer, dv: DataView, i: number, end: number, lit: Lit): number {
+  const n = lit.length;
+  if (i + n > end) return -1;
+  const words = lit.words;
+  const w = words.length;
+  for (let k = 0; k < w; k++) if (dv.getInt32(i + 4 * k, true) !== words[k]) return -1;
+  const bytes = lit.bytes;
+  for (let k = 4 * w; k < n; k++) if (buf[i + k] !== bytes[k]) return -1;
+  return i + n;
+}
+
+// The skeleton, in the order Tetragon prints it. Each literal carries its separators, so
+// that a match also proves the comma, quotes and colon between values.
+export const L_HEAD = new Lit('{"process_kprobe":{"process":');
+export const L_PARENT = new Lit(',"parent":');
+export const L_FUNCTION = new Lit(',"function_name":"');
+export const L_ARGS = new Lit(',"args":[');
+export const L_SOCK = new Lit('{"sock_arg":{"family":"');
+export const L_TYPE = new Lit(',"type":"');
+export const L_PROTOCOL = new Lit(',"protocol":"');
+export const L_SADDR = new Lit(',"saddr":"');
+export const L_DADDR = new Lit(',"daddr":"');
+export const L_SPORT = new Lit(',"sport":');
+export const L_DPORT = new Lit(',"dport":');
+export const L_COOKIE = new Lit(',"cookie":"');
+export const L_STATE = new Lit(',"state":"');
+export const L_SIZE = new Lit('{"size_arg":"');
+export const L_RETURN = new Lit(',"return":{"int_arg":');
+export const L_ACTION = new Lit(',"action":"');
+export const L_POLICY = new Lit(',"policy_name":"');
+export const L_NODE = new Lit('},"node_name":"');
+export const L_TIME = new Lit(',"time":"');
