@@ -19,11 +19,14 @@ export interface ReplayCommandOptions extends MetadataOptions, OutputOptions {
 }
 
 export function replayCommand(stderr: (text: string) => void): Command {
-  return addMetadataOptions(addOutputOptions(new Command('replay')))
-    .description('replay a Tetragon export (JSON lines, .gz or - for stdin) into windowed line protocol')
-    .argument('<events>', 'Tetragon export events, one JSON object per line; "-" reads stdin; .gz is decompressed')
+  const cmd = addMetadataOptions(
+    new Command('replay')
+      .description('replay a Tetragon export (JSON lines, .gz or - for stdin) into windowed line protocol')
+      .argument('<events>', 'Tetragon export events, one JSON object per line; "-" reads stdin; .gz is decompressed'),
+  )
     .option('--window <duration>', 'window length, aligned to the epoch', '10s')
-    .option('--lateness <duration>', 'how far (event time, per node) a window stays open for out-of-order events', '5m')
+    .option('--lateness <duration>', 'how far (event time, per node) a window stays open for out-of-order events', '5m');
+  return addOutputOptions(cmd)
     .option('--no-summary', 'do not print the summary to stderr')
     .action(async (events: string, opts: ReplayCommandOptions) => {
       const windowMs = parseDuration(opts.window, '--window');

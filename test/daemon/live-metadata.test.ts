@@ -10,6 +10,7 @@ import { controller, pod, service } from '../enrich/kube-fixtures.ts';
 import { startFakeKubeApi, type FakeKubeApi } from '../support/fake-kube-api.ts';
 import { freePort } from '../support/servers.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
+import { waitFor } from '../support/wait.ts';
 import { parseLineProtocol, startDaemon, type Daemon } from './support.ts';
 
 async function readyz(port: number): Promise<number> {
@@ -17,14 +18,6 @@ async function readyz(port: number): Promise<number> {
     return (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
   } catch {
     return 0;
-  }
-}
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -62,13 +55,13 @@ describe('kovenant run with live Kubernetes watches', () => {
         kprobeLine({ fn: 'tcp_sendmsg', node: 'node-a', time: t, pod: { namespace: 'shop', name: 'web-7c9-abc' }, sock: { saddr: '10.1.0.5', sport: 40001, daddr: '10.96.0.10', dport: 80 }, size: '10' }),
       ].join('\n') + '\n',
     );
-    await until(async () => (await readyz(port)) === 503, '/readyz to answer 503 while the API server does not answer');
+    await waitFor('/readyz to answer 503 while the API server does not answer', async () => (await readyz(port)) === 503, 30_000, 100);
     await new Promise((r) => setTimeout(r, 500));
     expect(await readyz(port)).toBe(503);
     expect(daemon.stdout()).toBe('');
 
     await api.resume();
-    await until(async () => (await readyz(port)) === 200, '/readyz to answer 200 after the sync');
+    await waitFor('/readyz to answer 200 after the sync', async () => (await readyz(port)) === 200, 30_000, 100);
     daemon.child.stdin!.end();
     expect(await daemon.exited(30_000)).toBe(0);
     const points = parseLineProtocol(daemon.stdout());

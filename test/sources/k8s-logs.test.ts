@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadKubeConfig } from '../../src/enrich/metadata/kube-config.ts';
 import { openK8sLogs, timeKey, type K8sLogInput } from '../../src/sources/k8s-logs.ts';
 import { startFakeLogApi, type FakeLogApi } from '../support/fake-log-api.ts';
+import { waitFor } from '../support/wait.ts';
 
 const quiet = { info: () => {}, warn: () => {} };
 
@@ -19,13 +20,6 @@ function at(ms: number): string {
   return new Date(Date.UTC(2030, 0, 1) + ms).toISOString().replace(/\.?0+Z$/, 'Z').replace(/\.Z$/, 'Z');
 }
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('k8s-logs source', () => {
   let api: FakeLogApi | undefined;
