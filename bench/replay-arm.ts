@@ -50,4 +50,6 @@ const started = process.hrtime.bigint();
 const count = arm === 'json-parse' ? await jsonParseBaseline() : await replay(arm === 'replay-reference');
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 const maxRssMb = process.resourceUsage().maxRSS / 1024;
-process.stdout.write(JSON.stringify({ arm, events: count, seconds, maxRssMb }) + '\n');
+const mem = process.memoryUsage();
+const mb = (n: number): number => Math.round(n / 1048576);
+process.stdout.write(JSON.stringify({ arm, events: count, seconds, maxRssMb, heapUsedMb: mb(mem.heapUsed), heapTotalMb: mb(mem.heapTotal), externalMb: mb(mem.external), arrayBuffersMb: mb(mem.arrayBuffers) }) + '\n');

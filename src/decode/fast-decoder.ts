@@ -36,6 +36,7 @@ const skipValue = jsonScan.skipValue;
 const skipWs = jsonScan.skipWs;
 const plainEnd = jsonScan.plainEnd;
 const matchLit = skeleton.matchLit;
+const Learned = skeleton.Learned;
 const {
   L_HEAD, L_PARENT, L_FUNCTION, L_ARGS, L_SOCK, L_TYPE, L_PROTOCOL, L_SADDR, L_DADDR, L_SPORT, L_DPORT,
   L_COOKIE, L_STATE, L_SIZE, L_RETURN, L_ACTION, L_POLICY, L_NODE, L_TIME,
@@ -296,8 +297,9 @@ export class FastDecoder implements LineDecoder {
   private readonly pairSpans: SpanCache<PairFacts>;
 
   constructor(options: { spanSets?: number; spanMaxBytes?: number } = {}) {
-    // 2 × 2048 ways of 2 KB slots (8 MB per cache once full): room for a node's live processes.
-    const sets = options.spanSets ?? 2048;
+    // 2 × 1024 ways of 2 KB slots (4 MB per cache once full): room for the few thousand
+    // live processes of a node, within the agent's memory budget.
+    const sets = options.spanSets ?? 1024;
     const maxBytes = options.spanMaxBytes ?? 8192;
     this.processSpans = new SpanCache<ProcessFacts>(sets, maxBytes);
     this.parentSpans = new SpanCache<boolean>(sets, maxBytes);
@@ -467,6 +469,13 @@ export class FastDecoder implements LineDecoder {
   // What an abandoned speculation learnt of this line's `process` and `parent` (start index,
   // end index, results), so that the general path does not look them up a second time:
   // that would cost a memcmp and count twice in the span caches' hit statistics.
+  /** From `family`'s value to `"saddr":"`: the socket's unread fields. */
+  private readonly sockHead = new Learned(128);
+  /** From after `dport` to the element's `}}` (`cookie`, `state`). */
+  private readonly sockTail = new Learned(128);
+  /** From after `args` (or `return`) to `"node_name":"` (`action`, `policy_name`, ...). */
+  private readonly kprobeTail = new Learned(256);
+
   private memoProcessAt = -1;
   private memoProcessEnd = 0;
   private memoPodFound = false;
@@ -565,28 +574,34 @@ export class FastDecoder implements LineDecoder {
       this.retValue = this.returnOf(buf);
       i = r + 1;
     }
-    r = matchLit(buf, dv, i, end, L_ACTION);
+    r = this.kprobeTail.match(buf, dv, i, end);
     if (r >= 0) {
-      i = plainStringEnd(buf, dv, r, end);
+      i = r;
+    } else {
+      const t = i;
+      r = matchLit(buf, dv, i, end, L_ACTION);
+      if (r >= 0) {
+        i = plainStringEnd(buf, dv, r, end);
+        if (i < 0) return ABANDON;
+      }
+      r = matchLit(buf, dv, i, end, L_POLICY);
+      if (r >= 0) {
+        i = plainStringEnd(buf, dv, r, end);
+        if (i < 0) return ABANDON;
+      }
+      // Later kprobe fields (return_action, message, tags...): any key the kprobe level does
+      // not read, so order and duplicates cannot matter.
+      while (i < end && buf[i] === COMMA) {
+        if (i + 1 >= end || buf[i + 1] !== QUOTE) return ABANDON;
+        i = this.member(buf, i + 1, end, KPROBE);
+        if (i < 0 || this.keyId !== 0) return ABANDON;
+        i = skipValue(buf, dv, i, end);
+        if (i < 0) return ABANDON;
+      }
+      i = matchLit(buf, dv, i, end, L_NODE);
       if (i < 0) return ABANDON;
+      this.kprobeTail.learn(buf, dv, t, i);
     }
-    r = matchLit(buf, dv, i, end, L_POLICY);
-    if (r >= 0) {
-      i = plainStringEnd(buf, dv, r, end);
-      if (i < 0) return ABANDON;
-    }
-    // Later kprobe fields (return_action, message, tags...): any key the kprobe level does
-    // not read, so order and duplicates cannot matter.
-    while (i < end && buf[i] === COMMA) {
-      if (i + 1 >= end || buf[i + 1] !== QUOTE) return ABANDON;
-      i = this.member(buf, i + 1, end, KPROBE);
-      if (i < 0 || this.keyId !== 0) return ABANDON;
-      i = skipValue(buf, dv, i, end);
-      if (i < 0) return ABANDON;
-    }
-
-    i = matchLit(buf, dv, i, end, L_NODE);
-    if (i < 0) return ABANDON;
     s = i;
     i = plainStringEnd(buf, dv, i, end);
     if (i < 0) return ABANDON;
@@ -673,19 +688,26 @@ export class FastDecoder implements LineDecoder {
   /** The `sock_arg` element after `{"sock_arg":{"family":"`; the index after the element's `}}`, or ABANDON. */
   private speculateSock(buf: Buffer, i: number, end: number): number {
     const dv = this.dv;
-    i = plainStringEnd(buf, dv, i, end);
-    if (i < 0) return ABANDON;
-    i = matchLit(buf, dv, i, end, L_TYPE);
-    if (i < 0) return ABANDON;
-    i = plainStringEnd(buf, dv, i, end);
-    if (i < 0) return ABANDON;
-    i = matchLit(buf, dv, i, end, L_PROTOCOL);
-    if (i < 0) return ABANDON;
-    i = plainStringEnd(buf, dv, i, end);
-    if (i < 0) return ABANDON;
-    i = matchLit(buf, dv, i, end, L_SADDR);
-    if (i < 0) return ABANDON;
-    let s = i;
+    let s = this.sockHead.match(buf, dv, i, end);
+    if (s >= 0) {
+      i = s;
+    } else {
+      s = i;
+      i = plainStringEnd(buf, dv, i, end);
+      if (i < 0) return ABANDON;
+      i = matchLit(buf, dv, i, end, L_TYPE);
+      if (i < 0) return ABANDON;
+      i = plainStringEnd(buf, dv, i, end);
+      if (i < 0) return ABANDON;
+      i = matchLit(buf, dv, i, end, L_PROTOCOL);
+      if (i < 0) return ABANDON;
+      i = plainStringEnd(buf, dv, i, end);
+      if (i < 0) return ABANDON;
+      i = matchLit(buf, dv, i, end, L_SADDR);
+      if (i < 0) return ABANDON;
+      this.sockHead.learn(buf, dv, s, i);
+    }
+    s = i;
     i = plainStringEnd(buf, dv, i, end);
     if (i < 0) return ABANDON;
     this.vKind = V_STRING;
@@ -718,6 +740,10 @@ export class FastDecoder implements LineDecoder {
     this.vStart = s;
     this.vEnd = i;
     this.dport = this.portValue(buf);
+    this.sockFound = true;
+    s = this.sockTail.match(buf, dv, i, end);
+    if (s >= 0) return s;
+    s = i;
     let r = matchLit(buf, dv, i, end, L_COOKIE);
     if (r >= 0) {
       i = plainStringEnd(buf, dv, r, end);
@@ -729,7 +755,7 @@ export class FastDecoder implements LineDecoder {
       if (i < 0) return ABANDON;
     }
     if (i + 1 >= end || buf[i] !== RBRACE || buf[i + 1] !== RBRACE) return ABANDON;
-    this.sockFound = true;
+    this.sockTail.learn(buf, dv, s, i + 2);
     return i + 2;
   }
 

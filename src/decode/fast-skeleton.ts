@@ -59,3 +59,47 @@ export const L_ACTION = new Lit(',"action":"');
 export const L_POLICY = new Lit(',"policy_name":"');
 export const L_NODE = new Lit('},"node_name":"');
 export const L_TIME = new Lit(',"time":"');
+
+/**
+ * A stretch of the skeleton whose bytes were validated on an earlier line, kept to be
+ * matched whole on the next: the unread values between literals (`"AF_INET"`,
+ * `"SOCK_STREAM"`, `"KPROBE_ACTION_POST"`, `"kovenant-tcp"`...) repeat from line to line,
+ * and one word-wise compare then replaces several literal matches and string scans. Sound
+ * as the span caches are: how those bytes parse depends on them alone, and none of them
+ * is a value the decoder reads.
+ */
+export class Learned {
+  private readonly bytes: Uint8Array;
+  private readonly words: Int32Array;
+  private length = 0;
+
+  constructor(readonly capacity: number) {
+    this.bytes = new Uint8Array(capacity);
+    this.words = new Int32Array(capacity >> 2);
+  }
+
+  /** Index after the learned bytes when bytes `i..` of `buf` (viewed by `dv`) repeat them before `end`, else -1. */
+  match(buf: Buffer, dv: DataView, i: number, end: number): number {
+    const n = this.length;
+    if (n === 0 || i + n > end) return -1;
+    const words = this.words;
+    const w = n >> 2;
+    for (let k = 0; k < w; k++) if (dv.getInt32(i + 4 * k, true) !== words[k]) return -1;
+    const bytes = this.bytes;
+    for (let k = 4 * w; k < n; k++) if (buf[i + k] !== bytes[k]) return -1;
+    return i + n;
+  }
+
+  /** Replaces the learned bytes with bytes `s..e`, which the caller has just validated; longer spans are not kept. */
+  learn(buf: Buffer, dv: DataView, s: number, e: number): void {
+    const n = e - s;
+    if (n > this.capacity) {
+      this.length = 0;
+      return;
+    }
+    const w = n >> 2;
+    for (let k = 0; k < w; k++) this.words[k] = dv.getInt32(s + 4 * k, true);
+    for (let k = 4 * w; k < n; k++) this.bytes[k] = buf[s + k]!;
+    this.length = n;
+  }
+}
