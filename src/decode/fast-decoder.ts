@@ -548,13 +548,8 @@ export class FastDecoder implements LineDecoder {
 
     i = matchLit(buf, dv, i, end, L_FUNCTION);
     if (i < 0) return ABANDON;
-    s = i;
-    i = plainStringEnd(buf, dv, i, end);
+    i = this.plainValue(buf, dv, i, end);
     if (i < 0) return ABANDON;
-    this.vKind = V_STRING;
-    this.vStart = s;
-    this.vEnd = i - 1;
-    this.vEscaped = false;
     this.functionName(buf);
 
     i = matchLit(buf, dv, i, end, L_ARGS);
@@ -602,23 +597,13 @@ export class FastDecoder implements LineDecoder {
       if (i < 0) return ABANDON;
       this.kprobeTail.learn(buf, dv, t, i);
     }
-    s = i;
-    i = plainStringEnd(buf, dv, i, end);
+    i = this.plainValue(buf, dv, i, end);
     if (i < 0) return ABANDON;
-    this.vKind = V_STRING;
-    this.vStart = s;
-    this.vEnd = i - 1;
-    this.vEscaped = false;
     this.node = this.nonEmpty(buf);
     i = matchLit(buf, dv, i, end, L_TIME);
     if (i < 0) return ABANDON;
-    s = i;
-    i = plainStringEnd(buf, dv, i, end);
+    i = this.plainValue(buf, dv, i, end);
     if (i < 0) return ABANDON;
-    this.vKind = V_STRING;
-    this.vStart = s;
-    this.vEnd = i - 1;
-    this.vEscaped = false;
     this.timeMs = this.timeOf(buf);
     // Later envelope fields (cluster_name, node_labels...): only keys whose duplicates or
     // order cannot change the result, i.e. not process_kprobe, node_name or time.
@@ -707,21 +692,13 @@ export class FastDecoder implements LineDecoder {
       if (i < 0) return ABANDON;
       this.sockHead.learn(buf, dv, s, i);
     }
-    s = i;
-    i = plainStringEnd(buf, dv, i, end);
+    i = this.plainValue(buf, dv, i, end);
     if (i < 0) return ABANDON;
-    this.vKind = V_STRING;
-    this.vStart = s;
-    this.vEnd = i - 1;
-    this.vEscaped = false;
     this.saddr = this.nonEmpty(buf);
     i = matchLit(buf, dv, i, end, L_DADDR);
     if (i < 0) return ABANDON;
-    s = i;
-    i = plainStringEnd(buf, dv, i, end);
+    i = this.plainValue(buf, dv, i, end);
     if (i < 0) return ABANDON;
-    this.vStart = s;
-    this.vEnd = i - 1;
     this.daddr = this.nonEmpty(buf);
     i = matchLit(buf, dv, i, end, L_SPORT);
     if (i < 0) return ABANDON;
@@ -858,6 +835,20 @@ export class FastDecoder implements LineDecoder {
       if (this.strings.ascii) this.strings.store(escaped ? buf.toString('latin1', s, e) : v, v);
     }
     return v;
+  }
+
+  /**
+   * An escape-free string value starting at `i` (just past its opening quote), recorded
+   * as the current value: returns the offset past its closing quote, or ABANDON.
+   */
+  private plainValue(buf: Buffer, dv: DataView, i: number, end: number): number {
+    const e = plainStringEnd(buf, dv, i, end);
+    if (e < 0) return ABANDON;
+    this.vKind = V_STRING;
+    this.vStart = i;
+    this.vEnd = e - 1;
+    this.vEscaped = false;
+    return e;
   }
 
   /** `nonEmptyString` of the last value read. */
