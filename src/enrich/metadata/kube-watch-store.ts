@@ -31,6 +31,10 @@ export interface KubeWatchStoreOptions {
   now?: () => number;
   /** Which resources to watch; default all nine the resolver reads. */
   kinds?: readonly WatchedResource['kind'][];
+  /** Server-side watch timeout; default a random 300–600 s per watch, as client-go. */
+  watchTimeoutSeconds?: number;
+  /** How long past its server-side timeout a silent watch is given before it is dropped. */
+  watchDeadlineGraceMs?: number;
 }
 
 export interface ResourceStatus {
@@ -203,9 +207,11 @@ class Reflector {
       let settled = false;
       let delivered = false;
       let gone = false;
+      let deadline: NodeJS.Timeout | undefined;
       const done = (err: unknown): void => {
         if (settled) return;
         settled = true;
+        clearTimeout(deadline);
         this.abortWatch = undefined;
         if (gone) reject(new GoneError('watch history compacted (410 Gone)'));
         else if (err && !this.stopped) reject(err);
@@ -234,7 +240,17 @@ class Reflector {
         if (rv) this.resourceVersion = rv;
       };
       // Randomised server-side timeouts spread reconnects, as client-go does.
-      const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
+      const timeoutSeconds = this.store.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
+      // The server ends the watch at timeoutSeconds. One that is still open well after
+      // that (a server or proxy that stopped answering without closing) would freeze
+      // this resource's cache silently: drop it and watch again, as an error.
+      deadline = setTimeout(() => {
+        const err = new Error(`watch ${this.resource.plural}: no end from the API server ${timeoutSeconds} s after asking for one; reconnecting`);
+        const abort = this.abortWatch;
+        done(err);
+        abort?.();
+      }, timeoutSeconds * 1000 + this.store.watchDeadlineGraceMs);
+      deadline.unref();
       // Until the server answers, Watch has not handed out its AbortController: stopping
       // then just settles here, and the connection is aborted as soon as it arrives.
       this.abortWatch = () => done(undefined);
@@ -259,6 +275,8 @@ export class KubeWatchStore implements MetadataStore {
   readonly server: string;
   readonly pageSize: number;
   readonly now: () => number;
+  readonly watchTimeoutSeconds: number | undefined;
+  readonly watchDeadlineGraceMs: number;
   private readonly index = new MetadataIndex();
   private readonly reflectors: Reflector[];
   private readonly logger: Logger;
@@ -281,6 +299,8 @@ export class KubeWatchStore implements MetadataStore {
     this.initialBackoffMs = options.initialBackoffMs ?? 500;
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.now = options.now ?? Date.now;
+    this.watchTimeoutSeconds = options.watchTimeoutSeconds;
+    this.watchDeadlineGraceMs = options.watchDeadlineGraceMs ?? 60_000;
     const apis = makeKubeApis(options.config);
     const watcher = new Watch(options.config);
     this.reflectors = ResourceMirror.forAll(this.index)
