@@ -13,6 +13,7 @@ import { realisticEventLine } from '../../bench/realistic-events.ts';
 import { FastDecoder } from '../../src/decode/fast-decoder.ts';
 import { KernelEvent, KPROBE_OPS, type DecodeStatus } from '../../src/decode/kernel-event.ts';
 import { ReferenceDecoder } from '../../src/decode/reference-decoder.ts';
+import { kernelEventFacts } from '../support/kernel-event-facts.ts';
 
 const SAMPLES = path.resolve(process.cwd(), '../shared/reference/tetragon/samples');
 
@@ -21,29 +22,8 @@ interface Outcome {
   fields: Record<string, unknown>;
 }
 
-/** Every KernelEvent field the contract covers (all but `rejectField`), labels with their key order. */
 function snapshot(status: DecodeStatus, e: KernelEvent): Outcome {
-  return {
-    status,
-    fields: {
-      op: e.op,
-      timeMs: e.timeMs,
-      node: e.node,
-      podNamespace: e.podNamespace,
-      podName: e.podName,
-      podWorkload: e.podWorkload,
-      podWorkloadKind: e.podWorkloadKind,
-      podLabels: e.podLabels,
-      podLabelOrder: e.podLabels === undefined ? undefined : Object.entries(e.podLabels),
-      remoteAddress: e.remoteAddress,
-      remotePort: e.remotePort,
-      localAddress: e.localAddress,
-      localPort: e.localPort,
-      bytes: e.bytes,
-      skippedType: e.skippedType,
-      rejectReason: e.rejectReason,
-    },
-  };
+  return { status, fields: kernelEventFacts(e) };
 }
 
 const reference = new ReferenceDecoder();

@@ -13,29 +13,12 @@ import { exampleLines } from '../../examples/synthetic-cluster.ts';
 import { FastDecoder } from '../../src/decode/fast-decoder.ts';
 import { KernelEvent, type DecodeStatus } from '../../src/decode/kernel-event.ts';
 import { ReferenceDecoder } from '../../src/decode/reference-decoder.ts';
+import { kernelEventFacts } from '../support/kernel-event-facts.ts';
 
 const reference = new ReferenceDecoder();
 
 function outcome(status: DecodeStatus, e: KernelEvent): Record<string, unknown> {
-  return {
-    status,
-    op: e.op,
-    timeMs: e.timeMs,
-    node: e.node,
-    podNamespace: e.podNamespace,
-    podName: e.podName,
-    podWorkload: e.podWorkload,
-    podWorkloadKind: e.podWorkloadKind,
-    podLabels: e.podLabels,
-    podLabelOrder: e.podLabels === undefined ? undefined : Object.entries(e.podLabels),
-    remoteAddress: e.remoteAddress,
-    remotePort: e.remotePort,
-    localAddress: e.localAddress,
-    localPort: e.localPort,
-    bytes: e.bytes,
-    skippedType: e.skippedType,
-    rejectReason: e.rejectReason,
-  };
+  return { status, ...kernelEventFacts(e) };
 }
 
 /**
