@@ -135,9 +135,8 @@ async function openK8sLogEvents(config: DaemonConfig, signal: AbortSignal, log: 
 
 /** The daemon config's sink keys as `openSink` takes them. */
 function outputOptionsOf(config: DaemonConfig): OutputOptions {
-  const influx = config.output !== 'line';
   return {
-    output: influx ? 'influx' : 'line',
+    output: config.output === 'influx-v1' || config.output === 'influx-v2' ? 'influx' : config.output,
     out: config.out,
     influxApi: config.output === 'influx-v1' ? 'v1' : config.output === 'influx-v2' ? 'v2' : config.influxApi,
     influxUrl: config.influxUrl,

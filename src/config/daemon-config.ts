@@ -54,7 +54,7 @@ export const DaemonConfigSchema = z
     cpuInterval: duration('cpuInterval').default('5s'),
     procRoot: z.string().min(1).default('/proc'),
     cgroupRoot: z.string().min(1).default('/sys/fs/cgroup'),
-    output: z.enum(['line', 'influx', 'influx-v1', 'influx-v2']).default('line'),
+    output: z.enum(['line', 'json', 'console', 'influx', 'influx-v1', 'influx-v2']).default('line'),
     out: z.string().optional(),
     influxUrl: z.string().url().optional(),
     influxOrg: z.string().optional(),
