@@ -226,6 +226,7 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
       },
       sinkStats: () => statsOf(opened.sink),
       metadataSynced: () => metadata.isReady(),
+      metadataOutageSinceMs: () => metadata.status()?.outageSinceMs,
       metadataObjects: () => metadata.status()?.counts ?? (metadata.store instanceof MetadataIndex ? metadata.store.sizes() : undefined),
       collectorCounts: () => collectorCounts(collectors),
       externalPeersFolded: () => externalPeersFolded,

@@ -18,6 +18,8 @@ export interface MetricSources {
   sinkStats?: () => DeliveryStats | undefined;
   metadataObjects?: () => Record<string, number> | undefined;
   metadataSynced(): boolean;
+  /** Since when the API server has been failing while the last known state is served. */
+  metadataOutageSinceMs?: () => number | undefined;
   /** Named extra counters (collectors): name → total. */
   collectorCounts?: () => Record<string, number>;
   /** External peers folded into remote_name=other by the cardinality guard. */
@@ -88,6 +90,15 @@ export class DaemonMetrics {
     new Gauge({
       name: 'kovenant_metadata_synced', help: '1 when the Kubernetes metadata store has synced', registers: r,
       collect() { this.set(sources.metadataSynced() ? 1 : 0); },
+    });
+    new Gauge({
+      name: 'kovenant_metadata_outage_seconds',
+      help: 'Seconds the Kubernetes API has been failing while the last known metadata is served (0 when healthy)',
+      registers: r,
+      collect() {
+        const since = sources.metadataOutageSinceMs?.();
+        this.set(since === undefined ? 0 : Math.max(0, (Date.now() - since) / 1000));
+      },
     });
     new Counter({
       name: 'kovenant_collector_events_total', help: 'Node collector happenings (folded peers, vanished flows, unknown pods, scan errors), by collector and what', labelNames: ['what'], registers: r,

@@ -48,7 +48,7 @@ describe('daemon config', () => {
       }
       return undefined;
     })();
-    expect(thrown).toMatchObject({ hint: 'allowed values: line, influx, influx-v1, influx-v2' });
+    expect(thrown).toMatchObject({ hint: 'allowed values: line, json, console, influx, influx-v1, influx-v2' });
     expect(() => resolveConfig({ file: { windw: '10s' }, fileName: 'k.yaml' })).toThrow(/unknown key "windw" \(from k.yaml\)/);
   });
 

@@ -21,6 +21,11 @@ async function readyz(port: number): Promise<number> {
   }
 }
 
+async function outageSeconds(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return Number(/^kovenant_metadata_outage_seconds (\S+)$/m.exec(text)?.[1] ?? NaN);
+}
+
 describe('kovenant run with live Kubernetes watches', () => {
   let api: FakeKubeApi | undefined;
   let daemon: Daemon | undefined;
@@ -62,6 +67,13 @@ describe('kovenant run with live Kubernetes watches', () => {
 
     await api.resume();
     await waitFor('/readyz to answer 200 after the sync', async () => (await readyz(port)) === 200, 30_000, 100);
+    expect(await outageSeconds(port)).toBe(0);
+    // An outage after the sync: the last known state keeps serving, and the metric says so.
+    await api.pause();
+    await waitFor('kovenant_metadata_outage_seconds above 0', async () => (await outageSeconds(port)) > 0, 30_000, 100);
+    expect(await readyz(port)).toBe(200);
+    await api.resume();
+    await waitFor('the outage to end', async () => (await outageSeconds(port)) === 0, 30_000, 100);
     daemon.child.stdin!.end();
     expect(await daemon.exited(30_000)).toBe(0);
     const points = parseLineProtocol(daemon.stdout());
