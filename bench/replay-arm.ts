@@ -37,7 +37,7 @@ async function replay(reference: boolean): Promise<number> {
   const counters = await runReplay({
     input: await openByteInput(events!),
     store,
-    sink: LineProtocolSink.toFile('/dev/null'),
+    sink: await LineProtocolSink.toFile('/dev/null'),
     decoder,
     windowMs: 10_000,
     latenessMs: 300_000,

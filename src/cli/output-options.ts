@@ -166,9 +166,9 @@ export async function openSink(options: OutputOptions): Promise<OpenedSink> {
   }
   switch (output) {
     case 'line':
-      return toFile && options.out ? { sink: LineProtocolSink.toFile(options.out), destination: options.out } : { sink: LineProtocolSink.toStdout(), destination: 'stdout' };
+      return toFile && options.out ? { sink: await LineProtocolSink.toFile(options.out), destination: options.out } : { sink: LineProtocolSink.toStdout(), destination: 'stdout' };
     case 'json':
-      return toFile && options.out ? { sink: JsonLinesSink.toFile(options.out), destination: options.out } : { sink: JsonLinesSink.toStdout(), destination: 'stdout' };
+      return toFile && options.out ? { sink: await JsonLinesSink.toFile(options.out), destination: options.out } : { sink: JsonLinesSink.toStdout(), destination: 'stdout' };
     case 'console':
       return { sink: new ConsoleSink({ topN: positiveInt(options.top ?? '10', '--top') }), destination: 'console' };
     case 'influx': {

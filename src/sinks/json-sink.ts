@@ -18,6 +18,6 @@ export function pointToJson(p: MetricPoint): string {
 }
 
 export const JsonLinesSink = {
-  toFile: (path: string): TextStreamSink => TextStreamSink.toFile(path, pointToJson),
+  toFile: (path: string): Promise<TextStreamSink> => TextStreamSink.toFile(path, pointToJson),
   toStdout: (): TextStreamSink => TextStreamSink.toStdout(pointToJson),
 };

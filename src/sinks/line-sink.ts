@@ -3,6 +3,6 @@ import { formatPoint } from './line-protocol.ts';
 import { TextStreamSink } from './text-stream-sink.ts';
 
 export const LineProtocolSink = {
-  toFile: (path: string): TextStreamSink => TextStreamSink.toFile(path, formatPoint),
+  toFile: (path: string): Promise<TextStreamSink> => TextStreamSink.toFile(path, formatPoint),
   toStdout: (): TextStreamSink => TextStreamSink.toStdout(formatPoint),
 };

@@ -3,8 +3,9 @@
  * `write` resolves once the stream has taken the text, so a slow reader of stdout
  * slows the pipeline instead of filling memory.
  */
-import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
+import { InputError } from '../cli/input-error.ts';
 import type { MetricPoint, MetricSink } from './metric-point.ts';
 
 export type PointFormat = (point: MetricPoint) => string;
@@ -20,8 +21,17 @@ export class TextStreamSink implements MetricSink {
     out.on('error', (err) => (this.failure = err));
   }
 
-  static toFile(path: string, format: PointFormat): TextStreamSink {
-    return new TextStreamSink(createWriteStream(path), true, format);
+  /** Opens (creates or truncates) the file first, so a bad path fails before any work. */
+  static async toFile(path: string, format: PointFormat): Promise<TextStreamSink> {
+    let handle;
+    try {
+      handle = await open(path, 'w');
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'ENOENT' ? 'its directory does not exist' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : e.message;
+      throw new InputError(`${path}: cannot write: ${why}`, 'give --out a writable file path');
+    }
+    return new TextStreamSink(handle.createWriteStream(), true, format);
   }
 
   static toStdout(format: PointFormat): TextStreamSink {

@@ -109,12 +109,21 @@ describe('kovenant replay: the contract', () => {
     [['replay', eventsFile, '--kube', eventsFile], /events.jsonl: invalid JSON/],
     [['replay', eventsFile, '--kube', dir], /is a directory/],
     [['replay', eventsFile, '--window', 'ten'], /--window: invalid duration "ten"/],
+    [['replay', eventsFile, '--kube', snapshotFile, '--out', '/nonexistent/dir/out.lp'], /\/nonexistent\/dir\/out.lp: cannot write/],
   ])('exit 2 with a one-line error naming the input: %s', async (args, message) => {
     const r = await runCli(args);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n').length).toBe(1);
     expect(r.stderr).toMatch(message);
     expect(r.stdout).toBe('');
+  });
+
+  it('a bare JSON array of objects is a snapshot too', async () => {
+    const bare = join(dir, 'items.json');
+    writeFileSync(bare, JSON.stringify(snapshot.items));
+    const r = await runCli(['replay', eventsFile, '--kube', bare]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trimEnd().split('\n')).toEqual(EXPECTED);
   });
 
   it('an unparseable YAML snapshot names the file and line', async () => {

@@ -16,6 +16,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 /** Flattens Lists (and Lists of Lists); anything without `kind` is a format error. */
 function* objectsOf(doc: unknown, file: string): Generator<KubeObject> {
   if (doc === null || doc === undefined) return;
+  // A bare array of objects (some tools print the List's items alone).
+  if (Array.isArray(doc)) {
+    for (const item of doc) yield* objectsOf(item, file);
+    return;
+  }
   if (!isRecord(doc) || typeof doc.kind !== 'string') {
     throw new InputError(`${file}: not a Kubernetes object or List (no "kind")`, 'pass the output of kubectl get ... -o json or -o yaml');
   }
