@@ -258,6 +258,7 @@ describe('pipeline health (PromQL)', () => {
     'kovenant_spool_bytes',
     'kovenant_metadata_objects',
     'kovenant_metadata_synced',
+    'kovenant_metadata_outage_seconds',
   ]);
   const LABELS: Record<string, string[]> = {
     kovenant_events_skipped_total: ['type'],
