@@ -29,6 +29,12 @@
  *
  * A 401/403 is a configuration error, not a transient one: it fails the source with
  * the verb, the resource and the RBAC rule to add.
+ *
+ * Requests go out raw, signed by KubeConfig's `applyToHTTPSOptions` (so every auth method
+ * client-node supports applies), rather than through client-node's `Log`: `Log` pipes
+ * the response into a Writable and ends it when the response ends, and `pipe` does not
+ * forward the response's errors, so a cut stream could not be told from a clean end,
+ * which is what decides between resuming and letting a pod go.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
