@@ -61,14 +61,23 @@ export interface AggregatorState {
 
 export type AggregatorOptions = FixedWindowOptions | DynamicWindowOptions;
 
-export interface FixedWindowOptions {
-  windowMs: number;
+interface CommonOptions {
+  /** Infinity keeps every window open until closeAll (replay's default: exact whatever the order). */
   latenessMs: number;
+  /**
+   * A bound on the (window, series) slots held open: beyond it the oldest windows are
+   * closed early (and later events for them count as late), so memory stays bounded
+   * however long the input is. Undefined for no bound.
+   */
+  maxOpenSlots?: number;
 }
 
-export interface DynamicWindowOptions {
+export interface FixedWindowOptions extends CommonOptions {
+  windowMs: number;
+}
+
+export interface DynamicWindowOptions extends CommonOptions {
   dynamic: DynamicWindows;
-  latenessMs: number;
 }
 
 /** For messages: "10000 ms" or "dynamic (10s, 20s, 1m)". */
@@ -82,8 +91,13 @@ export class WindowAggregator {
   private lastNodeName: string | undefined;
   private lastNode: NodeWindows | undefined;
   private openCount = 0;
+  /** (window, series) slots held in open windows: the aggregator's memory. */
+  private openSlots = 0;
+  private readonly maxOpenSlots: number | undefined;
   /** Events whose window had already closed (added to the oldest open window). */
   lateEvents = 0;
+  /** Windows closed before their time because of `maxOpenSlots`. */
+  windowsClosedEarly = 0;
 
   /** Fixed windows' length; NaN with dynamic windows (never read then). */
   private readonly fixedMs: number;
@@ -92,6 +106,7 @@ export class WindowAggregator {
 
   constructor(options: AggregatorOptions) {
     this.latenessMs = options.latenessMs;
+    this.maxOpenSlots = options.maxOpenSlots;
     if ('dynamic' in options) {
       this.dynamic = options.dynamic;
       this.fixedMs = NaN;
@@ -164,6 +179,7 @@ export class WindowAggregator {
     if (!slot) {
       slot = { series, schema, values: new Array<number>(schema.ints.length + schema.floats.length).fill(0) };
       slots!.set(series.key, slot);
+      this.openSlots++;
     }
     nw.lastSeries = series;
     nw.lastValues = slot.values;
@@ -219,6 +235,7 @@ export class WindowAggregator {
     this.lastNodeName = undefined;
     this.lastNode = undefined;
     this.openCount = 0;
+    this.openSlots = 0;
     for (const n of state.nodes) {
       const nw = new NodeWindows();
       nw.watermark = n.watermark ?? -Infinity;
@@ -232,6 +249,7 @@ export class WindowAggregator {
         }
         nw.open.set(w.start, slots);
         this.openCount++;
+        this.openSlots += slots.size;
       }
       this.nodes.set(n.node, nw);
     }
@@ -265,7 +283,32 @@ export class WindowAggregator {
       }
     }
     this.settleDynamic();
+    this.closeOldestOverBound(out);
     return sortPoints(out);
+  }
+
+  /**
+   * Over `maxOpenSlots`, closes the oldest windows (over all nodes) until a tenth of the
+   * bound is free again, so this does not run for every event once at the bound.
+   */
+  private closeOldestOverBound(out: MetricPoint[]): void {
+    if (this.maxOpenSlots === undefined || this.openSlots <= this.maxOpenSlots) return;
+    const target = Math.floor(this.maxOpenSlots * 0.9);
+    while (this.openSlots > target) {
+      let oldest = Infinity;
+      let oldestNode: [string, NodeWindows] | undefined;
+      for (const entry of this.nodes) {
+        for (const start of entry[1].open.keys()) {
+          if (start < oldest) {
+            oldest = start;
+            oldestNode = entry;
+          }
+        }
+      }
+      if (!oldestNode) return;
+      this.closeWhere(oldestNode[0], oldestNode[1], (start) => start === oldest, out);
+      this.windowsClosedEarly++;
+    }
   }
 
   /** Closes windows that ended before `nowMs - lateness` in wall-clock time (idle streams). */
@@ -297,6 +340,7 @@ export class WindowAggregator {
       for (const slot of slots.values()) out.push(toPoint(slot, start));
       nw.open.delete(start);
       this.openCount--;
+      this.openSlots -= slots.size;
       let end: number;
       if (this.dynamic === undefined) {
         end = start + this.fixedMs;

@@ -16,7 +16,7 @@ export function formatSummary(c: EventCounters, elapsedMs: number, destination: 
     `  events used:     ${c.used}`,
     `  events skipped:  ${c.skippedTotal}${breakdown(c.skipped)}`,
     `  lines rejected:  ${c.rejectedTotal}${breakdown(rejected)}`,
-    `  late events:     ${c.late}${c.late ? ' (added to the oldest open window; raise --lateness)' : ''}`,
+    `  late events:     ${c.late}${c.late ? ` (their windows were already written${c.windowsClosedEarly ? ', some early to stay under --max-open-points' : ''}; added to the oldest open window)` : ''}`,
     `  fast-path fallbacks: ${c.fallbacks}${c.read ? ` (${((c.fallbacks / c.read) * 100).toFixed(2)}% of lines)` : ''}`,
     `  points written:  ${c.pointsWritten} to ${destination}`,
     `  elapsed:         ${(elapsedMs / 1000).toFixed(2)} s (${rate} events/s)`,

@@ -107,6 +107,7 @@ export function eventsToWindows(stages: EventStages): OperatorFunction<Buffer, M
           counters.reject('line_too_long');
         }
         counters.late = aggregator.lateEvents;
+        counters.windowsClosedEarly = aggregator.windowsClosedEarly;
       };
       return chunks$.subscribe({
         next(chunk) {

@@ -9,19 +9,28 @@ import type { ByteInput } from '../sources/byte-input.ts';
 import { EventCounters } from './event-counters.ts';
 import { Backpressure, chunksFrom, eventsToWindows, intoSink } from './event-pipeline.ts';
 
+/**
+ * Points held in open windows (about 10 MB): exact in any event order while the input
+ * fits, which is hours of a typical node; beyond it the oldest windows are written.
+ */
+export const DEFAULT_MAX_OPEN_POINTS = 10_000;
+
 export interface ReplayOptions {
   input: ByteInput;
   store: MetadataStore;
   sink: MetricSink;
   decoder: CountingDecoder;
   windowMs: number;
+  /** Infinity: windows stay open until the end of the input (exact in any event order). */
   latenessMs: number;
+  /** Bound on points held in open windows; the oldest windows are written early beyond it. */
+  maxOpenPoints?: number;
 }
 
 export async function runReplay(options: ReplayOptions): Promise<EventCounters> {
   const counters = new EventCounters();
   const resolver = new Resolver(options.store);
-  const aggregator = new WindowAggregator({ windowMs: options.windowMs, latenessMs: options.latenessMs });
+  const aggregator = new WindowAggregator({ windowMs: options.windowMs, latenessMs: options.latenessMs, maxOpenSlots: options.maxOpenPoints ?? DEFAULT_MAX_OPEN_POINTS });
   const backpressure = new Backpressure();
   const done$ = chunksFrom(options.input.chunks, backpressure).pipe(
     eventsToWindows({ decoder: options.decoder, resolver, aggregator, counters }),

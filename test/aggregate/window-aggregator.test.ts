@@ -85,3 +85,34 @@ describe('windows', () => {
     expect(() => new WindowAggregator({ windowMs: 0, latenessMs: 0 })).toThrow();
   });
 });
+
+describe('the bound on open points', () => {
+  it('closes the oldest windows beyond it, counts them, and keeps totals', () => {
+    const agg = new WindowAggregator({ windowMs: 1000, latenessMs: Infinity, maxOpenSlots: 10 });
+    const series = Array.from({ length: 4 }, (_, i) => makeSeries('kovenant_tcp', { node: 'a', pod: `p${i}` }));
+    const out = [];
+    for (let w = 0; w < 8; w++) {
+      for (const s of series) add(agg, 'a', w * 1000, s, 1);
+      out.push(...agg.closeReady());
+    }
+    expect(agg.windowsClosedEarly).toBeGreaterThan(0);
+    // Every early close wrote the oldest window first.
+    const early = out.map((p) => p.timeMs);
+    expect(early).toEqual([...early].sort((x, y) => x - y));
+    add(agg, 'a', 0, series[0], 5);
+    expect(agg.lateEvents).toBe(1);
+    out.push(...agg.closeAll());
+    expect(out.reduce((n, p) => n + (p.ints.bytes_sent ?? 0), 0)).toBe(8 * 4 + 5);
+  });
+
+  it('without a lateness, events in any order land in their own windows', () => {
+    const agg = new WindowAggregator({ windowMs: 10_000, latenessMs: Infinity });
+    for (const t of [3_600_000, 5_000, 7_200_000, 5_001, 3_600_001]) {
+      add(agg, 'a', t);
+      expect(agg.closeReady()).toEqual([]);
+    }
+    const points = agg.closeAll();
+    expect(points.map((p) => [p.timeMs, p.ints.sends])).toEqual([[0, 2], [3_600_000, 2], [7_200_000, 1]]);
+    expect(agg.lateEvents).toBe(0);
+  });
+});

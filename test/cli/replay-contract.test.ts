@@ -95,6 +95,18 @@ describe('kovenant replay: the contract', () => {
     expect(viaStdin.stdout.trimEnd().split('\n')).toEqual(EXPECTED);
   });
 
+  it('events hours out of order on one node still land in their own windows', async () => {
+    const shuffled = join(dir, 'shuffled.jsonl');
+    const far = (ms: number, size: string): string =>
+      kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: new Date(T0 + ms).toISOString(), pod: WEB, sock: { ...WEB_SOCK, daddr: '10.1.0.6', dport: 5432 }, size });
+    writeFileSync(shuffled, [far(7_200_000, '3'), far(0, '1'), far(3_600_000, '2'), far(5, '10')].join('\n') + '\n');
+    const r = await runCli(['replay', shuffled, '--kube', snapshotFile]);
+    expect(r.code, r.stderr).toBe(0);
+    const sent = r.stdout.trimEnd().split('\n').map((l) => [l.split(' ')[2], /bytes_sent=(\d+)i/.exec(l)?.[1]]);
+    expect(sent).toEqual([[W0, '11'], [`${T0 + 3_600_000}000000`, '2'], [`${T0 + 7_200_000}000000`, '3']]);
+    expect(r.stderr).toMatch(/late events:\s+0\b/);
+  });
+
   it('a window of 1m merges both windows', async () => {
     const r = await runCli(['replay', eventsFile, '--kube', snapshotFile, '--window', '1m']);
     const pgRecv = r.stdout.split('\n').filter((l) => l.includes('remote_name=pg-0'));
