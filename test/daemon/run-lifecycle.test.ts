@@ -123,6 +123,6 @@ describe('kovenant run lifecycle', () => {
     }
     expect(status).toBe(2);
     expect(stderr).toContain('"output" (from flag)');
-    expect(stderr).toContain('allowed values: line, influx');
+    expect(stderr).toContain('allowed values: line, json, console, influx, influx-v1, influx-v2');
   });
 });
