@@ -4,14 +4,17 @@
 # Safe to run again: a second run with the same install/.env changes nothing.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Builtins only, so that even a PATH without coreutils gets as far as the tool checks.
+HERE=${BASH_SOURCE[0]%/*}
+[[ $HERE == "${BASH_SOURCE[0]}" ]] && HERE=.
+ROOT="$(cd "$HERE/.." && pwd)"
 ENV_FILE="$ROOT/install/.env"
 EXAMPLE_ENV="$ROOT/install/example.env"
 NAMESPACE=kovenant
 ROLLOUT_TIMEOUT=600s
 
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=install/cluster-access.bash
+source "$ROOT/install/cluster-access.bash"
 
 usage() {
   cat <<'USAGE'
@@ -30,23 +33,9 @@ case "${1:-}" in
 esac
 
 preflight() {
-  command -v kubectl >/dev/null 2>&1 ||
-    die "kubectl not found. Install it: https://kubernetes.io/docs/tasks/tools/"
-  command -v helm >/dev/null 2>&1 ||
-    die "helm not found. Install Helm 3: https://helm.sh/docs/intro/install/"
-  command -v helmfile >/dev/null 2>&1 ||
-    die "helmfile not found. Install it: https://helmfile.readthedocs.io/en/latest/#installation"
+  require_cluster_tools
   helm plugin list 2>/dev/null | awk 'NR > 1 { print $1 }' | grep -qx diff ||
     die "the helm-diff plugin is missing (helmfile apply needs it). Install it: helm plugin install https://github.com/databus23/helm-diff"
-}
-
-# Reads KEY from install/.env without executing the file.
-env_get() {
-  local key=$1 line
-  line=$(grep -E "^${key}=" "$ENV_FILE" | tail -n 1 || true)
-  line=${line#*=}
-  line=${line%\"}; line=${line#\"}
-  printf '%s' "$line"
 }
 
 # Sets KEY in install/.env, keeping every other line and the file's mode.
@@ -129,13 +118,7 @@ main() {
     log "created install/.env from install/example.env"
   fi
 
-  CONTEXT=$(env_get KUBE_CONTEXT)
-  if [[ -z $CONTEXT ]]; then
-    CONTEXT=$(kubectl config current-context 2>/dev/null) ||
-      die "no current kube context. Select one (kubectl config use-context NAME) or set KUBE_CONTEXT in install/.env"
-  fi
-  kubectl --context "$CONTEXT" get --raw /readyz --request-timeout=15s >/dev/null 2>&1 ||
-    die "the cluster of context '$CONTEXT' is not reachable. Check it with: kubectl --context $CONTEXT cluster-info"
+  resolve_context
   log "installing into context '$CONTEXT'"
 
   kubectl --context "$CONTEXT" create namespace "$NAMESPACE" --dry-run=client -o yaml |

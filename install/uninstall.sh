@@ -5,13 +5,16 @@
 # continues with the same history.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Builtins only, so that even a PATH without coreutils gets as far as the tool checks.
+HERE=${BASH_SOURCE[0]%/*}
+[[ $HERE == "${BASH_SOURCE[0]}" ]] && HERE=.
+ROOT="$(cd "$HERE/.." && pwd)"
 ENV_FILE="$ROOT/install/.env"
 NAMESPACE=kovenant
 PURGE=false
 
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=install/cluster-access.bash
+source "$ROOT/install/cluster-access.bash"
 
 usage() {
   cat <<'USAGE'
@@ -33,23 +36,9 @@ for arg in "$@"; do
   esac
 done
 
-command -v kubectl >/dev/null 2>&1 ||
-  die "kubectl not found. Install it: https://kubernetes.io/docs/tasks/tools/"
-command -v helm >/dev/null 2>&1 ||
-  die "helm not found. Install Helm 3: https://helm.sh/docs/intro/install/"
-command -v helmfile >/dev/null 2>&1 ||
-  die "helmfile not found. Install it: https://helmfile.readthedocs.io/en/latest/#installation"
-
+require_cluster_tools
 CONTEXT=""
-if [[ -f $ENV_FILE ]]; then
-  CONTEXT=$(grep -E '^KUBE_CONTEXT=' "$ENV_FILE" | tail -n 1 | cut -d= -f2- || true)
-fi
-if [[ -z $CONTEXT ]]; then
-  CONTEXT=$(kubectl config current-context 2>/dev/null) ||
-    die "no current kube context. Select one (kubectl config use-context NAME) or set KUBE_CONTEXT in install/.env"
-fi
-kubectl --context "$CONTEXT" get --raw /readyz --request-timeout=15s >/dev/null 2>&1 ||
-  die "the cluster of context '$CONTEXT' is not reachable. Check it with: kubectl --context $CONTEXT cluster-info"
+resolve_context
 log "uninstalling from context '$CONTEXT'"
 
 # Policies first, while Tetragon still runs to unload its probes cleanly.

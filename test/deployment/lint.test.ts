@@ -5,7 +5,7 @@
  * relies on, since helmfile itself cannot run here.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -73,6 +73,24 @@ describe.skipIf(!requireBinary(SHELLCHECK))('install scripts', () => {
     const r = run('bash', [script, '--bogus']);
     expect(r.status).not.toBe(0);
     expect(r.output).toContain("unknown argument '--bogus'");
+  });
+
+  it.each(['install.sh', 'uninstall.sh'])('%s reads KUBE_CONTEXT from install/.env, quoted or not', (script) => {
+    // Copies of the scripts in a scratch tree (their ROOT is where they lie), with stub
+    // tools that answer what the preflight asks and refuse to reach a cluster.
+    const root = mkdtempSync(join(tmp, 'ctx-'));
+    mkdirSync(join(root, 'install'));
+    mkdirSync(join(root, 'bin'));
+    for (const f of ['install.sh', 'uninstall.sh', 'cluster-access.bash', 'example.env']) copyFileSync(join(ROOT, 'install', f), join(root, 'install', f));
+    writeFileSync(join(root, 'install/.env'), 'KUBE_CONTEXT="prod-eu"\n');
+    const stub = (name: string, body: string): void => writeFileSync(join(root, 'bin', name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    stub('kubectl', 'echo "$@" >> "$(dirname "$0")/kubectl.log"; exit 1');
+    stub('helm', 'echo "NAME VERSION"; echo "diff 3.9.0"');
+    stub('helmfile', 'exit 0');
+    const r = spawnSync('/bin/bash', [join(root, 'install', script)], { encoding: 'utf8', env: { PATH: `${join(root, 'bin')}:/usr/bin:/bin` } });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("the cluster of context 'prod-eu' is not reachable");
+    expect(readFileSync(join(root, 'bin/kubectl.log'), 'utf8')).toContain('--context prod-eu get --raw /readyz');
   });
 
   it('stops at the first missing tool and says how to install it', () => {
