@@ -40,11 +40,10 @@ function syncCounter(counter: Counter<string>, labels: Record<string, string>, s
 export class DaemonMetrics {
   readonly registry = new Registry();
   readonly writeDuration: Histogram<string>;
-  private readonly seen = new Map<string, number>();
-
-  constructor(private readonly sources: MetricSources) {
+  constructor(sources: MetricSources) {
     const r = [this.registry];
-    const seen = this.seen;
+    // Counter totals already reported, so scrapes add only what grew since.
+    const seen = new Map<string, number>();
     const counters = sources.counters;
     collectDefaultMetrics({ register: this.registry, prefix: 'kovenant_process_' });
     new Counter({

@@ -2,8 +2,7 @@
  * The pieces of the checkpoint: the splitter's resume offset, the follower's file
  * positions and resume decisions, the atomic store, and the aggregator's snapshot.
  */
-import { appendFileSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,19 +12,10 @@ import { makeSeries } from '../../src/enrich/resolver.ts';
 import { CheckpointFile } from '../../src/sources/checkpoint.ts';
 import { FileFollower, type ResumeOutcome } from '../../src/sources/file-follower.ts';
 import { LineSplitter } from '../../src/sources/line-splitter.ts';
+import { FollowerScratch, readInBackground } from '../support/followed-file.ts';
 
-const dirs: string[] = [];
-const controllers: AbortController[] = [];
-afterEach(() => {
-  for (const c of controllers.splice(0)) c.abort();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function workDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'kovenant-ckpt-unit-'));
-  dirs.push(d);
-  return d;
-}
+const scratch = new FollowerScratch();
+afterEach(() => scratch.dispose());
 
 describe('LineSplitter.linesEnd', () => {
   it('is the offset past the last newline, whatever the chunking', () => {
@@ -49,33 +39,26 @@ describe('LineSplitter.linesEnd', () => {
   });
 });
 
-async function collect(follower: FileFollower, until: (text: string) => boolean, timeoutMs = 5000): Promise<string> {
-  let text = '';
-  const deadline = Date.now() + timeoutMs;
-  const iterator = follower.chunks[Symbol.asyncIterator]();
-  // One read at a time: a read given up on would swallow its chunk.
-  let pending: Promise<IteratorResult<Buffer>> | undefined;
-  while (!until(text)) {
-    if (Date.now() > deadline) throw new Error(`timed out with ${JSON.stringify(text)}`);
-    pending ??= iterator.next();
-    const r = await Promise.race([pending, new Promise<undefined>((res) => setTimeout(() => res(undefined), 50))]);
-    if (r) {
-      pending = undefined;
-      if (!r.done) text += r.value.toString();
-    }
-  }
-  return text;
+
+/** A file with two lines, read to its end by a first follower. */
+async function followedOnce(): Promise<{ dir: string; path: string; stop: AbortController; first: FileFollower }> {
+  const dir = scratch.dir();
+  const path = join(dir, 'tetragon.log');
+  writeFileSync(path, 'one\ntwo\n');
+  const stop = scratch.stopper();
+  const first = new FileFollower(path, { pollMs: 10, signal: stop.signal });
+  await readInBackground(first).untilText((t) => t === 'one\ntwo\n');
+  return { dir, path, stop, first };
 }
 
 describe('FileFollower positions and resume', () => {
   it('maps stream offsets to (inode, offset) across a rename rotation', async () => {
-    const dir = workDir();
+    const dir = scratch.dir();
     const path = join(dir, 'tetragon.log');
     writeFileSync(path, 'a1\na2\n');
-    const stop = new AbortController();
-    controllers.push(stop);
+    const stop = scratch.stopper();
     const follower = new FileFollower(path, { pollMs: 10, signal: stop.signal });
-    const reading = collect(follower, (t) => t.includes('b1\n'));
+    const reading = readInBackground(follower).untilText((t) => t.includes('b1\n'));
     await new Promise((r) => setTimeout(r, 50));
     renameSync(path, `${path}.1`);
     writeFileSync(path, 'b1\n');
@@ -90,60 +73,42 @@ describe('FileFollower positions and resume', () => {
   });
 
   it('resumes at a position when the inode and first bytes match, and says so', async () => {
-    const dir = workDir();
-    const path = join(dir, 'tetragon.log');
-    writeFileSync(path, 'one\ntwo\n');
-    const stop = new AbortController();
-    controllers.push(stop);
-    const first = new FileFollower(path, { pollMs: 10, signal: stop.signal });
-    await collect(first, (t) => t === 'one\ntwo\n');
+    const { path, stop, first } = await followedOnce();
     const saved = first.positionAt(4);
     appendFileSync(path, 'three\n');
     const outcomes: ResumeOutcome[] = [];
     const second = new FileFollower(path, { pollMs: 10, signal: stop.signal, resumeFrom: saved, onResume: (o) => outcomes.push(o) });
-    expect(await collect(second, (t) => t.endsWith('three\n'))).toBe('two\nthree\n');
+    expect(await readInBackground(second).untilText((t) => t.endsWith('three\n'))).toBe('two\nthree\n');
     expect(outcomes).toEqual([{ kind: 'resumed', offset: 4 }]);
   });
 
   it('reads the rest of a file rotated while stopped, then the new file', async () => {
-    const dir = workDir();
-    const path = join(dir, 'tetragon.log');
-    writeFileSync(path, 'one\ntwo\n');
-    const stop = new AbortController();
-    controllers.push(stop);
-    const first = new FileFollower(path, { pollMs: 10, signal: stop.signal });
-    await collect(first, (t) => t === 'one\ntwo\n');
+    const { dir, path, stop, first } = await followedOnce();
     const saved = first.positionAt(4);
     appendFileSync(path, 'three\n');
     renameSync(path, join(dir, 'tetragon-2024-05-01T12-00-00.000.log'));
     writeFileSync(path, 'four\n');
     const outcomes: ResumeOutcome[] = [];
     const second = new FileFollower(path, { pollMs: 10, signal: stop.signal, resumeFrom: saved, onResume: (o) => outcomes.push(o) });
-    expect(await collect(second, (t) => t.endsWith('four\n'))).toBe('two\nthree\nfour\n');
+    expect(await readInBackground(second).untilText((t) => t.endsWith('four\n'))).toBe('two\nthree\nfour\n');
     expect(outcomes[0]).toMatchObject({ kind: 'rotated', offset: 4 });
   });
 
   it('starts over, and says what may be missing, after a truncation or a refill while stopped', async () => {
-    const dir = workDir();
-    const path = join(dir, 'tetragon.log');
-    writeFileSync(path, 'one\ntwo\n');
-    const stop = new AbortController();
-    controllers.push(stop);
-    const first = new FileFollower(path, { pollMs: 10, signal: stop.signal });
-    await collect(first, (t) => t === 'one\ntwo\n');
+    const { path, stop, first } = await followedOnce();
     const saved = first.positionAt(8);
     // copy-truncate, then new lines: same inode, other first bytes.
     writeFileSync(path, 'new1\nnew2\nnew3\n');
     const outcomes: ResumeOutcome[] = [];
     const second = new FileFollower(path, { pollMs: 10, signal: stop.signal, resumeFrom: saved, onResume: (o) => outcomes.push(o) });
-    expect(await collect(second, (t) => t.endsWith('new3\n'))).toBe('new1\nnew2\nnew3\n');
+    expect(await readInBackground(second).untilText((t) => t.endsWith('new3\n'))).toBe('new1\nnew2\nnew3\n');
     expect(outcomes[0]).toMatchObject({ kind: 'missed', reason: expect.stringContaining('other first bytes') });
   });
 });
 
 describe('CheckpointFile', () => {
   it('round-trips, leaves no temporary files, and refuses a damaged file with a hint', async () => {
-    const dir = workDir();
+    const dir = scratch.dir();
     const store = new CheckpointFile(join(dir, 'sub', 'checkpoint.json'));
     expect(await store.load()).toBeUndefined();
     const aggregator = new WindowAggregator({ windowMs: 1000, latenessMs: 0 });

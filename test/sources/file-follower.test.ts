@@ -1,51 +1,20 @@
 /** Follows a real file while it is rotated by rename and by copy-truncate. */
-import { appendFileSync, copyFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, copyFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileFollower } from '../../src/sources/file-follower.ts';
+import { FollowerScratch, readInBackground } from '../support/followed-file.ts';
 
-const dirs: string[] = [];
-const controllers: AbortController[] = [];
-afterEach(() => {
-  for (const c of controllers.splice(0)) c.abort();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function workDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'kovenant-follow-'));
-  dirs.push(d);
-  return d;
-}
-
-/** Reads the follower in the background; `until(n)` waits for n lines. */
-function reader(follower: FileFollower) {
-  let text = '';
-  const done = (async () => {
-    for await (const chunk of follower.chunks) text += chunk.toString();
-  })();
-  return {
-    lines: () => text.split('\n').filter(Boolean),
-    async until(n: number, timeoutMs = 5000): Promise<string[]> {
-      const deadline = Date.now() + timeoutMs;
-      while (text.split('\n').filter(Boolean).length < n) {
-        if (Date.now() > deadline) throw new Error(`only ${text.split('\n').filter(Boolean).length} of ${n} lines: ${text}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      return text.split('\n').filter(Boolean);
-    },
-    done,
-  };
-}
+const scratch = new FollowerScratch();
+afterEach(() => scratch.dispose());
 
 describe('FileFollower', () => {
   it('waits for the file, then follows it across rename rotation and copy-truncate', async () => {
-    const dir = workDir();
+    const dir = scratch.dir();
     const path = join(dir, 'tetragon.log');
-    const stop = new AbortController();
-    controllers.push(stop);
+    const stop = scratch.stopper();
     const follower = new FileFollower(path, { pollMs: 20, signal: stop.signal });
-    const r = reader(follower);
+    const r = readInBackground(follower);
     await new Promise((res) => setTimeout(res, 60));
     writeFileSync(path, 'a1\na2\n');
     expect(await r.until(2)).toEqual(['a1', 'a2']);
@@ -71,27 +40,24 @@ describe('FileFollower', () => {
   });
 
   it('resumes from a position only when the inode matches', async () => {
-    const dir = workDir();
+    const dir = scratch.dir();
     const path = join(dir, 'tetragon.log');
     writeFileSync(path, 'x1\nx2\nx3\n');
-    const stop = new AbortController();
-    controllers.push(stop);
+    const stop = scratch.stopper();
     const first = new FileFollower(path, { pollMs: 20, signal: stop.signal });
-    const r1 = reader(first);
+    const r1 = readInBackground(first);
     await r1.until(3);
     const pos = first.position();
     stop.abort();
     await r1.done;
     expect(pos.offset).toBe(9);
     appendFileSync(path, 'x4\n');
-    const stop2 = new AbortController();
-    controllers.push(stop2);
-    const r2 = reader(new FileFollower(path, { pollMs: 20, signal: stop2.signal, resumeFrom: { inode: pos.inode, offset: 6 } }));
+    const stop2 = scratch.stopper();
+    const r2 = readInBackground(new FileFollower(path, { pollMs: 20, signal: stop2.signal, resumeFrom: { inode: pos.inode, offset: 6 } }));
     expect(await r2.until(2)).toEqual(['x3', 'x4']);
     stop2.abort();
-    const stop3 = new AbortController();
-    controllers.push(stop3);
-    const r3 = reader(new FileFollower(path, { pollMs: 20, signal: stop3.signal, resumeFrom: { inode: pos.inode + 1, offset: 6 } }));
+    const stop3 = scratch.stopper();
+    const r3 = readInBackground(new FileFollower(path, { pollMs: 20, signal: stop3.signal, resumeFrom: { inode: pos.inode + 1, offset: 6 } }));
     expect(await r3.until(4)).toEqual(['x1', 'x2', 'x3', 'x4']);
     stop3.abort();
   });
