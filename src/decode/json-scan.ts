@@ -177,6 +177,26 @@ function finishString(buf: Buffer, dv: DataView, i: number, end: number): number
 }
 
 /**
+ * A member's key (a string) and its colon, from `i` at the opening quote: the offset of
+ * the member's value (whitespace skipped), or -1.
+ */
+function memberKeyEnd(buf: Buffer, dv: DataView, i: number, end: number): number {
+  if (i >= end || buf[i] !== QUOTE) return -1;
+  i = plainEnd(buf, dv, i + 1, end);
+  if (i >= end) return -1;
+  if (buf[i] !== QUOTE) {
+    i = finishString(buf, dv, i, end);
+    if (i < 0) return -1;
+  }
+  i++;
+  while (i < end && WS[buf[i]!] === 1) i++;
+  if (i >= end || buf[i] !== COLON) return -1;
+  i++;
+  while (i < end && WS[buf[i]!] === 1) i++;
+  return i;
+}
+
+/**
  * Skips one complete value starting at `i` (no leading whitespace), validating it.
  *
  * One flat loop with the string scan, member heads and separators written inline: on
@@ -214,19 +234,8 @@ export function skipValue(buf: Buffer, dv: DataView, i: number, end: number): nu
           stack |= 1 << depth;
           depth++;
           // The first member's key, then its value.
-          if (buf[i] !== QUOTE) return -1;
-          i++;
-          i = plainEnd(buf, dv, i, end);
-          if (i >= end) return -1;
-          if (buf[i] !== QUOTE) {
-            i = finishString(buf, dv, i, end);
-            if (i < 0) return -1;
-          }
-          i++;
-          while (i < end && WS[buf[i]!] === 1) i++;
-          if (i >= end || buf[i] !== COLON) return -1;
-          i++;
-          while (i < end && WS[buf[i]!] === 1) i++;
+          i = memberKeyEnd(buf, dv, i, end);
+          if (i < 0) return -1;
           continue;
         }
       } else if (buf[i] === RBRACKET) {
@@ -264,19 +273,8 @@ export function skipValue(buf: Buffer, dv: DataView, i: number, end: number): nu
         while (i < end && WS[buf[i]!] === 1) i++;
         if (inObject) {
           // The next member's key and colon; its value follows.
-          if (i >= end || buf[i] !== QUOTE) return -1;
-          i++;
-          i = plainEnd(buf, dv, i, end);
-          if (i >= end) return -1;
-          if (buf[i] !== QUOTE) {
-            i = finishString(buf, dv, i, end);
-            if (i < 0) return -1;
-          }
-          i++;
-          while (i < end && WS[buf[i]!] === 1) i++;
-          if (i >= end || buf[i] !== COLON) return -1;
-          i++;
-          while (i < end && WS[buf[i]!] === 1) i++;
+          i = memberKeyEnd(buf, dv, i, end);
+          if (i < 0) return -1;
         }
         break;
       }
