@@ -171,7 +171,7 @@ describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', 
     '%s runs with concrete variable values',
     async (_name, target) => {
       // A concrete pod may rightly have no external traffic: only errors fail here.
-      await influxQuery(influx.url, DB, interpolate(target.query!, range, concrete));
+      await expect(influxQuery(influx.url, DB, interpolate(target.query!, range, concrete))).resolves.toBeInstanceOf(Array);
     },
   );
 
