@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { DynamicWindows, describeRungs } from '../aggregate/dynamic-windows.ts';
 import { WindowAggregator, describeWindows, type AggregatorState } from '../aggregate/window-aggregator.ts';
 import { ladderBetween } from '../aggregate/window-ladder.ts';
-import type { NodeCollector } from '../collectors/collector.ts';
+import { isCollectorKey, type NodeCollector } from '../collectors/collector.ts';
 import { ConntrackCollector } from '../collectors/conntrack/conntrack-collector.ts';
 import { NodeCpuCollector } from '../collectors/cpu/proc-stat.ts';
 import { PodCpuCollector } from '../collectors/cpu/pod-cpu.ts';
@@ -18,6 +18,7 @@ import { checkpointFileOf } from '../config/daemon-config.ts';
 import { CheckpointFile, CheckpointTracker } from '../sources/checkpoint.ts';
 import { createDecoder } from '../decode/default-decoder.ts';
 import { MetadataIndex } from '../enrich/metadata/metadata-index.ts';
+import type { MetricSink } from '../sinks/metric-point.ts';
 import { Resolver } from '../enrich/resolver.ts';
 import { EventCounters } from '../pipeline/event-counters.ts';
 import { runLive, startCollectors } from '../pipeline/live.ts';
@@ -207,28 +208,32 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
   const resolver = new Resolver(metadata.store);
   const counters = new EventCounters();
   const collectors = collectorsOf(config, resolver);
+  const collectorErrors = new Map<string, number>();
+  // Everything opened below is released on every path, failures included: an open sink
+  // (its delivery loop), a followed source or a metrics server would keep the process
+  // alive after the error is reported.
+  const readerStop = new AbortController();
+  let sink: MetricSink | undefined;
+  let sinkClosed = false;
   let metricsServer: MetricsServer | undefined;
   try {
-    // The follower stops only after the pipeline stopped taking chunks (see runLive).
-    const readerStop = new AbortController();
     // Before the collectors' baseline: a checkpoint replaces the aggregator's state.
     const { input, checkpoint } = await openEvents(config, aggregator, readerStop.signal, log);
-    // Refusals (accounting off, no /proc) happen here, before anything runs.
-    await startCollectors(collectors, aggregator, Date.now());
     const opened = await openSink(outputOptionsOf(config));
+    sink = opened.sink;
     let externalPeersFolded = 0;
     const metrics = new DaemonMetrics({
       counters,
       openWindows: () => aggregator.openWindows,
       lagSeconds: () => {
-        const newest = aggregator.newestWatermark((node) => !node.includes('\u0000'));
+        const newest = aggregator.newestWatermark((node) => !isCollectorKey(node));
         return Number.isFinite(newest) ? Math.max(0, (Date.now() - newest) / 1000) : undefined;
       },
       sinkStats: () => statsOf(opened.sink),
       metadataSynced: () => metadata.isReady(),
       metadataOutageSinceMs: () => metadata.status()?.outageSinceMs,
       metadataObjects: () => metadata.status()?.counts ?? (metadata.store instanceof MetadataIndex ? metadata.store.sizes() : undefined),
-      collectorCounts: () => collectorCounts(collectors),
+      collectorCounts: () => collectorCounts(collectors, collectorErrors),
       externalPeersFolded: () => externalPeersFolded,
       checkpointSaves: checkpoint ? () => ({ saved: checkpoint.saved, failed: checkpoint.failed }) : undefined,
     });
@@ -245,16 +250,20 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
     const durationTimer = config.duration ? setTimeout(() => stop.abort(), parseDuration(config.duration, '--duration')) : undefined;
-    if (!metadata.isReady()) {
-      // Events attributed before the caches are complete would land on the wrong pods.
-      log.info('waiting for Kubernetes metadata before reading events (/readyz answers 503 until then)');
-      await Promise.race([metadata.synced, new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }))]);
-      if (metadata.isReady()) log.info({ counts: metadata.status()?.counts }, 'Kubernetes metadata synced');
-    }
-    log.info({ events: config.events, collectors: collectors.map((c) => c.name), windows: aggregator.windowsDescription, latenessMs, node: config.nodeName }, 'running');
     try {
+      if (!metadata.isReady()) {
+        // Events attributed before the caches are complete would land on the wrong pods.
+        log.info('waiting for Kubernetes metadata before reading events (/readyz answers 503 until then)');
+        await Promise.race([metadata.synced, new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }))]);
+        if (metadata.isReady()) log.info({ counts: metadata.status()?.counts }, 'Kubernetes metadata synced');
+      }
+      // After the wait, so that the first sample covers one interval, not the wait; and
+      // still before "running": refusals (accounting off, no /proc) come first.
+      await startCollectors(collectors, aggregator, Date.now());
+      log.info({ events: config.events, collectors: collectors.map((c) => c.name), windows: aggregator.windowsDescription, latenessMs, node: config.nodeName }, 'running');
       await runLive({
-        input,
+        // Stopped while waiting for metadata: nothing may be read with an unsynced store.
+        input: stop.signal.aborted ? undefined : input,
         collectors,
         resolver,
         sink: metrics.timed(opened.sink),
@@ -270,25 +279,27 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
           log.warn({ collector: c.name, err: (err as Error).message }, 'collector sample failed; retrying next interval');
         },
       });
+      sinkClosed = true;
       await opened.sink.close();
     } finally {
-      readerStop.abort();
       clearTimeout(durationTimer);
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
-      // A pending read would keep the process alive after the flush.
-      if (config.events === '-') process.stdin.destroy();
     }
     log.info({ read: counters.read, used: counters.used, late: counters.late, points: counters.pointsWritten }, 'stopped');
   } finally {
+    readerStop.abort();
+    // A pending read would keep the process alive after the flush.
+    if (config.events === '-') process.stdin.destroy();
+    // On a failure path: what is spooled stays on disk; only the delivery loop must stop.
+    if (sink && !sinkClosed) await sink.close().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'sink not flushed'));
     await metricsServer?.close();
     await metadata.close();
   }
 }
 
-const collectorErrors = new Map<string, number>();
 
-function collectorCounts(collectors: readonly NodeCollector[]): Record<string, number> {
+function collectorCounts(collectors: readonly NodeCollector[], collectorErrors: ReadonlyMap<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [name, n] of collectorErrors) out[`${name}_errors`] = n;
   for (const c of collectors) {

@@ -24,3 +24,8 @@ export interface NodeCollector {
 export function collectorWatermarkKey(node: string, collector: string): string {
   return `${node}\u0000${collector}`;
 }
+
+/** Whether an aggregator node key belongs to a collector (see collectorWatermarkKey). */
+export function isCollectorKey(key: string): boolean {
+  return key.includes('\u0000');
+}

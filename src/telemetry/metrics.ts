@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventCounters } from '../pipeline/event-counters.ts';
+import { InputError } from '../cli/input-error.ts';
 import type { DeliveryStats } from '../sinks/delivery-stats.ts';
 import type { MetricPoint, MetricSink } from '../sinks/metric-point.ts';
 
@@ -177,7 +178,13 @@ export async function serveMetrics(metrics: DaemonMetrics, addr: string, ready: 
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL'
+          ? new InputError(`--metrics-addr ${addr}: cannot listen (${err.code})`, 'choose a free port, or --metrics-addr off')
+          : err,
+      ),
+    );
     server.listen(port, host, () => resolve());
   });
   const bound = server.address();

@@ -2,12 +2,13 @@
  * `kovenant run` as a process: events on stdin, metrics over HTTP, SIGTERM flushes
  * every open window and exits 0 with the same totals a replay of the same events gives.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../support/servers.ts';
 import { BIN, parseLineProtocol, startDaemon, type Daemon, type ParsedPoint } from './support.ts';
@@ -110,6 +111,26 @@ describe('kovenant run lifecycle', () => {
     expect(live.length).toBe(replayed.length);
     expect(totals(live)).toEqual(totals(replayed));
   }, 60_000);
+
+  it('a failure after the InfluxDB sink is open exits 2 at once instead of hanging on the sink', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const started = Date.now();
+      const r = spawnSync(
+        process.execPath,
+        [BIN, 'run', '--events', 'none', '--output', 'influx', '--influx-api', 'v1', '--influx-url', 'http://127.0.0.1:9', '--influx-db', 'k', '--metrics-addr', `127.0.0.1:${port}`],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+      expect(r.signal, 'killed by the timeout: the daemon hung').toBeNull();
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`--metrics-addr 127.0.0.1:${port}: cannot listen (EADDRINUSE)`);
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      busy.close();
+    }
+  }, 40_000);
 
   it('exits 2 naming the key and the allowed values for a bad option', () => {
     let stderr = '';
