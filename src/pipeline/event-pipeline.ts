@@ -3,7 +3,7 @@
  * with rxjs at the granularity of input chunks (about a megabyte, hundreds of events):
  * per-event observables would cost more than the work they carry.
  */
-import { Observable, concatMap, type OperatorFunction } from 'rxjs';
+import { Observable, concatMap, map, type OperatorFunction } from 'rxjs';
 import { DecodeStatus, KernelEvent, type LineDecoder } from '../decode/kernel-event.ts';
 import type { Resolver } from '../enrich/resolver.ts';
 import { accumulateEvent } from '../aggregate/event-accumulator.ts';
@@ -46,14 +46,20 @@ export class Backpressure {
 
   constructor(private readonly maxInflight = 2) {}
 
-  track<T>(p: Promise<T>): Promise<T> {
+  /**
+   * Counts a batch from the moment it is emitted until the sink took it; returns the
+   * call that ends it. Counting at emission, not when its write starts, is what makes a
+   * stalled sink stop the source: writes run one at a time, so batches wait in line.
+   */
+  enter(): () => void {
     this.inflight++;
-    const done = (): void => {
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
       this.inflight--;
       if (this.inflight < this.maxInflight) for (const w of this.waiters.splice(0)) w();
     };
-    p.then(done, done);
-    return p;
   }
 
   ready(): Promise<void> {
@@ -141,9 +147,17 @@ export function intoSink(
   counters: EventCounters,
   acknowledged?: (points: MetricPoint[]) => Promise<void>,
 ): OperatorFunction<MetricPoint[], void> {
-  return concatMap(async (points) => {
-    await backpressure.track(sink.write(points));
-    counters.pointsWritten += points.length;
-    if (acknowledged) await acknowledged(points);
-  });
+  return (batches$) =>
+    batches$.pipe(
+      map((points) => ({ points, leave: backpressure.enter() })),
+      concatMap(async ({ points, leave }) => {
+        try {
+          await sink.write(points);
+          counters.pointsWritten += points.length;
+          if (acknowledged) await acknowledged(points);
+        } finally {
+          leave();
+        }
+      }),
+    );
 }

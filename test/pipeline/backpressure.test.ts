@@ -1,0 +1,33 @@
+/** A sink that stops taking points stops the source: memory stays bounded. */
+import { describe, expect, it } from 'vitest';
+import { createDecoder } from '../../src/decode/default-decoder.ts';
+import { MetadataIndex } from '../../src/enrich/metadata/metadata-index.ts';
+import { runReplay } from '../../src/pipeline/replay.ts';
+import type { MetricPoint, MetricSink } from '../../src/sinks/metric-point.ts';
+import { kprobeLine } from '../support/tetragon-lines.ts';
+
+describe('backpressure', () => {
+  it('a sink whose writes never finish stops the source after a few batches', async () => {
+    let pulled = 0;
+    // One chunk a window, and a window per second: each chunk closes the previous window.
+    async function* chunks(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < 100; i++) {
+        pulled++;
+        const line = kprobeLine({ fn: '__x64_sys_read', node: 'n', time: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString(), size: '1' });
+        yield Buffer.from(line + '\n');
+      }
+    }
+    let writes = 0;
+    const stalled: MetricSink = {
+      write: (_points: readonly MetricPoint[]) => {
+        writes++;
+        return new Promise<void>(() => {});
+      },
+      close: async () => {},
+    };
+    void runReplay({ input: { name: 'test', chunks: chunks() }, store: new MetadataIndex(), sink: stalled, decoder: createDecoder(), windowMs: 1000, latenessMs: 0 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(writes).toBe(1);
+    expect(pulled).toBeLessThanOrEqual(4);
+  });
+});
