@@ -1,7 +1,7 @@
 /**
  * Cardinality guard for external peers: every external address a pod talks to is a
  * `remote_name`, hence its own series in InfluxDB, and a crawler or a scan makes that
- * unbounded. Per window and measurement, the `max` external peers with the most bytes
+ * unbounded. Per window, node and measurement, the `max` external peers with the most bytes
  * (bytes_sent + bytes_received over all of that window's points naming the peer) keep
  * their name; every other external point is re-tagged `remote_name=other`, and points
  * that then share a series are merged by adding their fields. Sums over any tag but
@@ -19,8 +19,18 @@ export const FOLDED_PEER_NAME = 'other';
 
 export interface PeerGuardResult {
   points: MetricPoint[];
-  /** Distinct (window, measurement, peer) folded into `other`. */
+  /** Distinct (window, node, measurement, peer) folded into `other`. */
   foldedPeers: number;
+}
+
+/**
+ * Peers are ranked per window, node and measurement: a node's window always closes in
+ * one batch, while one window of several nodes (k8s-logs, stdin) may close in several.
+ * Ranking across a batch would let a rewritten window fold other peers than the first
+ * write did, leaving both series in InfluxDB.
+ */
+function groupOf(p: MetricPoint): string {
+  return `${p.timeMs}\u0000${p.tags.node ?? ''}\u0000${p.measurement}`;
 }
 
 function isGuarded(p: MetricPoint): boolean {
@@ -34,11 +44,11 @@ function pointBytes(p: MetricPoint): number {
 /** Returns `points` itself when nothing is folded (the common case costs one pass). */
 export function guardExternalPeers(points: MetricPoint[], max: number): PeerGuardResult {
   if (max <= 0) return { points, foldedPeers: 0 };
-  // (window, measurement) → peer → bytes
+  // (window, node, measurement) → peer → bytes
   const groups = new Map<string, Map<string, number>>();
   for (const p of points) {
     if (!isGuarded(p)) continue;
-    const group = `${p.timeMs}\u0000${p.measurement}`;
+    const group = groupOf(p);
     let peers = groups.get(group);
     if (!peers) groups.set(group, (peers = new Map()));
     const name = p.tags.remote_name!;
@@ -59,7 +69,7 @@ export function guardExternalPeers(points: MetricPoint[], max: number): PeerGuar
   // Merged `other` points by window and series key, in the order they first appear.
   const merged = new Map<string, { ints: Record<string, number>; floats: Record<string, number>; point: MetricPoint }>();
   for (const p of points) {
-    const folded = isGuarded(p) ? foldedByGroup.get(`${p.timeMs}\u0000${p.measurement}`) : undefined;
+    const folded = isGuarded(p) ? foldedByGroup.get(groupOf(p)) : undefined;
     if (!folded || !folded.has(p.tags.remote_name!)) {
       out.push(p);
       continue;

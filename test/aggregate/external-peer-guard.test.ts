@@ -91,3 +91,23 @@ describe('guardExternalPeers', () => {
     ]);
   });
 });
+
+describe('ranking per node', () => {
+  it('one node\'s window folds the same peers whether or not another node\'s window is in the batch', () => {
+    const point = (node: string, peer: string, bytes: number): MetricPoint => ({
+      measurement: 'kovenant_tcp',
+      tags: { node, remote_kind: 'external', remote_name: peer, workload: node, workload_kind: 'host' },
+      ints: { bytes_sent: bytes, bytes_received: 0 },
+      timeMs: 0,
+    });
+    const a = [point('a', '203.0.113.1', 10), point('a', '203.0.113.2', 5)];
+    // Node b makes 203.0.113.2 big in the batch as a whole; node a's choice must not change.
+    const b = [point('b', '203.0.113.2', 1000), point('b', '203.0.113.3', 1)];
+    const names = (points: readonly MetricPoint[]): string[] =>
+      points.filter((p) => p.tags.node === 'a').map((p) => p.tags.remote_name ?? '').sort();
+    const alone = guardExternalPeers(a, 1).points;
+    const together = guardExternalPeers([...a, ...b], 1).points;
+    expect(names(alone)).toEqual(['203.0.113.1', 'other']);
+    expect(names(together)).toEqual(names(alone));
+  });
+});
