@@ -119,14 +119,6 @@ export class WindowAggregator {
     this.fixedMs = options.windowMs;
   }
 
-  /**
-   * The window length: with dynamic windows, that of the newest windows. A caller that
-   * needs the length of a given window (an average over it) asks `windowLengthAt`.
-   */
-  get windowMs(): number {
-    return this.dynamic === undefined ? this.fixedMs : this.dynamic.currentMs;
-  }
-
   /** The length of the window that holds `timeMs`. */
   windowLengthAt(timeMs: number): number {
     return this.dynamic === undefined ? this.fixedMs : this.dynamic.lengthAt(timeMs);
@@ -273,13 +265,13 @@ export class WindowAggregator {
   closeReady(): MetricPoint[] {
     const out: MetricPoint[] = [];
     const dynamic = this.dynamic;
-    for (const [node, nw] of this.nodes) {
+    for (const nw of this.nodes.values()) {
       if (dynamic === undefined) {
         const limit = nw.watermark - this.latenessMs - this.fixedMs;
-        this.closeWhere(node, nw, (start) => start <= limit, out);
+        this.closeWhere(nw, (start) => start <= limit, out);
       } else {
         const limit = nw.watermark - this.latenessMs;
-        this.closeWhere(node, nw, (start) => dynamic.endOf(start) <= limit, out);
+        this.closeWhere(nw, (start) => dynamic.endOf(start) <= limit, out);
       }
     }
     this.settleDynamic();
@@ -306,7 +298,7 @@ export class WindowAggregator {
         }
       }
       if (!oldestNode) return;
-      this.closeWhere(oldestNode[0], oldestNode[1], (start) => start === oldest, out);
+      this.closeWhere(oldestNode[1], (start) => start === oldest, out);
       this.windowsClosedEarly++;
     }
   }
@@ -317,10 +309,10 @@ export class WindowAggregator {
     const dynamic = this.dynamic;
     if (dynamic === undefined) {
       const limit = nowMs - this.latenessMs - this.fixedMs;
-      for (const [node, nw] of this.nodes) this.closeWhere(node, nw, (start) => start <= limit, out);
+      for (const nw of this.nodes.values()) this.closeWhere(nw, (start) => start <= limit, out);
     } else {
       const limit = nowMs - this.latenessMs;
-      for (const [node, nw] of this.nodes) this.closeWhere(node, nw, (start) => dynamic.endOf(start) <= limit, out);
+      for (const nw of this.nodes.values()) this.closeWhere(nw, (start) => dynamic.endOf(start) <= limit, out);
     }
     this.settleDynamic();
     return sortPoints(out);
@@ -329,12 +321,12 @@ export class WindowAggregator {
   /** Closes everything (end of input, shutdown). */
   closeAll(): MetricPoint[] {
     const out: MetricPoint[] = [];
-    for (const [node, nw] of this.nodes) this.closeWhere(node, nw, () => true, out);
+    for (const nw of this.nodes.values()) this.closeWhere(nw, () => true, out);
     this.settleDynamic();
     return sortPoints(out);
   }
 
-  private closeWhere(_node: string, nw: NodeWindows, shouldClose: (start: number) => boolean, out: MetricPoint[]): void {
+  private closeWhere(nw: NodeWindows, shouldClose: (start: number) => boolean, out: MetricPoint[]): void {
     for (const [start, slots] of nw.open) {
       if (!shouldClose(start)) continue;
       for (const slot of slots.values()) out.push(toPoint(slot, start));

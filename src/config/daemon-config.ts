@@ -14,18 +14,16 @@ import { parseDuration } from '../cli/duration.ts';
 export const TETRAGON_EXPORT_FILE = '/var/run/cilium/tetragon/tetragon.log';
 export const DEFAULT_CHECKPOINT_FILE = '/var/lib/kovenant/checkpoint.json';
 
-const duration = (key: string) =>
-  z.string().refine(
-    (text) => {
-      try {
-        parseDuration(text, key);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: 'expected a duration such as 500ms, 2s, 5m, 1h' },
-  );
+function isDuration(text: string): boolean {
+  try {
+    parseDuration(text, 'duration');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const duration = () => z.string().refine(isDuration, { message: 'expected a duration such as 500ms, 2s, 5m, 1h' });
 
 const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes')]);
 const count = z.union([z.number(), z.string().regex(/^\d+$/, 'expected a whole number').transform(Number)]).pipe(z.number().int().min(0));
@@ -34,8 +32,8 @@ export const DaemonConfigSchema = z
   .object({
     /** `file:PATH`, `-` (stdin), `none` (collectors only), `k8s-logs` (every Tetragon pod's log). */
     events: z.string().regex(/^(file:.+|-|none|k8s-logs)$/, 'expected file:PATH, -, none or k8s-logs').default(`file:${TETRAGON_EXPORT_FILE}`),
-    window: z.string().default('10s').refine((w) => w === 'dynamic' || tryDuration(w) !== undefined, { message: 'expected a duration (e.g. 10s) or dynamic' }),
-    windowMax: duration('windowMax').default('1m'),
+    window: z.string().default('10s').refine((w) => w === 'dynamic' || isDuration(w), { message: 'expected a duration (e.g. 10s) or dynamic' }),
+    windowMax: duration().default('1m'),
     /** `--window dynamic`: points written per minute above which the window grows. */
     seriesBudget: count.pipe(z.number().int().min(1, 'expected at least 1 point per minute')).default(10_000),
     /** `--events k8s-logs`: where the Tetragon pods are and which container exports. */
@@ -45,13 +43,13 @@ export const DaemonConfigSchema = z
     /** `--events k8s-logs`: the API server (else in-cluster, KUBECONFIG, ~/.kube/config). */
     kubeconfig: z.string().min(1).optional(),
     context: z.string().min(1).optional(),
-    lateness: duration('lateness').default('2s'),
-    duration: duration('duration').optional(),
+    lateness: duration().default('2s'),
+    duration: duration().optional(),
     conntrack: flag.default(false),
-    conntrackInterval: duration('conntrackInterval').default('5s'),
+    conntrackInterval: duration().default('5s'),
     conntrackKeepNode: flag.default(false),
     cpu: flag.default(false),
-    cpuInterval: duration('cpuInterval').default('5s'),
+    cpuInterval: duration().default('5s'),
     procRoot: z.string().min(1).default('/proc'),
     cgroupRoot: z.string().min(1).default('/sys/fs/cgroup'),
     output: z.enum(['line', 'json', 'console', 'influx', 'influx-v1', 'influx-v2']).default('line'),
@@ -68,7 +66,7 @@ export const DaemonConfigSchema = z
     influxPasswordFile: z.string().optional(),
     spoolDir: z.string().optional(),
     spoolMaxBytes: z.string().optional(),
-    flushInterval: duration('flushInterval').optional(),
+    flushInterval: duration().optional(),
     /** Where `file:` sources keep their resume point; default next to the spool dir. */
     checkpointFile: z.string().min(1).optional(),
     metricsAddr: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$|^off$/, 'expected HOST:PORT (e.g. :9464, 127.0.0.1:9464) or off').default(':9464'),
@@ -95,14 +93,6 @@ export function checkpointFileOf(config: DaemonConfig): string {
 
 /** Keys whose values never reach a log line or `config print`. */
 export const SECRET_KEYS: readonly ConfigKey[] = ['influxToken'];
-
-function tryDuration(text: string): number | undefined {
-  try {
-    return parseDuration(text, 'duration');
-  } catch {
-    return undefined;
-  }
-}
 
 /** `conntrackInterval` → `KOVENANT_CONNTRACK_INTERVAL`. */
 export function envName(key: ConfigKey): string {
@@ -195,8 +185,4 @@ export function redactedConfig(config: DaemonConfig): Record<string, unknown> {
   const out: Record<string, unknown> = { ...config };
   for (const key of SECRET_KEYS) if (out[key] !== undefined) out[key] = '[redacted]';
   return out;
-}
-
-export function durationMs(text: string, key: string): number {
-  return parseDuration(text, key);
 }
