@@ -1,5 +1,6 @@
 /** Finding the cluster: --kubeconfig, KUBECONFIG, --context, and errors that say what to fix. */
 import { writeFileSync } from 'node:fs';
+import { delimiter } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/cli/input-error.ts';
 import { loadKubeConfig } from '../../src/enrich/metadata/kube-config.ts';
@@ -7,7 +8,7 @@ import { join, tempDir } from './kube-fixtures.ts';
 
 let tmp: ReturnType<typeof tempDir>;
 
-function kubeconfig(file: string, contexts: Record<string, string>, current: string): string {
+function kubeconfig(file: string, contexts: Record<string, string>, current: string, user = 'u'): string {
   const path = join(tmp.dir, file);
   const names = Object.keys(contexts);
   writeFileSync(
@@ -18,9 +19,9 @@ function kubeconfig(file: string, contexts: Record<string, string>, current: str
       'clusters:',
       ...names.map((n) => `- name: ${n}\n  cluster: {server: "${contexts[n]}"}`),
       'users:',
-      '- name: u\n  user: {token: t}',
+      `- name: ${user}\n  user: {token: t}`,
       'contexts:',
-      ...names.map((n) => `- name: ${n}\n  context: {cluster: ${n}, user: u}`),
+      ...names.map((n) => `- name: ${n}\n  context: {cluster: ${n}, user: ${user}}`),
       `current-context: ${current}`,
       '',
     ].join('\n'),
@@ -42,14 +43,18 @@ describe('loadKubeConfig', () => {
 
   it('falls back to KUBECONFIG when no --kubeconfig is given', () => {
     const file = kubeconfig('b.yaml', { ci: 'https://ci.example:6443' }, 'ci');
-    const saved = process.env.KUBECONFIG;
-    process.env.KUBECONFIG = file;
-    try {
-      expect(loadKubeConfig({}, { KUBECONFIG: file })).toMatchObject({ source: `KUBECONFIG=${file}`, server: 'https://ci.example:6443' });
-    } finally {
-      if (saved === undefined) delete process.env.KUBECONFIG;
-      else process.env.KUBECONFIG = saved;
-    }
+    // Only the env passed in: process.env.KUBECONFIG is left alone and must not matter.
+    expect(loadKubeConfig({}, { KUBECONFIG: file })).toMatchObject({ source: `KUBECONFIG=${file}`, server: 'https://ci.example:6443' });
+  });
+
+  it('merges every file KUBECONFIG lists, as client-node does', () => {
+    const first = kubeconfig('d.yaml', { dev: 'https://dev.example:6443' }, 'dev');
+    // client-node refuses names that repeat across files, so the second has its own user.
+    const second = kubeconfig('e.yaml', { prod: 'https://prod.example:6443' }, 'prod', 'u2');
+    const env = { KUBECONFIG: [first, '', second].join(delimiter) };
+    // The later file's current-context wins, and --context reaches the earlier file's.
+    expect(loadKubeConfig({}, env).server).toBe('https://prod.example:6443');
+    expect(loadKubeConfig({ context: 'dev' }, env).server).toBe('https://dev.example:6443');
   });
 
   it('an unknown --context lists the ones that exist', () => {

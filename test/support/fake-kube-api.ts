@@ -2,7 +2,8 @@
  * An in-test Kubernetes API server that speaks enough list/watch for informers: real
  * HTTP on 127.0.0.1, paginated lists (limit/continue), chunked watch streams from a
  * resourceVersion, bookmarks, `410 Gone` for compacted versions, and faults (HTTP
- * errors, dropped and truncated streams) a test can inject while events flow.
+ * errors, ERROR events, requests never answered, dropped and truncated streams) a test
+ * can inject while events flow.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { writeFileSync } from 'node:fs';
@@ -58,6 +59,11 @@ export interface Fault {
   status: number;
   /** How many requests fail; default 1. */
   times?: number;
+  /**
+   * How it fails: an HTTP error (default); for a watch, a 200 whose stream carries one
+   * ERROR event with this status and then ends; or no answer at all until the server closes.
+   */
+  as?: 'http' | 'event' | 'hang';
 }
 
 export interface RequestRecord {
@@ -209,6 +215,12 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
     const verb = query.watch === 'true' || query.watch === '1' ? 'watch' : 'list';
     requests.push({ verb, kind: def.kind, query });
     const fault = takeFault(verb, def.kind);
+    if (fault?.as === 'hang') return;
+    if (fault?.as === 'event') {
+      res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+      res.end(`${JSON.stringify({ type: 'ERROR', object: JSON.parse(statusBody(fault.status, 'InternalError', `fault injected for ${verb}`)) as unknown })}\n`);
+      return;
+    }
     if (fault) {
       res.writeHead(fault.status, { 'content-type': 'application/json' });
       const plural = def.path.split('/').pop() ?? '';

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { InputError } from '../../cli/input-error.ts';
 
@@ -37,10 +37,9 @@ export function loadKubeConfig(options: KubeConfigOptions, env: NodeJS.ProcessEn
   } else if (inCluster(env) && !options.context) {
     config.loadFromCluster();
     source = 'in-cluster service account';
-  } else if (env.KUBECONFIG) {
-    // Like kubectl, KUBECONFIG may list several files; client-node merges them.
+  } else if (kubeconfigFiles(env).length) {
     source = `KUBECONFIG=${env.KUBECONFIG}`;
-    config.loadFromDefault();
+    loadFiles(config, kubeconfigFiles(env));
   } else {
     source = join(homedir(), '.kube', 'config');
     if (!existsSync(source)) {
@@ -60,6 +59,28 @@ export function loadKubeConfig(options: KubeConfigOptions, env: NodeJS.ProcessEn
     throw new InputError(`${source}: context "${config.getCurrentContext()}" names no cluster with a server`, 'check current-context and clusters[].cluster.server');
   }
   return { config, source, server: cluster.server };
+}
+
+/** KUBECONFIG may list several files, as for kubectl. */
+function kubeconfigFiles(env: NodeJS.ProcessEnv): string[] {
+  return (env.KUBECONFIG ?? '').split(delimiter).filter((f) => f);
+}
+
+/**
+ * Merges the files as client-node's loadFromDefault does (a later file's current-context
+ * wins), but from the env we were given: loadFromDefault reads process.env.
+ */
+function loadFiles(config: KubeConfig, files: readonly string[]): void {
+  files.forEach((file, i) => {
+    const target = i === 0 ? config : new KubeConfig();
+    loadFile(target, file);
+    if (target === config) return;
+    try {
+      config.mergeConfig(target);
+    } catch (err) {
+      throw new InputError(`${file}: cannot merge into KUBECONFIG: ${(err as Error).message}`, 'names of clusters, users and contexts must be unique across the KUBECONFIG files');
+    }
+  });
 }
 
 function loadFile(config: KubeConfig, file: string): void {

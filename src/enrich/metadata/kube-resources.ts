@@ -135,18 +135,14 @@ export class ResourceMirror {
       case 'Pod': {
         const p = projectPod(typed);
         return {
-          uid: p.uid,
+          ...p,
           namespace: this.s(p.namespace),
-          name: p.name,
           nodeName: this.s(p.nodeName),
-          hostNetwork: p.hostNetwork,
           phase: this.s(p.phase),
           ips: exact(p.ips),
           owner: this.owner(p.owner),
           helmRelease: this.s(p.helmRelease),
           helmInstanceLabel: this.s(p.helmInstanceLabel),
-          startMs: p.startMs,
-          deletedMs: undefined,
         } satisfies PodMeta;
       }
       case 'Service': {

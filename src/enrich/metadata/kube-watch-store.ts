@@ -35,6 +35,8 @@ export interface KubeWatchStoreOptions {
   watchTimeoutSeconds?: number;
   /** How long past its server-side timeout a silent watch is given before it is dropped. */
   watchDeadlineGraceMs?: number;
+  /** How long one list page may take before the list is abandoned and retried; default 60 s. */
+  listTimeoutMs?: number;
 }
 
 export interface ResourceStatus {
@@ -99,6 +101,16 @@ export function describeKubeError(err: unknown, verb: 'list' | 'watch', resource
 
 class GoneError extends Error {
   readonly statusCode = 410;
+}
+
+/** A watch stream's ERROR event, shaped like a failed request so it is reported as one. */
+class WatchErrorEvent extends Error {
+  constructor(
+    readonly statusCode: number | undefined,
+    readonly body: unknown,
+  ) {
+    super(statusMessage(body) ?? 'error event');
+  }
 }
 
 /** Lists then watches one resource until stopped, relisting after 410 and retrying after errors. */
@@ -183,7 +195,16 @@ class Reflector {
       // A list cannot be aborted; stop() must not wait for a stalled API server, and
       // the abandoned call's later failure is nobody's concern.
       call.catch(() => undefined);
-      const next = await Promise.race([call, this.whenStopped]);
+      // A page that never comes would leave this resource frozen on its last list with
+      // nothing reported: give up on it as an error, so backoff, lastError and the
+      // outage take over and the list starts again.
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<never>((_, reject) => {
+        const ms = this.store.listTimeoutMs;
+        timer = setTimeout(() => reject(new Error(`no answer from the API server in ${ms} ms; listing again`)), ms);
+        timer.unref();
+      });
+      const next = await Promise.race([call, this.whenStopped, expired]).finally(() => clearTimeout(timer));
       if (!next) return;
       page = next;
       for (const item of page.items) {
@@ -201,12 +222,13 @@ class Reflector {
     this.store.reportListed(this);
   }
 
-  /** Resolves when the stream ends (true if it carried any event); rejects on HTTP errors and 410. */
+  /** Resolves when the stream ends (true if it carried any object or bookmark); rejects on HTTP errors and ERROR events. */
   private watch(): Promise<boolean> {
     return new Promise((resolve, reject) => {
       let settled = false;
       let delivered = false;
       let gone = false;
+      let failed: WatchErrorEvent | undefined;
       let deadline: NodeJS.Timeout | undefined;
       const done = (err: unknown): void => {
         if (settled) return;
@@ -214,11 +236,12 @@ class Reflector {
         clearTimeout(deadline);
         this.abortWatch = undefined;
         if (gone) reject(new GoneError('watch history compacted (410 Gone)'));
-        else if (err && !this.stopped) reject(err);
+        // The server ends the stream after an ERROR event; ending as it was asked to
+        // would read as a healthy watch and be retried at once, in a tight loop.
+        else if ((err || failed) && !this.stopped) reject(err ?? failed);
         else resolve(delivered);
       };
       const onEvent = (type: string, obj: KubeObject & { code?: number; message?: string }): void => {
-        delivered = true;
         switch (type) {
           case 'ADDED':
           case 'MODIFIED':
@@ -231,11 +254,12 @@ class Reflector {
             break;
           case 'ERROR':
             if (obj.code === 410) gone = true;
-            else this.lastError = `watch ${this.resource.plural}: ${obj.message ?? 'error event'}`;
+            else failed ??= new WatchErrorEvent(typeof obj.code === 'number' ? obj.code : undefined, obj);
             return;
           default:
             return;
         }
+        delivered = true;
         const rv = obj.metadata?.resourceVersion;
         if (rv) this.resourceVersion = rv;
       };
@@ -277,6 +301,7 @@ export class KubeWatchStore implements MetadataStore {
   readonly now: () => number;
   readonly watchTimeoutSeconds: number | undefined;
   readonly watchDeadlineGraceMs: number;
+  readonly listTimeoutMs: number;
   private readonly index = new MetadataIndex();
   private readonly reflectors: Reflector[];
   private readonly logger: Logger;
@@ -301,6 +326,7 @@ export class KubeWatchStore implements MetadataStore {
     this.now = options.now ?? Date.now;
     this.watchTimeoutSeconds = options.watchTimeoutSeconds;
     this.watchDeadlineGraceMs = options.watchDeadlineGraceMs ?? 60_000;
+    this.listTimeoutMs = options.listTimeoutMs ?? 60_000;
     const apis = makeKubeApis(options.config);
     const watcher = new Watch(options.config);
     this.reflectors = ResourceMirror.forAll(this.index)
