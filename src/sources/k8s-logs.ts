@@ -56,7 +56,10 @@ export interface K8sLogsOptions {
   maxRetryMs?: number;
   /** How long a deleted pod's stream may still deliver lines; default 5 s. */
   drainMs?: number;
-  /** Lines buffered for the consumer above which the streams are paused; default 8 MiB. */
+  /**
+   * Lines buffered for the consumer above which the log streams stop reading, so TCP
+   * holds the kubelets back instead of this process's memory; default 8 MiB.
+   */
   maxBufferedBytes?: number;
 }
 
@@ -105,7 +108,8 @@ export class K8sLogInput implements ByteInput {
   private queuedBytes = 0;
   private wake: (() => void) | undefined;
   private failure: Error | undefined;
-  private readonly paused = new Set<IncomingMessage>();
+  /** Followers waiting for the consumer to take the queue (see `push`). */
+  private readonly waiting = new Set<() => void>();
   private readonly retryMs: number;
   private readonly maxRetryMs: number;
   private readonly maxBufferedBytes: number;
@@ -120,7 +124,19 @@ export class K8sLogInput implements ByteInput {
     this.maxRetryMs = options.maxRetryMs ?? 30_000;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 8 << 20;
     this.chunks = this.drain();
-    options.signal.addEventListener('abort', () => this.notify(), { once: true });
+    options.signal.addEventListener(
+      'abort',
+      () => {
+        this.notify();
+        this.release();
+      },
+      { once: true },
+    );
+  }
+
+  /** Bytes of lines queued for the consumer and not yet taken. */
+  get bufferedBytes(): number {
+    return this.queuedBytes;
   }
 
   /** Pod names followed now (tests, logs). */
@@ -257,15 +273,30 @@ export class K8sLogInput implements ByteInput {
     return true;
   }
 
-  /** A follower's complete lines, passed on as one chunk. */
-  push(lines: Buffer, from: IncomingMessage): void {
+  /**
+   * A follower's complete lines, passed on as one chunk. Over `maxBufferedBytes` the
+   * promise settles only once the consumer has taken the queue (or `stream` is aborted):
+   * the follower awaits it before reading on, so its response stops being read and TCP
+   * flow control holds the sender back, which pausing an async-iterated response would not.
+   */
+  push(lines: Buffer, stream: AbortSignal): Promise<void> {
     this.queue.push(lines);
     this.queuedBytes += lines.length;
-    if (this.queuedBytes > this.maxBufferedBytes && !from.isPaused()) {
-      from.pause();
-      this.paused.add(from);
-    }
     this.notify();
+    if (this.queuedBytes <= this.maxBufferedBytes || stream.aborted || this.options.signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        stream.removeEventListener('abort', done);
+        this.waiting.delete(done);
+        resolve();
+      };
+      this.waiting.add(done);
+      stream.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private release(): void {
+    for (const done of [...this.waiting]) done();
   }
 
   get retry(): { initialMs: number; maxMs: number } {
@@ -302,8 +333,8 @@ export class K8sLogInput implements ByteInput {
           const out = this.queue.length === 1 ? this.queue[0]! : Buffer.concat(this.queue);
           this.queue.length = 0;
           this.queuedBytes = 0;
-          for (const r of this.paused) r.resume();
-          this.paused.clear();
+          // Before the yield: the streams read on while the consumer works on `out`.
+          this.release();
           yield out;
           continue;
         }
@@ -311,6 +342,7 @@ export class K8sLogInput implements ByteInput {
         await new Promise<void>((resolve) => (this.wake = resolve));
       }
     } finally {
+      this.release();
       for (const f of this.followers.values()) f.retire(0);
     }
   }
@@ -398,7 +430,8 @@ class PodFollower {
     // Lines of this stream with exactly the cursor's time: the first `countAtKey` are repeats.
     let atKey = 0;
     let delivered = false;
-    const out: Buffer[] = [];
+    // One chunk's lines, encoded once per chunk rather than once per line.
+    const out: string[] = [];
     try {
       await readLines(res, (line) => {
         const space = line.indexOf(' ');
@@ -422,12 +455,14 @@ class PodFollower {
           }
           atKey++;
         }
-        out.push(Buffer.from(text + '\n'));
+        out.push(text);
         delivered = true;
         this.source.linesRead++;
-      }, () => {
-        if (out.length) this.source.push(out.length === 1 ? out[0]! : Buffer.concat(out), res);
+      }, async () => {
+        if (out.length === 0) return;
+        const lines = Buffer.from(out.join('\n') + '\n');
         out.length = 0;
+        await this.source.push(lines, signal);
       });
     } catch (err) {
       if (signal.aborted) return delivered;
@@ -453,9 +488,10 @@ async function readAll(res: IncomingMessage): Promise<string> {
 
 /**
  * Calls `onLine` for each complete line (without its newline) and `onChunk` after each
- * network chunk's lines; a last line without newline is dropped (a cut stream).
+ * network chunk's lines; a last line without newline is dropped (a cut stream). The next
+ * chunk is read only once `onChunk` settles: that is the backpressure of `push`.
  */
-async function readLines(res: IncomingMessage, onLine: (line: string) => void, onChunk?: () => void): Promise<void> {
+async function readLines(res: IncomingMessage, onLine: (line: string) => void, onChunk?: () => void | Promise<void>): Promise<void> {
   let rest = '';
   // Decoded as a stream: a character split between two chunks stays whole.
   res.setEncoding('utf8');
@@ -468,7 +504,7 @@ async function readLines(res: IncomingMessage, onLine: (line: string) => void, o
       if (line.trim() !== '') onLine(line);
     }
     rest = text.slice(start);
-    onChunk?.();
+    await onChunk?.();
   }
 }
 

@@ -52,6 +52,23 @@ function expectEventsInTheirWindows(events: Array<{ node: string; t: number; key
   expect(actual).toEqual(expected);
 }
 
+/**
+ * Sums of bytes_sent and sends per node, series and `bucket(p.timeMs)`: a dynamic
+ * aggregator and a fixed one fed the same events must agree on every key, not only in
+ * the grand total, or an event moved from one series to another would go unseen.
+ */
+function totalsBy(points: MetricPoint[], bucket: (timeMs: number) => number | 'all'): Map<string, [number, number]> {
+  const totals = new Map<string, [number, number]>();
+  for (const p of points) {
+    const k = `${p.tags.node}|${p.key}|${bucket(p.timeMs)}`;
+    const t = totals.get(k) ?? [0, 0];
+    t[0] += p.ints.bytes_sent ?? 0;
+    t[1] += p.ints.sends ?? 0;
+    totals.set(k, t);
+  }
+  return totals;
+}
+
 describe('dynamic windows', () => {
   it('grow under a high point rate at aligned boundaries, and shrink back when it falls', () => {
     // 40 series per 10s window = 240 points/min, budget 100: grows to 20s (120/min), then 60s (40/min).
@@ -198,6 +215,12 @@ describe('dynamic windows', () => {
         expect(sum(out, 'bytes_sent')).toBe(sent);
         expect(sum(out, 'sends')).toBe(sends);
         expect(sum(fixedOut, 'bytes_sent')).toBe(sent);
+        // Per node and series, whatever the windows: late events go to their node's
+        // oldest open window, never to another series.
+        expect(totalsBy(out, () => 'all')).toEqual(totalsBy(fixedOut, () => 'all'));
+        // With no late event, each dynamic window is the sum of the 10 s windows it
+        // covers (every length is a multiple of 10 s, every switch on a boundary).
+        if (agg.lateEvents === 0) expect(totalsBy(out, (t) => t)).toEqual(totalsBy(fixedOut, (t) => windows.startFor(t)));
         expect(agg.openWindows).toBe(0);
         for (const p of out) expect(p.timeMs % windows.lengthAt(p.timeMs)).toBe(0);
         for (let i = 1; i < windows.schedule.length; i++) {

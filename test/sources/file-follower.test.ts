@@ -39,6 +39,42 @@ describe('FileFollower', () => {
     await r.done;
   });
 
+  it('hands out small reads without pinning the 1 MiB read buffer, and never reuses a buffer handed out', async () => {
+    const dir = scratch.dir();
+    const path = join(dir, 'tetragon.log');
+    const big = Buffer.alloc(3 * 1024 * 1024 + 17, 'b');
+    writeFileSync(path, big);
+    const stop = scratch.stopper();
+    const follower = new FileFollower(path, { pollMs: 10, signal: stop.signal });
+    const chunks: Buffer[] = [];
+    const done = (async () => {
+      for await (const chunk of follower.chunks) chunks.push(chunk);
+    })();
+    const total = (): number => chunks.reduce((n, c) => n + c.length, 0);
+    const until = async (n: number): Promise<void> => {
+      const deadline = Date.now() + 5000;
+      while (total() < n) {
+        if (Date.now() > deadline) throw new Error(`timed out at ${total()} of ${n} bytes`);
+        await new Promise((res) => setTimeout(res, 10));
+      }
+    };
+    await until(big.length);
+    // Idle polls in between, then short tail writes.
+    await new Promise((res) => setTimeout(res, 50));
+    const tails = ['t1\n', 't2\n', 't3\n'];
+    for (const t of tails) {
+      appendFileSync(path, t);
+      await until(big.length + tails.slice(0, tails.indexOf(t) + 1).join('').length);
+    }
+    stop.abort();
+    await done;
+    // Chunks kept across later reads still hold what was read: no buffer was read into twice.
+    expect(Buffer.concat(chunks).equals(Buffer.concat([big, Buffer.from(tails.join(''))]))).toBe(true);
+    const small = chunks.filter((c) => c.length < 1024);
+    expect(small.length).toBeGreaterThanOrEqual(tails.length);
+    for (const c of small) expect(c.buffer.byteLength).toBeLessThan(64 * 1024);
+  });
+
   it('resumes from a position only when the inode matches', async () => {
     const dir = scratch.dir();
     const path = join(dir, 'tetragon.log');

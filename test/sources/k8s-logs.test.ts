@@ -33,15 +33,17 @@ describe('k8s-logs source', () => {
     dir = undefined;
   });
 
-  async function open(): Promise<{ input: K8sLogInput; received: string[]; chunks: Buffer[]; done: Promise<void> }> {
+  /** `startReading` resolved: the consumer starts reading (default: at once). */
+  async function open(opts: { maxBufferedBytes?: number; startReading?: Promise<void> } = {}): Promise<{ input: K8sLogInput; received: string[]; chunks: Buffer[]; done: Promise<void> }> {
     dir = mkdtempSync(join(tmpdir(), 'kovenant-k8s-logs-'));
     api!.writeKubeconfig(join(dir, 'kubeconfig'));
     const kube = loadKubeConfig({ kubeconfig: join(dir, 'kubeconfig') });
     stop = new AbortController();
-    const input = await openK8sLogs({ config: kube.config, server: kube.server, namespace: 'kube-system', selector: 'app.kubernetes.io/name=tetragon', container: 'export-stdout', signal: stop.signal, log: quiet, retryMs: 30, maxRetryMs: 200, drainMs: 50 });
+    const input = await openK8sLogs({ config: kube.config, server: kube.server, namespace: 'kube-system', selector: 'app.kubernetes.io/name=tetragon', container: 'export-stdout', signal: stop.signal, log: quiet, retryMs: 30, maxRetryMs: 200, drainMs: 50, ...(opts.maxBufferedBytes ? { maxBufferedBytes: opts.maxBufferedBytes } : {}) });
     const received: string[] = [];
     const chunks: Buffer[] = [];
     const done = (async () => {
+      await opts.startReading;
       for await (const chunk of input.chunks) {
         chunks.push(chunk);
         received.push(...chunk.toString().split('\n').slice(0, -1));
@@ -121,6 +123,39 @@ describe('k8s-logs source', () => {
       const mine = (lines: string[]): string[] => lines.filter((l) => l.includes(`"pod":"${pod}"`));
       expect(mine(received)).toEqual(mine(expected));
     }
+    stop!.abort();
+    await done;
+  }, 20_000);
+
+  it('a consumer that does not read stops the log streams (TCP backpressure), then gets every line once', async () => {
+    api = await startFakeLogApi();
+    api.addPod('tetragon-a');
+    const maxBufferedBytes = 64 * 1024;
+    let startReading = (): void => {};
+    const { input, received, done } = await open({ maxBufferedBytes, startReading: new Promise<void>((r) => (startReading = r)) });
+    await waitFor('the stream open', () => api!.openLogStreams('tetragon-a') === 1);
+    // 16 MiB of log, far more than the queue limit and than loopback socket buffers.
+    const expected = Array.from({ length: 16_384 }, (_, n) => `{"pod":"tetragon-a","n":${n},"pad":"${'x'.repeat(1000)}"}`);
+    for (let i = 0; i < expected.length; i += 1024) api.append('tetragon-a', expected.slice(i, i + 1024), at(i));
+    // Reading stalls: the source stopped taking lines off the connection.
+    let last = -1;
+    await waitFor('reading to stall', () => {
+      const stalled = input.linesRead > 0 && input.linesRead === last;
+      last = input.linesRead;
+      return stalled;
+    }, 5000, 150);
+    // The queue holds the limit plus at most a network chunk or so; the rest waits in
+    // the server, not in this process.
+    expect(input.bufferedBytes).toBeGreaterThan(maxBufferedBytes);
+    expect(input.bufferedBytes).toBeLessThan(maxBufferedBytes + 256 * 1024);
+    expect(input.linesRead).toBeLessThan(expected.length / 8);
+    expect(api.unsentLogBytes('tetragon-a')).toBeGreaterThan(0);
+
+    startReading();
+    await waitFor('every line', () => received.length === expected.length, 10_000);
+    expect(received).toEqual(expected);
+    expect(input.linesRead).toBe(expected.length);
+    expect(api.unsentLogBytes('tetragon-a')).toBe(0);
     stop!.abort();
     await done;
   }, 20_000);

@@ -40,6 +40,8 @@ export interface FakeLogApi {
   forbidLogs(): void;
   readonly logRequests: LogRequest[];
   openLogStreams(name: string): number;
+  /** Bytes written to the pod's open log streams that TCP has not let out yet (the client holds back). */
+  unsentLogBytes(name: string): number;
   writeKubeconfig(file: string): void;
   close(): Promise<void>;
 }
@@ -161,6 +163,11 @@ export async function startFakeLogApi(namespace = 'kube-system'): Promise<FakeLo
     },
     openLogStreams(name) {
       return streamsOf(name).size;
+    },
+    unsentLogBytes(name) {
+      let n = 0;
+      for (const r of streamsOf(name)) n += r.writableLength;
+      return n;
     },
     writeKubeconfig(file) {
       writeFileSync(
