@@ -114,11 +114,24 @@ function required(value: string | undefined, flag: string, env: string, api: str
 export async function influxTargetOf(o: OutputOptions): Promise<InfluxTarget> {
   const api = o.influxApi ?? 'v2';
   const url = required(o.influxUrl, '--influx-url', 'INFLUX_URL', api);
+  let parsed: URL;
   try {
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http(s)');
+    parsed = new URL(url);
   } catch {
     throw new InputError(`--influx-url: "${url}" is not an http(s) URL`, 'e.g. http://influxdb:8086');
+  }
+  if (parsed.username || parsed.password) {
+    // fetch refuses such URLs with an error that quotes them, password included, into every
+    // retry's log line; the messages here must not echo the password either.
+    parsed.username = '';
+    parsed.password = '';
+    throw new InputError(
+      `--influx-url: credentials in the URL are not supported (${parsed.href})`,
+      'use --influx-username with --influx-password-file (v1), or --influx-token-file (v2)',
+    );
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new InputError(`--influx-url: "${parsed.href}" is not an http(s) URL`, 'e.g. http://influxdb:8086');
   }
   if (api === 'v1') {
     const db = required(o.influxDb, '--influx-db', 'INFLUX_DB', api);

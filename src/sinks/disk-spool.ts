@@ -21,7 +21,6 @@
  * unsent points reported as dropped. Segments are a fraction of the bound so that a drop
  * loses a small slice, not everything.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, truncate, writeFile, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -208,7 +207,9 @@ export class DiskSpool implements Spool {
       let active = this.segments.at(-1);
       if (!this.writer || !active || active.size >= this.segmentBytes) {
         await this.writer?.close();
+        this.writer = undefined;
         const id = (active?.id ?? (await this.lastSegmentId())) + 1;
+        await this.removeSentSegments();
         const path = join(this.options.dir, segmentName(id));
         this.writer = await open(path, 'a');
         if ((this.options.fsync ?? 'always') === 'always') await this.syncDirectory();
@@ -216,8 +217,7 @@ export class DiskSpool implements Spool {
         this.segments.push(active);
       }
       const frame = frameRecord(body, points);
-      await this.writer.write(frame, 0, frame.length);
-      if ((this.options.fsync ?? 'always') === 'always') await this.writer.datasync();
+      await this.writeFrame(this.writer, frame);
       const seq = ++this.seq;
       active.seqByOffset.set(active.size, seq);
       active.size += frame.length;
@@ -225,6 +225,35 @@ export class DiskSpool implements Spool {
       this.enforceBound();
       return seq;
     });
+  }
+
+  /**
+   * A failed or short write may leave part of a frame in the file. Later records must not
+   * land after it (recovery would cut them off with the torn tail), so the segment is
+   * closed for appends: the next append starts a new one, and the torn bytes stay past
+   * `size`, where reads never look and recovery truncates them.
+   */
+  private async writeFrame(writer: FileHandle, frame: Buffer): Promise<void> {
+    try {
+      const { bytesWritten } = await writer.write(frame, 0, frame.length);
+      if (bytesWritten !== frame.length) throw new Error(`short write: ${bytesWritten} of ${frame.length} bytes`);
+      if ((this.options.fsync ?? 'always') === 'always') await writer.datasync();
+    } catch (err) {
+      this.writer = undefined;
+      await writer.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Segments sent to the end while they were being appended to are not deleted by `ack`;
+   * without this they would pile up to the byte bound on a healthy system.
+   */
+  private async removeSentSegments(): Promise<void> {
+    for (let seg = this.segments[0]; seg && seg.readOffset >= seg.size; seg = this.segments[0]) {
+      this.segments.shift();
+      await rm(seg.path, { force: true });
+    }
   }
 
   /** A new file's directory entry must be synced too, or a power loss can lose the whole file. */
@@ -254,7 +283,10 @@ export class DiskSpool implements Spool {
       droppedPoints += seg.points - seg.ackedPoints;
       droppedBytes += seg.size - seg.readOffset;
       segments++;
-      void rm(seg.path, { force: true });
+      // Not awaited (the bound runs inside append), but a failure must not crash the process.
+      rm(seg.path, { force: true }).catch((err: unknown) => {
+        this.options.log?.error({ spool: this.options.dir, segment: seg.path, err: (err as Error).message }, 'spool: cannot delete a dropped segment; its space stays in use');
+      });
     }
     if (droppedPoints) {
       this.options.onDrop({
@@ -269,12 +301,12 @@ export class DiskSpool implements Spool {
     const seg = this.segments.find((s) => s.readOffset < s.size);
     if (!seg) return undefined;
     const want = Math.min(seg.size - seg.readOffset, Math.max(maxBytes, RECORD_HEADER_BYTES));
-    let buf = this.readAt(seg.path, seg.readOffset, want);
+    let buf = await this.readAt(seg.path, seg.readOffset, want);
     let parsed = parseRecords(buf, seg.readOffset);
     if (!parsed.records.length && !parsed.corrupt) {
       // The first record is larger than the byte budget: read exactly it.
       const len = buf.readUInt32LE(4);
-      buf = this.readAt(seg.path, seg.readOffset, RECORD_HEADER_BYTES + len);
+      buf = await this.readAt(seg.path, seg.readOffset, RECORD_HEADER_BYTES + len);
       parsed = parseRecords(buf, seg.readOffset);
     }
     if (!parsed.records.length) {
@@ -296,16 +328,16 @@ export class DiskSpool implements Spool {
     return { body: parts.join('\n'), points, lastSeq, position: { segment: seg.id, start: seg.readOffset, end } };
   }
 
-  private readAt(path: string, offset: number, length: number): Buffer {
-    // Synchronous positional read: segments are in the page cache right after being written,
-    // and one open+pread is cheaper than a thread-pool round trip per batch.
-    const fd = openSync(path, 'r');
+  private async readAt(path: string, offset: number, length: number): Promise<Buffer> {
+    // Asynchronous although segments are usually cached: a backlog read from a cold disk
+    // must not stall the event loop (and with it the collection of new windows).
+    const file = await open(path, 'r');
     try {
       const buf = Buffer.allocUnsafe(length);
-      const n = readSync(fd, buf, 0, length, offset);
-      return buf.subarray(0, n);
+      const { bytesRead } = await file.read(buf, 0, length, offset);
+      return buf.subarray(0, bytesRead);
     } finally {
-      closeSync(fd);
+      await file.close();
     }
   }
 

@@ -40,9 +40,6 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
   retryPolicy: new RetryPolicy(),
 };
 
-/** Per-request observation for metrics (`kovenant_write_duration_seconds`). */
-export type WriteObserver = (seconds: number, points: number, outcome: 'ok' | 'retry' | 'rejected') => void;
-
 type Outcome = 'acknowledged' | 'rejected' | 'failed' | 'stopped';
 
 export class InfluxDeliverySink implements MetricSink {
@@ -61,7 +58,6 @@ export class InfluxDeliverySink implements MetricSink {
     private readonly transport: LineTransport,
     private readonly log: Logger,
     options: Partial<DeliveryOptions> = {},
-    private readonly observe?: WriteObserver,
   ) {
     this.options = { ...DEFAULT_DELIVERY, ...options };
     this.sender = this.run().catch((err: unknown) => {
@@ -99,7 +95,12 @@ export class InfluxDeliverySink implements MetricSink {
     }
     if (!lastSeq) return;
     this.poke();
-    if (!this.spool.durable) await new Promise<void>((resolve) => this.waitFor(lastSeq, resolve));
+    if (!this.spool.durable) {
+      await new Promise<void>((resolve) => this.waitFor(lastSeq, resolve));
+      // A dead sender releases every waiter; resolving would let the caller checkpoint
+      // points that were never delivered.
+      if (this.senderError) throw this.senderError;
+    }
   }
 
   private waitFor(seq: number, resolve: () => void): void {
@@ -153,6 +154,12 @@ export class InfluxDeliverySink implements MetricSink {
         await this.pause(Infinity);
         continue;
       }
+      // A healthy but slow server never fails a batch, so the deadline must be checked here
+      // too, or close() would outlast --drain-timeout by the whole backlog.
+      if (this.closing && Date.now() >= this.closeDeadline) {
+        await this.abandonBacklog();
+        return;
+      }
       if (pending < this.options.batchPoints && !this.urgent()) {
         // Time trigger: give a small batch a moment to grow, unless someone is waiting.
         const until = Date.now() + this.options.flushIntervalMs;
@@ -172,6 +179,25 @@ export class InfluxDeliverySink implements MetricSink {
     }
   }
 
+  /** At the drain deadline: a disk spool keeps the rest for the next run; memory loses it, loudly. */
+  private async abandonBacklog(): Promise<void> {
+    if (this.spool.durable) {
+      this.log.error(
+        { destination: this.transport.destination, spool: this.spool.location, points: this.spool.pendingPoints() },
+        `drain timeout: ${this.spool.pendingPoints()} points stay in the spool for the next run`,
+      );
+      return;
+    }
+    let lost = 0;
+    for (let batch = await this.spool.readBatch(this.options.batchPoints, this.options.batchBytes); batch; batch = await this.spool.readBatch(this.options.batchPoints, this.options.batchBytes)) {
+      const points = await this.spool.ack(batch);
+      this.counts.failed += points;
+      lost += points;
+      this.releaseWaiters(batch.lastSeq);
+    }
+    if (lost) this.log.error({ destination: this.transport.destination, points: lost }, `DATA LOSS: drain timeout: ${lost} points not sent; use --spool-dir to keep them across restarts`);
+  }
+
   private async deliver(batch: SpoolBatch): Promise<Outcome> {
     const firstAttempt = Date.now();
     for (let attempt = 1; ; attempt++) {
@@ -181,19 +207,15 @@ export class InfluxDeliverySink implements MetricSink {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         this.counts.requests++;
         this.counts.writeSeconds += seconds;
-        this.observe?.(seconds, batch.points, 'ok');
         if (attempt > 1) this.log.info({ destination: this.transport.destination, attempts: attempt, points: batch.points }, 'write succeeded after retries');
         return 'acknowledged';
       } catch (err) {
         const failure = err instanceof WriteFailure ? err : new WriteFailure((err as Error).message, undefined, undefined, undefined);
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         const context = { destination: this.transport.destination, status: failure.status, server: failure.serverMessage, points: batch.points, attempt };
         if (!failure.retryable) {
-          this.observe?.(seconds, batch.points, 'rejected');
           this.log.error(context, `InfluxDB refused ${batch.points} points (${failure.message}); not retried, the same data would be refused again`);
           return 'rejected';
         }
-        this.observe?.(seconds, batch.points, 'retry');
         const delay = this.options.retryPolicy.delayMs(attempt, failure);
         const giveUpAt = this.spool.durable ? this.closeDeadline : Math.min(this.closeDeadline, firstAttempt + this.options.maxRetryTimeMs);
         if (Date.now() + delay > giveUpAt) {

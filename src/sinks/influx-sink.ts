@@ -1,7 +1,7 @@
 /** Builds the `--output influx` sink: transport (v1 or v2) + spool (disk or memory) + delivery. */
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { DiskSpool } from './disk-spool.ts';
-import { InfluxDeliverySink, type DeliveryOptions, type WriteObserver } from './influx-delivery.ts';
+import { DEFAULT_DELIVERY, InfluxDeliverySink, type DeliveryOptions } from './influx-delivery.ts';
 import { InfluxV1Transport } from './influx-v1-sink.ts';
 import { InfluxV2Transport } from './influx-v2-sink.ts';
 import type { LineTransport } from './line-transport.ts';
@@ -19,7 +19,6 @@ export interface InfluxSinkConfig {
   spoolFsync?: 'always' | 'never';
   delivery?: Partial<DeliveryOptions>;
   gzipThreshold?: number;
-  observe?: WriteObserver;
   log?: Logger;
 }
 
@@ -30,7 +29,7 @@ export function createTransport(target: InfluxTarget, maxBatchPoints: number, gz
 
 export async function createInfluxSink(config: InfluxSinkConfig): Promise<InfluxDeliverySink> {
   const log = config.log ?? createLogger('kovenant.sink');
-  const batchPoints = config.delivery?.batchPoints ?? 5000;
+  const batchPoints = config.delivery?.batchPoints ?? DEFAULT_DELIVERY.batchPoints;
   // The spool reports drops to the sink, which exists only after the spool: late binding.
   let sink: InfluxDeliverySink | undefined;
   const early: SpoolDrop[] = [];
@@ -41,7 +40,7 @@ export async function createInfluxSink(config: InfluxSinkConfig): Promise<Influx
   const spool: Spool = config.spoolDir
     ? await DiskSpool.open({ dir: config.spoolDir, maxBytes: config.spoolMaxBytes, fsync: config.spoolFsync, onDrop, log })
     : new MemorySpool(config.spoolMaxBytes, onDrop);
-  sink = new InfluxDeliverySink(spool, createTransport(config.target, batchPoints, config.gzipThreshold), log, config.delivery, config.observe);
+  sink = new InfluxDeliverySink(spool, createTransport(config.target, batchPoints, config.gzipThreshold), log, config.delivery);
   for (const d of early) sink.recordDrop(d.points, d.bytes, d.reason);
   return sink;
 }

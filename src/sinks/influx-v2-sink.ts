@@ -9,8 +9,10 @@
  * - batches that overflow `batchSize` are flushed with their errors swallowed.
  * So the client does what it is good at — the request, gzip above `gzipThreshold`, token
  * auth, error parsing — and InfluxDeliverySink does batching, retries and the spool,
- * identically for v1 and v2. One batch is one `flush()`: `batchSize` is set above our
- * batch size so the client never splits or auto-flushes it.
+ * identically for v1 and v2. One batch is one `writeRecord` + `flush()`: the client
+ * counts a record as one line whatever its newlines, so a batch larger than `batchSize`
+ * (a spooled record from a run with a larger --batch-size) is still never split into an
+ * auto-flush whose error the client would swallow.
  */
 import { HttpError, InfluxDB, type WriteApi } from '@influxdata/influxdb-client';
 import type { LineTransport } from './line-transport.ts';
@@ -63,10 +65,12 @@ export class InfluxV2Transport implements LineTransport {
   }
 
   async send(body: string): Promise<void> {
-    this.writeApi.writeRecords(body.split('\n'));
+    this.writeApi.writeRecord(body);
     try {
       await this.writeApi.flush();
     } catch (err) {
+      // The client insists on 204/201; a proxy's 200 still means written, as it does for v1.
+      if (err instanceof HttpError && err.statusCode >= 200 && err.statusCode < 300) return;
       throw failureOf(err, this.destination);
     }
   }

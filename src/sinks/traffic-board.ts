@@ -71,10 +71,6 @@ export class TrafficBoard {
     }
   }
 
-  get isEmpty(): boolean {
-    return this.windows.size === 0;
-  }
-
   render(topN: number): string {
     const byTotal = <T extends { sent: number; received: number }>(rows: Iterable<T>, name: (r: T) => string): T[] =>
       [...rows].sort((a, b) => b.sent + b.received - (a.sent + a.received) || (name(a) < name(b) ? -1 : 1)).slice(0, topN);

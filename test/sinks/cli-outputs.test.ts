@@ -117,6 +117,14 @@ describe('output choices on the command line', () => {
     expect(run.stderr).toContain('kovenant: --output influx --influx-api v2 needs --influx-url (pass --influx-url or set INFLUX_URL)');
   });
 
+  it('--influx-url with user:password in it is a usage error that does not echo the password', async () => {
+    const run = await kovenant(['replay', EVENTS, '--kube', SNAPSHOT, '--output', 'influx', '--influx-url', 'http://kov:s3cr3t@influx.test:8086', '--influx-org', 'o', '--influx-bucket', 'b']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('kovenant: --influx-url: credentials in the URL are not supported (http://influx.test:8086/)');
+    expect(run.stderr).toContain('--influx-password-file');
+    expect(run.stderr).not.toContain('s3cr3t');
+  });
+
   it('--output json prints one object per point with the same totals', async () => {
     const run = await kovenant(['replay', EVENTS, '--kube', SNAPSHOT, '--output', 'json', '--no-summary']);
     expect(run.code).toBe(0);

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { open as openFile } from 'node:fs/promises';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DiskSpool, frameRecord, RECORD_HEADER_BYTES, spoolFileBytes } from '../../src/sinks/disk-spool.ts';
 import type { SpoolDrop } from '../../src/sinks/spool.ts';
 import { captureLog } from './fixtures.ts';
@@ -123,6 +124,56 @@ describe('DiskSpool', () => {
     // What is left is the newest, contiguous and in order.
     expect(left).toEqual(Array.from({ length: 100 - dropped }, (_, i) => body(dropped + i)));
     await spool.close();
+  });
+
+  it('deletes segments that were sent while being written, so a healthy system keeps the spool small', async () => {
+    const dir = tempDir();
+    const { spool } = await openSpool(dir, { segmentBytes: 200 });
+    for (let i = 0; i < 200; i++) {
+      await spool.append(`m,k=${'x'.repeat(40)} v=${i}i ${i}`, 1);
+      expect(await drain(spool)).toEqual([`m,k=${'x'.repeat(40)} v=${i}i ${i}`]);
+      expect(segmentFiles(dir).length).toBeLessThanOrEqual(1);
+      expect(spool.bytes()).toBeLessThan(200 + 100);
+    }
+    expect(await spoolFileBytes(dir)).toBeLessThan(200 + 100);
+    await spool.close();
+    const reopened = await openSpool(dir, { segmentBytes: 200 });
+    expect(reopened.spool.pendingPoints()).toBe(0);
+    await reopened.spool.close();
+  });
+
+  it.each([
+    { how: 'throws after writing part of a frame (ENOSPC)', fails: true },
+    { how: 'reports a short write', fails: false },
+  ])('when a write $how, later records go to a new segment and survive a restart', async ({ fails }) => {
+    const dir = tempDir();
+    const { spool } = await openSpool(dir);
+    await spool.append('m v=1i 1', 1);
+    // FileHandle is not exported; its prototype is reachable through any handle.
+    const probe = await openFile(dir, 'r');
+    const proto = Object.getPrototypeOf(probe) as { write: (buf: Buffer, offset: number, length: number) => Promise<{ bytesWritten: number }> };
+    await probe.close();
+    const real = proto.write;
+    const spy = vi.spyOn(proto, 'write').mockImplementationOnce(async function (this: unknown, buf: Buffer, offset: number, length: number) {
+      const half = Math.floor(length / 2);
+      const done = await real.call(this, buf, offset, half);
+      if (fails) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      return done;
+    });
+    try {
+      await expect(spool.append('m v=2i 2\nm v=3i 3', 2)).rejects.toThrow(fails ? /ENOSPC/ : /short write/);
+    } finally {
+      spy.mockRestore();
+    }
+    await spool.append('m v=4i 4', 1);
+    expect(spool.pendingPoints()).toBe(2);
+    expect(segmentFiles(dir)).toHaveLength(2);
+    await spool.close();
+
+    const reopened = await openSpool(dir);
+    expect(reopened.lines.some((l) => l.level === 40 && /torn record/.test(l.msg))).toBe(true);
+    expect(await drain(reopened.spool)).toEqual(['m v=1i 1', 'm v=4i 4']);
+    await reopened.spool.close();
   });
 
   it('keeps order and loses nothing across random appends, acks and restarts', async () => {

@@ -3,6 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { DeliveryError } from '../../src/sinks/delivery-stats.ts';
 import { InfluxDeliverySink } from '../../src/sinks/influx-delivery.ts';
+import { formatPoint } from '../../src/sinks/line-protocol.ts';
 import { createTransport, type InfluxTarget } from '../../src/sinks/influx-sink.ts';
 import { RetryPolicy } from '../../src/sinks/retry-policy.ts';
 import { MemorySpool } from '../../src/sinks/spool.ts';
@@ -148,5 +149,42 @@ describe('credentials', () => {
     }
     expect(v2.isDone() && v1.isDone()).toBe(true);
     expect(JSON.stringify(lines)).not.toMatch(/secret-token|pa55word/);
+  });
+});
+
+describe('v2 client batching', () => {
+  const v2 = APIS[1];
+  if (!v2) throw new Error('APIS lost its v2 entry');
+
+  it('sends a spooled record larger than the batch size as one request, retried until every line arrives', async () => {
+    const received: string[] = [];
+    const scope = nock(URL_BASE)
+      .post(v2.path)
+      .reply(503, 'unavailable')
+      .post(v2.path)
+      .reply((_uri, body) => (received.push(String(body)), [204, '']));
+    const { log } = captureLog();
+    const spool = new MemorySpool(1 << 20, () => {});
+    // A record from an earlier run with --batch-size 10, delivered by a run with 2.
+    const record = tcpPoints(0, 10);
+    await spool.append(record.map(formatPoint).join('\n'), record.length);
+    const sink = new InfluxDeliverySink(spool, createTransport(v2.target, 2, 1 << 20), log, {
+      retryPolicy: new RetryPolicy({ minDelayMs: 10, maxDelayMs: 50, base: 2 }, () => 0.5),
+      flushIntervalMs: 5,
+      batchPoints: 2,
+    });
+    await sink.close();
+    expect(scope.isDone()).toBe(true);
+    expect(received.join('\n').split('\n')).toEqual(record.map(formatPoint));
+    expect(sink.stats()).toMatchObject({ acknowledged: 10, retries: 1, requests: 1, pending: 0 });
+  });
+
+  it('counts a 2xx other than 204 (a proxy answering 200) as written, like v1', async () => {
+    const scope = nock(URL_BASE).post(v2.path).reply(200, 'ok');
+    const { sink } = sinkFor(v2);
+    await sink.write(tcpPoints(0, 3));
+    await sink.close();
+    expect(scope.isDone()).toBe(true);
+    expect(sink.stats()).toMatchObject({ acknowledged: 3, rejected: 0, retries: 0 });
   });
 });
