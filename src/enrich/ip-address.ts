@@ -17,7 +17,7 @@ export function normalizeIp(raw: string): string | undefined {
   // A zone index (fe80::1%eth0) names an interface, not another address.
   const zone = raw.indexOf('%');
   const lower = (zone < 0 ? raw : raw.slice(0, zone)).toLowerCase();
-  if (lower.startsWith(MAPPED_PREFIX) && lower.indexOf('.') > 0) return lower.slice(MAPPED_PREFIX.length);
+  if (lower.startsWith(MAPPED_PREFIX) && isIPv4(lower.slice(MAPPED_PREFIX.length))) return lower.slice(MAPPED_PREFIX.length);
   // The URL parser is the canonicaliser node ships (zero compression, hex case).
   const canonical = new URL(`http://[${lower}]/`).hostname.slice(1, -1);
   const hexMapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);

@@ -10,8 +10,7 @@
 import { LRUCache } from 'lru-cache';
 import { isLoopback, normalizeIp } from './ip-address.ts';
 import {
-  INSTANCE_LABEL,
-  MANAGED_BY_LABEL,
+  helmInstanceOf,
   isControllerKind,
   type ControllerMeta,
   type MetadataStore,
@@ -57,12 +56,10 @@ export interface PodHints {
   podLabels?: Readonly<Record<string, string>> | undefined;
 }
 
-export interface ResolverOptions {
-  /** How many owner hops to follow before assuming a cycle. */
-  maxOwnerDepth?: number;
-  /** Owner-chain results kept (least recently used go first). */
-  maxCachedWorkloads?: number;
-}
+/** How many owner hops to follow before assuming a cycle. */
+const MAX_OWNER_DEPTH = 8;
+/** Owner-chain results kept (least recently used go first). */
+const MAX_CACHED_WORKLOADS = 200_000;
 
 /**
  * An owner-chain result and what it was computed from. Stores replace objects on change
@@ -129,7 +126,8 @@ function unchangedBetween(pods: readonly PodMeta[], atMs: number): { fromMs: num
   let toMs = Infinity;
   if (pods.length > 1) {
     for (const p of pods) {
-      if (p.deletedMs !== undefined || p.phase !== 'Running' || p.startMs === undefined) continue;
+      // hostNetwork pods are never picked (their IP is their node's): they change nothing.
+      if (p.hostNetwork || p.deletedMs !== undefined || p.phase !== 'Running' || p.startMs === undefined) continue;
       if (p.startMs <= atMs) fromMs = Math.max(fromMs, p.startMs);
       else toMs = Math.min(toMs, p.startMs);
     }
@@ -161,17 +159,10 @@ export class Resolver {
   private lastLocalNamespace: string | undefined;
   private lastLocalName: string | undefined;
   private lastLocal: LocalParty | undefined;
-  private readonly workloadByPod: LRUCache<string, WorkloadEntry>;
   private readonly interned = new Map<string, RemoteParty>();
-  private readonly maxOwnerDepth: number;
+  private readonly workloadByPod = new LRUCache<string, WorkloadEntry>({ max: MAX_CACHED_WORKLOADS });
 
-  constructor(
-    readonly store: MetadataStore,
-    options: ResolverOptions = {},
-  ) {
-    this.maxOwnerDepth = options.maxOwnerDepth ?? 8;
-    this.workloadByPod = new LRUCache({ max: options.maxCachedWorkloads ?? 200_000 });
-  }
+  constructor(readonly store: MetadataStore) {}
 
   /** Drops every cached result when the metadata changed since the last call. */
   private sync(): void {
@@ -201,7 +192,7 @@ export class Resolver {
     let kind = 'Pod';
     let owner = pod.owner;
     const chain: Array<ControllerMeta | undefined> = [];
-    for (let depth = 0; owner && depth < this.maxOwnerDepth; depth++) {
+    for (let depth = 0; owner && depth < MAX_OWNER_DEPTH; depth++) {
       if (!isControllerKind(owner.kind)) break;
       const next = this.store.controller(owner.kind, pod.namespace, owner.name);
       chain.push(next);
@@ -265,7 +256,7 @@ export class Resolver {
     } else {
       // Unknown to the store: what Tetragon itself says is the last known owner.
       const labels = hints?.podLabels;
-      const helm = labels?.[MANAGED_BY_LABEL] === 'Helm' ? labels[INSTANCE_LABEL] : undefined;
+      const helm = helmInstanceOf(labels);
       workload = hints?.podWorkload
         ? { kind: hints.podWorkloadKind || 'Pod', name: hints.podWorkload, release: helm }
         : { kind: 'Pod', name, release: helm };
@@ -297,15 +288,13 @@ export class Resolver {
    * `node` is the observing node's name, as for `localPod`.
    */
   localForAddress(node: string | undefined, rawIp: string, atMs: number): LocalParty | undefined {
-    this.sync();
-    const ip = normalizeIp(rawIp) ?? rawIp;
-    const pods = this.store.podsByIp(ip);
-    const pod = pickPod(pods, atMs);
-    if (pod) return this.localPod(node, pod.namespace, pod.name);
-    const remote = this.remote(ip, atMs);
-    if (remote.kind === 'node') return this.localHost(remote.tags.remote_name);
+    // The same classification as a remote address: one pick, and its cache.
+    const party = this.remote(rawIp, atMs);
+    if (party.kind === 'pod') return this.localPod(node, party.tags.remote_namespace ?? '', party.tags.remote_name ?? '');
+    if (party.kind === 'node') return this.localHost(party.tags.remote_name);
     return undefined;
   }
+
 
   private makeLocal(tags: Record<string, string>): LocalParty {
     return { tags, io: makeSeries(IO, tags), tcp: new Map() };

@@ -196,3 +196,32 @@ describe('an IP taken over by a newer pod', () => {
     expect(seen).toEqual(['old', 'new', 'old', 'new', 'old', 'new', 'old']);
   });
 });
+
+describe('the local party behind an address (conntrack)', () => {
+  const r = resolverOf(
+    node('node-1', '10.0.0.1'),
+    pod('shop', 'web-1', { ip: '10.1.0.5', owner: { kind: 'ReplicaSet', name: 'web-rs' } }),
+    controller('ReplicaSet', 'shop', 'web-rs'),
+    pod('kube-system', 'exporter', { ip: '10.0.0.1', hostNetwork: true, node: 'node-1' }),
+  );
+
+  it('a pod address is that pod, a node address (or hostNetwork pod) the host, anything else nobody', () => {
+    expect(r.localForAddress('node-1', '10.1.0.5', NOW)?.tags).toMatchObject({ namespace: 'shop', pod: 'web-1', workload: 'web-rs' });
+    expect(r.localForAddress('node-1', '::ffff:10.0.0.1', NOW)?.tags).toEqual({ node: 'node-1', workload: 'node-1', workload_kind: 'host' });
+    expect(r.localForAddress('node-1', '203.0.113.1', NOW)).toBeUndefined();
+    expect(r.localForAddress('node-1', '127.0.0.1', NOW)).toBeUndefined();
+  });
+});
+
+describe('the IP cache and hostNetwork pods', () => {
+  it('a node address shared with hostNetwork pods started at other times resolves the same at any time', () => {
+    const r = resolverOf(
+      node('node-1', '10.0.0.1'),
+      pod('kube-system', 'agent-a', { ip: '10.0.0.1', hostNetwork: true, node: 'node-1', startTime: '2024-01-01T00:00:00Z' }),
+      pod('kube-system', 'agent-b', { ip: '10.0.0.1', hostNetwork: true, node: 'node-1', startTime: '2024-01-01T06:00:00Z' }),
+    );
+    const times = ['2023-12-31T00:00:00Z', '2024-01-01T03:00:00Z', '2024-01-01T09:00:00Z'].map(Date.parse);
+    expect(times.map((t) => r.remote('10.0.0.1', t))).toEqual(times.map(() => r.remote('10.0.0.1', times[0]!)));
+    expect(r.remote('10.0.0.1', NOW).tags).toEqual({ remote_kind: 'node', remote_name: 'node-1' });
+  });
+});

@@ -5,8 +5,14 @@
  */
 
 export const HELM_RELEASE_ANNOTATION = 'meta.helm.sh/release-name';
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
+const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+const INSTANCE_LABEL = 'app.kubernetes.io/instance';
+
+/** A pod's release from its labels: `app.kubernetes.io/instance`, only when managed by Helm. */
+export function helmInstanceOf(labels: Readonly<Record<string, string>> | undefined): string | undefined {
+  if (!labels || labels[MANAGED_BY_LABEL] !== 'Helm') return undefined;
+  return labels[INSTANCE_LABEL] || undefined;
+}
 
 /** The controller ownerReference of an object (`controller: true`, else the only owner). */
 export interface OwnerRef {

@@ -5,8 +5,7 @@
 import { normalizeIp } from '../ip-address.ts';
 import {
   HELM_RELEASE_ANNOTATION,
-  INSTANCE_LABEL,
-  MANAGED_BY_LABEL,
+  helmInstanceOf,
   isControllerKind,
   type ControllerMeta,
   type NodeMeta,
@@ -82,12 +81,6 @@ function helmRelease(meta: KubeObjectMeta | undefined): string | undefined {
   return meta?.annotations?.[HELM_RELEASE_ANNOTATION] || undefined;
 }
 
-function helmInstanceLabel(meta: KubeObjectMeta | undefined): string | undefined {
-  const labels = meta?.labels;
-  if (!labels || labels[MANAGED_BY_LABEL] !== 'Helm') return undefined;
-  return labels[INSTANCE_LABEL] || undefined;
-}
-
 function identity(obj: KubeObject): { uid: string; name: string; namespace: string } {
   const name = obj.metadata?.name ?? '';
   const namespace = obj.metadata?.namespace ?? '';
@@ -106,7 +99,7 @@ export function projectPod(pod: KubePod): PodMeta {
     ips: uniqueIps([...(pod.status?.podIPs ?? []).map((p) => p.ip), pod.status?.podIP]),
     owner: controllerOwner(pod.metadata),
     helmRelease: helmRelease(pod.metadata),
-    helmInstanceLabel: helmInstanceLabel(pod.metadata),
+    helmInstanceLabel: helmInstanceOf(pod.metadata?.labels),
     startMs: timeMs(pod.status?.startTime) ?? timeMs(pod.metadata?.creationTimestamp),
     deletedMs: undefined,
   };
