@@ -31,9 +31,7 @@ async function jsonParseBaseline(): Promise<number> {
 
 async function replay(reference: boolean): Promise<number> {
   const store = await loadSnapshots([snapshot!]);
-  const counting = createDecoder();
-  const ref = new ReferenceDecoder();
-  const decoder = reference ? { decode: ref.decode.bind(ref), fallbacks: 0 } : counting;
+  const decoder = reference ? new ReferenceDecoder() : createDecoder();
   const counters = await runReplay({
     input: await openByteInput(events!),
     store,

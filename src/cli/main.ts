@@ -48,10 +48,6 @@ export async function main(argv: readonly string[]): Promise<number> {
       stderr(`kovenant: ${err.message}`);
       return EXIT_FAILURE;
     }
-    if (err instanceof RangeError) {
-      stderr(`kovenant: ${err.message}`);
-      return EXIT_USAGE;
-    }
     stderr(`kovenant: ${(err as Error).stack ?? String(err)}`);
     return EXIT_FAILURE;
   }

@@ -70,7 +70,7 @@ export async function openMetadata(
   }
   const store = snapshots.length ? await loadSnapshots(snapshots) : new MetadataIndex();
   if (!snapshots.length) {
-    warn('kovenant: no --kube snapshot given: pods are attributed from the events alone and every remote address counts as external');
+    warn('kovenant: no --kube snapshot given: pods are attributed from the events alone and every remote address but loopback counts as external');
   }
   return { store, synced: Promise.resolve(), isReady: () => true, status: () => undefined, close: async () => {} };
 }

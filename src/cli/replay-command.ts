@@ -33,7 +33,7 @@ export function replayCommand(stderr: (text: string) => void): Command {
     .option('--no-summary', 'do not print the summary to stderr')
     .action(async (events: string, opts: ReplayCommandOptions) => {
       const windowMs = parseDuration(opts.window, '--window');
-      if (windowMs <= 0) throw new RangeError('--window must be longer than 0');
+      if (windowMs <= 0) throw new InputError('--window must be longer than 0', 'e.g. --window 10s');
       const latenessMs = opts.lateness === undefined ? Infinity : parseDuration(opts.lateness, '--lateness');
       const maxOpenPoints = Number(opts.maxOpenPoints);
       if (!Number.isSafeInteger(maxOpenPoints) || maxOpenPoints < 1) {

@@ -152,6 +152,9 @@ function outputOptionsOf(config: DaemonConfig): OutputOptions {
     spoolDir: config.spoolDir,
     spoolMaxBytes: config.spoolMaxBytes,
     flushInterval: config.flushInterval,
+    spoolFsync: config.spoolFsync,
+    batchSize: config.batchSize === undefined ? undefined : String(config.batchSize),
+    drainTimeout: config.drainTimeout,
   };
 }
 
@@ -281,6 +284,8 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
       });
       sinkClosed = true;
       await opened.sink.close();
+      const failure = opened.deliveryFailure?.();
+      if (failure) log.error({ err: failure.message }, 'points not acknowledged at exit');
     } finally {
       clearTimeout(durationTimer);
       process.off('SIGTERM', onSignal);

@@ -67,6 +67,9 @@ export const DaemonConfigSchema = z
     spoolDir: z.string().optional(),
     spoolMaxBytes: z.string().optional(),
     flushInterval: duration().optional(),
+    spoolFsync: z.enum(['always', 'never']).optional(),
+    batchSize: count.pipe(z.number().int().min(1, 'expected at least 1 point')).optional(),
+    drainTimeout: duration().optional(),
     /** Where `file:` sources keep their resume point; default next to the spool dir. */
     checkpointFile: z.string().min(1).optional(),
     metricsAddr: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$|^off$/, 'expected HOST:PORT (e.g. :9464, 127.0.0.1:9464) or off').default(':9464'),

@@ -157,6 +157,9 @@ export function decodeText(text: string, out: KernelEvent): DecodeStatus {
 }
 
 export class ReferenceDecoder implements LineDecoder {
+  /** It is the fallback: nothing falls back from it. */
+  readonly fallbacks = 0;
+
   decode(buf: Buffer, start: number, end: number, out: KernelEvent): DecodeStatus {
     return decodeText(buf.toString('utf8', start, end), out);
   }

@@ -71,3 +71,12 @@ describe('daemon config', () => {
     expect(parse(out)).toMatchObject({ window: '30s', lateness: '4s', cpu: true, nodeName: 'n9', influxToken: '[redacted]' });
   });
 });
+
+describe('the sink settings the daemon shares with replay', () => {
+  it('--spool-fsync, --batch-size and --drain-timeout are keys of the daemon config', () => {
+    const config = resolveConfig({ file: { spoolFsync: 'never' }, fileName: 'c.yaml', env: configFromEnv({ KOVENANT_BATCH_SIZE: '250' }), flags: { drainTimeout: '5s' } });
+    expect([config.spoolFsync, config.batchSize, config.drainTimeout]).toEqual(['never', 250, '5s']);
+    expect(() => resolveConfig({ file: { spoolFsync: 'sometimes' }, fileName: 'c.yaml', env: {}, flags: {} })).toThrow(/spoolFsync/);
+    expect(() => resolveConfig({ file: {}, fileName: 'c.yaml', env: {}, flags: { batchSize: '0' } })).toThrow(/batchSize/);
+  });
+});
