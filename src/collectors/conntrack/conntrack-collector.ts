@@ -19,7 +19,6 @@ import { conntrackPaths, parseConntrackTable, requireAccounting } from './conntr
 import { FlowDeltaTracker, type FlowDelta } from './flow-deltas.ts';
 
 const MEASUREMENT = 'kovenant_conntrack';
-const MAX_CACHED_SERIES = 100_000;
 const BYTES_SENT = 0, BYTES_RECEIVED = 1, PACKETS_SENT = 2, PACKETS_RECEIVED = 3, FLOWS = 4;
 
 export interface ConntrackCollectorOptions {
@@ -32,7 +31,6 @@ export interface ConntrackCollectorOptions {
 }
 
 export interface ConntrackStats {
-  flowsTracked: number;
   flowsVanished: number;
   flowResets: number;
   skippedNodeFlows: number;
@@ -44,7 +42,6 @@ export class ConntrackCollector implements NodeCollector {
   readonly name = 'conntrack';
   readonly intervalMs: number;
   private readonly tracker = new FlowDeltaTracker();
-  private readonly series = new Map<string, Series>();
   private checked = false;
   private skippedNode = 0;
   private skippedExternal = 0;
@@ -101,17 +98,11 @@ export class ConntrackCollector implements NodeCollector {
   private seriesOf(local: LocalParty, remote: RemoteParty, protocol: string, port: number | undefined): Series {
     const tags: Record<string, string> = { ...local.tags, ...remote.tags, protocol };
     if (port !== undefined) tags.remote_port = String(port);
-    const s = makeSeries(MEASUREMENT, tags);
-    const hit = this.series.get(s.key);
-    if (hit) return hit;
-    if (this.series.size >= MAX_CACHED_SERIES) this.series.clear();
-    this.series.set(s.key, s);
-    return s;
+    return makeSeries(MEASUREMENT, tags);
   }
 
   stats(): ConntrackStats {
     return {
-      flowsTracked: this.tracker.trackedFlows,
       flowsVanished: this.tracker.vanished,
       flowResets: this.tracker.resets,
       skippedNodeFlows: this.skippedNode,

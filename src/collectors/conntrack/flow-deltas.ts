@@ -79,8 +79,4 @@ export class FlowDeltaTracker {
     this.baselined = true;
     return out;
   }
-
-  get trackedFlows(): number {
-    return this.previous.size;
-  }
 }
