@@ -21,9 +21,10 @@
  * unsent points reported as dropped. Segments are a fraction of the bound so that a drop
  * loses a small slice, not everything.
  */
-import { mkdir, open, readdir, rename, rm, stat, truncate, writeFile, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat, truncate, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { syncDirectory, writeFileAtomic } from '../state/atomic-file.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { DropListener, Spool, SpoolBatch } from './spool.ts';
 
@@ -188,10 +189,12 @@ export class DiskSpool implements Spool {
     return undefined;
   }
 
+  /**
+   * Not fsynced: after a power loss an older cursor only sends acknowledged records
+   * again, and windows overwrite themselves in InfluxDB.
+   */
   private async writeCursor(segment: number, offset: number): Promise<void> {
-    const tmp = join(this.options.dir, `${CURSOR_FILE}.tmp`);
-    await writeFile(tmp, JSON.stringify({ segment, offset }));
-    await rename(tmp, join(this.options.dir, CURSOR_FILE));
+    await writeFileAtomic(join(this.options.dir, CURSOR_FILE), JSON.stringify({ segment, offset }), { sync: false });
   }
 
   /** Appends are serialized: order on disk is order of `write()`. */
@@ -212,7 +215,7 @@ export class DiskSpool implements Spool {
         await this.removeSentSegments();
         const path = join(this.options.dir, segmentName(id));
         this.writer = await open(path, 'a');
-        if ((this.options.fsync ?? 'always') === 'always') await this.syncDirectory();
+        if ((this.options.fsync ?? 'always') === 'always') await syncDirectory(this.options.dir);
         active = { id, path, size: 0, points: 0, ackedPoints: 0, readOffset: 0, seqByOffset: new Map() };
         this.segments.push(active);
       }
@@ -257,15 +260,6 @@ export class DiskSpool implements Spool {
   }
 
   /** A new file's directory entry must be synced too, or a power loss can lose the whole file. */
-  private async syncDirectory(): Promise<void> {
-    const dir = await open(this.options.dir, 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
-  }
-
   /** Ids keep growing across runs even when every segment was deleted (the cursor names one). */
   private async lastSegmentId(): Promise<number> {
     const cursor = await this.readCursor();

@@ -15,14 +15,13 @@
  * state includes the schedule of window lengths and the controller's state, so the
  * restarted daemon assigns every event to the window the first run would have.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { InputError } from '../cli/input-error.ts';
 import type { AggregatorState, WindowAggregator } from '../aggregate/window-aggregator.ts';
 import type { MetricPoint } from '../sinks/metric-point.ts';
 import type { FileFollower, FollowPosition } from './file-follower.ts';
+import { writeFileAtomic } from '../state/atomic-file.ts';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -96,32 +95,11 @@ export class CheckpointFile {
     return parsed.data as Checkpoint;
   }
 
-  /** Writes atomically: a temporary file, fsync, rename over the old one, fsync of the directory. */
+  /** Replaces the file atomically and durably (file and directory fsynced). */
   async save(checkpoint: Checkpoint): Promise<void> {
-    const dir = dirname(this.file);
-    await mkdir(dir, { recursive: true });
-    const tmp = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
-    try {
-      const handle = await open(tmp, 'w', 0o600);
-      try {
-        await handle.writeFile(JSON.stringify(checkpoint));
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(tmp, this.file);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
-    // The rename itself must survive a power loss too.
-    const dirHandle = await open(dir, 'r');
-    try {
-      await dirHandle.sync();
-    } finally {
-      await dirHandle.close();
-    }
+    await writeFileAtomic(this.file, JSON.stringify(checkpoint), { sync: true, mode: 0o600 });
   }
+
 }
 
 /**
