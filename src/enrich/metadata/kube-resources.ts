@@ -166,19 +166,7 @@ export class ResourceMirror {
     if (!next) return undefined;
     const old = this.index.live(this.resource.kind, next.uid);
     if (old && sameProjection(old, next)) return next.uid;
-    switch (this.resource.kind) {
-      case 'Pod':
-        this.index.upsertPod(next as PodMeta);
-        break;
-      case 'Service':
-        this.index.upsertService(next as ServiceMeta);
-        break;
-      case 'Node':
-        this.index.upsertNode(next as NodeMeta);
-        break;
-      default:
-        this.index.upsertController(next as ControllerMeta);
-    }
+    this.index.upsert(this.resource.kind, next);
     return next.uid;
   }
 
@@ -194,18 +182,6 @@ export class ResourceMirror {
 
   deleteUid(uid: string, atMs: number): void {
     if (!this.index.live(this.resource.kind, uid)) return;
-    switch (this.resource.kind) {
-      case 'Pod':
-        this.index.deletePod(uid, atMs);
-        break;
-      case 'Service':
-        this.index.deleteService(uid, atMs);
-        break;
-      case 'Node':
-        this.index.deleteNode(uid, atMs);
-        break;
-      default:
-        this.index.deleteController(uid);
-    }
+    this.index.remove(this.resource.kind, uid, atMs);
   }
 }

@@ -19,6 +19,9 @@ interface Identified {
 
 const NONE: readonly never[] = [];
 
+/** The kinds the index holds. */
+export type IndexedKind = 'Pod' | 'Service' | 'Node' | ControllerKind;
+
 /** IP → the objects holding it; arrays are replaced, never mutated, so readers may keep them. */
 class IpIndex<T extends Identified> {
   private readonly byIp = new Map<string, readonly T[]>();
@@ -192,6 +195,22 @@ export class MetadataIndex implements MetadataStore {
     this.gen++;
   }
 
+  /** Adds or replaces an object of any indexed kind. */
+  upsert(kind: IndexedKind, meta: PodMeta | ServiceMeta | NodeMeta | ControllerMeta): void {
+    if (kind === 'Pod') this.upsertPod(meta as PodMeta);
+    else if (kind === 'Service') this.upsertService(meta as ServiceMeta);
+    else if (kind === 'Node') this.upsertNode(meta as NodeMeta);
+    else this.upsertController(meta as ControllerMeta);
+  }
+
+  /** Deletes an object of any indexed kind (addressed kinds keep their IPs for a while). */
+  remove(kind: IndexedKind, uid: string, atMs: number): void {
+    if (kind === 'Pod') this.deletePod(uid, atMs);
+    else if (kind === 'Service') this.deleteService(uid, atMs);
+    else if (kind === 'Node') this.deleteNode(uid, atMs);
+    else this.deleteController(uid);
+  }
+
   upsertController(c: ControllerMeta): void {
     const old = this.controllersByUid.get(c.uid);
     if (old) this.controllers.delete(`${old.kind}/${old.namespace}/${old.name}`);
@@ -215,19 +234,19 @@ export class MetadataIndex implements MetadataStore {
    * update with what it holds and find what a relist no longer lists, without keeping a
    * second map of 150,000 pods.
    */
-  live(kind: 'Pod' | 'Service' | 'Node' | ControllerKind, uid: string): PodMeta | ServiceMeta | NodeMeta | ControllerMeta | undefined {
+  live(kind: IndexedKind, uid: string): PodMeta | ServiceMeta | NodeMeta | ControllerMeta | undefined {
     const found = this.mapOf(kind).get(uid);
     if (!found || ('deletedMs' in found && found.deletedMs !== undefined)) return undefined;
     return 'kind' in found && found.kind !== kind ? undefined : found;
   }
 
-  liveUids(kind: 'Pod' | 'Service' | 'Node' | ControllerKind): string[] {
+  liveUids(kind: IndexedKind): string[] {
     const out: string[] = [];
     for (const uid of this.mapOf(kind).keys()) if (this.live(kind, uid)) out.push(uid);
     return out;
   }
 
-  private mapOf(kind: 'Pod' | 'Service' | 'Node' | ControllerKind): Map<string, PodMeta | ServiceMeta | NodeMeta | ControllerMeta> {
+  private mapOf(kind: IndexedKind): Map<string, PodMeta | ServiceMeta | NodeMeta | ControllerMeta> {
     if (kind === 'Pod') return this.pods.byUid;
     if (kind === 'Service') return this.services.byUid;
     if (kind === 'Node') return this.nodes.byUid;

@@ -40,20 +40,12 @@ function* objectsOf(doc: unknown, file: string): Generator<KubeObject> {
 }
 
 export function addToIndex(index: MetadataIndex, obj: KubeObject): void {
-  switch (obj.kind) {
-    case 'Pod':
-      index.upsertPod(projectPod(obj));
-      return;
-    case 'Service':
-      index.upsertService(projectService(obj));
-      return;
-    case 'Node':
-      index.upsertNode(projectNode(obj));
-      return;
-    default: {
-      const controller = projectController(obj);
-      if (controller) index.upsertController(controller);
-    }
+  if (obj.kind === 'Pod') index.upsert('Pod', projectPod(obj));
+  else if (obj.kind === 'Service') index.upsert('Service', projectService(obj));
+  else if (obj.kind === 'Node') index.upsert('Node', projectNode(obj));
+  else {
+    const controller = projectController(obj);
+    if (controller) index.upsert(controller.kind, controller);
   }
 }
 
