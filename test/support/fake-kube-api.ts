@@ -90,7 +90,7 @@ export interface FakeKubeApi {
   /** Next matching requests fail with this HTTP status. */
   fail(fault: Fault): void;
   clearFaults(): void;
-  /** Stops answering (connections refused) until `resume()`; the port stays reserved for us. */
+  /** Stops answering (every connection reset) until `resume()`; the port stays ours. */
   pause(): Promise<void>;
   resume(): Promise<void>;
   openWatches(kind?: string): number;
@@ -236,7 +236,11 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
     else list(def, query, res);
   }
 
-  let server: Server = createServer(handle);
+  let paused = false;
+  const server: Server = createServer(handle);
+  server.on('connection', (socket) => {
+    if (paused) socket.destroy();
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
@@ -301,16 +305,15 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
       faults.length = 0;
     },
     async pause() {
+      // The port stays ours: closing the listener and listening again later races with
+      // other tests that take ephemeral ports. New connections are reset instead, which
+      // a client sees as an unreachable server just the same.
+      paused = true;
       endWatches();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
     async resume() {
-      server = createServer(handle);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', resolve);
-      });
+      paused = false;
     },
     openWatches(kind) {
       let n = 0;
