@@ -10,6 +10,11 @@
  * Ties in bytes go to the smaller address (string order), so the choice is a function
  * of the window's points alone: a restarted daemon that rewrites a window chooses the
  * same peers.
+ *
+ * A peer is its DNS name when it has one (`remote_dns`, from --dnstap-listen), else its
+ * address: the 500 addresses S3 answers under one name take one place among the `max`,
+ * and are kept or folded together. Folded points lose `remote_dns` too, so `other` is
+ * one series however many names went into it.
  */
 import type { MetricPoint } from '../sinks/metric-point.ts';
 import { seriesKey } from '../sinks/line-protocol.ts';
@@ -37,6 +42,12 @@ function isGuarded(p: MetricPoint): boolean {
   return p.tags.remote_kind === 'external' && GUARDED_MEASUREMENTS.has(p.measurement) && p.tags.remote_name !== undefined;
 }
 
+/** What the guard counts: the DNS name when known, else the address. */
+function peerOf(p: MetricPoint): string {
+  const dns = p.tags.remote_dns;
+  return dns === undefined ? p.tags.remote_name! : `dns:${dns}`;
+}
+
 function pointBytes(p: MetricPoint): number {
   return (p.ints.bytes_sent ?? 0) + (p.ints.bytes_received ?? 0);
 }
@@ -51,7 +62,7 @@ export function guardExternalPeers(points: MetricPoint[], max: number): PeerGuar
     const group = groupOf(p);
     let peers = groups.get(group);
     if (!peers) groups.set(group, (peers = new Map()));
-    const name = p.tags.remote_name!;
+    const name = peerOf(p);
     peers.set(name, (peers.get(name) ?? 0) + pointBytes(p));
   }
   const foldedByGroup = new Map<string, Set<string>>();
@@ -70,11 +81,12 @@ export function guardExternalPeers(points: MetricPoint[], max: number): PeerGuar
   const merged = new Map<string, { ints: Record<string, number>; floats: Record<string, number>; point: MetricPoint }>();
   for (const p of points) {
     const folded = isGuarded(p) ? foldedByGroup.get(groupOf(p)) : undefined;
-    if (!folded || !folded.has(p.tags.remote_name!)) {
+    if (!folded || !folded.has(peerOf(p))) {
       out.push(p);
       continue;
     }
-    const tags = { ...p.tags, remote_name: FOLDED_PEER_NAME };
+    const { remote_dns: _name, ...rest } = p.tags;
+    const tags = { ...rest, remote_name: FOLDED_PEER_NAME };
     const key = seriesKey(p.measurement, tags);
     const id = `${p.timeMs}\u0000${key}`;
     let into = merged.get(id);

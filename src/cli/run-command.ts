@@ -32,6 +32,8 @@ import { InputError } from './input-error.ts';
 import { openMetadata } from './metadata-options.ts';
 import { openSink, type OutputOptions } from './output-options.ts';
 import { addConfigFlags } from '../config/flags.ts';
+import { dnsCacheOf, listenDnstap } from './dnstap-options.ts';
+import type { DnstapListener } from '../sources/dnstap/dnstap-listener.ts';
 
 interface OpenedEvents {
   input: ByteInput | undefined;
@@ -208,7 +210,8 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
       : { kubeconfig: config.kubeconfig, context: config.context, inCluster: runningInCluster(), waitForSync: false },
     stderr,
   );
-  const resolver = new Resolver(metadata.store);
+  const dnsNames = dnsCacheOf(config);
+  const resolver = new Resolver(metadata.store, dnsNames);
   const counters = new EventCounters();
   const collectors = collectorsOf(config, resolver);
   const collectorErrors = new Map<string, number>();
@@ -219,11 +222,13 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
   let sink: MetricSink | undefined;
   let sinkClosed = false;
   let metricsServer: MetricsServer | undefined;
+  let dnstap: DnstapListener | undefined;
   try {
     // Before the collectors' baseline: a checkpoint replaces the aggregator's state.
     const { input, checkpoint } = await openEvents(config, aggregator, readerStop.signal, log);
     const opened = await openSink(outputOptionsOf(config));
     sink = opened.sink;
+    if (dnsNames) dnstap = await listenDnstap(config, dnsNames, log);
     let externalPeersFolded = 0;
     const metrics = new DaemonMetrics({
       counters,
@@ -239,6 +244,7 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
       collectorCounts: () => collectorCounts(collectors, collectorErrors),
       externalPeersFolded: () => externalPeersFolded,
       checkpointSaves: checkpoint ? () => ({ saved: checkpoint.saved, failed: checkpoint.failed }) : undefined,
+      dnstap: dnstap && dnsNames ? () => ({ ...dnstap!.stats(), cache: dnsNames.stats() }) : undefined,
     });
     if (config.metricsAddr !== 'off') {
       metricsServer = await serveMetrics(metrics, config.metricsAddr, () => metadata.isReady());
@@ -299,6 +305,7 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
     // On a failure path: what is spooled stays on disk; only the delivery loop must stop.
     if (sink && !sinkClosed) await sink.close().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'sink not flushed'));
     await metricsServer?.close();
+    await dnstap?.close();
     await metadata.close();
   }
 }

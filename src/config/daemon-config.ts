@@ -76,6 +76,12 @@ export const DaemonConfigSchema = z
     nodeName: z.string().optional(),
     kube: z.array(z.string()).default([]),
     maxExternalPeers: count.default(1000),
+    /** CoreDNS dnstap receiver: HOST:PORT or a unix socket path; absent = off. */
+    dnstapListen: z.string().min(1).optional(),
+    /** Addresses the DNS name cache keeps at most. */
+    dnsCacheMax: count.pipe(z.number().int().min(1, 'expected at least 1 address')).default(100_000),
+    /** How long past its TTL a DNS answer still names its address. */
+    dnsGrace: duration().default('5m'),
   })
   .strict();
 

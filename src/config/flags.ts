@@ -49,6 +49,9 @@ const HELP: Record<ConfigKey, string> = {
   nodeName: 'this node name (the node tag of collector points; env NODE_NAME too)',
   kube: 'kubectl get ... -o json snapshot for attribution; repeatable',
   maxExternalPeers: 'external peers kept per window and measurement (by bytes), the rest folded into remote_name=other (default 1000; 0 keeps all)',
+  dnstapListen: 'receive CoreDNS dnstap (Frame Streams) on HOST:PORT (e.g. :6000) or a unix socket path; external peers answered by DNS gain a remote_dns tag',
+  dnsCacheMax: 'with --dnstap-listen: addresses the DNS name cache keeps, least recently used go first (default 100000)',
+  dnsGrace: 'with --dnstap-listen: how long past its TTL an answer still names its address, for connections that outlive the TTL (default 5m)',
 };
 
 export function flagName(key: ConfigKey): string {

@@ -19,6 +19,7 @@ import {
   type ServiceMeta,
 } from './metadata/model.ts';
 import { seriesKey } from '../sinks/line-protocol.ts';
+import type { DnsNames } from './dns/dns-name-cache.ts';
 
 export type RemoteKind = 'pod' | 'service' | 'node' | 'external' | 'loopback';
 
@@ -161,8 +162,14 @@ export class Resolver {
   private lastLocal: LocalParty | undefined;
   private readonly interned = new Map<string, RemoteParty>();
   private readonly workloadByPod = new LRUCache<string, WorkloadEntry>({ max: MAX_CACHED_WORKLOADS });
+  /** An external party → the same party with its DNS name, for the name last seen. */
+  private readonly namedByParty = new WeakMap<RemoteParty, { name: string; party: RemoteParty }>();
 
-  constructor(readonly store: MetadataStore) {}
+  /** `dnsNames`: what DNS answered (--dnstap-listen); external peers it knows gain `remote_dns`. */
+  constructor(
+    readonly store: MetadataStore,
+    private readonly dnsNames?: DnsNames,
+  ) {}
 
   /** Drops every cached result when the metadata changed since the last call. */
   private sync(): void {
@@ -307,7 +314,7 @@ export class Resolver {
   remote(rawIp: string, atMs: number): RemoteParty {
     this.sync();
     const last = this.lastRemote;
-    if (last !== undefined && rawIp === this.lastRemoteIp && atMs >= last.fromMs && atMs < last.toMs) return last.party;
+    if (last !== undefined && rawIp === this.lastRemoteIp && atMs >= last.fromMs && atMs < last.toMs) return this.named(last.party, atMs);
     let hit = this.remoteByIp.get(rawIp);
     if (hit === undefined || atMs < hit.fromMs || atMs >= hit.toMs) {
       const ip = normalizeIp(rawIp) ?? rawIp;
@@ -318,7 +325,25 @@ export class Resolver {
     }
     this.lastRemoteIp = rawIp;
     this.lastRemote = hit;
-    return hit.party;
+    return this.named(hit.party, atMs);
+  }
+
+  /**
+   * An external peer with `remote_dns`, the name its workload asked DNS for, when the
+   * answer held at `atMs`; `remote_name` stays the address. Looked up on every event:
+   * answers come and expire independently of the metadata the caches above follow.
+   */
+  private named(party: RemoteParty, atMs: number): RemoteParty {
+    if (this.dnsNames === undefined || party.kind !== 'external') return party;
+    const ip = party.tags.remote_name ?? '';
+    const name = this.dnsNames.nameAt(ip, atMs)?.asked;
+    if (name === undefined) return party;
+    let memo = this.namedByParty.get(party);
+    if (memo?.name !== name) {
+      memo = { name, party: this.intern('external', { remote_name: ip, remote_dns: name }) };
+      this.namedByParty.set(party, memo);
+    }
+    return memo.party;
   }
 
   private classify(ip: string, pods: readonly PodMeta[], services: readonly ServiceMeta[], atMs: number): RemoteParty {

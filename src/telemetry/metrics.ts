@@ -10,6 +10,8 @@ import type { EventCounters } from '../pipeline/event-counters.ts';
 import { InputError } from '../cli/input-error.ts';
 import type { DeliveryStats } from '../sinks/delivery-stats.ts';
 import type { MetricPoint, MetricSink } from '../sinks/metric-point.ts';
+import type { DnstapStats } from '../sources/dnstap/dnstap-listener.ts';
+import type { DnsNameCacheStats } from '../enrich/dns/dns-name-cache.ts';
 
 export interface MetricSources {
   counters: EventCounters;
@@ -27,6 +29,8 @@ export interface MetricSources {
   externalPeersFolded?: () => number;
   /** Checkpoints of a followed file saved and failed to save. */
   checkpointSaves?: () => { saved: number; failed: number };
+  /** The dnstap receiver and the DNS name cache (--dnstap-listen). */
+  dnstap?: () => DnstapStats & { cache: DnsNameCacheStats };
 }
 
 /** Makes a monotonically growing total from a value read at scrape time. */
@@ -117,9 +121,42 @@ export class DaemonMetrics {
         syncCounter(this, { result: 'failed' }, seen, s.failed);
       },
     });
+    if (sources.dnstap) this.addDnstap(sources.dnstap, seen);
     this.writeDuration = new Histogram({
       name: 'kovenant_write_duration_seconds', help: 'Time the sink took to accept a batch of points', registers: r,
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    });
+  }
+
+  private addDnstap(read: NonNullable<MetricSources['dnstap']>, seen: Map<string, number>): void {
+    const r = [this.registry];
+    new Counter({
+      name: 'kovenant_dnstap_frames_total', help: 'dnstap data frames received (queries and responses)', registers: r,
+      collect() { syncCounter(this, {}, seen, read().frames); },
+    });
+    new Counter({
+      name: 'kovenant_dnstap_connections_total', help: 'dnstap sender connections accepted', registers: r,
+      collect() { syncCounter(this, {}, seen, read().connections); },
+    });
+    new Counter({
+      name: 'kovenant_dnstap_parse_errors_total', help: 'dnstap connections closed for malformed input (garbage, truncated frames, undecodable messages)', registers: r,
+      collect() { syncCounter(this, {}, seen, read().parseErrors); },
+    });
+    new Gauge({
+      name: 'kovenant_dns_cache_addresses', help: 'Addresses in the DNS name cache', registers: r,
+      collect() { this.set(read().cache.size); },
+    });
+    new Counter({
+      name: 'kovenant_dns_cache_evictions_total', help: 'Addresses evicted from the full DNS name cache (--dns-cache-max)', registers: r,
+      collect() { syncCounter(this, {}, seen, read().cache.evictions); },
+    });
+    new Counter({
+      name: 'kovenant_dns_lookups_total', help: 'External peers looked up in the DNS name cache, by result (hit, miss)', labelNames: ['result'], registers: r,
+      collect() {
+        const c = read().cache;
+        syncCounter(this, { result: 'hit' }, seen, c.hits);
+        syncCounter(this, { result: 'miss' }, seen, c.misses);
+      },
     });
   }
 

@@ -1,0 +1,172 @@
+/**
+ * `--dnstap-listen`: a Frame Streams server (TCP or a unix socket) for CoreDNS's dnstap
+ * plugin. Every DNS response's address records go into the DNS name cache. A connection
+ * that sends anything malformed (garbage, a truncated frame, a frame that is not
+ * dnstap, a DNS message that does not decode) is closed with a logged, counted error;
+ * the sender reconnects, the daemon goes on.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { lstat, unlink } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { addressAnswers, DnsMessageError } from '../../enrich/dns/dns-answers.ts';
+import type { DnsNameCache } from '../../enrich/dns/dns-name-cache.ts';
+import { decodeDnstapResponse, DnstapDecodeError } from './dnstap-message.ts';
+import { FrameStreamError, FrameStreamReceiver } from './frame-stream.ts';
+
+/** A bad listen address or one that cannot be listened on; the CLI names the flag. */
+export class DnstapAddressError extends Error {
+  override readonly name = 'DnstapAddressError';
+}
+
+export type DnstapAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+
+/**
+ * `HOST:PORT`, `:PORT`, `[V6]:PORT` or `tcp://` of those; a unix socket as a path with a
+ * `/` or `unix://PATH` (the spellings of CoreDNS's own `dnstap` line).
+ */
+export function parseDnstapAddress(text: string): DnstapAddress {
+  if (text.startsWith('unix://')) {
+    const path = text.slice('unix://'.length);
+    if (!path) throw new DnstapAddressError(`${text}: no socket path`);
+    return { kind: 'unix', path };
+  }
+  const hostPort = text.startsWith('tcp://') ? text.slice('tcp://'.length) : text;
+  if (!text.startsWith('tcp://') && hostPort.includes('/')) return { kind: 'unix', path: hostPort };
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]*)):(\d{1,5})$/.exec(hostPort);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 0 || port > 65535) throw new DnstapAddressError(`${text}: expected HOST:PORT or a socket path`);
+  const host = m[1] ?? m[2] ?? '';
+  return { kind: 'tcp', host: host === '' ? '0.0.0.0' : host, port };
+}
+
+export interface DnstapStats {
+  connections: number;
+  /** Data frames received (every dnstap message, queries too). */
+  frames: number;
+  /** DNS responses whose address records were learned. */
+  responses: number;
+  /** Connections closed for malformed input. */
+  parseErrors: number;
+}
+
+export interface DnstapListenerOptions {
+  address: DnstapAddress;
+  cache: DnsNameCache;
+  log: Logger;
+}
+
+export class DnstapListener {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly counts: DnstapStats = { connections: 0, frames: 0, responses: 0, parseErrors: 0 };
+  private boundPort: number | undefined;
+
+  private constructor(private readonly options: DnstapListenerOptions) {
+    this.server = createServer((socket) => this.accept(socket));
+  }
+
+  static async listen(options: DnstapListenerOptions): Promise<DnstapListener> {
+    const listener = new DnstapListener(options);
+    await listener.start();
+    return listener;
+  }
+
+  /** The TCP port listened on (the one chosen for port 0). */
+  get port(): number | undefined {
+    return this.boundPort;
+  }
+
+  stats(): DnstapStats {
+    return { ...this.counts };
+  }
+
+  private async start(): Promise<void> {
+    const a = this.options.address;
+    if (a.kind === 'unix') await removeStaleSocket(a.path);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        const where = a.kind === 'tcp' ? `${a.host}:${a.port}` : a.path;
+        reject(new DnstapAddressError(`${where}: cannot listen: ${err.code ?? err.message}${err.code === 'EADDRINUSE' ? ' (another process has that address)' : ''}`));
+      };
+      this.server.once('error', onError);
+      const listening = (): void => {
+        this.server.off('error', onError);
+        // After startup a server error (none is expected) is logged, never thrown.
+        this.server.on('error', (err) => this.options.log.error({ err: err.message }, 'dnstap listener error'));
+        resolve();
+      };
+      if (a.kind === 'tcp') this.server.listen(a.port, a.host, listening);
+      else this.server.listen(a.path, listening);
+    });
+    const bound = this.server.address();
+    if (bound && typeof bound === 'object') this.boundPort = bound.port;
+  }
+
+  private accept(socket: Socket): void {
+    this.counts.connections++;
+    this.sockets.add(socket);
+    const peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'unix socket';
+    const receiver = new FrameStreamReceiver();
+    const log = this.options.log;
+    log.info({ peer }, 'dnstap sender connected');
+    let failed = false;
+    const fail = (reason: string): void => {
+      if (failed) return;
+      failed = true;
+      this.counts.parseErrors++;
+      log.warn({ peer, err: reason }, 'dnstap: malformed input, closing the connection (the sender reconnects)');
+      socket.destroy();
+    };
+    socket.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      try {
+        const result = receiver.receive(chunk);
+        for (const reply of result.replies) socket.write(reply);
+        for (const payload of result.payloads) this.frame(payload);
+        if (result.finished) socket.end();
+      } catch (err) {
+        // Anything else is a bug here, not bad input; it still costs only this connection.
+        if (!(err instanceof FrameStreamError || err instanceof DnstapDecodeError || err instanceof DnsMessageError)) log.error({ peer, err: (err as Error).stack }, 'dnstap: unexpected error');
+        fail((err as Error).message);
+      }
+    });
+    socket.on('end', () => {
+      if (receiver.buffered > 0) fail(`connection closed inside a frame (${receiver.buffered} bytes of it received)`);
+      else socket.end();
+    });
+    socket.on('error', (err) => {
+      if (!failed) log.warn({ peer, err: err.message }, 'dnstap connection error');
+    });
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      if (!failed) log.info({ peer }, 'dnstap sender disconnected');
+    });
+  }
+
+  private frame(payload: Buffer): void {
+    this.counts.frames++;
+    const response = decodeDnstapResponse(payload);
+    if (!response) return;
+    const answers = addressAnswers(response.message);
+    this.counts.responses++;
+    for (const answer of answers) this.options.cache.learn(answer, response.atMs);
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const a = this.options.address;
+    if (a.kind === 'unix') await unlink(a.path).catch(() => undefined);
+  }
+}
+
+/** A socket file left by a killed daemon would make listen fail with EADDRINUSE. */
+async function removeStaleSocket(path: string): Promise<void> {
+  try {
+    const st = await lstat(path);
+    if (!st.isSocket()) throw new DnstapAddressError(`${path}: exists and is not a socket`);
+    await unlink(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
