@@ -1,0 +1,99 @@
+/**
+ * `kovenant run --dnstap-listen` with a real CoreDNS: real DNS clients ask names, CoreDNS
+ * answers from a zone file and streams its answers over dnstap, and the bytes the
+ * daemon then counts to those addresses carry the names that were asked.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort, requireBinary } from '../support/servers.ts';
+import { kprobeLine } from '../support/tetragon-lines.ts';
+import { parseLineProtocol, startDaemon, type Daemon } from '../daemon/support.ts';
+import { COREDNS_BIN, COREDNS_HINT, startCoreDns, type CoreDns } from './coredns.ts';
+
+const hasCoreDns = requireBinary(COREDNS_BIN);
+if (!hasCoreDns) console.warn(`skipping: ${COREDNS_HINT}`);
+
+const ZONE = `$ORIGIN example.test.
+$TTL 300
+@       IN SOA ns.example.test. admin.example.test. 1 7200 3600 1209600 300
+@       IN NS  ns.example.test.
+ns      IN A   192.0.2.1
+api     IN A   192.0.2.10
+api     IN AAAA 2001:db8::10
+www     60 IN CNAME edge.example.test.
+edge    IN A   198.51.100.7
+`;
+
+async function metric(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+async function waitForMetric(port: number, name: string, atLeast: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let value = NaN;
+  while (Date.now() < deadline) {
+    value = await metric(port, name);
+    if (value >= atLeast) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${name} stayed ${value}, expected at least ${atLeast} within ${timeoutMs} ms`);
+}
+
+describe.skipIf(!hasCoreDns)('kovenant run --dnstap-listen with a real CoreDNS', () => {
+  let daemon: Daemon | undefined;
+  let coredns: CoreDns | undefined;
+  afterEach(async () => {
+    daemon?.kill();
+    daemon = undefined;
+    await coredns?.stop();
+    coredns = undefined;
+  });
+
+  it('tags bytes to answered addresses with the names asked (A, AAAA, the head of a CNAME chain)', async () => {
+    const dnstapPort = await freePort();
+    const metricsPort = await freePort();
+    daemon = startDaemon(
+      [],
+      ['run', '--events', '-', '--window', '10s', '--lateness', '0s', '--dnstap-listen', `127.0.0.1:${dnstapPort}`, '--metrics-addr', `127.0.0.1:${metricsPort}`],
+      {},
+      'pipe',
+    );
+    await daemon.waitForLog('"msg":"running"', 30_000);
+    // Listening before CoreDNS starts: it dials at startup and then only every 10 s.
+    coredns = await startCoreDns('example.test', ZONE, `tcp://127.0.0.1:${dnstapPort}`);
+    await waitForMetric(metricsPort, 'kovenant_dnstap_connections_total', 1, 20_000);
+
+    expect(await coredns.resolver.resolve4('api.example.test')).toEqual(['192.0.2.10']);
+    expect(await coredns.resolver.resolve6('api.example.test')).toEqual(['2001:db8::10']);
+    // Asked in mixed case through a CNAME: the tag is the asked name, lower-case.
+    expect(await coredns.resolver.resolve4('WWW.Example.Test')).toEqual(['198.51.100.7']);
+    // CoreDNS flushes its dnstap buffer every second.
+    await waitForMetric(metricsPort, 'kovenant_dns_cache_addresses', 3, 20_000);
+
+    const now = Date.now();
+    const time = new Date(now).toISOString().replace('Z', '000000Z');
+    const send = (daddr: string, size: number, family = 'AF_INET'): string =>
+      kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time, sock: { family, saddr: family === 'AF_INET' ? '10.0.0.1' : 'fd00::1', sport: 40000, daddr, dport: 443 }, size });
+    daemon.child.stdin!.write(
+      [send('192.0.2.10', 100), send('2001:db8::10', 200, 'AF_INET6'), send('198.51.100.7', 300), send('203.0.113.99', 400)].join('\n') + '\n',
+    );
+    await waitForMetric(metricsPort, 'kovenant_events_used_total', 4, 20_000);
+    const hits = await metric(metricsPort, 'kovenant_dns_lookups_total\\{result="hit"\\}');
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited(30_000)).toBe(0);
+
+    const peers = parseLineProtocol(daemon.stdout())
+      .filter((p) => p.measurement === 'kovenant_tcp')
+      .map((p) => [p.tags.remote_name, p.tags.remote_dns, p.fields.bytes_sent])
+      .sort();
+    expect(peers).toEqual([
+      ['192.0.2.10', 'api.example.test', 100],
+      ['198.51.100.7', 'www.example.test', 300],
+      ['2001:db8::10', 'api.example.test', 200],
+      ['203.0.113.99', undefined, 400],
+    ]);
+    expect(hits).toBeGreaterThanOrEqual(3);
+    expect(daemon.stderr()).not.toContain('malformed');
+  }, 120_000);
+});
