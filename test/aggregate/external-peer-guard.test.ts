@@ -111,3 +111,34 @@ describe('ranking per node', () => {
     expect(names(together)).toEqual(names(alone));
   });
 });
+
+describe('guardExternalPeers with DNS names (remote_dns)', () => {
+  const ext = (ip: string, bytes: number, dns?: string): MetricPoint =>
+    point('kovenant_tcp', 0, { node: 'n1', pod: 'api', remote_kind: 'external', remote_name: ip, ...(dns ? { remote_dns: dns } : {}) }, { bytes_sent: bytes, bytes_received: 0 });
+
+  it('counts a name once however many addresses it has, and keeps or folds them together', () => {
+    const s3 = Array.from({ length: 500 }, (_, i) => ext(`52.216.${i >> 8}.${i & 255}`, 10, 's3.eu-west-1.amazonaws.com'));
+    const points = [...s3, ext('203.0.113.1', 3000), ext('203.0.113.2', 20), ext('198.51.100.1', 5, 'tiny.example')];
+    // Two places: the S3 name (5000 bytes over 500 addresses) and 203.0.113.1.
+    const { points: out, foldedPeers } = guardExternalPeers(points, 2);
+    expect(foldedPeers).toBe(2);
+    expect(out.filter((p) => p.tags.remote_dns === 's3.eu-west-1.amazonaws.com')).toHaveLength(500);
+    expect(out.find((p) => p.tags.remote_name === '203.0.113.1')?.ints.bytes_sent).toBe(3000);
+    // Folded: one `other` series, without the names that went into it.
+    const other = out.filter((p) => p.tags.remote_name === FOLDED_PEER_NAME);
+    expect(other).toHaveLength(1);
+    expect(other[0]!.tags.remote_dns).toBeUndefined();
+    expect(other[0]!.ints.bytes_sent).toBe(25);
+    expect(other[0]!.key).toBe(seriesKey('kovenant_tcp', { node: 'n1', pod: 'api', remote_kind: 'external', remote_name: FOLDED_PEER_NAME }));
+  });
+
+  it('folds all the addresses of a small name', () => {
+    const points = [ext('203.0.113.1', 3000), ext('198.51.100.1', 5, 'tiny.example'), ext('198.51.100.2', 5, 'tiny.example')];
+    const { points: out, foldedPeers } = guardExternalPeers(points, 1);
+    expect(foldedPeers).toBe(1);
+    expect(out.map((p) => [p.tags.remote_name, p.tags.remote_dns, p.ints.bytes_sent])).toEqual([
+      ['203.0.113.1', undefined, 3000],
+      ['other', undefined, 10],
+    ]);
+  });
+});

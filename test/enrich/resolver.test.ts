@@ -3,6 +3,7 @@ import { MetadataIndex } from '../../src/enrich/metadata/metadata-index.ts';
 import { addToIndex } from '../../src/enrich/metadata/snapshot.ts';
 import type { KubeObject } from '../../src/enrich/metadata/projection.ts';
 import { Resolver } from '../../src/enrich/resolver.ts';
+import { DnsNameCache } from '../../src/enrich/dns/dns-name-cache.ts';
 import { controller, node, pod, service } from '../support/kube-objects.ts';
 
 function resolverOf(...objects: Array<Record<string, unknown>>): Resolver {
@@ -223,5 +224,32 @@ describe('the IP cache and hostNetwork pods', () => {
     const times = ['2023-12-31T00:00:00Z', '2024-01-01T03:00:00Z', '2024-01-01T09:00:00Z'].map(Date.parse);
     expect(times.map((t) => r.remote('10.0.0.1', t))).toEqual(times.map(() => r.remote('10.0.0.1', times[0]!)));
     expect(r.remote('10.0.0.1', NOW).tags).toEqual({ remote_kind: 'node', remote_name: 'node-1' });
+  });
+});
+
+describe('remote side: DNS names of external peers (--dnstap-listen)', () => {
+  const names = new DnsNameCache({ max: 10, graceMs: 0 });
+  names.learn({ address: '52.216.1.2', asked: 's3.eu-west-1.amazonaws.com', answered: 's3-r-w.eu-west-1.amazonaws.com', ttlSeconds: 60 }, NOW);
+  names.learn({ address: '10.1.0.5', asked: 'looks-external.example', answered: 'looks-external.example', ttlSeconds: 60 }, NOW);
+
+  it('tags an external peer with the asked name while the answer holds; remote_name stays the address', () => {
+    const r = new Resolver(new MetadataIndex(), names);
+    expect(r.remote('52.216.1.2', NOW + 1000).tags).toEqual({ remote_kind: 'external', remote_name: '52.216.1.2', remote_dns: 's3.eu-west-1.amazonaws.com' });
+    // Same party object for the same name: interned like every other.
+    expect(r.remote('52.216.1.2', NOW + 2000)).toBe(r.remote('52.216.1.2', NOW + 1000));
+    // Before the answer (beyond the skew allowed) and after its TTL: the address alone.
+    expect(r.remote('52.216.1.2', NOW - 60_000).tags).toEqual({ remote_kind: 'external', remote_name: '52.216.1.2' });
+    expect(r.remote('52.216.1.2', NOW + 61_000).tags).toEqual({ remote_kind: 'external', remote_name: '52.216.1.2' });
+    expect(r.remote('::ffff:52.216.1.2', NOW + 1000).tags.remote_dns).toBe('s3.eu-west-1.amazonaws.com');
+  });
+
+  it('never names what the cluster knows: pods, Services and nodes keep their own names', () => {
+    const r = new Resolver(resolverOf(pod('shop', 'web-1', { ip: '10.1.0.5' })).store, names);
+    expect(r.remote('10.1.0.5', NOW + 1000).tags).toMatchObject({ remote_kind: 'pod', remote_name: 'web-1' });
+    expect(r.remote('10.1.0.5', NOW + 1000).tags.remote_dns).toBeUndefined();
+  });
+
+  it('without DNS names, external peers are as before', () => {
+    expect(resolverOf().remote('52.216.1.2', NOW + 1000).tags).toEqual({ remote_kind: 'external', remote_name: '52.216.1.2' });
   });
 });

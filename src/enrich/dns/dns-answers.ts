@@ -33,11 +33,15 @@ const MAX_CHAIN = 16;
 /** Decodes a wire-format response; DnsMessageError when it is not one. */
 export function addressAnswers(wire: Uint8Array): AddressAnswer[] {
   let packet: dnsPacket.DecodedPacket;
+  const buf = Buffer.isBuffer(wire) ? wire : Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength);
   try {
-    packet = dnsPacket.decode(Buffer.isBuffer(wire) ? wire : Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength));
+    packet = dnsPacket.decode(buf);
   } catch (err) {
     throw new DnsMessageError(`not a DNS message: ${(err as Error).message}`);
   }
+  // dns-packet reads past the end of a cut message (an address becomes "192.0.2.undefined")
+  // instead of throwing; what it consumed tells.
+  if (dnsPacket.decode.bytes > buf.length) throw new DnsMessageError(`not a DNS message: truncated (${buf.length} bytes, ${dnsPacket.decode.bytes} needed)`);
   if (!packet.flag_qr) return [];
   // RCODE (the low 4 bits): only NOERROR answers say what a name is.
   if (((packet.flags ?? 0) & 0xf) !== 0) return [];
