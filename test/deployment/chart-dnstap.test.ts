@@ -1,0 +1,60 @@
+/**
+ * The chart's dnstap opt-in (`dnstap.enabled`): off by default; on, every agent listens
+ * on the port, a ClusterIP Service fronts the agents, and the daemon config it writes
+ * is valid. The chart never renders anything of CoreDNS's.
+ */
+import { DaemonSet } from 'kubernetes-models/apps/v1';
+import { ConfigMap, Service } from 'kubernetes-models/v1';
+import { parse as parseYaml } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { HelmLite, documents, type Json } from './support/helm-lite.ts';
+import { resolveConfig } from '../../src/config/daemon-config.ts';
+import { CHART_DIR } from './support/paths.ts';
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  [key: string]: unknown;
+}
+
+const helm = new HelmLite(CHART_DIR);
+const render = (overrides: { [key: string]: Json } = {}): K8sObject[] =>
+  documents(helm.render({ name: 'kovenant', namespace: 'kovenant' }, overrides)).map(({ text }) => parseYaml(text) as K8sObject);
+
+function configOf(objects: K8sObject[]): ReturnType<typeof resolveConfig> {
+  const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'kovenant-config') as unknown as ConfigMap;
+  return resolveConfig({ file: parseYaml(cm.data!['config.yaml']!) as Record<string, unknown>, fileName: 'config.yaml', env: {}, flags: {} });
+}
+
+const agentPorts = (objects: K8sObject[]) =>
+  (objects.find((o) => o.kind === 'DaemonSet') as unknown as DaemonSet).spec!.template.spec!.containers.find((c) => c.name === 'kovenant')!.ports;
+
+describe('chart: dnstap opt-in', () => {
+  it('is off by default: no Service, no listener, no port', () => {
+    const objects = render();
+    expect(objects.filter((o) => o.kind === 'Service')).toEqual([]);
+    expect(configOf(objects).dnstapListen).toBeUndefined();
+    expect(agentPorts(objects)?.map((p) => p.name)).toEqual(['metrics']);
+  });
+
+  it('on: the agents listen on the port and a ClusterIP Service (optionally pinned) fronts them; nothing of CoreDNS is rendered', () => {
+    const objects = render({ dnstap: { enabled: true, port: 6000, clusterIP: '10.96.0.53' }, config: { dnsCacheMax: 200000 } });
+    expect(configOf(objects)).toMatchObject({ dnstapListen: '0.0.0.0:6000', dnsCacheMax: 200000 });
+    expect(agentPorts(objects)).toContainEqual({ name: 'dnstap', containerPort: 6000, protocol: 'TCP' });
+    const services = objects.filter((o) => o.kind === 'Service');
+    expect(services).toHaveLength(1);
+    const svc = new Service(services[0] as never);
+    expect(() => svc.validate()).not.toThrow();
+    expect(svc.metadata!.name).toBe('kovenant-dnstap');
+    expect(svc.metadata!.namespace).toBe('kovenant');
+    expect(svc.spec).toMatchObject({ type: 'ClusterIP', clusterIP: '10.96.0.53', ports: [{ name: 'dnstap', port: 6000, targetPort: 'dnstap', protocol: 'TCP' }] });
+    const ds = objects.find((o) => o.kind === 'DaemonSet') as unknown as DaemonSet;
+    expect(svc.spec!.selector).toEqual(ds.spec!.selector.matchLabels);
+    expect(() => new DaemonSet(ds as never).validate()).not.toThrow();
+    expect(objects.some((o) => o.metadata.namespace === 'kube-system' || /coredns/i.test(o.metadata.name))).toBe(false);
+    // Without a pinned address, Kubernetes chooses one.
+    const unpinned = render({ dnstap: { enabled: true } }).find((o) => o.kind === 'Service') as unknown as Service;
+    expect(unpinned.spec!.clusterIP).toBeUndefined();
+  });
+});
