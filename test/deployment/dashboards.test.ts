@@ -139,6 +139,11 @@ describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', 
         `kovenant_cpu,${local} cpu_seconds=0.25,cpu_cores=0.025 ${ts}`,
         `kovenant_node_cpu,node=${t.get('node')},mode=user seconds=3.5 ${ts}`,
         `kovenant_node_cpu,node=${t.get('node')},mode=system seconds=1.25 ${ts}`,
+        // External peers named by DNS (kovenant run --dnstap-listen; replay has no DNS
+        // stream), with the tags the daemon writes: two addresses under one name.
+        ...['52.216.1.2', '52.216.1.3'].map(
+          (ip) => `kovenant_tcp,${local},remote_dns=s3.eu-west-1.amazonaws.com,remote_kind=external,remote_name=${ip} bytes_sent=1000i,bytes_received=50i,sends=1i,receives=1i,connects=0i,closes=0i ${ts}`,
+        ),
       ];
     });
 
@@ -179,6 +184,18 @@ describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', 
     const target = influxTargets.find((x) => x.panel === 'Throughput by pod')!.target;
     const series = await influxQuery(influx.url, DB, interpolate(target.query!, range, concrete));
     expect(series.map((s) => s.tags?.pod)).toEqual([concrete.pod]);
+  });
+
+  it('the egress panel shows DNS names where known, all of a name\'s addresses together, and addresses elsewhere', async () => {
+    const panel = influxTargets.filter((x) => x.panel.startsWith('Traffic leaving the cluster'));
+    expect(panel.map((x) => x.target.refId)).toEqual(['A', 'B', 'C', 'D']);
+    const [byName, byAddress] = await Promise.all([panel[0]!, panel[1]!].map((x) => influxQuery(influx.url, DB, interpolate(x.target.query!, range, {}))));
+    expect(byName!.map((s) => s.tags?.remote_dns)).toEqual(['s3.eu-west-1.amazonaws.com']);
+    // 2 addresses × 1000 bytes in each of the two windows, as bytes/s over 10 s.
+    expect(byName![0]!.values.map((row) => row[1])).toEqual([200, 200]);
+    const addresses = byAddress!.map((s) => s.tags?.remote_name);
+    expect(addresses.length).toBeGreaterThan(0);
+    expect(addresses).not.toContain('52.216.1.2');
   });
 
   it('the template variables list values from the data', async () => {
