@@ -15,9 +15,10 @@ export function localName(tags: Readonly<Record<string, string>>): string {
   return `host:${tags.node ?? '?'}`;
 }
 
-/** `namespace/name` for pods and Services, the node name or IP otherwise. */
+/** `namespace/name` for pods and Services, `dns-name (IP)` for named external peers, the node name or IP otherwise. */
 export function remoteName(tags: Readonly<Record<string, string>>): string {
   if (tags.remote_kind === 'loopback') return 'loopback';
+  if (tags.remote_dns) return `${tags.remote_dns} (${tags.remote_name ?? '?'})`;
   return tags.remote_namespace ? `${tags.remote_namespace}/${tags.remote_name ?? ''}` : (tags.remote_name ?? '?');
 }
 
