@@ -7,6 +7,10 @@ root="$(cd "$here/../.." && pwd)"
 bin="$root/.tools/bin/coredns"
 stamp="$bin.version"
 
+if ! command -v go >/dev/null; then
+  echo "build-coredns.sh: needs the Go toolchain (go) on PATH to build CoreDNS from its module" >&2
+  exit 1
+fi
 cd "$here"
 version="$(go list -m -f '{{.Version}}' github.com/coredns/coredns)"
 sources="$(cat go.mod go.sum main.go | sha256sum | cut -d' ' -f1)"
