@@ -4,6 +4,9 @@
  * daemon then counts to those addresses carry the names that were asked.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort, requireBinary } from '../support/servers.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 import { parseLineProtocol, startDaemon, type Daemon } from '../daemon/support.ts';
@@ -43,25 +46,38 @@ async function waitForMetric(port: number, name: string, atLeast: number, timeou
 describe.skipIf(!hasCoreDns)('kovenant run --dnstap-listen with a real CoreDNS', () => {
   let daemon: Daemon | undefined;
   let coredns: CoreDns | undefined;
+  let dir: string | undefined;
   afterEach(async () => {
     daemon?.kill();
     daemon = undefined;
     await coredns?.stop();
     coredns = undefined;
+    if (dir) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
   });
 
-  it('tags bytes to answered addresses with the names asked (A, AAAA, the head of a CNAME chain)', async () => {
-    const dnstapPort = await freePort();
+  it.each(['tcp', 'unix'] as const)('over %s: tags bytes to answered addresses with the names asked (A, AAAA, the head of a CNAME chain)', async (transport) => {
+    let listen: string;
+    let corefileTarget: string;
+    if (transport === 'tcp') {
+      const dnstapPort = await freePort();
+      listen = `127.0.0.1:${dnstapPort}`;
+      corefileTarget = `tcp://${listen}`;
+    } else {
+      dir = await mkdtemp(join(tmpdir(), 'kovenant-dnstap-'));
+      listen = join(dir, 'dnstap.sock');
+      corefileTarget = `unix://${listen}`;
+    }
     const metricsPort = await freePort();
     daemon = startDaemon(
       [],
-      ['run', '--events', '-', '--window', '10s', '--lateness', '0s', '--dnstap-listen', `127.0.0.1:${dnstapPort}`, '--metrics-addr', `127.0.0.1:${metricsPort}`],
+      ['run', '--events', '-', '--window', '10s', '--lateness', '0s', '--dnstap-listen', listen, '--metrics-addr', `127.0.0.1:${metricsPort}`],
       {},
       'pipe',
     );
     await daemon.waitForLog('"msg":"running"', 30_000);
     // Listening before CoreDNS starts: it dials at startup and then only every 10 s.
-    coredns = await startCoreDns('example.test', ZONE, `tcp://127.0.0.1:${dnstapPort}`);
+    coredns = await startCoreDns('example.test', ZONE, corefileTarget);
     await waitForMetric(metricsPort, 'kovenant_dnstap_connections_total', 1, 20_000);
 
     expect(await coredns.resolver.resolve4('api.example.test')).toEqual(['192.0.2.10']);
