@@ -39,6 +39,8 @@ export function parseDnstapAddress(text: string): DnstapAddress {
   return { kind: 'tcp', host: host === '' ? '0.0.0.0' : host, port };
 }
 
+const MAX_CONNECTIONS = 256;
+
 export interface DnstapStats {
   connections: number;
   /** Data frames received (every dnstap message, queries too). */
@@ -63,6 +65,9 @@ export class DnstapListener {
 
   private constructor(private readonly options: DnstapListenerOptions) {
     this.server = createServer((socket) => this.accept(socket));
+    // Each connection may hold one partial frame (up to 1 MiB); CoreDNS opens one per
+    // replica and dnstap line, so this bounds memory without limiting real senders.
+    this.server.maxConnections = MAX_CONNECTIONS;
   }
 
   static async listen(options: DnstapListenerOptions): Promise<DnstapListener> {
