@@ -276,11 +276,17 @@ describe('pipeline health (PromQL)', () => {
     'kovenant_metadata_objects',
     'kovenant_metadata_synced',
     'kovenant_metadata_outage_seconds',
+    'kovenant_dnstap_frames_total',
+    'kovenant_dnstap_parse_errors_total',
+    'kovenant_dns_cache_addresses',
+    'kovenant_dns_cache_evictions_total',
+    'kovenant_dns_lookups_total',
   ]);
   const LABELS: Record<string, string[]> = {
     kovenant_events_skipped_total: ['type'],
     kovenant_events_rejected_total: ['reason'],
     kovenant_metadata_objects: ['resource'],
+    kovenant_dns_lookups_total: ['result'],
   };
 
   it.each(promTargets.map((x) => [`${x.file} / ${x.panel} / ${x.target.refId}`, x.target] as const))(
