@@ -27,3 +27,32 @@ describe('kovenant run: dnstap flags', () => {
     }
   });
 });
+
+describe('kovenant run --dnstap-listen: bad input', () => {
+  it('garbage on the dnstap port closes that connection, is counted, and the daemon runs on', async () => {
+    const { connect } = await import('node:net');
+    const { freePort } = await import('../support/servers.ts');
+    const dnstapPort = await freePort();
+    const metricsPort = await freePort();
+    const d = startDaemon([], ['run', '--events', 'none', '--dnstap-listen', `127.0.0.1:${dnstapPort}`, '--metrics-addr', `127.0.0.1:${metricsPort}`]);
+    try {
+      await d.waitForLog('"msg":"running"', 30_000);
+      for (let i = 0; i < 2; i++) {
+        const s = connect(dnstapPort, '127.0.0.1');
+        s.on('error', () => undefined);
+        await new Promise<void>((r) => s.once('connect', () => r()));
+        s.write(Buffer.from('\0\0\0\0\0\0\xff\xffnot frame streams', 'latin1'));
+        await new Promise<void>((r) => s.once('close', () => r()));
+      }
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(/^kovenant_dnstap_parse_errors_total (\S+)$/m.exec(text)?.[1]).toBe('2');
+      expect(/^kovenant_dnstap_connections_total (\S+)$/m.exec(text)?.[1]).toBe('2');
+      expect((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status).toBe(200);
+      expect(d.stderr()).toContain('malformed input, closing the connection');
+      d.child.kill('SIGTERM');
+      expect(await d.exited(30_000)).toBe(0);
+    } finally {
+      d.kill();
+    }
+  }, 60_000);
+});

@@ -96,6 +96,10 @@ describe.skipIf(!hasCoreDns)('kovenant run --dnstap-listen with a real CoreDNS',
     );
     await waitForMetric(metricsPort, 'kovenant_events_used_total', 4, 20_000);
     const hits = await metric(metricsPort, 'kovenant_dns_lookups_total\\{result="hit"\\}');
+    // A query and a response frame per question, nothing malformed, nothing evicted.
+    expect(await metric(metricsPort, 'kovenant_dnstap_frames_total')).toBeGreaterThanOrEqual(6);
+    expect(await metric(metricsPort, 'kovenant_dnstap_parse_errors_total')).toBe(0);
+    expect(await metric(metricsPort, 'kovenant_dns_cache_evictions_total')).toBe(0);
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited(30_000)).toBe(0);
 
