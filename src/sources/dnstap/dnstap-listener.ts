@@ -1,17 +1,14 @@
 /**
  * `--dnstap-listen`: a Frame Streams server (TCP or a unix socket) for CoreDNS's dnstap
- * plugin. Every DNS response's address records go into the DNS name cache. A connection
- * that sends anything malformed (garbage, a truncated frame, a frame that is not
- * dnstap, a DNS message that does not decode) is closed with a logged, counted error;
- * the sender reconnects, the daemon goes on.
+ * plugin (`dnstap tcp://…`), each connection served by dnstap-connection.ts.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { lstat, unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { addressAnswers, DnsMessageError } from '../../enrich/dns/dns-answers.ts';
 import type { DnsNameCache } from '../../enrich/dns/dns-name-cache.ts';
-import { decodeDnstapResponse, DnstapDecodeError } from './dnstap-message.ts';
-import { FrameStreamError, FrameStreamReceiver } from './frame-stream.ts';
+import { serveDnstapConnection, type DnstapStats } from './dnstap-connection.ts';
+
+export type { DnstapStats };
 
 /** A bad listen address or one that cannot be listened on; the CLI names the flag. */
 export class DnstapAddressError extends Error {
@@ -40,16 +37,6 @@ export function parseDnstapAddress(text: string): DnstapAddress {
 }
 
 const MAX_CONNECTIONS = 256;
-
-export interface DnstapStats {
-  connections: number;
-  /** Data frames received (every dnstap message, queries too). */
-  frames: number;
-  /** DNS responses whose address records were learned. */
-  responses: number;
-  /** Connections closed for malformed input. */
-  parseErrors: number;
-}
 
 export interface DnstapListenerOptions {
   address: DnstapAddress;
@@ -110,51 +97,9 @@ export class DnstapListener {
   private accept(socket: Socket): void {
     this.counts.connections++;
     this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
     const peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'unix socket';
-    const receiver = new FrameStreamReceiver();
-    const log = this.options.log;
-    log.info({ peer }, 'dnstap sender connected');
-    let failed = false;
-    const fail = (reason: string): void => {
-      if (failed) return;
-      failed = true;
-      this.counts.parseErrors++;
-      log.warn({ peer, err: reason }, 'dnstap: malformed input, closing the connection (the sender reconnects)');
-      socket.destroy();
-    };
-    socket.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      try {
-        const result = receiver.receive(chunk);
-        for (const reply of result.replies) socket.write(reply);
-        for (const payload of result.payloads) this.frame(payload);
-        if (result.finished) socket.end();
-      } catch (err) {
-        // Anything else is a bug here, not bad input; it still costs only this connection.
-        if (!(err instanceof FrameStreamError || err instanceof DnstapDecodeError || err instanceof DnsMessageError)) log.error({ peer, err: (err as Error).stack }, 'dnstap: unexpected error');
-        fail((err as Error).message);
-      }
-    });
-    socket.on('end', () => {
-      if (receiver.buffered > 0) fail(`connection closed inside a frame (${receiver.buffered} bytes of it received)`);
-      else socket.end();
-    });
-    socket.on('error', (err) => {
-      if (!failed) log.warn({ peer, err: err.message }, 'dnstap connection error');
-    });
-    socket.on('close', () => {
-      this.sockets.delete(socket);
-      if (!failed) log.info({ peer }, 'dnstap sender disconnected');
-    });
-  }
-
-  private frame(payload: Buffer): void {
-    this.counts.frames++;
-    const response = decodeDnstapResponse(payload);
-    if (!response) return;
-    const answers = addressAnswers(response.message);
-    this.counts.responses++;
-    for (const answer of answers) this.options.cache.learn(answer, response.atMs);
+    serveDnstapConnection(socket, peer, this.options.cache, this.options.log, this.counts);
   }
 
   async close(): Promise<void> {
