@@ -32,8 +32,7 @@ import { InputError } from './input-error.ts';
 import { openMetadata } from './metadata-options.ts';
 import { openSink, type OutputOptions } from './output-options.ts';
 import { addConfigFlags } from '../config/flags.ts';
-import { dnsCacheOf, listenDnstap } from './dnstap-options.ts';
-import type { DnstapListener } from '../sources/dnstap/dnstap-listener.ts';
+import { dnsCacheOf, openDnstap, type DnstapFeeds } from './dnstap-options.ts';
 
 interface OpenedEvents {
   input: ByteInput | undefined;
@@ -222,13 +221,13 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
   let sink: MetricSink | undefined;
   let sinkClosed = false;
   let metricsServer: MetricsServer | undefined;
-  let dnstap: DnstapListener | undefined;
+  let dnstap: DnstapFeeds | undefined;
   try {
     // Before the collectors' baseline: a checkpoint replaces the aggregator's state.
     const { input, checkpoint } = await openEvents(config, aggregator, readerStop.signal, log);
     const opened = await openSink(outputOptionsOf(config));
     sink = opened.sink;
-    if (dnsNames) dnstap = await listenDnstap(config, dnsNames, log);
+    if (dnsNames) dnstap = await openDnstap(config, dnsNames, log);
     let externalPeersFolded = 0;
     const metrics = new DaemonMetrics({
       counters,

@@ -78,6 +78,8 @@ export const DaemonConfigSchema = z
     maxExternalPeers: count.default(1000),
     /** CoreDNS dnstap receiver: HOST:PORT or a unix socket path; absent = off. */
     dnstapListen: z.string().min(1).optional(),
+    /** CoreDNS `dnstap listen` endpoint to dial: HOST:PORT (every address of HOST) or a unix socket path. */
+    dnstapConnect: z.string().min(1).optional(),
     /** Addresses the DNS name cache keeps at most. */
     dnsCacheMax: count.pipe(z.number().int().min(1, 'expected at least 1 address')).default(100_000),
     /** How long past its TTL a DNS answer still names its address. */

@@ -50,8 +50,9 @@ const HELP: Record<ConfigKey, string> = {
   kube: 'kubectl get ... -o json snapshot for attribution; repeatable',
   maxExternalPeers: 'external peers kept per window and measurement (by bytes), the rest folded into remote_name=other (default 1000; 0 keeps all)',
   dnstapListen: 'receive CoreDNS dnstap (Frame Streams) on HOST:PORT (e.g. :6000) or a unix socket path; external peers answered by DNS gain a remote_dns tag',
-  dnsCacheMax: 'with --dnstap-listen: addresses the DNS name cache keeps, least recently used go first (default 100000)',
-  dnsGrace: 'with --dnstap-listen: how long past its TTL an answer still names its address, for connections that outlive the TTL (default 5m)',
+  dnstapConnect: 'dial CoreDNS\'s `dnstap listen` endpoint at HOST:PORT (one connection to every address of HOST, e.g. a headless Service of the CoreDNS pods) or a unix socket path; like --dnstap-listen, the other way round',
+  dnsCacheMax: 'with --dnstap-listen or --dnstap-connect: addresses the DNS name cache keeps, least recently used go first (default 100000)',
+  dnsGrace: 'with --dnstap-listen or --dnstap-connect: how long past its TTL an answer still names its address, for connections that outlive the TTL (default 5m)',
 };
 
 export function flagName(key: ConfigKey): string {
