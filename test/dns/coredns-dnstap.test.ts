@@ -56,28 +56,41 @@ describe.skipIf(!hasCoreDns)('kovenant run --dnstap-listen with a real CoreDNS',
     dir = undefined;
   });
 
-  it.each(['tcp', 'unix'] as const)('over %s: tags bytes to answered addresses with the names asked (A, AAAA, the head of a CNAME chain)', async (transport) => {
-    let listen: string;
+  it.each(['tcp', 'unix', 'connect'] as const)('%s: tags bytes to answered addresses with the names asked (A, AAAA, the head of a CNAME chain)', async (mode) => {
+    // tcp, unix: CoreDNS dials kovenant (`dnstap tcp://…`, `dnstap unix://…`);
+    // connect: kovenant dials CoreDNS (`dnstap listen tcp://…`, --dnstap-connect).
+    let flag: string[];
     let corefileTarget: string;
-    if (transport === 'tcp') {
-      const dnstapPort = await freePort();
-      listen = `127.0.0.1:${dnstapPort}`;
-      corefileTarget = `tcp://${listen}`;
-    } else {
+    if (mode === 'unix') {
       dir = await mkdtemp(join(tmpdir(), 'kovenant-dnstap-'));
-      listen = join(dir, 'dnstap.sock');
-      corefileTarget = `unix://${listen}`;
+      const path = join(dir, 'dnstap.sock');
+      flag = ['--dnstap-listen', path];
+      corefileTarget = `unix://${path}`;
+    } else {
+      const addr = `127.0.0.1:${await freePort()}`;
+      flag = mode === 'tcp' ? ['--dnstap-listen', addr] : ['--dnstap-connect', addr];
+      corefileTarget = mode === 'tcp' ? `tcp://${addr}` : `listen tcp://${addr}`;
     }
     const metricsPort = await freePort();
-    daemon = startDaemon(
-      [],
-      ['run', '--events', '-', '--window', '10s', '--lateness', '0s', '--dnstap-listen', listen, '--metrics-addr', `127.0.0.1:${metricsPort}`],
-      {},
-      'pipe',
-    );
-    await daemon.waitForLog('"msg":"running"', 30_000);
-    // Listening before CoreDNS starts: it dials at startup and then only every 10 s.
-    coredns = await startCoreDns('example.test', ZONE, corefileTarget);
+    const startKovenant = async (): Promise<void> => {
+      daemon = startDaemon(
+        [],
+        ['run', '--events', '-', '--window', '10s', '--lateness', '0s', ...flag, '--metrics-addr', `127.0.0.1:${metricsPort}`],
+        {},
+        'pipe',
+      );
+      await daemon.waitForLog('"msg":"running"', 30_000);
+    };
+    // Whoever dials must find the other listening: CoreDNS dials at startup and then
+    // only every 10 s; kovenant redials every 5 s.
+    if (mode === 'connect') {
+      coredns = await startCoreDns('example.test', ZONE, corefileTarget);
+      await startKovenant();
+    } else {
+      await startKovenant();
+      coredns = await startCoreDns('example.test', ZONE, corefileTarget);
+    }
+    const d = daemon!;
     await waitForMetric(metricsPort, 'kovenant_dnstap_connections_total', 1, 20_000);
 
     expect(await coredns.resolver.resolve4('api.example.test')).toEqual(['192.0.2.10']);
@@ -91,7 +104,7 @@ describe.skipIf(!hasCoreDns)('kovenant run --dnstap-listen with a real CoreDNS',
     const time = new Date(now).toISOString().replace('Z', '000000Z');
     const send = (daddr: string, size: number, family = 'AF_INET'): string =>
       kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time, sock: { family, saddr: family === 'AF_INET' ? '10.0.0.1' : 'fd00::1', sport: 40000, daddr, dport: 443 }, size });
-    daemon.child.stdin!.write(
+    d.child.stdin!.write(
       [send('192.0.2.10', 100), send('2001:db8::10', 200, 'AF_INET6'), send('198.51.100.7', 300), send('203.0.113.99', 400)].join('\n') + '\n',
     );
     await waitForMetric(metricsPort, 'kovenant_events_used_total', 4, 20_000);
@@ -100,10 +113,10 @@ describe.skipIf(!hasCoreDns)('kovenant run --dnstap-listen with a real CoreDNS',
     expect(await metric(metricsPort, 'kovenant_dnstap_frames_total')).toBeGreaterThanOrEqual(6);
     expect(await metric(metricsPort, 'kovenant_dnstap_parse_errors_total')).toBe(0);
     expect(await metric(metricsPort, 'kovenant_dns_cache_evictions_total')).toBe(0);
-    daemon.child.kill('SIGTERM');
-    expect(await daemon.exited(30_000)).toBe(0);
+    d.child.kill('SIGTERM');
+    expect(await d.exited(30_000)).toBe(0);
 
-    const peers = parseLineProtocol(daemon.stdout())
+    const peers = parseLineProtocol(d.stdout())
       .filter((p) => p.measurement === 'kovenant_tcp')
       .map((p) => [p.tags.remote_name, p.tags.remote_dns, p.fields.bytes_sent])
       .sort();
@@ -114,6 +127,6 @@ describe.skipIf(!hasCoreDns)('kovenant run --dnstap-listen with a real CoreDNS',
       ['203.0.113.99', undefined, 400],
     ]);
     expect(hits).toBeGreaterThanOrEqual(3);
-    expect(daemon.stderr()).not.toContain('malformed');
+    expect(d.stderr()).not.toContain('malformed');
   }, 120_000);
 });
