@@ -8,6 +8,8 @@ describe('kovenant run: dnstap flags', () => {
     [['--dnstap-listen', 'localhost'], /--dnstap-listen localhost: expected HOST:PORT or a socket path \(give HOST:PORT/],
     [['--dnstap-listen', ':6000', '--dns-cache-max', '0'], /"dnsCacheMax" \(from flag\): expected at least 1 address/],
     [['--dnstap-listen', ':6000', '--dns-grace', 'soon'], /"dnsGrace" \(from flag\): expected a duration/],
+    [['--dnstap-connect', ':6001'], /--dnstap-connect :6001: needs the host to dial \(give HOST:PORT of CoreDNS's `dnstap listen`/],
+    [['--dnstap-connect', 'coredns'], /--dnstap-connect coredns: expected HOST:PORT or a socket path/],
   ])('%j', async (flags, message) => {
     const d = startDaemon([], ['run', '--events', 'none', '--metrics-addr', 'off', ...flags]);
     expect(await d.exited(30_000)).toBe(2);

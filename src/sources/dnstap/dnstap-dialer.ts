@@ -25,6 +25,9 @@ export interface DnstapDialerOptions {
   resolve?: (host: string) => Promise<string[]>;
 }
 
+/** Connections kept at most: each may hold a partial frame (up to 1 MiB). */
+const MAX_TARGETS = 256;
+
 async function systemResolve(host: string): Promise<string[]> {
   return (await lookup(host, { all: true })).map((a) => a.address);
 }
@@ -36,6 +39,7 @@ export class DnstapDialer {
   private closed = false;
   private refreshing: Promise<void> | undefined;
   private lastResolveError: string | undefined;
+  private warnedTargets = false;
   /** Targets whose last dial failed: logged once until they answer again. */
   private readonly failing = new Set<string>();
 
@@ -77,7 +81,11 @@ export class DnstapDialer {
       }
     }
     if (this.closed) return;
-    for (const target of targets) if (!this.sockets.has(target)) this.dial(target);
+    if (targets.length > MAX_TARGETS && !this.warnedTargets) {
+      this.warnedTargets = true;
+      this.options.log.warn({ host: a.kind === 'tcp' ? a.host : a.path, addresses: targets.length, max: MAX_TARGETS }, 'dnstap: more addresses than connections kept; dialling the first ones');
+    }
+    for (const target of targets.slice(0, MAX_TARGETS)) if (!this.sockets.has(target)) this.dial(target);
   }
 
   private dial(target: string): void {
