@@ -208,7 +208,7 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
       : { kubeconfig: config.kubeconfig, context: config.context, inCluster: runningInCluster(), waitForSync: false },
     stderr,
   );
-  const resolver = new Resolver(metadata.store);
+  const resolver = new Resolver(metadata.store, { maxCachedEntries: config.maxCachedEntries });
   const counters = new EventCounters();
   const collectors = collectorsOf(config, resolver);
   const collectorErrors = new Map<string, number>();
@@ -238,6 +238,7 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
       metadataObjects: () => metadata.status()?.counts ?? (metadata.store instanceof MetadataIndex ? metadata.store.sizes() : undefined),
       collectorCounts: () => collectorCounts(collectors, collectorErrors),
       externalPeersFolded: () => externalPeersFolded,
+      attributionCache: () => ({ entries: resolver.cache.size, evictions: resolver.cache.evictions }),
       checkpointSaves: checkpoint ? () => ({ saved: checkpoint.saved, failed: checkpoint.failed }) : undefined,
     });
     if (config.metricsAddr !== 'off') {

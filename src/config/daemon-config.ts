@@ -4,6 +4,7 @@
  * `nodeName`, which the Downward API sets). Precedence: flags > env > file > defaults.
  * Keys are camelCase; the Helm chart writes them as they are here.
  */
+import { DEFAULT_MAX_CACHED_ENTRIES } from '../enrich/attribution-cache.ts';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -76,6 +77,8 @@ export const DaemonConfigSchema = z
     nodeName: z.string().optional(),
     kube: z.array(z.string()).default([]),
     maxExternalPeers: count.default(1000),
+    /** The resolver's one cache bound (attribution-cache.ts). */
+    maxCachedEntries: count.pipe(z.number().min(1, 'expected at least 1 entry')).default(DEFAULT_MAX_CACHED_ENTRIES),
   })
   .strict();
 
