@@ -33,8 +33,29 @@ function groupOf(p: MetricPoint): string {
   return `${p.timeMs}\u0000${p.tags.node ?? ''}\u0000${p.measurement}`;
 }
 
+/**
+ * The external peer a series of `measurement` names, or undefined when the guard leaves
+ * it alone (not external, not a guarded measurement, or already `other`). The one rule
+ * of which tag identifies a peer, shared by this batch guard and the aggregator's fold.
+ */
+export function guardedPeerOf(measurement: string, tags: Readonly<Record<string, string>>): string | undefined {
+  if (tags.remote_kind !== 'external' || !GUARDED_MEASUREMENTS.has(measurement)) return undefined;
+  const name = tags.remote_name;
+  return name === FOLDED_PEER_NAME ? undefined : name;
+}
+
+/** The tags of the `other` series a peer's series folds into: the same tags but the peer's. */
+export function foldedTags(tags: Readonly<Record<string, string>>): Record<string, string> {
+  return { ...tags, remote_name: FOLDED_PEER_NAME };
+}
+
 function isGuarded(p: MetricPoint): boolean {
-  return p.tags.remote_kind === 'external' && GUARDED_MEASUREMENTS.has(p.measurement) && p.tags.remote_name !== undefined;
+  return guardedPeerOf(p.measurement, p.tags) !== undefined;
+}
+
+/** An `other` point already folded while aggregating: merged with what this guard folds. */
+function isFolded(p: MetricPoint): boolean {
+  return p.tags.remote_kind === 'external' && p.tags.remote_name === FOLDED_PEER_NAME && GUARDED_MEASUREMENTS.has(p.measurement);
 }
 
 function pointBytes(p: MetricPoint): number {
@@ -69,12 +90,13 @@ export function guardExternalPeers(points: MetricPoint[], max: number): PeerGuar
   // Merged `other` points by window and series key, in the order they first appear.
   const merged = new Map<string, { ints: Record<string, number>; floats: Record<string, number>; point: MetricPoint }>();
   for (const p of points) {
-    const folded = isGuarded(p) ? foldedByGroup.get(groupOf(p)) : undefined;
-    if (!folded || !folded.has(p.tags.remote_name!)) {
+    // `other` points of a group with folded peers merge with them: one point per series.
+    const folded = isGuarded(p) || isFolded(p) ? foldedByGroup.get(groupOf(p)) : undefined;
+    if (!folded || (!isFolded(p) && !folded.has(p.tags.remote_name!))) {
       out.push(p);
       continue;
     }
-    const tags = { ...p.tags, remote_name: FOLDED_PEER_NAME };
+    const tags = foldedTags(p.tags);
     const key = seriesKey(p.measurement, tags);
     const id = `${p.timeMs}\u0000${key}`;
     let into = merged.get(id);

@@ -17,6 +17,8 @@ import type { DynamicWindows, DynamicWindowsState } from './dynamic-windows.ts';
 import { describeRungs } from './dynamic-windows.ts';
 import type { FieldSchema } from './field-schema.ts';
 import { windowStart } from './window.ts';
+import { foldedTags, guardedPeerOf } from './external-peer-guard.ts';
+import { seriesKey } from '../sinks/line-protocol.ts';
 
 interface Slot {
   readonly series: Series;
@@ -35,6 +37,19 @@ class NodeWindows {
   /** The series the last event went to in that window, and its values. */
   lastSeries: Series | undefined;
   lastValues: number[] | undefined;
+  /** With a peer bound: per open window, measurement → external peer → its slots. */
+  readonly peers = new Map<number, Map<string, Map<string, Slot[]>>>();
+}
+
+/** Per schema, the value indexes whose sum ranks a peer (bytes sent and received). */
+const rankIndexes = new WeakMap<FieldSchema, number[]>();
+function rankIndexesOf(schema: FieldSchema): number[] {
+  let out = rankIndexes.get(schema);
+  if (!out) {
+    out = ['bytes_sent', 'bytes_received'].map((f) => schema.ints.indexOf(f)).filter((i) => i >= 0);
+    rankIndexes.set(schema, out);
+  }
+  return out;
 }
 
 /**
@@ -70,6 +85,15 @@ interface CommonOptions {
    * however long the input is. Undefined for no bound.
    */
   maxOpenSlots?: number;
+  /**
+   * The cardinality guard while aggregating (`--max-external-peers`; 0 or undefined: off).
+   * Per open window, node and measurement, once `2 × max` external peers have their own
+   * series, the `max` with the most bytes so far keep theirs and the others' sums move
+   * into one `remote_name=other` series per local party: memory is bounded by the guard,
+   * not by the number of distinct peers, and every sum over the other tags is unchanged.
+   * A folded peer seen again starts a series of its own from zero.
+   */
+  maxExternalPeers?: number;
 }
 
 export interface FixedWindowOptions extends CommonOptions {
@@ -98,6 +122,9 @@ export class WindowAggregator {
   lateEvents = 0;
   /** Windows closed before their time because of `maxOpenSlots`. */
   windowsClosedEarly = 0;
+  /** Peers folded into `other` while aggregating (counted each time one is folded). */
+  externalPeersFolded = 0;
+  private readonly maxExternalPeers: number;
 
   /** Fixed windows' length; NaN with dynamic windows (never read then). */
   private readonly fixedMs: number;
@@ -107,6 +134,7 @@ export class WindowAggregator {
   constructor(options: AggregatorOptions) {
     this.latenessMs = options.latenessMs;
     this.maxOpenSlots = options.maxOpenSlots;
+    this.maxExternalPeers = options.maxExternalPeers ?? 0;
     if ('dynamic' in options) {
       this.dynamic = options.dynamic;
       this.fixedMs = NaN;
@@ -170,12 +198,68 @@ export class WindowAggregator {
     let slot = slots!.get(series.key);
     if (!slot) {
       slot = { series, schema, values: new Array<number>(schema.ints.length + schema.floats.length).fill(0) };
+      if (this.maxExternalPeers > 0) {
+        const peer = guardedPeerOf(series.measurement, series.tags);
+        if (peer !== undefined) this.trackPeer(nw, start, slots!, slot, peer);
+      }
       slots!.set(series.key, slot);
       this.openSlots++;
     }
     nw.lastSeries = series;
     nw.lastValues = slot.values;
     return slot.values;
+  }
+
+  /** Registers a new slot of `peer`; first folds the smaller peers when the window has too many. */
+  private trackPeer(nw: NodeWindows, start: number, slots: Map<string, Slot>, slot: Slot, peer: string): void {
+    let byMeasurement = nw.peers.get(start);
+    if (!byMeasurement) nw.peers.set(start, (byMeasurement = new Map()));
+    const measurement = slot.series.measurement;
+    let byPeer = byMeasurement.get(measurement);
+    if (!byPeer) byMeasurement.set(measurement, (byPeer = new Map()));
+    const known = byPeer.get(peer);
+    if (known) {
+      known.push(slot);
+      return;
+    }
+    if (byPeer.size >= 2 * this.maxExternalPeers) this.foldSmallPeers(nw, slots, byPeer);
+    byPeer.set(peer, [slot]);
+  }
+
+  /**
+   * Keeps the `max` peers with the most bytes (ties: the smaller name, as the batch guard
+   * ranks) and moves every other peer's sums into its local party's `other` series.
+   * Runs once per `max` new peers, so its sort costs O(log max) per new peer.
+   */
+  private foldSmallPeers(nw: NodeWindows, slots: Map<string, Slot>, byPeer: Map<string, Slot[]>): void {
+    const ranked: Array<[string, number]> = [];
+    for (const [peer, list] of byPeer) {
+      let bytes = 0;
+      for (const s of list) for (const i of rankIndexesOf(s.schema)) bytes += s.values[i]!;
+      ranked.push([peer, bytes]);
+    }
+    ranked.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (let r = this.maxExternalPeers; r < ranked.length; r++) {
+      const peer = ranked[r]![0];
+      for (const s of byPeer.get(peer)!) {
+        const tags = foldedTags(s.series.tags);
+        const key = seriesKey(s.series.measurement, tags);
+        let into = slots.get(key);
+        if (!into) {
+          into = { series: { measurement: s.series.measurement, tags, key }, schema: s.schema, values: new Array<number>(s.values.length).fill(0) };
+          slots.set(key, into);
+          this.openSlots++;
+        }
+        for (let i = 0; i < s.values.length; i++) into.values[i]! += s.values[i]!;
+        slots.delete(s.series.key);
+        this.openSlots--;
+      }
+      byPeer.delete(peer);
+      this.externalPeersFolded++;
+    }
+    // The last event's slot may be one just folded.
+    nw.lastSeries = undefined;
+    nw.lastValues = undefined;
   }
 
   /**
@@ -242,6 +326,13 @@ export class WindowAggregator {
         nw.open.set(w.start, slots);
         this.openCount++;
         this.openSlots += slots.size;
+        if (this.maxExternalPeers > 0) {
+          for (const slot of [...slots.values()]) {
+            if (slots.get(slot.series.key) !== slot) continue; // folded by an earlier one
+            const peer = guardedPeerOf(slot.series.measurement, slot.series.tags);
+            if (peer !== undefined) this.trackPeer(nw, w.start, slots, slot, peer);
+          }
+        }
       }
       this.nodes.set(n.node, nw);
     }
@@ -331,6 +422,7 @@ export class WindowAggregator {
       if (!shouldClose(start)) continue;
       for (const slot of slots.values()) out.push(toPoint(slot, start));
       nw.open.delete(start);
+      nw.peers.delete(start);
       this.openCount--;
       this.openSlots -= slots.size;
       let end: number;

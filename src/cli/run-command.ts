@@ -94,7 +94,7 @@ function aggregatorOf(config: DaemonConfig, latenessMs: number, log: Logger): Wi
   if (config.window !== 'dynamic') {
     const windowMs = parseDuration(config.window, '--window');
     if (windowMs <= 0) throw new InputError('--window must be longer than 0');
-    return new WindowAggregator({ windowMs, latenessMs });
+    return new WindowAggregator({ windowMs, latenessMs, maxExternalPeers: config.maxExternalPeers });
   }
   const maxMs = parseDuration(config.windowMax, '--window-max');
   let rungs: number[];
@@ -110,7 +110,7 @@ function aggregatorOf(config: DaemonConfig, latenessMs: number, log: Logger): Wi
       log.info({ fromMs: change.fromMs, from: new Date(change.fromMs).toISOString(), windowMs: change.lengthMs, previousMs: change.previousMs, seriesBudget: config.seriesBudget }, 'window length changes'),
   });
   log.info({ lengths: describeRungs(rungs), seriesBudget: config.seriesBudget }, 'dynamic windows');
-  return new WindowAggregator({ dynamic, latenessMs });
+  return new WindowAggregator({ dynamic, latenessMs, maxExternalPeers: config.maxExternalPeers });
 }
 
 /**
@@ -237,7 +237,8 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
       metadataOutageSinceMs: () => metadata.status()?.outageSinceMs,
       metadataObjects: () => metadata.status()?.counts ?? (metadata.store instanceof MetadataIndex ? metadata.store.sizes() : undefined),
       collectorCounts: () => collectorCounts(collectors, collectorErrors),
-      externalPeersFolded: () => externalPeersFolded,
+      // Folded while aggregating (memory) and when a window is written (the exact bound).
+      externalPeersFolded: () => externalPeersFolded + aggregator.externalPeersFolded,
       attributionCache: () => ({ entries: resolver.cache.size, evictions: resolver.cache.evictions }),
       checkpointSaves: checkpoint ? () => ({ saved: checkpoint.saved, failed: checkpoint.failed }) : undefined,
     });

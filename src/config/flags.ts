@@ -49,7 +49,7 @@ const HELP: Record<ConfigKey, string> = {
   nodeName: 'this node name (the node tag of collector points; env NODE_NAME too)',
   kube: 'kubectl get ... -o json snapshot for attribution; repeatable',
   maxExternalPeers: 'external peers kept per window and measurement (by bytes), the rest folded into remote_name=other (default 1000; 0 keeps all)',
-  maxCachedEntries: 'bound on the attribution cache (pods, peers, series, owner chains together), least recently used evicted (default 100000, about 50 MB)',
+  maxCachedEntries: 'bound on the attribution cache (pods, peers, series, owner chains together), least recently used evicted (default 20000)',
 };
 
 export function flagName(key: ConfigKey): string {

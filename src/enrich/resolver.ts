@@ -347,7 +347,9 @@ export class Resolver {
     const hostNetworkPod = node ? undefined : pods.find((p) => p.hostNetwork && p.nodeName);
     const nodeName = node?.name ?? hostNetworkPod?.nodeName;
     if (nodeName) return this.intern('node', { remote_name: nodeName });
-    return this.intern('external', { remote_name: ip });
+    // Not interned: the address cache entry already holds it, and external peers are the
+    // unbounded kind, so a second entry each would halve what the cache bound keeps.
+    return { id: nextPartyId++, kind: 'external', tags: { remote_kind: 'external', remote_name: ip } };
   }
 
   private intern(kind: RemoteKind, tags: Record<string, string>): RemoteParty {
