@@ -3,7 +3,7 @@
  * end (issue 11): every event to a new external address (the resolver's caches), and one
  * window of a burst of peers (the open window itself). Measured as the child's peak RSS.
  * The bounds have a wide margin over what these runs measure with the defaults and fail
- * on the code before the fix (648 MB and 700+ MB at these sizes).
+ * on the code before the fix (measured: 648 MB and 958 MB at these sizes).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
