@@ -19,6 +19,7 @@ import type { FieldSchema } from './field-schema.ts';
 import { windowStart } from './window.ts';
 import { foldedTags, guardedPeerOf } from './external-peer-guard.ts';
 import { seriesKey } from '../sinks/line-protocol.ts';
+import type { SpillRun, WindowSpill } from './window-spill.ts';
 
 interface Slot {
   readonly series: Series;
@@ -37,6 +38,8 @@ class NodeWindows {
   /** The series the last event went to in that window, and its values. */
   lastSeries: Series | undefined;
   lastValues: number[] | undefined;
+  /** Open windows whose earlier sums are in the spill, with their runs. */
+  readonly spilled = new Map<number, SpillRun[]>();
   /** With a peer bound: per open window, measurement → external peer → its slots. */
   readonly peers = new Map<number, Map<string, Map<string, Slot[]>>>();
 }
@@ -80,11 +83,13 @@ interface CommonOptions {
   /** Infinity keeps every window open until closeAll (replay's default: exact whatever the order). */
   latenessMs: number;
   /**
-   * A bound on the (window, series) slots held open: beyond it the oldest windows are
-   * closed early (and later events for them count as late), so memory stays bounded
-   * however long the input is. Undefined for no bound.
+   * A bound on the (window, series) slots held in memory: beyond it the open windows'
+   * sums go to `spill` and stay open, so memory stays bounded however long the input is
+   * and every window is still written once, whole, at its own time. Undefined for no bound.
    */
   maxOpenSlots?: number;
+  /** Where windows go past `maxOpenSlots` (required with it). */
+  spill?: WindowSpill;
   /**
    * The cardinality guard while aggregating (`--max-external-peers`; 0 or undefined: off).
    * Per open window, node and measurement, once `2 × max` external peers have their own
@@ -118,10 +123,14 @@ export class WindowAggregator {
   /** (window, series) slots held in open windows: the aggregator's memory. */
   private openSlots = 0;
   private readonly maxOpenSlots: number | undefined;
+  private readonly spill: WindowSpill | undefined;
+  /** Schemas of spilled slots, by index (a spill record names its schema by number). */
+  private readonly spillSchemas: FieldSchema[] = [];
+  private readonly spillSchemaIndex = new Map<FieldSchema, number>();
+  /** Times open windows were spilled (each spill writes every window in memory). */
+  spills = 0;
   /** Events whose window had already closed (added to the oldest open window). */
   lateEvents = 0;
-  /** Windows closed before their time because of `maxOpenSlots`. */
-  windowsClosedEarly = 0;
   /** Peers folded into `other` while aggregating (counted each time one is folded). */
   externalPeersFolded = 0;
   private readonly maxExternalPeers: number;
@@ -134,6 +143,8 @@ export class WindowAggregator {
   constructor(options: AggregatorOptions) {
     this.latenessMs = options.latenessMs;
     this.maxOpenSlots = options.maxOpenSlots;
+    this.spill = options.spill;
+    if (this.maxOpenSlots !== undefined && this.spill === undefined) throw new RangeError('a bound on open points needs a spill for the windows beyond it');
     this.maxExternalPeers = options.maxExternalPeers ?? 0;
     if ('dynamic' in options) {
       this.dynamic = options.dynamic;
@@ -274,6 +285,8 @@ export class WindowAggregator {
 
   /** A deep copy of the open windows and per-node clocks (see AggregatorState). */
   snapshot(): AggregatorState {
+    // Only replay spills, and replay keeps no checkpoint.
+    for (const nw of this.nodes.values()) if (nw.spilled.size > 0) throw new Error('open windows were spilled; a snapshot would miss their sums');
     const schemaIndex = new Map<FieldSchema, number>();
     const schemas: AggregatorState['schemas'] = [];
     const nodes: AggregatorState['nodes'] = [];
@@ -366,32 +379,55 @@ export class WindowAggregator {
       }
     }
     this.settleDynamic();
-    this.closeOldestOverBound(out);
+    this.spillOverBound();
     return sortPoints(out);
   }
 
   /**
-   * Over `maxOpenSlots`, closes the oldest windows (over all nodes) until a tenth of the
-   * bound is free again, so this does not run for every event once at the bound.
+   * Over `maxOpenSlots`, writes the sums of every window in memory to the spill (they
+   * stay open, empty in memory), so this runs once per bound's worth of new slots.
    */
-  private closeOldestOverBound(out: MetricPoint[]): void {
-    if (this.maxOpenSlots === undefined || this.openSlots <= this.maxOpenSlots) return;
-    const target = Math.floor(this.maxOpenSlots * 0.9);
-    while (this.openSlots > target) {
-      let oldest = Infinity;
-      let oldestNode: [string, NodeWindows] | undefined;
-      for (const entry of this.nodes) {
-        for (const start of entry[1].open.keys()) {
-          if (start < oldest) {
-            oldest = start;
-            oldestNode = entry;
+  private spillOverBound(): void {
+    if (this.maxOpenSlots === undefined || this.openSlots <= this.maxOpenSlots || !this.spill) return;
+    for (const nw of this.nodes.values()) {
+      for (const [start, slots] of nw.open) {
+        if (slots.size === 0) continue;
+        const records: unknown[] = [];
+        for (const slot of slots.values()) {
+          let schema = this.spillSchemaIndex.get(slot.schema);
+          if (schema === undefined) {
+            schema = this.spillSchemas.push(slot.schema) - 1;
+            this.spillSchemaIndex.set(slot.schema, schema);
           }
+          records.push([slot.series.key, slot.series.measurement, slot.series.tags, schema, slot.values]);
         }
+        const run = this.spill.append(JSON.stringify(records));
+        const runs = nw.spilled.get(start);
+        if (runs) runs.push(run);
+        else nw.spilled.set(start, [run]);
+        this.openSlots -= slots.size;
+        // Cleared in place: `lastSlots` may be this map and stays valid.
+        slots.clear();
+        nw.peers.delete(start);
       }
-      if (!oldestNode) return;
-      this.closeWhere(oldestNode[1], (start) => start === oldest, out);
-      this.windowsClosedEarly++;
+      nw.lastSeries = undefined;
+      nw.lastValues = undefined;
     }
+    this.spills++;
+  }
+
+  /** A spilled window's slots: its runs read back and added to those in memory. */
+  private unspill(runs: readonly SpillRun[], slots: Map<string, Slot>): Map<string, Slot> {
+    const merged = new Map(slots);
+    for (const run of runs) {
+      const records = JSON.parse(this.spill!.read(run)) as Array<[string, string, Record<string, string>, number, number[]]>;
+      for (const [key, measurement, tags, schemaIndex, values] of records) {
+        const into = merged.get(key);
+        if (into) for (let i = 0; i < values.length; i++) into.values[i]! += values[i]!;
+        else merged.set(key, { series: { measurement, tags, key }, schema: this.spillSchemas[schemaIndex]!, values });
+      }
+    }
+    return merged;
   }
 
   /** Closes windows that ended before `nowMs - lateness` in wall-clock time (idle streams). */
@@ -409,6 +445,23 @@ export class WindowAggregator {
     return sortPoints(out);
   }
 
+  /**
+   * Closes everything one window time at a time, oldest first (every node's window of
+   * that time together): with spilled windows, only one is read back at once when the
+   * caller waits for each batch to be written.
+   */
+  *closeAllInTurn(): Generator<MetricPoint[]> {
+    for (;;) {
+      let oldest = Infinity;
+      for (const nw of this.nodes.values()) for (const s of nw.open.keys()) if (s < oldest) oldest = s;
+      if (oldest === Infinity) break;
+      const out: MetricPoint[] = [];
+      for (const nw of this.nodes.values()) this.closeWhere(nw, (start) => start === oldest, out);
+      yield sortPoints(out);
+    }
+    this.settleDynamic();
+  }
+
   /** Closes everything (end of input, shutdown). */
   closeAll(): MetricPoint[] {
     const out: MetricPoint[] = [];
@@ -418,13 +471,16 @@ export class WindowAggregator {
   }
 
   private closeWhere(nw: NodeWindows, shouldClose: (start: number) => boolean, out: MetricPoint[]): void {
-    for (const [start, slots] of nw.open) {
+    for (const [start, open] of nw.open) {
       if (!shouldClose(start)) continue;
+      const runs = nw.spilled.get(start);
+      const slots = runs ? this.unspill(runs, open) : open;
       for (const slot of slots.values()) out.push(toPoint(slot, start));
       nw.open.delete(start);
+      nw.spilled.delete(start);
       nw.peers.delete(start);
       this.openCount--;
-      this.openSlots -= slots.size;
+      this.openSlots -= open.size;
       let end: number;
       if (this.dynamic === undefined) {
         end = start + this.fixedMs;

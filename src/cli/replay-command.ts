@@ -28,7 +28,7 @@ export function replayCommand(stderr: (text: string) => void): Command {
   )
     .option('--window <duration>', 'window length, aligned to the epoch', '10s')
     .option('--lateness <duration>', 'close a window once its node\'s events are this far past its end (default: at the end of the input, exact in any order)')
-    .option('--max-open-points <n>', 'bound on points held in open windows; beyond it the oldest windows are written early (memory)', String(DEFAULT_MAX_OPEN_POINTS));
+    .option('--max-open-points <n>', 'bound on points held in memory in open windows; beyond it they go to a temporary file until their window is written', String(DEFAULT_MAX_OPEN_POINTS));
   return addOutputOptions(cmd)
     .option('--no-summary', 'do not print the summary to stderr')
     .action(async (events: string, opts: ReplayCommandOptions) => {
