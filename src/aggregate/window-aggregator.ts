@@ -168,6 +168,11 @@ export class WindowAggregator {
     return this.dynamic === undefined ? `${this.fixedMs} ms long` : describeWindows({ windowMs: this.dynamic.shortestMs, dynamic: this.dynamic.snapshot() });
   }
 
+  /** (window, series) slots held in memory, over all nodes. */
+  get openPoints(): number {
+    return this.openSlots;
+  }
+
   /** Windows currently open, over all nodes. */
   get openWindows(): number {
     return this.openCount;

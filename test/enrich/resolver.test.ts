@@ -225,3 +225,31 @@ describe('the IP cache and hostNetwork pods', () => {
     expect(r.remote('10.0.0.1', NOW).tags).toEqual({ remote_kind: 'node', remote_name: 'node-1' });
   });
 });
+
+describe('one bound on every cache (--max-cached-entries)', () => {
+  it('stays within its entries whatever the number of peers, evicts least recently used, counts evictions, same answers', () => {
+    const bounded = new Resolver(new MetadataIndex(), { maxCachedEntries: 100 });
+    const unbounded = new Resolver(new MetadataIndex(), { maxCachedEntries: 1_000_000 });
+    for (let i = 0; i < 5_000; i++) {
+      const ip = `198.51.${i >> 8}.${i & 255}`;
+      const pod = `p${i % 300}`;
+      const a = bounded.tcpSeries(bounded.localPod('n1', 'ns', pod), bounded.remote(ip, NOW));
+      const b = unbounded.tcpSeries(unbounded.localPod('n1', 'ns', pod), unbounded.remote(ip, NOW));
+      expect(a.key).toBe(b.key);
+      expect(bounded.cache.size).toBeLessThanOrEqual(100);
+    }
+    expect(bounded.cache.evictions).toBeGreaterThan(4_000);
+    expect(unbounded.cache.evictions).toBe(0);
+    // What is used all the time stays cached.
+    const hot = bounded.localPod('n1', 'ns', 'hot');
+    for (let i = 0; i < 500; i++) {
+      expect(bounded.localPod('n1', 'ns', 'hot')).toBe(hot);
+      bounded.remote(`203.0.113.${i % 250}`, NOW);
+      bounded.localPod('n1', 'ns', `cold-${i}`);
+    }
+  });
+
+  it('refuses a bound below 1 entry', () => {
+    expect(() => new Resolver(new MetadataIndex(), { maxCachedEntries: 0 })).toThrow(/at least 1/);
+  });
+});
