@@ -26,11 +26,13 @@ export interface ReplayOptions {
   latenessMs: number;
   /** Bound on points held in memory in open windows; beyond it they are spilled to a temporary file. */
   maxOpenPoints?: number;
+  /** The resolver's cache bound (attribution-cache.ts). */
+  maxCachedEntries?: number;
 }
 
 export async function runReplay(options: ReplayOptions): Promise<EventCounters> {
   const counters = new EventCounters();
-  const resolver = new Resolver(options.store);
+  const resolver = new Resolver(options.store, { maxCachedEntries: options.maxCachedEntries });
   const spill = new TempFileSpill();
   const aggregator = new WindowAggregator({ windowMs: options.windowMs, latenessMs: options.latenessMs, maxOpenSlots: options.maxOpenPoints ?? DEFAULT_MAX_OPEN_POINTS, spill });
   const backpressure = new Backpressure();
