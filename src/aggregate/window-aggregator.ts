@@ -38,11 +38,27 @@ class NodeWindows {
   /** The series the last event went to in that window, and its values. */
   lastSeries: Series | undefined;
   lastValues: number[] | undefined;
-  /** Open windows whose earlier sums are in the spill, with their runs. */
-  readonly spilled = new Map<number, SpillRun[]>();
+  /** Open windows whose earlier sums are in the spill: their runs, by partition. */
+  readonly spilled = new Map<number, SpillRun[][]>();
   /** With a peer bound: per open window, measurement → external peer → its slots. */
   readonly peers = new Map<number, Map<string, Map<string, Slot[]>>>();
 }
+
+/**
+ * A spilled window is kept in this many partitions by series key, each read back on its
+ * own at the end, so a window of any size is written in parts no larger than a
+ * partition: every series is in exactly one, so still once, at the window's time.
+ */
+const SPILL_PARTITIONS = 16;
+
+/** The partition of a series key (FNV-1a over its UTF-16 code units). */
+function partitionOf(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % SPILL_PARTITIONS;
+}
+
+type SpillRecord = [key: string, measurement: string, tags: Readonly<Record<string, string>>, schema: number, values: number[]];
 
 /** Per schema, the value indexes whose sum ranks a peer (bytes sent and received). */
 const rankIndexes = new WeakMap<FieldSchema, number[]>();
@@ -397,19 +413,15 @@ export class WindowAggregator {
     for (const nw of this.nodes.values()) {
       for (const [start, slots] of nw.open) {
         if (slots.size === 0) continue;
-        const records: unknown[] = [];
-        for (const slot of slots.values()) {
-          let schema = this.spillSchemaIndex.get(slot.schema);
-          if (schema === undefined) {
-            schema = this.spillSchemas.push(slot.schema) - 1;
-            this.spillSchemaIndex.set(slot.schema, schema);
-          }
-          records.push([slot.series.key, slot.series.measurement, slot.series.tags, schema, slot.values]);
+        let runs = nw.spilled.get(start);
+        if (!runs) nw.spilled.set(start, (runs = Array.from({ length: SPILL_PARTITIONS }, () => [])));
+        const parts = this.partitions(slots);
+        for (let p = 0; p < SPILL_PARTITIONS; p++) {
+          const part = parts[p]!;
+          if (part.length === 0) continue;
+          const records = part.map((slot): SpillRecord => [slot.series.key, slot.series.measurement, slot.series.tags, this.spillSchemaOf(slot.schema), slot.values]);
+          runs[p]!.push(this.spill.append(JSON.stringify(records)));
         }
-        const run = this.spill.append(JSON.stringify(records));
-        const runs = nw.spilled.get(start);
-        if (runs) runs.push(run);
-        else nw.spilled.set(start, [run]);
         this.openSlots -= slots.size;
         // Cleared in place: `lastSlots` may be this map and stays valid.
         slots.clear();
@@ -421,11 +433,27 @@ export class WindowAggregator {
     this.spills++;
   }
 
-  /** A spilled window's slots: its runs read back and added to those in memory. */
-  private unspill(runs: readonly SpillRun[], slots: Map<string, Slot>): Map<string, Slot> {
-    const merged = new Map(slots);
+  private spillSchemaOf(schema: FieldSchema): number {
+    let i = this.spillSchemaIndex.get(schema);
+    if (i === undefined) {
+      i = this.spillSchemas.push(schema) - 1;
+      this.spillSchemaIndex.set(schema, i);
+    }
+    return i;
+  }
+
+  private partitions(slots: Map<string, Slot>): Slot[][] {
+    const parts: Slot[][] = Array.from({ length: SPILL_PARTITIONS }, () => []);
+    for (const slot of slots.values()) parts[partitionOf(slot.series.key)]!.push(slot);
+    return parts;
+  }
+
+  /** Slots in memory plus the sums of `runs` read back, added up by series. */
+  private unspill(inMemory: Iterable<Slot>, runs: readonly SpillRun[]): Map<string, Slot> {
+    const merged = new Map<string, Slot>();
+    for (const slot of inMemory) merged.set(slot.series.key, slot);
     for (const run of runs) {
-      const records = JSON.parse(this.spill!.read(run)) as Array<[string, string, Record<string, string>, number, number[]]>;
+      const records = JSON.parse(this.spill!.read(run)) as SpillRecord[];
       for (const [key, measurement, tags, schemaIndex, values] of records) {
         const into = merged.get(key);
         if (into) for (let i = 0; i < values.length; i++) into.values[i]! += values[i]!;
@@ -460,8 +488,25 @@ export class WindowAggregator {
       let oldest = Infinity;
       for (const nw of this.nodes.values()) for (const s of nw.open.keys()) if (s < oldest) oldest = s;
       if (oldest === Infinity) break;
+      const holding = [...this.nodes.values()].filter((nw) => nw.open.has(oldest));
+      if (holding.some((nw) => nw.spilled.has(oldest))) {
+        // A partition at a time, every node's part of it together.
+        const parts = holding.map((nw) => this.partitions(nw.open.get(oldest)!));
+        const sizes = holding.map(() => 0);
+        for (let p = 0; p < SPILL_PARTITIONS; p++) {
+          const out: MetricPoint[] = [];
+          holding.forEach((nw, n) => {
+            const merged = this.unspill(parts[n]![p]!, nw.spilled.get(oldest)?.[p] ?? []);
+            sizes[n]! += merged.size;
+            for (const slot of merged.values()) out.push(toPoint(slot, oldest));
+          });
+          if (out.length) yield sortPoints(out);
+        }
+        holding.forEach((nw, n) => this.forget(nw, oldest, sizes[n]!));
+        continue;
+      }
       const out: MetricPoint[] = [];
-      for (const nw of this.nodes.values()) this.closeWhere(nw, (start) => start === oldest, out);
+      for (const nw of holding) this.closeWhere(nw, (start) => start === oldest, out);
       yield sortPoints(out);
     }
     this.settleDynamic();
@@ -479,25 +524,32 @@ export class WindowAggregator {
     for (const [start, open] of nw.open) {
       if (!shouldClose(start)) continue;
       const runs = nw.spilled.get(start);
-      const slots = runs ? this.unspill(runs, open) : open;
+      const slots = runs ? this.unspill(open.values(), runs.flat()) : open;
       for (const slot of slots.values()) out.push(toPoint(slot, start));
-      nw.open.delete(start);
-      nw.spilled.delete(start);
-      nw.peers.delete(start);
-      this.openCount--;
-      this.openSlots -= open.size;
-      let end: number;
-      if (this.dynamic === undefined) {
-        end = start + this.fixedMs;
-      } else {
-        end = this.dynamic.endOf(start);
-        this.dynamic.windowClosed(start, end, slots.size);
-      }
-      if (end > nw.closedBefore) nw.closedBefore = end;
-      if (nw.lastStart === start) {
-        nw.lastStart = NaN;
-        nw.lastSlots = undefined;
-      }
+      this.forget(nw, start, slots.size);
+    }
+  }
+
+  /** The bookkeeping of a window written: `points` is how many it wrote. */
+  private forget(nw: NodeWindows, start: number, points: number): void {
+    const open = nw.open.get(start);
+    if (!open) return;
+    nw.open.delete(start);
+    nw.spilled.delete(start);
+    nw.peers.delete(start);
+    this.openCount--;
+    this.openSlots -= open.size;
+    let end: number;
+    if (this.dynamic === undefined) {
+      end = start + this.fixedMs;
+    } else {
+      end = this.dynamic.endOf(start);
+      this.dynamic.windowClosed(start, end, points);
+    }
+    if (end > nw.closedBefore) nw.closedBefore = end;
+    if (nw.lastStart === start) {
+      nw.lastStart = NaN;
+      nw.lastSlots = undefined;
     }
   }
 }
