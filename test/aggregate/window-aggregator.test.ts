@@ -112,6 +112,31 @@ describe('the bound on open points', () => {
     expect(out.every((p) => p.ints.bytes_sent === 3 && p.ints.sends === 3)).toBe(true);
   });
 
+  it('at the end, writes a spilled window in parts, oldest window first, each series once at its own time', () => {
+    const spill = new TempFileSpill();
+    const agg = new WindowAggregator({ windowMs: 1000, latenessMs: Infinity, maxOpenSlots: 500, spill });
+    const many = Array.from({ length: 5000 }, (_, i) => makeSeries('kovenant_tcp', { node: 'a', pod: `p${i}` }));
+    for (const w of [1, 0]) {
+      for (const s of many) {
+        add(agg, 'a', w * 1000, s, 2);
+        agg.closeReady();
+      }
+    }
+    expect(agg.spills).toBeGreaterThan(10);
+    const batches = [...agg.closeAllInTurn()];
+    spill.close();
+    expect(agg.openWindows).toBe(0);
+    expect(agg.openPoints).toBe(0);
+    // 16 parts per window, none holding the whole window.
+    expect(batches.length).toBe(32);
+    expect(Math.max(...batches.map((b) => b.length))).toBeLessThan(1000);
+    const times = batches.map((b) => b[0]!.timeMs);
+    expect(times).toEqual([...times].sort((x, y) => x - y));
+    const all = batches.flat();
+    expect(new Set(all.map((p) => `${p.timeMs} ${p.key}`)).size).toBe(10_000);
+    expect(all.every((p) => p.ints.bytes_sent === 2 && p.ints.sends === 1)).toBe(true);
+  });
+
   it('refuses a bound without a spill', () => {
     expect(() => new WindowAggregator({ windowMs: 1000, latenessMs: Infinity, maxOpenSlots: 10 })).toThrow(/spill/);
   });
