@@ -50,12 +50,18 @@ class NodeWindows {
  * partition: every series is in exactly one, so still once, at the window's time.
  */
 const SPILL_PARTITIONS = 16;
+/**
+ * A window smaller than this (or than half the bound) at its first spill is kept in one
+ * partition: reading back a small window in 16 pieces costs 16 reads for nothing.
+ */
+const PARTITIONED_FROM = 1024;
 
 /** The partition of a series key (FNV-1a over its UTF-16 code units). */
-function partitionOf(key: string): number {
+function partitionOf(key: string, partitions: number): number {
+  if (partitions === 1) return 0;
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % SPILL_PARTITIONS;
+  return (h >>> 0) % partitions;
 }
 
 type SpillRecord = [key: string, measurement: string, tags: Readonly<Record<string, string>>, schema: number, values: number[]];
@@ -143,7 +149,7 @@ export class WindowAggregator {
   /** Schemas of spilled slots, by index (a spill record names its schema by number). */
   private readonly spillSchemas: FieldSchema[] = [];
   private readonly spillSchemaIndex = new Map<FieldSchema, number>();
-  /** Times open windows were spilled (each spill writes every window in memory). */
+  /** Times open windows were spilled (each spill writes the oldest windows until half the bound is free). */
   spills = 0;
   /** Events whose window had already closed (added to the oldest open window). */
   lateEvents = 0;
@@ -410,23 +416,29 @@ export class WindowAggregator {
    */
   private spillOverBound(): void {
     if (this.maxOpenSlots === undefined || this.openSlots <= this.maxOpenSlots || !this.spill) return;
-    for (const nw of this.nodes.values()) {
-      for (const [start, slots] of nw.open) {
-        if (slots.size === 0) continue;
-        let runs = nw.spilled.get(start);
-        if (!runs) nw.spilled.set(start, (runs = Array.from({ length: SPILL_PARTITIONS }, () => [])));
-        const parts = this.partitions(slots);
-        for (let p = 0; p < SPILL_PARTITIONS; p++) {
-          const part = parts[p]!;
-          if (part.length === 0) continue;
-          const records = part.map((slot): SpillRecord => [slot.series.key, slot.series.measurement, slot.series.tags, this.spillSchemaOf(slot.schema), slot.values]);
-          runs[p]!.push(this.spill.append(JSON.stringify(records)));
-        }
-        this.openSlots -= slots.size;
-        // Cleared in place: `lastSlots` may be this map and stays valid.
-        slots.clear();
-        nw.peers.delete(start);
+    // Oldest windows first, down to half the bound: in a stream in time order those are
+    // complete and are spilled once; the windows still filling stay in memory, and the
+    // next spill is a bound's half of new points away.
+    const target = Math.floor(this.maxOpenSlots / 2);
+    const windows: Array<[NodeWindows, number]> = [];
+    for (const nw of this.nodes.values()) for (const [start, slots] of nw.open) if (slots.size > 0) windows.push([nw, start]);
+    windows.sort((a, b) => a[1] - b[1]);
+    for (const [nw, start] of windows) {
+      if (this.openSlots <= target) break;
+      const slots = nw.open.get(start)!;
+      let runs = nw.spilled.get(start);
+      if (!runs) nw.spilled.set(start, (runs = Array.from({ length: slots.size >= Math.min(PARTITIONED_FROM, target) ? SPILL_PARTITIONS : 1 }, () => [])));
+      const parts = this.partitions(slots, runs.length);
+      for (let p = 0; p < parts.length; p++) {
+        const part = parts[p]!;
+        if (part.length === 0) continue;
+        const records = part.map((slot): SpillRecord => [slot.series.key, slot.series.measurement, slot.series.tags, this.spillSchemaOf(slot.schema), slot.values]);
+        runs[p]!.push(this.spill.append(JSON.stringify(records)));
       }
+      this.openSlots -= slots.size;
+      // Cleared in place: `lastSlots` may be this map and stays valid.
+      slots.clear();
+      nw.peers.delete(start);
       nw.lastSeries = undefined;
       nw.lastValues = undefined;
     }
@@ -442,9 +454,9 @@ export class WindowAggregator {
     return i;
   }
 
-  private partitions(slots: Map<string, Slot>): Slot[][] {
-    const parts: Slot[][] = Array.from({ length: SPILL_PARTITIONS }, () => []);
-    for (const slot of slots.values()) parts[partitionOf(slot.series.key)]!.push(slot);
+  private partitions(slots: Map<string, Slot>, partitions: number): Slot[][] {
+    const parts: Slot[][] = Array.from({ length: partitions }, () => []);
+    for (const slot of slots.values()) parts[partitionOf(slot.series.key, partitions)]!.push(slot);
     return parts;
   }
 
@@ -491,12 +503,15 @@ export class WindowAggregator {
       const holding = [...this.nodes.values()].filter((nw) => nw.open.has(oldest));
       if (holding.some((nw) => nw.spilled.has(oldest))) {
         // A partition at a time, every node's part of it together.
-        const parts = holding.map((nw) => this.partitions(nw.open.get(oldest)!));
+        const partitions = Math.max(...holding.map((nw) => nw.spilled.get(oldest)?.length ?? 1));
+        const parts = holding.map((nw) => this.partitions(nw.open.get(oldest)!, nw.spilled.get(oldest)?.length ?? 1));
         const sizes = holding.map(() => 0);
-        for (let p = 0; p < SPILL_PARTITIONS; p++) {
+        for (let p = 0; p < partitions; p++) {
           const out: MetricPoint[] = [];
           holding.forEach((nw, n) => {
-            const merged = this.unspill(parts[n]![p]!, nw.spilled.get(oldest)?.[p] ?? []);
+            const own = parts[n]![p];
+            if (!own) return; // this node's window has fewer partitions
+            const merged = this.unspill(own, nw.spilled.get(oldest)?.[p] ?? []);
             sizes[n]! += merged.size;
             for (const slot of merged.values()) out.push(toPoint(slot, oldest));
           });
