@@ -39,7 +39,7 @@ class NodeWindows {
   lastSeries: Series | undefined;
   lastValues: number[] | undefined;
   /** Open windows whose earlier sums are in the spill: their runs, by partition. */
-  readonly spilled = new Map<number, SpillRun[][]>();
+  readonly spilled = new Map<number, SpilledWindow>();
   /** With a peer bound: per open window, measurement → external peer → its slots. */
   readonly peers = new Map<number, Map<string, Map<string, Slot[]>>>();
 }
@@ -51,17 +51,30 @@ class NodeWindows {
  */
 const SPILL_PARTITIONS = 16;
 /**
- * A window smaller than this (or than half the bound) at its first spill is kept in one
- * partition: reading back a small window in 16 pieces costs 16 reads for nothing.
+ * Spilled windows with fewer points than this are written to and read from the spill
+ * whole: reading back a small window in 16 pieces costs 16 reads for nothing. A window
+ * that grows past it is partitioned from then on; its earlier, whole runs are then read
+ * once per partition, keeping that partition's records only.
  */
 const PARTITIONED_FROM = 1024;
 
+/** A run of one partition (`part`), or of the whole window (-1). */
+interface PartRun {
+  run: SpillRun;
+  part: number;
+}
+
+interface SpilledWindow {
+  /** Points written to the spill so far (a series spilled twice counts twice). */
+  records: number;
+  runs: PartRun[];
+}
+
 /** The partition of a series key (FNV-1a over its UTF-16 code units). */
-function partitionOf(key: string, partitions: number): number {
-  if (partitions === 1) return 0;
+function partitionOf(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % partitions;
+  return (h >>> 0) % SPILL_PARTITIONS;
 }
 
 type SpillRecord = [key: string, measurement: string, tags: Readonly<Record<string, string>>, schema: number, values: number[]];
@@ -426,14 +439,16 @@ export class WindowAggregator {
     for (const [nw, start] of windows) {
       if (this.openSlots <= target) break;
       const slots = nw.open.get(start)!;
-      let runs = nw.spilled.get(start);
-      if (!runs) nw.spilled.set(start, (runs = Array.from({ length: slots.size >= Math.min(PARTITIONED_FROM, target) ? SPILL_PARTITIONS : 1 }, () => [])));
-      const parts = this.partitions(slots, runs.length);
+      let spilled = nw.spilled.get(start);
+      if (!spilled) nw.spilled.set(start, (spilled = { records: 0, runs: [] }));
+      spilled.records += slots.size;
+      const whole = spilled.records < Math.min(PARTITIONED_FROM, target);
+      const parts = whole ? [[...slots.values()]] : this.partitions(slots.values());
       for (let p = 0; p < parts.length; p++) {
         const part = parts[p]!;
         if (part.length === 0) continue;
         const records = part.map((slot): SpillRecord => [slot.series.key, slot.series.measurement, slot.series.tags, this.spillSchemaOf(slot.schema), slot.values]);
-        runs[p]!.push(this.spill.append(JSON.stringify(records)));
+        spilled.runs.push({ run: this.spill.append(JSON.stringify(records)), part: whole ? -1 : p });
       }
       this.openSlots -= slots.size;
       // Cleared in place: `lastSlots` may be this map and stays valid.
@@ -454,19 +469,25 @@ export class WindowAggregator {
     return i;
   }
 
-  private partitions(slots: Map<string, Slot>, partitions: number): Slot[][] {
-    const parts: Slot[][] = Array.from({ length: partitions }, () => []);
-    for (const slot of slots.values()) parts[partitionOf(slot.series.key, partitions)]!.push(slot);
+  private partitions(slots: Iterable<Slot>): Slot[][] {
+    const parts: Slot[][] = Array.from({ length: SPILL_PARTITIONS }, () => []);
+    for (const slot of slots) parts[partitionOf(slot.series.key)]!.push(slot);
     return parts;
   }
 
-  /** Slots in memory plus the sums of `runs` read back, added up by series. */
-  private unspill(inMemory: Iterable<Slot>, runs: readonly SpillRun[]): Map<string, Slot> {
+  /**
+   * Slots in memory plus the sums of the spilled runs read back, added up by series:
+   * all of them, or those of partition `part` only.
+   */
+  private unspill(inMemory: Iterable<Slot>, spilled: SpilledWindow | undefined, part?: number): Map<string, Slot> {
     const merged = new Map<string, Slot>();
     for (const slot of inMemory) merged.set(slot.series.key, slot);
-    for (const run of runs) {
+    for (const { run, part: runPart } of spilled?.runs ?? []) {
+      if (part !== undefined && runPart !== -1 && runPart !== part) continue;
+      const filter = part !== undefined && runPart === -1;
       const records = JSON.parse(this.spill!.read(run)) as SpillRecord[];
       for (const [key, measurement, tags, schemaIndex, values] of records) {
+        if (filter && partitionOf(key) !== part) continue;
         const into = merged.get(key);
         if (into) for (let i = 0; i < values.length; i++) into.values[i]! += values[i]!;
         else merged.set(key, { series: { measurement, tags, key }, schema: this.spillSchemas[schemaIndex]!, values });
@@ -501,17 +522,14 @@ export class WindowAggregator {
       for (const nw of this.nodes.values()) for (const s of nw.open.keys()) if (s < oldest) oldest = s;
       if (oldest === Infinity) break;
       const holding = [...this.nodes.values()].filter((nw) => nw.open.has(oldest));
-      if (holding.some((nw) => nw.spilled.has(oldest))) {
+      if (holding.some((nw) => (nw.spilled.get(oldest)?.records ?? 0) >= PARTITIONED_FROM)) {
         // A partition at a time, every node's part of it together.
-        const partitions = Math.max(...holding.map((nw) => nw.spilled.get(oldest)?.length ?? 1));
-        const parts = holding.map((nw) => this.partitions(nw.open.get(oldest)!, nw.spilled.get(oldest)?.length ?? 1));
+        const parts = holding.map((nw) => this.partitions(nw.open.get(oldest)!.values()));
         const sizes = holding.map(() => 0);
-        for (let p = 0; p < partitions; p++) {
+        for (let p = 0; p < SPILL_PARTITIONS; p++) {
           const out: MetricPoint[] = [];
           holding.forEach((nw, n) => {
-            const own = parts[n]![p];
-            if (!own) return; // this node's window has fewer partitions
-            const merged = this.unspill(own, nw.spilled.get(oldest)?.[p] ?? []);
+            const merged = this.unspill(parts[n]![p]!, nw.spilled.get(oldest), p);
             sizes[n]! += merged.size;
             for (const slot of merged.values()) out.push(toPoint(slot, oldest));
           });
@@ -538,8 +556,8 @@ export class WindowAggregator {
   private closeWhere(nw: NodeWindows, shouldClose: (start: number) => boolean, out: MetricPoint[]): void {
     for (const [start, open] of nw.open) {
       if (!shouldClose(start)) continue;
-      const runs = nw.spilled.get(start);
-      const slots = runs ? this.unspill(open.values(), runs.flat()) : open;
+      const spilled = nw.spilled.get(start);
+      const slots = spilled ? this.unspill(open.values(), spilled) : open;
       for (const slot of slots.values()) out.push(toPoint(slot, start));
       this.forget(nw, start, slots.size);
     }
