@@ -10,6 +10,10 @@
  * Ties in bytes go to the smaller address (string order), so the choice is a function
  * of the window's points alone: a restarted daemon that rewrites a window chooses the
  * same peers.
+ *
+ * The aggregator folds with the same rule while a window is open (window-aggregator.ts,
+ * `maxExternalPeers`), so that memory is bounded too; this pass then makes the bound
+ * exact and merges its folds into the `other` series the aggregator already made.
  */
 import type { MetricPoint } from '../sinks/metric-point.ts';
 import { seriesKey } from '../sinks/line-protocol.ts';
