@@ -76,7 +76,7 @@ lines.push(`flood of ${(2 * ADDRESSES).toLocaleString('en')} new addresses: ${fl
 // Through the resolver: an external peer per event, 65,536 distinct peers, all named.
 // The addresses the flood left in the cache.
 const kept = Array.from({ length: 65_536 }, (_, i) => address(2 * ADDRESSES + ((i * 2_654_435_761) % ADDRESSES)));
-const resolver = new Resolver(new MetadataIndex(), cache);
+const resolver = new Resolver(new MetadataIndex(), { dnsNames: cache });
 for (const a of kept) resolver.remote(a, T + 1000);
 t = process.hrtime.bigint();
 let named = 0;

@@ -5,7 +5,7 @@
  *
  * KOVENANT_BENCH_MB sets the input size (default 450 MB); KOVENANT_BENCH_ROUNDS the
  * number of alternating rounds (default 3, best of each arm is reported);
- * KOVENANT_BENCH_ONLY a comma-separated subset of `replay,metadata,sinks,dns`.
+ * KOVENANT_BENCH_ONLY a comma-separated subset of `replay,metadata,sinks,peers,dns`.
  * The metadata case (150,000 pods through the watch path) and the sink case (points/s
  * into real InfluxDB 1.x and through the v2 client) run in their own processes, so
  * heap and RSS figures are their own.
@@ -94,7 +94,7 @@ function report(scenario: Scenario, best: Map<string, ArmResult>): string[] {
   ];
 }
 
-const only = new Set((process.env.KOVENANT_BENCH_ONLY ?? 'replay,metadata,sinks,dns').split(',').map((x) => x.trim()));
+const only = new Set((process.env.KOVENANT_BENCH_ONLY ?? 'replay,metadata,sinks,peers,dns').split(',').map((x) => x.trim()));
 
 if (only.has('replay')) {
   const scenarios: Scenario[] = [
@@ -116,5 +116,6 @@ function runModule(title: string, file: string): void {
 }
 
 if (only.has('metadata')) runModule('metadata: 150,000 pods, 10,000 services, 5,000 nodes through the watch path', 'metadata.ts');
+if (only.has('peers')) runModule('peers: 1.5M events to 1.5M distinct external addresses through kovenant run (peak RSS)', 'distinct-peers.ts');
 if (only.has('sinks')) runModule('sinks: points/s into real InfluxDB 1.x and through the v2 client', 'sinks.ts');
 if (only.has('dns')) runModule('dns: the DNS name cache at 1,000,000 addresses (--dnstap-listen)', 'dns.ts');

@@ -15,6 +15,10 @@
  * address: the 500 addresses S3 answers under one name take one place among the `max`,
  * and are kept or folded together. Folded points lose `remote_dns` too, so `other` is
  * one series however many names went into it.
+ *
+ * The aggregator folds with the same rule while a window is open (window-aggregator.ts,
+ * `maxExternalPeers`), so that memory is bounded too; this pass then makes the bound
+ * exact and merges its folds into the `other` series the aggregator already made.
  */
 import type { MetricPoint } from '../sinks/metric-point.ts';
 import { seriesKey } from '../sinks/line-protocol.ts';
@@ -38,14 +42,36 @@ function groupOf(p: MetricPoint): string {
   return `${p.timeMs}\u0000${p.tags.node ?? ''}\u0000${p.measurement}`;
 }
 
-function isGuarded(p: MetricPoint): boolean {
-  return p.tags.remote_kind === 'external' && GUARDED_MEASUREMENTS.has(p.measurement) && p.tags.remote_name !== undefined;
+/**
+ * The external peer a series of `measurement` names, or undefined when the guard leaves
+ * it alone (not external, not a guarded measurement, or already `other`). The one rule
+ * of which tag identifies a peer, shared by this batch guard and the aggregator's fold.
+ */
+export function guardedPeerOf(measurement: string, tags: Readonly<Record<string, string>>): string | undefined {
+  if (tags.remote_kind !== 'external' || !GUARDED_MEASUREMENTS.has(measurement)) return undefined;
+  const name = tags.remote_name;
+  if (name === FOLDED_PEER_NAME) return undefined;
+  // What the guard counts: the DNS name when known, else the address.
+  const dns = tags.remote_dns;
+  return dns === undefined ? name : `dns:${dns}`;
 }
 
-/** What the guard counts: the DNS name when known, else the address. */
-function peerOf(p: MetricPoint): string {
-  const dns = p.tags.remote_dns;
-  return dns === undefined ? p.tags.remote_name! : `dns:${dns}`;
+/**
+ * The tags of the `other` series a peer's series folds into: the same tags but the
+ * peer's, `remote_dns` included, so `other` is one series however many names it holds.
+ */
+export function foldedTags(tags: Readonly<Record<string, string>>): Record<string, string> {
+  const { remote_dns: _name, ...rest } = tags;
+  return { ...rest, remote_name: FOLDED_PEER_NAME };
+}
+
+function isGuarded(p: MetricPoint): boolean {
+  return guardedPeerOf(p.measurement, p.tags) !== undefined;
+}
+
+/** An `other` point already folded while aggregating: merged with what this guard folds. */
+function isFolded(p: MetricPoint): boolean {
+  return p.tags.remote_kind === 'external' && p.tags.remote_name === FOLDED_PEER_NAME && GUARDED_MEASUREMENTS.has(p.measurement);
 }
 
 function pointBytes(p: MetricPoint): number {
@@ -62,7 +88,7 @@ export function guardExternalPeers(points: MetricPoint[], max: number): PeerGuar
     const group = groupOf(p);
     let peers = groups.get(group);
     if (!peers) groups.set(group, (peers = new Map()));
-    const name = peerOf(p);
+    const name = guardedPeerOf(p.measurement, p.tags)!;
     peers.set(name, (peers.get(name) ?? 0) + pointBytes(p));
   }
   const foldedByGroup = new Map<string, Set<string>>();
@@ -80,13 +106,13 @@ export function guardExternalPeers(points: MetricPoint[], max: number): PeerGuar
   // Merged `other` points by window and series key, in the order they first appear.
   const merged = new Map<string, { ints: Record<string, number>; floats: Record<string, number>; point: MetricPoint }>();
   for (const p of points) {
-    const folded = isGuarded(p) ? foldedByGroup.get(groupOf(p)) : undefined;
-    if (!folded || !folded.has(peerOf(p))) {
+    // `other` points of a group with folded peers merge with them: one point per series.
+    const folded = isGuarded(p) || isFolded(p) ? foldedByGroup.get(groupOf(p)) : undefined;
+    if (!folded || (!isFolded(p) && !folded.has(guardedPeerOf(p.measurement, p.tags)!))) {
       out.push(p);
       continue;
     }
-    const { remote_dns: _name, ...rest } = p.tags;
-    const tags = { ...rest, remote_name: FOLDED_PEER_NAME };
+    const tags = foldedTags(p.tags);
     const key = seriesKey(p.measurement, tags);
     const id = `${p.timeMs}\u0000${key}`;
     let into = merged.get(id);

@@ -17,6 +17,9 @@ import type { DynamicWindows, DynamicWindowsState } from './dynamic-windows.ts';
 import { describeRungs } from './dynamic-windows.ts';
 import type { FieldSchema } from './field-schema.ts';
 import { windowStart } from './window.ts';
+import { foldedTags, guardedPeerOf } from './external-peer-guard.ts';
+import { seriesKey } from '../sinks/line-protocol.ts';
+import type { SpillRun, WindowSpill } from './window-spill.ts';
 
 interface Slot {
   readonly series: Series;
@@ -35,6 +38,56 @@ class NodeWindows {
   /** The series the last event went to in that window, and its values. */
   lastSeries: Series | undefined;
   lastValues: number[] | undefined;
+  /** Open windows whose earlier sums are in the spill: their runs, by partition. */
+  readonly spilled = new Map<number, SpilledWindow>();
+  /** With a peer bound: per open window, measurement → external peer → its slots. */
+  readonly peers = new Map<number, Map<string, Map<string, Slot[]>>>();
+}
+
+/**
+ * A spilled window is kept in this many partitions by series key, each read back on its
+ * own at the end, so a window of any size is written in parts no larger than a
+ * partition: every series is in exactly one, so still once, at the window's time.
+ */
+const SPILL_PARTITIONS = 16;
+/**
+ * Spilled windows with fewer points than this are written to and read from the spill
+ * whole: reading back a small window in 16 pieces costs 16 reads for nothing. A window
+ * that grows past it is partitioned from then on; its earlier, whole runs are then read
+ * once per partition, keeping that partition's records only.
+ */
+const PARTITIONED_FROM = 1024;
+
+/** A run of one partition (`part`), or of the whole window (-1). */
+interface PartRun {
+  run: SpillRun;
+  part: number;
+}
+
+interface SpilledWindow {
+  /** Points written to the spill so far (a series spilled twice counts twice). */
+  records: number;
+  runs: PartRun[];
+}
+
+/** The partition of a series key (FNV-1a over its UTF-16 code units). */
+function partitionOf(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % SPILL_PARTITIONS;
+}
+
+type SpillRecord = [key: string, measurement: string, tags: Readonly<Record<string, string>>, schema: number, values: number[]];
+
+/** Per schema, the value indexes whose sum ranks a peer (bytes sent and received). */
+const rankIndexes = new WeakMap<FieldSchema, number[]>();
+function rankIndexesOf(schema: FieldSchema): number[] {
+  let out = rankIndexes.get(schema);
+  if (!out) {
+    out = ['bytes_sent', 'bytes_received'].map((f) => schema.ints.indexOf(f)).filter((i) => i >= 0);
+    rankIndexes.set(schema, out);
+  }
+  return out;
 }
 
 /**
@@ -65,11 +118,22 @@ interface CommonOptions {
   /** Infinity keeps every window open until closeAll (replay's default: exact whatever the order). */
   latenessMs: number;
   /**
-   * A bound on the (window, series) slots held open: beyond it the oldest windows are
-   * closed early (and later events for them count as late), so memory stays bounded
-   * however long the input is. Undefined for no bound.
+   * A bound on the (window, series) slots held in memory: beyond it the open windows'
+   * sums go to `spill` and stay open, so memory stays bounded however long the input is
+   * and every window is still written once, whole, at its own time. Undefined for no bound.
    */
   maxOpenSlots?: number;
+  /** Where windows go past `maxOpenSlots` (required with it). */
+  spill?: WindowSpill;
+  /**
+   * The cardinality guard while aggregating (`--max-external-peers`; 0 or undefined: off).
+   * Per open window, node and measurement, once `2 × max` external peers have their own
+   * series, the `max` with the most bytes so far keep theirs and the others' sums move
+   * into one `remote_name=other` series per local party: memory is bounded by the guard,
+   * not by the number of distinct peers, and every sum over the other tags is unchanged.
+   * A folded peer seen again starts a series of its own from zero.
+   */
+  maxExternalPeers?: number;
 }
 
 export interface FixedWindowOptions extends CommonOptions {
@@ -94,10 +158,17 @@ export class WindowAggregator {
   /** (window, series) slots held in open windows: the aggregator's memory. */
   private openSlots = 0;
   private readonly maxOpenSlots: number | undefined;
+  private readonly spill: WindowSpill | undefined;
+  /** Schemas of spilled slots, by index (a spill record names its schema by number). */
+  private readonly spillSchemas: FieldSchema[] = [];
+  private readonly spillSchemaIndex = new Map<FieldSchema, number>();
+  /** Times open windows were spilled (each spill writes the oldest windows until half the bound is free). */
+  spills = 0;
   /** Events whose window had already closed (added to the oldest open window). */
   lateEvents = 0;
-  /** Windows closed before their time because of `maxOpenSlots`. */
-  windowsClosedEarly = 0;
+  /** Peers folded into `other` while aggregating (counted each time one is folded). */
+  externalPeersFolded = 0;
+  private readonly maxExternalPeers: number;
 
   /** Fixed windows' length; NaN with dynamic windows (never read then). */
   private readonly fixedMs: number;
@@ -107,6 +178,9 @@ export class WindowAggregator {
   constructor(options: AggregatorOptions) {
     this.latenessMs = options.latenessMs;
     this.maxOpenSlots = options.maxOpenSlots;
+    this.spill = options.spill;
+    if (this.maxOpenSlots !== undefined && this.spill === undefined) throw new RangeError('a bound on open points needs a spill for the windows beyond it');
+    this.maxExternalPeers = options.maxExternalPeers ?? 0;
     if ('dynamic' in options) {
       this.dynamic = options.dynamic;
       this.fixedMs = NaN;
@@ -127,6 +201,11 @@ export class WindowAggregator {
   /** The windows as checkpoints and messages describe them. */
   get windowsDescription(): string {
     return this.dynamic === undefined ? `${this.fixedMs} ms long` : describeWindows({ windowMs: this.dynamic.shortestMs, dynamic: this.dynamic.snapshot() });
+  }
+
+  /** (window, series) slots held in memory, over all nodes. */
+  get openPoints(): number {
+    return this.openSlots;
   }
 
   /** Windows currently open, over all nodes. */
@@ -170,12 +249,68 @@ export class WindowAggregator {
     let slot = slots!.get(series.key);
     if (!slot) {
       slot = { series, schema, values: new Array<number>(schema.ints.length + schema.floats.length).fill(0) };
+      if (this.maxExternalPeers > 0) {
+        const peer = guardedPeerOf(series.measurement, series.tags);
+        if (peer !== undefined) this.trackPeer(nw, start, slots!, slot, peer);
+      }
       slots!.set(series.key, slot);
       this.openSlots++;
     }
     nw.lastSeries = series;
     nw.lastValues = slot.values;
     return slot.values;
+  }
+
+  /** Registers a new slot of `peer`; first folds the smaller peers when the window has too many. */
+  private trackPeer(nw: NodeWindows, start: number, slots: Map<string, Slot>, slot: Slot, peer: string): void {
+    let byMeasurement = nw.peers.get(start);
+    if (!byMeasurement) nw.peers.set(start, (byMeasurement = new Map()));
+    const measurement = slot.series.measurement;
+    let byPeer = byMeasurement.get(measurement);
+    if (!byPeer) byMeasurement.set(measurement, (byPeer = new Map()));
+    const known = byPeer.get(peer);
+    if (known) {
+      known.push(slot);
+      return;
+    }
+    if (byPeer.size >= 2 * this.maxExternalPeers) this.foldSmallPeers(nw, slots, byPeer);
+    byPeer.set(peer, [slot]);
+  }
+
+  /**
+   * Keeps the `max` peers with the most bytes (ties: the smaller name, as the batch guard
+   * ranks) and moves every other peer's sums into its local party's `other` series.
+   * Runs once per `max` new peers, so its sort costs O(log max) per new peer.
+   */
+  private foldSmallPeers(nw: NodeWindows, slots: Map<string, Slot>, byPeer: Map<string, Slot[]>): void {
+    const ranked: Array<[string, number]> = [];
+    for (const [peer, list] of byPeer) {
+      let bytes = 0;
+      for (const s of list) for (const i of rankIndexesOf(s.schema)) bytes += s.values[i]!;
+      ranked.push([peer, bytes]);
+    }
+    ranked.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (let r = this.maxExternalPeers; r < ranked.length; r++) {
+      const peer = ranked[r]![0];
+      for (const s of byPeer.get(peer)!) {
+        const tags = foldedTags(s.series.tags);
+        const key = seriesKey(s.series.measurement, tags);
+        let into = slots.get(key);
+        if (!into) {
+          into = { series: { measurement: s.series.measurement, tags, key }, schema: s.schema, values: new Array<number>(s.values.length).fill(0) };
+          slots.set(key, into);
+          this.openSlots++;
+        }
+        for (let i = 0; i < s.values.length; i++) into.values[i]! += s.values[i]!;
+        slots.delete(s.series.key);
+        this.openSlots--;
+      }
+      byPeer.delete(peer);
+      this.externalPeersFolded++;
+    }
+    // The last event's slot may be one just folded.
+    nw.lastSeries = undefined;
+    nw.lastValues = undefined;
   }
 
   /**
@@ -190,6 +325,8 @@ export class WindowAggregator {
 
   /** A deep copy of the open windows and per-node clocks (see AggregatorState). */
   snapshot(): AggregatorState {
+    // Only replay spills, and replay keeps no checkpoint.
+    for (const nw of this.nodes.values()) if (nw.spilled.size > 0) throw new Error('open windows were spilled; a snapshot would miss their sums');
     const schemaIndex = new Map<FieldSchema, number>();
     const schemas: AggregatorState['schemas'] = [];
     const nodes: AggregatorState['nodes'] = [];
@@ -242,6 +379,13 @@ export class WindowAggregator {
         nw.open.set(w.start, slots);
         this.openCount++;
         this.openSlots += slots.size;
+        if (this.maxExternalPeers > 0) {
+          for (const slot of [...slots.values()]) {
+            if (slots.get(slot.series.key) !== slot) continue; // folded by an earlier one
+            const peer = guardedPeerOf(slot.series.measurement, slot.series.tags);
+            if (peer !== undefined) this.trackPeer(nw, w.start, slots, slot, peer);
+          }
+        }
       }
       this.nodes.set(n.node, nw);
     }
@@ -275,32 +419,81 @@ export class WindowAggregator {
       }
     }
     this.settleDynamic();
-    this.closeOldestOverBound(out);
+    this.spillOverBound();
     return sortPoints(out);
   }
 
   /**
-   * Over `maxOpenSlots`, closes the oldest windows (over all nodes) until a tenth of the
-   * bound is free again, so this does not run for every event once at the bound.
+   * Over `maxOpenSlots`, writes the sums of every window in memory to the spill (they
+   * stay open, empty in memory), so this runs once per bound's worth of new slots.
    */
-  private closeOldestOverBound(out: MetricPoint[]): void {
-    if (this.maxOpenSlots === undefined || this.openSlots <= this.maxOpenSlots) return;
-    const target = Math.floor(this.maxOpenSlots * 0.9);
-    while (this.openSlots > target) {
-      let oldest = Infinity;
-      let oldestNode: [string, NodeWindows] | undefined;
-      for (const entry of this.nodes) {
-        for (const start of entry[1].open.keys()) {
-          if (start < oldest) {
-            oldest = start;
-            oldestNode = entry;
-          }
-        }
+  private spillOverBound(): void {
+    if (this.maxOpenSlots === undefined || this.openSlots <= this.maxOpenSlots || !this.spill) return;
+    // Oldest windows first, down to half the bound: in a stream in time order those are
+    // complete and are spilled once; the windows still filling stay in memory, and the
+    // next spill is a bound's half of new points away.
+    const target = Math.floor(this.maxOpenSlots / 2);
+    const windows: Array<[NodeWindows, number]> = [];
+    for (const nw of this.nodes.values()) for (const [start, slots] of nw.open) if (slots.size > 0) windows.push([nw, start]);
+    windows.sort((a, b) => a[1] - b[1]);
+    for (const [nw, start] of windows) {
+      if (this.openSlots <= target) break;
+      const slots = nw.open.get(start)!;
+      let spilled = nw.spilled.get(start);
+      if (!spilled) nw.spilled.set(start, (spilled = { records: 0, runs: [] }));
+      spilled.records += slots.size;
+      const whole = spilled.records < Math.min(PARTITIONED_FROM, target);
+      const parts = whole ? [[...slots.values()]] : this.partitions(slots.values());
+      for (let p = 0; p < parts.length; p++) {
+        const part = parts[p]!;
+        if (part.length === 0) continue;
+        const records = part.map((slot): SpillRecord => [slot.series.key, slot.series.measurement, slot.series.tags, this.spillSchemaOf(slot.schema), slot.values]);
+        spilled.runs.push({ run: this.spill.append(JSON.stringify(records)), part: whole ? -1 : p });
       }
-      if (!oldestNode) return;
-      this.closeWhere(oldestNode[1], (start) => start === oldest, out);
-      this.windowsClosedEarly++;
+      this.openSlots -= slots.size;
+      // Cleared in place: `lastSlots` may be this map and stays valid.
+      slots.clear();
+      nw.peers.delete(start);
+      nw.lastSeries = undefined;
+      nw.lastValues = undefined;
     }
+    this.spills++;
+  }
+
+  private spillSchemaOf(schema: FieldSchema): number {
+    let i = this.spillSchemaIndex.get(schema);
+    if (i === undefined) {
+      i = this.spillSchemas.push(schema) - 1;
+      this.spillSchemaIndex.set(schema, i);
+    }
+    return i;
+  }
+
+  private partitions(slots: Iterable<Slot>): Slot[][] {
+    const parts: Slot[][] = Array.from({ length: SPILL_PARTITIONS }, () => []);
+    for (const slot of slots) parts[partitionOf(slot.series.key)]!.push(slot);
+    return parts;
+  }
+
+  /**
+   * Slots in memory plus the sums of the spilled runs read back, added up by series:
+   * all of them, or those of partition `part` only.
+   */
+  private unspill(inMemory: Iterable<Slot>, spilled: SpilledWindow | undefined, part?: number): Map<string, Slot> {
+    const merged = new Map<string, Slot>();
+    for (const slot of inMemory) merged.set(slot.series.key, slot);
+    for (const { run, part: runPart } of spilled?.runs ?? []) {
+      if (part !== undefined && runPart !== -1 && runPart !== part) continue;
+      const filter = part !== undefined && runPart === -1;
+      const records = JSON.parse(this.spill!.read(run)) as SpillRecord[];
+      for (const [key, measurement, tags, schemaIndex, values] of records) {
+        if (filter && partitionOf(key) !== part) continue;
+        const into = merged.get(key);
+        if (into) for (let i = 0; i < values.length; i++) into.values[i]! += values[i]!;
+        else merged.set(key, { series: { measurement, tags, key }, schema: this.spillSchemas[schemaIndex]!, values });
+      }
+    }
+    return merged;
   }
 
   /** Closes windows that ended before `nowMs - lateness` in wall-clock time (idle streams). */
@@ -318,6 +511,40 @@ export class WindowAggregator {
     return sortPoints(out);
   }
 
+  /**
+   * Closes everything one window time at a time, oldest first (every node's window of
+   * that time together): with spilled windows, only one is read back at once when the
+   * caller waits for each batch to be written.
+   */
+  *closeAllInTurn(): Generator<MetricPoint[]> {
+    for (;;) {
+      let oldest = Infinity;
+      for (const nw of this.nodes.values()) for (const s of nw.open.keys()) if (s < oldest) oldest = s;
+      if (oldest === Infinity) break;
+      const holding = [...this.nodes.values()].filter((nw) => nw.open.has(oldest));
+      if (holding.some((nw) => (nw.spilled.get(oldest)?.records ?? 0) >= PARTITIONED_FROM)) {
+        // A partition at a time, every node's part of it together.
+        const parts = holding.map((nw) => this.partitions(nw.open.get(oldest)!.values()));
+        const sizes = holding.map(() => 0);
+        for (let p = 0; p < SPILL_PARTITIONS; p++) {
+          const out: MetricPoint[] = [];
+          holding.forEach((nw, n) => {
+            const merged = this.unspill(parts[n]![p]!, nw.spilled.get(oldest), p);
+            sizes[n]! += merged.size;
+            for (const slot of merged.values()) out.push(toPoint(slot, oldest));
+          });
+          if (out.length) yield sortPoints(out);
+        }
+        holding.forEach((nw, n) => this.forget(nw, oldest, sizes[n]!));
+        continue;
+      }
+      const out: MetricPoint[] = [];
+      for (const nw of holding) this.closeWhere(nw, (start) => start === oldest, out);
+      yield sortPoints(out);
+    }
+    this.settleDynamic();
+  }
+
   /** Closes everything (end of input, shutdown). */
   closeAll(): MetricPoint[] {
     const out: MetricPoint[] = [];
@@ -327,24 +554,35 @@ export class WindowAggregator {
   }
 
   private closeWhere(nw: NodeWindows, shouldClose: (start: number) => boolean, out: MetricPoint[]): void {
-    for (const [start, slots] of nw.open) {
+    for (const [start, open] of nw.open) {
       if (!shouldClose(start)) continue;
+      const spilled = nw.spilled.get(start);
+      const slots = spilled ? this.unspill(open.values(), spilled) : open;
       for (const slot of slots.values()) out.push(toPoint(slot, start));
-      nw.open.delete(start);
-      this.openCount--;
-      this.openSlots -= slots.size;
-      let end: number;
-      if (this.dynamic === undefined) {
-        end = start + this.fixedMs;
-      } else {
-        end = this.dynamic.endOf(start);
-        this.dynamic.windowClosed(start, end, slots.size);
-      }
-      if (end > nw.closedBefore) nw.closedBefore = end;
-      if (nw.lastStart === start) {
-        nw.lastStart = NaN;
-        nw.lastSlots = undefined;
-      }
+      this.forget(nw, start, slots.size);
+    }
+  }
+
+  /** The bookkeeping of a window written: `points` is how many it wrote. */
+  private forget(nw: NodeWindows, start: number, points: number): void {
+    const open = nw.open.get(start);
+    if (!open) return;
+    nw.open.delete(start);
+    nw.spilled.delete(start);
+    nw.peers.delete(start);
+    this.openCount--;
+    this.openSlots -= open.size;
+    let end: number;
+    if (this.dynamic === undefined) {
+      end = start + this.fixedMs;
+    } else {
+      end = this.dynamic.endOf(start);
+      this.dynamic.windowClosed(start, end, points);
+    }
+    if (end > nw.closedBefore) nw.closedBefore = end;
+    if (nw.lastStart === start) {
+      nw.lastStart = NaN;
+      nw.lastSlots = undefined;
     }
   }
 }

@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { createDecoder } from '../decode/default-decoder.ts';
+import { DEFAULT_MAX_CACHED_ENTRIES } from '../enrich/attribution-cache.ts';
 import { DEFAULT_MAX_OPEN_POINTS, runReplay } from '../pipeline/replay.ts';
 import { openByteInput } from '../sources/byte-input.ts';
 import { parseDuration } from './duration.ts';
@@ -17,6 +18,7 @@ export interface ReplayCommandOptions extends MetadataOptions, OutputOptions {
   window: string;
   lateness?: string;
   maxOpenPoints: string;
+  maxCachedEntries: string;
   summary: boolean;
 }
 
@@ -28,7 +30,8 @@ export function replayCommand(stderr: (text: string) => void): Command {
   )
     .option('--window <duration>', 'window length, aligned to the epoch', '10s')
     .option('--lateness <duration>', 'close a window once its node\'s events are this far past its end (default: at the end of the input, exact in any order)')
-    .option('--max-open-points <n>', 'bound on points held in open windows; beyond it the oldest windows are written early (memory)', String(DEFAULT_MAX_OPEN_POINTS));
+    .option('--max-open-points <n>', 'bound on points held in memory in open windows; beyond it they go to a temporary file until their window is written', String(DEFAULT_MAX_OPEN_POINTS))
+    .option('--max-cached-entries <n>', 'bound on the attribution cache (pods, peers, series, owner chains together), least recently used evicted', String(DEFAULT_MAX_CACHED_ENTRIES));
   return addOutputOptions(cmd)
     .option('--no-summary', 'do not print the summary to stderr')
     .action(async (events: string, opts: ReplayCommandOptions) => {
@@ -39,13 +42,17 @@ export function replayCommand(stderr: (text: string) => void): Command {
       if (!Number.isSafeInteger(maxOpenPoints) || maxOpenPoints < 1) {
         throw new InputError(`--max-open-points: "${opts.maxOpenPoints}" is not a positive whole number`, 'e.g. --max-open-points 500000 (about 100 MB)');
       }
+      const maxCachedEntries = Number(opts.maxCachedEntries);
+      if (!Number.isSafeInteger(maxCachedEntries) || maxCachedEntries < 1) {
+        throw new InputError(`--max-cached-entries: "${opts.maxCachedEntries}" is not a positive whole number`, `e.g. --max-cached-entries ${DEFAULT_MAX_CACHED_ENTRIES}`);
+      }
       const started = Date.now();
       const input = await openByteInput(events);
       // Watches hold connections open: everything after this point must reach close().
       const metadata = await openMetadata(opts, stderr);
       try {
         const { sink, destination, deliveryFailure, deliverySummary } = await openSink(opts);
-        const counters = await runReplay({ input, store: metadata.store, sink, decoder: createDecoder(), windowMs, latenessMs, maxOpenPoints });
+        const counters = await runReplay({ input, store: metadata.store, sink, decoder: createDecoder(), windowMs, latenessMs, maxOpenPoints, maxCachedEntries });
         if (opts.summary) stderr(formatSummary(counters, Date.now() - started, destination) + (deliverySummary?.() ?? ''));
         // Exit 1 with "N points not acknowledged": replay succeeded only if InfluxDB has it all.
         const failure = deliveryFailure?.();

@@ -95,7 +95,7 @@ function aggregatorOf(config: DaemonConfig, latenessMs: number, log: Logger): Wi
   if (config.window !== 'dynamic') {
     const windowMs = parseDuration(config.window, '--window');
     if (windowMs <= 0) throw new InputError('--window must be longer than 0');
-    return new WindowAggregator({ windowMs, latenessMs });
+    return new WindowAggregator({ windowMs, latenessMs, maxExternalPeers: config.maxExternalPeers });
   }
   const maxMs = parseDuration(config.windowMax, '--window-max');
   let rungs: number[];
@@ -111,7 +111,7 @@ function aggregatorOf(config: DaemonConfig, latenessMs: number, log: Logger): Wi
       log.info({ fromMs: change.fromMs, from: new Date(change.fromMs).toISOString(), windowMs: change.lengthMs, previousMs: change.previousMs, seriesBudget: config.seriesBudget }, 'window length changes'),
   });
   log.info({ lengths: describeRungs(rungs), seriesBudget: config.seriesBudget }, 'dynamic windows');
-  return new WindowAggregator({ dynamic, latenessMs });
+  return new WindowAggregator({ dynamic, latenessMs, maxExternalPeers: config.maxExternalPeers });
 }
 
 /**
@@ -210,7 +210,7 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
     stderr,
   );
   const dnsNames = dnsCacheOf(config);
-  const resolver = new Resolver(metadata.store, dnsNames);
+  const resolver = new Resolver(metadata.store, { maxCachedEntries: config.maxCachedEntries, dnsNames });
   const counters = new EventCounters();
   const collectors = collectorsOf(config, resolver);
   const collectorErrors = new Map<string, number>();
@@ -241,7 +241,9 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
       metadataOutageSinceMs: () => metadata.status()?.outageSinceMs,
       metadataObjects: () => metadata.status()?.counts ?? (metadata.store instanceof MetadataIndex ? metadata.store.sizes() : undefined),
       collectorCounts: () => collectorCounts(collectors, collectorErrors),
-      externalPeersFolded: () => externalPeersFolded,
+      // Folded while aggregating (memory) and when a window is written (the exact bound).
+      externalPeersFolded: () => externalPeersFolded + aggregator.externalPeersFolded,
+      attributionCache: () => ({ entries: resolver.cache.size, evictions: resolver.cache.evictions }),
       checkpointSaves: checkpoint ? () => ({ saved: checkpoint.saved, failed: checkpoint.failed }) : undefined,
       dnstap: dnstap && dnsNames ? () => ({ ...dnstap!.stats(), cache: dnsNames.stats() }) : undefined,
     });

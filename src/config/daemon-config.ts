@@ -4,6 +4,7 @@
  * `nodeName`, which the Downward API sets). Precedence: flags > env > file > defaults.
  * Keys are camelCase; the Helm chart writes them as they are here.
  */
+import { DEFAULT_MAX_CACHED_ENTRIES } from '../enrich/attribution-cache.ts';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -84,6 +85,8 @@ export const DaemonConfigSchema = z
     dnsCacheMax: count.pipe(z.number().int().min(1, 'expected at least 1 address')).default(100_000),
     /** How long past its TTL a DNS answer still names its address. */
     dnsGrace: duration().default('5m'),
+    /** The resolver's one cache bound (attribution-cache.ts). */
+    maxCachedEntries: count.pipe(z.number().min(1, 'expected at least 1 entry')).default(DEFAULT_MAX_CACHED_ENTRIES),
   })
   .strict();
 

@@ -53,6 +53,7 @@ const HELP: Record<ConfigKey, string> = {
   dnstapConnect: 'dial CoreDNS\'s `dnstap listen` endpoint at HOST:PORT (one connection to every address of HOST, e.g. a headless Service of the CoreDNS pods) or a unix socket path; like --dnstap-listen, the other way round',
   dnsCacheMax: 'with --dnstap-listen or --dnstap-connect: addresses the DNS name cache keeps, least recently used go first (default 100000)',
   dnsGrace: 'with --dnstap-listen or --dnstap-connect: how long past its TTL an answer still names its address, for connections that outlive the TTL (default 5m)',
+  maxCachedEntries: 'bound on the attribution cache (pods, peers, series, owner chains together), least recently used evicted (default 20000)',
 };
 
 export function flagName(key: ConfigKey): string {

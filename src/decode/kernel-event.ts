@@ -18,7 +18,9 @@ export type RejectReason =
   /** `time` is missing or is not an RFC 3339 timestamp. */
   | 'invalid_time'
   /** The line is longer than the reader accepts (a runaway or corrupt line). */
-  | 'line_too_long';
+  | 'line_too_long'
+  /** Arrays or objects nested deeper than any event (nesting-depth.ts), rejected before parsing. */
+  | 'too_deep';
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'invalid_json',
@@ -26,6 +28,7 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'invalid_size',
   'invalid_time',
   'line_too_long',
+  'too_deep',
 ];
 
 export const DecodeStatus = { Used: 0, Skipped: 1, Rejected: 2 } as const;

@@ -3,6 +3,7 @@
  * line means; the fast decoder must agree with it on every input (differential tests)
  * and falls back to it whenever it is unsure.
  */
+import { bytesNestDeeperThan, textNestsDeeperThan } from './nesting-depth.ts';
 import {
   DecodeStatus,
   KPROBE_OPS,
@@ -146,6 +147,14 @@ export function decodeParsed(line: unknown, out: KernelEvent): DecodeStatus {
 }
 
 export function decodeText(text: string, out: KernelEvent): DecodeStatus {
+  if (textNestsDeeperThan(text)) {
+    out.reset();
+    return reject(out, 'too_deep', '');
+  }
+  return parseAndDecode(text, out);
+}
+
+function parseAndDecode(text: string, out: KernelEvent): DecodeStatus {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -161,6 +170,11 @@ export class ReferenceDecoder implements LineDecoder {
   readonly fallbacks = 0;
 
   decode(buf: Buffer, start: number, end: number, out: KernelEvent): DecodeStatus {
-    return decodeText(buf.toString('utf8', start, end), out);
+    // Before the text is even built: a runaway line costs no string copy either.
+    if (bytesNestDeeperThan(buf, start, end)) {
+      out.reset();
+      return reject(out, 'too_deep', '');
+    }
+    return parseAndDecode(buf.toString('utf8', start, end), out);
   }
 }

@@ -7,7 +7,7 @@
  * Results are interned: the same inputs give the same object, which carries its
  * line-protocol series key, so aggregation needs no string building per event.
  */
-import { LRUCache } from 'lru-cache';
+import { AttributionCache } from './attribution-cache.ts';
 import { isLoopback, normalizeIp } from './ip-address.ts';
 import {
   helmInstanceOf,
@@ -31,14 +31,16 @@ export interface Workload {
 
 /** The local side: tags shared by every measurement about one process's pod (or host). */
 export interface LocalParty {
+  /** Unique per object: part of the cache key of its tcp series. */
+  readonly id: number;
   readonly tags: Readonly<Record<string, string>>;
   /** Series of kovenant_io for this party. */
   readonly io: Series;
-  /** kovenant_tcp series by remote party. */
-  readonly tcp: Map<RemoteParty, Series>;
 }
 
 export interface RemoteParty {
+  /** Unique per object: part of the cache key of its tcp series. */
+  readonly id: number;
   readonly kind: RemoteKind;
   readonly tags: Readonly<Record<string, string>>;
 }
@@ -59,8 +61,6 @@ export interface PodHints {
 
 /** How many owner hops to follow before assuming a cycle. */
 const MAX_OWNER_DEPTH = 8;
-/** Owner-chain results kept (least recently used go first). */
-const MAX_CACHED_WORKLOADS = 200_000;
 
 /**
  * An owner-chain result and what it was computed from. Stores replace objects on change
@@ -77,8 +77,6 @@ interface WorkloadEntry {
 }
 
 const TCP = 'kovenant_tcp';
-/** External peers are unbounded; caches are cleared (not evicted one by one) at this size. */
-const MAX_CACHED = 100_000;
 const IO = 'kovenant_io';
 
 /** Tags with absent values dropped: the contract never writes empty tag values. */
@@ -137,6 +135,8 @@ function unchangedBetween(pods: readonly PodMeta[], atMs: number): { fromMs: num
 }
 
 interface CachedRemote {
+  /** Store generation it was computed at: an older one is a miss. */
+  generation: number;
   party: RemoteParty;
   /** The event times for which `party` is the answer. */
   fromMs: number;
@@ -147,12 +147,29 @@ function pickLive<T extends ServiceMeta | NodeMeta>(candidates: readonly T[]): T
   return candidates.find((c) => c.deletedMs === undefined) ?? candidates[0];
 }
 
+/** A local party and the store generation it was computed at. */
+interface CachedLocal {
+  generation: number;
+  party: LocalParty;
+}
+
+export interface ResolverOptions {
+  /** The bound on cached results of every kind together (see attribution-cache.ts). */
+  maxCachedEntries?: number;
+  /** What DNS answered (--dnstap-listen); external peers it knows gain `remote_dns`. */
+  dnsNames?: DnsNames | undefined;
+}
+
+let nextPartyId = 0;
+
 export class Resolver {
   private generation = -1;
-  /** node → namespace → pod name: no key is built per event. */
-  private readonly localByPod = new Map<string, Map<string, Map<string, LocalParty>>>();
-  private readonly hostByNode = new Map<string, LocalParty>();
-  private readonly remoteByIp = new Map<string, CachedRemote>();
+  /**
+   * Everything cached, under one bound. Local parties and remote classifications
+   * depend on the metadata and carry the generation they were computed at; interned
+   * parties, tcp series and owner chains (which validate themselves) do not.
+   */
+  readonly cache: AttributionCache;
   /** Consecutive events mostly come from one pod and talk to one peer. */
   private lastRemoteIp: string | undefined;
   private lastRemote: CachedRemote | undefined;
@@ -160,24 +177,26 @@ export class Resolver {
   private lastLocalNamespace: string | undefined;
   private lastLocalName: string | undefined;
   private lastLocal: LocalParty | undefined;
-  private readonly interned = new Map<string, RemoteParty>();
-  private readonly workloadByPod = new LRUCache<string, WorkloadEntry>({ max: MAX_CACHED_WORKLOADS });
+  /** The last tcp series asked for: consecutive events mostly share it. */
+  private lastTcpLocal: LocalParty | undefined;
+  private lastTcpRemote: RemoteParty | undefined;
+  private lastTcp: Series | undefined;
   /** An external party → the same party with its DNS name, for the name last seen. */
   private readonly namedByParty = new WeakMap<RemoteParty, { name: string; party: RemoteParty }>();
+  private readonly dnsNames: DnsNames | undefined;
 
-  /** `dnsNames`: what DNS answered (--dnstap-listen); external peers it knows gain `remote_dns`. */
-  constructor(
-    readonly store: MetadataStore,
-    private readonly dnsNames?: DnsNames,
-  ) {}
+  constructor(readonly store: MetadataStore, options: ResolverOptions = {}) {
+    this.cache = new AttributionCache(options.maxCachedEntries);
+    this.dnsNames = options.dnsNames;
+  }
 
-  /** Drops every cached result when the metadata changed since the last call. */
+  /**
+   * Forgets the last results when the metadata changed since the last call; cached
+   * ones of an older generation are misses (and age out of the LRU).
+   */
   private sync(): void {
     if (this.store.generation === this.generation) return;
     this.generation = this.store.generation;
-    this.localByPod.clear();
-    this.hostByNode.clear();
-    this.remoteByIp.clear();
     this.lastRemote = undefined;
     this.lastLocal = undefined;
   }
@@ -190,7 +209,7 @@ export class Resolver {
    */
   workloadOf(pod: PodMeta): Workload {
     this.sync();
-    const cached = this.workloadByPod.get(pod.uid);
+    const cached = this.cache.get<WorkloadEntry>(`w${pod.uid}`);
     if (cached && cached.pod === pod && (cached.generation === this.generation || this.chainUnchanged(pod, cached.chain))) {
       cached.generation = this.generation;
       return cached.workload;
@@ -209,7 +228,7 @@ export class Resolver {
       owner = next.owner;
     }
     const workload: Workload = { kind, name: top.name, release: top.helmRelease ?? pod.helmInstanceLabel };
-    this.workloadByPod.set(pod.uid, { pod, chain, workload, generation: this.generation });
+    this.cache.set(`w${pod.uid}`, { pod, chain, workload, generation: this.generation });
     return workload;
   }
 
@@ -244,18 +263,9 @@ export class Resolver {
   }
 
   private localPodUncached(node: string | undefined, namespace: string, name: string, hints: PodHints | undefined): LocalParty {
-    let byNamespace = this.localByPod.get(node ?? '');
-    if (!byNamespace) {
-      byNamespace = new Map();
-      this.localByPod.set(node ?? '', byNamespace);
-    }
-    let byName = byNamespace.get(namespace);
-    if (!byName) {
-      byName = new Map();
-      byNamespace.set(namespace, byName);
-    }
-    const cached = byName.get(name);
-    if (cached) return cached;
+    const cacheKey = `l${node ?? ''}\u0000${namespace}\u0000${name}`;
+    const cached = this.cache.get<CachedLocal>(cacheKey);
+    if (cached && cached.generation === this.generation) return cached.party;
     const pod = this.store.pod(namespace, name);
     let workload: Workload;
     if (pod) {
@@ -271,19 +281,18 @@ export class Resolver {
     const party = this.makeLocal(
       compact({ node, namespace, pod: name, workload: workload.name, workload_kind: workload.kind, release: workload.release }),
     );
-    if (byName.size >= MAX_CACHED) byName.clear();
-    byName.set(name, party);
+    this.cache.set(cacheKey, { generation: this.generation, party });
     return party;
   }
 
   /** Local party of a process outside any pod. */
   localHost(node: string | undefined): LocalParty {
     this.sync();
-    const cacheKey = node ?? '';
-    const cached = this.hostByNode.get(cacheKey);
-    if (cached) return cached;
+    const cacheKey = `h${node ?? ''}`;
+    const cached = this.cache.get<CachedLocal>(cacheKey);
+    if (cached && cached.generation === this.generation) return cached.party;
     const party = this.makeLocal(compact({ node, workload: node, workload_kind: 'host' }));
-    this.hostByNode.set(cacheKey, party);
+    this.cache.set(cacheKey, { generation: this.generation, party });
     return party;
   }
 
@@ -304,7 +313,7 @@ export class Resolver {
 
 
   private makeLocal(tags: Record<string, string>): LocalParty {
-    return { tags, io: makeSeries(IO, tags), tcp: new Map() };
+    return { id: nextPartyId++, tags, io: makeSeries(IO, tags) };
   }
 
   /**
@@ -315,13 +324,12 @@ export class Resolver {
     this.sync();
     const last = this.lastRemote;
     if (last !== undefined && rawIp === this.lastRemoteIp && atMs >= last.fromMs && atMs < last.toMs) return this.named(last.party, atMs);
-    let hit = this.remoteByIp.get(rawIp);
-    if (hit === undefined || atMs < hit.fromMs || atMs >= hit.toMs) {
+    let hit = this.cache.get<CachedRemote>(`r${rawIp}`);
+    if (hit === undefined || hit.generation !== this.generation || atMs < hit.fromMs || atMs >= hit.toMs) {
       const ip = normalizeIp(rawIp) ?? rawIp;
       const pods = this.store.podsByIp(ip);
-      hit = { party: this.classify(ip, pods, this.store.servicesByIp(ip), atMs), ...unchangedBetween(pods, atMs) };
-      if (this.remoteByIp.size >= MAX_CACHED) this.remoteByIp.clear();
-      this.remoteByIp.set(rawIp, hit);
+      hit = { generation: this.generation, party: this.classify(ip, pods, this.store.servicesByIp(ip), atMs), ...unchangedBetween(pods, atMs) };
+      this.cache.set(`r${rawIp}`, hit);
     }
     this.lastRemoteIp = rawIp;
     this.lastRemote = hit;
@@ -364,29 +372,34 @@ export class Resolver {
     const hostNetworkPod = node ? undefined : pods.find((p) => p.hostNetwork && p.nodeName);
     const nodeName = node?.name ?? hostNetworkPod?.nodeName;
     if (nodeName) return this.intern('node', { remote_name: nodeName });
-    return this.intern('external', { remote_name: ip });
+    // Not interned: the address cache entry already holds it, and external peers are the
+    // unbounded kind, so a second entry each would halve what the cache bound keeps.
+    return { id: nextPartyId++, kind: 'external', tags: { remote_kind: 'external', remote_name: ip } };
   }
 
   private intern(kind: RemoteKind, tags: Record<string, string>): RemoteParty {
     const all = { remote_kind: kind, ...tags };
-    const key = seriesKey('', all);
-    let party = this.interned.get(key);
+    const key = `i${seriesKey('', all)}`;
+    let party = this.cache.get<RemoteParty>(key);
     if (!party) {
-      party = { kind, tags: all };
-      if (this.interned.size >= MAX_CACHED) this.interned.clear();
-      this.interned.set(key, party);
+      party = { id: nextPartyId++, kind, tags: all };
+      this.cache.set(key, party);
     }
     return party;
   }
 
   /** The kovenant_tcp series for a local and a remote party. */
   tcpSeries(local: LocalParty, remote: RemoteParty): Series {
-    let s = local.tcp.get(remote);
+    if (local === this.lastTcpLocal && remote === this.lastTcpRemote) return this.lastTcp!;
+    const key = `s${local.id}:${remote.id}`;
+    let s = this.cache.get<Series>(key);
     if (!s) {
-      if (local.tcp.size >= MAX_CACHED) local.tcp.clear();
       s = makeSeries(TCP, { ...local.tags, ...remote.tags });
-      local.tcp.set(remote, s);
+      this.cache.set(key, s);
     }
+    this.lastTcpLocal = local;
+    this.lastTcpRemote = remote;
+    this.lastTcp = s;
     return s;
   }
 }

@@ -9,8 +9,8 @@ export class EventCounters {
   rejected = new Map<RejectReason, number>();
   /** Events whose window had already closed. */
   late = 0;
-  /** Windows written before their time to keep memory under the bound of open points. */
-  windowsClosedEarly = 0;
+  /** Times the open windows went to the spill file to keep memory under the bound of open points. */
+  windowSpills = 0;
   /** Lines the fast decoder handed to the reference decoder. */
   fallbacks = 0;
   pointsWritten = 0;

@@ -33,6 +33,11 @@ export interface EventStages {
    * file's writer may not have finished it, and a restart reads it again whole.
    */
   dropUnterminatedLine?: boolean;
+  /**
+   * At the end, write the open windows one window time at a time, each after the sink
+   * took the previous: replay's spilled windows are read back one by one.
+   */
+  closeInTurn?: Backpressure;
 }
 
 export interface StreamProgress {
@@ -113,7 +118,7 @@ export function eventsToWindows(stages: EventStages): OperatorFunction<Buffer, M
           counters.reject('line_too_long');
         }
         counters.late = aggregator.lateEvents;
-        counters.windowsClosedEarly = aggregator.windowsClosedEarly;
+        counters.windowSpills = aggregator.spills;
       };
       return chunks$.subscribe({
         next(chunk) {
@@ -129,6 +134,17 @@ export function eventsToWindows(stages: EventStages): OperatorFunction<Buffer, M
         complete() {
           if (!stages.dropUnterminatedLine) splitter.end();
           syncLineCounters();
+          const inTurn = stages.closeInTurn;
+          if (inTurn) {
+            void (async () => {
+              for (const batch of aggregator.closeAllInTurn()) {
+                if (batch.length) subscriber.next(finish(batch));
+                await inTurn.ready();
+              }
+              subscriber.complete();
+            })().catch((err: unknown) => subscriber.error(err));
+            return;
+          }
           const rest = aggregator.closeAll();
           if (rest.length) subscriber.next(finish(rest));
           subscriber.complete();

@@ -1,6 +1,7 @@
 /** Offline replay: an events file through the pipeline into a sink, with a summary. */
 import { lastValueFrom, defaultIfEmpty } from 'rxjs';
 import { WindowAggregator } from '../aggregate/window-aggregator.ts';
+import { TempFileSpill } from '../aggregate/window-spill.ts';
 import type { CountingDecoder } from '../decode/default-decoder.ts';
 import type { MetadataStore } from '../enrich/metadata/model.ts';
 import { Resolver } from '../enrich/resolver.ts';
@@ -10,10 +11,10 @@ import { EventCounters } from './event-counters.ts';
 import { Backpressure, chunksFrom, eventsToWindows, intoSink } from './event-pipeline.ts';
 
 /**
- * Points held in open windows (about 10 MB): exact in any event order while the input
- * fits, which is hours of a typical node; beyond it the oldest windows are written.
+ * Points held in memory in open windows; beyond it they go to a temporary file (see
+ * window-spill.ts) and are read back when their window is written.
  */
-export const DEFAULT_MAX_OPEN_POINTS = 10_000;
+export const DEFAULT_MAX_OPEN_POINTS = 20_000;
 
 export interface ReplayOptions {
   input: ByteInput;
@@ -23,21 +24,28 @@ export interface ReplayOptions {
   windowMs: number;
   /** Infinity: windows stay open until the end of the input (exact in any event order). */
   latenessMs: number;
-  /** Bound on points held in open windows; the oldest windows are written early beyond it. */
+  /** Bound on points held in memory in open windows; beyond it they are spilled to a temporary file. */
   maxOpenPoints?: number;
+  /** The resolver's cache bound (attribution-cache.ts). */
+  maxCachedEntries?: number;
 }
 
 export async function runReplay(options: ReplayOptions): Promise<EventCounters> {
   const counters = new EventCounters();
-  const resolver = new Resolver(options.store);
-  const aggregator = new WindowAggregator({ windowMs: options.windowMs, latenessMs: options.latenessMs, maxOpenSlots: options.maxOpenPoints ?? DEFAULT_MAX_OPEN_POINTS });
+  const resolver = new Resolver(options.store, { maxCachedEntries: options.maxCachedEntries });
+  const spill = new TempFileSpill();
+  const aggregator = new WindowAggregator({ windowMs: options.windowMs, latenessMs: options.latenessMs, maxOpenSlots: options.maxOpenPoints ?? DEFAULT_MAX_OPEN_POINTS, spill });
   const backpressure = new Backpressure();
   const done$ = chunksFrom(options.input.chunks, backpressure).pipe(
-    eventsToWindows({ decoder: options.decoder, resolver, aggregator, counters }),
+    eventsToWindows({ decoder: options.decoder, resolver, aggregator, counters, closeInTurn: backpressure }),
     intoSink(options.sink, backpressure, counters),
     defaultIfEmpty(undefined),
   );
-  await lastValueFrom(done$);
+  try {
+    await lastValueFrom(done$);
+  } finally {
+    spill.close();
+  }
   counters.fallbacks = options.decoder.fallbacks;
   await options.sink.close();
   return counters;

@@ -27,6 +27,8 @@ export interface MetricSources {
   collectorCounts?: () => Record<string, number>;
   /** External peers folded into remote_name=other by the cardinality guard. */
   externalPeersFolded?: () => number;
+  /** The resolver's attribution cache: entries held and evicted to stay within its bound. */
+  attributionCache?: () => { entries: number; evictions: number };
   /** Checkpoints of a followed file saved and failed to save. */
   checkpointSaves?: () => { saved: number; failed: number };
   /** The dnstap receiver and the DNS name cache (--dnstap-listen). */
@@ -111,6 +113,14 @@ export class DaemonMetrics {
     new Counter({
       name: 'kovenant_external_peers_folded_total', help: 'External peers folded into remote_name=other by --max-external-peers (per window and measurement)', registers: r,
       collect() { syncCounter(this, {}, seen, sources.externalPeersFolded?.() ?? 0); },
+    });
+    new Gauge({
+      name: 'kovenant_attribution_cache_entries', help: 'Entries in the attribution cache (bounded by --max-cached-entries)', registers: r,
+      collect() { const c = sources.attributionCache?.(); if (c) this.set(c.entries); },
+    });
+    new Counter({
+      name: 'kovenant_attribution_cache_evictions_total', help: 'Least recently used entries evicted from the attribution cache to stay within --max-cached-entries', registers: r,
+      collect() { syncCounter(this, {}, seen, sources.attributionCache?.()?.evictions ?? 0); },
     });
     new Counter({
       name: 'kovenant_checkpoint_saves_total', help: 'Checkpoints of the followed event file, by result (ok, failed)', labelNames: ['result'], registers: r,

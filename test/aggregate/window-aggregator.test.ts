@@ -3,6 +3,7 @@ import { TCP_FIELDS } from '../../src/aggregate/field-schema.ts';
 import { WindowAggregator } from '../../src/aggregate/window-aggregator.ts';
 import { windowStart } from '../../src/aggregate/window.ts';
 import { makeSeries } from '../../src/enrich/resolver.ts';
+import { TempFileSpill } from '../../src/aggregate/window-spill.ts';
 
 const S1 = makeSeries('kovenant_tcp', { node: 'a', pod: 'p1' });
 const S2 = makeSeries('kovenant_tcp', { node: 'a', pod: 'p2' });
@@ -87,22 +88,57 @@ describe('windows', () => {
 });
 
 describe('the bound on open points', () => {
-  it('closes the oldest windows beyond it, counts them, and keeps totals', () => {
-    const agg = new WindowAggregator({ windowMs: 1000, latenessMs: Infinity, maxOpenSlots: 10 });
+  it('spills the open windows beyond it and still writes each window once, whole, at its own time', () => {
+    const spill = new TempFileSpill();
+    const agg = new WindowAggregator({ windowMs: 1000, latenessMs: Infinity, maxOpenSlots: 10, spill });
     const series = Array.from({ length: 4 }, (_, i) => makeSeries('kovenant_tcp', { node: 'a', pod: `p${i}` }));
     const out = [];
-    for (let w = 0; w < 8; w++) {
-      for (const s of series) add(agg, 'a', w * 1000, s, 1);
-      out.push(...agg.closeReady());
+    // Every window gets events before and after spills.
+    for (let round = 0; round < 3; round++) {
+      for (let w = 0; w < 8; w++) {
+        for (const s of series) add(agg, 'a', w * 1000 + round, s, 1);
+        out.push(...agg.closeReady());
+      }
     }
-    expect(agg.windowsClosedEarly).toBeGreaterThan(0);
-    // Every early close wrote the oldest window first.
-    const early = out.map((p) => p.timeMs);
-    expect(early).toEqual([...early].sort((x, y) => x - y));
-    add(agg, 'a', 0, series[0], 5);
-    expect(agg.lateEvents).toBe(1);
+    expect(out).toEqual([]);
+    expect(agg.spills).toBeGreaterThan(0);
+    expect(spill.bytes).toBeGreaterThan(0);
     out.push(...agg.closeAll());
-    expect(out.reduce((n, p) => n + (p.ints.bytes_sent ?? 0), 0)).toBe(8 * 4 + 5);
+    spill.close();
+    expect(agg.lateEvents).toBe(0);
+    expect(out.map((p) => `${p.timeMs} ${p.key}`).sort()).toEqual(
+      Array.from({ length: 8 }, (_, w) => series.map((s) => `${w * 1000} ${s.key}`)).flat().sort(),
+    );
+    expect(out.every((p) => p.ints.bytes_sent === 3 && p.ints.sends === 3)).toBe(true);
+  });
+
+  it('at the end, writes a spilled window in parts, oldest window first, each series once at its own time', () => {
+    const spill = new TempFileSpill();
+    const agg = new WindowAggregator({ windowMs: 1000, latenessMs: Infinity, maxOpenSlots: 500, spill });
+    const many = Array.from({ length: 5000 }, (_, i) => makeSeries('kovenant_tcp', { node: 'a', pod: `p${i}` }));
+    for (const w of [1, 0]) {
+      for (const s of many) {
+        add(agg, 'a', w * 1000, s, 2);
+        agg.closeReady();
+      }
+    }
+    expect(agg.spills).toBeGreaterThan(10);
+    const batches = [...agg.closeAllInTurn()];
+    spill.close();
+    expect(agg.openWindows).toBe(0);
+    expect(agg.openPoints).toBe(0);
+    // 16 parts per window, none holding the whole window.
+    expect(batches.length).toBe(32);
+    expect(Math.max(...batches.map((b) => b.length))).toBeLessThan(1000);
+    const times = batches.map((b) => b[0]!.timeMs);
+    expect(times).toEqual([...times].sort((x, y) => x - y));
+    const all = batches.flat();
+    expect(new Set(all.map((p) => `${p.timeMs} ${p.key}`)).size).toBe(10_000);
+    expect(all.every((p) => p.ints.bytes_sent === 2 && p.ints.sends === 1)).toBe(true);
+  });
+
+  it('refuses a bound without a spill', () => {
+    expect(() => new WindowAggregator({ windowMs: 1000, latenessMs: Infinity, maxOpenSlots: 10 })).toThrow(/spill/);
   });
 
   it('without a lateness, events in any order land in their own windows', () => {

@@ -37,6 +37,12 @@ describe('daemon config', () => {
     expect(config.maxExternalPeers).toBe(50);
   });
 
+  it('--max-cached-entries: default, env, and at least 1', () => {
+    expect(resolveConfig({}).maxCachedEntries).toBe(20_000);
+    expect(resolveConfig({ env: configFromEnv({ KOVENANT_MAX_CACHED_ENTRIES: '5000' }) }).maxCachedEntries).toBe(5000);
+    expect(() => resolveConfig({ flags: { maxCachedEntries: '0' } })).toThrow(/"maxCachedEntries".*at least 1/);
+  });
+
   it('names the key, where it came from and the allowed values', () => {
     expect(() => resolveConfig({ env: { conntrackInterval: 'soon' } })).toThrow(/"conntrackInterval" \(from environment KOVENANT_CONNTRACK_INTERVAL\): expected a duration/);
     expect(() => resolveConfig({ file: { output: 'kafka' }, fileName: 'k.yaml' })).toThrow(/"output" \(from k.yaml\)/);

@@ -24,13 +24,17 @@ describe('kovenant run --max-external-peers', () => {
     // The window is long past: the first idle tick closes it.
     const deadline = Date.now() + 10_000;
     let folded: number | undefined;
+    let text = '';
     while (Date.now() < deadline) {
-      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       folded = Number(/^kovenant_external_peers_folded_total (\S+)$/m.exec(text)?.[1]);
       if (folded === 3) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(folded).toBe(3);
+    // The attribution cache: one local party, five addresses, five series.
+    expect(Number(/^kovenant_attribution_cache_entries (\S+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(11);
+    expect(text).toMatch(/^kovenant_attribution_cache_evictions_total 0$/m);
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited(20_000)).toBe(0);
     const points = parseLineProtocol(daemon.stdout());
@@ -39,5 +43,27 @@ describe('kovenant run --max-external-peers', () => {
       ['203.0.113.2', 400, 1],
       ['other', 60, 3],
     ]);
+  }, 30_000);
+
+  it('--max-cached-entries bounds the attribution cache and counts its evictions; totals unchanged', async () => {
+    const port = await freePort();
+    daemon = startDaemon([], ['run', '--events', '-', '--window', '10s', '--lateness', '0s', '--max-cached-entries', '3', '--metrics-addr', `127.0.0.1:${port}`], {}, 'pipe');
+    await daemon.waitForLog('"msg":"running"', 20_000);
+    const lines = Array.from({ length: 20 }, (_, i) => kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: at(1000 + i), sock: { saddr: '10.0.0.1', sport: 40000, daddr: `203.0.113.${(i % 10) + 1}`, dport: 443 }, size: String(i + 1) }));
+    daemon.child.stdin!.write(lines.join('\n') + '\n');
+    const deadline = Date.now() + 10_000;
+    let text = '';
+    while (Date.now() < deadline) {
+      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      if (/^kovenant_events_used_total 20$/m.test(text)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(Number(/^kovenant_attribution_cache_entries (\S+)$/m.exec(text)?.[1])).toBeLessThanOrEqual(3);
+    expect(Number(/^kovenant_attribution_cache_evictions_total (\S+)$/m.exec(text)?.[1])).toBeGreaterThan(10);
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited(20_000)).toBe(0);
+    const points = parseLineProtocol(daemon.stdout());
+    expect(points.reduce((n, p) => n + p.fields.bytes_sent!, 0)).toBe((20 * 21) / 2);
+    expect(points).toHaveLength(10);
   }, 30_000);
 });

@@ -233,7 +233,7 @@ describe('remote side: DNS names of external peers (--dnstap-listen)', () => {
   names.learn({ address: '10.1.0.5', asked: 'looks-external.example', answered: 'looks-external.example', ttlSeconds: 60 }, NOW);
 
   it('tags an external peer with the asked name while the answer holds; remote_name stays the address', () => {
-    const r = new Resolver(new MetadataIndex(), names);
+    const r = new Resolver(new MetadataIndex(), { dnsNames: names });
     expect(r.remote('52.216.1.2', NOW + 1000).tags).toEqual({ remote_kind: 'external', remote_name: '52.216.1.2', remote_dns: 's3.eu-west-1.amazonaws.com' });
     // Same party object for the same name: interned like every other.
     expect(r.remote('52.216.1.2', NOW + 2000)).toBe(r.remote('52.216.1.2', NOW + 1000));
@@ -244,12 +244,40 @@ describe('remote side: DNS names of external peers (--dnstap-listen)', () => {
   });
 
   it('never names what the cluster knows: pods, Services and nodes keep their own names', () => {
-    const r = new Resolver(resolverOf(pod('shop', 'web-1', { ip: '10.1.0.5' })).store, names);
+    const r = new Resolver(resolverOf(pod('shop', 'web-1', { ip: '10.1.0.5' })).store, { dnsNames: names });
     expect(r.remote('10.1.0.5', NOW + 1000).tags).toMatchObject({ remote_kind: 'pod', remote_name: 'web-1' });
     expect(r.remote('10.1.0.5', NOW + 1000).tags.remote_dns).toBeUndefined();
   });
 
   it('without DNS names, external peers are as before', () => {
     expect(resolverOf().remote('52.216.1.2', NOW + 1000).tags).toEqual({ remote_kind: 'external', remote_name: '52.216.1.2' });
+  });
+});
+
+describe('one bound on every cache (--max-cached-entries)', () => {
+  it('stays within its entries whatever the number of peers, evicts least recently used, counts evictions, same answers', () => {
+    const bounded = new Resolver(new MetadataIndex(), { maxCachedEntries: 100 });
+    const unbounded = new Resolver(new MetadataIndex(), { maxCachedEntries: 1_000_000 });
+    for (let i = 0; i < 5_000; i++) {
+      const ip = `198.51.${i >> 8}.${i & 255}`;
+      const pod = `p${i % 300}`;
+      const a = bounded.tcpSeries(bounded.localPod('n1', 'ns', pod), bounded.remote(ip, NOW));
+      const b = unbounded.tcpSeries(unbounded.localPod('n1', 'ns', pod), unbounded.remote(ip, NOW));
+      expect(a.key).toBe(b.key);
+      expect(bounded.cache.size).toBeLessThanOrEqual(100);
+    }
+    expect(bounded.cache.evictions).toBeGreaterThan(4_000);
+    expect(unbounded.cache.evictions).toBe(0);
+    // What is used all the time stays cached.
+    const hot = bounded.localPod('n1', 'ns', 'hot');
+    for (let i = 0; i < 500; i++) {
+      expect(bounded.localPod('n1', 'ns', 'hot')).toBe(hot);
+      bounded.remote(`203.0.113.${i % 250}`, NOW);
+      bounded.localPod('n1', 'ns', `cold-${i}`);
+    }
+  });
+
+  it('refuses a bound below 1 entry', () => {
+    expect(() => new Resolver(new MetadataIndex(), { maxCachedEntries: 0 })).toThrow(/at least 1/);
   });
 });
