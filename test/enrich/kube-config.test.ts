@@ -1,5 +1,5 @@
 /** Finding the cluster: --kubeconfig, KUBECONFIG, --context, and errors that say what to fix. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { delimiter } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/cli/input-error.ts';
@@ -76,5 +76,22 @@ describe('loadKubeConfig', () => {
     const bad = join(tmp.dir, 'bad.yaml');
     writeFileSync(bad, 'clusters: [: nope');
     expect(() => loadKubeConfig({ kubeconfig: bad }, {})).toThrow(/bad\.yaml: not a valid kubeconfig/);
+  });
+
+  it('refuses a plain-http server without insecure-skip-tls-verify at once, saying what to set (kubectl proxy)', () => {
+    const file = kubeconfig('proxy.yaml', { proxy: 'http://127.0.0.1:8001' }, 'proxy');
+    let err: unknown;
+    try {
+      loadKubeConfig({ kubeconfig: file }, {});
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).toLine()).toBe(
+      `kovenant: ${file}: cluster "proxy" has a plain-http server (http://127.0.0.1:8001), which the Kubernetes client refuses without insecure-skip-tls-verify` +
+        ' (set "insecure-skip-tls-verify: true" on cluster "proxy" (as kubectl proxy needs) or use the API server\'s https address)',
+    );
+    writeFileSync(file, readFileSync(file, 'utf8').replace('{server: "http://127.0.0.1:8001"}', '{server: "http://127.0.0.1:8001", insecure-skip-tls-verify: true}'));
+    expect(loadKubeConfig({ kubeconfig: file }, {}).server).toBe('http://127.0.0.1:8001');
   });
 });
