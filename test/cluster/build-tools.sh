@@ -9,6 +9,11 @@ bin="$root/.tools/bin"
 mkdir -p "$bin"
 
 helm_version=v3.22.0
+# The Kubernetes version `helm template` and `helm lint` assume without a cluster, set as
+# Helm's release Makefile does from the client-go it is built with (v0.37 for v3.22):
+# without it a `go install`ed helm assumes 1.20 and refuses charts that need newer.
+helm_kube_version="-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37"
+helm_kube_version+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37"
 k8s_version="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }' "$here/go.mod")"
 if [[ -z "$k8s_version" ]]; then
   echo "build-tools: no 'require k8s.io/kubernetes vX.Y.Z' line in $here/go.mod" >&2
@@ -33,7 +38,7 @@ if [[ -x "$bin/helm" && "$("$bin/helm" version --template '{{.Version}}' 2>/dev/
 else
   step "building helm $helm_version"
   timed helm env GOBIN="$bin" go install -trimpath \
-    -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version" \
+    -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version $helm_kube_version" \
     "helm.sh/helm/v3/cmd/helm@$helm_version"
 fi
 

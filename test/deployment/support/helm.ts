@@ -22,6 +22,9 @@ export interface K8sObject {
 
 export const RELEASE = { name: 'kovenant', namespace: 'kovenant' };
 
+/** The Kubernetes release the tests' kube-apiserver is built from (test/cluster/go.mod). */
+export const KUBE_VERSION = /^require k8s\.io\/kubernetes (v\S+)$/m.exec(readFileSync(join(ROOT, 'test/cluster/go.mod'), 'utf8'))![1]!;
+
 /** What a toggle test renders: value files (relative to the repository) and overrides. */
 export interface ValueSet {
   files?: string[];
@@ -60,7 +63,7 @@ function withTemp<T>(fn: (dir: string) => T): T {
 
 /** `helm template` output, split into its `# Source:` documents; throws with Helm's message on failure. */
 export function helmTemplate(set: ValueSet = {}): Array<{ source: string; text: string }> {
-  const r = withTemp((dir) => helm(['template', RELEASE.name, CHART_DIR, '--namespace', RELEASE.namespace, ...valueArgs(set, dir)]));
+  const r = withTemp((dir) => helm(['template', RELEASE.name, CHART_DIR, '--namespace', RELEASE.namespace, '--kube-version', KUBE_VERSION, ...valueArgs(set, dir)]));
   if (r.status !== 0) throw new Error(`helm template failed: ${r.output}`);
   return r.stdout
     .split(/^---\n/m)
@@ -79,7 +82,7 @@ export function renderObjects(set: ValueSet = {}): K8sObject[] {
 
 /** `helm lint --strict`: exit status and everything it printed. */
 export function helmLint(set: ValueSet = {}): { status: number | null; output: string } {
-  return withTemp((dir) => helm(['lint', '--strict', CHART_DIR, '--namespace', RELEASE.namespace, ...valueArgs(set, dir)]));
+  return withTemp((dir) => helm(['lint', '--strict', CHART_DIR, '--namespace', RELEASE.namespace, '--kube-version', KUBE_VERSION, ...valueArgs(set, dir)]));
 }
 
 /** What helmfile.yaml passes for the dashboards (`set: file:`), as a values file would. */
@@ -105,5 +108,4 @@ export const VALUE_SETS: ReadonlyArray<readonly [string, ValueSet]> = [
   ['install/values/kovenant.yaml and the dashboards helmfile passes', { files: ['install/values/kovenant.yaml'], values: dashboardValues() }],
   ['conntrack accounting off', { values: { conntrack: { enableAccounting: false } } }],
   ['events from k8s-logs', { values: { config: { events: 'k8s-logs' } } }],
-  ['events from stdin', { values: { config: { events: '-' } } }],
 ];
