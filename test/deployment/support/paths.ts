@@ -3,7 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const REFERENCE = resolve(ROOT, '../shared/reference');
+/** ../shared/reference beside the repository; KOVENANT_REFERENCE points elsewhere (a worktree). */
+export const REFERENCE = process.env.KOVENANT_REFERENCE ?? resolve(ROOT, '../shared/reference');
 export const CHART_DIR = join(ROOT, 'install/chart/kovenant');
 
 export function filesIn(dir: string, ext: string): string[] {
