@@ -229,5 +229,48 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
         ['web-7c9-a', 'web', 'Deployment', 'shop', 'service', 'web', 10],
       ]);
     }, 300_000);
+
+    it('--events k8s-logs: the real RBAC refuses pods/log with the default values and allows it with config.events k8s-logs', async () => {
+      // No kubelet runs, so the logs themselves cannot come from this server (the log
+      // streams are tested against test/support/fake-log-api.ts): what is checked here
+      // is the real authorizer's answer. The Tetragon pod's node points the API server at
+      // a loopback port nothing listens on, so its attempt to reach a kubelet stays local.
+      const kubeletPort = await freePort();
+      await seeder.create({
+        kind: 'Node',
+        metadata: { name: 'node-l' },
+        status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubeletPort } } },
+      });
+      await seeder.create({
+        kind: 'Pod',
+        metadata: { name: 'tetragon-l', namespace: 'kube-system', labels: { 'app.kubernetes.io/name': 'tetragon' } },
+        spec: { nodeName: 'node-l', containers: [{ name: 'export-stdout', image: 'registry.invalid/tetragon:1' }] },
+        status: { ...running('10.244.9.9', Date.now() - 60_000), containerStatuses: [{ name: 'export-stdout', ready: true, restartCount: 0, image: 'registry.invalid/tetragon:1', imageID: '', state: { running: { startedAt: iso(Date.now() - 60_000) } } }] },
+      });
+      const saConfig = join(tmp.dir, 'sa.kubeconfig');
+      const args = ['run', '--events', 'k8s-logs', '--kubeconfig', saConfig, '--output', 'line', '--metrics-addr', 'off', '--duration', '8s'];
+      const denied = startDaemon([], args, {});
+      expect(await denied.exited(120_000)).toBe(2);
+      expect(denied.stderr()).toContain('forbidden (403) to get pods/log in namespace kube-system');
+      expect(denied.stderr()).toContain(`system:serviceaccount:${RELEASE.namespace}:${RELEASE.name}`);
+
+      const withLogs = renderObjects({ values: { config: { events: 'k8s-logs' } } }).find((o) => o.kind === 'ClusterRole')!;
+      expect((await api.apply(withLogs as KubeManifest)).status).toBe(200);
+      const allowed = async (): Promise<boolean> => {
+        const review = await api.must<{ status: { allowed: boolean } }>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SubjectAccessReview',
+          spec: { user: `system:serviceaccount:${RELEASE.namespace}:${RELEASE.name}`, groups: ['system:serviceaccounts', 'system:authenticated'], resourceAttributes: { verb: 'get', resource: 'pods', subresource: 'log', namespace: 'kube-system' } },
+        });
+        return review.status.allowed;
+      };
+      await waitFor('the RBAC authorizer to see pods/log granted', allowed, 30_000, 100);
+      const following = startDaemon([], args, { KOVENANT_LOG_LEVEL: 'info' });
+      expect(await following.exited(120_000)).toBe(0);
+      expect(following.stderr()).not.toContain('forbidden');
+      expect(following.stderr()).toContain('k8s-logs: following a Tetragon pod');
+      // The API server authorised the log request and then found no kubelet.
+      expect(following.stderr()).toContain('k8s-logs: log stream failed; resuming');
+    }, 300_000);
   });
 });

@@ -2,6 +2,8 @@
  * `kovenant replay --kubeconfig` against the in-test API server must print exactly what
  * `kovenant replay --kube snapshot.json` prints for the same objects: same resolver,
  * another metadata source. Runs the real CLI.
+ *
+ * Why the fake: it injects a 403 on one resource and counts the watches still open after exit; the real apiserver's replay and RBAC are in kube-apiserver-replay.test.ts.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';

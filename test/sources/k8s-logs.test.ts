@@ -3,6 +3,8 @@
  * followed, a third added mid-test, a stream cut mid-line and resumed without a
  * duplicate or a lost line, a restarted container, a deleted pod, and a 403 on
  * pods/log that names the verb, the resource and the RBAC fix.
+ *
+ * Why the fake: pod logs come from a kubelet, which no test runs (the real apiserver's RBAC on pods/log is in kube-apiserver-watch.test.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
