@@ -190,6 +190,8 @@ export async function startKubeApiServer(options: { extraArgs?: string[] } = {})
         `--etcd-servers=${etcdUrl}`,
         '--bind-address=127.0.0.1',
         '--advertise-address=127.0.0.1',
+        // The default/kubernetes Endpoints may not name a loopback address; nothing here reads them.
+        '--endpoint-reconciler-type=none',
         `--secure-port=${port}`,
         `--cert-dir=${dir}`,
         `--tls-cert-file=${join(dir, 'server.crt')}`,
@@ -201,6 +203,8 @@ export async function startKubeApiServer(options: { extraArgs?: string[] } = {})
         '--service-account-issuer=https://kubernetes.default.svc',
         '--api-audiences=https://kubernetes.default.svc',
         '--authorization-mode=Node,RBAC',
+        // As every real cluster that runs privileged DaemonSets (kubeadm sets it too).
+        '--allow-privileged=true',
         '--service-cluster-ip-range=10.96.0.0/16',
         // No kubelet answers: pod logs and exec are not what these tests ask of it.
         '--kubelet-preferred-address-types=InternalIP',
