@@ -89,14 +89,19 @@ function specFor(obj: SeedObject): Record<string, unknown> | undefined {
 export class ClusterSeeder {
   /** kind/namespace/name -> uid the server gave it. */
   readonly uids = new Map<string, string>();
-  private readonly namespaces = new Set<string>(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
+  private readonly namespaces = new Set<string>();
 
   constructor(private readonly api: KubeApiServer) {}
 
+  /** Creates the namespace and its "default" ServiceAccount unless they exist (the API server makes default, kube-system, …). */
   async namespace(name: string): Promise<void> {
     if (this.namespaces.has(name)) return;
-    await this.api.must('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-    await this.api.must('POST', `/api/v1/namespaces/${name}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
+    const created = async (path: string, body: unknown): Promise<void> => {
+      const res = await this.api.request('POST', path, body);
+      if (res.status >= 300 && res.status !== 409) throw new Error(`POST ${path}: HTTP ${res.status}: ${res.text.slice(0, 300)}`);
+    };
+    await created('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    await created(`/api/v1/namespaces/${name}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
     this.namespaces.add(name);
   }
 
