@@ -23,13 +23,13 @@ interface CliResult {
   stderr: string;
 }
 
-function kovenant(args: string[]): Promise<CliResult> {
+function kovenant(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   const { KUBECONFIG: _ignored, ...base } = process.env;
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['bin/kovenant.js', ...args],
-      { env: { ...base, KOVENANT_LOG_LEVEL: 'warn' }, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 },
+      { env: { ...base, KOVENANT_LOG_LEVEL: 'warn', ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 },
       (err, stdout, stderr) => resolve({ code: typeof err?.code === 'number' ? err.code : err ? 1 : 0, stdout, stderr }),
     );
   });
@@ -114,6 +114,21 @@ describe.skipIf(!TOOLS)('kovenant replay against a real kube-apiserver', () => {
     expect(live.stdout).toBe(committed.stdout);
   }, 180_000);
 
+  it('KUBECONFIG alone (no --kube) selects watches, and --context picks the context', async () => {
+    const named = join(tmp.dir, 'named.kubeconfig');
+    api.writeKubeconfig(named, { context: 'kind-test' });
+    const [viaEnv, snapshot] = await Promise.all([
+      kovenant(['replay', EVENTS, '--no-summary'], { KUBECONFIG: named }),
+      kovenant(['replay', EVENTS, '--kube', serverSnapshot, '--no-summary']),
+    ]);
+    expect(viaEnv.code, viaEnv.stderr).toBe(0);
+    expect(viaEnv.stdout).toBe(snapshot.stdout);
+    const badContext = await kovenant(['replay', EVENTS, '--kubeconfig', named, '--context', 'prod']);
+    expect(badContext.code).toBe(2);
+    expect(badContext.stderr).toContain('no context "prod"');
+    expect(badContext.stderr).toContain('--context must be one of: kind-test');
+  }, 180_000);
+
   it("with the chart's ServiceAccount, ClusterRole and binding (TokenRequest token): every resource syncs, no 403, same attribution", async () => {
     const saConfig = join(tmp.dir, 'sa.kubeconfig');
     api.writeKubeconfig(saConfig, { token: await serviceAccountToken() });
@@ -139,6 +154,7 @@ describe.skipIf(!TOOLS)('kovenant replay against a real kube-apiserver', () => {
       const res = await kovenant(['replay', EVENTS, '--kubeconfig', saConfig, '--sync-timeout', '5s']);
       expect(res.code).toBe(2);
       expect(res.stdout).toBe('');
+      expect(res.stderr).toContain('still waiting for Kubernetes metadata, retrying');
       const last = res.stderr.trim().split('\n').pop()!;
       expect(last).toMatch(/^kovenant: Kubernetes metadata from https:\/\/127\.0\.0\.1:\d+ not synced within 5s: .*forbidden to list statefulsets\.apps/);
       expect(last).toContain('grant verbs [list, watch] on resource "statefulsets" in apiGroup "apps" to kovenant\'s ClusterRole');
