@@ -3,7 +3,7 @@
  * export logs through an in-test API server and writes the same points as a replay of
  * the concatenated lines.
  *
- * Why the fake: pod logs come from a kubelet, which no test runs (the real apiserver's RBAC on pods/log is in kube-apiserver-watch.test.ts).
+ * Why the fake: it cuts streams mid-line, restarts containers and deletes pods on demand (the real apiserver's RBAC and log proxy, to a stand-in kubelet, are in kube-apiserver-watch.test.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -2,20 +2,27 @@
  * The live store and the daemon against a real kube-apiserver: pods going Pending →
  * Running through the status subresource, a pod IP reused after a delete, an owner
  * chain created after its pod, a watch restarted after etcd compaction (410 Gone and a
- * relist that keeps the cache), and `kovenant run` with the chart's ServiceAccount
- * riding out an API server stop and start.
+ * relist that keeps the cache), `kovenant run` with the chart's ServiceAccount riding
+ * out an API server stop and start, and `--events k8s-logs` through the real API
+ * server's RBAC and log proxy (to a stand-in kubelet).
  *
  * The apiserver runs with --watch-cache=false: watches then read etcd directly and get
  * no bookmarks, so a watch resumed from a resourceVersion older than a compaction is
  * answered 410 Gone by the server itself, as in a cluster whose watch cache has moved on.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Resolver } from '../../src/enrich/resolver.ts';
 import { KubeWatchStore } from '../../src/enrich/metadata/kube-watch-store.ts';
 import { RELEASE, renderObjects } from '../deployment/support/helm.ts';
-import { startDaemon, parseLineProtocol, type Daemon } from '../daemon/support.ts';
+import { BIN, startDaemon, parseLineProtocol, type Daemon } from '../daemon/support.ts';
 import { haveTools, startKubeApiServer, type KubeApiServer, type KubeManifest } from '../support/kube-apiserver.ts';
 import { ClusterSeeder } from '../support/kube-seed.ts';
 import { freePort } from '../support/servers.ts';
@@ -24,6 +31,40 @@ import { waitFor } from '../support/wait.ts';
 import { captureLogger, eventually, join, tempDir, type CapturedLogger } from './kube-fixtures.ts';
 
 const TOOLS = haveTools('helm', 'kube-apiserver', 'etcd');
+const SNAPSHOT = 'examples/snapshot.json';
+const LOG_LINES = gunzipSync(readFileSync('examples/events.jsonl.gz')).toString().split('\n').filter(Boolean).slice(0, 400);
+
+/**
+ * The kubelet's log endpoint, no more: what the API server proxies `pods/log` to. Serves
+ * the lines with kubelet-style timestamps, then holds the stream open as `follow` does.
+ * Its certificate is self-signed: the API server, given no --kubelet-certificate-authority,
+ * does not verify kubelets.
+ */
+async function startFakeKubelet(lines: string[]): Promise<{ port: number; requests: string[]; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'kovenant-kubelet-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'k.key', '-out', 'k.crt', '-days', '1', '-subj', '/CN=127.0.0.1'], { cwd: dir, stdio: 'ignore' });
+  const requests: string[] = [];
+  const open = new Set<ServerResponse>();
+  const server = createHttpsServer({ key: readFileSync(join(dir, 'k.key')), cert: readFileSync(join(dir, 'k.crt')) }, (req, res) => {
+    requests.push(req.url ?? '');
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    const base = Date.UTC(2030, 0, 1);
+    res.write(lines.map((l, i) => `${new Date(base + i).toISOString()} ${l}\n`).join(''));
+    open.add(res);
+    res.on('close', () => open.delete(res));
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    port,
+    requests,
+    close: async () => {
+      for (const res of open) res.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 let api: KubeApiServer;
 let seeder: ClusterSeeder;
@@ -178,15 +219,8 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
     let daemon: Daemon | undefined;
     afterAll(() => daemon?.kill());
 
-    async function metric(port: number, name: string): Promise<number> {
-      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-    }
-    async function readyz(port: number): Promise<number> {
-      return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status ?? 0;
-    }
-
-    it('syncs with no 403, serves the cache through an API server stop and start (kovenant_metadata_outage_seconds rises and falls), attributes exactly', async () => {
+    /** The chart's ServiceAccount, ClusterRole and binding (default values), and a kubeconfig with a TokenRequest token for it. */
+    async function chartServiceAccount(): Promise<string> {
       await seeder.namespace(RELEASE.namespace);
       for (const obj of renderObjects().filter((o) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind))) {
         expect((await api.apply(obj as KubeManifest)).status).toBeLessThan(300);
@@ -196,8 +230,21 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
         kind: 'TokenRequest',
         spec: { audiences: ['https://kubernetes.default.svc'], expirationSeconds: 3600 },
       });
-      const saConfig = join(tmp.dir, 'sa.kubeconfig');
-      api.writeKubeconfig(saConfig, { token: token.status.token });
+      const file = join(tmp.dir, 'sa.kubeconfig');
+      api.writeKubeconfig(file, { token: token.status.token });
+      return file;
+    }
+
+    async function metric(port: number, name: string): Promise<number> {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    }
+    async function readyz(port: number): Promise<number> {
+      return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status ?? 0;
+    }
+
+    it('syncs with no 403, serves the cache through an API server stop and start (kovenant_metadata_outage_seconds rises and falls), attributes exactly', async () => {
+      const saConfig = await chartServiceAccount();
 
       const port = await freePort();
       daemon = startDaemon([], ['run', '--events', '-', '--kubeconfig', saConfig, '--window', '10s', '--lateness', '0s', '--metrics-addr', `127.0.0.1:${port}`, '--output', 'line'], { KOVENANT_LOG_LEVEL: 'info' }, 'pipe');
@@ -237,47 +284,63 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
       ]);
     }, 300_000);
 
-    it('--events k8s-logs: the real RBAC refuses pods/log with the default values and allows it with config.events k8s-logs', async () => {
-      // No kubelet runs, so the logs themselves cannot come from this server (the log
-      // streams are tested against test/support/fake-log-api.ts): what is checked here
-      // is the real authorizer's answer. The Tetragon pod's node points the API server at
-      // a loopback port nothing listens on, so its attempt to reach a kubelet stays local.
-      const kubeletPort = await freePort();
-      await seeder.create({
-        kind: 'Node',
-        metadata: { name: 'node-l' },
-        status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubeletPort } } },
-      });
-      await seeder.create({
-        kind: 'Pod',
-        metadata: { name: 'tetragon-l', namespace: 'kube-system', labels: { 'app.kubernetes.io/name': 'tetragon' } },
-        spec: { nodeName: 'node-l', containers: [{ name: 'export-stdout', image: 'registry.invalid/tetragon:1' }] },
-        status: { ...running('10.244.9.9', Date.now() - 60_000), containerStatuses: [{ name: 'export-stdout', ready: true, restartCount: 0, image: 'registry.invalid/tetragon:1', imageID: '', state: { running: { startedAt: iso(Date.now() - 60_000) } } }] },
-      });
-      const saConfig = join(tmp.dir, 'sa.kubeconfig');
-      const args = ['run', '--events', 'k8s-logs', '--kubeconfig', saConfig, '--output', 'line', '--metrics-addr', 'off', '--duration', '8s'];
-      const denied = startDaemon([], args, {});
-      expect(await denied.exited(120_000)).toBe(2);
-      expect(denied.stderr()).toContain('forbidden (403) to get pods/log in namespace kube-system');
-      expect(denied.stderr()).toContain(`system:serviceaccount:${RELEASE.namespace}:${RELEASE.name}`);
-
-      const withLogs = renderObjects({ values: { config: { events: 'k8s-logs' } } }).find((o) => o.kind === 'ClusterRole')!;
-      expect((await api.apply(withLogs as KubeManifest)).status).toBe(200);
-      const allowed = async (): Promise<boolean> => {
-        const review = await api.must<{ status: { allowed: boolean } }>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
-          apiVersion: 'authorization.k8s.io/v1',
-          kind: 'SubjectAccessReview',
-          spec: { user: `system:serviceaccount:${RELEASE.namespace}:${RELEASE.name}`, groups: ['system:serviceaccounts', 'system:authenticated'], resourceAttributes: { verb: 'get', resource: 'pods', subresource: 'log', namespace: 'kube-system' } },
+    it('--events k8s-logs through the real API server: pods/log refused with the default values, and with config.events k8s-logs the points a replay of the lines gives', async () => {
+      // No kubelet runs: this one is a stand-in for the kubelet's /containerLogs endpoint
+      // only (HTTPS on loopback, where the Tetragon pod's node says its kubelet is). Pod
+      // listing, RBAC, and the proxying of the log stream are the real API server's.
+      const kubelet = await startFakeKubelet(LOG_LINES);
+      try {
+        await seeder.create({
+          kind: 'Node',
+          metadata: { name: 'node-l' },
+          status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } } },
         });
-        return review.status.allowed;
-      };
-      await waitFor('the RBAC authorizer to see pods/log granted', allowed, 30_000, 100);
-      const following = startDaemon([], args, { KOVENANT_LOG_LEVEL: 'info' });
-      expect(await following.exited(120_000)).toBe(0);
-      expect(following.stderr()).not.toContain('forbidden');
-      expect(following.stderr()).toContain('k8s-logs: following a Tetragon pod');
-      // The API server authorised the log request and then found no kubelet.
-      expect(following.stderr()).toContain('k8s-logs: log stream failed; resuming');
+        await seeder.create({
+          kind: 'Pod',
+          metadata: { name: 'tetragon-l', namespace: 'kube-system', labels: { 'app.kubernetes.io/name': 'tetragon' } },
+          spec: { nodeName: 'node-l', containers: [{ name: 'export-stdout', image: 'registry.invalid/tetragon:1' }] },
+          status: {
+            ...running('10.244.9.9', Date.now() - 60_000),
+            containerStatuses: [{ name: 'export-stdout', ready: true, restartCount: 0, image: 'registry.invalid/tetragon:1', imageID: '', state: { running: { startedAt: iso(Date.now() - 60_000) } } }],
+          },
+        });
+        const saConfig = await chartServiceAccount();
+        const args = ['run', '--events', 'k8s-logs', '--kubeconfig', saConfig, '--kube', SNAPSHOT, '--output', 'line', '--lateness', '5m', '--metrics-addr', 'off', '--duration', '8s'];
+        const denied = startDaemon([], args, { KUBECONFIG: '' });
+        expect(await denied.exited(120_000)).toBe(2);
+        expect(denied.stderr()).toContain('forbidden (403) to get pods/log in namespace kube-system');
+        expect(denied.stderr()).toContain(`system:serviceaccount:${RELEASE.namespace}:${RELEASE.name}`);
+        expect(kubelet.requests).toEqual([]);
+
+        const withLogs = renderObjects({ values: { config: { events: 'k8s-logs' } } }).find((o) => o.kind === 'ClusterRole')!;
+        expect((await api.apply(withLogs as KubeManifest)).status).toBe(200);
+        const allowed = async (): Promise<boolean> => {
+          const review = await api.must<{ status: { allowed: boolean } }>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SubjectAccessReview',
+            spec: { user: `system:serviceaccount:${RELEASE.namespace}:${RELEASE.name}`, groups: ['system:serviceaccounts', 'system:authenticated'], resourceAttributes: { verb: 'get', resource: 'pods', subresource: 'log', namespace: 'kube-system' } },
+          });
+          return review.status.allowed;
+        };
+        await waitFor('the RBAC authorizer to see pods/log granted', allowed, 30_000, 100);
+        const following = startDaemon([], args, { KUBECONFIG: '', KOVENANT_LOG_LEVEL: 'info' });
+        expect(await following.exited(120_000)).toBe(0);
+        expect(following.stderr()).not.toContain('forbidden');
+        expect(following.stderr()).toContain('k8s-logs: following a Tetragon pod');
+        // The API server passed the log request on to the node's kubelet, as for a real pod.
+        expect(kubelet.requests[0]).toMatch(/^\/containerLogs\/kube-system\/tetragon-l\/export-stdout\?/);
+        expect(kubelet.requests[0]).toContain('follow=true');
+        expect(kubelet.requests[0]).toContain('timestamps=true');
+        const live = following.stdout().split('\n').filter(Boolean).sort();
+        const replayed = execFileSync(process.execPath, [BIN, 'replay', '-', '--kube', SNAPSHOT, '--window', '10s', '--no-summary'], { input: LOG_LINES.join('\n') + '\n', encoding: 'utf8', maxBuffer: 64 << 20 })
+          .split('\n')
+          .filter(Boolean)
+          .sort();
+        expect(live.length).toBeGreaterThan(20);
+        expect(live).toEqual(replayed);
+      } finally {
+        await kubelet.close();
+      }
     }, 300_000);
   });
 });

@@ -4,7 +4,7 @@
  * duplicate or a lost line, a restarted container, a deleted pod, and a 403 on
  * pods/log that names the verb, the resource and the RBAC fix.
  *
- * Why the fake: pod logs come from a kubelet, which no test runs (the real apiserver's RBAC on pods/log is in kube-apiserver-watch.test.ts).
+ * Why the fake: it cuts streams mid-line, restarts containers and deletes pods on demand (the real apiserver's RBAC and log proxy, to a stand-in kubelet, are in kube-apiserver-watch.test.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
