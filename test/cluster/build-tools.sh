@@ -26,6 +26,12 @@ export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
 
 step() { echo "build-tools: $*" >&2; }
 
+need_go() {
+  command -v go >/dev/null 2>&1 && return
+  echo "build-tools: go not found; install Go $(awk '$1 == "go" { print $2 }' "$here/go.mod") or newer (https://go.dev/dl/) and run npm run tools again" >&2
+  exit 1
+}
+
 timed() {
   local name="$1"; shift
   local start=$SECONDS
@@ -36,6 +42,7 @@ timed() {
 if [[ -x "$bin/helm" && "$("$bin/helm" version --template '{{.Version}}' 2>/dev/null)" == "$helm_version" ]]; then
   step "helm $helm_version already built"
 else
+  need_go
   step "building helm $helm_version"
   timed helm env GOBIN="$bin" go install -trimpath \
     -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version $helm_kube_version" \
@@ -53,6 +60,7 @@ build_apiserver() {
 if [[ -x "$bin/kube-apiserver" && "$("$bin/kube-apiserver" --version 2>/dev/null)" == "Kubernetes $k8s_version" ]]; then
   step "kube-apiserver $k8s_version already built"
 else
+  need_go
   step "building kube-apiserver $k8s_version"
   timed kube-apiserver build_apiserver
 fi
