@@ -2,6 +2,8 @@
  * `kovenant run --events k8s-logs` end to end: the daemon follows three Tetragon pods'
  * export logs through an in-test API server and writes the same points as a replay of
  * the concatenated lines.
+ *
+ * Why the fake: it cuts streams mid-line, restarts containers and deletes pods on demand (the real apiserver's RBAC and log proxy, to a stand-in kubelet, are in kube-apiserver-watch.test.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -1,6 +1,8 @@
 /**
  * `kovenant run` on live watches: /readyz answers 503 and no event is read until the
  * caches are synced, then events are attributed with the watched metadata.
+ *
+ * Why the fake: it holds connections open without answering, which a real API server never does (the real restart is in kube-apiserver-watch.test.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

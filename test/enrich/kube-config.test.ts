@@ -1,5 +1,6 @@
 /** Finding the cluster: --kubeconfig, KUBECONFIG, --context, and errors that say what to fix. */
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { delimiter } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/cli/input-error.ts';
@@ -77,4 +78,37 @@ describe('loadKubeConfig', () => {
     writeFileSync(bad, 'clusters: [: nope');
     expect(() => loadKubeConfig({ kubeconfig: bad }, {})).toThrow(/bad\.yaml: not a valid kubeconfig/);
   });
+
+  it('refuses a plain-http server without insecure-skip-tls-verify at once, saying what to set (kubectl proxy)', () => {
+    const file = kubeconfig('proxy.yaml', { proxy: 'http://127.0.0.1:8001' }, 'proxy');
+    let err: unknown;
+    try {
+      loadKubeConfig({ kubeconfig: file }, {});
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).toLine()).toBe(
+      `kovenant: ${file}: cluster "proxy" has a plain-http server (http://127.0.0.1:8001), which the Kubernetes client refuses without insecure-skip-tls-verify` +
+        ' (set "insecure-skip-tls-verify: true" on cluster "proxy" (as kubectl proxy needs) or use the API server\'s https address)',
+    );
+    writeFileSync(file, readFileSync(file, 'utf8').replace('{server: "http://127.0.0.1:8001"}', '{server: "http://127.0.0.1:8001", insecure-skip-tls-verify: true}'));
+    expect(loadKubeConfig({ kubeconfig: file }, {}).server).toBe('http://127.0.0.1:8001');
+  });
+
+  it('kovenant run with a plain-http kubeconfig exits 2 at once instead of retrying', () => {
+    const file = kubeconfig('proxy-run.yaml', { proxy: 'http://127.0.0.1:8001' }, 'proxy');
+    const started = Date.now();
+    const r = spawnSync(process.execPath, ['bin/kovenant.js', 'run', '--events', '-', '--kubeconfig', file, '--metrics-addr', 'off', '--output', 'line'], {
+      encoding: 'utf8',
+      input: '',
+      timeout: 60_000,
+      env: { ...process.env, KUBECONFIG: '' },
+    });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain('has a plain-http server (http://127.0.0.1:8001)');
+    expect(r.stderr).toContain('set "insecure-skip-tls-verify: true" on cluster "proxy"');
+    // Nothing listens on :8001; a retrying daemon would still be running at the timeout.
+    expect(Date.now() - started).toBeLessThan(30_000);
+  }, 60_000);
 });

@@ -2,6 +2,8 @@
  * A watch the API server never ends (a server or proxy that stopped answering without
  * closing the connection) must not freeze the cache: past its own server-side timeout
  * plus a grace period it is dropped, reported, and watched again.
+ *
+ * Why the fake: the real API server always ends a watch at its timeout; only a fake stays silent.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -2,6 +2,8 @@
  * Failures that arrive without an HTTP error: an ERROR event inside a watch stream, and a
  * list that is never answered. Both must go through backoff and show in status() as an
  * outage, not spin or freeze the resource silently.
+ *
+ * Why the fake: the real API server cannot be made to send an ERROR event or leave a list unanswered on demand.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -3,6 +3,8 @@
  * followed, a third added mid-test, a stream cut mid-line and resumed without a
  * duplicate or a lost line, a restarted container, a deleted pod, and a 403 on
  * pods/log that names the verb, the resource and the RBAC fix.
+ *
+ * Why the fake: it cuts streams mid-line, restarts containers and deletes pods on demand (the real apiserver's RBAC and log proxy, to a stand-in kubelet, are in kube-apiserver-watch.test.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

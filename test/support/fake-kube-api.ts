@@ -4,6 +4,10 @@
  * resourceVersion, bookmarks, `410 Gone` for compacted versions, and faults (HTTP
  * errors, ERROR events, requests never answered, dropped and truncated streams) a test
  * can inject while events flow.
+ *
+ * Kept only for what the real kube-apiserver (test/support/kube-apiserver.ts) cannot be
+ * made to do on demand: faults, silence, request counts, a controlled clock. Each test
+ * file that uses it says why in its header.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { writeFileSync } from 'node:fs';

@@ -58,6 +58,14 @@ export function loadKubeConfig(options: KubeConfigOptions, env: NodeJS.ProcessEn
   if (!cluster?.server) {
     throw new InputError(`${source}: context "${config.getCurrentContext()}" names no cluster with a server`, 'check current-context and clusters[].cluster.server');
   }
+  // client-node refuses a plain-http server unless TLS verification is off, and it says so
+  // only on each request: a daemon would retry that forever. kubectl proxy serves http.
+  if (cluster.server.startsWith('http:') && !cluster.skipTLSVerify) {
+    throw new InputError(
+      `${source}: cluster "${cluster.name}" has a plain-http server (${cluster.server}), which the Kubernetes client refuses without insecure-skip-tls-verify`,
+      `set "insecure-skip-tls-verify: true" on cluster "${cluster.name}" (as kubectl proxy needs) or use the API server's https address`,
+    );
+  }
   return { config, source, server: cluster.server };
 }
 
