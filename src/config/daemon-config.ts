@@ -76,6 +76,8 @@ export const DaemonConfigSchema = z
     nodeName: z.string().optional(),
     kube: z.array(z.string()).default([]),
     maxExternalPeers: count.default(1000),
+    /** Tetragon's Prometheus endpoint, for its loss counters in kovenant_source. */
+    tetragonMetrics: z.string().url('expected a URL such as http://127.0.0.1:2112/metrics').optional(),
   })
   .strict();
 

@@ -11,11 +11,15 @@ export interface ParsedPoint {
   timeNs: bigint;
 }
 
-/** Enough of line protocol for kovenant's own output (no escaped characters in these tests). */
-export function parseLineProtocol(text: string): ParsedPoint[] {
+/**
+ * Enough of line protocol for kovenant's own output (no escaped characters in these tests).
+ * `kovenant_source` (the daemon's account of its input, which replay does not write) is
+ * left out unless `withSource`, so that daemon output compares with replay output.
+ */
+export function parseLineProtocol(text: string, options: { withSource?: boolean } = {}): ParsedPoint[] {
   return text
     .split('\n')
-    .filter((l) => l.trim() !== '')
+    .filter((l) => l.trim() !== '' && (options.withSource || !l.startsWith('kovenant_source,')))
     .map((line) => {
       const [head, fieldText, ts] = line.split(' ');
       const [measurement, ...tagPairs] = head!.split(',');
