@@ -372,23 +372,30 @@ export class FileFollower implements ByteInput {
    * backups are seen even while the reader waits for a slow sink.
    */
   private survey(): Promise<Backup[]> {
-    this.surveying ??= (async () => {
-      try {
-        const backups = await this.listBackups();
-        for (const b of backups) {
-          if (b.stem <= this.floor || this.seen.has(b.stem)) continue;
-          const bytes = b.log ? await stat(join(this.dir, b.stem)).then((s) => s.size, () => undefined) : await FileFollower.gzipSize(join(this.dir, `${b.stem}.gz`));
-          const cur = this.current;
-          const ours = cur !== undefined && cur.live && (await this.holds(b, cur).catch(() => false));
-          this.seen.set(b.stem, { bytes, ours });
-        }
-        this.surveys++;
-        return backups;
-      } finally {
-        this.surveying = undefined;
-      }
-    })();
+    this.surveying ??= this.surveyOnce().finally(() => (this.surveying = undefined));
     return this.surveying;
+  }
+
+  /**
+   * A survey that starts now: a listing begun before a rotation the caller must see
+   * (one in flight from the timer) would not show it.
+   */
+  private async freshSurvey(): Promise<Backup[]> {
+    while (this.surveying) await this.surveying.catch(() => undefined);
+    return this.survey();
+  }
+
+  private async surveyOnce(): Promise<Backup[]> {
+    const backups = await this.listBackups();
+    for (const b of backups) {
+      if (b.stem <= this.floor || this.seen.has(b.stem)) continue;
+      const bytes = b.log ? await stat(join(this.dir, b.stem)).then((s) => s.size, () => undefined) : await FileFollower.gzipSize(join(this.dir, `${b.stem}.gz`));
+      const cur = this.current;
+      const ours = cur !== undefined && cur.live && (await this.holds(b, cur).catch(() => false));
+      this.seen.set(b.stem, { bytes, ours });
+    }
+    this.surveys++;
+    return backups;
   }
 
   /** Reports backups seen newer than `floor` that are gone now (`present` the current listing). */
@@ -451,7 +458,7 @@ export class FileFollower implements ByteInput {
   private async nextFile(): Promise<OpenFile | undefined> {
     while (!this.options.signal?.aborted) {
       const handle = await this.openLive();
-      const present = await this.survey();
+      const present = await this.freshSurvey();
       this.reportGone(present);
       const newer = present.filter((b) => b.stem > this.floor);
       if (newer.length > 0) {
@@ -647,7 +654,7 @@ export class FileFollower implements ByteInput {
         this.floor = file.file;
         return;
       }
-      const present = await this.survey();
+      const present = await this.freshSurvey();
       for (const b of present) {
         if (b.stem <= this.floor) continue;
         if (await this.holds(b, file).catch(() => false)) {

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { influxQuery, requireBinary, startInfluxd, type RunningServer } from '../support/servers.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 import { waitFor } from '../support/wait.ts';
-import { startDaemon, type Daemon } from './support.ts';
+import { daemonMetrics, metricValue, startDaemon, type Daemon } from './support.ts';
 
 const DB = 'k';
 
@@ -21,7 +21,7 @@ const DB = 'k';
 function fakeTetragon(): { server: Server; served: number[]; requests: () => number; listen: () => Promise<string> } {
   let requests = 0;
   const served: number[] = [];
-  const server = createServer((req, res) => {
+  const server = createServer((_req, res) => {
     requests++;
     if (requests === 3) {
       res.writeHead(500).end('busy');
@@ -62,17 +62,6 @@ function fakeTetragon(): { server: Server; served: number[]; requests: () => num
         }),
       ),
   };
-}
-
-async function daemonMetrics(daemon: Daemon): Promise<string> {
-  const port = /"msg":"metrics listening".*?"port":(\d+)|"port":(\d+).*?"msg":"metrics listening"/.exec(daemon.stderr());
-  const res = await fetch(`http://127.0.0.1:${port![1] ?? port![2]}/metrics`);
-  return res.text();
-}
-
-function metricValue(text: string, name: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
-  return line === undefined ? undefined : Number(line.slice(name.length + 1));
 }
 
 describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant_source', () => {
