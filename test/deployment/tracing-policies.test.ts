@@ -19,7 +19,7 @@ interface Kprobe {
   return?: boolean;
   args?: KprobeArg[];
   returnArg?: KprobeArg;
-  selectors?: Array<{ matchBinaries?: Array<{ operator: string; values: string[] }> }>;
+  selectors?: Array<{ matchBinaries?: Array<{ operator: string; values: string[] }>; matchReturnArgs?: Array<{ index: number; operator: string; values: string[] }> }>;
 }
 interface TracingPolicy {
   apiVersion: string;
@@ -96,13 +96,22 @@ describe('tracing-policies/', () => {
     expect(k.call).not.toMatch(/^__(x64|arm64|ia32)_/);
   });
 
-  it("excludes Tetragon's own processes on every hook, in the kernel", () => {
+  it("excludes Tetragon's and kovenant's own processes on every hook, in the kernel", () => {
     for (const k of kprobes.values()) {
       expect(k.selectors?.length, k.call).toBeGreaterThan(0);
       // Selectors are ORed: every selector must carry the exclusion, or one without it lets Tetragon through.
       for (const s of k.selectors ?? []) {
-        expect(s.matchBinaries, k.call).toEqual([{ operator: 'NotIn', values: expect.arrayContaining(['/usr/bin/tetragon']) as string[] }]);
+        // kovenant's image runs the agent through this hard link of node (Dockerfile).
+        expect(s.matchBinaries, k.call).toEqual([{ operator: 'NotIn', values: expect.arrayContaining(['/usr/bin/tetragon', '/opt/kovenant/bin/kovenant-node']) as string[] }]);
       }
     }
+  });
+
+  it.each(['tcp_sendmsg', 'tcp_recvmsg', 'sys_read', 'sys_write'])('%s drops calls that moved no bytes in the kernel (return value > 0)', (call) => {
+    for (const s of kprobes.get(call)!.selectors ?? []) expect(s.matchReturnArgs, call).toEqual([{ index: 0, operator: 'GT', values: ['0'] }]);
+  });
+
+  it.each(['tcp_connect', 'tcp_close'])('%s has no return filter (no return value is exported)', (call) => {
+    for (const s of kprobes.get(call)!.selectors ?? []) expect(s.matchReturnArgs, call).toBeUndefined();
   });
 });
