@@ -168,9 +168,12 @@ const POD_WORKLOAD = 3;
 const POD_WORKLOAD_KIND = 4;
 const POD_LABELS = 5;
 
-const ARG = new KeySet(['sock_arg', 'size_arg']);
+const ARG = new KeySet(['sock_arg', 'size_arg', 'int_arg', 'uint_arg', 'long_arg']);
 const ARG_SOCK = 1;
 const ARG_SIZE = 2;
+/** int_arg, uint_arg, long_arg: ids 3..5, in the reference's order (INTEGER_ARG_KEYS). */
+const ARG_FIRST_INTEGER = 3;
+const INTEGER_ARG_NAMES = ['int_arg', 'uint_arg', 'long_arg'];
 
 const SOCK = new KeySet(['saddr', 'daddr', 'sport', 'dport']);
 const SOCK_SADDR = 1;
@@ -358,6 +361,10 @@ export class FastDecoder implements LineDecoder {
   private retValue = NaN;
   private sizeIndex = -1;
   private sizeValue = NaN;
+  /** The first element after args[0] with an integer-typed argument (a size without size_arg). */
+  private intArgIndex = -1;
+  private intArgKey = 0;
+  private intArgValue = NaN;
 
   // The last value read by `readValue`.
   private vKind = 0;
@@ -485,6 +492,9 @@ export class FastDecoder implements LineDecoder {
     this.retValue = NaN;
     this.sizeIndex = -1;
     this.sizeValue = NaN;
+    this.intArgIndex = -1;
+    this.intArgKey = 0;
+    this.intArgValue = NaN;
   }
 
   // What an abandoned speculation learnt of this line's `process` and `parent` (start index,
@@ -835,9 +845,18 @@ export class FastDecoder implements LineDecoder {
       return USED;
     }
     if (this.sizeIndex < 0) {
-      out.rejectReason = 'invalid_size';
-      out.rejectField = 'process_kprobe.args[].size_arg';
-      return REJECTED;
+      if (this.intArgIndex < 0) {
+        out.rejectReason = 'invalid_size';
+        out.rejectField = 'process_kprobe.args[].size_arg';
+        return REJECTED;
+      }
+      if (Number.isNaN(this.intArgValue)) {
+        out.rejectReason = 'invalid_size';
+        out.rejectField = `process_kprobe.args[${this.intArgIndex}].${INTEGER_ARG_NAMES[this.intArgKey - ARG_FIRST_INTEGER]}`;
+        return REJECTED;
+      }
+      out.bytes = this.intArgValue;
+      return USED;
     }
     out.bytes = this.sizeValue;
     return USED;
@@ -1329,6 +1348,10 @@ export class FastDecoder implements LineDecoder {
     let seen = 0;
     // Only the first element that has `size_arg` counts, and only element 0's `sock_arg`.
     const wantSize = this.sizeIndex < 0;
+    // Only the first element after args[0] with an integer-typed argument counts.
+    const wantInteger = index > 0 && this.intArgIndex < 0;
+    let integerKey = 0;
+    let integerValue = NaN;
     for (i = FastDecoder.first(buf, i, end); i >= 0; i = FastDecoder.next(buf, i, end)) {
       i = this.member(buf, i, end, ARG);
       if (i < 0) return FALLBACK;
@@ -1345,10 +1368,21 @@ export class FastDecoder implements LineDecoder {
         if (i < 0) return FALLBACK;
         this.sizeIndex = index;
         this.sizeValue = this.sizeOf(buf);
+      } else if (id >= ARG_FIRST_INTEGER && wantInteger && (integerKey === 0 || id < integerKey)) {
+        // The element's integer argument by the reference's key order, whatever the member order.
+        i = this.readValue(buf, i, end);
+        if (i < 0) return FALLBACK;
+        integerKey = id;
+        integerValue = this.sizeOf(buf);
       } else {
         i = skipValue(buf, this.dv, i, end);
       }
       if (i < 0) return FALLBACK;
+    }
+    if (i !== FALLBACK && integerKey !== 0) {
+      this.intArgIndex = index;
+      this.intArgKey = integerKey;
+      this.intArgValue = integerValue;
     }
     return i === FALLBACK ? FALLBACK : -(i + 2);
   }
