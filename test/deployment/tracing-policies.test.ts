@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { REFERENCE, filesIn } from './support/paths.ts';
+import { REFERENCE, ROOT, filesIn } from './support/paths.ts';
 
 interface KprobeArg {
   index: number;
@@ -62,6 +62,17 @@ describe('tracing-policies/', () => {
     const ok = validate(policy);
     expect(validate.errors ?? []).toEqual([]);
     expect(ok).toBe(true);
+  });
+
+  it('the I/O policy scoped to namespaces, as its comment shows, validates too', () => {
+    const io = policies.find((p) => p.policy.metadata.name === 'kovenant-io')!;
+    const text = readFileSync(join(ROOT, 'tracing-policies', io.file), 'utf8');
+    // The recipe in the comment, uncommented.
+    const recipe = text.split('\n').filter((l) => /^#(   | {5}| {7}| {9})\S/.test(l) && !/^# [A-Za-z(]/.test(l)).map((l) => l.slice(1)).join('\n');
+    const podSelector = (parseAllDocuments(recipe)[0]!.toJS() as { podSelector: unknown }).podSelector;
+    expect(podSelector).toEqual({ matchExpressions: [{ key: 'k8s:io.kubernetes.pod.namespace', operator: 'In', values: ['payments', 'checkout'] }] });
+    const scoped = { ...io.policy, spec: { ...io.policy.spec, podSelector } };
+    expect(clusterScoped(scoped), JSON.stringify(clusterScoped.errors)).toBe(true);
   });
 
   it('policy names are unique DNS labels', () => {
