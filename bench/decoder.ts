@@ -6,7 +6,7 @@
  *   - `FastDecoder` (a fresh instance per round, so that its span cache starts cold),
  *   - `skipValue` over each whole line (the validating scan alone: the floor under the
  *     fast decoder, which must validate every byte it does not read).
- * over three streams: the example cluster with long-lived processes (consecutive events of
+ * over the example cluster with long-lived processes (consecutive events of
  * a process repeat its `process`/`parent` bytes, as on a real node), the same cluster with
  * a distinct process for every event (no reuse: the span cache's worst case), and
  * `realisticEventLine` (bigger events, almost no process reuse either).
@@ -20,6 +20,8 @@ import { FastDecoder } from '../src/decode/fast-decoder.ts';
 import { KernelEvent, type LineDecoder } from '../src/decode/kernel-event.ts';
 import { ReferenceDecoder } from '../src/decode/reference-decoder.ts';
 import * as jsonScan from '../src/decode/json-scan.ts';
+import { spacedLine } from './export-shapes.ts';
+import { filterLine } from './field-filter.ts';
 import { realisticEventLine } from './realistic-events.ts';
 
 const lineCount = Number(process.argv[2] ?? 20_000);
@@ -135,4 +137,9 @@ function run(name: string, input: { chunks: Buffer[]; bytes: number; lines: numb
 run('examples/synthetic-cluster.ts exampleLines, long-lived processes (the npm run bench input)', chunked(exampleLines(lineCount, 3_600_000, 7)));
 run('examples/synthetic-cluster.ts exampleLines, a distinct process per event (no reuse)', chunked(exampleLines(lineCount, 3_600_000, 7, true)));
 run('bench/realistic-events.ts realisticEventLine', chunked(Array.from({ length: lineCount }, (_, i) => realisticEventLine(i))));
+// The same events as exported with our Tetragon field filters (install/values/tetragon.yaml),
+// and as printed by a Go protobuf build that writes a space after every comma.
+run('realisticEventLine, field-filtered (install/values/tetragon.yaml)', chunked(Array.from({ length: lineCount }, (_, i) => filterLine(realisticEventLine(i)))));
+run('exampleLines, long-lived processes, spaced (`, ` after every comma)', chunked([...exampleLines(lineCount, 3_600_000, 7)].map(spacedLine)));
+run('realisticEventLine, field-filtered and spaced', chunked(Array.from({ length: lineCount }, (_, i) => spacedLine(filterLine(realisticEventLine(i))))));
 process.stdout.write(`\npeak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`);

@@ -28,6 +28,18 @@ export const CPU_FIELDS: FieldSchema = {
   floats: ['cpu_seconds', 'cpu_cores'],
 };
 
+/** kovenant_source: completeness of the event stream (see src/collectors/source/). */
+export const SOURCE_FIELDS: FieldSchema = {
+  ints: ['events_read', 'events_rejected', 'events_lost', 'throttles'],
+  floats: [],
+};
+
+/** kovenant_source with `--tetragon-metrics`: Tetragon's own loss counters too. */
+export const SOURCE_FIELDS_WITH_KERNEL: FieldSchema = {
+  ints: [...SOURCE_FIELDS.ints, 'kernel_events_lost'],
+  floats: [],
+};
+
 export const NODE_CPU_FIELDS: FieldSchema = {
   ints: [],
   floats: ['seconds'],

@@ -25,6 +25,9 @@ import { runLive, startCollectors } from '../pipeline/live.ts';
 import type { ByteInput } from '../sources/byte-input.ts';
 import { openByteInput } from '../sources/byte-input.ts';
 import { FileFollower } from '../sources/file-follower.ts';
+import { SourceCollector } from '../collectors/source/source-collector.ts';
+import { scrapeTetragonLosses } from '../collectors/source/tetragon-metrics.ts';
+import { hostname } from 'node:os';
 import { DaemonMetrics, serveMetrics, type MetricsServer } from '../telemetry/metrics.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { parseDuration } from './duration.ts';
@@ -69,6 +72,11 @@ async function openEvents(config: DaemonConfig, aggregator: WindowAggregator, si
   const follower = new FileFollower(path, {
     signal,
     resumeFrom: saved?.position,
+    onMissed: (missed) =>
+      log.error(
+        { path, file: missed.file, bytesMissed: missed.bytes ?? 'unknown', estimated: missed.estimated, reason: missed.reason },
+        `DATA LOSS: events file ${missed.file} is gone before it was read; ${missed.bytes === undefined ? 'an unknown number of' : `${missed.estimated ? 'about ' : ''}${missed.bytes}`} bytes of events are missing. Keep more backups (Tetragon exportFileMaxBackups) or give kovenant a faster sink`,
+      ),
     onResume: (outcome) => {
       if (outcome.kind === 'resumed') log.info({ path, offset: outcome.offset, checkpoint: store.file }, 'resuming the events file at its checkpoint');
       else if (outcome.kind === 'rotated') log.info({ path, rotated: outcome.rotatedPath, offset: outcome.offset }, 'the events file was rotated while stopped: reading the rest of the rotated file first');
@@ -159,8 +167,22 @@ function outputOptionsOf(config: DaemonConfig): OutputOptions {
   };
 }
 
-function collectorsOf(config: DaemonConfig, resolver: Resolver): NodeCollector[] {
+function collectorsOf(config: DaemonConfig, resolver: Resolver, counters: EventCounters, log: Logger): NodeCollector[] {
   const out: NodeCollector[] = [];
+  if (config.events !== 'none') {
+    const url = config.tetragonMetrics;
+    out.push(
+      new SourceCollector({
+        counters,
+        // One sample per window at least, and a dashboard point every 10 s at most.
+        intervalMs: config.window === 'dynamic' ? 10_000 : Math.min(10_000, Math.max(1000, parseDuration(config.window, '--window'))),
+        nodeName: config.nodeName ?? hostname(),
+        source: config.events === '-' ? 'stdin' : config.events === 'k8s-logs' ? 'k8s-logs' : 'file',
+        scrapeTetragon: url ? () => scrapeTetragonLosses(url) : undefined,
+        onScrapeError: (err) => log.warn({ err: (err as Error).message }, "cannot read Tetragon's loss counters; kernel_events_lost counts the increase at the next scrape"),
+      }),
+    );
+  }
   if (config.conntrack) {
     out.push(
       new ConntrackCollector({
@@ -212,7 +234,7 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
   const dnsNames = dnsCacheOf(config);
   const resolver = new Resolver(metadata.store, { maxCachedEntries: config.maxCachedEntries, dnsNames });
   const counters = new EventCounters();
-  const collectors = collectorsOf(config, resolver);
+  const collectors = collectorsOf(config, resolver, counters, log);
   const collectorErrors = new Map<string, number>();
   // Everything opened below is released on every path, failures included: an open sink
   // (its delivery loop), a followed source or a metrics server would keep the process
@@ -246,6 +268,8 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
       attributionCache: () => ({ entries: resolver.cache.size, evictions: resolver.cache.evictions }),
       checkpointSaves: checkpoint ? () => ({ saved: checkpoint.saved, failed: checkpoint.failed }) : undefined,
       dnstap: dnstap && dnsNames ? () => ({ ...dnstap!.stats(), cache: dnsNames.stats() }) : undefined,
+      sourceFiles: input instanceof FileFollower ? () => ({ renames: input.renames, truncations: input.truncations, filesMissed: input.filesMissed, bytesMissed: input.bytesMissed }) : undefined,
+      kernelLost: () => collectors.find((c): c is SourceCollector => c instanceof SourceCollector)?.kernelLost,
     });
     if (config.metricsAddr !== 'off') {
       metricsServer = await serveMetrics(metrics, config.metricsAddr, () => metadata.isReady());
@@ -324,6 +348,8 @@ function collectorCounts(collectors: readonly NodeCollector[], collectorErrors: 
       out.conntrack_skipped_external_flows = s.skippedExternalFlows;
     } else if (c instanceof PodCpuCollector) {
       out.cpu_unknown_pods = c.unknownPods;
+    } else if (c instanceof SourceCollector) {
+      out.tetragon_scrape_errors = c.scrapeErrors;
     }
   }
   return out;

@@ -87,6 +87,8 @@ export const DaemonConfigSchema = z
     dnsGrace: duration().default('5m'),
     /** The resolver's one cache bound (attribution-cache.ts). */
     maxCachedEntries: count.pipe(z.number().min(1, 'expected at least 1 entry')).default(DEFAULT_MAX_CACHED_ENTRIES),
+    /** Tetragon's Prometheus endpoint, for its loss counters in kovenant_source. */
+    tetragonMetrics: z.string().url('expected a URL such as http://127.0.0.1:2112/metrics').optional(),
   })
   .strict();
 

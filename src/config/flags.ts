@@ -48,6 +48,7 @@ const HELP: Record<ConfigKey, string> = {
   metricsAddr: 'Prometheus metrics, /healthz and /readyz listen address (default :9464; off to disable)',
   nodeName: 'this node name (the node tag of collector points; env NODE_NAME too)',
   kube: 'kubectl get ... -o json snapshot for attribution; repeatable',
+  tetragonMetrics: "Tetragon's Prometheus endpoint (e.g. http://$HOST_IP:2112/metrics): the increase of its loss counters goes into kovenant_source as kernel_events_lost",
   maxExternalPeers: 'external peers kept per window and measurement (by bytes), the rest folded into remote_name=other (default 1000; 0 keeps all)',
   dnstapListen: 'receive CoreDNS dnstap (Frame Streams) on HOST:PORT (e.g. :6000) or a unix socket path; external peers answered by DNS gain a remote_dns tag',
   dnstapConnect: 'dial CoreDNS\'s `dnstap listen` endpoint at HOST:PORT (one connection to every address of HOST, e.g. a headless Service of the CoreDNS pods) or a unix socket path; like --dnstap-listen, the other way round',

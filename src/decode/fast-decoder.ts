@@ -37,10 +37,30 @@ const skipWs = jsonScan.skipWs;
 const plainEnd = jsonScan.plainEnd;
 const matchLit = skeleton.matchLit;
 const Learned = skeleton.Learned;
-const {
-  L_HEAD, L_PARENT, L_FUNCTION, L_ARGS, L_SOCK, L_TYPE, L_PROTOCOL, L_SADDR, L_DADDR, L_SPORT, L_DPORT,
-  L_COOKIE, L_STATE, L_SIZE, L_RETURN, L_ACTION, L_POLICY, L_NODE, L_TIME,
-} = skeleton;
+const { L_HEAD, L_SOCK, L_SIZE } = skeleton;
+// The literals that begin with a comma, in the separator style of the line being decoded
+// (compact, or a space after each comma: see skeleton.Separated). Module bindings rebound
+// only when the style changes, which happens once per Tetragon build, so that the
+// speculative path keeps reading plain bindings instead of a property per literal.
+let style: skeleton.Separated = skeleton.COMPACT;
+let {
+  PARENT: L_PARENT, FUNCTION: L_FUNCTION, ARGS: L_ARGS, TYPE: L_TYPE, PROTOCOL: L_PROTOCOL, SADDR: L_SADDR, DADDR: L_DADDR,
+  SPORT: L_SPORT, DPORT: L_DPORT, COOKIE: L_COOKIE, STATE: L_STATE, RETURN: L_RETURN, ACTION: L_ACTION, POLICY: L_POLICY,
+  NODE: L_NODE, TIME: L_TIME,
+} = style;
+/** Bytes after each comma in that style: 0 or 1 (a space). */
+let GAP: number = style.gap;
+
+function useStyle(next: skeleton.Separated): void {
+  if (next === style) return;
+  style = next;
+  ({
+    PARENT: L_PARENT, FUNCTION: L_FUNCTION, ARGS: L_ARGS, TYPE: L_TYPE, PROTOCOL: L_PROTOCOL, SADDR: L_SADDR, DADDR: L_DADDR,
+    SPORT: L_SPORT, DPORT: L_DPORT, COOKIE: L_COOKIE, STATE: L_STATE, RETURN: L_RETURN, ACTION: L_ACTION, POLICY: L_POLICY,
+    NODE: L_NODE, TIME: L_TIME,
+  } = next);
+  GAP = next.gap;
+}
 
 // Same for the per-event statuses and helpers of kernel-event.ts (a getter call showed as
 // 2% of a decode in the profile).
@@ -65,6 +85,7 @@ const RBRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const MINUS = 0x2d;
+const SPACE = 0x20;
 
 /**
  * The keys one object level reads, as bytes (compared in place for plain keys) and as
@@ -147,9 +168,12 @@ const POD_WORKLOAD = 3;
 const POD_WORKLOAD_KIND = 4;
 const POD_LABELS = 5;
 
-const ARG = new KeySet(['sock_arg', 'size_arg']);
+const ARG = new KeySet(['sock_arg', 'size_arg', 'int_arg', 'uint_arg', 'long_arg']);
 const ARG_SOCK = 1;
 const ARG_SIZE = 2;
+/** int_arg, uint_arg, long_arg: ids 3..5, in the reference's order (INTEGER_ARG_KEYS). */
+const ARG_FIRST_INTEGER = 3;
+const INTEGER_ARG_NAMES = ['int_arg', 'uint_arg', 'long_arg'];
 
 const SOCK = new KeySet(['saddr', 'daddr', 'sport', 'dport']);
 const SOCK_SADDR = 1;
@@ -337,6 +361,10 @@ export class FastDecoder implements LineDecoder {
   private retValue = NaN;
   private sizeIndex = -1;
   private sizeValue = NaN;
+  /** The first element after args[0] with an integer-typed argument (a size without size_arg). */
+  private intArgIndex = -1;
+  private intArgKey = 0;
+  private intArgValue = NaN;
 
   // The last value read by `readValue`.
   private vKind = 0;
@@ -464,6 +492,9 @@ export class FastDecoder implements LineDecoder {
     this.retValue = NaN;
     this.sizeIndex = -1;
     this.sizeValue = NaN;
+    this.intArgIndex = -1;
+    this.intArgKey = 0;
+    this.intArgValue = NaN;
   }
 
   // What an abandoned speculation learnt of this line's `process` and `parent` (start index,
@@ -503,6 +534,10 @@ export class FastDecoder implements LineDecoder {
     const dv = this.dv;
     let i = matchLit(buf, dv, start, end, L_HEAD);
     if (i < 0 || i >= end || buf[i] !== LBRACE) return ABANDON;
+    // The style of the first comma is the line's (and the build's): a guess only, as the
+    // literals still prove every separator, but a right one keeps the line on this path.
+    const comma = buf.indexOf(COMMA, i);
+    useStyle(comma >= 0 && comma + 1 < end && buf[comma + 1] === SPACE ? skeleton.SPACED : skeleton.COMPACT);
     this.kprobeSeen = true;
     this.kprobeIsObject = true;
     const pair = this.pairSpans;
@@ -526,22 +561,25 @@ export class FastDecoder implements LineDecoder {
       i = this.cachedProcess(buf, i, end);
       if (i < 0) return ABANDON;
       this.memoProcess(ps, i);
-      i = matchLit(buf, dv, i, end, L_PARENT);
-      if (i < 0 || i >= end || buf[i] !== LBRACE) return ABANDON;
-      s = i;
-      i = this.cachedParent(buf, i, end);
-      if (i < 0) return ABANDON;
-      this.memoParentAt = s;
-      if (pair.wantsStore()) {
-        pair.store(buf, ps, i, {
-          podFound: this.podFound,
-          podNamespace: this.podNamespace,
-          podName: this.podName,
-          podWorkload: this.podWorkload,
-          podWorkloadKind: this.podWorkloadKind,
-          podLabels: this.podLabels,
-          processLength: this.memoProcessEnd - ps,
-        });
+      const p = matchLit(buf, dv, i, end, L_PARENT);
+      // No `parent`: exported with Tetragon's field filters (install/values/tetragon.yaml);
+      // `function_name` follows the process.
+      if (p >= 0) {
+        if (p >= end || buf[p] !== LBRACE) return ABANDON;
+        i = this.cachedParent(buf, p, end);
+        if (i < 0) return ABANDON;
+        this.memoParentAt = p;
+        if (pair.wantsStore()) {
+          pair.store(buf, ps, i, {
+            podFound: this.podFound,
+            podNamespace: this.podNamespace,
+            podName: this.podName,
+            podWorkload: this.podWorkload,
+            podWorkloadKind: this.podWorkloadKind,
+            podLabels: this.podLabels,
+            processLength: this.memoProcessEnd - ps,
+          });
+        }
       }
     }
     this.memoParentEnd = i;
@@ -587,8 +625,8 @@ export class FastDecoder implements LineDecoder {
       // Later kprobe fields (return_action, message, tags...): any key the kprobe level does
       // not read, so order and duplicates cannot matter.
       while (i < end && buf[i] === COMMA) {
-        if (i + 1 >= end || buf[i + 1] !== QUOTE) return ABANDON;
-        i = this.member(buf, i + 1, end, KPROBE);
+        if (i + 1 + GAP >= end || buf[i + 1 + GAP] !== QUOTE || (GAP !== 0 && buf[i + 1] !== SPACE)) return ABANDON;
+        i = this.member(buf, i + 1 + GAP, end, KPROBE);
         if (i < 0 || this.keyId !== 0) return ABANDON;
         i = skipValue(buf, dv, i, end);
         if (i < 0) return ABANDON;
@@ -608,8 +646,8 @@ export class FastDecoder implements LineDecoder {
     // Later envelope fields (cluster_name, node_labels...): only keys whose duplicates or
     // order cannot change the result, i.e. not process_kprobe, node_name or time.
     while (i < end && buf[i] === COMMA) {
-      if (i + 1 >= end || buf[i + 1] !== QUOTE) return ABANDON;
-      i = this.member(buf, i + 1, end, TOP);
+      if (i + 1 + GAP >= end || buf[i + 1 + GAP] !== QUOTE || (GAP !== 0 && buf[i + 1] !== SPACE)) return ABANDON;
+      i = this.member(buf, i + 1 + GAP, end, TOP);
       if (i < 0) return ABANDON;
       const id = this.keyId;
       if (id !== 0 && id < FIRST_OTHER_ENVELOPE) return ABANDON;
@@ -667,6 +705,10 @@ export class FastDecoder implements LineDecoder {
       if (c === RBRACKET) return i + 1;
       if (c !== COMMA) return ABANDON;
       i++;
+      if (GAP !== 0) {
+        if (i >= end || buf[i] !== SPACE) return ABANDON;
+        i++;
+      }
     }
   }
 
@@ -803,9 +845,18 @@ export class FastDecoder implements LineDecoder {
       return USED;
     }
     if (this.sizeIndex < 0) {
-      out.rejectReason = 'invalid_size';
-      out.rejectField = 'process_kprobe.args[].size_arg';
-      return REJECTED;
+      if (this.intArgIndex < 0) {
+        out.rejectReason = 'invalid_size';
+        out.rejectField = 'process_kprobe.args[].size_arg';
+        return REJECTED;
+      }
+      if (Number.isNaN(this.intArgValue)) {
+        out.rejectReason = 'invalid_size';
+        out.rejectField = `process_kprobe.args[${this.intArgIndex}].${INTEGER_ARG_NAMES[this.intArgKey - ARG_FIRST_INTEGER]}`;
+        return REJECTED;
+      }
+      out.bytes = this.intArgValue;
+      return USED;
     }
     out.bytes = this.sizeValue;
     return USED;
@@ -1297,6 +1348,10 @@ export class FastDecoder implements LineDecoder {
     let seen = 0;
     // Only the first element that has `size_arg` counts, and only element 0's `sock_arg`.
     const wantSize = this.sizeIndex < 0;
+    // Only the first element after args[0] with an integer-typed argument counts.
+    const wantInteger = index > 0 && this.intArgIndex < 0;
+    let integerKey = 0;
+    let integerValue = NaN;
     for (i = FastDecoder.first(buf, i, end); i >= 0; i = FastDecoder.next(buf, i, end)) {
       i = this.member(buf, i, end, ARG);
       if (i < 0) return FALLBACK;
@@ -1313,10 +1368,21 @@ export class FastDecoder implements LineDecoder {
         if (i < 0) return FALLBACK;
         this.sizeIndex = index;
         this.sizeValue = this.sizeOf(buf);
+      } else if (id >= ARG_FIRST_INTEGER && wantInteger && (integerKey === 0 || id < integerKey)) {
+        // The element's integer argument by the reference's key order, whatever the member order.
+        i = this.readValue(buf, i, end);
+        if (i < 0) return FALLBACK;
+        integerKey = id;
+        integerValue = this.sizeOf(buf);
       } else {
         i = skipValue(buf, this.dv, i, end);
       }
       if (i < 0) return FALLBACK;
+    }
+    if (i !== FALLBACK && integerKey !== 0) {
+      this.intArgIndex = index;
+      this.intArgKey = integerKey;
+      this.intArgValue = integerValue;
     }
     return i === FALLBACK ? FALLBACK : -(i + 2);
   }

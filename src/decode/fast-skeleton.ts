@@ -41,24 +41,75 @@ export function matchLit(buf: Buffer, dv: DataView, i: number, end: number, lit:
 // The skeleton, in the order Tetragon prints it. Each literal carries its separators, so
 // that a match also proves the comma, quotes and colon between values.
 export const L_HEAD = new Lit('{"process_kprobe":{"process":');
-export const L_PARENT = new Lit(',"parent":');
-export const L_FUNCTION = new Lit(',"function_name":"');
-export const L_ARGS = new Lit(',"args":[');
 export const L_SOCK = new Lit('{"sock_arg":{"family":"');
-export const L_TYPE = new Lit(',"type":"');
-export const L_PROTOCOL = new Lit(',"protocol":"');
-export const L_SADDR = new Lit(',"saddr":"');
-export const L_DADDR = new Lit(',"daddr":"');
-export const L_SPORT = new Lit(',"sport":');
-export const L_DPORT = new Lit(',"dport":');
-export const L_COOKIE = new Lit(',"cookie":"');
-export const L_STATE = new Lit(',"state":"');
 export const L_SIZE = new Lit('{"size_arg":"');
-export const L_RETURN = new Lit(',"return":{"int_arg":');
-export const L_ACTION = new Lit(',"action":"');
-export const L_POLICY = new Lit(',"policy_name":"');
-export const L_NODE = new Lit('},"node_name":"');
-export const L_TIME = new Lit(',"time":"');
+
+/**
+ * The literals that begin with a comma, in one separator style. Go's protobuf JSON
+ * encoder, in some builds, writes a space after every comma (`{"a":1, "b":2}`; the choice
+ * is fixed per build of the binary), so a Tetragon release prints one style or the other,
+ * always the same: the decoder keeps both sets and picks one per line.
+ */
+export class Separated {
+  readonly PARENT: Lit;
+  readonly FUNCTION: Lit;
+  readonly ARGS: Lit;
+  readonly TYPE: Lit;
+  readonly PROTOCOL: Lit;
+  readonly SADDR: Lit;
+  readonly DADDR: Lit;
+  readonly SPORT: Lit;
+  readonly DPORT: Lit;
+  readonly COOKIE: Lit;
+  readonly STATE: Lit;
+  readonly RETURN: Lit;
+  readonly ACTION: Lit;
+  readonly POLICY: Lit;
+  readonly NODE: Lit;
+  readonly TIME: Lit;
+
+  /** `gap`: the bytes after each comma (0: compact, 1: one space). */
+  constructor(readonly gap: 0 | 1) {
+    const c = gap === 0 ? ',' : ', ';
+    this.PARENT = new Lit(`${c}"parent":`);
+    this.FUNCTION = new Lit(`${c}"function_name":"`);
+    this.ARGS = new Lit(`${c}"args":[`);
+    this.TYPE = new Lit(`${c}"type":"`);
+    this.PROTOCOL = new Lit(`${c}"protocol":"`);
+    this.SADDR = new Lit(`${c}"saddr":"`);
+    this.DADDR = new Lit(`${c}"daddr":"`);
+    this.SPORT = new Lit(`${c}"sport":`);
+    this.DPORT = new Lit(`${c}"dport":`);
+    this.COOKIE = new Lit(`${c}"cookie":"`);
+    this.STATE = new Lit(`${c}"state":"`);
+    this.RETURN = new Lit(`${c}"return":{"int_arg":`);
+    this.ACTION = new Lit(`${c}"action":"`);
+    this.POLICY = new Lit(`${c}"policy_name":"`);
+    this.NODE = new Lit(`}${c}"node_name":"`);
+    this.TIME = new Lit(`${c}"time":"`);
+  }
+}
+
+export const COMPACT = new Separated(0);
+export const SPACED = new Separated(1);
+
+// The compact style under the names the decoder has always used.
+export const L_PARENT = COMPACT.PARENT;
+export const L_FUNCTION = COMPACT.FUNCTION;
+export const L_ARGS = COMPACT.ARGS;
+export const L_TYPE = COMPACT.TYPE;
+export const L_PROTOCOL = COMPACT.PROTOCOL;
+export const L_SADDR = COMPACT.SADDR;
+export const L_DADDR = COMPACT.DADDR;
+export const L_SPORT = COMPACT.SPORT;
+export const L_DPORT = COMPACT.DPORT;
+export const L_COOKIE = COMPACT.COOKIE;
+export const L_STATE = COMPACT.STATE;
+export const L_RETURN = COMPACT.RETURN;
+export const L_ACTION = COMPACT.ACTION;
+export const L_POLICY = COMPACT.POLICY;
+export const L_NODE = COMPACT.NODE;
+export const L_TIME = COMPACT.TIME;
 
 /**
  * A stretch of the skeleton whose bytes were validated on an earlier line, kept to be

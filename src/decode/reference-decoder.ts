@@ -141,9 +141,33 @@ export function decodeParsed(line: unknown, out: KernelEvent): DecodeStatus {
     out.bytes = r >= 0 ? r : 0;
     return DecodeStatus.Used;
   }
-  if (size === undefined) return reject(out, 'invalid_size', 'process_kprobe.args[].size_arg');
+  if (size === undefined) {
+    // No size_arg and no return value: the size as an integer type, as Tetragon's own
+    // example policies export it (tcp_sendmsg's `size` as `int`).
+    const found = integerArgAfterFirst(args);
+    if (!found) return reject(out, 'invalid_size', 'process_kprobe.args[].size_arg');
+    size = parseSize(found.value);
+    if (size === undefined) return reject(out, 'invalid_size', `process_kprobe.args[${found.index}].${found.key}`);
+  }
   out.bytes = size;
   return DecodeStatus.Used;
+}
+
+/** Integer argument types of Tetragon's JSON, in the order one element is read for them. */
+export const INTEGER_ARG_KEYS = ['int_arg', 'uint_arg', 'long_arg'] as const;
+
+/**
+ * The byte count of a policy that exports the size as an integer type: the first element
+ * after the first (the socket for tcp functions, the fd for read/write) holding an
+ * integer-typed argument. Undefined when there is none.
+ */
+export function integerArgAfterFirst(args: readonly unknown[]): { index: number; key: string; value: unknown } | undefined {
+  for (let i = 1; i < args.length; i++) {
+    const a = args[i];
+    if (!isRecord(a)) continue;
+    for (const key of INTEGER_ARG_KEYS) if (key in a) return { index: i, key, value: a[key] };
+  }
+  return undefined;
 }
 
 export function decodeText(text: string, out: KernelEvent): DecodeStatus {

@@ -14,6 +14,12 @@ export class EventCounters {
   /** Lines the fast decoder handed to the reference decoder. */
   fallbacks = 0;
   pointsWritten = 0;
+  /** Events Tetragon reported it dropped, by reason (`rate_limit`: `rate_limit_info` events). */
+  lost = new Map<string, number>();
+  /** `process_throttle` THROTTLE_START events: a cgroup's events stopped for a while (no count given). */
+  throttles = 0;
+  /** Lines that said they report a loss but could not be read (a malformed count). */
+  unreadableLossSignals = 0;
 
   skip(type: string): void {
     this.skipped.set(type, (this.skipped.get(type) ?? 0) + 1);
@@ -21,6 +27,16 @@ export class EventCounters {
 
   reject(reason: RejectReason): void {
     this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
+  }
+
+  addLost(reason: string, events: number): void {
+    this.lost.set(reason, (this.lost.get(reason) ?? 0) + events);
+  }
+
+  get lostTotal(): number {
+    let n = 0;
+    for (const v of this.lost.values()) n += v;
+    return n;
   }
 
   get skippedTotal(): number {

@@ -5,6 +5,7 @@
  */
 import { Observable, concatMap, map, type OperatorFunction } from 'rxjs';
 import { DecodeStatus, KernelEvent, type LineDecoder } from '../decode/kernel-event.ts';
+import { readLossSignal } from '../decode/loss-signal.ts';
 import type { Resolver } from '../enrich/resolver.ts';
 import { accumulateEvent } from '../aggregate/event-accumulator.ts';
 import type { WindowAggregator } from '../aggregate/window-aggregator.ts';
@@ -91,6 +92,14 @@ export function chunksFrom(chunks: AsyncIterable<Buffer>, backpressure: Backpres
   });
 }
 
+/** Tetragon's report of events it dropped (rare lines, read off the hot path). */
+function countLoss(counters: EventCounters, line: string): void {
+  const signal = readLossSignal(line);
+  if (!signal) counters.unreadableLossSignals++;
+  else if (signal.kind === 'rate_limit') counters.addLost('rate_limit', signal.droppedEvents);
+  else if (signal.start) counters.throttles++;
+}
+
 /** Decode, enrich and aggregate: chunks in, the points of each window as it closes out. */
 export function eventsToWindows(stages: EventStages): OperatorFunction<Buffer, MetricPoint[]> {
   const { decoder, resolver, aggregator, counters, progress } = stages;
@@ -107,6 +116,7 @@ export function eventsToWindows(stages: EventStages): OperatorFunction<Buffer, M
           accumulateEvent(ev, resolver, aggregator);
         } else if (status === DecodeStatus.Skipped) {
           counters.skip(ev.skippedType);
+          if (ev.skippedType === 'rate_limit_info' || ev.skippedType === 'process_throttle') countLoss(counters, buf.toString('utf8', start, end));
         } else {
           counters.reject(ev.rejectReason);
         }

@@ -39,7 +39,7 @@ const nullableNumber = z.number().nullable();
 const CheckpointSchema = z.object({
   version: z.literal(CHECKPOINT_VERSION),
   path: z.string(),
-  position: z.object({ inode: z.number().int().min(0), offset: z.number().int().min(0), head: z.string().optional() }),
+  position: z.object({ inode: z.number().int().min(0), offset: z.number().int().min(0), head: z.string().optional(), file: z.string().optional(), after: z.string().optional() }),
   aggregator: z.object({
     windowMs: z.number().int().positive(),
     dynamic: z

@@ -1,21 +1,39 @@
 /**
- * `--events file:PATH`: follows a file like `tail -F`, across both kinds of rotation:
- * - rename + new file (Tetragon's own rotation, logrotate `create`): the old file is
- *   read to its end through the still-open descriptor, then the new file from 0;
+ * `--events file:PATH`: follows a file like `tail -F`, across every kind of rotation,
+ * reading each generation of the file whole, once, in order:
+ * - rename + new file (Tetragon's own rotation, by lumberjack): the live file is renamed
+ *   to `<name>-<UTC time>.log` (time as `2006-01-02T15-04-05.000`) beside it, optionally
+ *   gzipped to `….log.gz` afterwards, and the oldest backups are deleted. The file being
+ *   read is read to its end through the still-open descriptor; then every backup newer
+ *   than it, in the order of their names (which is the order of rotation), decompressed
+ *   when gzipped; then the new live file. So any number of rotations between two polls,
+ *   or while the daemon was stopped, loses nothing as long as the backups are there.
+ * - rename + new file under another name (logrotate `create`): the old file is drained,
+ *   then the new one is read from 0 (only one rotation between polls is safe: other
+ *   names are not recognised as backups);
  * - copy-truncate: the file shrinks below our position, so reading restarts at 0.
  *   Lines appended between the copy and the truncation are lost; that is inherent in
  *   copy-truncate, not in the follower.
  * A missing file is waited for (Tetragon may start after the daemon).
  *
+ * Losses it cannot prevent are reported: a backup that was seen in the directory and
+ * deleted (Tetragon's `export-file-max-backups`) before it was read, and the checkpointed
+ * file gone while stopped, are told to `onMissed` with the (estimated) bytes lost.
+ *
  * Positions. The chunks form one byte stream across files; a consumer counts bytes in
  * that stream ("stream offsets") and asks `positionAt` which file and file offset one
- * corresponds to, which is what a checkpoint stores. A position carries a fingerprint
- * of the file's first bytes, so that a restart does not resume inside a different file
- * that happens to reuse the inode, or a file that was truncated and refilled meanwhile.
+ * corresponds to, which is what a checkpoint stores. Offsets in a gzipped backup count
+ * decompressed bytes. A position carries a fingerprint of the file's first bytes, so
+ * that a restart does not resume inside a different file that happens to reuse the
+ * inode, or a file that was truncated and refilled meanwhile, and finds a file again
+ * after it was gzipped (a new inode).
  */
 import { createHash } from 'node:crypto';
+import type { ReadStream } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
+import { pipeline } from 'node:stream';
+import { createGunzip, type Gunzip } from 'node:zlib';
 import type { ByteInput } from './byte-input.ts';
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -29,14 +47,24 @@ const CHUNK_BYTES = 1024 * 1024;
 const HAND_OUT_BYTES = CHUNK_BYTES / 2;
 /** Bytes at the start of a file that its fingerprint covers. */
 const HEAD_BYTES = 4096;
+/** lumberjack's backup time format, `2006-01-02T15-04-05.000`. */
+const BACKUP_TIME = '\\d{4}-\\d{2}-\\d{2}T\\d{2}-\\d{2}-\\d{2}\\.\\d{3}';
 
 export interface FollowPosition {
   /** Inode of the file (0 before it exists). */
   inode: number;
-  /** Byte offset in that file. */
+  /** Byte offset in that file (decompressed bytes in a gzipped backup). */
   offset: number;
   /** sha256 (hex) of the file's first min(offset, 4096) bytes; checked when resuming. */
   head?: string;
+  /** The file's name when it was opened: the live name, or a backup's (without `.gz`). */
+  file?: string;
+  /**
+   * The newest backup that is older than this file ('' when none): on resume, the file
+   * is looked for among the backups after it, and every later backup is read before the
+   * live file. Absent in checkpoints of older versions.
+   */
+  after?: string;
 }
 
 /** What the follower did with `resumeFrom`, for the daemon's log. */
@@ -47,6 +75,16 @@ export type ResumeOutcome =
   | { kind: 'rotated'; rotatedPath: string; offset: number }
   | { kind: 'missed'; reason: string };
 
+/** A file the follower needed and could not read. */
+export interface MissedFile {
+  /** Its path (for the checkpointed file gone while stopped, the name it had). */
+  file: string;
+  /** Bytes not read: exact for a backup seen before it went, else an estimate (undefined: unknown). */
+  bytes: number | undefined;
+  estimated: boolean;
+  reason: string;
+}
+
 export interface FollowOptions {
   /** How often to look for growth and rotation when at the end; default 200 ms. */
   pollMs?: number;
@@ -54,6 +92,8 @@ export interface FollowOptions {
   resumeFrom?: FollowPosition;
   /** Told once, when the file is first opened, what became of `resumeFrom`. */
   onResume?: (outcome: ResumeOutcome) => void;
+  /** Told of every file needed and gone (also counted in `filesMissed`). */
+  onMissed?: (missed: MissedFile) => void;
   signal?: AbortSignal;
 }
 
@@ -82,34 +122,110 @@ interface Segment {
   inode: number;
   fileStart: number;
   head: FileHead;
+  file: string;
+  after: string;
+}
+
+/** A backup in the directory, by its uncompressed name; both flags when gzip is under way. */
+interface Backup {
+  stem: string;
+  log: boolean;
+  gz: boolean;
+}
+
+/** Decompressed bytes of a gzipped backup, `skip` of them discarded first. */
+class GzipReader {
+  private readonly iterator: AsyncIterator<Buffer>;
+  private readonly source: ReadStream;
+  private readonly gunzip: Gunzip;
+  private skip: number;
+
+  constructor(handle: FileHandle, skip: number) {
+    this.gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
+    this.source = handle.createReadStream({ highWaterMark: CHUNK_BYTES, autoClose: false, start: 0 });
+    // pipeline, not pipe: a read error reaches the reader instead of going unheard.
+    pipeline(this.source, this.gunzip, () => undefined);
+    this.iterator = this.gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    this.skip = skip;
+  }
+
+  /** The next decompressed bytes; undefined at the end. Throws on a corrupt or short file. */
+  async read(): Promise<Buffer | undefined> {
+    for (;;) {
+      const r = await this.iterator.next();
+      if (r.done) return undefined;
+      let chunk = r.value;
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, chunk.length);
+        this.skip -= n;
+        chunk = chunk.subarray(n);
+      }
+      if (chunk.length > 0) return chunk;
+    }
+  }
+
+  /** Stops reading; the caller closes the handle afterwards. */
+  async close(): Promise<void> {
+    this.source.destroy();
+    this.gunzip.destroy();
+    if (!this.source.closed) await new Promise<void>((resolve) => this.source.once('close', () => resolve()));
+  }
 }
 
 interface OpenFile {
   handle: FileHandle;
+  /** Set for a gzipped backup: bytes come from here, not from `handle`. */
+  gzip?: GzipReader;
   inode: number;
   offset: number;
   head: FileHead;
-  /** A rotated file read to its end only, then the path is followed. */
+  /** The live name, or the backup's stem. */
+  file: string;
+  /** The newest backup older than this file. */
+  after: string;
+  /** A backup, or a rotated live file: read to its end only, then the next file. */
   drainOnly: boolean;
+  /** The live file (as opposed to a backup). */
+  live: boolean;
 }
 
 export class FileFollower implements ByteInput {
   readonly name: string;
   readonly chunks: AsyncIterable<Buffer>;
-  /** Rotations seen, by kind. */
+  /** Rotations passed (each backup read or live file renamed), and copy-truncations. */
   renames = 0;
   truncations = 0;
+  /** Files needed and gone, and their bytes (exact or estimated; unknown ones add nothing). */
+  filesMissed = 0;
+  bytesMissed = 0;
   resumeOutcome: ResumeOutcome = { kind: 'none' };
+  /** Directory surveys finished (lets a test wait for one instead of sleeping). */
+  surveys = 0;
   private inode = 0;
   private offset = 0;
   private streamOffset = 0;
   private segments: Segment[] = [];
+  /** The newest backup read or known older than what is read now ('' none). */
+  private floor = '';
+  /** Backups newer than `floor` seen in the directory, with their size, until read. */
+  private readonly seen = new Map<string, { bytes: number | undefined; ours: boolean }>();
+  private readonly backupPattern: RegExp;
+  private readonly dir: string;
+  private readonly liveName: string;
+  /** The file being read, for the directory survey running beside the reads. */
+  private current: OpenFile | undefined;
+  private surveying: Promise<Backup[]> | undefined;
 
   constructor(
     readonly path: string,
     private readonly options: FollowOptions = {},
   ) {
     this.name = path;
+    this.dir = dirname(path);
+    this.liveName = basename(path);
+    const ext = extname(this.liveName);
+    const prefix = this.liveName.slice(0, this.liveName.length - ext.length) + '-';
+    this.backupPattern = new RegExp(`^${escapeRegExp(prefix)}${BACKUP_TIME}${escapeRegExp(ext)}(\\.gz)?$`);
     this.chunks = this.follow();
   }
 
@@ -129,7 +245,7 @@ export class FileFollower implements ByteInput {
       const seg = this.segments[i]!;
       if (seg.streamStart <= streamOffset) {
         const offset = seg.fileStart + (streamOffset - seg.streamStart);
-        return { inode: seg.inode, offset, head: seg.head.fingerprint(offset) };
+        return { inode: seg.inode, offset, head: seg.head.fingerprint(offset), file: seg.file, after: seg.after };
       }
     }
     throw new RangeError(`stream offset ${streamOffset} is before the first segment the follower still knows`);
@@ -143,7 +259,7 @@ export class FileFollower implements ByteInput {
   }
 
   private startSegment(file: OpenFile): void {
-    this.segments.push({ streamStart: this.streamOffset, inode: file.inode, fileStart: file.offset, head: file.head });
+    this.segments.push({ streamStart: this.streamOffset, inode: file.inode, fileStart: file.offset, head: file.head, file: file.file, after: file.after });
   }
 
   private async sleep(): Promise<void> {
@@ -171,73 +287,276 @@ export class FileFollower implements ByteInput {
     return head;
   }
 
-  /** Opens the path; on the first open, applies `resumeFrom` (see ResumeOutcome). */
-  private async openCurrent(): Promise<OpenFile | undefined> {
-    let handle: FileHandle;
+  /** The first `upTo` (at most 4096) decompressed bytes of a gzip file; undefined if unreadable. */
+  private static async gzipHead(path: string, upTo: number): Promise<Buffer | undefined> {
+    let handle: FileHandle | undefined;
+    let reader: GzipReader | undefined;
     try {
-      handle = await open(this.path, 'r');
+      handle = await open(path, 'r');
+      reader = new GzipReader(handle, 0);
+      const parts: Buffer[] = [];
+      let n = 0;
+      while (n < Math.min(upTo, HEAD_BYTES)) {
+        const chunk = await reader.read();
+        if (!chunk) break;
+        parts.push(chunk);
+        n += chunk.length;
+      }
+      return Buffer.concat(parts).subarray(0, Math.min(upTo, HEAD_BYTES));
+    } catch {
+      return undefined;
+    } finally {
+      await reader?.close();
+      await handle?.close();
+    }
+  }
+
+  /** A gzip file's decompressed size from its trailer (ISIZE, modulo 2^32: exact below 4 GiB). */
+  private static async gzipSize(path: string): Promise<number | undefined> {
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(path, 'r');
+      const { size } = await handle.stat();
+      if (size < 18) return undefined;
+      const buf = Buffer.alloc(4);
+      await handle.read(buf, 0, 4, size - 4);
+      return buf.readUInt32LE(0);
+    } catch {
+      return undefined;
+    } finally {
+      await handle?.close();
+    }
+  }
+
+  /** The backups beside the live file, oldest first (lumberjack's names sort by time). */
+  private async listBackups(): Promise<Backup[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return [];
+    }
+    const byStem = new Map<string, Backup>();
+    for (const name of names) {
+      if (!this.backupPattern.test(name)) continue;
+      const gz = name.endsWith('.gz');
+      const stem = gz ? name.slice(0, -3) : name;
+      const b = byStem.get(stem) ?? { stem, log: false, gz: false };
+      if (gz) b.gz = true;
+      else b.log = true;
+      byStem.set(stem, b);
+    }
+    return [...byStem.values()].sort((a, b) => (a.stem < b.stem ? -1 : a.stem > b.stem ? 1 : 0));
+  }
+
+  /** Does `b` hold the content of the open file `f` (by inode, or gzipped: by first bytes and size)? */
+  private async holds(b: Backup, f: OpenFile): Promise<boolean> {
+    if (b.log) {
+      try {
+        return (await stat(join(this.dir, b.stem))).ino === f.inode;
+      } catch {
+        // gzipped and removed since the listing: compare the gzip below
+      }
+    }
+    const size = f.gzip ? undefined : (await f.handle.stat()).size;
+    const head = f.gzip ? f.head.bytes : (await FileFollower.readHead(f.handle, HEAD_BYTES)).bytes;
+    const gzPath = join(this.dir, `${b.stem}.gz`);
+    const [theirs, theirSize] = await Promise.all([FileFollower.gzipHead(gzPath, head.length), FileFollower.gzipSize(gzPath)]);
+    if (!theirs || !theirs.equals(head)) return false;
+    return size === undefined || theirSize === undefined || theirSize === size % 2 ** 32;
+  }
+
+  /**
+   * Notes the backups newer than `floor` now in the directory, so that one deleted before
+   * it is read is reported with its size. Runs on every poll, beside the reads, so that
+   * backups are seen even while the reader waits for a slow sink.
+   */
+  private survey(): Promise<Backup[]> {
+    this.surveying ??= this.surveyOnce().finally(() => (this.surveying = undefined));
+    return this.surveying;
+  }
+
+  /**
+   * A survey that starts now: a listing begun before a rotation the caller must see
+   * (one in flight from the timer) would not show it.
+   */
+  private async freshSurvey(): Promise<Backup[]> {
+    while (this.surveying) await this.surveying.catch(() => undefined);
+    return this.survey();
+  }
+
+  private async surveyOnce(): Promise<Backup[]> {
+    const backups = await this.listBackups();
+    for (const b of backups) {
+      if (b.stem <= this.floor || this.seen.has(b.stem)) continue;
+      const bytes = b.log ? await stat(join(this.dir, b.stem)).then((s) => s.size, () => undefined) : await FileFollower.gzipSize(join(this.dir, `${b.stem}.gz`));
+      const cur = this.current;
+      const ours = cur !== undefined && cur.live && (await this.holds(b, cur).catch(() => false));
+      this.seen.set(b.stem, { bytes, ours });
+    }
+    this.surveys++;
+    return backups;
+  }
+
+  /** Reports backups seen newer than `floor` that are gone now (`present` the current listing). */
+  private reportGone(present: readonly Backup[]): void {
+    const here = new Set(present.map((b) => b.stem));
+    for (const [stem, s] of this.seen) {
+      if (stem <= this.floor) {
+        this.seen.delete(stem);
+        continue;
+      }
+      if (here.has(stem)) continue;
+      this.seen.delete(stem);
+      if (s.ours) continue;
+      this.missed({ file: join(this.dir, stem), bytes: s.bytes, estimated: false, reason: 'a backup of the events file was deleted before it was read (Tetragon keeps export-file-max-backups of them)' });
+    }
+  }
+
+  private missed(m: MissedFile): void {
+    this.filesMissed++;
+    this.bytesMissed += m.bytes ?? 0;
+    this.options.onMissed?.(m);
+  }
+
+  /** Opens a backup (the uncompressed file if it is still there); undefined when gone. */
+  private async openBackup(b: Backup, offset: number, after: string): Promise<OpenFile | undefined> {
+    for (const gz of b.log ? [false, true] : [true]) {
+      let handle: FileHandle;
+      try {
+        handle = await open(join(this.dir, gz ? `${b.stem}.gz` : b.stem), 'r');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
+      }
+      const inode = (await handle.stat()).ino;
+      if (!gz) return { handle, inode, offset, head: await FileFollower.readHead(handle, offset), file: b.stem, after, drainOnly: true, live: false };
+      const gzip = new GzipReader(handle, offset);
+      const head = new FileHead();
+      const headBytes = await FileFollower.gzipHead(join(this.dir, `${b.stem}.gz`), offset);
+      if (headBytes) head.take(0, headBytes);
+      return { handle, gzip, inode, offset, head, file: b.stem, after, drainOnly: true, live: false };
+    }
+    return undefined;
+  }
+
+  private async openLive(): Promise<FileHandle | undefined> {
+    try {
+      return await open(this.path, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-    const s = await handle.stat();
-    const resume = this.options.resumeFrom;
-    this.options.resumeFrom = undefined;
-    if (resume && resume.inode === s.ino) {
-      if (resume.offset > s.size) {
-        this.resumeOutcome = { kind: 'missed', reason: `${this.path} is now ${s.size} bytes, shorter than the checkpointed ${resume.offset} (truncated while stopped)` };
-      } else {
-        const head = await FileFollower.readHead(handle, resume.offset);
-        if (resume.head === undefined || head.fingerprint(resume.offset) === resume.head) {
-          this.resumeOutcome = { kind: 'resumed', offset: resume.offset };
-          return { handle, inode: s.ino, offset: resume.offset, head, drainOnly: false };
-        }
-        this.resumeOutcome = { kind: 'missed', reason: `${this.path} has the checkpointed inode but other first bytes (truncated and refilled, or a new file)` };
-      }
-    } else if (resume && resume.inode !== 0) {
-      const rotated = await this.findRotated(resume);
-      if (rotated) {
-        // The rest of the rotated file first; the current file follows from 0.
-        this.pendingCurrent = handle;
-        return rotated;
-      }
-      this.resumeOutcome = { kind: 'missed', reason: `the checkpointed file (inode ${resume.inode}) is neither ${this.path} nor a file next to it any more` };
-    }
-    return { handle, inode: s.ino, offset: 0, head: new FileHead(), drainOnly: false };
   }
 
-  /** The current path's handle, opened while a rotated file is drained first. */
-  private pendingCurrent: FileHandle | undefined;
-
-  /** Looks next to the path for the checkpointed inode (rotated by rename while we were stopped). */
-  private async findRotated(resume: FollowPosition): Promise<OpenFile | undefined> {
-    const dir = dirname(this.path);
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return undefined;
-    }
-    for (const name of names) {
-      if (name === basename(this.path)) continue;
-      const candidate = join(dir, name);
-      let st;
-      try {
-        st = await stat(candidate);
-      } catch {
-        continue;
+  /**
+   * The next file to read after `floor`: the oldest backup newer than it, else the live
+   * file. The live file is opened before the directory is listed, so a rotation in
+   * between shows in the listing (and the live handle is dropped), never goes unseen.
+   * Waits while there is neither; undefined once stopped.
+   */
+  private async nextFile(): Promise<OpenFile | undefined> {
+    while (!this.options.signal?.aborted) {
+      const handle = await this.openLive();
+      const present = await this.freshSurvey();
+      this.reportGone(present);
+      const newer = present.filter((b) => b.stem > this.floor);
+      if (newer.length > 0) {
+        await handle?.close();
+        const b = newer[0]!;
+        const file = await this.openBackup(b, 0, this.floor);
+        const seen = this.seen.get(b.stem);
+        this.seen.delete(b.stem);
+        if (seen?.ours) {
+          // The live file read before, found here by the survey: read already.
+          await file?.gzip?.close();
+          await file?.handle.close();
+          this.floor = b.stem;
+          continue;
+        }
+        if (!file) {
+          this.missed({ file: join(this.dir, b.stem), bytes: seen?.bytes, estimated: false, reason: 'a backup of the events file was deleted before it was read' });
+          this.floor = b.stem;
+          continue;
+        }
+        this.renames++;
+        return file;
       }
-      if (!st.isFile() || st.ino !== resume.inode || st.size < resume.offset) continue;
-      const handle = await open(candidate, 'r');
-      const head = await FileFollower.readHead(handle, resume.offset);
-      if (resume.head !== undefined && head.fingerprint(resume.offset) !== resume.head) {
-        await handle.close();
-        continue;
-      }
-      this.resumeOutcome = { kind: 'rotated', rotatedPath: candidate, offset: resume.offset };
-      return { handle, inode: st.ino, offset: resume.offset, head, drainOnly: true };
+      if (handle) return { handle, inode: (await handle.stat()).ino, offset: 0, head: new FileHead(), file: this.liveName, after: this.floor, drainOnly: false, live: true };
+      await this.sleep();
     }
     return undefined;
+  }
+
+  /** Where the reading of `resume` continues, or why it cannot. */
+  private async findResumed(resume: FollowPosition): Promise<OpenFile | { missed: string; gone: boolean }> {
+    const handle = await this.openLive();
+    const after = resume.after ?? '';
+    // The live file under the checkpointed inode but with other content: truncated (or
+    // refilled) while stopped, or a new live file that reuses the inode of one rotated
+    // and deleted; the backups tell which.
+    let changed: string | undefined;
+    if (handle) {
+      const s = await handle.stat();
+      if (s.ino === resume.inode && (resume.file === undefined || resume.file === this.liveName)) {
+        const head = resume.offset > s.size ? undefined : await FileFollower.readHead(handle, resume.offset);
+        if (head && (resume.head === undefined || head.fingerprint(resume.offset) === resume.head)) {
+          this.resumeOutcome = { kind: 'resumed', offset: resume.offset };
+          return { handle, inode: s.ino, offset: resume.offset, head, file: this.liveName, after, drainOnly: false, live: true };
+        }
+        changed = head
+          ? `${this.path} has the checkpointed inode but other first bytes (truncated and refilled, or a new file)`
+          : `${this.path} is now ${s.size} bytes, shorter than the checkpointed ${resume.offset} (truncated while stopped)`;
+      }
+      await handle.close();
+    }
+    // Rotated while stopped: the file is the checkpointed backup, or the oldest backup
+    // after `after` with the same inode (uncompressed) or the same first bytes (gzipped).
+    const backups = (await this.listBackups()).filter((b) => b.stem > after);
+    for (const b of backups) {
+      if (resume.file !== undefined && resume.file !== this.liveName && b.stem !== resume.file) continue;
+      const file = await this.openBackup(b, resume.offset, after);
+      if (!file) continue;
+      const matches = file.gzip
+        ? resume.head === undefined || file.head.fingerprint(resume.offset) === resume.head
+        : file.inode === resume.inode && (await file.handle.stat()).size >= resume.offset && (resume.head === undefined || file.head.fingerprint(resume.offset) === resume.head);
+      if (matches) {
+        this.resumeOutcome = { kind: 'rotated', rotatedPath: join(this.dir, file.gzip ? `${b.stem}.gz` : b.stem), offset: resume.offset };
+        return file;
+      }
+      await file.gzip?.close();
+      await file.handle.close();
+    }
+    if (changed !== undefined && backups.length === 0) return { missed: changed, gone: false };
+    return { missed: `the checkpointed file (${resume.file ?? this.liveName}, inode ${resume.inode}) is neither ${this.path} nor a backup next to it any more`, gone: true };
+  }
+
+  /** The first file to read: the checkpointed one when it is still there, else the next. */
+  private async start(): Promise<OpenFile | undefined> {
+    const resume = this.options.resumeFrom;
+    const newest = async (): Promise<string> => (await this.listBackups()).at(-1)?.stem ?? '';
+    if (!resume || resume.inode === 0) {
+      // A first start reads the live file only: the backups before it are history.
+      this.floor = await newest();
+      return this.nextFile();
+    }
+    const found = await this.findResumed(resume);
+    if (!('missed' in found)) {
+      // A backup moves the floor past itself once read (`finish`).
+      this.floor = found.after;
+      return found;
+    }
+    this.resumeOutcome = { kind: 'missed', reason: found.missed };
+    if (found.gone) {
+      // Gone while stopped (Tetragon's backup limit): what was left of it is lost. Its
+      // size is unknown; the backups beside it are about as big (size-based rotation).
+      const sizes = await Promise.all((await this.listBackups()).map((b) => (b.log ? stat(join(this.dir, b.stem)).then((s) => s.size, () => 0) : FileFollower.gzipSize(join(this.dir, `${b.stem}.gz`)).then((n) => n ?? 0))));
+      const typical = Math.max(0, ...sizes);
+      this.missed({ file: join(this.dir, resume.file ?? this.liveName), bytes: typical > 0 ? Math.max(0, typical - resume.offset) : undefined, estimated: true, reason: found.missed });
+    }
+    // Old checkpoints do not say which backups are older: only the live file, as before.
+    this.floor = resume.after ?? (await newest());
+    return this.nextFile();
   }
 
   private async *follow(): AsyncGenerator<Buffer> {
@@ -245,45 +564,51 @@ export class FileFollower implements ByteInput {
     let file: OpenFile | undefined;
     // Never a buffer a consumer holds: replaced whenever it is handed out.
     let buf: Buffer | undefined;
+    const surveys = setInterval(() => void this.survey().catch(() => undefined), this.options.pollMs ?? 200);
+    surveys.unref();
+    let first = true;
     try {
       while (!signal?.aborted) {
         if (!file) {
-          if (this.pendingCurrent) {
-            const handle = this.pendingCurrent;
-            this.pendingCurrent = undefined;
-            file = { handle, inode: (await handle.stat()).ino, offset: 0, head: new FileHead(), drainOnly: false };
-          } else {
-            file = await this.openCurrent();
-          }
-          if (!file) {
-            await this.sleep();
-            continue;
-          }
-          if (this.segments.length === 0) this.options.onResume?.(this.resumeOutcome);
+          file = first ? await this.start() : await this.nextFile();
+          if (!file) break;
+          if (first) this.options.onResume?.(this.resumeOutcome);
+          first = false;
+          this.current = file;
           this.inode = file.inode;
           this.offset = file.offset;
           this.startSegment(file);
         }
-        buf ??= Buffer.allocUnsafe(CHUNK_BYTES);
-        const { bytesRead } = await file.handle.read(buf, 0, CHUNK_BYTES, file.offset);
-        if (bytesRead > 0) {
-          let chunk: Buffer;
+        let chunk: Buffer | undefined;
+        if (file.gzip) {
+          try {
+            chunk = await file.gzip.read();
+          } catch (err) {
+            this.missed({ file: join(this.dir, `${file.file}.gz`), bytes: undefined, estimated: true, reason: `cannot decompress after ${file.offset} bytes: ${(err as Error).message}` });
+            chunk = undefined;
+          }
+        } else {
+          buf ??= Buffer.allocUnsafe(CHUNK_BYTES);
+          const { bytesRead } = await file.handle.read(buf, 0, CHUNK_BYTES, file.offset);
           if (bytesRead >= HAND_OUT_BYTES) {
             chunk = buf.subarray(0, bytesRead);
             buf = undefined;
-          } else {
+          } else if (bytesRead > 0) {
             chunk = Buffer.from(buf.subarray(0, bytesRead));
           }
+        }
+        if (chunk) {
           file.head.take(file.offset, chunk);
-          file.offset += bytesRead;
+          file.offset += chunk.length;
           this.offset = file.offset;
-          this.streamOffset += bytesRead;
+          this.streamOffset += chunk.length;
           yield chunk;
           continue;
         }
         if (file.drainOnly) {
-          await file.handle.close();
+          await this.finish(file);
           file = undefined;
+          this.current = undefined;
           continue;
         }
         // At the end of what we hold: has the path moved on?
@@ -311,8 +636,40 @@ export class FileFollower implements ByteInput {
         await this.sleep();
       }
     } finally {
+      clearInterval(surveys);
+      await file?.gzip?.close();
       await file?.handle.close();
-      await this.pendingCurrent?.close();
     }
   }
+
+  /**
+   * A file read to its end: moves `floor` past it. A rotated live file is one of the
+   * backups newer than `floor` now (normally the oldest; older ones are gone): found by
+   * inode or, gzipped, by its first bytes; when it is gone too, nothing of it is lost
+   * (it was read through the open descriptor) and every backup newer than `floor` is next.
+   */
+  private async finish(file: OpenFile): Promise<void> {
+    try {
+      if (!file.live) {
+        this.floor = file.file;
+        return;
+      }
+      const present = await this.freshSurvey();
+      for (const b of present) {
+        if (b.stem <= this.floor) continue;
+        if (await this.holds(b, file).catch(() => false)) {
+          this.floor = b.stem;
+          this.seen.delete(b.stem);
+          break;
+        }
+      }
+    } finally {
+      await file.gzip?.close();
+      await file.handle.close();
+    }
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -33,6 +33,10 @@ export interface MetricSources {
   checkpointSaves?: () => { saved: number; failed: number };
   /** The dnstap receiver and the DNS name cache (--dnstap-listen). */
   dnstap?: () => DnstapStats & { cache: DnsNameCacheStats };
+  /** A followed file's rotations and the files (and bytes) it needed and found gone. */
+  sourceFiles?: () => { renames: number; truncations: number; filesMissed: number; bytesMissed: number };
+  /** Increases of Tetragon's own loss counters, by reason (with --tetragon-metrics). */
+  kernelLost?: () => ReadonlyMap<string, number> | undefined;
 }
 
 /** Makes a monotonically growing total from a value read at scrape time. */
@@ -132,6 +136,36 @@ export class DaemonMetrics {
       },
     });
     if (sources.dnstap) this.addDnstap(sources.dnstap, seen);
+    new Counter({
+      name: 'kovenant_source_events_lost_total',
+      help: 'Events Tetragon did not deliver, by reason: rate_limit (rate_limit_info in the stream), and with --tetragon-metrics its own counters (bpf_missed, ringbuf_lost, ringbuf_queue_lost, notify_overflowed, probe_missed)',
+      labelNames: ['reason'], registers: r,
+      collect() {
+        for (const [reason, n] of counters.lost) syncCounter(this, { reason }, seen, n);
+        for (const [reason, n] of sources.kernelLost?.() ?? []) syncCounter(this, { reason }, seen, n);
+      },
+    });
+    new Counter({
+      name: 'kovenant_source_throttles_total', help: 'process_throttle THROTTLE_START events: a cgroup whose events Tetragon stopped exporting for a while', registers: r,
+      collect() { syncCounter(this, {}, seen, counters.throttles); },
+    });
+    new Counter({
+      name: 'kovenant_source_rotations_total', help: 'Rotations of the followed events file, by kind (rename: a backup or renamed file passed; truncation: copy-truncate)', labelNames: ['kind'], registers: r,
+      collect() {
+        const s = sources.sourceFiles?.();
+        if (!s) return;
+        syncCounter(this, { kind: 'rename' }, seen, s.renames);
+        syncCounter(this, { kind: 'truncation' }, seen, s.truncations);
+      },
+    });
+    new Counter({
+      name: 'kovenant_source_files_missed_total', help: 'Files of the followed events file (rotated backups, the checkpointed file) gone before they were read', registers: r,
+      collect() { const s = sources.sourceFiles?.(); if (s) syncCounter(this, {}, seen, s.filesMissed); },
+    });
+    new Counter({
+      name: 'kovenant_source_bytes_missed_total', help: 'Bytes of those files not read (exact for backups seen before they went, estimated for the checkpointed file)', registers: r,
+      collect() { const s = sources.sourceFiles?.(); if (s) syncCounter(this, {}, seen, s.bytesMissed); },
+    });
     this.writeDuration = new Histogram({
       name: 'kovenant_write_duration_seconds', help: 'Time the sink took to accept a batch of points', registers: r,
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],

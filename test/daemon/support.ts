@@ -11,11 +11,15 @@ export interface ParsedPoint {
   timeNs: bigint;
 }
 
-/** Enough of line protocol for kovenant's own output (no escaped characters in these tests). */
-export function parseLineProtocol(text: string): ParsedPoint[] {
+/**
+ * Enough of line protocol for kovenant's own output (no escaped characters in these tests).
+ * `kovenant_source` (the daemon's account of its input, which replay does not write) is
+ * left out unless `withSource`, so that daemon output compares with replay output.
+ */
+export function parseLineProtocol(text: string, options: { withSource?: boolean } = {}): ParsedPoint[] {
   return text
     .split('\n')
-    .filter((l) => l.trim() !== '')
+    .filter((l) => l.trim() !== '' && (options.withSource || !l.startsWith('kovenant_source,')))
     .map((line) => {
       const [head, fieldText, ts] = line.split(' ');
       const [measurement, ...tagPairs] = head!.split(',');
@@ -68,4 +72,18 @@ export function startDaemon(argvPrefix: string[], args: string[], env: NodeJS.Pr
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
   };
+}
+
+/** The daemon's /metrics text (started with --metrics-addr 127.0.0.1:0: the port is in its log). */
+export async function daemonMetrics(daemon: Daemon): Promise<string> {
+  const port = /"msg":"metrics listening".*?"port":(\d+)|"port":(\d+).*?"msg":"metrics listening"/.exec(daemon.stderr());
+  if (!port) throw new Error(`the daemon has not logged its metrics port: ${daemon.stderr()}`);
+  const res = await fetch(`http://127.0.0.1:${port[1] ?? port[2]}/metrics`);
+  return res.text();
+}
+
+/** The value of an unlabelled sample in Prometheus text; undefined when absent. */
+export function metricValue(text: string, name: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
 }

@@ -192,7 +192,10 @@ describe.skipIf(!HELM)('install/chart/kovenant rendered with default values', ()
       output: 'influx',
       spoolDir: '/var/lib/kovenant/spool',
       metricsAddr: '0.0.0.0:9464',
+      // Tetragon's metrics, on the same (host) network as this pod.
+      tetragonMetrics: 'http://127.0.0.1:2112/metrics',
     });
+    expect(podSpec.hostNetwork).toBe(true);
     const tokenVolume = (podSpec.volumes ?? []).find((v) => v.secret);
     expect(tokenVolume?.secret).toEqual({ secretName: 'influxdb-auth', items: [{ key: 'admin-token', path: 'token' }] });
     const tokenMount = agent.volumeMounts!.find((m) => m.name === tokenVolume!.name)!;

@@ -127,7 +127,9 @@ describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', 
     concrete = { namespace: t.get('namespace')!, workload: t.get('workload')!, pod: t.get('pod')!, release: t.get('release')! };
 
     // SYNTHETIC DATA: `kovenant replay` produces only kovenant_tcp and kovenant_io
-    // (conntrack and CPU come from live collectors, not from Tetragon events). These
+    // (conntrack, CPU and the source's completeness come from the daemon's collectors,
+    // not from Tetragon events; test/daemon/source-losses.test.ts runs the completeness
+    // panels over points the daemon wrote). These
     // few points exist only so that the panels over those measurements are executed
     // and must return data; their values mean nothing.
     const local = ['namespace', 'node', 'pod', 'release', 'workload', 'workload_kind'].map((k) => `${k}=${t.get(k)}`).join(',');
@@ -144,6 +146,7 @@ describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', 
         ...['52.216.1.2', '52.216.1.3'].map(
           (ip) => `kovenant_tcp,${local},remote_dns=s3.eu-west-1.amazonaws.com,remote_kind=external,remote_name=${ip} bytes_sent=1000i,bytes_received=50i,sends=1i,receives=1i,connects=0i,closes=0i ${ts}`,
         ),
+        `kovenant_source,node=${t.get('node')},source=file events_read=1000i,events_rejected=2i,events_lost=30i,throttles=1i,kernel_events_lost=5i ${ts}`,
       ];
     });
 
@@ -237,7 +240,8 @@ describe('dashboard structure', () => {
   });
 
   it('every panel over pods honours all four variables', () => {
-    for (const { panel, target } of influxTargets.filter((x) => !x.target.query!.includes('kovenant_node_cpu'))) {
+    // Node-level measurements have no pod tags.
+    for (const { panel, target } of influxTargets.filter((x) => !x.target.query!.includes('kovenant_node_cpu') && !x.target.query!.includes('kovenant_source'))) {
       for (const v of ['namespace', 'workload', 'pod', 'release']) expect(target.query, `${panel}: $${v}`).toContain(`/^$${v}$/`);
     }
   });
@@ -256,6 +260,7 @@ describe('dashboard structure', () => {
     has((p) => queries(p).includes('kovenant_cpu') && /GROUP BY .*"release"/.test(queries(p)), 'CPU by release');
     has((p) => queries(p).includes('kovenant_conntrack') && queries(p).includes('FROM "kovenant_tcp"'), 'conntrack next to kprobes');
     has((p) => p.type === 'nodeGraph' && /GROUP BY "workload", "remote_workload"/.test(queries(p)), 'service map');
+    has((p) => queries(p).includes('FROM "kovenant_source"') && queries(p).includes('"events_lost"') && /GROUP BY .*"node"/.test(queries(p)), 'data completeness per node');
     expect(promTargets.length, 'pipeline health').toBeGreaterThan(0);
   });
 });
@@ -281,12 +286,19 @@ describe('pipeline health (PromQL)', () => {
     'kovenant_dns_cache_addresses',
     'kovenant_dns_cache_evictions_total',
     'kovenant_dns_lookups_total',
+    'kovenant_source_events_lost_total',
+    'kovenant_source_throttles_total',
+    'kovenant_source_rotations_total',
+    'kovenant_source_files_missed_total',
+    'kovenant_source_bytes_missed_total',
   ]);
   const LABELS: Record<string, string[]> = {
     kovenant_events_skipped_total: ['type'],
     kovenant_events_rejected_total: ['reason'],
     kovenant_metadata_objects: ['resource'],
     kovenant_dns_lookups_total: ['result'],
+    kovenant_source_events_lost_total: ['reason'],
+    kovenant_source_rotations_total: ['kind'],
   };
 
   it.each(promTargets.map((x) => [`${x.file} / ${x.panel} / ${x.target.refId}`, x.target] as const))(

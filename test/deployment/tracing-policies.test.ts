@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { REFERENCE, filesIn, haveReference } from './support/paths.ts';
+import { REFERENCE, ROOT, filesIn, haveReference } from './support/paths.ts';
 
 interface KprobeArg {
   index: number;
@@ -19,7 +19,7 @@ interface Kprobe {
   return?: boolean;
   args?: KprobeArg[];
   returnArg?: KprobeArg;
-  selectors?: Array<{ matchBinaries?: Array<{ operator: string; values: string[] }> }>;
+  selectors?: Array<{ matchBinaries?: Array<{ operator: string; values: string[] }>; matchReturnArgs?: Array<{ index: number; operator: string; values: string[] }> }>;
 }
 interface TracingPolicy {
   apiVersion: string;
@@ -65,6 +65,17 @@ describe('tracing-policies/', () => {
     expect(ok).toBe(true);
   });
 
+  it.skipIf(!SCHEMAS)('the I/O policy scoped to namespaces, as its comment shows, validates too', () => {
+    const io = policies.find((p) => p.policy.metadata.name === 'kovenant-io')!;
+    const text = readFileSync(join(ROOT, 'tracing-policies', io.file), 'utf8');
+    // The recipe in the comment, uncommented.
+    const recipe = text.split('\n').filter((l) => /^#(   | {5}| {7}| {9})\S/.test(l) && !/^# [A-Za-z(]/.test(l)).map((l) => l.slice(1)).join('\n');
+    const podSelector = (parseAllDocuments(recipe)[0]!.toJS() as { podSelector: unknown }).podSelector;
+    expect(podSelector).toEqual({ matchExpressions: [{ key: 'k8s:io.kubernetes.pod.namespace', operator: 'In', values: ['payments', 'checkout'] }] });
+    const scoped = { ...io.policy, spec: { ...io.policy.spec, podSelector } };
+    expect(clusterScoped!(scoped), JSON.stringify(clusterScoped!.errors)).toBe(true);
+  });
+
   it('policy names are unique DNS labels', () => {
     const names = policies.map((p) => p.policy.metadata.name);
     expect(new Set(names).size).toBe(names.length);
@@ -97,13 +108,22 @@ describe('tracing-policies/', () => {
     expect(k.call).not.toMatch(/^__(x64|arm64|ia32)_/);
   });
 
-  it("excludes Tetragon's own processes on every hook, in the kernel", () => {
+  it("excludes Tetragon's and kovenant's own processes on every hook, in the kernel", () => {
     for (const k of kprobes.values()) {
       expect(k.selectors?.length, k.call).toBeGreaterThan(0);
       // Selectors are ORed: every selector must carry the exclusion, or one without it lets Tetragon through.
       for (const s of k.selectors ?? []) {
-        expect(s.matchBinaries, k.call).toEqual([{ operator: 'NotIn', values: expect.arrayContaining(['/usr/bin/tetragon']) as string[] }]);
+        // kovenant's image runs the agent through this hard link of node (Dockerfile).
+        expect(s.matchBinaries, k.call).toEqual([{ operator: 'NotIn', values: expect.arrayContaining(['/usr/bin/tetragon', '/opt/kovenant/bin/kovenant-node']) as string[] }]);
       }
     }
+  });
+
+  it.each(['tcp_sendmsg', 'tcp_recvmsg', 'sys_read', 'sys_write'])('%s drops calls that moved no bytes in the kernel (return value > 0)', (call) => {
+    for (const s of kprobes.get(call)!.selectors ?? []) expect(s.matchReturnArgs, call).toEqual([{ index: 0, operator: 'GT', values: ['0'] }]);
+  });
+
+  it.each(['tcp_connect', 'tcp_close'])('%s has no return filter (no return value is exported)', (call) => {
+    for (const s of kprobes.get(call)!.selectors ?? []) expect(s.matchReturnArgs, call).toBeUndefined();
   });
 });

@@ -1,0 +1,86 @@
+/**
+ * kovenant_source: how complete the event stream of this node was, per window. What the
+ * daemon read and could not decode (its own counters), what Tetragon said in the stream
+ * it dropped (`rate_limit_info`, `process_throttle`), and, with `--tetragon-metrics`,
+ * the increase of Tetragon's own loss counters. Sampled on a timer like the other node
+ * collectors, so each window gets the counts of the samples taken in it (wall clock).
+ */
+import { SOURCE_FIELDS, SOURCE_FIELDS_WITH_KERNEL } from '../../aggregate/field-schema.ts';
+import type { WindowAggregator } from '../../aggregate/window-aggregator.ts';
+import { makeSeries, type Series } from '../../enrich/resolver.ts';
+import type { EventCounters } from '../../pipeline/event-counters.ts';
+import { collectorWatermarkKey, type NodeCollector } from '../collector.ts';
+
+export type SourceKind = 'file' | 'k8s-logs' | 'stdin';
+
+interface StreamTotals {
+  read: number;
+  rejected: number;
+  lost: number;
+  throttles: number;
+}
+
+export interface SourceCollectorOptions {
+  counters: EventCounters;
+  intervalMs: number;
+  nodeName: string;
+  source: SourceKind;
+  /** Tetragon's loss counters by reason (cumulative); absent without --tetragon-metrics. */
+  scrapeTetragon?: () => Promise<Map<string, number>>;
+  /** A scrape failed: the daemon logs it; the increase is counted at the next success. */
+  onScrapeError?: (err: unknown) => void;
+}
+
+export class SourceCollector implements NodeCollector {
+  readonly name = 'source';
+  readonly intervalMs: number;
+  /** Increases of Tetragon's loss counters seen so far, by reason (for Prometheus). */
+  readonly kernelLost = new Map<string, number>();
+  scrapeErrors = 0;
+  private previous: StreamTotals | undefined;
+  private previousKernel: Map<string, number> | undefined;
+  private readonly series: Series;
+
+  constructor(private readonly options: SourceCollectorOptions) {
+    this.intervalMs = options.intervalMs;
+    this.series = makeSeries('kovenant_source', { node: options.nodeName, source: options.source });
+  }
+
+  async collect(nowMs: number, aggregator: WindowAggregator): Promise<void> {
+    const c = this.options.counters;
+    const now: StreamTotals = { read: c.read, rejected: c.rejectedTotal, lost: c.lostTotal, throttles: c.throttles };
+    let kernel: Map<string, number> | undefined;
+    if (this.options.scrapeTetragon) {
+      try {
+        kernel = await this.options.scrapeTetragon();
+      } catch (err) {
+        this.scrapeErrors++;
+        this.options.onScrapeError?.(err);
+      }
+    }
+    const before = this.previous;
+    this.previous = now;
+    let kernelIncrease = 0;
+    if (kernel) {
+      if (this.previousKernel) {
+        for (const [reason, total] of kernel) {
+          const prev = this.previousKernel.get(reason) ?? 0;
+          // A smaller total: Tetragon restarted and its counters began again at 0.
+          const inc = total >= prev ? total - prev : total;
+          if (inc > 0) this.kernelLost.set(reason, (this.kernelLost.get(reason) ?? 0) + inc);
+          kernelIncrease += inc;
+        }
+      }
+      // The first scrape (also after failures at start) is the baseline.
+      this.previousKernel = kernel;
+    }
+    if (!before) return;
+    const schema = this.options.scrapeTetragon ? SOURCE_FIELDS_WITH_KERNEL : SOURCE_FIELDS;
+    const v = aggregator.slotValues(collectorWatermarkKey(this.options.nodeName, this.name), nowMs, this.series, schema);
+    v[0]! += now.read - before.read;
+    v[1]! += now.rejected - before.rejected;
+    v[2]! += now.lost - before.lost;
+    v[3]! += now.throttles - before.throttles;
+    if (this.options.scrapeTetragon) v[4]! += Math.round(kernelIncrease);
+  }
+}
