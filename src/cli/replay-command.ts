@@ -18,6 +18,7 @@ export interface ReplayCommandOptions extends MetadataOptions, OutputOptions {
   lateness?: string;
   maxOpenPoints: string;
   summary: boolean;
+  clusterName?: string;
 }
 
 export function replayCommand(stderr: (text: string) => void): Command {
@@ -28,6 +29,7 @@ export function replayCommand(stderr: (text: string) => void): Command {
   )
     .option('--window <duration>', 'window length, aligned to the epoch', '10s')
     .option('--lateness <duration>', 'close a window once its node\'s events are this far past its end (default: at the end of the input, exact in any order)')
+    .option('--cluster-name <name>', 'the cluster tag of points whose events carry no cluster_name')
     .option('--max-open-points <n>', 'bound on points held in open windows; beyond it the oldest windows are written early (memory)', String(DEFAULT_MAX_OPEN_POINTS));
   return addOutputOptions(cmd)
     .option('--no-summary', 'do not print the summary to stderr')
@@ -45,7 +47,7 @@ export function replayCommand(stderr: (text: string) => void): Command {
       const metadata = await openMetadata(opts, stderr);
       try {
         const { sink, destination, deliveryFailure, deliverySummary } = await openSink(opts);
-        const counters = await runReplay({ input, store: metadata.store, sink, decoder: createDecoder(), windowMs, latenessMs, maxOpenPoints });
+        const counters = await runReplay({ input, store: metadata.store, sink, decoder: createDecoder(), windowMs, latenessMs, maxOpenPoints, clusterName: opts.clusterName });
         if (opts.summary) stderr(formatSummary(counters, Date.now() - started, destination) + (deliverySummary?.() ?? ''));
         // Exit 1 with "N points not acknowledged": replay succeeded only if InfluxDB has it all.
         const failure = deliveryFailure?.();

@@ -208,7 +208,7 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
       : { kubeconfig: config.kubeconfig, context: config.context, inCluster: runningInCluster(), waitForSync: false },
     stderr,
   );
-  const resolver = new Resolver(metadata.store);
+  const resolver = new Resolver(metadata.store, { cluster: config.clusterName });
   const counters = new EventCounters();
   const collectors = collectorsOf(config, resolver);
   const collectorErrors = new Map<string, number>();

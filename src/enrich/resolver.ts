@@ -8,7 +8,7 @@
  * line-protocol series key, so aggregation needs no string building per event.
  */
 import { LRUCache } from 'lru-cache';
-import { isLoopback, normalizeIp } from './ip-address.ts';
+import { isLoopback, isPrivate, normalizeIp } from './ip-address.ts';
 import {
   helmInstanceOf,
   isControllerKind,
@@ -22,6 +22,61 @@ import { seriesKey } from '../sinks/line-protocol.ts';
 
 export type RemoteKind = 'pod' | 'service' | 'node' | 'external' | 'loopback';
 
+/** The `path` tag: where the bytes went, in the terms cloud bills use. */
+export type TrafficPath =
+  | 'loopback'
+  | 'same-node'
+  | 'same-zone'
+  | 'cross-zone'
+  | 'cross-region'
+  | 'service'
+  | 'private'
+  | 'internet'
+  | 'unknown';
+
+export const TRAFFIC_PATHS: readonly TrafficPath[] = [
+  'loopback', 'same-node', 'same-zone', 'cross-zone', 'cross-region', 'service', 'private', 'internet', 'unknown',
+];
+
+/** Where a party runs: its node and that node's zone and region labels. */
+export interface Placement {
+  readonly node: string | undefined;
+  readonly zone: string | undefined;
+  readonly region: string | undefined;
+}
+
+/**
+ * The conntrack entries of Service traffic: the backend address the kernel NATed a
+ * socket's 4-tuple (local address and port, ClusterIP and port) to. Filled by the
+ * daemon's conntrack collector; addresses normalised.
+ */
+export interface ServiceNatLookup {
+  backendOf(localIp: string, localPort: number, serviceIp: string, servicePort: number): string | undefined;
+}
+
+/** What the direction rule reads of a tcp event (KernelEvent has these fields). */
+export interface SocketEvent {
+  readonly op: 'connect' | 'close' | 'send' | 'recv' | 'read' | 'write';
+  readonly node: string | undefined;
+  readonly podName: string | undefined;
+  /** `sock_arg.cookie`: the socket's identity while it lives; undefined on older Tetragon. */
+  readonly cookie: string | undefined;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+}
+
+/** The local side is the server: no `remote_port` (the client's is ephemeral). */
+export const LOCAL_IS_SERVER = -1;
+
+export interface ResolverOptions {
+  /** The `cluster` tag of events without `cluster_name` (`--cluster-name`). */
+  cluster?: string | undefined;
+  /** Lets Service traffic be attributed to the backend pod the kernel chose. */
+  serviceNat?: ServiceNatLookup | undefined;
+}
+
 export interface Workload {
   kind: string;
   name: string;
@@ -33,13 +88,21 @@ export interface LocalParty {
   readonly tags: Readonly<Record<string, string>>;
   /** Series of kovenant_io for this party. */
   readonly io: Series;
-  /** kovenant_tcp series by remote party. */
-  readonly tcp: Map<RemoteParty, Series>;
+  /** kovenant_tcp series by remote party, then by role (the remote's port, or LOCAL_IS_SERVER). */
+  readonly tcp: Map<RemoteParty, Map<number, Series>>;
+  /** The node of the `node` tag, with its zone and region. */
+  readonly placement: Placement;
+  /** The ports the local pod declares (containerPort); undefined for hosts and unknown pods. */
+  readonly ports: readonly number[] | undefined;
 }
 
 export interface RemoteParty {
   readonly kind: RemoteKind;
   readonly tags: Readonly<Record<string, string>>;
+  /** For pods and nodes: where they run (a pod's node may be unknown while Pending). */
+  readonly placement: Placement | undefined;
+  /** Ports the remote declares: a pod's containerPorts, a Service's ports. */
+  readonly ports: readonly number[] | undefined;
 }
 
 /** One series: a measurement and a tag set, with its escaped line-protocol key. */
@@ -79,6 +142,10 @@ const TCP = 'kovenant_tcp';
 /** External peers are unbounded; caches are cleared (not evicted one by one) at this size. */
 const MAX_CACHED = 100_000;
 const IO = 'kovenant_io';
+/** Sockets whose connect was seen, kept until their close (least recently used go first). */
+const MAX_CONNECTED_SOCKETS = 262_144;
+
+const NO_PLACEMENT: Placement = { node: undefined, zone: undefined, region: undefined };
 
 /** Tags with absent values dropped: the contract never writes empty tag values. */
 function compact(tags: Record<string, string | undefined>): Record<string, string> {
@@ -146,11 +213,32 @@ function pickLive<T extends ServiceMeta | NodeMeta>(candidates: readonly T[]): T
   return candidates.find((c) => c.deletedMs === undefined) ?? candidates[0];
 }
 
+/** Local parties of one `cluster` tag value. */
+interface LocalScope {
+  /** node → namespace → pod name: no key is built per event. */
+  readonly localByPod: Map<string, Map<string, Map<string, LocalParty>>>;
+  readonly hostByNode: Map<string, LocalParty>;
+}
+
+function newScope(): LocalScope {
+  return { localByPod: new Map(), hostByNode: new Map() };
+}
+
 export class Resolver {
   private generation = -1;
-  /** node → namespace → pod name: no key is built per event. */
-  private readonly localByPod = new Map<string, Map<string, Map<string, LocalParty>>>();
-  private readonly hostByNode = new Map<string, LocalParty>();
+  /** cluster tag ('' for none) → its local parties. */
+  private readonly scopes = new Map<string, LocalScope>();
+  private lastScopeCluster: string | undefined = undefined;
+  private lastScope: LocalScope | undefined = undefined;
+  private readonly placementByNode = new Map<string, Placement>();
+  /** Socket identities (see socketKey) whose tcp_connect was seen. */
+  // maxSize rather than max: with max, lru-cache allocates all its slots up front (~60 ms
+  // per resolver at this bound), which tests and short replays would pay for nothing.
+  private readonly connected = new LRUCache<string, true>({ maxSize: MAX_CONNECTED_SOCKETS, sizeCalculation: () => 1 });
+  /** Backend pod party → Service party → the pod party carrying `remote_service`. */
+  private readonly viaService = new Map<RemoteParty, Map<RemoteParty, RemoteParty>>();
+  readonly cluster: string | undefined;
+  private readonly serviceNat: ServiceNatLookup | undefined;
   private readonly remoteByIp = new Map<string, CachedRemote>();
   /** Consecutive events mostly come from one pod and talk to one peer. */
   private lastRemoteIp: string | undefined;
@@ -159,20 +247,58 @@ export class Resolver {
   private lastLocalNamespace: string | undefined;
   private lastLocalName: string | undefined;
   private lastLocal: LocalParty | undefined;
+  private lastLocalScope: LocalScope | undefined;
   private readonly interned = new Map<string, RemoteParty>();
   private readonly workloadByPod = new LRUCache<string, WorkloadEntry>({ max: MAX_CACHED_WORKLOADS });
 
-  constructor(readonly store: MetadataStore) {}
+  constructor(
+    readonly store: MetadataStore,
+    options: ResolverOptions = {},
+  ) {
+    this.cluster = options.cluster || undefined;
+    this.serviceNat = options.serviceNat;
+  }
 
   /** Drops every cached result when the metadata changed since the last call. */
   private sync(): void {
     if (this.store.generation === this.generation) return;
     this.generation = this.store.generation;
-    this.localByPod.clear();
-    this.hostByNode.clear();
+    this.scopes.clear();
+    this.lastScope = undefined;
+    this.placementByNode.clear();
+    this.viaService.clear();
     this.remoteByIp.clear();
     this.lastRemote = undefined;
     this.lastLocal = undefined;
+  }
+
+  /** The local parties of a `cluster` tag: the event's `cluster_name`, else the configured one. */
+  private scope(eventCluster: string | undefined): LocalScope {
+    const cluster = eventCluster ?? this.cluster ?? '';
+    if (this.lastScope !== undefined && cluster === this.lastScopeCluster) return this.lastScope;
+    let scope = this.scopes.get(cluster);
+    if (!scope) {
+      scope = newScope();
+      if (this.scopes.size >= MAX_CACHED) this.scopes.clear();
+      this.scopes.set(cluster, scope);
+    }
+    this.lastScopeCluster = cluster;
+    this.lastScope = scope;
+    return scope;
+  }
+
+  /** A node's zone and region labels (topology.kubernetes.io/*, else failure-domain.beta.*). */
+  placementOf(nodeName: string | undefined): Placement {
+    if (nodeName === undefined) return NO_PLACEMENT;
+    this.sync();
+    let placement = this.placementByNode.get(nodeName);
+    if (!placement) {
+      const meta = this.store.node(nodeName);
+      placement = { node: nodeName, zone: meta?.zone, region: meta?.region };
+      if (this.placementByNode.size >= MAX_CACHED) this.placementByNode.clear();
+      this.placementByNode.set(nodeName, placement);
+    }
+    return placement;
   }
 
   /**
@@ -223,12 +349,15 @@ export class Resolver {
     namespace: string,
     name: string,
     hints?: PodHints,
+    cluster?: string,
   ): LocalParty {
     this.sync();
-    if (this.lastLocal !== undefined && name === this.lastLocalName && namespace === this.lastLocalNamespace && node === this.lastLocalNode) {
+    const scope = this.scope(cluster);
+    if (this.lastLocal !== undefined && name === this.lastLocalName && namespace === this.lastLocalNamespace && node === this.lastLocalNode && scope === this.lastLocalScope) {
       return this.lastLocal;
     }
-    const party = this.localPodUncached(node, namespace, name, hints);
+    const party = this.localPodUncached(scope, node, namespace, name, hints);
+    this.lastLocalScope = scope;
     this.lastLocalNode = node;
     this.lastLocalNamespace = namespace;
     this.lastLocalName = name;
@@ -236,11 +365,11 @@ export class Resolver {
     return party;
   }
 
-  private localPodUncached(node: string | undefined, namespace: string, name: string, hints: PodHints | undefined): LocalParty {
-    let byNamespace = this.localByPod.get(node ?? '');
+  private localPodUncached(scope: LocalScope, node: string | undefined, namespace: string, name: string, hints: PodHints | undefined): LocalParty {
+    let byNamespace = scope.localByPod.get(node ?? '');
     if (!byNamespace) {
       byNamespace = new Map();
-      this.localByPod.set(node ?? '', byNamespace);
+      scope.localByPod.set(node ?? '', byNamespace);
     }
     let byName = byNamespace.get(namespace);
     if (!byName) {
@@ -261,8 +390,14 @@ export class Resolver {
         ? { kind: hints.podWorkloadKind || 'Pod', name: hints.podWorkload, release: helm }
         : { kind: 'Pod', name, release: helm };
     }
+    const placement = this.placementOf(node);
     const party = this.makeLocal(
-      compact({ node, namespace, pod: name, workload: workload.name, workload_kind: workload.kind, release: workload.release }),
+      compact({
+        cluster: this.lastScopeCluster, node, zone: placement.zone, region: placement.region,
+        namespace, pod: name, workload: workload.name, workload_kind: workload.kind, release: workload.release,
+      }),
+      placement,
+      pod?.ports,
     );
     if (byName.size >= MAX_CACHED) byName.clear();
     byName.set(name, party);
@@ -270,13 +405,20 @@ export class Resolver {
   }
 
   /** Local party of a process outside any pod. */
-  localHost(node: string | undefined): LocalParty {
+  localHost(node: string | undefined, cluster?: string): LocalParty {
     this.sync();
+    const scope = this.scope(cluster);
     const cacheKey = node ?? '';
-    const cached = this.hostByNode.get(cacheKey);
+    const cached = scope.hostByNode.get(cacheKey);
     if (cached) return cached;
-    const party = this.makeLocal(compact({ node, workload: node, workload_kind: 'host' }));
-    this.hostByNode.set(cacheKey, party);
+    const placement = this.placementOf(node);
+    const party = this.makeLocal(
+      compact({ cluster: this.lastScopeCluster, node, zone: placement.zone, region: placement.region, workload: node, workload_kind: 'host' }),
+      placement,
+      undefined,
+    );
+    if (scope.hostByNode.size >= MAX_CACHED) scope.hostByNode.clear();
+    scope.hostByNode.set(cacheKey, party);
     return party;
   }
 
@@ -296,8 +438,8 @@ export class Resolver {
   }
 
 
-  private makeLocal(tags: Record<string, string>): LocalParty {
-    return { tags, io: makeSeries(IO, tags), tcp: new Map() };
+  private makeLocal(tags: Record<string, string>, placement: Placement, ports: readonly number[] | undefined): LocalParty {
+    return { tags, io: makeSeries(IO, tags), tcp: new Map(), placement, ports };
   }
 
   /**
@@ -322,46 +464,167 @@ export class Resolver {
   }
 
   private classify(ip: string, pods: readonly PodMeta[], services: readonly ServiceMeta[], atMs: number): RemoteParty {
-    if (isLoopback(ip)) return this.intern('loopback', {});
+    if (isLoopback(ip)) return this.intern('loopback', {}, undefined, undefined);
     const pod = pickPod(pods, atMs);
     if (pod) {
       const w = this.workloadOf(pod);
+      const at = this.placementOf(pod.nodeName);
       return this.intern(
         'pod',
-        compact({ remote_namespace: pod.namespace, remote_name: pod.name, remote_workload: w.name, remote_release: w.release }),
+        compact({
+          remote_namespace: pod.namespace, remote_name: pod.name, remote_workload: w.name, remote_release: w.release,
+          remote_zone: at.zone, remote_region: at.region,
+        }),
+        at,
+        pod.ports,
       );
     }
     const svc = pickLive(services);
     if (svc) {
-      return this.intern('service', compact({ remote_namespace: svc.namespace, remote_name: svc.name, remote_release: svc.helmRelease }));
+      return this.intern(
+        'service',
+        compact({ remote_namespace: svc.namespace, remote_name: svc.name, remote_release: svc.helmRelease }),
+        undefined,
+        svc.ports,
+      );
     }
     const node = pickLive(this.store.nodesByIp(ip));
     const hostNetworkPod = node ? undefined : pods.find((p) => p.hostNetwork && p.nodeName);
     const nodeName = node?.name ?? hostNetworkPod?.nodeName;
-    if (nodeName) return this.intern('node', { remote_name: nodeName });
-    return this.intern('external', { remote_name: ip });
+    if (nodeName) {
+      const at = this.placementOf(nodeName);
+      return this.intern('node', compact({ remote_name: nodeName, remote_zone: at.zone, remote_region: at.region }), at, undefined);
+    }
+    return this.intern('external', { remote_name: ip }, undefined, undefined);
   }
 
-  private intern(kind: RemoteKind, tags: Record<string, string>): RemoteParty {
+  private intern(kind: RemoteKind, tags: Record<string, string>, placement: Placement | undefined, ports: readonly number[] | undefined): RemoteParty {
     const all = { remote_kind: kind, ...tags };
-    const key = seriesKey('', all);
+    // Placement and ports are not all tags (a pod's node is not), yet rules read them.
+    const key = `${seriesKey('', all)}\u0000${placement?.node ?? ''}\u0000${ports?.join(',') ?? ''}`;
     let party = this.interned.get(key);
     if (!party) {
-      party = { kind, tags: all };
+      party = { kind, tags: all, placement, ports };
       if (this.interned.size >= MAX_CACHED) this.interned.clear();
       this.interned.set(key, party);
     }
     return party;
   }
 
-  /** The kovenant_tcp series for a local and a remote party. */
-  tcpSeries(local: LocalParty, remote: RemoteParty): Series {
-    let s = local.tcp.get(remote);
-    if (!s) {
+  /**
+   * The remote party of a tcp event's socket: `remote` of its remote address, except that
+   * Service traffic the kernel NATed to a pod (a conntrack entry whose original tuple is
+   * the socket's) is the backend pod's, tagged `remote_service` with the Service's name.
+   * Without a matching entry (conntrack off, entry gone, replay) it stays the Service.
+   */
+  remoteOfSocket(ev: SocketEvent, atMs: number): RemoteParty {
+    const remote = this.remote(ev.remoteAddress, atMs);
+    if (remote.kind !== 'service' || this.serviceNat === undefined) return remote;
+    const localIp = normalizeIp(ev.localAddress) ?? ev.localAddress;
+    const serviceIp = normalizeIp(ev.remoteAddress) ?? ev.remoteAddress;
+    const backendIp = this.serviceNat.backendOf(localIp, ev.localPort, serviceIp, ev.remotePort);
+    if (backendIp === undefined) return remote;
+    const backend = this.remote(backendIp, atMs);
+    // Restore the one-entry cache for the address the events name.
+    this.remote(ev.remoteAddress, atMs);
+    if (backend.kind !== 'pod') return remote;
+    let byService = this.viaService.get(backend);
+    if (!byService) {
+      if (this.viaService.size >= MAX_CACHED) this.viaService.clear();
+      this.viaService.set(backend, (byService = new Map()));
+    }
+    let party = byService.get(remote);
+    if (!party) {
+      const ports = [...new Set([...(remote.ports ?? []), ...(backend.ports ?? [])])].sort((a, b) => a - b);
+      party = this.intern('pod', { ...withoutKind(backend.tags), remote_service: remote.tags.remote_name ?? '' }, backend.placement, ports.length ? ports : undefined);
+      byService.set(remote, party);
+    }
+    return party;
+  }
+
+  /**
+   * The `path` tag of traffic between a local and a remote party; see the data contract.
+   * Regions that differ make a path cross-region even when a zone label is missing.
+   */
+  path(local: LocalParty, remote: RemoteParty): TrafficPath {
+    switch (remote.kind) {
+      case 'loopback':
+        return 'loopback';
+      case 'service':
+        return 'service';
+      case 'external':
+        return isPrivate(remote.tags.remote_name ?? '') ? 'private' : 'internet';
+      default: {
+        const here = local.placement;
+        const there = remote.placement;
+        if (there === undefined || here.node === undefined || there.node === undefined) return 'unknown';
+        if (there.node === here.node) return 'same-node';
+        if (here.region !== undefined && there.region !== undefined && here.region !== there.region) return 'cross-region';
+        if (here.zone === undefined || there.zone === undefined) return 'unknown';
+        return here.zone === there.zone ? 'same-zone' : 'cross-zone';
+      }
+    }
+  }
+
+  /**
+   * Who opened the connection, as the role number `tcpSeries` takes: the remote's port
+   * when the local side is the client, else LOCAL_IS_SERVER. The local side is the client
+   * when its tcp_connect was seen on this socket (by cookie, until its tcp_close), or when
+   * the remote declares the remote port (containerPort, Service port) and the local pod
+   * does not declare the local port. Call it for every tcp event, in order: it records
+   * connects and forgets closed sockets.
+   */
+  roleOf(ev: SocketEvent, local: LocalParty, remote: RemoteParty): number {
+    const key = socketKey(ev);
+    let client: boolean;
+    if (ev.op === 'connect') {
+      this.connected.set(key, true);
+      client = true;
+    } else {
+      client = this.connected.has(key);
+      if (ev.op === 'close') this.connected.delete(key);
+    }
+    if (!client) client = declares(remote.ports, ev.remotePort) && !declares(local.ports, ev.localPort);
+    return client ? ev.remotePort : LOCAL_IS_SERVER;
+  }
+
+  /**
+   * The kovenant_tcp series for a local and a remote party, with the `path` and, from
+   * `role` (see roleOf), `direction` and the server's `remote_port`.
+   */
+  tcpSeries(local: LocalParty, remote: RemoteParty, role: number = LOCAL_IS_SERVER): Series {
+    let byRole = local.tcp.get(remote);
+    if (!byRole) {
       if (local.tcp.size >= MAX_CACHED) local.tcp.clear();
-      s = makeSeries(TCP, { ...local.tags, ...remote.tags });
-      local.tcp.set(remote, s);
+      local.tcp.set(remote, (byRole = new Map()));
+    }
+    let s = byRole.get(role);
+    if (!s) {
+      const flow: Record<string, string> = { path: this.path(local, remote), direction: role === LOCAL_IS_SERVER ? 'server' : 'client' };
+      if (role !== LOCAL_IS_SERVER) flow.remote_port = String(role);
+      s = makeSeries(TCP, { ...local.tags, ...remote.tags, ...flow });
+      byRole.set(role, s);
     }
     return s;
   }
+}
+
+function withoutKind(tags: Readonly<Record<string, string>>): Record<string, string> {
+  const { remote_kind: _kind, ...rest } = tags;
+  return rest;
+}
+
+function declares(ports: readonly number[] | undefined, port: number): boolean {
+  return ports !== undefined && ports.includes(port);
+}
+
+/**
+ * A socket's identity while it lives: Tetragon's cookie, on the node that saw it; without
+ * a cookie (older Tetragon), its 4-tuple in the local pod (loopback addresses repeat across pods).
+ */
+function socketKey(ev: SocketEvent): string {
+  if (ev.cookie !== undefined) return `${ev.node ?? ''}\u0000${ev.cookie}`;
+  const local = normalizeIp(ev.localAddress) ?? ev.localAddress;
+  const remote = normalizeIp(ev.remoteAddress) ?? ev.remoteAddress;
+  return `${ev.node ?? ''}\u0000${ev.podName ?? ''}\u0000${local}\u0000${ev.localPort}\u0000${remote}\u0000${ev.remotePort}`;
 }

@@ -25,11 +25,13 @@ export interface ReplayOptions {
   latenessMs: number;
   /** Bound on points held in open windows; the oldest windows are written early beyond it. */
   maxOpenPoints?: number;
+  /** The `cluster` tag of events without `cluster_name`. */
+  clusterName?: string | undefined;
 }
 
 export async function runReplay(options: ReplayOptions): Promise<EventCounters> {
   const counters = new EventCounters();
-  const resolver = new Resolver(options.store);
+  const resolver = new Resolver(options.store, { cluster: options.clusterName });
   const aggregator = new WindowAggregator({ windowMs: options.windowMs, latenessMs: options.latenessMs, maxOpenSlots: options.maxOpenPoints ?? DEFAULT_MAX_OPEN_POINTS });
   const backpressure = new Backpressure();
   const done$ = chunksFrom(options.input.chunks, backpressure).pipe(
