@@ -11,6 +11,7 @@ import { WindowAggregator, describeWindows, type AggregatorState } from '../aggr
 import { ladderBetween } from '../aggregate/window-ladder.ts';
 import { isCollectorKey, type NodeCollector } from '../collectors/collector.ts';
 import { ConntrackCollector } from '../collectors/conntrack/conntrack-collector.ts';
+import { ConntrackServiceNat } from '../collectors/conntrack/service-nat.ts';
 import { NodeCpuCollector } from '../collectors/cpu/proc-stat.ts';
 import { PodCpuCollector } from '../collectors/cpu/pod-cpu.ts';
 import { loadDaemonConfig, type DaemonConfig } from '../config/load.ts';
@@ -158,7 +159,7 @@ function outputOptionsOf(config: DaemonConfig): OutputOptions {
   };
 }
 
-function collectorsOf(config: DaemonConfig, resolver: Resolver): NodeCollector[] {
+function collectorsOf(config: DaemonConfig, resolver: Resolver, serviceNat: ConntrackServiceNat | undefined): NodeCollector[] {
   const out: NodeCollector[] = [];
   if (config.conntrack) {
     out.push(
@@ -168,6 +169,7 @@ function collectorsOf(config: DaemonConfig, resolver: Resolver): NodeCollector[]
         nodeName: config.nodeName,
         resolver,
         keepNode: config.conntrackKeepNode,
+        serviceNat,
       }),
     );
   }
@@ -208,9 +210,11 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
       : { kubeconfig: config.kubeconfig, context: config.context, inCluster: runningInCluster(), waitForSync: false },
     stderr,
   );
-  const resolver = new Resolver(metadata.store, { cluster: config.clusterName });
+  // The conntrack table also tells which backend each Service connection went to.
+  const serviceNat = config.conntrack ? new ConntrackServiceNat() : undefined;
+  const resolver = new Resolver(metadata.store, { cluster: config.clusterName, serviceNat });
   const counters = new EventCounters();
-  const collectors = collectorsOf(config, resolver);
+  const collectors = collectorsOf(config, resolver, serviceNat);
   const collectorErrors = new Map<string, number>();
   // Everything opened below is released on every path, failures included: an open sink
   // (its delivery loop), a followed source or a metrics server would keep the process

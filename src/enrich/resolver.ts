@@ -527,7 +527,17 @@ export class Resolver {
     const backend = this.remote(backendIp, atMs);
     // Restore the one-entry cache for the address the events name.
     this.remote(ev.remoteAddress, atMs);
-    if (backend.kind !== 'pod') return remote;
+    return this.throughService(remote, backend);
+  }
+
+  /**
+   * A Service's backend as the remote party: the backend pod with `remote_service` (the
+   * Service's name), its ports joined to the Service's (clients dial the Service port).
+   * `service` itself when either is not what it should be (a Service, a pod).
+   */
+  throughService(service: RemoteParty, backend: RemoteParty): RemoteParty {
+    const remote = service;
+    if (remote.kind !== 'service' || backend.kind !== 'pod') return remote;
     let byService = this.viaService.get(backend);
     if (!byService) {
       if (this.viaService.size >= MAX_CACHED) this.viaService.clear();
