@@ -175,7 +175,7 @@ function collectorsOf(config: DaemonConfig, resolver: Resolver, serviceNat: Conn
   }
   if (config.cpu) {
     const interval = parseDuration(config.cpuInterval, '--cpu-interval');
-    out.push(new NodeCpuCollector(config.procRoot, interval, config.nodeName));
+    out.push(new NodeCpuCollector(config.procRoot, interval, config.nodeName, undefined, resolver));
     out.push(new PodCpuCollector(config.cgroupRoot, interval, config.nodeName, resolver.store, resolver));
   }
   return out;
