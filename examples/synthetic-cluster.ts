@@ -64,7 +64,7 @@ export const START_TIME = Date.UTC(2026, 10, 20, 10, 0, 0);
 const NODES: NodeSpec[] = [
   { name: 'node-a', ip: '10.0.0.11', labels: { 'topology.kubernetes.io/zone': 'eu-west-1a', 'topology.kubernetes.io/region': 'eu-west-1' } },
   { name: 'node-b', ip: '10.0.0.12', labels: { 'topology.kubernetes.io/zone': 'eu-west-1b', 'topology.kubernetes.io/region': 'eu-west-1' } },
-  { name: 'node-c', ip: '10.0.0.13', labels: { 'failure-domain.beta.kubernetes.io/zone': 'eu-west-1a', 'failure-domain.beta.kubernetes.io/region': 'eu-west-1' } },
+  { name: 'node-c', ip: '10.0.0.13', labels: { 'failure-domain.beta.kubernetes.io/zone': 'us-east-1a', 'failure-domain.beta.kubernetes.io/region': 'us-east-1' } },
 ];
 
 const CONTROLLERS: ControllerSpec[] = [

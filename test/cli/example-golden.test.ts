@@ -62,6 +62,7 @@ describe('the bundled example', () => {
     expect(r.stdout).toBe(gunzipSync(readFileSync(GOLDEN)).toString('utf8'));
   });
   it('gives exact byte totals per local pod and path, and per (zone, remote_zone), over its zoned nodes', async () => {
+    // Node-c has only the deprecated failure-domain.beta labels: the fallback is part of it.
     const r = await runCli(['replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--window', '10s']);
     expect(r.code, r.stderr).toBe(0);
     const got = { byPodPath: new Map<string, number>(), byZones: new Map<string, number>() };
@@ -76,9 +77,10 @@ describe('the bundled example', () => {
     const want = topologyOracle();
     expect(Object.fromEntries(got.byPodPath)).toEqual(Object.fromEntries(want.byPodPath));
     expect(Object.fromEntries(got.byZones)).toEqual(Object.fromEntries(want.byZones));
-    // The example exercises every path its cluster can have (it has one region).
+    // The example exercises every path its three nodes can have (two zones of one region,
+    // and a node in another region: no two nodes share a zone).
     expect(new Set([...want.byPodPath.keys()].map((k) => k.split(' ')[1]))).toEqual(
-      new Set(['loopback', 'same-node', 'same-zone', 'cross-zone', 'service', 'internet']),
+      new Set(['loopback', 'same-node', 'cross-zone', 'cross-region', 'service', 'internet']),
     );
   });
 });
@@ -96,15 +98,17 @@ interface SnapshotItem {
 
 /**
  * The example's topology computed from the snapshot and the events alone, with the rules
- * of the data contract written out for this small cluster (one region, IPv4 pods).
+ * of the data contract written out for this small cluster (every node labelled, IPv4 pods).
  */
 function topologyOracle(): { byPodPath: Map<string, number>; byZones: Map<string, number> } {
   const items = (JSON.parse(readFileSync(`${REPO}examples/snapshot.json`, 'utf8')) as { items: SnapshotItem[] }).items;
   const zoneOf = new Map<string, string>();
+  const regionOf = new Map<string, string>();
   const nodeByIp = new Map<string, string>();
   for (const n of items.filter((i) => i.kind === 'Node')) {
     const l = n.metadata.labels ?? {};
     zoneOf.set(n.metadata.name, l['topology.kubernetes.io/zone'] ?? l['failure-domain.beta.kubernetes.io/zone']!);
+    regionOf.set(n.metadata.name, l['topology.kubernetes.io/region'] ?? l['failure-domain.beta.kubernetes.io/region']!);
     for (const a of n.status?.addresses ?? []) if (a.type === 'InternalIP') nodeByIp.set(a.address, n.metadata.name);
   }
   const podByIp = new Map<string, SnapshotItem>();
@@ -139,7 +143,9 @@ function topologyOracle(): { byPodPath: Map<string, number>; byZones: Map<string
     let path: string;
     if (ip.startsWith('127.')) path = 'loopback';
     else if (remoteNode !== undefined) {
-      path = remoteNode === ev.node_name ? 'same-node' : zoneOf.get(remoteNode) === zoneOf.get(ev.node_name) ? 'same-zone' : 'cross-zone';
+      if (remoteNode === ev.node_name) path = 'same-node';
+      else if (regionOf.get(remoteNode) !== regionOf.get(ev.node_name)) path = 'cross-region';
+      else path = zoneOf.get(remoteNode) === zoneOf.get(ev.node_name) ? 'same-zone' : 'cross-zone';
     } else if (serviceIps.has(ip)) path = 'service';
     else path = 'internet'; // the example's external peers are documentation (public) ranges
     add(byPodPath, `${local} ${path}`, bytes);
