@@ -232,9 +232,10 @@ export class Resolver {
   private lastScope: LocalScope | undefined = undefined;
   private readonly placementByNode = new Map<string, Placement>();
   /** Socket identities (see socketKey) whose tcp_connect was seen. */
-  // maxSize rather than max: with max, lru-cache allocates all its slots up front (~60 ms
-  // per resolver at this bound), which tests and short replays would pay for nothing.
-  private readonly connected = new LRUCache<string, true>({ maxSize: MAX_CONNECTED_SOCKETS, sizeCalculation: () => 1 });
+  /** node → sockets whose connect was seen there (cookies are per node). */
+  private readonly connectedByNode = new Map<string, ConnectedSockets>();
+  private lastSocketsNode: string | undefined = undefined;
+  private lastSockets: ConnectedSockets | undefined = undefined;
   /** Backend pod party → Service party → the pod party carrying `remote_service`. */
   private readonly viaService = new Map<RemoteParty, Map<RemoteParty, RemoteParty>>();
   readonly cluster: string | undefined;
@@ -586,16 +587,30 @@ export class Resolver {
    */
   roleOf(ev: SocketEvent, local: LocalParty, remote: RemoteParty): number {
     const key = socketKey(ev);
+    const connected = this.socketsOf(ev.node ?? '');
     let client: boolean;
     if (ev.op === 'connect') {
-      this.connected.set(key, true);
+      connected.add(key);
       client = true;
     } else {
-      client = this.connected.has(key);
-      if (ev.op === 'close') this.connected.delete(key);
+      client = connected.has(key);
+      if (ev.op === 'close') connected.delete(key);
     }
     if (!client) client = declares(remote.ports, ev.remotePort) && !declares(local.ports, ev.localPort);
     return client ? ev.remotePort : LOCAL_IS_SERVER;
+  }
+
+  private socketsOf(node: string): ConnectedSockets {
+    if (this.lastSockets !== undefined && node === this.lastSocketsNode) return this.lastSockets;
+    let sockets = this.connectedByNode.get(node);
+    if (!sockets) {
+      // Nodes are few (one for the daemon): the bound is per node.
+      sockets = new ConnectedSockets(MAX_CONNECTED_SOCKETS);
+      this.connectedByNode.set(node, sockets);
+    }
+    this.lastSocketsNode = node;
+    this.lastSockets = sockets;
+    return sockets;
   }
 
   /**
@@ -629,12 +644,45 @@ function declares(ports: readonly number[] | undefined, port: number): boolean {
 }
 
 /**
- * A socket's identity while it lives: Tetragon's cookie, on the node that saw it; without
- * a cookie (older Tetragon), its 4-tuple in the local pod (loopback addresses repeat across pods).
+ * Sockets whose connect was seen, bounded: two generations of sets, the older dropped
+ * whole when the newer fills, a hit in the older moving the key to the newer. Sockets in
+ * use survive, sockets whose close was lost go. Hand-written rather than lru-cache:
+ * its per-call bookkeeping cost 5% of a replay (profiled), and this is on every tcp event.
+ */
+class ConnectedSockets {
+  private current = new Set<string>();
+  private previous = new Set<string>();
+
+  constructor(private readonly max: number) {}
+
+  add(key: string): void {
+    if (this.current.size >= this.max / 2) {
+      this.previous = this.current;
+      this.current = new Set();
+    }
+    this.current.add(key);
+  }
+
+  has(key: string): boolean {
+    if (this.current.has(key)) return true;
+    if (!this.previous.has(key)) return false;
+    this.previous.delete(key);
+    this.add(key);
+    return true;
+  }
+
+  delete(key: string): void {
+    if (!this.current.delete(key)) this.previous.delete(key);
+  }
+}
+
+/**
+ * A socket's identity on its node while it lives: Tetragon's cookie; without a cookie
+ * (older Tetragon), its 4-tuple in the local pod (loopback addresses repeat across pods).
  */
 function socketKey(ev: SocketEvent): string {
-  if (ev.cookie !== undefined) return `${ev.node ?? ''}\u0000${ev.cookie}`;
+  if (ev.cookie !== undefined) return ev.cookie;
   const local = normalizeIp(ev.localAddress) ?? ev.localAddress;
   const remote = normalizeIp(ev.remoteAddress) ?? ev.remoteAddress;
-  return `${ev.node ?? ''}\u0000${ev.podName ?? ''}\u0000${local}\u0000${ev.localPort}\u0000${remote}\u0000${ev.remotePort}`;
+  return `\u0000${ev.podName ?? ''}\u0000${local}\u0000${ev.localPort}\u0000${remote}\u0000${ev.remotePort}`;
 }
