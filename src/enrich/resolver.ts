@@ -142,7 +142,7 @@ const TCP = 'kovenant_tcp';
 /** External peers are unbounded; caches are cleared (not evicted one by one) at this size. */
 const MAX_CACHED = 100_000;
 const IO = 'kovenant_io';
-/** Sockets whose connect was seen, kept until their close (least recently used go first). */
+/** Sockets per node whose connect was seen, kept until their close (see ConnectedSockets). */
 const MAX_CONNECTED_SOCKETS = 262_144;
 
 const NO_PLACEMENT: Placement = { node: undefined, zone: undefined, region: undefined };
@@ -231,7 +231,6 @@ export class Resolver {
   private lastScopeCluster: string | undefined = undefined;
   private lastScope: LocalScope | undefined = undefined;
   private readonly placementByNode = new Map<string, Placement>();
-  /** Socket identities (see socketKey) whose tcp_connect was seen. */
   /** node → sockets whose connect was seen there (cookies are per node). */
   private readonly connectedByNode = new Map<string, ConnectedSockets>();
   private lastSocketsNode: string | undefined = undefined;
@@ -649,7 +648,7 @@ function declares(ports: readonly number[] | undefined, port: number): boolean {
  * use survive, sockets whose close was lost go. Hand-written rather than lru-cache:
  * its per-call bookkeeping cost 5% of a replay (profiled), and this is on every tcp event.
  */
-class ConnectedSockets {
+export class ConnectedSockets {
   private current = new Set<string>();
   private previous = new Set<string>();
 

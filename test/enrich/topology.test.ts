@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { MetadataIndex } from '../../src/enrich/metadata/metadata-index.ts';
 import { addToIndex } from '../../src/enrich/metadata/snapshot.ts';
 import type { KubeObject } from '../../src/enrich/metadata/projection.ts';
-import { LOCAL_IS_SERVER, Resolver, TRAFFIC_PATHS, type ResolverOptions, type SocketEvent, type TrafficPath } from '../../src/enrich/resolver.ts';
+import { ConnectedSockets, LOCAL_IS_SERVER, Resolver, TRAFFIC_PATHS, type ResolverOptions, type SocketEvent, type TrafficPath } from '../../src/enrich/resolver.ts';
 import { isPrivate } from '../../src/enrich/ip-address.ts';
 import { node, pod, service, zonedNode } from '../support/kube-objects.ts';
 
@@ -236,5 +236,19 @@ describe('a node label change', () => {
     addToIndex(index, zonedNode('a1', '10.0.0.1', 'z2', 'r1') as KubeObject);
     expect(r.localHost('a1').tags.zone).toBe('z2');
     expect(r.remote('10.0.0.1', NOW).tags.remote_zone).toBe('z2');
+  });
+});
+
+describe('the connected-socket memory', () => {
+  it('is bounded: sockets in use survive, the ones not seen for longest are forgotten', () => {
+    const s = new ConnectedSockets(4); // two generations of 2
+    for (const k of ['a', 'b', 'c']) s.add(k); // c starts a new generation: a and b are old
+    expect(s.has('a')).toBe(true); // seen: moves to the new generation (c, a)
+    s.add('d'); // the new generation is full: it becomes the old one, and b goes
+    expect(s.has('b')).toBe(false);
+    expect(s.has('a')).toBe(true);
+    expect(s.has('c')).toBe(true);
+    s.delete('a');
+    expect(s.has('a')).toBe(false);
   });
 });
