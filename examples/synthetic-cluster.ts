@@ -317,9 +317,11 @@ export function eventLine(c: EventChoice, pidSeed: number, distinctProcesses = f
         protocol: 'IPPROTO_TCP',
         saddr: mapped ? `::ffff:${localIp}` : v6 ? 'fd00::1' : localIp,
         daddr: mapped ? `::ffff:${c.remoteIp}` : c.remoteIp,
-        sport: 30000 + (pidSeed % 30000),
+        // One socket per process and peer: its local port and kernel cookie stay the same
+        // from event to event, as a real connection's do.
+        sport: 30000 + (stableHash(`${pid} ${c.remoteIp} ${c.remotePort}`) % 30000),
         dport: c.remotePort,
-        cookie: String(18446462598732840000 + pidSeed).slice(0, 20),
+        cookie: String(18446462598732840000n + BigInt(stableHash(`${c.node} ${pid} ${c.remoteIp} ${c.remotePort}`))),
         state: 'TCP_ESTABLISHED',
       },
     });
