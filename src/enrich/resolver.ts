@@ -536,18 +536,18 @@ export class Resolver {
    * `service` itself when either is not what it should be (a Service, a pod).
    */
   throughService(service: RemoteParty, backend: RemoteParty): RemoteParty {
-    const remote = service;
-    if (remote.kind !== 'service' || backend.kind !== 'pod') return remote;
+    if (service.kind !== 'service' || backend.kind !== 'pod') return service;
     let byService = this.viaService.get(backend);
     if (!byService) {
       if (this.viaService.size >= MAX_CACHED) this.viaService.clear();
       this.viaService.set(backend, (byService = new Map()));
     }
-    let party = byService.get(remote);
+    let party = byService.get(service);
     if (!party) {
-      const ports = [...new Set([...(remote.ports ?? []), ...(backend.ports ?? [])])].sort((a, b) => a - b);
-      party = this.intern('pod', { ...withoutKind(backend.tags), remote_service: remote.tags.remote_name ?? '' }, backend.placement, ports.length ? ports : undefined);
-      byService.set(remote, party);
+      const ports = [...new Set([...(service.ports ?? []), ...(backend.ports ?? [])])].sort((a, b) => a - b);
+      const tags = { ...withoutKind(backend.tags), remote_service: service.tags.remote_name ?? '' };
+      party = this.intern('pod', tags, backend.placement, ports.length ? ports : undefined);
+      byService.set(service, party);
     }
     return party;
   }
