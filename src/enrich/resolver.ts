@@ -248,6 +248,11 @@ export class Resolver {
   private lastLocalName: string | undefined;
   private lastLocal: LocalParty | undefined;
   private lastLocalScope: LocalScope | undefined;
+  /** The last tcp series: consecutive events are mostly one socket's. */
+  private lastTcpLocal: LocalParty | undefined;
+  private lastTcpRemote: RemoteParty | undefined;
+  private lastTcpRole = 0;
+  private lastTcp: Series | undefined;
   private readonly interned = new Map<string, RemoteParty>();
   private readonly workloadByPod = new LRUCache<string, WorkloadEntry>({ max: MAX_CACHED_WORKLOADS });
 
@@ -617,6 +622,17 @@ export class Resolver {
    * `role` (see roleOf), `direction` and the server's `remote_port`.
    */
   tcpSeries(local: LocalParty, remote: RemoteParty, role: number = LOCAL_IS_SERVER): Series {
+    const last = this.lastTcp;
+    if (last !== undefined && local === this.lastTcpLocal && remote === this.lastTcpRemote && role === this.lastTcpRole) return last;
+    const s = this.tcpSeriesUncached(local, remote, role);
+    this.lastTcpLocal = local;
+    this.lastTcpRemote = remote;
+    this.lastTcpRole = role;
+    this.lastTcp = s;
+    return s;
+  }
+
+  private tcpSeriesUncached(local: LocalParty, remote: RemoteParty, role: number): Series {
     let byRole = local.tcp.get(remote);
     if (!byRole) {
       if (local.tcp.size >= MAX_CACHED) local.tcp.clear();
