@@ -21,7 +21,7 @@ const targetMb = Number(process.env.KOVENANT_BENCH_MB ?? 450);
 const rounds = Number(process.env.KOVENANT_BENCH_ROUNDS ?? 3);
 
 /** The generator's version: bump it when the generated stream changes, to regenerate. */
-const STREAM_VERSION = 2;
+const STREAM_VERSION = 3;
 
 async function ensureInput(distinctProcesses: boolean): Promise<string> {
   mkdirSync(dataDir, { recursive: true });

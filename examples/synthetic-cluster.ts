@@ -24,6 +24,8 @@ type Json = Record<string, unknown>;
 interface NodeSpec {
   name: string;
   ip: string;
+  /** Topology labels (node-c carries only the deprecated failure-domain.beta ones). */
+  labels: Record<string, string>;
 }
 
 export interface PodSpec {
@@ -60,9 +62,9 @@ interface ServiceSpec {
 export const START_TIME = Date.UTC(2026, 10, 20, 10, 0, 0);
 
 const NODES: NodeSpec[] = [
-  { name: 'node-a', ip: '10.0.0.11' },
-  { name: 'node-b', ip: '10.0.0.12' },
-  { name: 'node-c', ip: '10.0.0.13' },
+  { name: 'node-a', ip: '10.0.0.11', labels: { 'topology.kubernetes.io/zone': 'eu-west-1a', 'topology.kubernetes.io/region': 'eu-west-1' } },
+  { name: 'node-b', ip: '10.0.0.12', labels: { 'topology.kubernetes.io/zone': 'eu-west-1b', 'topology.kubernetes.io/region': 'eu-west-1' } },
+  { name: 'node-c', ip: '10.0.0.13', labels: { 'failure-domain.beta.kubernetes.io/zone': 'us-east-1a', 'failure-domain.beta.kubernetes.io/region': 'us-east-1' } },
 ];
 
 const CONTROLLERS: ControllerSpec[] = [
@@ -163,7 +165,7 @@ export function clusterSnapshot(): Json {
     items.push({
       apiVersion: 'v1',
       kind: 'Node',
-      metadata: meta(undefined, n.name, `n0de0000-0000-4000-8000-${n.name.padStart(12, '0')}`, { labels: { 'kubernetes.io/hostname': n.name } }),
+      metadata: meta(undefined, n.name, `n0de0000-0000-4000-8000-${n.name.padStart(12, '0')}`, { labels: { 'kubernetes.io/hostname': n.name, ...n.labels } }),
       status: { addresses: [{ type: 'InternalIP', address: n.ip }, { type: 'Hostname', address: n.name }] },
     });
   }
@@ -175,7 +177,7 @@ export function clusterSnapshot(): Json {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: meta(p.namespace, p.name, p.uid, { labels: p.labels, ...(owner ? { ownerReferences: owner } : {}) }),
-      spec: { nodeName: p.node, ...(p.hostNetwork ? { hostNetwork: true } : {}), containers: [{ name: p.container, image: p.image }] },
+      spec: { nodeName: p.node, ...(p.hostNetwork ? { hostNetwork: true } : {}), containers: [{ name: p.container, image: p.image, ...(p.hostNetwork ? {} : { ports: [{ containerPort: REMOTE_PORTS.pod!, protocol: 'TCP' }] }) }] },
       status: {
         phase: p.phase,
         hostIP: NODES.find((n) => n.name === p.node)?.ip,
@@ -315,9 +317,11 @@ export function eventLine(c: EventChoice, pidSeed: number, distinctProcesses = f
         protocol: 'IPPROTO_TCP',
         saddr: mapped ? `::ffff:${localIp}` : v6 ? 'fd00::1' : localIp,
         daddr: mapped ? `::ffff:${c.remoteIp}` : c.remoteIp,
-        sport: 30000 + (pidSeed % 30000),
+        // One socket per process and peer: its local port and kernel cookie stay the same
+        // from event to event, as a real connection's do.
+        sport: 30000 + (stableHash(`${pid} ${c.remoteIp} ${c.remotePort}`) % 30000),
         dport: c.remotePort,
-        cookie: String(18446462598732840000 + pidSeed).slice(0, 20),
+        cookie: String(18446462598732840000n + BigInt(stableHash(`${c.node} ${pid} ${c.remoteIp} ${c.remotePort}`))),
         state: 'TCP_ESTABLISHED',
       },
     });

@@ -14,8 +14,8 @@ const BYTES_READ = 0, BYTES_WRITTEN = 1, READS = 2, WRITES = 3;
 export function accumulateEvent(ev: KernelEvent, resolver: Resolver, aggregator: WindowAggregator): void {
   const local =
     ev.podNamespace !== undefined && ev.podName !== undefined
-      ? resolver.localPod(ev.node, ev.podNamespace, ev.podName, ev)
-      : resolver.localHost(ev.node);
+      ? resolver.localPod(ev.node, ev.podNamespace, ev.podName, ev, ev.cluster)
+      : resolver.localHost(ev.node, ev.cluster);
   const node = ev.node ?? '';
   const op = ev.op;
   if (op === 'read' || op === 'write') {
@@ -29,7 +29,8 @@ export function accumulateEvent(ev: KernelEvent, resolver: Resolver, aggregator:
     }
     return;
   }
-  const series = resolver.tcpSeries(local, resolver.remote(ev.remoteAddress, ev.timeMs));
+  const remote = resolver.remoteOfSocket(ev, ev.timeMs);
+  const series = resolver.tcpSeries(local, remote, resolver.roleOf(ev, local, remote));
   const v = aggregator.slotValues(node, ev.timeMs, series, TCP_FIELDS);
   switch (op) {
     case 'send':

@@ -20,6 +20,7 @@ export interface ReplayCommandOptions extends MetadataOptions, OutputOptions {
   maxOpenPoints: string;
   maxCachedEntries: string;
   summary: boolean;
+  clusterName?: string;
 }
 
 export function replayCommand(stderr: (text: string) => void): Command {
@@ -30,6 +31,7 @@ export function replayCommand(stderr: (text: string) => void): Command {
   )
     .option('--window <duration>', 'window length, aligned to the epoch', '10s')
     .option('--lateness <duration>', 'close a window once its node\'s events are this far past its end (default: at the end of the input, exact in any order)')
+    .option('--cluster-name <name>', 'the cluster tag of points whose events carry no cluster_name')
     .option('--max-open-points <n>', 'bound on points held in memory in open windows; beyond it they go to a temporary file until their window is written', String(DEFAULT_MAX_OPEN_POINTS))
     .option('--max-cached-entries <n>', 'bound on the attribution cache (pods, peers, series, owner chains together), least recently used evicted', String(DEFAULT_MAX_CACHED_ENTRIES));
   return addOutputOptions(cmd)
@@ -52,7 +54,7 @@ export function replayCommand(stderr: (text: string) => void): Command {
       const metadata = await openMetadata(opts, stderr);
       try {
         const { sink, destination, deliveryFailure, deliverySummary } = await openSink(opts);
-        const counters = await runReplay({ input, store: metadata.store, sink, decoder: createDecoder(), windowMs, latenessMs, maxOpenPoints, maxCachedEntries });
+        const counters = await runReplay({ input, store: metadata.store, sink, decoder: createDecoder(), windowMs, latenessMs, maxOpenPoints, maxCachedEntries, clusterName: opts.clusterName });
         if (opts.summary) stderr(formatSummary(counters, Date.now() - started, destination) + (deliverySummary?.() ?? ''));
         // Exit 1 with "N points not acknowledged": replay succeeded only if InfluxDB has it all.
         const failure = deliveryFailure?.();

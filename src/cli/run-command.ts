@@ -11,6 +11,7 @@ import { WindowAggregator, describeWindows, type AggregatorState } from '../aggr
 import { ladderBetween } from '../aggregate/window-ladder.ts';
 import { isCollectorKey, type NodeCollector } from '../collectors/collector.ts';
 import { ConntrackCollector } from '../collectors/conntrack/conntrack-collector.ts';
+import { ConntrackServiceNat } from '../collectors/conntrack/service-nat.ts';
 import { NodeCpuCollector } from '../collectors/cpu/proc-stat.ts';
 import { PodCpuCollector } from '../collectors/cpu/pod-cpu.ts';
 import { loadDaemonConfig, type DaemonConfig } from '../config/load.ts';
@@ -167,7 +168,7 @@ function outputOptionsOf(config: DaemonConfig): OutputOptions {
   };
 }
 
-function collectorsOf(config: DaemonConfig, resolver: Resolver, counters: EventCounters, log: Logger): NodeCollector[] {
+function collectorsOf(config: DaemonConfig, resolver: Resolver, counters: EventCounters, log: Logger, serviceNat: ConntrackServiceNat | undefined): NodeCollector[] {
   const out: NodeCollector[] = [];
   if (config.events !== 'none') {
     const url = config.tetragonMetrics;
@@ -178,6 +179,7 @@ function collectorsOf(config: DaemonConfig, resolver: Resolver, counters: EventC
         intervalMs: config.window === 'dynamic' ? 10_000 : Math.min(10_000, Math.max(1000, parseDuration(config.window, '--window'))),
         nodeName: config.nodeName ?? hostname(),
         source: config.events === '-' ? 'stdin' : config.events === 'k8s-logs' ? 'k8s-logs' : 'file',
+        cluster: config.clusterName,
         scrapeTetragon: url ? () => scrapeTetragonLosses(url) : undefined,
         onScrapeError: (err) => log.warn({ err: (err as Error).message }, "cannot read Tetragon's loss counters; kernel_events_lost counts the increase at the next scrape"),
       }),
@@ -191,12 +193,13 @@ function collectorsOf(config: DaemonConfig, resolver: Resolver, counters: EventC
         nodeName: config.nodeName,
         resolver,
         keepNode: config.conntrackKeepNode,
+        serviceNat,
       }),
     );
   }
   if (config.cpu) {
     const interval = parseDuration(config.cpuInterval, '--cpu-interval');
-    out.push(new NodeCpuCollector(config.procRoot, interval, config.nodeName));
+    out.push(new NodeCpuCollector(config.procRoot, interval, config.nodeName, undefined, resolver));
     out.push(new PodCpuCollector(config.cgroupRoot, interval, config.nodeName, resolver.store, resolver));
   }
   return out;
@@ -232,9 +235,11 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
     stderr,
   );
   const dnsNames = dnsCacheOf(config);
-  const resolver = new Resolver(metadata.store, { maxCachedEntries: config.maxCachedEntries, dnsNames });
+  // The conntrack table also tells which backend each Service connection went to.
+  const serviceNat = config.conntrack ? new ConntrackServiceNat() : undefined;
+  const resolver = new Resolver(metadata.store, { maxCachedEntries: config.maxCachedEntries, dnsNames, cluster: config.clusterName, serviceNat });
   const counters = new EventCounters();
-  const collectors = collectorsOf(config, resolver, counters, log);
+  const collectors = collectorsOf(config, resolver, counters, log, serviceNat);
   const collectorErrors = new Map<string, number>();
   // Everything opened below is released on every path, failures included: an open sink
   // (its delivery loop), a followed source or a metrics server would keep the process

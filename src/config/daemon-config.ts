@@ -75,6 +75,8 @@ export const DaemonConfigSchema = z
     checkpointFile: z.string().min(1).optional(),
     metricsAddr: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$|^off$/, 'expected HOST:PORT (e.g. :9464, 127.0.0.1:9464) or off').default(':9464'),
     nodeName: z.string().optional(),
+    /** The `cluster` tag of events whose export lacks `cluster_name`. */
+    clusterName: z.string().optional(),
     kube: z.array(z.string()).default([]),
     maxExternalPeers: count.default(1000),
     /** CoreDNS dnstap receiver: HOST:PORT or a unix socket path; absent = off. */

@@ -47,6 +47,7 @@ const HELP: Record<ConfigKey, string> = {
   checkpointFile: 'file:PATH sources: where the resume point is kept (default checkpoint.json beside --spool-dir, else /var/lib/kovenant/checkpoint.json)',
   metricsAddr: 'Prometheus metrics, /healthz and /readyz listen address (default :9464; off to disable)',
   nodeName: 'this node name (the node tag of collector points; env NODE_NAME too)',
+  clusterName: 'the cluster tag of points whose events carry no cluster_name (Tetragon --cluster-name); none by default',
   kube: 'kubectl get ... -o json snapshot for attribution; repeatable',
   tetragonMetrics: "Tetragon's Prometheus endpoint (e.g. http://$HOST_IP:2112/metrics): the increase of its loss counters goes into kovenant_source as kernel_events_lost",
   maxExternalPeers: 'external peers kept per window and measurement (by bytes), the rest folded into remote_name=other (default 1000; 0 keeps all)',

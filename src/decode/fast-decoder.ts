@@ -145,6 +145,8 @@ const TOP = new KeySet(['process_kprobe', 'node_name', 'time', 'cluster_name', '
 const TOP_KPROBE = 1;
 const TOP_NODE = 2;
 const TOP_TIME = 3;
+/** Read, but not tracked for duplicates: overwriting keeps the last, as JSON.parse does. */
+const TOP_CLUSTER = 4;
 const FIRST_OTHER_ENVELOPE = 4;
 // The envelope keys above must be exactly the reference's, or type detection drifts.
 if (ENVELOPE_KEYS.size !== 5 || !['node_name', 'time', 'cluster_name', 'node_labels', 'aggregation_info'].every((k) => ENVELOPE_KEYS.has(k))) {
@@ -175,11 +177,12 @@ const ARG_SIZE = 2;
 const ARG_FIRST_INTEGER = 3;
 const INTEGER_ARG_NAMES = ['int_arg', 'uint_arg', 'long_arg'];
 
-const SOCK = new KeySet(['saddr', 'daddr', 'sport', 'dport']);
+const SOCK = new KeySet(['saddr', 'daddr', 'sport', 'dport', 'cookie']);
 const SOCK_SADDR = 1;
 const SOCK_DADDR = 2;
 const SOCK_SPORT = 3;
 const SOCK_DPORT = 4;
+const SOCK_COOKIE = 5;
 
 const RETURN = new KeySet(['int_arg']);
 
@@ -340,6 +343,7 @@ export class FastDecoder implements LineDecoder {
   private digitKey = false;
   private timeMs = NaN;
   private node: string | undefined = undefined;
+  private cluster: string | undefined = undefined;
   private op: KernelOp | undefined = undefined;
   private fnStart = -1;
   private fnEnd = -1;
@@ -356,6 +360,7 @@ export class FastDecoder implements LineDecoder {
   /** -1 when the port is not valid (the reference's `undefined`). */
   private sport = -1;
   private dport = -1;
+  private cookie: string | undefined = undefined;
   private retFound = false;
   /** NaN when the value is not valid (the reference's `undefined`). */
   private retValue = NaN;
@@ -475,6 +480,7 @@ export class FastDecoder implements LineDecoder {
     this.digitKey = false;
     this.timeMs = NaN;
     this.node = undefined;
+    this.cluster = undefined;
     this.op = undefined;
     this.fnStart = -1;
     this.podFound = false;
@@ -488,6 +494,7 @@ export class FastDecoder implements LineDecoder {
     this.daddr = undefined;
     this.sport = -1;
     this.dport = -1;
+    this.cookie = undefined;
     this.retFound = false;
     this.retValue = NaN;
     this.sizeIndex = -1;
@@ -502,7 +509,7 @@ export class FastDecoder implements LineDecoder {
   // that would cost a memcmp and count twice in the span caches' hit statistics.
   /** From `family`'s value to `"saddr":"`: the socket's unread fields. */
   private readonly sockHead = new Learned(128);
-  /** From after `dport` to the element's `}}` (`cookie`, `state`). */
+  /** From after `cookie` (else `dport`) to the element's `}}` (`state`). */
   private readonly sockTail = new Learned(128);
   /** From after `args` (or `return`) to `"node_name":"` (`action`, `policy_name`, ...). */
   private readonly kprobeTail = new Learned(256);
@@ -651,6 +658,12 @@ export class FastDecoder implements LineDecoder {
       if (i < 0) return ABANDON;
       const id = this.keyId;
       if (id !== 0 && id < FIRST_OTHER_ENVELOPE) return ABANDON;
+      if (id === TOP_CLUSTER) {
+        i = this.readValue(buf, i, end);
+        if (i < 0) return ABANDON;
+        this.cluster = this.nonEmpty(buf);
+        continue;
+      }
       i = skipValue(buf, dv, i, end);
       if (i < 0) return ABANDON;
     }
@@ -760,14 +773,15 @@ export class FastDecoder implements LineDecoder {
     this.vEnd = i;
     this.dport = this.portValue(buf);
     this.sockFound = true;
+    let r = matchLit(buf, dv, i, end, L_COOKIE);
+    if (r >= 0) {
+      i = this.plainValue(buf, dv, r, end);
+      if (i < 0) return ABANDON;
+      this.cookie = this.uncachedString(buf);
+    }
     s = this.sockTail.match(buf, dv, i, end);
     if (s >= 0) return s;
     s = i;
-    let r = matchLit(buf, dv, i, end, L_COOKIE);
-    if (r >= 0) {
-      i = plainStringEnd(buf, dv, r, end);
-      if (i < 0) return ABANDON;
-    }
     r = matchLit(buf, dv, i, end, L_STATE);
     if (r >= 0) {
       i = plainStringEnd(buf, dv, r, end);
@@ -809,6 +823,7 @@ export class FastDecoder implements LineDecoder {
     }
     out.timeMs = this.timeMs;
     out.node = this.node;
+    out.cluster = this.cluster;
     if (this.podFound && this.podNamespace !== undefined && this.podName !== undefined) {
       out.podNamespace = this.podNamespace;
       out.podName = this.podName;
@@ -826,6 +841,7 @@ export class FastDecoder implements LineDecoder {
       out.localPort = this.sport;
       out.remoteAddress = this.daddr;
       out.remotePort = this.dport;
+      out.cookie = this.cookie;
       if (op === 'connect' || op === 'close') return USED;
     }
     // The first size argument must be valid even when the return value gives the bytes.
@@ -908,6 +924,15 @@ export class FastDecoder implements LineDecoder {
     const s = this.str(buf, this.vStart, this.vEnd, this.vEscaped);
     // An escaped string can decode to '' only if empty, which was excluded; kept for clarity.
     return s === '' ? undefined : s;
+  }
+
+  /**
+   * `nonEmptyString` of the last value read, bypassing the string cache: socket cookies
+   * are unique per connection and would only evict the pod names it is there for.
+   */
+  private uncachedString(buf: Buffer): string | undefined {
+    if (this.vKind !== V_STRING || this.vEnd === this.vStart) return undefined;
+    return this.vEscaped ? decodeString(buf, this.vStart, this.vEnd) : buf.toString('utf8', this.vStart, this.vEnd);
   }
 
   /**
@@ -1099,6 +1124,10 @@ export class FastDecoder implements LineDecoder {
         i = this.readValue(buf, i, end);
         if (i < 0) return FALLBACK;
         this.timeMs = this.timeOf(buf);
+      } else if (id === TOP_CLUSTER) {
+        i = this.readValue(buf, i, end);
+        if (i < 0) return FALLBACK;
+        this.cluster = this.nonEmpty(buf);
       } else {
         i = skipValue(buf, this.dv, i, end);
       }
@@ -1406,6 +1435,7 @@ export class FastDecoder implements LineDecoder {
       else if (id === SOCK_DADDR) this.daddr = this.nonEmpty(buf);
       else if (id === SOCK_SPORT) this.sport = this.portValue(buf);
       else if (id === SOCK_DPORT) this.dport = this.portValue(buf);
+      else if (id === SOCK_COOKIE) this.cookie = this.uncachedString(buf);
     }
     return i === FALLBACK ? FALLBACK : -(i + 2);
   }

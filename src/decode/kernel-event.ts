@@ -40,6 +40,8 @@ export class KernelEvent {
   timeMs = 0;
   /** `node_name`; undefined when the export omits it. */
   node: string | undefined = undefined;
+  /** `cluster_name` (newer Tetragon); undefined when the export omits it. */
+  cluster: string | undefined = undefined;
   /** The local process's pod (`process.pod`), undefined outside pods. */
   podNamespace: string | undefined = undefined;
   podName: string | undefined = undefined;
@@ -53,6 +55,8 @@ export class KernelEvent {
   /** Local end of the socket (`saddr`/`sport`). */
   localAddress = '';
   localPort = 0;
+  /** `sock_arg.cookie`: the socket's kernel identity while it lives; undefined when absent. */
+  cookie: string | undefined = undefined;
   /** Bytes moved by send/recv/read/write; 0 for connect and close. */
   bytes = 0;
   /** Set when the status is Skipped: the event type (`process_exec`, `process_kprobe:fn`). */
@@ -65,6 +69,7 @@ export class KernelEvent {
   reset(): void {
     this.timeMs = 0;
     this.node = undefined;
+    this.cluster = undefined;
     this.podNamespace = undefined;
     this.podName = undefined;
     this.podWorkload = undefined;
@@ -74,6 +79,7 @@ export class KernelEvent {
     this.remotePort = 0;
     this.localAddress = '';
     this.localPort = 0;
+    this.cookie = undefined;
     this.bytes = 0;
     this.skippedType = '';
     this.rejectField = '';

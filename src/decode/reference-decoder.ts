@@ -92,6 +92,7 @@ export function decodeParsed(line: unknown, out: KernelEvent): DecodeStatus {
   if (Number.isNaN(timeMs)) return reject(out, 'invalid_time', 'time');
   out.timeMs = timeMs;
   out.node = nonEmptyString(line.node_name);
+  out.cluster = nonEmptyString(line.cluster_name);
 
   const process = kprobe.process;
   const pod = isRecord(process) && isRecord(process.pod) ? (process.pod as TetragonPod) : undefined;
@@ -120,6 +121,7 @@ export function decodeParsed(line: unknown, out: KernelEvent): DecodeStatus {
     out.localPort = sport;
     out.remoteAddress = daddr;
     out.remotePort = dport;
+    out.cookie = nonEmptyString(sock?.cookie);
     if (op === 'connect' || op === 'close') return DecodeStatus.Used;
   }
 

@@ -2,7 +2,7 @@
  * IP address normalisation, so that an address printed by Tetragon and one listed by
  * the Kubernetes API compare equal as strings.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 
 const MAPPED_PREFIX = '::ffff:';
 
@@ -32,4 +32,25 @@ export function normalizeIp(raw: string): string | undefined {
 /** 127.0.0.0/8 and ::1, on a normalised address. */
 export function isLoopback(ip: string): boolean {
   return ip.startsWith('127.') || ip === '::1';
+}
+
+// node's BlockList does the prefix arithmetic (IPv4 and IPv6) that a hand-written
+// parser would repeat.
+const PRIVATE_RANGES = new BlockList();
+PRIVATE_RANGES.addSubnet('10.0.0.0', 8, 'ipv4');
+PRIVATE_RANGES.addSubnet('172.16.0.0', 12, 'ipv4');
+PRIVATE_RANGES.addSubnet('192.168.0.0', 16, 'ipv4');
+// Shared address space (RFC 6598): carrier-grade NAT, and some clouds' VPC ranges.
+PRIVATE_RANGES.addSubnet('100.64.0.0', 10, 'ipv4');
+// Unique local (RFC 4193) and link-local IPv6.
+PRIVATE_RANGES.addSubnet('fc00::', 7, 'ipv6');
+PRIVATE_RANGES.addSubnet('fe80::', 10, 'ipv6');
+
+/**
+ * 10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7, fe80::/10, on a normalised address
+ * (an IPv4-mapped IPv6 address has become its IPv4 address by then).
+ */
+export function isPrivate(ip: string): boolean {
+  if (isIPv4(ip)) return PRIVATE_RANGES.check(ip, 'ipv4');
+  return isIPv6(ip) && PRIVATE_RANGES.check(ip, 'ipv6');
 }

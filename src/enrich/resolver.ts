@@ -8,7 +8,8 @@
  * line-protocol series key, so aggregation needs no string building per event.
  */
 import { AttributionCache } from './attribution-cache.ts';
-import { isLoopback, normalizeIp } from './ip-address.ts';
+import type { DnsNames } from './dns/dns-name-cache.ts';
+import { isLoopback, isPrivate, normalizeIp } from './ip-address.ts';
 import {
   helmInstanceOf,
   isControllerKind,
@@ -19,9 +20,67 @@ import {
   type ServiceMeta,
 } from './metadata/model.ts';
 import { seriesKey } from '../sinks/line-protocol.ts';
-import type { DnsNames } from './dns/dns-name-cache.ts';
 
 export type RemoteKind = 'pod' | 'service' | 'node' | 'external' | 'loopback';
+
+/** The `path` tag: where the bytes went, in the terms cloud bills use. */
+export type TrafficPath =
+  | 'loopback'
+  | 'same-node'
+  | 'same-zone'
+  | 'cross-zone'
+  | 'cross-region'
+  | 'service'
+  | 'private'
+  | 'internet'
+  | 'unknown';
+
+export const TRAFFIC_PATHS: readonly TrafficPath[] = [
+  'loopback', 'same-node', 'same-zone', 'cross-zone', 'cross-region', 'service', 'private', 'internet', 'unknown',
+];
+
+/** Where a party runs: its node and that node's zone and region labels. */
+export interface Placement {
+  readonly node: string | undefined;
+  readonly zone: string | undefined;
+  readonly region: string | undefined;
+}
+
+/**
+ * The conntrack entries of Service traffic: the backend address the kernel NATed a
+ * socket's 4-tuple (local address and port, ClusterIP and port) to. Filled by the
+ * daemon's conntrack collector; addresses normalised.
+ */
+export interface ServiceNatLookup {
+  backendOf(localIp: string, localPort: number, serviceIp: string, servicePort: number): string | undefined;
+}
+
+/** What the direction rule reads of a tcp event (KernelEvent has these fields). */
+export interface SocketEvent {
+  readonly op: 'connect' | 'close' | 'send' | 'recv' | 'read' | 'write';
+  readonly node: string | undefined;
+  readonly podName: string | undefined;
+  /** `sock_arg.cookie`: the socket's identity while it lives; undefined on older Tetragon. */
+  readonly cookie: string | undefined;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+}
+
+/** The local side is the server: no `remote_port` (the client's is ephemeral). */
+export const LOCAL_IS_SERVER = -1;
+
+export interface ResolverOptions {
+  /** The `cluster` tag of events without `cluster_name` (`--cluster-name`). */
+  cluster?: string | undefined;
+  /** Lets Service traffic be attributed to the backend pod the kernel chose. */
+  serviceNat?: ServiceNatLookup | undefined;
+  /** The bound on cached results of every kind together (see attribution-cache.ts). */
+  maxCachedEntries?: number | undefined;
+  /** What DNS answered (--dnstap-listen); external peers it knows gain `remote_dns`. */
+  dnsNames?: DnsNames | undefined;
+}
 
 export interface Workload {
   kind: string;
@@ -36,6 +95,10 @@ export interface LocalParty {
   readonly tags: Readonly<Record<string, string>>;
   /** Series of kovenant_io for this party. */
   readonly io: Series;
+  /** The node of the `node` tag, with its zone and region. */
+  readonly placement: Placement;
+  /** The ports the local pod declares (containerPort); undefined for hosts and unknown pods. */
+  readonly ports: readonly number[] | undefined;
 }
 
 export interface RemoteParty {
@@ -43,6 +106,10 @@ export interface RemoteParty {
   readonly id: number;
   readonly kind: RemoteKind;
   readonly tags: Readonly<Record<string, string>>;
+  /** For pods and nodes: where they run (a pod's node may be unknown while Pending). */
+  readonly placement: Placement | undefined;
+  /** Ports the remote declares: a pod's containerPorts, a Service's ports. */
+  readonly ports: readonly number[] | undefined;
 }
 
 /** One series: a measurement and a tag set, with its escaped line-protocol key. */
@@ -78,6 +145,10 @@ interface WorkloadEntry {
 
 const TCP = 'kovenant_tcp';
 const IO = 'kovenant_io';
+/** Sockets per node whose connect was seen, kept until their close (see ConnectedSockets). */
+const MAX_CONNECTED_SOCKETS = 262_144;
+
+const NO_PLACEMENT: Placement = { node: undefined, zone: undefined, region: undefined };
 
 /** Tags with absent values dropped: the contract never writes empty tag values. */
 function compact(tags: Record<string, string | undefined>): Record<string, string> {
@@ -147,17 +218,10 @@ function pickLive<T extends ServiceMeta | NodeMeta>(candidates: readonly T[]): T
   return candidates.find((c) => c.deletedMs === undefined) ?? candidates[0];
 }
 
-/** A local party and the store generation it was computed at. */
-interface CachedLocal {
+/** A result that depends on the metadata, and the store generation it was computed at. */
+interface Generational<T> {
   generation: number;
-  party: LocalParty;
-}
-
-export interface ResolverOptions {
-  /** The bound on cached results of every kind together (see attribution-cache.ts). */
-  maxCachedEntries?: number;
-  /** What DNS answered (--dnstap-listen); external peers it knows gain `remote_dns`. */
-  dnsNames?: DnsNames | undefined;
+  value: T;
 }
 
 let nextPartyId = 0;
@@ -165,11 +229,21 @@ let nextPartyId = 0;
 export class Resolver {
   private generation = -1;
   /**
-   * Everything cached, under one bound. Local parties and remote classifications
-   * depend on the metadata and carry the generation they were computed at; interned
-   * parties, tcp series and owner chains (which validate themselves) do not.
+   * Everything cached, under one bound: local parties, placements and remote
+   * classifications depend on the metadata and carry the generation they were computed
+   * at; interned parties, tcp series, Service backends and owner chains (which validate
+   * themselves) do not.
    */
   readonly cache: AttributionCache;
+  /** node → sockets whose connect was seen there (cookies are per node). */
+  private readonly connectedByNode = new Map<string, ConnectedSockets>();
+  private lastSocketsNode: string | undefined = undefined;
+  private lastSockets: ConnectedSockets | undefined = undefined;
+  readonly cluster: string | undefined;
+  private readonly serviceNat: ServiceNatLookup | undefined;
+  private readonly dnsNames: DnsNames | undefined;
+  /** An external party → the same party with its DNS name, for the name last seen. */
+  private readonly namedByParty = new WeakMap<RemoteParty, { name: string; party: RemoteParty }>();
   /** Consecutive events mostly come from one pod and talk to one peer. */
   private lastRemoteIp: string | undefined;
   private lastRemote: CachedRemote | undefined;
@@ -177,16 +251,20 @@ export class Resolver {
   private lastLocalNamespace: string | undefined;
   private lastLocalName: string | undefined;
   private lastLocal: LocalParty | undefined;
-  /** The last tcp series asked for: consecutive events mostly share it. */
+  private lastLocalCluster: string | undefined;
+  /** The last tcp series: consecutive events are mostly one socket's. */
   private lastTcpLocal: LocalParty | undefined;
   private lastTcpRemote: RemoteParty | undefined;
+  private lastTcpRole = 0;
   private lastTcp: Series | undefined;
-  /** An external party → the same party with its DNS name, for the name last seen. */
-  private readonly namedByParty = new WeakMap<RemoteParty, { name: string; party: RemoteParty }>();
-  private readonly dnsNames: DnsNames | undefined;
 
-  constructor(readonly store: MetadataStore, options: ResolverOptions = {}) {
+  constructor(
+    readonly store: MetadataStore,
+    options: ResolverOptions = {},
+  ) {
     this.cache = new AttributionCache(options.maxCachedEntries);
+    this.cluster = options.cluster || undefined;
+    this.serviceNat = options.serviceNat;
     this.dnsNames = options.dnsNames;
   }
 
@@ -199,6 +277,33 @@ export class Resolver {
     this.generation = this.store.generation;
     this.lastRemote = undefined;
     this.lastLocal = undefined;
+  }
+
+  /** A cached result of the current generation, or undefined. */
+  private current<T>(key: string): T | undefined {
+    const hit = this.cache.get<Generational<T>>(key);
+    return hit !== undefined && hit.generation === this.generation ? hit.value : undefined;
+  }
+
+  private remember<T>(key: string, value: T): T {
+    this.cache.set(key, { generation: this.generation, value });
+    return value;
+  }
+
+  /** The `cluster` tag: the event's `cluster_name`, else the configured one ('' for none). */
+  private clusterOf(eventCluster: string | undefined): string {
+    return eventCluster ?? this.cluster ?? '';
+  }
+
+  /** A node's zone and region labels (topology.kubernetes.io/*, else failure-domain.beta.*). */
+  placementOf(nodeName: string | undefined): Placement {
+    if (nodeName === undefined) return NO_PLACEMENT;
+    this.sync();
+    const key = `p${nodeName}`;
+    const cached = this.current<Placement>(key);
+    if (cached) return cached;
+    const meta = this.store.node(nodeName);
+    return this.remember(key, { node: nodeName, zone: meta?.zone, region: meta?.region });
   }
 
   /**
@@ -249,12 +354,15 @@ export class Resolver {
     namespace: string,
     name: string,
     hints?: PodHints,
+    cluster?: string,
   ): LocalParty {
     this.sync();
-    if (this.lastLocal !== undefined && name === this.lastLocalName && namespace === this.lastLocalNamespace && node === this.lastLocalNode) {
+    const scope = this.clusterOf(cluster);
+    if (this.lastLocal !== undefined && name === this.lastLocalName && namespace === this.lastLocalNamespace && node === this.lastLocalNode && scope === this.lastLocalCluster) {
       return this.lastLocal;
     }
-    const party = this.localPodUncached(node, namespace, name, hints);
+    const party = this.localPodUncached(scope, node, namespace, name, hints);
+    this.lastLocalCluster = scope;
     this.lastLocalNode = node;
     this.lastLocalNamespace = namespace;
     this.lastLocalName = name;
@@ -262,10 +370,10 @@ export class Resolver {
     return party;
   }
 
-  private localPodUncached(node: string | undefined, namespace: string, name: string, hints: PodHints | undefined): LocalParty {
-    const cacheKey = `l${node ?? ''}\u0000${namespace}\u0000${name}`;
-    const cached = this.cache.get<CachedLocal>(cacheKey);
-    if (cached && cached.generation === this.generation) return cached.party;
+  private localPodUncached(cluster: string, node: string | undefined, namespace: string, name: string, hints: PodHints | undefined): LocalParty {
+    const cacheKey = `l${cluster}\u0000${node ?? ''}\u0000${namespace}\u0000${name}`;
+    const cached = this.current<LocalParty>(cacheKey);
+    if (cached) return cached;
     const pod = this.store.pod(namespace, name);
     let workload: Workload;
     if (pod) {
@@ -278,22 +386,32 @@ export class Resolver {
         ? { kind: hints.podWorkloadKind || 'Pod', name: hints.podWorkload, release: helm }
         : { kind: 'Pod', name, release: helm };
     }
+    const placement = this.placementOf(node);
     const party = this.makeLocal(
-      compact({ node, namespace, pod: name, workload: workload.name, workload_kind: workload.kind, release: workload.release }),
+      compact({
+        cluster, node, zone: placement.zone, region: placement.region,
+        namespace, pod: name, workload: workload.name, workload_kind: workload.kind, release: workload.release,
+      }),
+      placement,
+      pod?.ports,
     );
-    this.cache.set(cacheKey, { generation: this.generation, party });
-    return party;
+    return this.remember(cacheKey, party);
   }
 
   /** Local party of a process outside any pod. */
-  localHost(node: string | undefined): LocalParty {
+  localHost(node: string | undefined, cluster?: string): LocalParty {
     this.sync();
-    const cacheKey = `h${node ?? ''}`;
-    const cached = this.cache.get<CachedLocal>(cacheKey);
-    if (cached && cached.generation === this.generation) return cached.party;
-    const party = this.makeLocal(compact({ node, workload: node, workload_kind: 'host' }));
-    this.cache.set(cacheKey, { generation: this.generation, party });
-    return party;
+    const scope = this.clusterOf(cluster);
+    const cacheKey = `h${scope}\u0000${node ?? ''}`;
+    const cached = this.current<LocalParty>(cacheKey);
+    if (cached) return cached;
+    const placement = this.placementOf(node);
+    const party = this.makeLocal(
+      compact({ cluster: scope, node, zone: placement.zone, region: placement.region, workload: node, workload_kind: 'host' }),
+      placement,
+      undefined,
+    );
+    return this.remember(cacheKey, party);
   }
 
   /**
@@ -312,8 +430,8 @@ export class Resolver {
   }
 
 
-  private makeLocal(tags: Record<string, string>): LocalParty {
-    return { id: nextPartyId++, tags, io: makeSeries(IO, tags) };
+  private makeLocal(tags: Record<string, string>, placement: Placement, ports: readonly number[] | undefined): LocalParty {
+    return { id: nextPartyId++, tags, io: makeSeries(IO, tags), placement, ports };
   }
 
   /**
@@ -348,58 +466,235 @@ export class Resolver {
     if (name === undefined) return party;
     let memo = this.namedByParty.get(party);
     if (memo?.name !== name) {
-      memo = { name, party: this.intern('external', { remote_name: ip, remote_dns: name }) };
+      memo = { name, party: this.intern('external', { remote_name: ip, remote_dns: name }, undefined, undefined) };
       this.namedByParty.set(party, memo);
     }
     return memo.party;
   }
 
   private classify(ip: string, pods: readonly PodMeta[], services: readonly ServiceMeta[], atMs: number): RemoteParty {
-    if (isLoopback(ip)) return this.intern('loopback', {});
+    if (isLoopback(ip)) return this.intern('loopback', {}, undefined, undefined);
     const pod = pickPod(pods, atMs);
     if (pod) {
       const w = this.workloadOf(pod);
+      const at = this.placementOf(pod.nodeName);
       return this.intern(
         'pod',
-        compact({ remote_namespace: pod.namespace, remote_name: pod.name, remote_workload: w.name, remote_release: w.release }),
+        compact({
+          remote_namespace: pod.namespace, remote_name: pod.name, remote_workload: w.name, remote_release: w.release,
+          remote_zone: at.zone, remote_region: at.region,
+        }),
+        at,
+        pod.ports,
       );
     }
     const svc = pickLive(services);
     if (svc) {
-      return this.intern('service', compact({ remote_namespace: svc.namespace, remote_name: svc.name, remote_release: svc.helmRelease }));
+      return this.intern(
+        'service',
+        compact({ remote_namespace: svc.namespace, remote_name: svc.name, remote_release: svc.helmRelease }),
+        undefined,
+        svc.ports,
+      );
     }
     const node = pickLive(this.store.nodesByIp(ip));
     const hostNetworkPod = node ? undefined : pods.find((p) => p.hostNetwork && p.nodeName);
     const nodeName = node?.name ?? hostNetworkPod?.nodeName;
-    if (nodeName) return this.intern('node', { remote_name: nodeName });
+    if (nodeName) {
+      const at = this.placementOf(nodeName);
+      return this.intern('node', compact({ remote_name: nodeName, remote_zone: at.zone, remote_region: at.region }), at, undefined);
+    }
     // Not interned: the address cache entry already holds it, and external peers are the
     // unbounded kind, so a second entry each would halve what the cache bound keeps.
-    return { id: nextPartyId++, kind: 'external', tags: { remote_kind: 'external', remote_name: ip } };
+    return { id: nextPartyId++, kind: 'external', tags: { remote_kind: 'external', remote_name: ip }, placement: undefined, ports: undefined };
   }
 
-  private intern(kind: RemoteKind, tags: Record<string, string>): RemoteParty {
+  private intern(kind: RemoteKind, tags: Record<string, string>, placement: Placement | undefined, ports: readonly number[] | undefined): RemoteParty {
     const all = { remote_kind: kind, ...tags };
-    const key = `i${seriesKey('', all)}`;
+    // Placement and ports are not all tags (a pod's node is not), yet rules read them.
+    const key = `i${seriesKey('', all)}\u0000${placement?.node ?? ''}\u0000${ports?.join(',') ?? ''}`;
     let party = this.cache.get<RemoteParty>(key);
     if (!party) {
-      party = { id: nextPartyId++, kind, tags: all };
+      party = { id: nextPartyId++, kind, tags: all, placement, ports };
       this.cache.set(key, party);
     }
     return party;
   }
 
-  /** The kovenant_tcp series for a local and a remote party. */
-  tcpSeries(local: LocalParty, remote: RemoteParty): Series {
-    if (local === this.lastTcpLocal && remote === this.lastTcpRemote) return this.lastTcp!;
-    const key = `s${local.id}:${remote.id}`;
-    let s = this.cache.get<Series>(key);
-    if (!s) {
-      s = makeSeries(TCP, { ...local.tags, ...remote.tags });
-      this.cache.set(key, s);
+  /**
+   * The remote party of a tcp event's socket: `remote` of its remote address, except that
+   * Service traffic the kernel NATed to a pod (a conntrack entry whose original tuple is
+   * the socket's) is the backend pod's, tagged `remote_service` with the Service's name.
+   * Without a matching entry (conntrack off, entry gone, replay) it stays the Service.
+   */
+  remoteOfSocket(ev: SocketEvent, atMs: number): RemoteParty {
+    const remote = this.remote(ev.remoteAddress, atMs);
+    if (remote.kind !== 'service' || this.serviceNat === undefined) return remote;
+    const localIp = normalizeIp(ev.localAddress) ?? ev.localAddress;
+    const serviceIp = normalizeIp(ev.remoteAddress) ?? ev.remoteAddress;
+    const backendIp = this.serviceNat.backendOf(localIp, ev.localPort, serviceIp, ev.remotePort);
+    if (backendIp === undefined) return remote;
+    const backend = this.remote(backendIp, atMs);
+    // Restore the one-entry cache for the address the events name.
+    this.remote(ev.remoteAddress, atMs);
+    return this.throughService(remote, backend);
+  }
+
+  /**
+   * A Service's backend as the remote party: the backend pod with `remote_service` (the
+   * Service's name), its ports joined to the Service's (clients dial the Service port).
+   * `service` itself when either is not what it should be (a Service, a pod).
+   */
+  throughService(service: RemoteParty, backend: RemoteParty): RemoteParty {
+    if (service.kind !== 'service' || backend.kind !== 'pod') return service;
+    const key = `v${backend.id}:${service.id}`;
+    let party = this.cache.get<RemoteParty>(key);
+    if (!party) {
+      const ports = [...new Set([...(service.ports ?? []), ...(backend.ports ?? [])])].sort((a, b) => a - b);
+      const tags = { ...withoutKind(backend.tags), remote_service: service.tags.remote_name ?? '' };
+      party = this.intern('pod', tags, backend.placement, ports.length ? ports : undefined);
+      this.cache.set(key, party);
     }
+    return party;
+  }
+
+  /**
+   * The `path` tag of traffic between a local and a remote party; see the data contract.
+   * Regions that differ make a path cross-region even when a zone label is missing.
+   */
+  path(local: LocalParty, remote: RemoteParty): TrafficPath {
+    switch (remote.kind) {
+      case 'loopback':
+        return 'loopback';
+      case 'service':
+        return 'service';
+      case 'external':
+        return isPrivate(remote.tags.remote_name ?? '') ? 'private' : 'internet';
+      default: {
+        const here = local.placement;
+        const there = remote.placement;
+        if (there === undefined || here.node === undefined || there.node === undefined) return 'unknown';
+        if (there.node === here.node) return 'same-node';
+        if (here.region !== undefined && there.region !== undefined && here.region !== there.region) return 'cross-region';
+        if (here.zone === undefined || there.zone === undefined) return 'unknown';
+        return here.zone === there.zone ? 'same-zone' : 'cross-zone';
+      }
+    }
+  }
+
+  /**
+   * Who opened the connection, as the role number `tcpSeries` takes: the remote's port
+   * when the local side is the client, else LOCAL_IS_SERVER. The local side is the client
+   * when its tcp_connect was seen on this socket (by cookie, until its tcp_close), or when
+   * the remote declares the remote port (containerPort, Service port) and the local pod
+   * does not declare the local port. Call it for every tcp event, in order: it records
+   * connects and forgets closed sockets.
+   */
+  roleOf(ev: SocketEvent, local: LocalParty, remote: RemoteParty): number {
+    const key = socketKey(ev);
+    const connected = this.socketsOf(ev.node ?? '');
+    let client: boolean;
+    if (ev.op === 'connect') {
+      connected.add(key);
+      client = true;
+    } else {
+      client = connected.has(key);
+      if (ev.op === 'close') connected.delete(key);
+    }
+    if (!client) client = declares(remote.ports, ev.remotePort) && !declares(local.ports, ev.localPort);
+    return client ? ev.remotePort : LOCAL_IS_SERVER;
+  }
+
+  private socketsOf(node: string): ConnectedSockets {
+    if (this.lastSockets !== undefined && node === this.lastSocketsNode) return this.lastSockets;
+    let sockets = this.connectedByNode.get(node);
+    if (!sockets) {
+      // Nodes are few (one for the daemon): the bound is per node.
+      sockets = new ConnectedSockets(MAX_CONNECTED_SOCKETS);
+      this.connectedByNode.set(node, sockets);
+    }
+    this.lastSocketsNode = node;
+    this.lastSockets = sockets;
+    return sockets;
+  }
+
+  /**
+   * The kovenant_tcp series for a local and a remote party, with the `path` and, from
+   * `role` (see roleOf), `direction` and the server's `remote_port`.
+   */
+  tcpSeries(local: LocalParty, remote: RemoteParty, role: number = LOCAL_IS_SERVER): Series {
+    const last = this.lastTcp;
+    if (last !== undefined && local === this.lastTcpLocal && remote === this.lastTcpRemote && role === this.lastTcpRole) return last;
+    const s = this.tcpSeriesUncached(local, remote, role);
     this.lastTcpLocal = local;
     this.lastTcpRemote = remote;
+    this.lastTcpRole = role;
     this.lastTcp = s;
     return s;
   }
+
+  private tcpSeriesUncached(local: LocalParty, remote: RemoteParty, role: number): Series {
+    const key = `s${local.id}:${remote.id}:${role}`;
+    let s = this.cache.get<Series>(key);
+    if (!s) {
+      const flow: Record<string, string> = { path: this.path(local, remote), direction: role === LOCAL_IS_SERVER ? 'server' : 'client' };
+      if (role !== LOCAL_IS_SERVER) flow.remote_port = String(role);
+      s = makeSeries(TCP, { ...local.tags, ...remote.tags, ...flow });
+      this.cache.set(key, s);
+    }
+    return s;
+  }
+}
+
+function withoutKind(tags: Readonly<Record<string, string>>): Record<string, string> {
+  const { remote_kind: _kind, ...rest } = tags;
+  return rest;
+}
+
+function declares(ports: readonly number[] | undefined, port: number): boolean {
+  return ports !== undefined && ports.includes(port);
+}
+
+/**
+ * Sockets whose connect was seen, bounded: two generations of sets, the older dropped
+ * whole when the newer fills, a hit in the older moving the key to the newer. Sockets in
+ * use survive, sockets whose close was lost go. Hand-written rather than lru-cache:
+ * its per-call bookkeeping cost 5% of a replay (profiled), and this is on every tcp event.
+ */
+export class ConnectedSockets {
+  private current = new Set<string>();
+  private previous = new Set<string>();
+
+  constructor(private readonly max: number) {}
+
+  add(key: string): void {
+    if (this.current.size >= this.max / 2) {
+      this.previous = this.current;
+      this.current = new Set();
+    }
+    this.current.add(key);
+  }
+
+  has(key: string): boolean {
+    if (this.current.has(key)) return true;
+    if (!this.previous.has(key)) return false;
+    this.previous.delete(key);
+    this.add(key);
+    return true;
+  }
+
+  delete(key: string): void {
+    if (!this.current.delete(key)) this.previous.delete(key);
+  }
+}
+
+/**
+ * A socket's identity on its node while it lives: Tetragon's cookie; without a cookie
+ * (older Tetragon), its 4-tuple in the local pod (loopback addresses repeat across pods).
+ */
+function socketKey(ev: SocketEvent): string {
+  if (ev.cookie !== undefined) return ev.cookie;
+  const local = normalizeIp(ev.localAddress) ?? ev.localAddress;
+  const remote = normalizeIp(ev.remoteAddress) ?? ev.remoteAddress;
+  return `\u0000${ev.podName ?? ''}\u0000${local}\u0000${ev.localPort}\u0000${remote}\u0000${ev.remotePort}`;
 }

@@ -28,11 +28,13 @@ export interface ReplayOptions {
   maxOpenPoints?: number;
   /** The resolver's cache bound (attribution-cache.ts). */
   maxCachedEntries?: number;
+  /** The `cluster` tag of events without `cluster_name`. */
+  clusterName?: string | undefined;
 }
 
 export async function runReplay(options: ReplayOptions): Promise<EventCounters> {
   const counters = new EventCounters();
-  const resolver = new Resolver(options.store, { maxCachedEntries: options.maxCachedEntries });
+  const resolver = new Resolver(options.store, { maxCachedEntries: options.maxCachedEntries, cluster: options.clusterName });
   const spill = new TempFileSpill();
   const aggregator = new WindowAggregator({ windowMs: options.windowMs, latenessMs: options.latenessMs, maxOpenSlots: options.maxOpenPoints ?? DEFAULT_MAX_OPEN_POINTS, spill });
   const backpressure = new Backpressure();

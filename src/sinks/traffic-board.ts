@@ -3,6 +3,7 @@
  * the busiest remote peers, and the busiest pods by file/socket I/O — the view an operator
  * wants first, like `top`.
  */
+import { TRAFFIC_PATHS } from '../enrich/resolver.ts';
 import type { MetricPoint } from './metric-point.ts';
 import { formatBytes, formatTable, localName as podName, remoteName as peerName } from './top-talkers.ts';
 
@@ -41,6 +42,8 @@ export class TrafficBoard {
   private readonly pods = new Map<string, PodTraffic>();
   private readonly peers = new Map<string, PeerTraffic>();
   private readonly io = new Map<string, PodIo>();
+  /** bytes_sent by `path`: each byte once, on its sender's side (see the README's cost section). */
+  private readonly sentByPath = new Map<string, number>();
   private windows = new Set<number>();
   private firstMs = Infinity;
   private lastMs = -Infinity;
@@ -61,6 +64,8 @@ export class TrafficBoard {
         const r = upsert(this.peers, `${kind}\u0000${peer}`, () => ({ peer, kind, sent: 0, received: 0 }));
         r.sent += p.ints.bytes_sent ?? 0;
         r.received += p.ints.bytes_received ?? 0;
+        const path = p.tags.path ?? 'unknown';
+        this.sentByPath.set(path, (this.sentByPath.get(path) ?? 0) + (p.ints.bytes_sent ?? 0));
       } else if (p.measurement === 'kovenant_io') {
         const pod = podName(p.tags);
         const t = upsert(this.io, pod, () => ({ pod, read: 0, written: 0, ops: 0 }));
@@ -69,6 +74,14 @@ export class TrafficBoard {
         t.ops += (p.ints.reads ?? 0) + (p.ints.writes ?? 0);
       }
     }
+  }
+
+  /** `sent by path: cross-zone 1.2 MiB · internet 3 KiB · ...`, in the contract's order of paths. */
+  private pathLine(): string {
+    const known = TRAFFIC_PATHS.filter((p) => this.sentByPath.has(p));
+    const others = [...this.sentByPath.keys()].filter((p) => !(TRAFFIC_PATHS as readonly string[]).includes(p)).sort();
+    const parts = [...known, ...others].map((p) => `${p} ${formatBytes(this.sentByPath.get(p)!)}`);
+    return `sent by path: ${parts.length ? parts.join(' · ') : 'nothing yet'}`;
   }
 
   render(topN: number): string {
@@ -82,6 +95,7 @@ export class TrafficBoard {
     const io = [...this.io.values()].sort((a, b) => b.read + b.written - (a.read + a.written) || (a.pod < b.pod ? -1 : 1)).slice(0, topN);
     return [
       `kovenant — ${span}`,
+      this.pathLine(),
       '',
       'PODS BY NETWORK BYTES',
       formatTable(['POD', 'WORKLOAD', 'SENT', 'RECEIVED', 'CONNECTS'], pods.map((r) => [r.pod, r.workload, formatBytes(r.sent), formatBytes(r.received), String(r.connects)]), new Set([2, 3, 4])),

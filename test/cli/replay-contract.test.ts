@@ -52,14 +52,19 @@ const lines = [
 
 const W0 = `${T0}000000`;
 const W1 = `${T0 + 10_000}000000`;
-const WEB_TAGS = 'namespace=shop,node=n1,pod=web-1,release=shop';
+const WEB_TAGS = 'namespace=shop,node=n1';
+const WEB_WORKLOAD = 'pod=web-1,release=shop';
+// Nodes without zone labels: pod-to-pod paths are unknown. web-1 connected to pg-0 (its
+// tcp_connect is seen), so it is the client and pg-0's port is remote_port; no connect was
+// seen for the other sockets and their remotes declare no ports: the local side is the server.
+const WEB_PG = `direction=client,${WEB_TAGS},path=unknown,${WEB_WORKLOAD},remote_kind=pod,remote_name=pg-0,remote_namespace=db,remote_port=5432,remote_workload=pg,workload=web,workload_kind=Deployment`;
 const EXPECTED = [
   `kovenant_io,namespace=db,node=n1,pod=pg-0,workload=pg,workload_kind=StatefulSet bytes_read=10i,bytes_written=1000i,reads=1i,writes=1i ${W0}`,
-  `kovenant_tcp,${WEB_TAGS},remote_kind=loopback,workload=web,workload_kind=Deployment bytes_sent=0i,bytes_received=0i,sends=0i,receives=0i,connects=0i,closes=1i ${W0}`,
-  `kovenant_tcp,${WEB_TAGS},remote_kind=pod,remote_name=pg-0,remote_namespace=db,remote_workload=pg,workload=web,workload_kind=Deployment bytes_sent=90i,bytes_received=400i,sends=1i,receives=1i,connects=1i,closes=0i ${W0}`,
-  `kovenant_tcp,${WEB_TAGS},remote_kind=service,remote_name=web,remote_namespace=shop,remote_release=shop,workload=web,workload_kind=Deployment bytes_sent=7i,bytes_received=0i,sends=1i,receives=0i,connects=0i,closes=0i ${W0}`,
-  `kovenant_tcp,node=n1,remote_kind=external,remote_name=203.0.113.5,workload=n1,workload_kind=host bytes_sent=50i,bytes_received=0i,sends=1i,receives=0i,connects=0i,closes=0i ${W0}`,
-  `kovenant_tcp,${WEB_TAGS},remote_kind=pod,remote_name=pg-0,remote_namespace=db,remote_workload=pg,workload=web,workload_kind=Deployment bytes_sent=0i,bytes_received=0i,sends=0i,receives=1i,connects=0i,closes=0i ${W1}`,
+  `kovenant_tcp,${WEB_PG} bytes_sent=90i,bytes_received=400i,sends=1i,receives=1i,connects=1i,closes=0i ${W0}`,
+  `kovenant_tcp,direction=server,${WEB_TAGS},path=loopback,${WEB_WORKLOAD},remote_kind=loopback,workload=web,workload_kind=Deployment bytes_sent=0i,bytes_received=0i,sends=0i,receives=0i,connects=0i,closes=1i ${W0}`,
+  `kovenant_tcp,direction=server,${WEB_TAGS},path=service,${WEB_WORKLOAD},remote_kind=service,remote_name=web,remote_namespace=shop,remote_release=shop,workload=web,workload_kind=Deployment bytes_sent=7i,bytes_received=0i,sends=1i,receives=0i,connects=0i,closes=0i ${W0}`,
+  `kovenant_tcp,direction=server,node=n1,path=internet,remote_kind=external,remote_name=203.0.113.5,workload=n1,workload_kind=host bytes_sent=50i,bytes_received=0i,sends=1i,receives=0i,connects=0i,closes=0i ${W0}`,
+  `kovenant_tcp,${WEB_PG} bytes_sent=0i,bytes_received=0i,sends=0i,receives=1i,connects=0i,closes=0i ${W1}`,
 ];
 
 const eventsFile = join(dir, 'events.jsonl');
@@ -110,9 +115,7 @@ describe('kovenant replay: the contract', () => {
   it('a window of 1m merges both windows', async () => {
     const r = await runCli(['replay', eventsFile, '--kube', snapshotFile, '--window', '1m']);
     const pgRecv = r.stdout.split('\n').filter((l) => l.includes('remote_name=pg-0'));
-    expect(pgRecv).toEqual([
-      `kovenant_tcp,${WEB_TAGS},remote_kind=pod,remote_name=pg-0,remote_namespace=db,remote_workload=pg,workload=web,workload_kind=Deployment bytes_sent=90i,bytes_received=400i,sends=1i,receives=2i,connects=1i,closes=0i ${W0}`,
-    ]);
+    expect(pgRecv).toEqual([`kovenant_tcp,${WEB_PG} bytes_sent=90i,bytes_received=400i,sends=1i,receives=2i,connects=1i,closes=0i ${W0}`]);
   });
 
   it.each([

@@ -9,6 +9,7 @@ import { FlowDeltaTracker } from '../../src/collectors/conntrack/flow-deltas.ts'
 import { MetadataIndex } from '../../src/enrich/metadata/metadata-index.ts';
 import { projectNode, projectPod, projectService } from '../../src/enrich/metadata/projection.ts';
 import { Resolver } from '../../src/enrich/resolver.ts';
+import { ConntrackServiceNat } from '../../src/collectors/conntrack/service-nat.ts';
 
 // Captured from a real node namespace (kernel 6.18, nf_conntrack_acct=1).
 const TIME_WAIT =
@@ -28,6 +29,7 @@ describe('parseConntrackLine', () => {
       state: 'TIME_WAIT',
       originSrc: '10.251.1.2',
       originDst: '10.251.2.2',
+      originSport: 56580,
       originDport: 8080,
       replySrc: '10.251.2.2',
       originPackets: 11,
@@ -140,16 +142,46 @@ describe('ConntrackCollector', () => {
     const points = agg.closeAll().map((p) => ({ tags: p.tags, ints: p.ints, timeMs: p.timeMs }));
     expect(points).toEqual([
       {
-        tags: { node: 'n1', namespace: 'shop', pod: 'web', workload: 'web', workload_kind: 'Pod', remote_kind: 'external', remote_name: '203.0.113.9', protocol: 'tcp', remote_port: '443' },
+        tags: { node: 'n1', namespace: 'shop', pod: 'web', workload: 'web', workload_kind: 'Pod', remote_kind: 'external', remote_name: '203.0.113.9', protocol: 'tcp', remote_port: '443', path: 'internet' },
         ints: { bytes_sent: 3000, bytes_received: 120, packets_sent: 3, packets_received: 2, flows: 1 },
         timeMs: 0,
       },
       {
-        tags: { node: 'n1', namespace: 'shop', pod: 'web', workload: 'web', workload_kind: 'Pod', remote_kind: 'pod', remote_namespace: 'shop', remote_name: 'db', remote_workload: 'db', protocol: 'tcp', remote_port: '80' },
+        tags: { node: 'n1', namespace: 'shop', pod: 'web', workload: 'web', workload_kind: 'Pod', remote_kind: 'pod', remote_namespace: 'shop', remote_name: 'db', remote_workload: 'db', protocol: 'tcp', remote_port: '80', path: 'same-node' },
         ints: { bytes_sent: 1000, bytes_received: 500, packets_sent: 10, packets_received: 5, flows: 1 },
         timeMs: 0,
       },
     ]);
     expect(c.stats().skippedNodeFlows).toBe(1);
+  });
+
+  it('zones, path and Service NAT: the same resolver rules as the events, and the NAT table for their join', async () => {
+    const idx = new MetadataIndex();
+    const zoned = (name: string, ip: string, zone: string) =>
+      projectNode({ kind: 'Node', metadata: { name, uid: name, labels: { 'topology.kubernetes.io/zone': zone, 'topology.kubernetes.io/region': 'r1' } }, status: { addresses: [{ type: 'InternalIP', address: ip }] } });
+    idx.upsertNode(zoned('n1', '192.168.0.1', 'z1'));
+    idx.upsertNode(zoned('n2', '192.168.0.2', 'z2'));
+    idx.upsertPod(projectPod({ kind: 'Pod', metadata: { name: 'web', namespace: 'shop', uid: 'uid-web' }, spec: { nodeName: 'n1' }, status: { phase: 'Running', podIP: '10.1.0.5' } }));
+    idx.upsertPod(projectPod({ kind: 'Pod', metadata: { name: 'db', namespace: 'shop', uid: 'uid-db' }, spec: { nodeName: 'n2' }, status: { phase: 'Running', podIP: '10.1.0.6' } }));
+    idx.upsertService(projectService({ kind: 'Service', metadata: { name: 'db', namespace: 'shop', uid: 's1' }, spec: { clusterIP: '10.96.0.20' } }));
+    const root = procRoot('1', '');
+    const nat = new ConntrackServiceNat();
+    const c = new ConntrackCollector({ procRoot: root, intervalMs: 1000, nodeName: 'n1', resolver: new Resolver(idx), keepNode: false, serviceNat: nat });
+    const agg = new WindowAggregator({ windowMs: 10_000, latenessMs: 0 });
+    await c.collect(1000, agg);
+    writeFileSync(
+      join(root, 'net/nf_conntrack'),
+      'ipv4 2 tcp 6 100 ESTABLISHED src=10.1.0.5 dst=10.96.0.20 sport=41000 dport=5432 packets=2 bytes=120 src=10.1.0.6 dst=10.1.0.5 sport=5432 dport=41000 packets=3 bytes=3000 [ASSURED] mark=0 zone=0 use=2\n',
+    );
+    await c.collect(2000, agg);
+    expect(nat.backendOf('10.1.0.5', 41000, '10.96.0.20', 5432)).toBe('10.1.0.6');
+    expect(nat.backendOf('10.1.0.5', 41001, '10.96.0.20', 5432)).toBeUndefined();
+    expect(agg.closeAll().map((p) => p.tags)).toEqual([
+      {
+        node: 'n1', zone: 'z1', region: 'r1', namespace: 'shop', pod: 'web', workload: 'web', workload_kind: 'Pod',
+        remote_kind: 'pod', remote_namespace: 'shop', remote_name: 'db', remote_workload: 'db', remote_zone: 'z2', remote_region: 'r1', remote_service: 'db',
+        protocol: 'tcp', path: 'cross-zone', remote_port: '5432',
+      },
+    ]);
   });
 });

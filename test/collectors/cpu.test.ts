@@ -6,7 +6,7 @@ import { WindowAggregator } from '../../src/aggregate/window-aggregator.ts';
 import { NodeCpuCollector, clockTicksPerSecond, parseProcStat } from '../../src/collectors/cpu/proc-stat.ts';
 import { PodCpuCollector, parseCpuStatUsage, parseCpuacctUsage, podUidOfCgroup, scanPodCgroups } from '../../src/collectors/cpu/pod-cpu.ts';
 import { MetadataIndex } from '../../src/enrich/metadata/metadata-index.ts';
-import { projectController, projectPod } from '../../src/enrich/metadata/projection.ts';
+import { projectController, projectNode, projectPod } from '../../src/enrich/metadata/projection.ts';
 import { Resolver } from '../../src/enrich/resolver.ts';
 
 const dirs: string[] = [];
@@ -45,6 +45,22 @@ describe('node CPU from the real /proc/stat', () => {
     expect(total).toBeLessThan(elapsed * cpus * 1.2 + 0.05);
     expect(byMode.user).toBeGreaterThan(0.2);
     expect(points.every((p) => p.measurement === 'kovenant_node_cpu' && p.tags.node === 'n1')).toBe(true);
+  });
+  it('carries the node zone, region and cluster, and follows a label change', async () => {
+    const index = new MetadataIndex();
+    const zoned = (zone: string) =>
+      projectNode({ kind: 'Node', metadata: { name: 'n1', uid: 'n1', labels: { 'topology.kubernetes.io/zone': zone, 'topology.kubernetes.io/region': 'r1' } }, status: { addresses: [] } });
+    index.upsertNode(zoned('z1'));
+    const agg = new WindowAggregator({ windowMs: 1000, latenessMs: 0 });
+    const c = new NodeCpuCollector('/proc', 1000, 'n1', 100, new Resolver(index, { cluster: 'c1' }));
+    await c.collect(500, agg);
+    busy(50);
+    await c.collect(1500, agg);
+    index.upsertNode(zoned('z2'));
+    busy(50);
+    await c.collect(2500, agg);
+    const tags = agg.closeAll().map((p) => `${p.timeMs} ${p.tags.cluster} ${p.tags.zone} ${p.tags.region} ${p.tags.node}`);
+    expect(new Set(tags)).toEqual(new Set(['1000 c1 z1 r1 n1', '2000 c1 z2 r1 n1']));
   });
 });
 

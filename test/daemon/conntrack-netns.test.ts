@@ -94,7 +94,7 @@ describe.skipIf(!enabled)('kovenant run --conntrack on a real kernel', () => {
     expect([...tagSets].map((t) => JSON.parse(t) as Record<string, string>)).toEqual([
       {
         node: 'n1', namespace: 'shop', pod: 'web-7d9-x1', workload: 'web', workload_kind: 'Deployment', release: 'shop',
-        remote_kind: 'pod', remote_namespace: 'shop', remote_name: 'db-0', remote_workload: 'db', protocol: 'tcp', remote_port: '8080',
+        remote_kind: 'pod', remote_namespace: 'shop', remote_name: 'db-0', remote_workload: 'db', protocol: 'tcp', remote_port: '8080', path: 'same-node',
       },
     ]);
     const sum = (f: string) => points.reduce((a, p) => a + (p.fields[f] ?? 0), 0);

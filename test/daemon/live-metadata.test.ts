@@ -84,4 +84,50 @@ describe('kovenant run with live Kubernetes watches', () => {
       ['web-7c9-abc', 'web', 'Deployment', 'shop-release', 'service', 'web', 10],
     ]);
   }, 90_000);
+
+  it('a node zone label changing takes effect for later events', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kovenant-run-zone-'));
+    api = await startFakeKubeApi();
+    const zonedNode = (zone: string) => ({
+      kind: 'Node',
+      metadata: { name: 'node-a', labels: { 'topology.kubernetes.io/zone': zone, 'topology.kubernetes.io/region': 'r1' } },
+      status: { addresses: [{ type: 'InternalIP', address: '10.0.0.1' }] },
+    });
+    api.put(zonedNode('z1'));
+    api.put(pod({ ns: 'shop', name: 'web-1', ip: '10.1.0.5', node: 'node-a' }));
+    api.put(pod({ ns: 'db', name: 'pg-0', ip: '10.1.0.6', node: 'node-a' }));
+    const kubeconfig = join(dir, 'kubeconfig');
+    api.writeKubeconfig(kubeconfig);
+    const port = await freePort();
+    daemon = startDaemon([], ['run', '--events', '-', '--kubeconfig', kubeconfig, '--window', '1s', '--lateness', '0s', '--metrics-addr', `127.0.0.1:${port}`, '--output', 'line'], {}, 'pipe');
+    await waitFor('/readyz to answer 200 after the sync', async () => (await readyz(port)) === 200, 30_000, 100);
+    const T0 = Math.floor(Date.now() / 1000) * 1000 - 600_000;
+    let second = 0;
+    // One event per second of event time: each closes the previous window.
+    const send = (): void => {
+      const time = new Date(T0 + second++ * 1000 + 100).toISOString();
+      daemon!.child.stdin!.write(
+        kprobeLine({ fn: 'tcp_sendmsg', node: 'node-a', time, pod: { namespace: 'shop', name: 'web-1' }, sock: { saddr: '10.1.0.5', sport: 40000, daddr: '10.1.0.6', dport: 5432 }, size: '5' }) + '\n',
+      );
+    };
+    send();
+    send();
+    await waitFor('the first window written', async () => daemon!.stdout().includes('zone=z1'), 30_000, 100);
+    api.put(zonedNode('z2'));
+    await waitFor('a window attributed to the new zone', async () => {
+      send();
+      return daemon!.stdout().includes('zone=z2');
+    }, 30_000, 200);
+    daemon.child.stdin!.end();
+    expect(await daemon.exited(30_000)).toBe(0);
+    const zones = parseLineProtocol(daemon.stdout())
+      .filter((p) => p.measurement === 'kovenant_tcp')
+      .sort((a, b) => (a.timeNs < b.timeNs ? -1 : 1))
+      .map((p) => [p.tags.zone, p.tags.remote_zone, p.tags.path]);
+    const firstNew = zones.findIndex((z) => z[0] === 'z2');
+    expect(firstNew).toBeGreaterThan(0);
+    // Before the change the old zone, from the first window of the new zone on only the new one.
+    expect(zones.slice(0, firstNew).every((z) => z[0] === 'z1' && z[1] === 'z1' && z[2] === 'same-node')).toBe(true);
+    expect(zones.slice(firstNew)).toEqual(zones.slice(firstNew).map(() => ['z2', 'z2', 'same-node']));
+  }, 90_000);
 });

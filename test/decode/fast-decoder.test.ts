@@ -262,7 +262,7 @@ const sockEntries: fc.Arbitrary<[string, J][]> = fc
     maybe('daddr', fc.oneof({ weight: 5, arbitrary: text.map(str) }, { weight: 1, arbitrary: anyScalar })),
     maybe('sport', port),
     maybe('dport', port),
-    maybe('cookie', fc.constant(str('18446744073709551615'))),
+    maybe('cookie', fc.oneof({ weight: 4, arbitrary: fc.constant(str('18446744073709551615')) }, { weight: 2, arbitrary: text.map(str) }, { weight: 1, arbitrary: anyScalar })),
     extra,
   )
   .map((parts) => parts.flat());
@@ -324,7 +324,7 @@ const topEntries: fc.Arbitrary<[string, J][]> = fc
     fc.oneof({ weight: 10, arbitrary: withDuplicates(kprobeEntries).map(obj) }, { weight: 1, arbitrary: junk }),
     maybe('node_name', fc.oneof({ weight: 5, arbitrary: text.map(str) }, { weight: 1, arbitrary: anyScalar })),
     maybe('time', time),
-    maybe('cluster_name', text.map(str)),
+    maybe('cluster_name', fc.oneof({ weight: 5, arbitrary: text.map(str) }, { weight: 1, arbitrary: anyScalar })),
     maybe('node_labels', labels),
     maybe('aggregation_info', fc.constant(obj([['count', str('3')]]))),
     extra,

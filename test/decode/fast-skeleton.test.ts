@@ -101,6 +101,26 @@ describe('FastDecoder speculative path (canonical Tetragon layout)', () => {
     expect(samples.speculated).toBe(lines.length);
   });
 
+  it('reads cluster_name and the socket cookie on the speculative path, the cookie of each line its own', () => {
+    const fast = new FastDecoder();
+    const tcp = [...exampleLines(400, 60_000)].filter((l) => l.includes('"sock_arg"')).slice(0, 20);
+    expect(tcp.length).toBe(20);
+    const cookies = new Set<string>();
+    for (const [i, l] of tcp.entries()) {
+      // Distinct cookies (the example generator's are all alike).
+      const line = Buffer.from(l.replace(/"cookie":"\d+"/, `"cookie":"1844674407370955${1000 + i}"`).replace(/\}$/, `,"cluster_name":"prod-${i % 2}","node_labels":{"a":"b"}}`));
+      expectSame(fast, line);
+      const ev = new KernelEvent();
+      fast.decode(line, 0, line.length, ev);
+      expect(ev.cluster).toBe(`prod-${i % 2}`);
+      expect(ev.cookie).toBe(/"cookie":"(\d+)"/.exec(line.toString())![1]);
+      cookies.add(ev.cookie!);
+    }
+    expect(cookies.size).toBeGreaterThan(1);
+    expect(fast.speculated).toBe(2 * tcp.length);
+    expect(fast.fallbacks).toBe(0);
+  });
+
   it('looks process and parent up once per line, also when the speculation is abandoned', () => {
     const line = bases()[0]!;
     const p = afterParent(line);

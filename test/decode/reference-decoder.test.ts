@@ -142,3 +142,22 @@ describe('reference decoder: sizes and return values together', () => {
     expect(decode(kprobeLine({ fn: '__x64_sys_read', time: T, ret: 12 })).ev.bytes).toBe(12);
   });
 });
+
+describe('reference decoder: cluster_name and the socket cookie', () => {
+  it('reads cluster_name from the envelope and the cookie of tcp sockets', () => {
+    const line = JSON.parse(kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: T, sock: { ...SOCK, cookie: '18446744073709551615' }, size: '10' })) as Record<string, unknown>;
+    const { status, ev } = decode(JSON.stringify({ ...line, cluster_name: 'prod-eu', node_labels: { 'topology.kubernetes.io/zone': 'z1' } }));
+    expect(status).toBe(DecodeStatus.Used);
+    expect(ev).toMatchObject({ cluster: 'prod-eu', cookie: '18446744073709551615', node: 'n1' });
+  });
+
+  it('leaves both undefined when absent or empty', () => {
+    const { ev } = decode(kprobeLine({ fn: 'tcp_connect', time: T, sock: SOCK }));
+    expect(ev.cluster).toBeUndefined();
+    expect(ev.cookie).toBeUndefined();
+    const line = JSON.parse(kprobeLine({ fn: 'tcp_close', time: T, sock: { ...SOCK, cookie: '' } })) as Record<string, unknown>;
+    const empty = decode(JSON.stringify({ ...line, cluster_name: '' })).ev;
+    expect(empty.cluster).toBeUndefined();
+    expect(empty.cookie).toBeUndefined();
+  });
+});

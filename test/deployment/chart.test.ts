@@ -180,6 +180,21 @@ describe.skipIf(!HELM)('install/chart/kovenant rendered with default values', ()
     expect((podSpec.volumes ?? []).find((v) => v.name === stateMount.name)?.hostPath?.path).toBe('/var/lib/kovenant');
   });
 
+  it('the helmfile passes every dashboard of dashboards/ to the chart', () => {
+    const helmfile = readFileSync(join(ROOT, 'helmfile.yaml'), 'utf8');
+    for (const file of filesIn('dashboards', '.json')) {
+      const name = file.split('/').pop()!;
+      expect(helmfile, name).toContain(`- name: grafana.dashboards.${name.replace('.json', '\\.json')}\n        file: dashboards/${name}`);
+    }
+  });
+
+  it('config.clusterName reaches the daemon config (the cluster tag); empty by default', () => {
+    const configOf = (objects: K8sObject[]) =>
+      resolveConfig({ file: parseYaml((objects.find((o) => o.kind === 'ConfigMap') as unknown as ConfigMap).data!['config.yaml']!) as Record<string, unknown>, fileName: 'config.yaml', env: {}, flags: {} });
+    expect(configOf(renderObjects()).clusterName || undefined).toBeUndefined();
+    expect(configOf(renderObjects({ values: { config: { clusterName: 'prod-eu' } } })).clusterName).toBe('prod-eu');
+  });
+
   it('the config file matches the mounts, and the token comes from the Secret as a file', () => {
     const config = parseYaml((find('ConfigMap') as unknown as ConfigMap).data!['config.yaml']!) as Record<string, string | boolean>;
     expect(config).toMatchObject({

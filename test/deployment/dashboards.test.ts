@@ -33,6 +33,7 @@ interface Variable {
   name: string;
   type: string;
   query: string;
+  description?: string;
   datasource?: { uid: string };
   multi?: boolean;
   includeAll?: boolean;
@@ -65,6 +66,11 @@ const promTargets = dashboards.flatMap(({ file, dashboard }) =>
   ),
 );
 
+/** Textbox variables (the cost dashboard's prices), by name, with their default values. */
+const textboxes: Record<string, string> = Object.fromEntries(
+  dashboards.flatMap(({ dashboard }) => dashboard.templating.list.filter((v) => v.type === 'textbox').map((v) => [v.name, v.query])),
+);
+
 /** Grafana's regex escaping of a variable value in an InfluxQL regex. */
 const escapeRegex = (v: string): string => v.replace(/[\\^$.|?*+()[\]{}/-]/g, '\\$&');
 
@@ -83,6 +89,8 @@ function interpolate(query: string, range: { fromMs: number; toMs: number }, val
     const v = values[name];
     return v === undefined ? '/^.*$/' : `/^(${escapeRegex(v)})$/`;
   });
+  // Textbox variables are substituted as they are (numbers here).
+  q = q.replace(/\$(\w+)/g, (m, name: string) => textboxes[name] ?? m);
   expect(q, 'unsubstituted Grafana variable').not.toMatch(/\$\w/);
   return q;
 }
@@ -99,13 +107,15 @@ describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', 
   let workDir: string;
   let range: { fromMs: number; toMs: number };
   let concrete: Record<string, string>;
+  let replayed: Array<ReturnType<typeof parseLine>>;
+  let replayedLines: string[];
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'kovenant-dashboards-'));
     const out = join(workDir, 'replay.lp');
     const replay = spawnSync(
       process.execPath,
-      [join(ROOT, 'bin/kovenant.js'), 'replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--window', '10s', '--out', out],
+      [join(ROOT, 'bin/kovenant.js'), 'replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--window', '10s', '--cluster-name', 'example', '--out', out],
       { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
     );
     expect(replay.status, `kovenant replay failed:\n${replay.stderr}`).toBe(0);
@@ -124,7 +134,9 @@ describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', 
     );
     expect(sample, 'the example has no pod talking to a workload').toBeDefined();
     const t = sample!.tags;
-    concrete = { namespace: t.get('namespace')!, workload: t.get('workload')!, pod: t.get('pod')!, release: t.get('release')! };
+    concrete = { cluster: t.get('cluster')!, namespace: t.get('namespace')!, workload: t.get('workload')!, pod: t.get('pod')!, release: t.get('release')! };
+    replayed = points;
+    replayedLines = lines;
 
     // SYNTHETIC DATA: `kovenant replay` produces only kovenant_tcp and kovenant_io
     // (conntrack, CPU and the source's completeness come from the daemon's collectors,
@@ -132,8 +144,8 @@ describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', 
     // panels over points the daemon wrote). These
     // few points exist only so that the panels over those measurements are executed
     // and must return data; their values mean nothing.
-    const local = ['namespace', 'node', 'pod', 'release', 'workload', 'workload_kind'].map((k) => `${k}=${t.get(k)}`).join(',');
-    const remote = [...t].filter(([k]) => k.startsWith('remote_')).map(([k, v]) => `${k}=${v}`).join(',');
+    const local = ['cluster', 'namespace', 'node', 'pod', 'release', 'workload', 'workload_kind'].map((k) => `${k}=${t.get(k)}`).join(',');
+    const remote = [...t].filter(([k]) => k.startsWith('remote_') && k !== 'remote_port').map(([k, v]) => `${k}=${v}`).join(',');
     const synthetic = [0n, WINDOW_NS].flatMap((offset) => {
       const ts = first + offset;
       return [
@@ -201,6 +213,27 @@ describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', 
     expect(addresses).not.toContain('52.216.1.2');
   });
 
+  it('the cost panels sum exactly the senders\' bytes on each billed path, priced by the variables', async () => {
+    const stat = influxTargets.filter((x) => x.panel === 'Estimated cost over the time range');
+    expect(stat.map((x) => x.target.refId)).toEqual(['A', 'B', 'C']);
+    const GIB = 2 ** 30;
+    const sentOn = (path: string): number =>
+      replayedLines
+        .filter((l) => l.startsWith('kovenant_tcp,') && l.split(' ')[0]!.split(',').includes(`path=${path}`))
+        .reduce((a, l) => a + Number(/bytes_sent=(\d+)i/.exec(l)![1]), 0);
+    const expected = [
+      (sentOn('cross-zone') / GIB) * Number(textboxes.price_cross_zone),
+      (sentOn('cross-region') / GIB) * Number(textboxes.price_cross_region),
+      (sentOn('internet') / GIB) * Number(textboxes.price_internet),
+    ];
+    expect(expected.every((v) => v > 0)).toBe(true);
+    for (const [i, { target }] of stat.entries()) {
+      const series = await influxQuery(influx.url, DB, interpolate(target.query!, range, {}));
+      expect(Number(series[0]!.values[0]![1])).toBeCloseTo(expected[i]!, 12);
+    }
+    expect(replayed.some((p) => p.tags.get('cluster') === 'example')).toBe(true);
+  });
+
   it('the template variables list values from the data', async () => {
     for (const { dashboard } of dashboards) {
       for (const v of dashboard.templating.list.filter((x) => x.datasource?.uid === 'kovenant-influxdb')) {
@@ -233,16 +266,41 @@ describe('dashboard structure', () => {
     }
   });
 
-  it('has namespace, workload, pod and release variables, multi-valued with All matching everything', () => {
-    const vars = traffic!.templating.list;
-    expect(vars.map((v) => v.name)).toEqual(['namespace', 'workload', 'pod', 'release']);
-    for (const v of vars) expect(v).toMatchObject({ multi: true, includeAll: true, allValue: '.*' });
+  it('has cluster, namespace, workload, pod and release variables, multi-valued with All matching everything', () => {
+    for (const uid of ['kovenant-traffic', 'kovenant-cost']) {
+      const vars = dashboards.find((d) => d.dashboard.uid === uid)!.dashboard.templating.list.filter((v) => v.type === 'query');
+      expect(vars.map((v) => v.name), uid).toEqual(['cluster', 'namespace', 'workload', 'pod', 'release']);
+      for (const v of vars) expect(v).toMatchObject({ multi: true, includeAll: true, allValue: '.*' });
+    }
   });
 
-  it('every panel over pods honours all four variables', () => {
+  it('every panel over pods honours all five variables, and every InfluxDB panel the cluster', () => {
+    for (const { panel, target } of influxTargets) expect(target.query, `${panel}: $cluster`).toContain('"cluster" =~ /^$cluster$/');
     // Node-level measurements have no pod tags.
     for (const { panel, target } of influxTargets.filter((x) => !x.target.query!.includes('kovenant_node_cpu') && !x.target.query!.includes('kovenant_source'))) {
       for (const v of ['namespace', 'workload', 'pod', 'release']) expect(target.query, `${panel}: $${v}`).toContain(`/^$${v}$/`);
+    }
+  });
+
+  it('the cost dashboard: paths over time, billed paths by workload, release and destination, priced from documented variables, each byte once', () => {
+    const cost = dashboards.find((d) => d.dashboard.uid === 'kovenant-cost')!.dashboard;
+    const panels = allPanels(cost);
+    const queries = (p: Panel): string => (p.targets ?? []).map((t) => t.query ?? '').join('\n');
+    const has = (pred: (p: Panel) => boolean, what: string): void => expect(panels.some(pred), what).toBe(true);
+    has((p) => p.type === 'timeseries' && /GROUP BY time\(\$__interval\), "path"/.test(queries(p)), 'bytes by path over time');
+    for (const path of ['cross-zone', 'cross-region']) {
+      has((p) => queries(p).includes(`"path" = '${path}'`) && /GROUP BY "path", "namespace", "workload"/.test(queries(p)) && queries(p).includes(`$price_${path.replace('-', '_')}`), `${path} by workload with cost`);
+      has((p) => queries(p).includes(`"path" = '${path}'`) && /GROUP BY "path", "release"/.test(queries(p)) && queries(p).includes(`$price_${path.replace('-', '_')}`), `${path} by release with cost`);
+    }
+    has((p) => queries(p).includes(`"path" = 'internet'`) && /GROUP BY "namespace", "workload"/.test(queries(p)) && queries(p).includes('$price_internet'), 'internet egress by workload');
+    has((p) => queries(p).includes(`"path" = 'internet'`) && /GROUP BY "remote_name"/.test(queries(p)) && queries(p).includes('$price_internet'), 'internet egress by destination');
+    // Each byte once: only the sender's bytes_sent, never bytes_received.
+    for (const p of panels) expect(queries(p), p.title).not.toContain('bytes_received');
+    for (const name of ['price_cross_zone', 'price_cross_region', 'price_internet']) {
+      const v = cost.templating.list.find((x) => x.name === name);
+      expect(v, name).toMatchObject({ type: 'textbox' });
+      expect(Number(v!.query), name).toBeGreaterThan(0);
+      expect(v!.description, name).toMatch(/USD\/GB/);
     }
   });
 

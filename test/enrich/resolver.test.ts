@@ -169,7 +169,7 @@ describe('remote side: classification order', () => {
   it('tcp series carry local and remote tags together', () => {
     const s = r.tcpSeries(r.localHost('node-1'), r.remote('10.96.0.10', NOW));
     expect(s.measurement).toBe('kovenant_tcp');
-    expect(s.key).toBe('kovenant_tcp,node=node-1,remote_kind=service,remote_name=web,remote_namespace=shop,remote_release=svc-rel,workload=node-1,workload_kind=host');
+    expect(s.key).toBe('kovenant_tcp,direction=server,node=node-1,path=service,remote_kind=service,remote_name=web,remote_namespace=shop,remote_release=svc-rel,workload=node-1,workload_kind=host');
     expect(r.tcpSeries(r.localHost('node-1'), r.remote('10.96.0.10', NOW))).toBe(s);
   });
 });

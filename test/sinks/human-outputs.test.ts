@@ -37,6 +37,13 @@ describe('TrafficBoard', () => {
     expect(text).toMatch(/shop\/redis +service +200 B +0 B/);
     expect(text).toMatch(/shop\/db-0 +4\.9 KiB +1 B +2/);
   });
+  it('sums the bytes sent per path in one line, in the contract order of paths', () => {
+    const board = new TrafficBoard();
+    expect(board.render(1).split('\n')[1]).toBe('sent by path: nothing yet');
+    const at = (path: string, sent: number): MetricPoint => ({ ...tcp('cart-1', 'redis', sent, 999), tags: { ...tcp('cart-1', 'redis', 0, 0).tags, path } });
+    board.add([at('internet', 2048), at('cross-zone', 100), at('same-node', 1), at('cross-zone', 28)]);
+    expect(board.render(1).split('\n')[1]).toBe('sent by path: same-node 1 B · cross-zone 128 B · internet 2.0 KiB');
+  });
 });
 
 describe('ConsoleSink', () => {

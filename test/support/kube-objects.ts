@@ -2,8 +2,21 @@
 
 type Json = Record<string, unknown>;
 
-export function node(name: string, ip: string, extra: Array<{ type: string; address: string }> = []): Json {
-  return { apiVersion: 'v1', kind: 'Node', metadata: { name, uid: `node-${name}` }, status: { addresses: [{ type: 'InternalIP', address: ip }, { type: 'Hostname', address: name }, ...extra] } };
+export function node(name: string, ip: string, extra: Array<{ type: string; address: string }> = [], labels?: Record<string, string>): Json {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, uid: `node-${name}`, ...(labels ? { labels } : {}) },
+    status: { addresses: [{ type: 'InternalIP', address: ip }, { type: 'Hostname', address: name }, ...extra] },
+  };
+}
+
+/** A node with topology.kubernetes.io zone and region labels. */
+export function zonedNode(name: string, ip: string, zone: string | undefined, region: string | undefined): Json {
+  const labels: Record<string, string> = {};
+  if (zone) labels['topology.kubernetes.io/zone'] = zone;
+  if (region) labels['topology.kubernetes.io/region'] = region;
+  return node(name, ip, [], labels);
 }
 
 export interface PodOptions {
@@ -17,6 +30,8 @@ export interface PodOptions {
   annotations?: Record<string, string>;
   startTime?: string;
   uid?: string;
+  /** containerPorts of its one container. */
+  ports?: number[];
 }
 
 export function pod(namespace: string, name: string, o: PodOptions = {}): Json {
@@ -31,7 +46,11 @@ export function pod(namespace: string, name: string, o: PodOptions = {}): Json {
       ...(o.annotations ? { annotations: o.annotations } : {}),
       ...(o.owner ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: o.owner.kind, name: o.owner.name, uid: `uid-${o.owner.name}`, controller: o.owner.controller ?? true }] } : {}),
     },
-    spec: { nodeName: o.node ?? 'node-1', ...(o.hostNetwork ? { hostNetwork: true } : {}) },
+    spec: {
+      nodeName: o.node ?? 'node-1',
+      ...(o.hostNetwork ? { hostNetwork: true } : {}),
+      ...(o.ports ? { containers: [{ name: 'main', ports: o.ports.map((containerPort) => ({ containerPort, protocol: 'TCP' })) }] } : {}),
+    },
     status: {
       phase: o.phase ?? 'Running',
       ...(o.ip ? { podIP: o.ip } : {}),
@@ -56,12 +75,16 @@ export function controller(kind: string, namespace: string, name: string, o: { o
   };
 }
 
-export function service(namespace: string, name: string, clusterIP: string, o: { release?: string; clusterIPs?: string[] } = {}): Json {
+export function service(namespace: string, name: string, clusterIP: string, o: { release?: string; clusterIPs?: string[]; ports?: number[] } = {}): Json {
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name, namespace, uid: `svc-${namespace}-${name}`, ...(o.release ? { annotations: { 'meta.helm.sh/release-name': o.release } } : {}) },
-    spec: { clusterIP, ...(o.clusterIPs ? { clusterIPs: o.clusterIPs } : {}) },
+    spec: {
+      clusterIP,
+      ...(o.clusterIPs ? { clusterIPs: o.clusterIPs } : {}),
+      ...(o.ports ? { ports: o.ports.map((port) => ({ port, protocol: 'TCP', targetPort: port })) } : {}),
+    },
   };
 }
 

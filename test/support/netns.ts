@@ -113,3 +113,15 @@ export function createNodeLab(options: LabOptions): NodeLab {
   }
   return lab;
 }
+
+/**
+ * A DNAT rule in the node namespace standing in for kube-proxy: TCP to `clusterIp:port`
+ * goes to `backendIp:backendPort`. The ClusterIP is assigned nowhere: pods route it to the
+ * node by their default route, and the rule rewrites it there, as kube-proxy's does.
+ */
+export function addServiceDnat(lab: NodeLab, clusterIp: string, port: number, backendIp: string, backendPort: number): void {
+  const nft = (...args: string[]): string => run(IP, ['netns', 'exec', lab.node, NFT, ...args]);
+  nft('add', 'table', 'ip', 'kovenant_lab_nat');
+  nft('add', 'chain', 'ip', 'kovenant_lab_nat', 'lab_prerouting', '{ type nat hook prerouting priority -100; }');
+  nft('add', 'rule', 'ip', 'kovenant_lab_nat', 'lab_prerouting', 'ip', 'daddr', clusterIp, 'tcp', 'dport', String(port), 'dnat', 'to', `${backendIp}:${backendPort}`);
+}

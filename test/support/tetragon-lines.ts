@@ -6,7 +6,7 @@ export interface KprobeSpec {
   time?: string;
   pod?: { namespace: string; name: string; workload?: string; workload_kind?: string; pod_labels?: Record<string, string> };
   parentPod?: { namespace: string; name: string };
-  sock?: { saddr?: string; daddr?: string; sport?: number; dport?: number; family?: string };
+  sock?: { saddr?: string; daddr?: string; sport?: number; dport?: number; family?: string; cookie?: string };
   size?: string | number;
   /** Index at which the size_arg goes (default: after the sock arg, or 0). */
   sizeIndex?: number;

@@ -3,7 +3,9 @@
  * attributed from the originating side with the same resolver as the events.
  *
  * Tags: the local tags of kovenant_tcp for the origin address, the remote_* tags for
- * the reply source, `protocol` and `remote_port` (original destination port). A flow
+ * the reply source (with `remote_service` when the original destination was a Service's
+ * ClusterIP), `path` by the resolver's rule, `protocol` and `remote_port` (original
+ * destination port). A flow
  * whose origin is outside the cluster (inbound from the Internet) is attributed from
  * the reply side instead, sent and received swapped, so that it still lands on the pod.
  * Flows from or to node addresses are skipped unless `keepNode` (as kubenetmon does:
@@ -17,6 +19,7 @@ import { makeSeries, type LocalParty, type RemoteParty, type Resolver, type Seri
 import { collectorWatermarkKey, type NodeCollector } from '../collector.ts';
 import { conntrackPaths, parseConntrackTable, requireAccounting } from './conntrack-table.ts';
 import { FlowDeltaTracker, type FlowDelta } from './flow-deltas.ts';
+import type { ConntrackServiceNat } from './service-nat.ts';
 
 const MEASUREMENT = 'kovenant_conntrack';
 const BYTES_SENT = 0, BYTES_RECEIVED = 1, PACKETS_SENT = 2, PACKETS_RECEIVED = 3, FLOWS = 4;
@@ -28,6 +31,8 @@ export interface ConntrackCollectorOptions {
   nodeName: string | undefined;
   resolver: Resolver;
   keepNode: boolean;
+  /** Filled from every scan, for the resolver to attribute Service traffic to backends. */
+  serviceNat?: ConntrackServiceNat | undefined;
 }
 
 export interface ConntrackStats {
@@ -62,7 +67,9 @@ export class ConntrackCollector implements NodeCollector {
     } catch (err) {
       throw new InputError(`--conntrack: ${table}: cannot read (${(err as Error).message})`, 'set --proc-root to the host /proc, or run without --conntrack');
     }
-    for (const delta of this.tracker.scan(parseConntrackTable(text))) this.add(delta, nowMs, aggregator);
+    const flows = parseConntrackTable(text);
+    this.options.serviceNat?.update(flows);
+    for (const delta of this.tracker.scan(flows)) this.add(delta, nowMs, aggregator);
   }
 
   private add(delta: FlowDelta, nowMs: number, aggregator: WindowAggregator): void {
@@ -75,7 +82,9 @@ export class ConntrackCollector implements NodeCollector {
       return;
     }
     let local = resolver.localForAddress(nodeName, flow.originSrc, nowMs);
-    let remote: RemoteParty = replyRemote;
+    // Service traffic: the reply comes from the backend pod; the original destination names the Service.
+    const originDst = flow.originDst === flow.replySrc ? replyRemote : resolver.remote(flow.originDst, nowMs);
+    let remote: RemoteParty = originDst.kind === 'service' && replyRemote.kind === 'pod' ? resolver.throughService(originDst, replyRemote) : replyRemote;
     let swapped = false;
     if (!local) {
       local = resolver.localForAddress(nodeName, flow.replySrc, nowMs);
@@ -96,7 +105,7 @@ export class ConntrackCollector implements NodeCollector {
   }
 
   private seriesOf(local: LocalParty, remote: RemoteParty, protocol: string, port: number | undefined): Series {
-    const tags: Record<string, string> = { ...local.tags, ...remote.tags, protocol };
+    const tags: Record<string, string> = { ...local.tags, ...remote.tags, protocol, path: this.options.resolver.path(local, remote) };
     if (port !== undefined) tags.remote_port = String(port);
     return makeSeries(MEASUREMENT, tags);
   }

@@ -22,7 +22,8 @@ export interface ConntrackFlow {
   state: string | undefined;
   originSrc: string;
   originDst: string;
-  /** Original destination port (undefined for ICMP and the like). */
+  /** Original source and destination ports (undefined for ICMP and the like). */
+  originSport: number | undefined;
   originDport: number | undefined;
   replySrc: string;
   /** undefined when accounting is off. */
@@ -88,6 +89,7 @@ export function parseConntrackLine(line: string): ConntrackFlow | undefined {
     state,
     originSrc,
     originDst,
+    originSport: orig.sport === undefined ? undefined : Number(orig.sport),
     originDport: orig.dport === undefined ? undefined : Number(orig.dport),
     replySrc: normalizeIp(reply.src) ?? reply.src,
     originPackets: orig.packets,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { NODE_CPU_FIELDS } from '../../aggregate/field-schema.ts';
 import type { WindowAggregator } from '../../aggregate/window-aggregator.ts';
 import { InputError } from '../../cli/input-error.ts';
-import { makeSeries, type Series } from '../../enrich/resolver.ts';
+import { makeSeries, type LocalParty, type Resolver, type Series } from '../../enrich/resolver.ts';
 import { collectorWatermarkKey, type NodeCollector } from '../collector.ts';
 
 export const NODE_CPU_MODES = ['user', 'system', 'iowait', 'irq', 'softirq', 'steal', 'idle'] as const;
@@ -39,15 +39,39 @@ export function clockTicksPerSecond(): number {
 export class NodeCpuCollector implements NodeCollector {
   readonly name = 'node_cpu';
   private previous: Record<NodeCpuMode, number> | undefined;
-  private readonly series: Map<NodeCpuMode, Series>;
+  private series: Map<NodeCpuMode, Series>;
+  /** The host party the series' zone, region and cluster tags were taken from. */
+  private host: LocalParty | undefined;
 
   constructor(
     private readonly procRoot: string,
     readonly intervalMs: number,
     private readonly nodeName: string | undefined,
     private readonly ticksPerSecond = clockTicksPerSecond(),
+    /** Gives the node's zone, region and cluster tags (followed when its labels change). */
+    private readonly resolver?: Resolver,
   ) {
-    this.series = new Map(NODE_CPU_MODES.map((mode) => [mode, makeSeries('kovenant_node_cpu', nodeName ? { node: nodeName, mode } : { mode })]));
+    this.series = this.seriesFor({});
+  }
+
+  private seriesFor(topology: Record<string, string>): Map<NodeCpuMode, Series> {
+    const node = this.nodeName;
+    return new Map(NODE_CPU_MODES.map((mode) => [mode, makeSeries('kovenant_node_cpu', node ? { ...topology, node, mode } : { ...topology, mode })]));
+  }
+
+  private currentSeries(): Map<NodeCpuMode, Series> {
+    if (!this.resolver) return this.series;
+    const host = this.resolver.localHost(this.nodeName);
+    if (host !== this.host) {
+      this.host = host;
+      const { zone, region, cluster } = host.tags;
+      const topology: Record<string, string> = {};
+      if (cluster) topology.cluster = cluster;
+      if (zone) topology.zone = zone;
+      if (region) topology.region = region;
+      this.series = this.seriesFor(topology);
+    }
+    return this.series;
   }
 
   async collect(nowMs: number, aggregator: WindowAggregator): Promise<void> {
@@ -63,11 +87,12 @@ export class NodeCpuCollector implements NodeCollector {
     const before = this.previous;
     this.previous = now;
     if (!before) return;
+    const series = this.currentSeries();
     for (const mode of NODE_CPU_MODES) {
       // Ticks only grow; a smaller value (a counter wrap, a hot-unplugged CPU) counts as 0.
       const ticks = Math.max(0, now[mode] - before[mode]);
       if (ticks === 0) continue;
-      const v = aggregator.slotValues(collectorWatermarkKey(this.nodeName ?? '', this.name), nowMs, this.series.get(mode)!, NODE_CPU_FIELDS);
+      const v = aggregator.slotValues(collectorWatermarkKey(this.nodeName ?? '', this.name), nowMs, series.get(mode)!, NODE_CPU_FIELDS);
       v[0]! += ticks / this.ticksPerSecond;
     }
   }

@@ -25,6 +25,8 @@ export interface SourceCollectorOptions {
   intervalMs: number;
   nodeName: string;
   source: SourceKind;
+  /** The `cluster` tag (--cluster-name), so the dashboards' cluster variable narrows these points too. */
+  cluster?: string | undefined;
   /** Tetragon's loss counters by reason (cumulative); absent without --tetragon-metrics. */
   scrapeTetragon?: () => Promise<Map<string, number>>;
   /** A scrape failed: the daemon logs it; the increase is counted at the next success. */
@@ -43,7 +45,7 @@ export class SourceCollector implements NodeCollector {
 
   constructor(private readonly options: SourceCollectorOptions) {
     this.intervalMs = options.intervalMs;
-    this.series = makeSeries('kovenant_source', { node: options.nodeName, source: options.source });
+    this.series = makeSeries('kovenant_source', options.cluster ? { cluster: options.cluster, node: options.nodeName, source: options.source } : { node: options.nodeName, source: options.source });
   }
 
   async collect(nowMs: number, aggregator: WindowAggregator): Promise<void> {

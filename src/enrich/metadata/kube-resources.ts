@@ -110,12 +110,19 @@ export class ResourceMirror {
     private readonly index: MetadataIndex,
     private readonly strings: Interner<string>,
     private readonly owners: Interner<OwnerRef>,
+    /** Pods of one workload declare the same ports: one array for all of them. */
+    private readonly portLists: Interner<readonly number[]> = new Interner<readonly number[]>(10_000),
   ) {}
 
   static forAll(index: MetadataIndex): ResourceMirror[] {
     const strings = new Interner<string>(50_000);
     const owners = new Interner<OwnerRef>(200_000);
-    return WATCHED_RESOURCES.map((r) => new ResourceMirror(r, index, strings, owners));
+    const portLists = new Interner<readonly number[]>(10_000);
+    return WATCHED_RESOURCES.map((r) => new ResourceMirror(r, index, strings, owners, portLists));
+  }
+
+  private ports(p: readonly number[] | undefined): readonly number[] | undefined {
+    return p && this.portLists.get(p.join(','), () => p);
   }
 
   private s(v: string): string;
@@ -143,6 +150,7 @@ export class ResourceMirror {
           owner: this.owner(p.owner),
           helmRelease: this.s(p.helmRelease),
           helmInstanceLabel: this.s(p.helmInstanceLabel),
+          ports: this.ports(p.ports),
         } satisfies PodMeta;
       }
       case 'Service': {
@@ -151,7 +159,7 @@ export class ResourceMirror {
       }
       case 'Node': {
         const node = projectNode(typed);
-        return { ...node, name: this.s(node.name), addresses: exact(node.addresses) };
+        return { ...node, name: this.s(node.name), addresses: exact(node.addresses), zone: this.s(node.zone), region: this.s(node.region) };
       }
       default: {
         const c = projectController(typed);

@@ -358,6 +358,9 @@ export class KubeWatchStore implements MetadataStore {
   nodesByIp(ip: string): readonly NodeMeta[] {
     return this.index.nodesByIp(ip);
   }
+  node(name: string): NodeMeta | undefined {
+    return this.index.node(name);
+  }
 
   get isSynced(): boolean {
     return this.reflectors.every((r) => r.synced);

@@ -100,6 +100,8 @@ export class MetadataIndex implements MetadataStore {
   private readonly pods = new AddressedTable<PodMeta>((p) => p.ips);
   private readonly services = new AddressedTable<ServiceMeta>((s) => s.clusterIPs);
   private readonly nodes = new AddressedTable<NodeMeta>((n) => n.addresses);
+  /** Node name → uid: the local node's zone is looked up by name for every attribution. */
+  private readonly nodeUidByName = new Map<string, string>();
   private readonly controllers = new Map<string, ControllerMeta>();
   private readonly controllersByUid = new Map<string, ControllerMeta>();
   /** Deleted pods, Services and nodes waiting for their grace period to end, by uid. */
@@ -144,6 +146,11 @@ export class MetadataIndex implements MetadataStore {
     return this.nodes.ips.get(ip);
   }
 
+  node(name: string): NodeMeta | undefined {
+    const uid = this.nodeUidByName.get(name);
+    return uid === undefined ? undefined : this.nodes.byUid.get(uid);
+  }
+
   upsertPod(pod: PodMeta): void {
     this.tombstones.delete(pod.uid);
     this.pods.upsert(pod);
@@ -176,11 +183,23 @@ export class MetadataIndex implements MetadataStore {
   }
 
   upsertNode(node: NodeMeta): void {
+    const old = this.nodes.byUid.get(node.uid);
+    if (old && old.name !== node.name && this.nodeUidByName.get(old.name) === node.uid) this.nodeUidByName.delete(old.name);
+    this.nodeUidByName.set(node.name, node.uid);
     this.upsertAddressed(this.nodes, node);
   }
 
   deleteNode(uid: string, atMs: number): void {
-    this.deleteAddressed(this.nodes, uid, atMs);
+    const name = this.nodes.byUid.get(uid)?.name;
+    if (!this.nodes.markDeleted(uid, atMs)) return;
+    this.tombstones.set(uid, {
+      deletedMs: atMs,
+      forget: () => {
+        this.nodes.forget(uid);
+        if (name !== undefined && this.nodeUidByName.get(name) === uid) this.nodeUidByName.delete(name);
+      },
+    });
+    this.gen++;
   }
 
   private upsertAddressed<T extends Identified>(table: AddressedTable<T>, item: T): void {

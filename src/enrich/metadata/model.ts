@@ -39,6 +39,8 @@ export interface PodMeta {
   startMs: number | undefined;
   /** When the live store saw the pod deleted, epoch ms; undefined while it exists. */
   deletedMs: number | undefined;
+  /** `containerPort`s its containers declare (sorted, unique): the ports it serves on. */
+  ports?: readonly number[] | undefined;
 }
 
 export interface ServiceMeta {
@@ -49,7 +51,15 @@ export interface ServiceMeta {
   clusterIPs: readonly string[];
   helmRelease: string | undefined;
   deletedMs: number | undefined;
+  /** `spec.ports[].port` (sorted, unique): the ports clients connect to. */
+  ports?: readonly number[] | undefined;
 }
+
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
+export const REGION_LABEL = 'topology.kubernetes.io/region';
+/** The labels before Kubernetes 1.17, still set by some installers and clouds. */
+export const LEGACY_ZONE_LABEL = 'failure-domain.beta.kubernetes.io/zone';
+export const LEGACY_REGION_LABEL = 'failure-domain.beta.kubernetes.io/region';
 
 export interface NodeMeta {
   uid: string;
@@ -57,6 +67,9 @@ export interface NodeMeta {
   /** InternalIP and ExternalIP addresses from `status.addresses`, normalised. */
   addresses: readonly string[];
   deletedMs: number | undefined;
+  /** The node's zone and region labels (see `topologyOf`); undefined when unlabelled. */
+  zone?: string | undefined;
+  region?: string | undefined;
 }
 
 /** Kinds whose controller chain the resolver follows up from a pod. */
@@ -99,4 +112,6 @@ export interface MetadataStore {
   podsByIp(ip: string): readonly PodMeta[];
   servicesByIp(ip: string): readonly ServiceMeta[];
   nodesByIp(ip: string): readonly NodeMeta[];
+  /** The node of this name (deleted ones within their grace period included). */
+  node(name: string): NodeMeta | undefined;
 }

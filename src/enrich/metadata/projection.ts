@@ -5,6 +5,10 @@
 import { normalizeIp } from '../ip-address.ts';
 import {
   HELM_RELEASE_ANNOTATION,
+  LEGACY_REGION_LABEL,
+  LEGACY_ZONE_LABEL,
+  REGION_LABEL,
+  ZONE_LABEL,
   helmInstanceOf,
   isControllerKind,
   type ControllerMeta,
@@ -42,12 +46,16 @@ export interface KubeObject {
 }
 
 export interface KubePod extends KubeObject {
-  spec?: { nodeName?: string; hostNetwork?: boolean };
+  spec?: {
+    nodeName?: string;
+    hostNetwork?: boolean;
+    containers?: Array<{ ports?: Array<{ containerPort?: number; protocol?: string }> }>;
+  };
   status?: { phase?: string; podIP?: string; podIPs?: Array<{ ip?: string }>; startTime?: Timestamp };
 }
 
 export interface KubeService extends KubeObject {
-  spec?: { clusterIP?: string; clusterIPs?: string[]; type?: string };
+  spec?: { clusterIP?: string; clusterIPs?: string[]; type?: string; ports?: Array<{ port?: number; protocol?: string }> };
 }
 
 export interface KubeNode extends KubeObject {
@@ -68,6 +76,26 @@ function uniqueIps(raw: Iterable<string | undefined>): string[] {
     if (ip && !out.includes(ip)) out.push(ip);
   }
   return out;
+}
+
+/** Sorted unique TCP ports (protocol absent means TCP); undefined when none, to keep projections small. */
+function tcpPorts(raw: Iterable<{ port: number | undefined; protocol: string | undefined }>): readonly number[] | undefined {
+  const set = new Set<number>();
+  for (const { port, protocol } of raw) {
+    if ((protocol === undefined || protocol === 'TCP') && typeof port === 'number' && Number.isInteger(port) && port > 0 && port <= 65535) set.add(port);
+  }
+  return set.size ? [...set].sort((a, b) => a - b) : undefined;
+}
+
+/**
+ * A node's zone and region: the GA topology labels, else the deprecated
+ * failure-domain.beta ones (clusters upgraded from before 1.17 may carry only those).
+ */
+export function topologyOf(labels: Readonly<Record<string, string>> | undefined): { zone: string | undefined; region: string | undefined } {
+  return {
+    zone: labels?.[ZONE_LABEL] || labels?.[LEGACY_ZONE_LABEL] || undefined,
+    region: labels?.[REGION_LABEL] || labels?.[LEGACY_REGION_LABEL] || undefined,
+  };
 }
 
 /** The controller owner (`controller: true`); a lone owner without the flag also counts. */
@@ -102,13 +130,15 @@ export function projectPod(pod: KubePod): PodMeta {
     helmInstanceLabel: helmInstanceOf(pod.metadata?.labels),
     startMs: timeMs(pod.status?.startTime) ?? timeMs(pod.metadata?.creationTimestamp),
     deletedMs: undefined,
+    ports: tcpPorts((pod.spec?.containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => ({ port: p.containerPort, protocol: p.protocol })))),
   };
 }
 
 export function projectService(svc: KubeService): ServiceMeta {
   const { uid, name, namespace } = identity(svc);
   const ips = [...(svc.spec?.clusterIPs ?? []), svc.spec?.clusterIP].filter((ip) => ip !== 'None');
-  return { uid, namespace, name, clusterIPs: uniqueIps(ips), helmRelease: helmRelease(svc.metadata), deletedMs: undefined };
+  const ports = tcpPorts((svc.spec?.ports ?? []).map((p) => ({ port: p.port, protocol: p.protocol })));
+  return { uid, namespace, name, clusterIPs: uniqueIps(ips), helmRelease: helmRelease(svc.metadata), deletedMs: undefined, ports };
 }
 
 export function projectNode(node: KubeNode): NodeMeta {
@@ -116,7 +146,7 @@ export function projectNode(node: KubeNode): NodeMeta {
   const addresses = (node.status?.addresses ?? [])
     .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
     .map((a) => a.address);
-  return { uid, name, addresses: uniqueIps(addresses), deletedMs: undefined };
+  return { uid, name, addresses: uniqueIps(addresses), deletedMs: undefined, ...topologyOf(node.metadata?.labels) };
 }
 
 /** Undefined for kinds the resolver does not follow. */

@@ -108,6 +108,7 @@ export const VALUE_SETS: ReadonlyArray<readonly [string, ValueSet]> = [
   ['install/values/kovenant.yaml and the dashboards helmfile passes', { files: ['install/values/kovenant.yaml'], values: dashboardValues() }],
   ['conntrack accounting off', { values: { conntrack: { enableAccounting: false } } }],
   ['events from k8s-logs', { values: { config: { events: 'k8s-logs' } } }],
+  ['a cluster name', { values: { config: { clusterName: 'prod-eu' } } }],
   ['dnstap listen', { values: { dnstap: { listen: { enabled: true } } } }],
   ['dnstap connect', { values: { dnstap: { connect: { enabled: true } } } }],
 ];
