@@ -192,7 +192,7 @@ export function clusterSnapshot(): Json {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: meta(s.namespace, s.name, `5e7c0000-0000-4000-8000-${s.ip.replace(/\./g, '').padStart(12, '0')}`, s.release ? { annotations: { 'meta.helm.sh/release-name': s.release, 'meta.helm.sh/release-namespace': s.namespace } } : {}),
-      spec: { type: 'ClusterIP', clusterIP: s.ip, clusterIPs: [s.ip], ports: [{ port: 80, protocol: 'TCP' }] },
+      spec: { type: 'ClusterIP', clusterIP: s.ip, clusterIPs: [s.ip], ports: [{ port: s.name === 'kubernetes' ? 443 : REMOTE_PORTS.service!, protocol: 'TCP' }] },
     });
   }
   for (const c of CONTROLLERS) {

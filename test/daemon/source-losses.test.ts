@@ -133,7 +133,7 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant_source', () => {
     const targets = dashboard.panels.flatMap((p) => (p.targets ?? []).filter((t) => t.query?.includes('kovenant_source')).map((t) => ({ panel: p.title, ...t })));
     expect(targets.length).toBeGreaterThanOrEqual(4);
     for (const t of targets) {
-      const q = t.query!.replaceAll('$timeFilter', `time >= ${started - 60_000}ms and time <= ${Date.now() + 60_000}ms`).replaceAll('$__interval_ms', '10000').replaceAll('$__interval', '10s');
+      const q = t.query!.replaceAll('$timeFilter', `time >= ${started - 60_000}ms and time <= ${Date.now() + 60_000}ms`).replaceAll('$__interval_ms', '10000').replaceAll('$__interval', '10s').replaceAll('/^$cluster$/', '/^.*$/');
       const series = await influxQuery(influx.url, DB, q);
       expect(series.some((s) => s.values.some((r) => r[1] !== null)), `${t.panel} / ${t.refId}`).toBe(true);
     }
