@@ -143,11 +143,13 @@ export async function runLive(options: LiveOptions): Promise<EventCounters> {
 
   const done$ = concat(merge(events$, ticks$), final$).pipe(
     filter((points) => points.length > 0),
-    intoSink(options.sink, backpressure, counters, options.checkpoint ? (points) => options.checkpoint!.acknowledged(points) : undefined),
+    intoSink(options.sink, backpressure, counters, options.checkpoint ? async (points) => options.checkpoint!.acknowledged(points) : undefined),
     defaultIfEmpty(undefined),
   );
   try {
     await lastValueFrom(done$);
+    // The last windows' checkpoint: saved before the daemon reports itself stopped.
+    await options.checkpoint?.settled();
   } finally {
     options.stop.removeEventListener('abort', onAbort);
   }
