@@ -11,7 +11,7 @@
  *  - all at once on stop (signal, --duration, end of stdin).
  * Events later than that go to the oldest open window and are counted (`late`).
  */
-import { EMPTY, Observable, Subject, concat, concatMap, defaultIfEmpty, defer, filter, interval, lastValueFrom, merge, takeUntil, tap } from 'rxjs';
+import { EMPTY, Observable, Subject, concat, concatMap, defaultIfEmpty, defer, filter, interval, lastValueFrom, merge, takeUntil, tap } from './rx.ts';
 import { guardExternalPeers } from '../aggregate/external-peer-guard.ts';
 import type { WindowAggregator } from '../aggregate/window-aggregator.ts';
 import type { NodeCollector } from '../collectors/collector.ts';

@@ -15,7 +15,7 @@ function replayFromStdin(stdin: number | 'pipe', feed?: Buffer): Promise<{ code:
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...ARGS], { cwd: REPO, stdio: [stdin, 'pipe', 'inherit'] });
     const out: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8') }));
     if (feed) child.stdin!.end(feed);
