@@ -192,9 +192,13 @@ async function measureStream(name: StreamName, arms: readonly string[]): Promise
   const events = await ensureStream(name);
   const lines = countLines(events);
   const best = new Map<string, ArmResult>();
+  // CPU time is kept apart (its own best over the rounds): on a shared machine it is
+  // disturbed far less than the wall clock by the other processes.
+  const bestCpu = new Map<string, number>();
   for (let round = 0; round < rounds; round++) {
     for (const arm of arms) {
       const r = await ARMS[arm]!(events);
+      bestCpu.set(arm, Math.min(bestCpu.get(arm) ?? Infinity, r.cpuSeconds));
       const prev = best.get(arm);
       if (!prev || r.seconds < prev.seconds) best.set(arm, { ...r, maxRssMb: Math.max(r.maxRssMb, prev?.maxRssMb ?? 0) });
       else prev.maxRssMb = Math.max(prev.maxRssMb, r.maxRssMb);
@@ -202,13 +206,15 @@ async function measureStream(name: StreamName, arms: readonly string[]): Promise
     }
   }
   const base = best.get('json-parse')!.seconds;
+  const baseCpu = bestCpu.get('json-parse')!;
   const sizeMb = statSync(events).size / 1_000_000;
   return [
     `${name}: ${sizeMb.toFixed(0)} MB, ${lines} events (~${Math.round((sizeMb * 1e6) / lines)} bytes each), whole processes, best of ${rounds} rounds`,
-    'arm            seconds   events/s   ratio   CPU s   peak RSS',
+    'arm            seconds   events/s   ratio    CPU s  CPU ratio   peak RSS',
     ...arms.map((arm) => {
       const r = best.get(arm)!;
-      return `${arm.padEnd(12)} ${r.seconds.toFixed(2).padStart(9)} ${(lines / r.seconds).toFixed(0).padStart(10)}   ${(base / r.seconds).toFixed(2).padStart(5)}x ${r.cpuSeconds.toFixed(2).padStart(7)}   ${r.maxRssMb.toFixed(0).padStart(5)} MB`;
+      const cpu = bestCpu.get(arm)!;
+      return `${arm.padEnd(12)} ${r.seconds.toFixed(2).padStart(9)} ${(lines / r.seconds).toFixed(0).padStart(10)}   ${(base / r.seconds).toFixed(2).padStart(5)}x ${cpu.toFixed(2).padStart(8)}  ${(baseCpu / cpu).toFixed(2).padStart(8)}x   ${r.maxRssMb.toFixed(0).padStart(5)} MB`;
     }),
     '',
   ];
@@ -242,7 +248,12 @@ const streams: [StreamName, string[]][] = [
   ['filtered', ['json-parse', 'replay']],
 ];
 for (const [name, arms] of streams) if (only.has(name)) out.push(...(await measureStream(name, arms)));
-if (out.length) process.stdout.write(`== the compiled CLI as whole processes; ratio = (split + JSON.parse) seconds / arm seconds\n\n${out.join('\n')}\n`);
+if (out.length) {
+  process.stdout.write(
+    `== the compiled CLI as whole processes; ratio = (split + JSON.parse) seconds / arm seconds (wall clock), CPU ratio the same for CPU seconds\n` +
+      `targets: replay busy-node >= 2.0x, worst >= 1.0x, run >= 2.0x; start-up +0.20 s (--help), +0.45 s (example); peak RSS <= 200 MB\n\n${out.join('\n')}\n`,
+  );
+}
 
 /** A benchmark module run alone in a child process; its stdout is the report. */
 function runModule(title: string, file: string): void {
