@@ -26,7 +26,7 @@
  * run in their own processes as before.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { clusterSnapshot, exampleLines } from '../examples/synthetic-cluster.ts';
 
@@ -181,10 +181,22 @@ const ARMS: Record<string, Arm> = {
   'run-file': timeFollower,
 };
 
+/**
+ * Counted in 1 MB reads: the bench process must stay small, as a child's peak RSS on
+ * Linux starts with its parent's at fork (reading the whole file here put 340 MB on the
+ * first arm after it).
+ */
 function countLines(file: string): number {
-  const buf = readFileSync(file);
+  const buf = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(file, 'r');
   let n = 0;
-  for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) n++;
+  try {
+    for (let read = readSync(fd, buf); read > 0; read = readSync(fd, buf)) {
+      for (let i = buf.indexOf(10); i >= 0 && i < read; i = buf.indexOf(10, i + 1)) n++;
+    }
+  } finally {
+    closeSync(fd);
+  }
   return n;
 }
 
