@@ -16,7 +16,8 @@
  *   replay       kovenant replay FILE --kube SNAPSHOT --out /dev/null
  *   run-stdin    kovenant run --events - --output line < FILE (a backlog on stdin)
  *   run-file     kovenant run --events file:FILE, until its checkpoint reaches the end
- *                of the file (includes up to one idle tick, 1 s, for the last windows)
+ *                of the file (FILE plus one later event per node, which closes the last
+ *                windows by event time)
  * plus start-up: `node -e 0`, `kovenant --help`, a replay of the bundled example.
  *
  * KOVENANT_BENCH_MB sets the stream size (default 338 MB); KOVENANT_BENCH_ROUNDS the
@@ -134,11 +135,37 @@ function timeProcess(args: readonly string[], stdinFile?: string): ArmResult {
 }
 
 /**
+ * The stream followed by `run --events file:`: the stream plus, for every node, an
+ * event an hour after the last one, which closes every earlier window by event time as
+ * soon as it is read (otherwise the daemon closes the last windows by wall clock, one
+ * to two idle ticks after the backlog, which would be timed too).
+ */
+function followedCopy(events: string): string {
+  const copy = `${events}.followed`;
+  if (existsSync(copy)) return copy;
+  const fd = openSync(events, 'r');
+  const size = statSync(events).size;
+  const tail = Buffer.alloc(Math.min(size, 1 << 16));
+  readSync(fd, tail, 0, tail.length, size - tail.length);
+  closeSync(fd);
+  const lines = tail.toString('utf8').trimEnd().split('\n');
+  const last = JSON.parse(lines[lines.length - 1]!) as { time: string; node_name: string };
+  const later = new Date(Date.parse(last.time) + 3_600_000).toISOString();
+  const nodes = (clusterSnapshot() as { items: { kind: string; metadata: { name: string } }[] }).items.filter((i) => i.kind === 'Node').map((i) => i.metadata.name);
+  execFileSync('cp', [events, `${copy}.partial`]);
+  const sentinels = nodes.map((node) => JSON.stringify({ ...last, node_name: node, time: later }) + '\n').join('');
+  writeFileSync(`${copy}.partial`, sentinels, { flag: 'a' });
+  execFileSync('mv', [`${copy}.partial`, copy]);
+  return copy;
+}
+
+/**
  * `kovenant run --events file:` until its checkpoint says it read the whole file; then
  * SIGTERM. The checkpoint is saved after the sink acknowledged the windows before that
  * offset, so this is the time to the backlog processed and delivered.
  */
-async function timeFollower(events: string): Promise<ArmResult> {
+async function timeFollower(stream: string): Promise<ArmResult> {
+  const events = followedCopy(stream);
   const checkpoint = `${dataDir}/checkpoint.json`;
   rmSync(checkpoint, { force: true });
   rmSync(rusageFile, { force: true });
