@@ -1,18 +1,34 @@
 # The image the Helm chart runs (install/chart/kovenant, `image.repository`/`image.tag`).
 #   docker build -t REGISTRY/kovenant:0.1.0 . && docker push REGISTRY/kovenant:0.1.0
-# The CLI runs its TypeScript sources through tsx, as `npx kovenant` does: no build
-# step, and tsx's compile cache goes to /tmp (an emptyDir in the chart, whose root
-# filesystem is read-only).
+# Two stages: the build stage compiles the TypeScript sources with the dev dependencies
+# (tsc); the image carries only the production dependencies and the compiled dist/, so no
+# compiler runs at start-up and no compile cache is needed.
+FROM node:20-bookworm-slim AS build
+
+WORKDIR /opt/kovenant
+COPY package.json package-lock.json ./
+# --ignore-scripts: `prepare` (the build) needs the sources, copied below.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
 FROM node:20-bookworm-slim
 
 WORKDIR /opt/kovenant
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-COPY tsconfig.json ./
-COPY bin ./bin
-COPY src ./src
+# --ignore-scripts: `prepare` would run tsc, which is a dev dependency; dist/ comes from
+# the build stage. No production dependency has an install script.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY bin/kovenant.js ./bin/kovenant.js
+COPY --from=build /opt/kovenant/dist ./dist
+# The agent's own Node binary, at a path of its own: the TracingPolicies exclude
+# /opt/kovenant/bin/kovenant-node (matchBinaries NotIn), so the agent's reads of /proc and
+# its writes to InfluxDB do not feed back into the events it counts. A copy, not a symlink:
+# Tetragon matches the executed binary's path.
+RUN cp /usr/local/bin/node /opt/kovenant/bin/kovenant-node
 
 # The agent reads host files (/host/proc, Tetragon's export) that only root may read;
 # the chart drops every capability.
-ENTRYPOINT ["node", "/opt/kovenant/bin/kovenant.js"]
+ENTRYPOINT ["/opt/kovenant/bin/kovenant-node", "/opt/kovenant/bin/kovenant.js"]
 CMD ["run", "--config", "/etc/kovenant/config.yaml"]

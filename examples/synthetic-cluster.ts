@@ -215,7 +215,7 @@ function b64(s: string): string {
 }
 
 /** A Tetragon `process` object, as big as real ones (about 800 bytes). */
-function processJson(p: PodSpec | undefined, node: string, pid: number, binary: string, args: string, parentPid: number): Json {
+function processJson(p: PodSpec | undefined, node: string, pid: number, binary: string, args: string, parentPid: number, tid = pid): Json {
   const execId = b64(`${node}:${pid * 1_000_003}:${pid}`);
   const base: Json = {
     exec_id: execId,
@@ -229,7 +229,7 @@ function processJson(p: PodSpec | undefined, node: string, pid: number, binary: 
     auid: 4294967295,
     parent_exec_id: b64(`${node}:${parentPid * 1_000_003}:${parentPid}`),
     refcnt: 1,
-    tid: pid,
+    tid,
   };
   if (p) {
     const cid = `${p.uid.replace(/-/g, '')}${'ab'.repeat(16)}`.slice(0, 64);
@@ -296,11 +296,21 @@ function processPid(c: EventChoice, seq: number, distinct: boolean): number {
   return 1000 + (stableHash(c.local ? `${c.local.namespace}/${c.local.name}` : c.node) % 20000) * 4 + slot;
 }
 
+/**
+ * The thread of a long-lived process behind an event: with `threads` > 1 each process
+ * has that many threads, so its `process` object repeats but for `tid` (a busy node:
+ * a server's worker threads).
+ */
+function threadOf(pid: number, seq: number, threads: number): number {
+  const k = threads > 1 ? (seq * 7 + (seq >>> 3)) % threads : 0;
+  return k === 0 ? pid : pid + 100_000 * k;
+}
+
 /** One export line for a chosen event. */
-export function eventLine(c: EventChoice, pidSeed: number, distinctProcesses = false): string {
+export function eventLine(c: EventChoice, pidSeed: number, distinctProcesses = false, threads = 1): string {
   const pid = processPid(c, pidSeed, distinctProcesses);
   const binary = c.local?.binary ?? '/usr/bin/kubelet';
-  const process = processJson(c.local, c.node, pid, binary, c.local ? '--config /etc/app/config.yaml --log-level=info' : '--config=/var/lib/kubelet/config.yaml --kubeconfig=/etc/kubernetes/kubelet.conf', pid - 1);
+  const process = processJson(c.local, c.node, pid, binary, c.local ? '--config /etc/app/config.yaml --log-level=info' : '--config=/var/lib/kubelet/config.yaml --kubeconfig=/etc/kubernetes/kubelet.conf', pid - 1, threadOf(pid, pidSeed, threads));
   // Like real exports, the parent is a shell or the container runtime, often with its own pod.
   const parent = processJson(c.local, c.node, pid - 1, c.local ? '/bin/sh' : '/usr/lib/systemd/systemd', c.local ? '-c /app/entrypoint.sh' : '--system --deserialize 31', 1);
   const fn = FN[c.kind](c.arch);
@@ -397,9 +407,10 @@ export function chooseEvent(rand: () => number, timeMs: number): EventChoice {
 /**
  * The example stream: `count` lines over `spanMs`, per node in time order (as a node's
  * export is), with about 3% process_exec/process_exit lines mixed in. Each pod's events
- * come from three long-lived processes unless `distinctProcesses` is set.
+ * come from three long-lived processes unless `distinctProcesses` is set; `threads`
+ * gives each of them that many threads (`tid` varies, the rest of `process` repeats).
  */
-export function* exampleLines(count: number, spanMs: number, seed = 42, distinctProcesses = false): Generator<string> {
+export function* exampleLines(count: number, spanMs: number, seed = 42, distinctProcesses = false, threads = 1): Generator<string> {
   const rand = prng(seed);
   for (let i = 0; i < count; i++) {
     const timeMs = START_TIME + Math.floor((i / count) * spanMs);
@@ -408,6 +419,6 @@ export function* exampleLines(count: number, spanMs: number, seed = 42, distinct
       yield otherEventLine(rand() < 0.5 ? 'process_exec' : 'process_exit', local, local?.node ?? 'node-a', timeMs, i);
       continue;
     }
-    yield eventLine(chooseEvent(rand, timeMs), i, distinctProcesses);
+    yield eventLine(chooseEvent(rand, timeMs), i, distinctProcesses, threads);
   }
 }

@@ -4,6 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
+import { DESCRIPTIONS } from './commands.ts';
 import { redactedConfig } from '../config/daemon-config.ts';
 import { addConfigFlags } from '../config/flags.ts';
 import { loadDaemonConfig } from '../config/load.ts';
@@ -18,5 +19,5 @@ export function configCommand(): Command {
     const config = await loadDaemonConfig(command, process.env);
     process.stdout.write(stringify(redactedConfig(config)));
   });
-  return new Command('config').description('inspect the daemon configuration').addCommand(print);
+  return new Command('config').description(DESCRIPTIONS.config).addCommand(print);
 }

@@ -13,13 +13,14 @@ import { LineProtocolSink } from '../sinks/line-sink.ts';
 import type { MetricPoint, MetricSink } from '../sinks/metric-point.ts';
 import { TopTalkers, formatTopTalkers } from '../sinks/top-talkers.ts';
 import { openByteInput } from '../sources/byte-input.ts';
+import { DESCRIPTIONS } from './commands.ts';
 import { formatSummary } from './replay-summary.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 
 export function demoCommand(stderr: (text: string) => void): Command {
   return new Command('demo')
-    .description('replay the bundled example (no cluster needed) and show the top talkers')
+    .description(DESCRIPTIONS.demo)
     .option('--out <file>', 'where to write the line protocol', join(tmpdir(), 'kovenant-demo.lp'))
     .option('--top <n>', 'rows in the top talkers table', '15')
     .action(async (opts: { out: string; top: string }) => {

@@ -1,23 +1,46 @@
 /** The `kovenant` command line. */
-import { Command, CommanderError } from 'commander';
-import { demoCommand } from './demo-command.ts';
+import { Command, CommanderError, Help } from 'commander';
 import { DeliveryError } from '../sinks/delivery-stats.ts';
+import { DESCRIPTIONS, LOADERS, SYNOPSES, isCommandName, type CommandName } from './commands.ts';
 import { InputError } from './input-error.ts';
-import { replayCommand } from './replay-command.ts';
-import { runCommand } from './run-command.ts';
-import { configCommand } from './config-command.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-export function buildProgram(stderr: (text: string) => void): Command {
+/**
+ * The commands `argv` names (the first word, and the one after `help`): only their
+ * modules are loaded; the others are listed in the help by name and description.
+ */
+function namedCommands(argv: readonly string[]): Set<CommandName> {
+  const words = argv.slice(2).filter((a) => !a.startsWith('-'));
+  const named = new Set<CommandName>();
+  for (const w of words[0] === 'help' ? words.slice(0, 2) : words.slice(0, 1)) if (isCommandName(w)) named.add(w);
+  return named;
+}
+
+export async function buildProgram(stderr: (text: string) => void, argv: readonly string[] = process.argv): Promise<Command> {
+  const named = namedCommands(argv);
+  const listed = new Map<Command, CommandName>();
   const program = new Command('kovenant')
     .description('Tetragon kernel events → Kubernetes-aware network, I/O and CPU metrics for InfluxDB')
     .exitOverride()
     .configureOutput({ writeErr: stderr })
+    .configureHelp({
+      subcommandTerm(cmd: Command): string {
+        const name = listed.get(cmd);
+        return name ? SYNOPSES[name] : Help.prototype.subcommandTerm.call(this, cmd);
+      },
+    })
     .showHelpAfterError(false);
-  for (const cmd of [replayCommand(stderr), demoCommand(stderr), runCommand(stderr), configCommand()]) {
+  for (const name of Object.keys(DESCRIPTIONS) as CommandName[]) {
+    let cmd: Command;
+    if (named.has(name)) {
+      cmd = await LOADERS[name](stderr);
+    } else {
+      cmd = new Command(name).description(DESCRIPTIONS[name]);
+      listed.set(cmd, name);
+    }
     cmd.exitOverride().configureOutput({ writeErr: stderr });
     program.addCommand(cmd);
   }
@@ -33,7 +56,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err.code === 'EPIPE') process.exit(EXIT_OK);
   });
   try {
-    await buildProgram(stderr).parseAsync(argv);
+    await (await buildProgram(stderr, argv)).parseAsync(argv);
     return EXIT_OK;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -8,7 +8,6 @@ import type { KubeWatchStatus } from '../enrich/metadata/kube-watch-store.ts';
 import type { MetadataStore } from '../enrich/metadata/model.ts';
 import { MetadataIndex } from '../enrich/metadata/metadata-index.ts';
 import { loadSnapshots } from '../enrich/metadata/snapshot.ts';
-import { createLogger } from '../telemetry/logger.ts';
 import { parseDuration } from './duration.ts';
 import { InputError } from './input-error.ts';
 
@@ -79,9 +78,10 @@ async function openWatches(options: MetadataOptions, warn: (line: string) => voi
   const timeoutMs = parseDuration(options.syncTimeout ?? DEFAULT_SYNC_TIMEOUT, '--sync-timeout');
   // Loaded on demand: importing @kubernetes/client-node costs about two seconds, which
   // snapshot replays should not pay.
-  const [{ loadKubeConfig }, { KubeWatchStore }] = await Promise.all([
+  const [{ loadKubeConfig }, { KubeWatchStore }, { createLogger }] = await Promise.all([
     import('../enrich/metadata/kube-config.ts'),
     import('../enrich/metadata/kube-watch-store.ts'),
+    import('../telemetry/logger.ts'),
   ]);
   const { config, source, server } = loadKubeConfig(options.inCluster && !options.kubeconfig ? {} : options, env);
   const store = new KubeWatchStore({ config, logger: createLogger('kovenant-metadata') }).start();

@@ -11,7 +11,7 @@ import { Command, Option } from 'commander';
 import { ConsoleSink } from '../sinks/console-sink.ts';
 import { DeliveryError, type DeliveryStats } from '../sinks/delivery-stats.ts';
 import type { InfluxDeliverySink } from '../sinks/influx-delivery.ts';
-import { createInfluxSink, type InfluxTarget } from '../sinks/influx-sink.ts';
+import type { InfluxTarget } from '../sinks/influx-sink.ts';
 import { JsonLinesSink } from '../sinks/json-sink.ts';
 import { LineProtocolSink } from '../sinks/line-sink.ts';
 import type { MetricPoint, MetricSink } from '../sinks/metric-point.ts';
@@ -186,6 +186,8 @@ export async function openSink(options: OutputOptions): Promise<OpenedSink> {
       return { sink: new ConsoleSink({ topN: positiveInt(options.top ?? '10', '--top') }), destination: 'console' };
     case 'influx': {
       const target = await influxTargetOf(options);
+      // Loaded for this output only: the clients, spools and their logger cost start-up time.
+      const { createInfluxSink } = await import('../sinks/influx-sink.ts');
       const batchPoints = positiveInt(options.batchSize ?? '5000', '--batch-size');
       const inner = await createInfluxSink({
         target,

@@ -8,6 +8,7 @@ import { createDecoder } from '../decode/default-decoder.ts';
 import { DEFAULT_MAX_CACHED_ENTRIES } from '../enrich/attribution-cache.ts';
 import { DEFAULT_MAX_OPEN_POINTS, runReplay } from '../pipeline/replay.ts';
 import { openByteInput } from '../sources/byte-input.ts';
+import { DESCRIPTIONS } from './commands.ts';
 import { parseDuration } from './duration.ts';
 import { InputError } from './input-error.ts';
 import { addMetadataOptions, openMetadata, type MetadataOptions } from './metadata-options.ts';
@@ -26,7 +27,7 @@ export interface ReplayCommandOptions extends MetadataOptions, OutputOptions {
 export function replayCommand(stderr: (text: string) => void): Command {
   const cmd = addMetadataOptions(
     new Command('replay')
-      .description('replay a Tetragon export (JSON lines, .gz or - for stdin) into windowed line protocol')
+      .description(DESCRIPTIONS.replay)
       .argument('<events>', 'Tetragon export events, one JSON object per line; "-" reads stdin; .gz is decompressed'),
   )
     .option('--window <duration>', 'window length, aligned to the epoch', '10s')

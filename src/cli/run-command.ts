@@ -31,6 +31,7 @@ import { scrapeTetragonLosses } from '../collectors/source/tetragon-metrics.ts';
 import { hostname } from 'node:os';
 import { DaemonMetrics, serveMetrics, type MetricsServer } from '../telemetry/metrics.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
+import { DESCRIPTIONS } from './commands.ts';
 import { parseDuration } from './duration.ts';
 import { InputError } from './input-error.ts';
 import { openMetadata } from './metadata-options.ts';
@@ -207,7 +208,7 @@ function collectorsOf(config: DaemonConfig, resolver: Resolver, counters: EventC
 
 export function runCommand(stderr: (text: string) => void): Command {
   const cmd = new Command('run')
-    .description('the node daemon: follow Tetragon events, sample conntrack and CPU, write windows until stopped')
+    .description(DESCRIPTIONS.run)
     .addOption(new Option('--config <file>', 'YAML config file (keys as the long flags, camelCase); flags > env (KOVENANT_*) > file > defaults'));
   addConfigFlags(cmd);
   return cmd.action(async (_opts: unknown, command: Command) => {

@@ -7,7 +7,6 @@
 import { DEFAULT_MAX_CACHED_ENTRIES } from '../enrich/attribution-cache.ts';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../cli/input-error.ts';
 import { parseDuration } from '../cli/duration.ts';
@@ -137,6 +136,8 @@ export async function configFromFile(path: string): Promise<Record<string, unkno
     throw InputError.fromFs(path, err);
   }
   let doc: unknown;
+  // Loaded with a config file only: the YAML parser is start-up time a flags-only run does not need.
+  const { parse: parseYaml } = await import('yaml');
   try {
     doc = parseYaml(text);
   } catch (err) {

@@ -3,7 +3,7 @@
  * with rxjs at the granularity of input chunks (about a megabyte, hundreds of events):
  * per-event observables would cost more than the work they carry.
  */
-import { Observable, concatMap, map, type OperatorFunction } from 'rxjs';
+import { Observable, concatMap, map, type OperatorFunction } from './rx.ts';
 import { DecodeStatus, KernelEvent, type LineDecoder } from '../decode/kernel-event.ts';
 import { readLossSignal } from '../decode/loss-signal.ts';
 import type { Resolver } from '../enrich/resolver.ts';

@@ -1,5 +1,5 @@
 /** Offline replay: an events file through the pipeline into a sink, with a summary. */
-import { lastValueFrom, defaultIfEmpty } from 'rxjs';
+import { lastValueFrom, defaultIfEmpty } from './rx.ts';
 import { WindowAggregator } from '../aggregate/window-aggregator.ts';
 import { TempFileSpill } from '../aggregate/window-spill.ts';
 import type { CountingDecoder } from '../decode/default-decoder.ts';

@@ -107,9 +107,18 @@ export class CheckpointFile {
  * sink has it, and saves that checkpoint when the sink acknowledges the batch.
  * Batches are acknowledged in the order they were produced (the pipeline writes them
  * one after the other), so every save moves forward.
+ *
+ * Saves run beside the pipeline, one at a time, and a save always writes the newest
+ * acknowledged checkpoint: while one is being synced to disk, the batches acknowledged
+ * meanwhile only replace the one to save next. Awaiting every fsync in line made a
+ * backlog (a restart, a burst) wait on the disk once per batch; skipping the checkpoints
+ * in between loses nothing, as each one covers everything before it.
  */
 export class CheckpointTracker {
-  private readonly pending = new WeakMap<readonly MetricPoint[], { checkpoint: Checkpoint; streamOffset: number }>();
+  private readonly pending = new WeakMap<readonly MetricPoint[], PendingCheckpoint>();
+  /** The newest acknowledged checkpoint not saved yet. */
+  private next: PendingCheckpoint | undefined;
+  private saving: Promise<void> | undefined;
   /** Checkpoints saved, and saves that failed (the daemon goes on; the next one retries). */
   saved = 0;
   failed = 0;
@@ -139,18 +148,43 @@ export class CheckpointTracker {
     });
   }
 
-  /** The sink accepted `points`: their checkpoint, if they have one, is now safe to save. */
-  async acknowledged(points: readonly MetricPoint[]): Promise<void> {
+  /**
+   * The sink accepted `points`: their checkpoint, if they have one, is now safe to save.
+   * Starts the save without waiting for it (see `settled`).
+   */
+  acknowledged(points: readonly MetricPoint[]): void {
     const entry = this.pending.get(points);
     if (!entry) return;
     this.pending.delete(points);
+    this.next = entry;
+    this.saving ??= this.saveNewest();
+  }
+
+  /** Resolves once the newest acknowledged checkpoint is saved (or its save failed). */
+  async settled(): Promise<void> {
+    while (this.saving) await this.saving;
+  }
+
+  private async saveNewest(): Promise<void> {
     try {
-      await this.store.save({ ...entry.checkpoint, savedAt: new Date().toISOString() });
-      this.saved++;
-      this.follower.release(entry.streamOffset);
-    } catch (err) {
-      this.failed++;
-      this.onSaveError(err);
+      for (let entry = this.next; entry; entry = this.next) {
+        this.next = undefined;
+        try {
+          await this.store.save({ ...entry.checkpoint, savedAt: new Date().toISOString() });
+          this.saved++;
+          this.follower.release(entry.streamOffset);
+        } catch (err) {
+          this.failed++;
+          this.onSaveError(err);
+        }
+      }
+    } finally {
+      this.saving = undefined;
     }
   }
+}
+
+interface PendingCheckpoint {
+  checkpoint: Checkpoint;
+  streamOffset: number;
 }

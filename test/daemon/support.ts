@@ -1,8 +1,8 @@
 /** Helpers of the daemon tests: a kovenant child process and line protocol parsing. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { BIN } from '../support/cli.ts';
 
-export const BIN = resolve(import.meta.dirname, '../../bin/kovenant.js');
+export { BIN };
 
 export interface ParsedPoint {
   measurement: string;

@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN } from '../support/cli.ts';
 import { influxQuery, requireBinary, startInfluxd, type RunningServer } from '../support/servers.ts';
 import { ROOT, filesIn } from './support/paths.ts';
 
@@ -115,7 +116,7 @@ describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', 
     const out = join(workDir, 'replay.lp');
     const replay = spawnSync(
       process.execPath,
-      [join(ROOT, 'bin/kovenant.js'), 'replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--window', '10s', '--cluster-name', 'example', '--out', out],
+      [BIN, 'replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--window', '10s', '--cluster-name', 'example', '--out', out],
       { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
     );
     expect(replay.status, `kovenant replay failed:\n${replay.stderr}`).toBe(0);

@@ -5,6 +5,7 @@
  * and binding (a TokenRequest token), where a missing rule must give the documented
  * one-line error. Runs the real CLI.
  */
+import { BIN } from '../support/cli.ts';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +29,7 @@ function kovenant(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResul
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['bin/kovenant.js', ...args],
+      [BIN, ...args],
       { env: { ...base, KOVENANT_LOG_LEVEL: 'warn', ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 },
       (err, stdout, stderr) => resolve({ code: typeof err?.code === 'number' ? err.code : err ? 1 : 0, stdout, stderr }),
     );

@@ -1,4 +1,5 @@
 /** Finding the cluster: --kubeconfig, KUBECONFIG, --context, and errors that say what to fix. */
+import { BIN } from '../support/cli.ts';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { delimiter } from 'node:path';
@@ -99,7 +100,7 @@ describe('loadKubeConfig', () => {
   it('kovenant run with a plain-http kubeconfig exits 2 at once instead of retrying', () => {
     const file = kubeconfig('proxy-run.yaml', { proxy: 'http://127.0.0.1:8001' }, 'proxy');
     const started = Date.now();
-    const r = spawnSync(process.execPath, ['bin/kovenant.js', 'run', '--events', '-', '--kubeconfig', file, '--metrics-addr', 'off', '--output', 'line'], {
+    const r = spawnSync(process.execPath, [BIN, 'run', '--events', '-', '--kubeconfig', file, '--metrics-addr', 'off', '--output', 'line'], {
       encoding: 'utf8',
       input: '',
       timeout: 60_000,

@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN } from '../support/cli.ts';
 import { startFakeKubeApi, type FakeKubeApi, type FakeObject } from '../support/fake-kube-api.ts';
 import { eventually, join, tempDir } from './kube-fixtures.ts';
 
@@ -24,7 +25,7 @@ function kovenant(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResul
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['bin/kovenant.js', ...args],
+      [BIN, ...args],
       { env: { ...base, KOVENANT_LOG_LEVEL: 'warn', ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
       (err, stdout, stderr) => resolve({ code: typeof err?.code === 'number' ? err.code : err ? 1 : 0, stdout, stderr }),
     );

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN } from '../support/cli.ts';
 import { influxQuery, requireBinary, startInfluxd, type RunningServer } from '../support/servers.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -24,7 +25,7 @@ function kovenant(args: string[], env: Record<string, string> = {}): Promise<Run
   // Only what the test sets: an INFLUX_* variable in the developer's shell must not leak in.
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INFLUX_') && !k.startsWith('KOVENANT_')));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'kovenant.js'), ...args], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

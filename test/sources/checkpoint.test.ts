@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TCP_FIELDS } from '../../src/aggregate/field-schema.ts';
 import { WindowAggregator } from '../../src/aggregate/window-aggregator.ts';
 import { makeSeries } from '../../src/enrich/resolver.ts';
-import { CheckpointFile } from '../../src/sources/checkpoint.ts';
+import { CheckpointFile, CheckpointTracker, type Checkpoint } from '../../src/sources/checkpoint.ts';
 import { FileFollower, type ResumeOutcome } from '../../src/sources/file-follower.ts';
 import { LineSplitter } from '../../src/sources/line-splitter.ts';
 import { FollowerScratch, readInBackground } from '../support/followed-file.ts';
@@ -120,6 +120,45 @@ describe('CheckpointFile', () => {
     expect(readdirSync(join(dir, 'sub'))).toEqual(['checkpoint.json']);
     writeFileSync(store.file, '{"version":2}');
     await expect(store.load()).rejects.toMatchObject({ hint: expect.stringContaining('remove it') });
+  });
+});
+
+describe('CheckpointTracker', () => {
+  it('saves the newest acknowledged checkpoint, one save at a time, without holding up the batches', async () => {
+    const { dir, first } = await followedOnce();
+    const saved: Checkpoint[] = [];
+    const releases: Array<() => void> = [];
+    // A disk whose fsync takes as long as the test says.
+    const store = new (class extends CheckpointFile {
+      override async save(checkpoint: Checkpoint): Promise<void> {
+        await new Promise<void>((resolve) => releases.push(resolve));
+        saved.push(checkpoint);
+      }
+    })(join(dir, 'checkpoint.json'));
+    const aggregator = new WindowAggregator({ windowMs: 1000, latenessMs: 0 });
+    const tracker = new CheckpointTracker(store, first, aggregator, (err) => {
+      throw err;
+    });
+    const batches = [0, 4, 8].map((linesEnd) => {
+      const points = [{ measurement: 'm', tags: {}, ints: { n: linesEnd }, timeMs: 0 }];
+      tracker.mark(points, linesEnd);
+      return points;
+    });
+    // Acknowledging returns at once while the first save waits on the disk.
+    for (const points of batches) tracker.acknowledged(points);
+    expect(releases).toHaveLength(1);
+    let settled = false;
+    const settling = tracker.settled().then(() => (settled = true));
+    releases.shift()!();
+    // The first save done, the next one writes the newest (the middle one is skipped).
+    await new Promise((r) => setImmediate(r));
+    expect(saved.map((c) => c.position.offset)).toEqual([0]);
+    expect(releases).toHaveLength(1);
+    expect(settled).toBe(false);
+    releases.shift()!();
+    await settling;
+    expect(saved.map((c) => c.position.offset)).toEqual([0, 8]);
+    expect(tracker.saved).toBe(2);
   });
 });
 

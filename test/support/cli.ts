@@ -1,9 +1,12 @@
-/** Runs the real `kovenant` CLI (bin/kovenant.js) as a child process. */
+/**
+ * Runs the real `kovenant` CLI as a child process, from its sources (so a test never runs
+ * a stale dist/). Every test that spawns the CLI takes BIN from here.
+ */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
-export const BIN = `${REPO}bin/kovenant.js`;
+export const BIN = `${REPO}test/support/kovenant-source.js`;
 
 export interface CliResult {
   code: number | null;

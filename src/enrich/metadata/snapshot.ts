@@ -4,7 +4,6 @@
  * (several documents allowed), for offline replay.
  */
 import { readFile } from 'node:fs/promises';
-import { parseAllDocuments } from 'yaml';
 import { InputError } from '../../cli/input-error.ts';
 import { MetadataIndex } from './metadata-index.ts';
 import { projectController, projectNode, projectPod, projectService, type KubeObject } from './projection.ts';
@@ -49,7 +48,7 @@ export function addToIndex(index: MetadataIndex, obj: KubeObject): void {
   }
 }
 
-export function parseSnapshot(text: string, file: string): unknown[] {
+export async function parseSnapshot(text: string, file: string): Promise<unknown[]> {
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
@@ -58,6 +57,8 @@ export function parseSnapshot(text: string, file: string): unknown[] {
       throw new InputError(`${file}: invalid JSON: ${(err as Error).message}`, 'the snapshot must be kubectl get ... -o json output');
     }
   }
+  // Loaded for YAML only: JSON snapshots (kubectl -o json) need no YAML parser at start-up.
+  const { parseAllDocuments } = await import('yaml');
   const docs = parseAllDocuments(text);
   const out: unknown[] = [];
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
@@ -79,7 +80,7 @@ export async function loadSnapshots(files: readonly string[], index = new Metada
     } catch (err) {
       throw InputError.fromFs(file, err);
     }
-    for (const doc of parseSnapshot(text, file)) {
+    for (const doc of await parseSnapshot(text, file)) {
       for (const obj of objectsOf(doc, file)) addToIndex(index, obj);
     }
   }
