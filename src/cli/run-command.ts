@@ -275,6 +275,7 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
         counters,
         stop: stop.signal,
         maxExternalPeers: config.maxExternalPeers,
+        maxClockSkewMs: parseDuration(config.maxClockSkew, '--max-clock-skew'),
         onPeersFolded: (n) => (externalPeersFolded += n),
         checkpoint,
         onCollectorError: (c, err) => {

@@ -44,6 +44,8 @@ export const DaemonConfigSchema = z
     kubeconfig: z.string().min(1).optional(),
     context: z.string().min(1).optional(),
     lateness: duration().default('2s'),
+    /** Events further ahead of the wall clock are rejected (`time_in_future`). */
+    maxClockSkew: duration().default('5m'),
     duration: duration().optional(),
     conntrack: flag.default(false),
     conntrackInterval: duration().default('5s'),

@@ -18,6 +18,7 @@ const HELP: Record<ConfigKey, string> = {
   kubeconfig: 'with --events k8s-logs: kubeconfig of the cluster (default: in-cluster service account, else KUBECONFIG, else ~/.kube/config)',
   context: 'with --events k8s-logs: kubeconfig context',
   lateness: 'how long (event time) a window waits for late events (default 2s)',
+  maxClockSkew: 'events whose time is further ahead of this node\'s clock are rejected as time_in_future and move no window (default 5m)',
   duration: 'run for this long, flush and exit (sampling, tests)',
   conntrack: 'sample the node conntrack table into kovenant_conntrack (needs net.netfilter.nf_conntrack_acct=1)',
   conntrackInterval: 'conntrack sampling interval (default 5s)',

@@ -20,7 +20,7 @@ import {
   type LineDecoder,
 } from './kernel-event.ts';
 import { ReferenceDecoder, parsePort, parseReturn, parseSize } from './reference-decoder.ts';
-import { parseRfc3339, parseRfc3339Codes } from './rfc3339.ts';
+import { inStorableRange, parseRfc3339, parseRfc3339Codes } from './rfc3339.ts';
 import { ENVELOPE_KEYS } from './tetragon-json.ts';
 import { AsciiCache } from './fast-intern.ts';
 import { SpanCache } from './fast-span-cache.ts';
@@ -1071,7 +1071,8 @@ export class FastDecoder implements LineDecoder {
       while (k < 19 && prefix[k] === buf[s + k]) k++;
       if (k === 19) {
         const ms = suffixMillis(buf, s + 19, e);
-        if (ms >= 0) return this.secondsMs + ms;
+        // The range check as in parseRfc3339Codes: the seconds may be the last storable ones.
+        if (ms >= 0) return inStorableRange(this.secondsMs + ms);
       }
     }
     // Non-ASCII bytes fail every position check in parseRfc3339Codes just as their

@@ -15,8 +15,10 @@ export type RejectReason =
   | 'missing_socket'
   /** The byte count is missing or is not a non-negative integer. */
   | 'invalid_size'
-  /** `time` is missing or is not an RFC 3339 timestamp. */
+  /** `time` is missing, is not an RFC 3339 timestamp, or is outside what InfluxDB stores. */
   | 'invalid_time'
+  /** The daemon only: `time` is further ahead of the wall clock than `--max-clock-skew`. */
+  | 'time_in_future'
   /** The line is longer than the reader accepts (a runaway or corrupt line). */
   | 'line_too_long';
 
@@ -25,6 +27,7 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'missing_socket',
   'invalid_size',
   'invalid_time',
+  'time_in_future',
   'line_too_long',
 ];
 
