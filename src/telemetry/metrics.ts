@@ -10,6 +10,7 @@ import type { EventCounters } from '../pipeline/event-counters.ts';
 import { InputError } from '../cli/input-error.ts';
 import type { DeliveryStats } from '../sinks/delivery-stats.ts';
 import type { MetricPoint, MetricSink } from '../sinks/metric-point.ts';
+import { tagValueChanges } from '../sinks/line-protocol.ts';
 
 export interface MetricSources {
   counters: EventCounters;
@@ -107,6 +108,10 @@ export class DaemonMetrics {
     new Counter({
       name: 'kovenant_external_peers_folded_total', help: 'External peers folded into remote_name=other by --max-external-peers (per window and measurement)', registers: r,
       collect() { syncCounter(this, {}, seen, sources.externalPeersFolded?.() ?? 0); },
+    });
+    new Counter({
+      name: 'kovenant_tag_values_cut_total', help: 'Tag values longer than the line-protocol limit (512 bytes), cut to it (once per series)', registers: r,
+      collect() { syncCounter(this, {}, seen, tagValueChanges.cut); },
     });
     new Counter({
       name: 'kovenant_checkpoint_saves_total', help: 'Checkpoints of the followed event file, by result (ok, failed)', labelNames: ['result'], registers: r,
