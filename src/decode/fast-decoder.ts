@@ -14,6 +14,7 @@
 import {
   DecodeStatus,
   KPROBE_OPS,
+  MAX_BYTE_COUNT,
   isTcpOp,
   type KernelEvent,
   type KernelOp,
@@ -794,7 +795,7 @@ export class FastDecoder implements LineDecoder {
     }
     if (this.retFound) {
       const r = this.retValue;
-      if (Number.isNaN(r)) {
+      if (Number.isNaN(r) || r > MAX_BYTE_COUNT) {
         out.rejectReason = 'invalid_size';
         out.rejectField = 'process_kprobe.return.int_arg';
         return REJECTED;
@@ -912,11 +913,11 @@ export class FastDecoder implements LineDecoder {
     if (this.vKind === V_OTHER) return NaN;
     if (this.vKind === V_STRING && !this.vEscaped) {
       const n = digitsValue(buf, this.vStart, this.vEnd, 16);
-      return n >= 0 && Number.isSafeInteger(n) ? n : NaN;
+      return n >= 0 && n <= MAX_BYTE_COUNT ? n : NaN;
     }
     if (this.vKind === V_NUMBER) {
       const n = digitsValue(buf, this.vStart, this.vEnd, 15);
-      if (n >= 0) return n;
+      if (n >= 0) return n <= MAX_BYTE_COUNT ? n : NaN;
     }
     return parseSize(this.slowValue(buf)) ?? NaN;
   }

@@ -53,3 +53,26 @@ describe.each(decoders)('%s decoder: event times InfluxDB can store', (_name, ma
     expect(ev.rejectReason).toBe('invalid_time');
   });
 });
+
+describe.each(decoders)('%s decoder: byte counts a kernel call can move', (_name, make) => {
+  it.each([
+    ['size_arg string', { size: '9007199254740991' }],
+    ['size_arg string just over 2^32', { size: String(2 ** 32 + 1) }],
+    ['size_arg number', { size: 2 ** 40 }],
+    ['return value', { size: '10', ret: 2 ** 32 + 1 }],
+    ['return value string', { size: '10', ret: '9007199254740991' }],
+  ])('rejects %s over 2^32 as invalid_size', (_what, spec) => {
+    const { status, ev } = decodeWith(make(), kprobeLine({ fn: '__x64_sys_write', time: '2024-05-01T12:00:00Z', pod: POD, ...spec }));
+    expect(status).toBe(DecodeStatus.Rejected);
+    expect(ev.rejectReason).toBe('invalid_size');
+  });
+
+  it.each([
+    ['size_arg 2^32', { size: String(2 ** 32) }, 2 ** 32],
+    ['return value 2^31-1', { size: '10', ret: 2 ** 31 - 1 }, 2 ** 31 - 1],
+  ])('accepts %s', (_what, spec, bytes) => {
+    const { status, ev } = decodeWith(make(), kprobeLine({ fn: '__x64_sys_write', time: '2024-05-01T12:00:00Z', pod: POD, ...spec }));
+    expect(status).toBe(DecodeStatus.Used);
+    expect(ev.bytes).toBe(bytes);
+  });
+});
