@@ -40,7 +40,7 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
   retryPolicy: new RetryPolicy(),
 };
 
-type Outcome = 'acknowledged' | 'rejected' | 'failed' | 'stopped';
+type Outcome = 'acknowledged' | 'rejected' | 'failed' | 'stopped' | { partial: number };
 
 export class InfluxDeliverySink implements MetricSink {
   private readonly counts: DeliveryStats = emptyDeliveryStats();
@@ -174,7 +174,11 @@ export class InfluxDeliverySink implements MetricSink {
       const points = await this.spool.ack(batch);
       if (outcome === 'acknowledged') this.counts.acknowledged += points;
       else if (outcome === 'rejected') this.counts.rejected += points;
-      else this.counts.failed += points;
+      else if (outcome === 'failed') this.counts.failed += points;
+      else {
+        this.counts.rejected += outcome.partial;
+        this.counts.acknowledged += points - outcome.partial;
+      }
       this.releaseWaiters(batch.lastSeq);
     }
   }
@@ -212,6 +216,14 @@ export class InfluxDeliverySink implements MetricSink {
       } catch (err) {
         const failure = err instanceof WriteFailure ? err : new WriteFailure((err as Error).message, undefined, undefined, undefined);
         const context = { destination: this.transport.destination, status: failure.status, server: failure.serverMessage, points: batch.points, attempt };
+        const dropped = failure.droppedPoints;
+        if (dropped !== undefined && dropped < batch.points) {
+          this.log.error(
+            { ...context, stored: batch.points - dropped, dropped },
+            `InfluxDB stored ${batch.points - dropped} of ${batch.points} points and refused ${dropped} (partial write: ${failure.serverMessage}); not retried, the same data would be refused again`,
+          );
+          return { partial: dropped };
+        }
         if (!failure.retryable) {
           this.log.error(context, `InfluxDB refused ${batch.points} points (${failure.message}); not retried, the same data would be refused again`);
           return 'rejected';
