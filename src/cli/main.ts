@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { demoCommand } from './demo-command.ts';
 import { DeliveryError } from '../sinks/delivery-stats.ts';
+import { OutputError } from '../sinks/output-error.ts';
 import { InputError } from './input-error.ts';
 import { replayCommand } from './replay-command.ts';
 import { runCommand } from './run-command.ts';
@@ -44,7 +45,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       stderr(err.toLine());
       return EXIT_USAGE;
     }
-    if (err instanceof DeliveryError) {
+    if (err instanceof DeliveryError || err instanceof OutputError) {
       stderr(`kovenant: ${err.message}`);
       return EXIT_FAILURE;
     }

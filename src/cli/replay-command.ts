@@ -6,6 +6,8 @@
 import { Command } from 'commander';
 import { createDecoder } from '../decode/default-decoder.ts';
 import { DEFAULT_MAX_OPEN_POINTS, runReplay } from '../pipeline/replay.ts';
+import { EventCounters } from '../pipeline/event-counters.ts';
+import { OutputError } from '../sinks/output-error.ts';
 import { openByteInput } from '../sources/byte-input.ts';
 import { parseDuration } from './duration.ts';
 import { InputError } from './input-error.ts';
@@ -45,8 +47,18 @@ export function replayCommand(stderr: (text: string) => void): Command {
       const metadata = await openMetadata(opts, stderr);
       try {
         const { sink, destination, deliveryFailure, deliverySummary } = await openSink(opts);
-        const counters = await runReplay({ input, store: metadata.store, sink, decoder: createDecoder(), windowMs, latenessMs, maxOpenPoints });
-        if (opts.summary) stderr(formatSummary(counters, Date.now() - started, destination) + (deliverySummary?.() ?? ''));
+        const counters = new EventCounters();
+        const printSummary = (): void => {
+          if (opts.summary) stderr(formatSummary(counters, Date.now() - started, destination) + (deliverySummary?.() ?? ''));
+        };
+        try {
+          await runReplay({ input, store: metadata.store, sink, decoder: createDecoder(), windowMs, latenessMs, maxOpenPoints, counters });
+        } catch (err) {
+          // What was read and written up to the failure, then the error itself.
+          if (err instanceof OutputError) printSummary();
+          throw err;
+        }
+        printSummary();
         // Exit 1 with "N points not acknowledged": replay succeeded only if InfluxDB has it all.
         const failure = deliveryFailure?.();
         if (failure) throw failure;

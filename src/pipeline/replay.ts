@@ -25,10 +25,12 @@ export interface ReplayOptions {
   latenessMs: number;
   /** Bound on points held in open windows; the oldest windows are written early beyond it. */
   maxOpenPoints?: number;
+  /** Filled as the replay goes, so that a failed sink still leaves a summary to print. */
+  counters?: EventCounters;
 }
 
 export async function runReplay(options: ReplayOptions): Promise<EventCounters> {
-  const counters = new EventCounters();
+  const counters = options.counters ?? new EventCounters();
   const resolver = new Resolver(options.store);
   const aggregator = new WindowAggregator({ windowMs: options.windowMs, latenessMs: options.latenessMs, maxOpenSlots: options.maxOpenPoints ?? DEFAULT_MAX_OPEN_POINTS });
   const backpressure = new Backpressure();

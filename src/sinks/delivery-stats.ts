@@ -49,7 +49,7 @@ export class DeliveryError extends Error {
 export function describeLoss(s: DeliveryStats, destination: string): string {
   const parts: string[] = [];
   if (s.rejected) parts.push(`${s.rejected} rejected by the server (4xx, see the log)`);
-  if (s.dropped) parts.push(`${s.dropped} dropped at the spool bound (raise --spool-max-bytes)`);
+  if (s.dropped) parts.push(`${s.dropped} dropped from the spool (over --spool-max-bytes or a full disk; see DATA LOSS in the log)`);
   if (s.failed) parts.push(`${s.failed} failed after retries`);
   if (s.pending) parts.push(`${s.pending} still in the spool (sent on the next run with the same --spool-dir)`);
   return `${unacknowledged(s)} points not acknowledged by ${destination}: ${parts.join('; ')}`;

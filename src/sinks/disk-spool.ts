@@ -20,6 +20,12 @@
  * Bound. When the files exceed `maxBytes` the oldest whole segments are deleted and their
  * unsent points reported as dropped. Segments are a fraction of the bound so that a drop
  * loses a small slice, not everything.
+ *
+ * Full disk. An append that fails for lack of space (ENOSPC, EDQUOT, a short write) cuts
+ * its torn bytes off and tries once more in a new segment; then it deletes the oldest segment (its unsent points reported as dropped)
+ * and tries again; with nothing left to delete the new record itself is dropped. Either
+ * way the process goes on and the sender keeps draining what is spooled. Segments then
+ * shrink to an eighth of what the disk held, so that later drops lose less.
  */
 import { mkdir, open, readdir, rm, stat, truncate, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -55,6 +61,18 @@ interface Segment {
   readOffset: number;
   /** Process-local seq of the first record, and of each record by offset, for waiters. */
   seqByOffset: Map<number, number>;
+}
+
+const MIN_SEGMENT_BYTES = 64 * 1024;
+
+/** Out of space: the disk or a quota is full (a short write is how a full disk often shows first). */
+function isDiskFull(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'ESHORTWRITE';
+}
+
+function diskFullWhat(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? 'ENOSPC';
 }
 
 function segmentName(id: number): string {
@@ -113,12 +131,15 @@ export class DiskSpool implements Spool {
   private writer: FileHandle | undefined;
   private seq = 0;
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly segmentBytes: number;
+  private segmentBytes: number;
+  private diskFullLogged = false;
+  /** The newest segment id used: ids never go back, even when every segment was deleted. */
+  private highestId = 0;
   private closed = false;
 
   private constructor(private readonly options: DiskSpoolOptions) {
     this.location = options.dir;
-    this.segmentBytes = options.segmentBytes ?? Math.max(64 * 1024, Math.min(16 * 1024 * 1024, Math.floor(options.maxBytes / 16)));
+    this.segmentBytes = options.segmentBytes ?? Math.max(MIN_SEGMENT_BYTES, Math.min(16 * 1024 * 1024, Math.floor(options.maxBytes / 16)));
   }
 
   /** Opens (creating) the directory and resumes whatever a previous run left unsent. */
@@ -169,6 +190,7 @@ export class DiskSpool implements Spool {
       }
       this.segments.push(seg);
     }
+    this.highestId = ids.at(-1) ?? 0;
     const pending = this.pendingPoints();
     if (pending) log?.info({ spool: dir, points: pending, bytes: this.bytes(), segments: this.segments.length }, 'spool: resuming unsent points from a previous run');
   }
@@ -194,8 +216,19 @@ export class DiskSpool implements Spool {
    * again, and windows overwrite themselves in InfluxDB.
    */
   private async writeCursor(segment: number, offset: number): Promise<void> {
-    await writeFileAtomic(join(this.options.dir, CURSOR_FILE), JSON.stringify({ segment, offset }), { sync: false });
+    try {
+      await writeFileAtomic(join(this.options.dir, CURSOR_FILE), JSON.stringify({ segment, offset }), { sync: false });
+    } catch (err) {
+      // A full disk must not stop the sender, which is what frees space. A stale cursor
+      // only resends acknowledged records after a restart, which overwrite themselves.
+      if (!isDiskFull(err)) throw err;
+      if (!this.cursorFailureLogged) {
+        this.cursorFailureLogged = true;
+        this.options.log?.warn({ spool: this.options.dir, err: (err as Error).message }, 'spool: cannot save cursor.json (disk full); a restart would resend acknowledged points');
+      }
+    }
   }
+  private cursorFailureLogged = false;
 
   /** Appends are serialized: order on disk is order of `write()`. */
   private serialized<T>(task: () => Promise<T>): Promise<T> {
@@ -206,28 +239,71 @@ export class DiskSpool implements Spool {
 
   append(body: string, points: number): Promise<number> {
     if (this.closed) return Promise.reject(new Error(`spool ${this.options.dir} is closed`));
-    return this.serialized(async () => {
+    const attempt = async (): Promise<number> => {
       let active = this.segments.at(-1);
       if (!this.writer || !active || active.size >= this.segmentBytes) {
         await this.writer?.close();
         this.writer = undefined;
-        const id = (active?.id ?? (await this.lastSegmentId())) + 1;
+        const id = Math.max(active?.id ?? (await this.lastSegmentId()), this.highestId) + 1;
         await this.removeSentSegments();
         const path = join(this.options.dir, segmentName(id));
         this.writer = await open(path, 'a');
-        if ((this.options.fsync ?? 'always') === 'always') await syncDirectory(this.options.dir);
+        this.highestId = id;
         active = { id, path, size: 0, points: 0, ackedPoints: 0, readOffset: 0, seqByOffset: new Map() };
         this.segments.push(active);
+        if ((this.options.fsync ?? 'always') === 'always') await syncDirectory(this.options.dir);
       }
       const frame = frameRecord(body, points);
-      await this.writeFrame(this.writer, frame);
+      await this.writeFrame(this.writer, frame, active);
       const seq = ++this.seq;
       active.seqByOffset.set(active.size, seq);
       active.size += frame.length;
       active.points += points;
       this.enforceBound();
       return seq;
+    };
+    return this.serialized(async () => {
+      for (let failures = 0; ; failures++) {
+        try {
+          return await attempt();
+        } catch (err) {
+          if (!isDiskFull(err)) throw err;
+          // Once more as it is: the torn bytes were cut off, and the space may be back.
+          if (failures === 0) continue;
+          if (!(await this.makeRoom(err as Error))) {
+            this.options.onDrop({ points, bytes: Buffer.byteLength(body) + RECORD_HEADER_BYTES, reason: `spool ${this.options.dir}: the disk is full (${diskFullWhat(err)}) and no spooled segment is left to delete` });
+            return ++this.seq;
+          }
+        }
+      }
     });
+  }
+
+  /**
+   * On a full disk: deletes the oldest segment with unsent points (the active one too
+   * when it is the only one) and reports its points as dropped; false when there is none.
+   */
+  private async makeRoom(err: Error): Promise<boolean> {
+    const held = this.bytes();
+    this.segmentBytes = Math.max(MIN_SEGMENT_BYTES, Math.min(this.segmentBytes, Math.floor(held / 8)));
+    if (!this.diskFullLogged) {
+      this.diskFullLogged = true;
+      this.options.log?.error({ spool: this.options.dir, spoolBytes: held, err: err.message }, `spool: the disk is full at ${held} spooled bytes; dropping the oldest points to make room (segments now ${this.segmentBytes} bytes)`);
+    }
+    // Sent segments first: deleting them loses nothing. Empty ones free nothing.
+    const seg = this.segments.find((s) => s.size > 0 && s.readOffset >= s.size) ?? this.segments.find((s) => s.size > 0);
+    if (!seg) return false;
+    if (seg === this.segments.at(-1) && this.writer) {
+      await this.writer.close().catch(() => undefined);
+      this.writer = undefined;
+    }
+    this.segments.splice(this.segments.indexOf(seg), 1);
+    await rm(seg.path, { force: true });
+    const points = seg.points - seg.ackedPoints;
+    if (points > 0) {
+      this.options.onDrop({ points, bytes: seg.size - seg.readOffset, reason: `spool ${this.options.dir}: the disk is full (${diskFullWhat(err)}): deleted the oldest segment` });
+    }
+    return true;
   }
 
   /**
@@ -236,13 +312,15 @@ export class DiskSpool implements Spool {
    * closed for appends: the next append starts a new one, and the torn bytes stay past
    * `size`, where reads never look and recovery truncates them.
    */
-  private async writeFrame(writer: FileHandle, frame: Buffer): Promise<void> {
+  private async writeFrame(writer: FileHandle, frame: Buffer, segment: Segment): Promise<void> {
     try {
       const { bytesWritten } = await writer.write(frame, 0, frame.length);
-      if (bytesWritten !== frame.length) throw new Error(`short write: ${bytesWritten} of ${frame.length} bytes`);
+      if (bytesWritten !== frame.length) throw Object.assign(new Error(`short write: ${bytesWritten} of ${frame.length} bytes`), { code: 'ESHORTWRITE' });
       if ((this.options.fsync ?? 'always') === 'always') await writer.datasync();
     } catch (err) {
       this.writer = undefined;
+      // Torn bytes on a full disk hold the space the next attempt needs.
+      if (isDiskFull(err)) await writer.truncate(segment.size).catch(() => undefined);
       await writer.close().catch(() => undefined);
       throw err;
     }
