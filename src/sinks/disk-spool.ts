@@ -5,8 +5,11 @@
  * Framing. Each record is a 16-byte header — magic `KSP1`, payload length, point count,
  * CRC-32 of (point count, payload) — followed by the payload (line protocol, UTF-8). A
  * crash can leave a torn record at the end of the segment being written; the length and
- * CRC detect it, and everything from the first bad record on is cut off and logged, never
- * parsed as line protocol. Appends after a restart always go to a new segment.
+ * CRC detect it, and it is cut off and logged, never parsed as line protocol. A corrupt
+ * record inside a segment (bad disk, a stray write) costs only itself: recovery
+ * resynchronises on the next valid record header, reports the points lost in between as
+ * dropped and rewrites the segment without them. Appends after a restart always go to a
+ * new segment.
  *
  * Durability. With `fsync: 'always'` (the default) `append` resolves after `fdatasync`, so
  * a resolved `write()` survives power loss; `'never'` leaves it to the page cache (survives
@@ -124,6 +127,75 @@ export function parseRecords(buf: Buffer, base: number): { records: ParsedRecord
   return { records, validEnd: base + pos, corrupt: false };
 }
 
+/** Bytes of a segment no valid record covers, found by `scanSegment`. */
+export interface SpoolGap {
+  offset: number;
+  bytes: number;
+  /** Points of the records in the gap: read from their headers, else estimated. */
+  points: number;
+  estimated: boolean;
+}
+
+const MAGIC_BYTES = Buffer.alloc(4);
+MAGIC_BYTES.writeUInt32LE(MAGIC, 0);
+
+/** Whether a whole valid record (magic, length within the buffer, CRC) starts at `pos`. */
+function validRecordAt(buf: Buffer, pos: number): boolean {
+  if (pos + RECORD_HEADER_BYTES > buf.length || buf.readUInt32LE(pos) !== MAGIC) return false;
+  const end = pos + RECORD_HEADER_BYTES + buf.readUInt32LE(pos + 4);
+  return end <= buf.length && recordCrc(buf.readUInt32LE(pos + 8), buf.subarray(pos + RECORD_HEADER_BYTES, end)) === buf.readUInt32LE(pos + 12);
+}
+
+/**
+ * Points of a corrupt stretch [from, to): the headers that still chain exactly through
+ * it say how many (a flipped payload byte leaves its header intact); where they do not,
+ * the bytes left are converted at the segment's mean bytes per point, rounded up.
+ */
+function gapPoints(buf: Buffer, from: number, to: number, bytesPerPoint: number): { points: number; estimated: boolean } {
+  let points = 0;
+  let pos = from;
+  while (pos + RECORD_HEADER_BYTES <= to && buf.readUInt32LE(pos) === MAGIC) {
+    const end = pos + RECORD_HEADER_BYTES + buf.readUInt32LE(pos + 4);
+    if (end > to) break;
+    points += buf.readUInt32LE(pos + 8);
+    pos = end;
+  }
+  if (pos >= to) return { points, estimated: false };
+  return { points: points + Math.max(1, Math.ceil((to - pos) / bytesPerPoint)), estimated: true };
+}
+
+/**
+ * Every valid record of a segment, resynchronising after a corrupt one on the next
+ * offset where a valid record starts. A torn record at the very end (a crash while
+ * appending) is not a gap: its append never resolved.
+ */
+export function scanSegment(buf: Buffer): { records: ParsedRecord[]; gaps: SpoolGap[]; validEnd: number } {
+  const records: ParsedRecord[] = [];
+  const corrupt: Array<{ from: number; to: number }> = [];
+  let pos = 0;
+  for (;;) {
+    const parsed = parseRecords(buf.subarray(pos), pos);
+    records.push(...parsed.records);
+    if (!parsed.corrupt) return finish(parsed.validEnd);
+    let next = parsed.validEnd + 1;
+    for (next = buf.indexOf(MAGIC_BYTES, next); next >= 0 && !validRecordAt(buf, next); next = buf.indexOf(MAGIC_BYTES, next + 1));
+    corrupt.push({ from: parsed.validEnd, to: next < 0 ? buf.length : next });
+    if (next < 0) return finish(buf.length);
+    pos = next;
+  }
+  function finish(validEnd: number) {
+    let bytes = 0;
+    let points = 0;
+    for (const r of records) {
+      bytes += r.end - r.offset;
+      points += r.points;
+    }
+    const bytesPerPoint = points > 0 ? bytes / points : 200;
+    const gaps = corrupt.map(({ from, to }) => ({ offset: from, bytes: to - from, ...gapPoints(buf, from, to, bytesPerPoint) }));
+    return { records, gaps, validEnd: corrupt.length && validEnd === buf.length && corrupt.at(-1)!.to === buf.length ? corrupt.at(-1)!.from : validEnd };
+  }
+}
+
 export class DiskSpool implements Spool {
   readonly durable = true;
   readonly location: string;
@@ -157,7 +229,7 @@ export class DiskSpool implements Spool {
       .filter((id): id is string => id !== undefined)
       .map(Number)
       .sort((a, b) => a - b);
-    const cursor = await this.readCursor();
+    let cursor = await this.readCursor();
     for (const id of ids) {
       const path = join(dir, segmentName(id));
       if (cursor && id < cursor.segment) {
@@ -165,11 +237,14 @@ export class DiskSpool implements Spool {
         continue;
       }
       const buf = await readFile(path);
-      const parsed = parseRecords(buf, 0);
-      if (parsed.validEnd < buf.length) {
+      let parsed = scanSegment(buf);
+      if (parsed.gaps.length) {
+        parsed = await this.repairSegment(path, buf, parsed, cursor && id === cursor.segment ? cursor.offset : 0);
+        if (cursor && id === cursor.segment) cursor = { segment: id, offset: 0 };
+      }
+      else if (parsed.validEnd < buf.length) {
         const lost = buf.length - parsed.validEnd;
-        const what = parsed.corrupt ? 'a corrupt record' : 'a torn record (crash while writing)';
-        log?.warn({ spool: dir, segment: path, offset: parsed.validEnd, bytes: lost }, `spool: ${what}; cutting ${lost} bytes off the segment`);
+        log?.warn({ spool: dir, segment: path, offset: parsed.validEnd, bytes: lost }, `spool: a torn record (crash while writing); cutting ${lost} bytes off the segment`);
         await truncate(path, parsed.validEnd);
       }
       const seg: Segment = { id, path, size: parsed.validEnd, points: 0, ackedPoints: 0, readOffset: 0, seqByOffset: new Map() };
@@ -193,6 +268,42 @@ export class DiskSpool implements Spool {
     this.highestId = ids.at(-1) ?? 0;
     const pending = this.pendingPoints();
     if (pending) log?.info({ spool: dir, points: pending, bytes: this.bytes(), segments: this.segments.length }, 'spool: resuming unsent points from a previous run');
+  }
+
+  /**
+   * Rewrites a segment with corrupt stretches as its valid records alone (atomically),
+   * reporting the unsent points of the stretches as dropped. Offsets change, so the
+   * records before `ackedBefore` (the cursor's offset) are left out and the cursor
+   * moves to the segment's start.
+   */
+  private async repairSegment(path: string, buf: Buffer, scanned: ReturnType<typeof scanSegment>, ackedBefore: number): Promise<ReturnType<typeof scanSegment>> {
+    const { dir, log } = this.options;
+    const unsentGaps = scanned.gaps.filter((g) => g.offset + g.bytes > ackedBefore);
+    const lost = unsentGaps.reduce((n, g) => n + g.points, 0);
+    const estimated = unsentGaps.some((g) => g.estimated);
+    const kept = scanned.records.filter((r) => r.offset >= ackedBefore);
+    const body = Buffer.concat(kept.map((r) => buf.subarray(r.offset, r.end)));
+    await writeFileAtomic(path, body, { sync: (this.options.fsync ?? 'always') === 'always' });
+    const id = Number(SEGMENT_PATTERN.exec(path.slice(path.lastIndexOf('/') + 1))?.[1]);
+    if (ackedBefore > 0) await this.writeCursor(id, 0);
+    log?.warn(
+      { spool: dir, segment: path, gaps: scanned.gaps.map((g) => ({ offset: g.offset, bytes: g.bytes })), keptRecords: kept.length },
+      `spool: corrupt records in a segment; resynchronised on the next valid records, ${kept.length} records kept`,
+    );
+    if (lost > 0) {
+      this.options.onDrop({
+        points: lost,
+        bytes: unsentGaps.reduce((n, g) => n + g.bytes, 0),
+        reason: `spool segment ${path} was corrupt: ${estimated ? 'about ' : ''}${lost} unsent points unreadable`,
+      });
+    }
+    let offset = 0;
+    const records = kept.map((r) => {
+      const moved = { ...r, offset, end: offset + (r.end - r.offset) };
+      offset = moved.end;
+      return moved;
+    });
+    return { records, gaps: [], validEnd: offset };
   }
 
   private async readCursor(): Promise<{ segment: number; offset: number } | undefined> {
