@@ -93,6 +93,7 @@ export async function runLive(options: LiveOptions): Promise<EventCounters> {
   // windows (when the event stream completes) has everything.
   const stopped$ = new Subject<void>();
   const onAbort = (): void => {
+    options.sink.drain?.();
     void sample(true).then(() => {
       stopped$.next();
       stopped$.complete();
@@ -135,6 +136,8 @@ export async function runLive(options: LiveOptions): Promise<EventCounters> {
           }),
         ),
         defer(() => {
+          // stdin ended: what is left to deliver has --drain-timeout, as on a signal.
+          options.sink.drain?.();
           eventsEnded$.next();
           return EMPTY;
         }),

@@ -29,12 +29,18 @@ export interface ReplayOptions {
   counters?: EventCounters;
 }
 
+/** The chunks, then the sink's drain clock: the input is read, what is left has --drain-timeout. */
+async function* thenDrain(chunks: AsyncIterable<Buffer>, sink: MetricSink): AsyncIterable<Buffer> {
+  yield* chunks;
+  sink.drain?.();
+}
+
 export async function runReplay(options: ReplayOptions): Promise<EventCounters> {
   const counters = options.counters ?? new EventCounters();
   const resolver = new Resolver(options.store);
   const aggregator = new WindowAggregator({ windowMs: options.windowMs, latenessMs: options.latenessMs, maxOpenSlots: options.maxOpenPoints ?? DEFAULT_MAX_OPEN_POINTS });
   const backpressure = new Backpressure();
-  const done$ = chunksFrom(options.input.chunks, backpressure).pipe(
+  const done$ = chunksFrom(thenDrain(options.input.chunks, options.sink), backpressure).pipe(
     eventsToWindows({ decoder: options.decoder, resolver, aggregator, counters }),
     intoSink(options.sink, backpressure, counters),
     defaultIfEmpty(undefined),

@@ -141,6 +141,7 @@ export class DaemonMetrics {
         }
       },
       close: () => sink.close(),
+      drain: () => sink.drain?.(),
     };
   }
 }
