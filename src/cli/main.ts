@@ -25,7 +25,24 @@ export function buildProgram(stderr: (text: string) => void): Command {
   return program;
 }
 
+/**
+ * How long the process may outlive its command. Everything kovenant opens is closed on
+ * every path, but a library request it had to abandon cannot be: client-node's list
+ * calls take no abort signal, and one sent to an API server that accepts connections and
+ * never answers holds a socket open for good. The exit must not wait for it.
+ */
+const EXIT_GRACE_MS = 2000;
+
+function exitSoon(code: number): number {
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+  return code;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
+  return exitSoon(await runMain(argv));
+}
+
+async function runMain(argv: readonly string[]): Promise<number> {
   const stderr = (text: string): void => {
     process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
   };

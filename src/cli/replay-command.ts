@@ -43,8 +43,14 @@ export function replayCommand(stderr: (text: string) => void): Command {
       }
       const started = Date.now();
       const input = await openByteInput(events);
+      let metadata: Awaited<ReturnType<typeof openMetadata>>;
+      try {
+        metadata = await openMetadata(opts, stderr);
+      } catch (err) {
+        await input.close?.();
+        throw err;
+      }
       // Watches hold connections open: everything after this point must reach close().
-      const metadata = await openMetadata(opts, stderr);
       try {
         const { sink, destination, deliveryFailure, deliverySummary } = await openSink(opts);
         const counters = new EventCounters();
@@ -64,6 +70,7 @@ export function replayCommand(stderr: (text: string) => void): Command {
         if (failure) throw failure;
       } finally {
         await metadata.close();
+        await input.close?.();
       }
     });
 }

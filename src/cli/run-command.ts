@@ -247,7 +247,13 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
 
     const stop = new AbortController();
     const onSignal = (signal: NodeJS.Signals): void => {
-      log.info({ signal }, 'stopping: flushing open windows');
+      log.info({ signal }, 'stopping: flushing open windows (a second signal exits at once)');
+      // The handler is a `once`: a second signal would get the default action anyway;
+      // this one says so first and exits as a signal would.
+      process.once(signal, () => {
+        log.warn({ signal }, 'second signal: exiting at once; unflushed windows are lost (a file: source resumes from its checkpoint)');
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      });
       stop.abort();
     };
     process.once('SIGTERM', onSignal);

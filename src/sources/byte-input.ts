@@ -16,6 +16,8 @@ export interface ByteInput {
   /** For messages: the path, or `stdin`. */
   readonly name: string;
   readonly chunks: AsyncIterable<Buffer>;
+  /** Releases the file when the input is abandoned unread (a later setup step failed). */
+  close?(): Promise<void>;
 }
 
 async function* gunzipIfNeeded(name: string, stream: Readable, forceGzip: boolean): AsyncGenerator<Buffer> {
@@ -62,7 +64,14 @@ export async function openByteInput(path: string): Promise<ByteInput> {
       throw new InputError(`${path}: is a directory, expected an events file`);
     }
     const stream = handle.createReadStream({ highWaterMark: CHUNK_BYTES, autoClose: true });
-    return { name: path, chunks: gunzipIfNeeded(path, stream, path.endsWith('.gz')) };
+    return {
+      name: path,
+      chunks: gunzipIfNeeded(path, stream, path.endsWith('.gz')),
+      close: async () => {
+        stream.destroy();
+        await handle.close().catch(() => undefined);
+      },
+    };
   } catch (err) {
     if (err instanceof InputError) throw err;
     throw InputError.fromFs(path, err);
