@@ -16,7 +16,7 @@ export interface DeliveryStats {
   failed: number;
   /** Points still waiting in the spool (sent on the next run when the spool is on disk). */
   pending: number;
-  /** Bytes the spool holds now (framing included). */
+  /** Bytes of unsent records in the spool (framing included): 0 once all is delivered. */
   spoolBytes: number;
   /** HTTP write requests that were answered with success. */
   requests: number;

@@ -561,6 +561,12 @@ export class DiskSpool implements Spool {
     return n;
   }
 
+  unsentBytes(): number {
+    let n = 0;
+    for (const s of this.segments) n += Math.max(0, s.size - s.readOffset);
+    return n;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

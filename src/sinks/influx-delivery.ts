@@ -84,7 +84,7 @@ export class InfluxDeliverySink implements MetricSink {
   }
 
   stats(): DeliveryStats {
-    return { ...this.counts, pending: this.spool.pendingPoints(), spoolBytes: this.spool.bytes() };
+    return { ...this.counts, pending: this.spool.pendingPoints(), spoolBytes: this.spool.unsentBytes() };
   }
 
   get destination(): string {

@@ -81,7 +81,7 @@ export class DaemonMetrics {
       collect() { this.set(sources.openWindows()); },
     });
     new Gauge({
-      name: 'kovenant_spool_bytes', help: 'Bytes waiting in the sink spool', registers: r,
+      name: 'kovenant_spool_bytes', help: 'Bytes of unsent points in the sink spool (0 once everything is delivered)', registers: r,
       collect() { this.set(sources.sinkStats?.()?.spoolBytes ?? 0); },
     });
     new Gauge({

@@ -267,3 +267,18 @@ describe('DiskSpool', () => {
     );
   });
 });
+
+describe('kovenant_spool_bytes: unsent bytes', () => {
+  it('returns to 0 once everything is acknowledged, also within the active segment', async () => {
+    const dir = tempDir();
+    const drops: SpoolDrop[] = [];
+    const spool = await DiskSpool.open({ dir, maxBytes: 1 << 30, onDrop: (d) => drops.push(d) });
+    for (let i = 0; i < 10; i++) await spool.append(`m v=${i}i ${i}`, 1);
+    expect(spool.unsentBytes()).toBe(10 * frameRecord('m v=0i 0', 1).length);
+    expect(await drain(spool)).toHaveLength(10);
+    expect(spool.unsentBytes()).toBe(0);
+    await spool.append('m v=10i 10', 1);
+    expect(spool.unsentBytes()).toBe(frameRecord('m v=10i 10', 1).length);
+    await spool.close();
+  });
+});
