@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { createDecoder } from '../decode/default-decoder.ts';
 import { DEFAULT_MAX_OPEN_POINTS, runReplay } from '../pipeline/replay.ts';
+import { MAX_WINDOW_MS } from '../aggregate/window.ts';
 import { EventCounters } from '../pipeline/event-counters.ts';
 import { OutputError } from '../sinks/output-error.ts';
 import { openByteInput } from '../sources/byte-input.ts';
@@ -36,6 +37,7 @@ export function replayCommand(stderr: (text: string) => void): Command {
     .action(async (events: string, opts: ReplayCommandOptions) => {
       const windowMs = parseDuration(opts.window, '--window');
       if (windowMs <= 0) throw new InputError('--window must be longer than 0', 'e.g. --window 10s');
+      if (windowMs > MAX_WINDOW_MS) throw new InputError(`--window ${opts.window}: longer than a day`, 'give --window 1d or less, e.g. 10s');
       const latenessMs = opts.lateness === undefined ? Infinity : parseDuration(opts.lateness, '--lateness');
       const maxOpenPoints = Number(opts.maxOpenPoints);
       if (!Number.isSafeInteger(maxOpenPoints) || maxOpenPoints < 1) {

@@ -26,7 +26,14 @@ function isDuration(text: string): boolean {
 const duration = () => z.string().refine(isDuration, { message: 'expected a duration such as 500ms, 2s, 5m, 1h' });
 
 const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes')]);
-const count = z.union([z.number(), z.string().regex(/^\d+$/, 'expected a whole number').transform(Number)]).pipe(z.number().int().min(0));
+const count = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const n = typeof v === 'number' ? v : /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a whole number, 0 or more; got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return n;
+});
 
 export const DaemonConfigSchema = z
   .object({
@@ -77,6 +84,7 @@ export const DaemonConfigSchema = z
     metricsAddr: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$|^off$/, 'expected HOST:PORT (e.g. :9464, 127.0.0.1:9464) or off').default(':9464'),
     nodeName: z.string().optional(),
     kube: z.array(z.string()).default([]),
+    allowEmptyKube: flag.default(false),
     maxExternalPeers: count.default(1000),
   })
   .strict();
@@ -164,7 +172,11 @@ export function resolveConfig(layers: ConfigLayers): DaemonConfig {
     const keys = (issue as { keys?: string[] }).keys ?? [];
     throw new InputError(`config: unknown key ${keys.map((k) => `"${k}"`).join(', ')} (from ${keys.map((k) => origin[k] ?? 'config').join(', ')})`, `allowed keys: ${CONFIG_KEYS.join(', ')}`);
   }
-  const where = key ? `"${key}" (from ${origin[String(issue.path[0])] ?? 'default'}${origin[String(issue.path[0])] === 'environment' ? ` ${envName(issue.path[0] as ConfigKey)}` : ''})` : 'config';
+  const top = String(issue.path[0] ?? '');
+  const from = origin[top];
+  // A flag is named as typed; the other layers by their key (and variable).
+  const flagText = from === 'flag' ? `--${top.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}, ` : '';
+  const where = key ? `"${key}" (${flagText}from ${from ?? 'default'}${from === 'environment' ? ` ${envName(top as ConfigKey)}` : ''})` : 'config';
   throw new InputError(`config: ${where}: ${issue.message}`, hintFor(String(issue.path[0] ?? '')));
 }
 

@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import { CONFIG_KEYS, envName, type ConfigKey } from './daemon-config.ts';
 
-const BOOLEAN_KEYS: ReadonlySet<ConfigKey> = new Set(['conntrack', 'conntrackKeepNode', 'cpu']);
+const BOOLEAN_KEYS: ReadonlySet<ConfigKey> = new Set(['conntrack', 'conntrackKeepNode', 'cpu', 'allowEmptyKube']);
 
 const HELP: Record<ConfigKey, string> = {
   events: 'event source: file:PATH (default file:/var/run/cilium/tetragon/tetragon.log; resumed from --checkpoint-file after a restart), - (stdin), none (collectors only), k8s-logs (the export-stdout logs of every Tetragon pod, through the API server)',
@@ -49,6 +49,7 @@ const HELP: Record<ConfigKey, string> = {
   metricsAddr: 'Prometheus metrics, /healthz and /readyz listen address (default :9464; off to disable)',
   nodeName: 'this node name (the node tag of collector points; env NODE_NAME too)',
   kube: 'kubectl get ... -o json snapshot for attribution; repeatable',
+  allowEmptyKube: 'accept a --kube snapshot without objects (else refused: attribution would silently use the events alone)',
   maxExternalPeers: 'external peers kept per window and measurement (by bytes), the rest folded into remote_name=other (default 1000; 0 keeps all)',
 };
 

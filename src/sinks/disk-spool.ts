@@ -30,7 +30,9 @@
  * way the process goes on and the sender keeps draining what is spooled. Segments then
  * shrink to an eighth of what the disk held, so that later drops lose less.
  */
-import { mkdir, open, readdir, rm, stat, truncate, readFile, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, open, readdir, rm, stat, truncate, readFile, type FileHandle } from 'node:fs/promises';
+import { InputError } from '../cli/input-error.ts';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { syncDirectory, writeFileAtomic } from '../state/atomic-file.ts';
@@ -223,7 +225,15 @@ export class DiskSpool implements Spool {
 
   private async recover(): Promise<void> {
     const { dir, log } = this.options;
-    await mkdir(dir, { recursive: true });
+    try {
+      await mkdir(dir, { recursive: true });
+      // A read-only mount lets mkdir of an existing directory pass; the first append would fail.
+      await access(dir, constants.W_OK);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'ENOTDIR' ? 'a part of the path is a file, not a directory' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EROFS' ? 'read-only file system' : e.code === 'EEXIST' ? 'exists and is not a directory' : e.message;
+      throw new InputError(`--spool-dir ${dir}: cannot use it as the spool: ${why}`, 'give --spool-dir a writable directory (it is created if missing)');
+    }
     const ids = (await readdir(dir))
       .map((name) => SEGMENT_PATTERN.exec(name)?.[1])
       .filter((id): id is string => id !== undefined)
