@@ -172,11 +172,7 @@ export function resolveConfig(layers: ConfigLayers): DaemonConfig {
     const keys = (issue as { keys?: string[] }).keys ?? [];
     throw new InputError(`config: unknown key ${keys.map((k) => `"${k}"`).join(', ')} (from ${keys.map((k) => origin[k] ?? 'config').join(', ')})`, `allowed keys: ${CONFIG_KEYS.join(', ')}`);
   }
-  const top = String(issue.path[0] ?? '');
-  const from = origin[top];
-  // A flag is named as typed; the other layers by their key (and variable).
-  const flagText = from === 'flag' ? `--${top.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}, ` : '';
-  const where = key ? `"${key}" (${flagText}from ${from ?? 'default'}${from === 'environment' ? ` ${envName(top as ConfigKey)}` : ''})` : 'config';
+  const where = key ? `"${key}" (from ${origin[String(issue.path[0])] ?? 'default'}${origin[String(issue.path[0])] === 'environment' ? ` ${envName(issue.path[0] as ConfigKey)}` : ''})` : 'config';
   throw new InputError(`config: ${where}: ${issue.message}`, hintFor(String(issue.path[0] ?? '')));
 }
 

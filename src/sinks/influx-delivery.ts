@@ -10,7 +10,7 @@
  * and the daemon's checkpoint rely on.
  */
 import type { Logger } from '../telemetry/logger.ts';
-import { DeliveryError, emptyDeliveryStats, unacknowledged, type DeliveryStats } from './delivery-stats.ts';
+import { DeliveryError, blockedReasonOf, emptyDeliveryStats, unacknowledged, type DeliveryStats } from './delivery-stats.ts';
 import { formatPoint } from './line-protocol.ts';
 import type { LineTransport } from './line-transport.ts';
 import type { MetricPoint, MetricSink } from './metric-point.ts';
@@ -28,6 +28,8 @@ export interface DeliveryOptions {
   maxRetryTimeMs: number;
   /** On `close()`: how long to keep trying to empty the spool. */
   drainTimeoutMs: number;
+  /** Disk spool refused with 401/403/404: the first wait before trying again (doubling to BLOCKED_MAX_RETRY_MS). */
+  blockedRetryMs: number;
   retryPolicy: RetryPolicy;
 }
 
@@ -37,8 +39,14 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
   flushIntervalMs: 1000,
   maxRetryTimeMs: 120_000,
   drainTimeoutMs: 60_000,
+  blockedRetryMs: 10_000,
   retryPolicy: new RetryPolicy(),
 };
+
+/** The longest wait between attempts while the server refuses every write (401/403/404). */
+const BLOCKED_MAX_RETRY_MS = 5 * 60_000;
+/** While blocked, the error is logged at most this often. */
+const BLOCKED_LOG_EVERY_MS = 60_000;
 
 /** During an outage that spent a batch's budget: how long each later batch's one attempt may take. */
 const OUTAGE_PROBE_MS = 2000;
@@ -56,6 +64,7 @@ export class InfluxDeliverySink implements MetricSink {
   /** Memory spool: an outage already cost a batch its whole retry budget (until a success). */
   private outageSpent = false;
   private outageFailedAt = 0;
+  private blockedLoggedAt = -Infinity;
   private wake: (() => void) | undefined;
   private readonly waiters: Array<{ seq: number; resolve: () => void }> = [];
   private deliveredThrough = 0;
@@ -246,6 +255,11 @@ export class InfluxDeliverySink implements MetricSink {
       try {
         await this.sendBeforeDeadline(batch, attemptDeadline);
         this.outageSpent = false;
+        if (this.counts.blockedReason) {
+          this.log.info({ destination: this.transport.destination, was: this.counts.blockedReason }, 'InfluxDB accepts writes again; sending the spooled points');
+          this.counts.blockedReason = undefined;
+          this.blockedLoggedAt = -Infinity;
+        }
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         this.counts.requests++;
         this.counts.writeSeconds += seconds;
@@ -261,6 +275,24 @@ export class InfluxDeliverySink implements MetricSink {
             `InfluxDB stored ${batch.points - dropped} of ${batch.points} points and refused ${dropped} (partial write: ${failure.serverMessage}); not retried, the same data would be refused again`,
           );
           return { partial: dropped };
+        }
+        const blocked = this.spool.durable ? blockedReasonOf(failure.status) : undefined;
+        if (blocked) {
+          // A revoked token or a missing database refuses every point alike: the points stay
+          // spooled (bounded as always) until someone fixes it, instead of being thrown away.
+          this.counts.blockedReason = blocked;
+          const delay = Math.min(BLOCKED_MAX_RETRY_MS, this.options.blockedRetryMs * 2 ** Math.min(attempt - 1, 20));
+          if (Date.now() - this.blockedLoggedAt >= BLOCKED_LOG_EVERY_MS) {
+            this.blockedLoggedAt = Date.now();
+            this.log.error(
+              { ...context, reason: blocked, spool: this.spool.location, spooledPoints: this.spool.pendingPoints(), retryInMs: delay },
+              `InfluxDB refuses every write (${failure.message}): ${this.spool.pendingPoints()} points stay in the spool; fix the token, permissions or database/bucket; retrying with backoff (logged once a minute)`,
+            );
+          }
+          if (Date.now() + delay > this.closeDeadline) return 'stopped';
+          this.counts.retries++;
+          await this.sleepUntilRetry(delay);
+          continue;
         }
         if (!failure.retryable) {
           this.log.error(context, `InfluxDB refused ${batch.points} points (${failure.message}); not retried, the same data would be refused again`);

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventCounters } from '../pipeline/event-counters.ts';
 import { InputError } from '../cli/input-error.ts';
-import type { DeliveryStats } from '../sinks/delivery-stats.ts';
+import { BLOCKED_REASONS, type DeliveryStats } from '../sinks/delivery-stats.ts';
 import type { MetricPoint, MetricSink } from '../sinks/metric-point.ts';
 import { tagValueChanges } from '../sinks/line-protocol.ts';
 
@@ -83,6 +83,16 @@ export class DaemonMetrics {
     new Gauge({
       name: 'kovenant_spool_bytes', help: 'Bytes of unsent points in the sink spool (0 once everything is delivered)', registers: r,
       collect() { this.set(sources.sinkStats?.()?.spoolBytes ?? 0); },
+    });
+    new Gauge({
+      name: 'kovenant_sink_blocked',
+      help: '1 while InfluxDB refuses every write for this reason (unauthorized 401, forbidden 403, not_found 404) and the points wait in the disk spool',
+      labelNames: ['reason'],
+      registers: r,
+      collect() {
+        const blocked = sources.sinkStats?.()?.blockedReason;
+        for (const reason of BLOCKED_REASONS) this.set({ reason }, reason === blocked ? 1 : 0);
+      },
     });
     new Gauge({
       name: 'kovenant_metadata_objects', help: 'Kubernetes objects in the metadata store, by resource', labelNames: ['resource'], registers: r,

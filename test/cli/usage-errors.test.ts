@@ -50,7 +50,7 @@ describe('usage errors', () => {
   });
 
   it('--max-external-peers -5 names the key and the allowed range', async () => {
-    expect(await usageError(['run', '--events', 'none', '--metrics-addr', 'off', '--max-external-peers', '-5'])).toMatch(/--max-external-peers.*0 or more.*"-5"/);
+    expect(await usageError(['run', '--events', 'none', '--metrics-addr', 'off', '--max-external-peers', '-5'])).toMatch(/"maxExternalPeers" \(from flag\): expected a whole number, 0 or more; got "-5"/);
   });
 
   it.each([
