@@ -67,3 +67,21 @@ describe.skipIf(!requireSmallDisk())('kovenant replay on a full disk', () => {
     expect(last).toBe(`kovenant: ${out}: cannot write: no space left on device (ENOSPC)`);
   }, 150_000);
 });
+
+describe.skipIf(!requireSmallDisk())('kovenant run with its spool on a full disk', () => {
+  it('keeps running (DATA LOSS counted), exits 0 at the end of its input, and a restart drains nothing it lost', async () => {
+    const disk = mountSmallDisk(2 * 1024 * 1024);
+    disks.push(disk);
+    const port = await refusedPort();
+    const args = ['run', '--events', '-', '--metrics-addr', 'off', '--output', 'influx', '--influx-api', 'v1', '--influx-url', `http://127.0.0.1:${port}`, '--influx-db', 'k', '--spool-dir', `${disk.dir}/spool`, '--drain-timeout', '2s', '--spool-fsync', 'never', '--max-clock-skew', '1000d'];
+    const r = await runCli(args, { stdin: events(), timeoutMs: 120_000 });
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    expect(r.stderr).toContain('DATA LOSS');
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.stderr).not.toContain('delivery stopped by an unexpected error');
+    // A restart on the still-full disk starts, resumes the spool and stops cleanly.
+    const again = await runCli(args, { stdin: '', timeoutMs: 120_000 });
+    expect(again.code, again.stderr.slice(-2000)).toBe(0);
+    expect(again.stderr).toContain('resuming unsent points');
+  }, 150_000);
+});
