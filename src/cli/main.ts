@@ -2,6 +2,7 @@
 import { Command, CommanderError, Help } from 'commander';
 import { DeliveryError } from '../sinks/delivery-stats.ts';
 import { DESCRIPTIONS, LOADERS, SYNOPSES, isCommandName, type CommandName } from './commands.ts';
+import { OutputError } from '../sinks/output-error.ts';
 import { InputError } from './input-error.ts';
 
 export const EXIT_OK = 0;
@@ -47,7 +48,24 @@ export async function buildProgram(stderr: (text: string) => void, argv: readonl
   return program;
 }
 
+/**
+ * How long the process may outlive its command. Everything kovenant opens is closed on
+ * every path, but a library request it had to abandon cannot be: client-node's list
+ * calls take no abort signal, and one sent to an API server that accepts connections and
+ * never answers holds a socket open for good. The exit must not wait for it.
+ */
+const EXIT_GRACE_MS = 2000;
+
+function exitSoon(code: number): number {
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+  return code;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
+  return exitSoon(await runMain(argv));
+}
+
+async function runMain(argv: readonly string[]): Promise<number> {
   const stderr = (text: string): void => {
     process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
   };
@@ -67,7 +85,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       stderr(err.toLine());
       return EXIT_USAGE;
     }
-    if (err instanceof DeliveryError) {
+    if (err instanceof DeliveryError || err instanceof OutputError) {
       stderr(`kovenant: ${err.message}`);
       return EXIT_FAILURE;
     }

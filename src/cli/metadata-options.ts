@@ -21,6 +21,8 @@ export interface MetadataOptions {
   syncTimeout?: string;
   /** False for a daemon that reports readiness itself; default true. */
   waitForSync?: boolean;
+  /** Accept a `--kube` snapshot without objects (else a usage error). */
+  allowEmptyKube?: boolean;
 }
 
 export interface OpenedMetadata {
@@ -46,7 +48,8 @@ export function addMetadataOptions(cmd: Command): Command {
     .addOption(new Option('--kube <snapshot>', 'kubectl get nodes,pods,services,replicasets,deployments,statefulsets,daemonsets,jobs,cronjobs -A -o json (or yaml); repeatable').argParser(collect))
     .addOption(new Option('--kubeconfig <file>', 'watch the cluster of this kubeconfig for live metadata (default: KUBECONFIG, else ~/.kube/config)'))
     .addOption(new Option('--context <name>', 'kubeconfig context to watch'))
-    .addOption(new Option('--sync-timeout <duration>', 'how long to wait for the first sync of the watches').default(DEFAULT_SYNC_TIMEOUT));
+    .addOption(new Option('--sync-timeout <duration>', 'how long to wait for the first sync of the watches').default(DEFAULT_SYNC_TIMEOUT))
+    .addOption(new Option('--allow-empty-kube', 'accept a --kube snapshot without objects (else refused: attribution would silently use the events alone)'));
 }
 
 /** Live watches when asked for, or when KUBECONFIG is set and no snapshot is given. */
@@ -67,7 +70,7 @@ export async function openMetadata(
     }
     return openWatches(options, warn, env);
   }
-  const store = snapshots.length ? await loadSnapshots(snapshots) : new MetadataIndex();
+  const store = snapshots.length ? await loadSnapshots(snapshots, new MetadataIndex(), { allowEmpty: options.allowEmptyKube }) : new MetadataIndex();
   if (!snapshots.length) {
     warn('kovenant: no --kube snapshot given: pods are attributed from the events alone and every remote address but loopback counts as external');
   }

@@ -161,6 +161,10 @@ class AccountedSink implements MetricSink {
     return this.inner.stats();
   }
 
+  drain(): void {
+    this.inner.drain();
+  }
+
   async close(): Promise<void> {
     try {
       await this.inner.close();

@@ -7,6 +7,9 @@ import { Command } from 'commander';
 import { createDecoder } from '../decode/default-decoder.ts';
 import { DEFAULT_MAX_CACHED_ENTRIES } from '../enrich/attribution-cache.ts';
 import { DEFAULT_MAX_OPEN_POINTS, runReplay } from '../pipeline/replay.ts';
+import { MAX_WINDOW_MS } from '../aggregate/window.ts';
+import { EventCounters } from '../pipeline/event-counters.ts';
+import { OutputError } from '../sinks/output-error.ts';
 import { openByteInput } from '../sources/byte-input.ts';
 import { DESCRIPTIONS } from './commands.ts';
 import { parseDuration } from './duration.ts';
@@ -40,6 +43,7 @@ export function replayCommand(stderr: (text: string) => void): Command {
     .action(async (events: string, opts: ReplayCommandOptions) => {
       const windowMs = parseDuration(opts.window, '--window');
       if (windowMs <= 0) throw new InputError('--window must be longer than 0', 'e.g. --window 10s');
+      if (windowMs > MAX_WINDOW_MS) throw new InputError(`--window ${opts.window}: longer than a day`, 'give --window 1d or less, e.g. 10s');
       const latenessMs = opts.lateness === undefined ? Infinity : parseDuration(opts.lateness, '--lateness');
       const maxOpenPoints = Number(opts.maxOpenPoints);
       if (!Number.isSafeInteger(maxOpenPoints) || maxOpenPoints < 1) {
@@ -51,17 +55,34 @@ export function replayCommand(stderr: (text: string) => void): Command {
       }
       const started = Date.now();
       const input = await openByteInput(events);
+      let metadata: Awaited<ReturnType<typeof openMetadata>>;
+      try {
+        metadata = await openMetadata(opts, stderr);
+      } catch (err) {
+        await input.close?.();
+        throw err;
+      }
       // Watches hold connections open: everything after this point must reach close().
-      const metadata = await openMetadata(opts, stderr);
       try {
         const { sink, destination, deliveryFailure, deliverySummary } = await openSink(opts);
-        const counters = await runReplay({ input, store: metadata.store, sink, decoder: createDecoder(), windowMs, latenessMs, maxOpenPoints, maxCachedEntries, clusterName: opts.clusterName });
-        if (opts.summary) stderr(formatSummary(counters, Date.now() - started, destination) + (deliverySummary?.() ?? ''));
+        const counters = new EventCounters();
+        const printSummary = (): void => {
+          if (opts.summary) stderr(formatSummary(counters, Date.now() - started, destination) + (deliverySummary?.() ?? ''));
+        };
+        try {
+          await runReplay({ input, store: metadata.store, sink, decoder: createDecoder(), windowMs, latenessMs, maxOpenPoints, maxCachedEntries, clusterName: opts.clusterName, counters });
+        } catch (err) {
+          // What was read and written up to the failure, then the error itself.
+          if (err instanceof OutputError) printSummary();
+          throw err;
+        }
+        printSummary();
         // Exit 1 with "N points not acknowledged": replay succeeded only if InfluxDB has it all.
         const failure = deliveryFailure?.();
         if (failure) throw failure;
       } finally {
         await metadata.close();
+        await input.close?.();
       }
     });
 }

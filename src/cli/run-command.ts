@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { DynamicWindows, describeRungs } from '../aggregate/dynamic-windows.ts';
 import { WindowAggregator, describeWindows, type AggregatorState } from '../aggregate/window-aggregator.ts';
+import { MAX_WINDOW_MS } from '../aggregate/window.ts';
 import { ladderBetween } from '../aggregate/window-ladder.ts';
 import { isCollectorKey, type NodeCollector } from '../collectors/collector.ts';
 import { ConntrackCollector } from '../collectors/conntrack/conntrack-collector.ts';
@@ -105,6 +106,7 @@ function aggregatorOf(config: DaemonConfig, latenessMs: number, log: Logger): Wi
   if (config.window !== 'dynamic') {
     const windowMs = parseDuration(config.window, '--window');
     if (windowMs <= 0) throw new InputError('--window must be longer than 0');
+    if (windowMs > MAX_WINDOW_MS) throw new InputError(`--window ${config.window}: longer than a day`, 'give --window 1d or less, e.g. 10s');
     return new WindowAggregator({ windowMs, latenessMs, maxExternalPeers: config.maxExternalPeers });
   }
   const maxMs = parseDuration(config.windowMax, '--window-max');
@@ -231,7 +233,7 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
   // KUBECONFIG or ~/.kube/config. The daemon reports readiness itself instead of blocking.
   const metadata = await openMetadata(
     config.kube?.length
-      ? { kube: config.kube }
+      ? { kube: config.kube, allowEmptyKube: config.allowEmptyKube }
       : { kubeconfig: config.kubeconfig, context: config.context, inCluster: runningInCluster(), waitForSync: false },
     stderr,
   );
@@ -252,9 +254,11 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
   let dnstap: DnstapFeeds | undefined;
   try {
     // Before the collectors' baseline: a checkpoint replaces the aggregator's state.
-    const { input, checkpoint } = await openEvents(config, aggregator, readerStop.signal, log);
+    // The sink first: a bad --spool-dir must be named as such, not as the checkpoint
+    // file the daemon keeps beside it.
     const opened = await openSink(outputOptionsOf(config));
     sink = opened.sink;
+    const { input, checkpoint } = await openEvents(config, aggregator, readerStop.signal, log);
     if (dnsNames) dnstap = await openDnstap(config, dnsNames, log);
     let externalPeersFolded = 0;
     const metrics = new DaemonMetrics({
@@ -284,7 +288,13 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
 
     const stop = new AbortController();
     const onSignal = (signal: NodeJS.Signals): void => {
-      log.info({ signal }, 'stopping: flushing open windows');
+      log.info({ signal }, 'stopping: flushing open windows (a second signal exits at once)');
+      // The handler is a `once`: a second signal would get the default action anyway;
+      // this one says so first and exits as a signal would.
+      process.once(signal, () => {
+        log.warn({ signal }, 'second signal: exiting at once; unflushed windows are lost (a file: source resumes from its checkpoint)');
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      });
       stop.abort();
     };
     process.once('SIGTERM', onSignal);
@@ -312,6 +322,7 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
         counters,
         stop: stop.signal,
         maxExternalPeers: config.maxExternalPeers,
+        maxClockSkewMs: parseDuration(config.maxClockSkew, '--max-clock-skew'),
         onPeersFolded: (n) => (externalPeersFolded += n),
         checkpoint,
         onCollectorError: (c, err) => {

@@ -26,7 +26,14 @@ function isDuration(text: string): boolean {
 const duration = () => z.string().refine(isDuration, { message: 'expected a duration such as 500ms, 2s, 5m, 1h' });
 
 const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes')]);
-const count = z.union([z.number(), z.string().regex(/^\d+$/, 'expected a whole number').transform(Number)]).pipe(z.number().int().min(0));
+const count = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const n = typeof v === 'number' ? v : /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a whole number, 0 or more; got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return n;
+});
 
 export const DaemonConfigSchema = z
   .object({
@@ -44,6 +51,8 @@ export const DaemonConfigSchema = z
     kubeconfig: z.string().min(1).optional(),
     context: z.string().min(1).optional(),
     lateness: duration().default('2s'),
+    /** Events further ahead of the wall clock are rejected (`time_in_future`). */
+    maxClockSkew: duration().default('5m'),
     duration: duration().optional(),
     conntrack: flag.default(false),
     conntrackInterval: duration().default('5s'),
@@ -77,6 +86,7 @@ export const DaemonConfigSchema = z
     /** The `cluster` tag of events whose export lacks `cluster_name`. */
     clusterName: z.string().optional(),
     kube: z.array(z.string()).default([]),
+    allowEmptyKube: flag.default(false),
     maxExternalPeers: count.default(1000),
     /** CoreDNS dnstap receiver: HOST:PORT or a unix socket path; absent = off. */
     dnstapListen: z.string().min(1).optional(),

@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import { CONFIG_KEYS, envName, type ConfigKey } from './daemon-config.ts';
 
-const BOOLEAN_KEYS: ReadonlySet<ConfigKey> = new Set(['conntrack', 'conntrackKeepNode', 'cpu']);
+const BOOLEAN_KEYS: ReadonlySet<ConfigKey> = new Set(['conntrack', 'conntrackKeepNode', 'cpu', 'allowEmptyKube']);
 
 const HELP: Record<ConfigKey, string> = {
   events: 'event source: file:PATH (default file:/var/run/cilium/tetragon/tetragon.log; resumed from --checkpoint-file after a restart), - (stdin), none (collectors only), k8s-logs (the export-stdout logs of every Tetragon pod, through the API server)',
@@ -18,6 +18,7 @@ const HELP: Record<ConfigKey, string> = {
   kubeconfig: 'with --events k8s-logs: kubeconfig of the cluster (default: in-cluster service account, else KUBECONFIG, else ~/.kube/config)',
   context: 'with --events k8s-logs: kubeconfig context',
   lateness: 'how long (event time) a window waits for late events (default 2s)',
+  maxClockSkew: 'events whose time is further ahead of this node\'s clock are rejected as time_in_future and move no window (default 5m)',
   duration: 'run for this long, flush and exit (sampling, tests)',
   conntrack: 'sample the node conntrack table into kovenant_conntrack (needs net.netfilter.nf_conntrack_acct=1)',
   conntrackInterval: 'conntrack sampling interval (default 5s)',
@@ -50,6 +51,7 @@ const HELP: Record<ConfigKey, string> = {
   clusterName: 'the cluster tag of points whose events carry no cluster_name (Tetragon --cluster-name); none by default',
   kube: 'kubectl get ... -o json snapshot for attribution; repeatable',
   tetragonMetrics: "Tetragon's Prometheus endpoint (e.g. http://$HOST_IP:2112/metrics): the increase of its loss counters goes into kovenant_source as kernel_events_lost",
+  allowEmptyKube: 'accept a --kube snapshot without objects (else refused: attribution would silently use the events alone)',
   maxExternalPeers: 'external peers kept per window and measurement (by bytes), the rest folded into remote_name=other (default 1000; 0 keeps all)',
   dnstapListen: 'receive CoreDNS dnstap (Frame Streams) on HOST:PORT (e.g. :6000) or a unix socket path; external peers answered by DNS gain a remote_dns tag',
   dnstapConnect: 'dial CoreDNS\'s `dnstap listen` endpoint at HOST:PORT (one connection to every address of HOST, e.g. a headless Service of the CoreDNS pods) or a unix socket path; like --dnstap-listen, the other way round',

@@ -14,13 +14,14 @@
 import {
   DecodeStatus,
   KPROBE_OPS,
+  MAX_BYTE_COUNT,
   isTcpOp,
   type KernelEvent,
   type KernelOp,
   type LineDecoder,
 } from './kernel-event.ts';
 import { ReferenceDecoder, parsePort, parseReturn, parseSize } from './reference-decoder.ts';
-import { parseRfc3339, parseRfc3339Codes } from './rfc3339.ts';
+import { inStorableRange, parseRfc3339, parseRfc3339Codes } from './rfc3339.ts';
 import { ENVELOPE_KEYS } from './tetragon-json.ts';
 import { AsciiCache } from './fast-intern.ts';
 import { SpanCache } from './fast-span-cache.ts';
@@ -852,7 +853,7 @@ export class FastDecoder implements LineDecoder {
     }
     if (this.retFound) {
       const r = this.retValue;
-      if (Number.isNaN(r)) {
+      if (Number.isNaN(r) || r > MAX_BYTE_COUNT) {
         out.rejectReason = 'invalid_size';
         out.rejectField = 'process_kprobe.return.int_arg';
         return REJECTED;
@@ -988,11 +989,11 @@ export class FastDecoder implements LineDecoder {
     if (this.vKind === V_OTHER) return NaN;
     if (this.vKind === V_STRING && !this.vEscaped) {
       const n = digitsValue(buf, this.vStart, this.vEnd, 16);
-      return n >= 0 && Number.isSafeInteger(n) ? n : NaN;
+      return n >= 0 && n <= MAX_BYTE_COUNT ? n : NaN;
     }
     if (this.vKind === V_NUMBER) {
       const n = digitsValue(buf, this.vStart, this.vEnd, 15);
-      if (n >= 0) return n;
+      if (n >= 0) return n <= MAX_BYTE_COUNT ? n : NaN;
     }
     return parseSize(this.slowValue(buf)) ?? NaN;
   }
@@ -1151,7 +1152,8 @@ export class FastDecoder implements LineDecoder {
       while (k < 19 && prefix[k] === buf[s + k]) k++;
       if (k === 19) {
         const ms = suffixMillis(buf, s + 19, e);
-        if (ms >= 0) return this.secondsMs + ms;
+        // The range check as in parseRfc3339Codes: the seconds may be the last storable ones.
+        if (ms >= 0) return inStorableRange(this.secondsMs + ms);
       }
     }
     // Non-ASCII bytes fail every position check in parseRfc3339Codes just as their

@@ -13,20 +13,31 @@ export type RejectReason =
   | 'invalid_json'
   /** A tcp event without both addresses and both ports in `args[0].sock_arg`. */
   | 'missing_socket'
-  /** The byte count is missing or is not a non-negative integer. */
+  /** The byte count is missing, is not a non-negative integer, or exceeds MAX_BYTE_COUNT. */
   | 'invalid_size'
-  /** `time` is missing or is not an RFC 3339 timestamp. */
+  /** `time` is missing, is not an RFC 3339 timestamp, or is outside what InfluxDB stores. */
   | 'invalid_time'
+  /** The daemon only: `time` is further ahead of the wall clock than `--max-clock-skew`. */
+  | 'time_in_future'
   /** The line is longer than the reader accepts (a runaway or corrupt line). */
   | 'line_too_long'
   /** Arrays or objects nested deeper than any event (nesting-depth.ts), rejected before parsing. */
   | 'too_deep';
+
+/**
+ * The largest byte count accepted from one event. No read, write, sendmsg or recvmsg
+ * moves more than MAX_RW_COUNT (INT_MAX rounded down to a page, just under 2 GiB) on
+ * Linux, so a larger count is corrupt; bounding it keeps every window sum an exact
+ * integer (2^32 × 2^20 events per series and window is still below 2^53).
+ */
+export const MAX_BYTE_COUNT = 2 ** 32;
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'invalid_json',
   'missing_socket',
   'invalid_size',
   'invalid_time',
+  'time_in_future',
   'line_too_long',
   'too_deep',
 ];

@@ -7,6 +7,7 @@ import { bytesNestDeeperThan, textNestsDeeperThan } from './nesting-depth.ts';
 import {
   DecodeStatus,
   KPROBE_OPS,
+  MAX_BYTE_COUNT,
   isTcpOp,
   type KernelEvent,
   type LineDecoder,
@@ -19,12 +20,12 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** A byte count: a non-negative integer, as a number or (64-bit) decimal string. */
+/** A byte count: an integer 0–MAX_BYTE_COUNT, as a number or (64-bit) decimal string. */
 export function parseSize(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 && v <= MAX_BYTE_COUNT ? v : undefined;
   if (typeof v === 'string' && /^[0-9]{1,16}$/.test(v)) {
     const n = Number(v);
-    return Number.isSafeInteger(n) ? n : undefined;
+    return n <= MAX_BYTE_COUNT ? n : undefined;
   }
   return undefined;
 }
@@ -139,7 +140,7 @@ export function decodeParsed(line: unknown, out: KernelEvent): DecodeStatus {
   const ret = kprobe.return;
   if (isRecord(ret) && 'int_arg' in ret) {
     const r = parseReturn((ret as TetragonKprobeArg).int_arg);
-    if (r === undefined) return reject(out, 'invalid_size', 'process_kprobe.return.int_arg');
+    if (r === undefined || r > MAX_BYTE_COUNT) return reject(out, 'invalid_size', 'process_kprobe.return.int_arg');
     out.bytes = r >= 0 ? r : 0;
     return DecodeStatus.Used;
   }

@@ -6,6 +6,21 @@
 
 const DAYS_BEFORE_MONTH = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
 
+/**
+ * The event times kovenant accepts, epoch milliseconds. InfluxDB stores int64
+ * nanoseconds: 1677-09-21T00:12:43.145224194Z to 2262-04-11T23:47:16.854775806Z. A
+ * point is stamped with the start of its window (at most a day long), so the earliest
+ * accepted time keeps a day's margin above InfluxDB's minimum; the latest is the last
+ * whole millisecond InfluxDB can store. Outside, an event's window could not be written.
+ */
+export const MIN_EVENT_TIME_MS = Date.UTC(1677, 8, 23); // 1677-09-23T00:00:00Z
+export const MAX_EVENT_TIME_MS = 9_223_372_036_854; // 2262-04-11T23:47:16.854Z
+
+/** `ms` if InfluxDB can store the window it falls in, else NaN. */
+export function inStorableRange(ms: number): number {
+  return ms >= MIN_EVENT_TIME_MS && ms <= MAX_EVENT_TIME_MS ? ms : NaN;
+}
+
 function digit(code: number): number {
   const d = code - 48;
   return d >= 0 && d <= 9 ? d : -1000;
@@ -27,7 +42,8 @@ function daysInMonth(y: number, m: number): number {
 /**
  * Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` (case-insensitive `T`/`Z`, a space
  * allowed for `T`) read through `at(i)`, which returns the char code at position i.
- * Returns epoch milliseconds, with fractions below a millisecond truncated, or NaN.
+ * Returns epoch milliseconds, with fractions below a millisecond truncated, or NaN (also
+ * for a valid timestamp outside the range InfluxDB can store, `inStorableRange`).
  */
 export function parseRfc3339Codes(at: (i: number) => number, length: number): number {
   if (length < 20) return NaN;
@@ -74,7 +90,7 @@ export function parseRfc3339Codes(at: (i: number) => number, length: number): nu
   }
   if (i !== length) return NaN;
   const secs = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + Math.min(second, 59);
-  return (secs - offsetMin * 60) * 1000 + millis;
+  return inStorableRange((secs - offsetMin * 60) * 1000 + millis);
 }
 
 export function parseRfc3339(s: string): number {

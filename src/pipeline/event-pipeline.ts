@@ -39,6 +39,11 @@ export interface EventStages {
    * took the previous: replay's spilled windows are read back one by one.
    */
   closeInTurn?: Backpressure;
+   * The daemon's clock-skew rule: the latest event time accepted, read once per chunk
+   * (the wall clock plus `--max-clock-skew`). A later event is rejected as
+   * `time_in_future` before it reaches the aggregator, so it never moves a watermark.
+   */
+  latestTimeMs?: () => number;
 }
 
 export interface StreamProgress {
@@ -107,11 +112,15 @@ export function eventsToWindows(stages: EventStages): OperatorFunction<Buffer, M
   return (chunks$) =>
     new Observable<MetricPoint[]>((subscriber) => {
       const ev = new KernelEvent();
+      const latestTimeOf = stages.latestTimeMs;
+      let latestTimeMs = Infinity;
       const splitter = new LineSplitter((buf, start, end) => {
         if (start === end || ((buf[start] === 0x20 || buf[start] === 0x09) && isBlank(buf, start, end))) return;
         counters.read++;
         const status = decoder.decode(buf, start, end, ev);
-        if (status === DecodeStatus.Used) {
+        if (status === DecodeStatus.Used && ev.timeMs > latestTimeMs) {
+          counters.reject('time_in_future');
+        } else if (status === DecodeStatus.Used) {
           counters.used++;
           accumulateEvent(ev, resolver, aggregator);
         } else if (status === DecodeStatus.Skipped) {
@@ -132,6 +141,7 @@ export function eventsToWindows(stages: EventStages): OperatorFunction<Buffer, M
       };
       return chunks$.subscribe({
         next(chunk) {
+          if (latestTimeOf) latestTimeMs = latestTimeOf();
           splitter.push(chunk);
           if (progress) progress.linesEnd = splitter.linesEnd;
           syncLineCounters();
@@ -142,6 +152,7 @@ export function eventsToWindows(stages: EventStages): OperatorFunction<Buffer, M
           subscriber.error(err);
         },
         complete() {
+          if (latestTimeOf) latestTimeMs = latestTimeOf();
           if (!stages.dropUnterminatedLine) splitter.end();
           syncLineCounters();
           const inTurn = stages.closeInTurn;

@@ -23,6 +23,8 @@ import type { CheckpointTracker } from '../sources/checkpoint.ts';
 import type { EventCounters } from './event-counters.ts';
 import { Backpressure, chunksFrom, eventsToWindows, intoSink, type StreamProgress } from './event-pipeline.ts';
 
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
 export interface LiveOptions {
   /** The event stream; undefined for collectors only (`--events none`). */
   input: ByteInput | undefined;
@@ -43,6 +45,8 @@ export interface LiveOptions {
   maxExternalPeers?: number;
   /** Peers folded into `remote_name=other` by the guard, per batch. */
   onPeersFolded?: (peers: number) => void;
+  /** Events further ahead of `now()` than this are rejected as `time_in_future`; default 5 min. */
+  maxClockSkewMs?: number;
   /** Saves a checkpoint after each acknowledged batch (followed files only). */
   checkpoint?: CheckpointTracker;
 }
@@ -60,6 +64,7 @@ export async function runLive(options: LiveOptions): Promise<EventCounters> {
   const { aggregator, counters, collectors, resolver, decoder } = options;
   const now = options.now ?? Date.now;
   const tickMs = options.tickMs ?? 1000;
+  const maxClockSkewMs = options.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
   const backpressure = new Backpressure();
 
   const nextDue = new Map<NodeCollector, number>(collectors.map((c) => [c, now() + c.intervalMs]));
@@ -88,6 +93,7 @@ export async function runLive(options: LiveOptions): Promise<EventCounters> {
   // windows (when the event stream completes) has everything.
   const stopped$ = new Subject<void>();
   const onAbort = (): void => {
+    options.sink.drain?.();
     void sample(true).then(() => {
       stopped$.next();
       stopped$.complete();
@@ -118,9 +124,20 @@ export async function runLive(options: LiveOptions): Promise<EventCounters> {
         chunksFrom(options.input.chunks, backpressure).pipe(
           takeUntil(stopped$),
           tap(() => (chunkSinceTick = true)),
-          eventsToWindows({ decoder, resolver, aggregator, counters, progress, finishBatch, dropUnterminatedLine: options.checkpoint !== undefined }),
+          eventsToWindows({
+            decoder,
+            resolver,
+            aggregator,
+            counters,
+            progress,
+            finishBatch,
+            dropUnterminatedLine: options.checkpoint !== undefined,
+            latestTimeMs: () => now() + maxClockSkewMs,
+          }),
         ),
         defer(() => {
+          // stdin ended: what is left to deliver has --drain-timeout, as on a signal.
+          options.sink.drain?.();
           eventsEnded$.next();
           return EMPTY;
         }),

@@ -30,15 +30,23 @@ export interface ReplayOptions {
   maxCachedEntries?: number;
   /** The `cluster` tag of events without `cluster_name`. */
   clusterName?: string | undefined;
+  /** Filled as the replay goes, so that a failed sink still leaves a summary to print. */
+  counters?: EventCounters;
+}
+
+/** The chunks, then the sink's drain clock: the input is read, what is left has --drain-timeout. */
+async function* thenDrain(chunks: AsyncIterable<Buffer>, sink: MetricSink): AsyncIterable<Buffer> {
+  yield* chunks;
+  sink.drain?.();
 }
 
 export async function runReplay(options: ReplayOptions): Promise<EventCounters> {
-  const counters = new EventCounters();
+  const counters = options.counters ?? new EventCounters();
   const resolver = new Resolver(options.store, { maxCachedEntries: options.maxCachedEntries, cluster: options.clusterName });
   const spill = new TempFileSpill();
   const aggregator = new WindowAggregator({ windowMs: options.windowMs, latenessMs: options.latenessMs, maxOpenSlots: options.maxOpenPoints ?? DEFAULT_MAX_OPEN_POINTS, spill });
   const backpressure = new Backpressure();
-  const done$ = chunksFrom(options.input.chunks, backpressure).pipe(
+  const done$ = chunksFrom(thenDrain(options.input.chunks, options.sink), backpressure).pipe(
     eventsToWindows({ decoder: options.decoder, resolver, aggregator, counters, closeInTurn: backpressure }),
     intoSink(options.sink, backpressure, counters),
     defaultIfEmpty(undefined),

@@ -5,8 +5,11 @@
  * Framing. Each record is a 16-byte header — magic `KSP1`, payload length, point count,
  * CRC-32 of (point count, payload) — followed by the payload (line protocol, UTF-8). A
  * crash can leave a torn record at the end of the segment being written; the length and
- * CRC detect it, and everything from the first bad record on is cut off and logged, never
- * parsed as line protocol. Appends after a restart always go to a new segment.
+ * CRC detect it, and it is cut off and logged, never parsed as line protocol. A corrupt
+ * record inside a segment (bad disk, a stray write) costs only itself: recovery
+ * resynchronises on the next valid record header, reports the points lost in between as
+ * dropped and rewrites the segment without them. Appends after a restart always go to a
+ * new segment.
  *
  * Durability. With `fsync: 'always'` (the default) `append` resolves after `fdatasync`, so
  * a resolved `write()` survives power loss; `'never'` leaves it to the page cache (survives
@@ -20,8 +23,16 @@
  * Bound. When the files exceed `maxBytes` the oldest whole segments are deleted and their
  * unsent points reported as dropped. Segments are a fraction of the bound so that a drop
  * loses a small slice, not everything.
+ *
+ * Full disk. An append that fails for lack of space (ENOSPC, EDQUOT, a short write) cuts
+ * its torn bytes off and tries once more in a new segment; then it deletes the oldest segment (its unsent points reported as dropped)
+ * and tries again; with nothing left to delete the new record itself is dropped. Either
+ * way the process goes on and the sender keeps draining what is spooled. Segments then
+ * shrink to an eighth of what the disk held, so that later drops lose less.
  */
-import { mkdir, open, readdir, rm, stat, truncate, readFile, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, open, readdir, rm, stat, truncate, readFile, type FileHandle } from 'node:fs/promises';
+import { InputError } from '../cli/input-error.ts';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { syncDirectory, writeFileAtomic } from '../state/atomic-file.ts';
@@ -55,6 +66,18 @@ interface Segment {
   readOffset: number;
   /** Process-local seq of the first record, and of each record by offset, for waiters. */
   seqByOffset: Map<number, number>;
+}
+
+const MIN_SEGMENT_BYTES = 64 * 1024;
+
+/** Out of space: the disk or a quota is full (a short write is how a full disk often shows first). */
+function isDiskFull(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'ESHORTWRITE';
+}
+
+function diskFullWhat(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? 'ENOSPC';
 }
 
 function segmentName(id: number): string {
@@ -106,6 +129,75 @@ export function parseRecords(buf: Buffer, base: number): { records: ParsedRecord
   return { records, validEnd: base + pos, corrupt: false };
 }
 
+/** Bytes of a segment no valid record covers, found by `scanSegment`. */
+export interface SpoolGap {
+  offset: number;
+  bytes: number;
+  /** Points of the records in the gap: read from their headers, else estimated. */
+  points: number;
+  estimated: boolean;
+}
+
+const MAGIC_BYTES = Buffer.alloc(4);
+MAGIC_BYTES.writeUInt32LE(MAGIC, 0);
+
+/** Whether a whole valid record (magic, length within the buffer, CRC) starts at `pos`. */
+function validRecordAt(buf: Buffer, pos: number): boolean {
+  if (pos + RECORD_HEADER_BYTES > buf.length || buf.readUInt32LE(pos) !== MAGIC) return false;
+  const end = pos + RECORD_HEADER_BYTES + buf.readUInt32LE(pos + 4);
+  return end <= buf.length && recordCrc(buf.readUInt32LE(pos + 8), buf.subarray(pos + RECORD_HEADER_BYTES, end)) === buf.readUInt32LE(pos + 12);
+}
+
+/**
+ * Points of a corrupt stretch [from, to): the headers that still chain exactly through
+ * it say how many (a flipped payload byte leaves its header intact); where they do not,
+ * the bytes left are converted at the segment's mean bytes per point, rounded up.
+ */
+function gapPoints(buf: Buffer, from: number, to: number, bytesPerPoint: number): { points: number; estimated: boolean } {
+  let points = 0;
+  let pos = from;
+  while (pos + RECORD_HEADER_BYTES <= to && buf.readUInt32LE(pos) === MAGIC) {
+    const end = pos + RECORD_HEADER_BYTES + buf.readUInt32LE(pos + 4);
+    if (end > to) break;
+    points += buf.readUInt32LE(pos + 8);
+    pos = end;
+  }
+  if (pos >= to) return { points, estimated: false };
+  return { points: points + Math.max(1, Math.ceil((to - pos) / bytesPerPoint)), estimated: true };
+}
+
+/**
+ * Every valid record of a segment, resynchronising after a corrupt one on the next
+ * offset where a valid record starts. A torn record at the very end (a crash while
+ * appending) is not a gap: its append never resolved.
+ */
+export function scanSegment(buf: Buffer): { records: ParsedRecord[]; gaps: SpoolGap[]; validEnd: number } {
+  const records: ParsedRecord[] = [];
+  const corrupt: Array<{ from: number; to: number }> = [];
+  let pos = 0;
+  for (;;) {
+    const parsed = parseRecords(buf.subarray(pos), pos);
+    records.push(...parsed.records);
+    if (!parsed.corrupt) return finish(parsed.validEnd);
+    let next = parsed.validEnd + 1;
+    for (next = buf.indexOf(MAGIC_BYTES, next); next >= 0 && !validRecordAt(buf, next); next = buf.indexOf(MAGIC_BYTES, next + 1));
+    corrupt.push({ from: parsed.validEnd, to: next < 0 ? buf.length : next });
+    if (next < 0) return finish(buf.length);
+    pos = next;
+  }
+  function finish(validEnd: number) {
+    let bytes = 0;
+    let points = 0;
+    for (const r of records) {
+      bytes += r.end - r.offset;
+      points += r.points;
+    }
+    const bytesPerPoint = points > 0 ? bytes / points : 200;
+    const gaps = corrupt.map(({ from, to }) => ({ offset: from, bytes: to - from, ...gapPoints(buf, from, to, bytesPerPoint) }));
+    return { records, gaps, validEnd: corrupt.length && validEnd === buf.length && corrupt.at(-1)!.to === buf.length ? corrupt.at(-1)!.from : validEnd };
+  }
+}
+
 export class DiskSpool implements Spool {
   readonly durable = true;
   readonly location: string;
@@ -113,12 +205,15 @@ export class DiskSpool implements Spool {
   private writer: FileHandle | undefined;
   private seq = 0;
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly segmentBytes: number;
+  private segmentBytes: number;
+  private diskFullLogged = false;
+  /** The newest segment id used: ids never go back, even when every segment was deleted. */
+  private highestId = 0;
   private closed = false;
 
   private constructor(private readonly options: DiskSpoolOptions) {
     this.location = options.dir;
-    this.segmentBytes = options.segmentBytes ?? Math.max(64 * 1024, Math.min(16 * 1024 * 1024, Math.floor(options.maxBytes / 16)));
+    this.segmentBytes = options.segmentBytes ?? Math.max(MIN_SEGMENT_BYTES, Math.min(16 * 1024 * 1024, Math.floor(options.maxBytes / 16)));
   }
 
   /** Opens (creating) the directory and resumes whatever a previous run left unsent. */
@@ -130,13 +225,21 @@ export class DiskSpool implements Spool {
 
   private async recover(): Promise<void> {
     const { dir, log } = this.options;
-    await mkdir(dir, { recursive: true });
+    try {
+      await mkdir(dir, { recursive: true });
+      // A read-only mount lets mkdir of an existing directory pass; the first append would fail.
+      await access(dir, constants.W_OK);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'ENOTDIR' ? 'a part of the path is a file, not a directory' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EROFS' ? 'read-only file system' : e.code === 'EEXIST' ? 'exists and is not a directory' : e.message;
+      throw new InputError(`--spool-dir ${dir}: cannot use it as the spool: ${why}`, 'give --spool-dir a writable directory (it is created if missing)');
+    }
     const ids = (await readdir(dir))
       .map((name) => SEGMENT_PATTERN.exec(name)?.[1])
       .filter((id): id is string => id !== undefined)
       .map(Number)
       .sort((a, b) => a - b);
-    const cursor = await this.readCursor();
+    let cursor = await this.readCursor();
     for (const id of ids) {
       const path = join(dir, segmentName(id));
       if (cursor && id < cursor.segment) {
@@ -144,11 +247,14 @@ export class DiskSpool implements Spool {
         continue;
       }
       const buf = await readFile(path);
-      const parsed = parseRecords(buf, 0);
-      if (parsed.validEnd < buf.length) {
+      let parsed = scanSegment(buf);
+      if (parsed.gaps.length) {
+        parsed = await this.repairSegment(path, buf, parsed, cursor && id === cursor.segment ? cursor.offset : 0);
+        if (cursor && id === cursor.segment) cursor = { segment: id, offset: 0 };
+      }
+      else if (parsed.validEnd < buf.length) {
         const lost = buf.length - parsed.validEnd;
-        const what = parsed.corrupt ? 'a corrupt record' : 'a torn record (crash while writing)';
-        log?.warn({ spool: dir, segment: path, offset: parsed.validEnd, bytes: lost }, `spool: ${what}; cutting ${lost} bytes off the segment`);
+        log?.warn({ spool: dir, segment: path, offset: parsed.validEnd, bytes: lost }, `spool: a torn record (crash while writing); cutting ${lost} bytes off the segment`);
         await truncate(path, parsed.validEnd);
       }
       const seg: Segment = { id, path, size: parsed.validEnd, points: 0, ackedPoints: 0, readOffset: 0, seqByOffset: new Map() };
@@ -169,8 +275,45 @@ export class DiskSpool implements Spool {
       }
       this.segments.push(seg);
     }
+    this.highestId = ids.at(-1) ?? 0;
     const pending = this.pendingPoints();
     if (pending) log?.info({ spool: dir, points: pending, bytes: this.bytes(), segments: this.segments.length }, 'spool: resuming unsent points from a previous run');
+  }
+
+  /**
+   * Rewrites a segment with corrupt stretches as its valid records alone (atomically),
+   * reporting the unsent points of the stretches as dropped. Offsets change, so the
+   * records before `ackedBefore` (the cursor's offset) are left out and the cursor
+   * moves to the segment's start.
+   */
+  private async repairSegment(path: string, buf: Buffer, scanned: ReturnType<typeof scanSegment>, ackedBefore: number): Promise<ReturnType<typeof scanSegment>> {
+    const { dir, log } = this.options;
+    const unsentGaps = scanned.gaps.filter((g) => g.offset + g.bytes > ackedBefore);
+    const lost = unsentGaps.reduce((n, g) => n + g.points, 0);
+    const estimated = unsentGaps.some((g) => g.estimated);
+    const kept = scanned.records.filter((r) => r.offset >= ackedBefore);
+    const body = Buffer.concat(kept.map((r) => buf.subarray(r.offset, r.end)));
+    await writeFileAtomic(path, body, { sync: (this.options.fsync ?? 'always') === 'always' });
+    const id = Number(SEGMENT_PATTERN.exec(path.slice(path.lastIndexOf('/') + 1))?.[1]);
+    if (ackedBefore > 0) await this.writeCursor(id, 0);
+    log?.warn(
+      { spool: dir, segment: path, gaps: scanned.gaps.map((g) => ({ offset: g.offset, bytes: g.bytes })), keptRecords: kept.length },
+      `spool: corrupt records in a segment; resynchronised on the next valid records, ${kept.length} records kept`,
+    );
+    if (lost > 0) {
+      this.options.onDrop({
+        points: lost,
+        bytes: unsentGaps.reduce((n, g) => n + g.bytes, 0),
+        reason: `spool segment ${path} was corrupt: ${estimated ? 'about ' : ''}${lost} unsent points unreadable`,
+      });
+    }
+    let offset = 0;
+    const records = kept.map((r) => {
+      const moved = { ...r, offset, end: offset + (r.end - r.offset) };
+      offset = moved.end;
+      return moved;
+    });
+    return { records, gaps: [], validEnd: offset };
   }
 
   private async readCursor(): Promise<{ segment: number; offset: number } | undefined> {
@@ -194,8 +337,19 @@ export class DiskSpool implements Spool {
    * again, and windows overwrite themselves in InfluxDB.
    */
   private async writeCursor(segment: number, offset: number): Promise<void> {
-    await writeFileAtomic(join(this.options.dir, CURSOR_FILE), JSON.stringify({ segment, offset }), { sync: false });
+    try {
+      await writeFileAtomic(join(this.options.dir, CURSOR_FILE), JSON.stringify({ segment, offset }), { sync: false });
+    } catch (err) {
+      // A full disk must not stop the sender, which is what frees space. A stale cursor
+      // only resends acknowledged records after a restart, which overwrite themselves.
+      if (!isDiskFull(err)) throw err;
+      if (!this.cursorFailureLogged) {
+        this.cursorFailureLogged = true;
+        this.options.log?.warn({ spool: this.options.dir, err: (err as Error).message }, 'spool: cannot save cursor.json (disk full); a restart would resend acknowledged points');
+      }
+    }
   }
+  private cursorFailureLogged = false;
 
   /** Appends are serialized: order on disk is order of `write()`. */
   private serialized<T>(task: () => Promise<T>): Promise<T> {
@@ -206,28 +360,71 @@ export class DiskSpool implements Spool {
 
   append(body: string, points: number): Promise<number> {
     if (this.closed) return Promise.reject(new Error(`spool ${this.options.dir} is closed`));
-    return this.serialized(async () => {
+    const attempt = async (): Promise<number> => {
       let active = this.segments.at(-1);
       if (!this.writer || !active || active.size >= this.segmentBytes) {
         await this.writer?.close();
         this.writer = undefined;
-        const id = (active?.id ?? (await this.lastSegmentId())) + 1;
+        const id = Math.max(active?.id ?? (await this.lastSegmentId()), this.highestId) + 1;
         await this.removeSentSegments();
         const path = join(this.options.dir, segmentName(id));
         this.writer = await open(path, 'a');
-        if ((this.options.fsync ?? 'always') === 'always') await syncDirectory(this.options.dir);
+        this.highestId = id;
         active = { id, path, size: 0, points: 0, ackedPoints: 0, readOffset: 0, seqByOffset: new Map() };
         this.segments.push(active);
+        if ((this.options.fsync ?? 'always') === 'always') await syncDirectory(this.options.dir);
       }
       const frame = frameRecord(body, points);
-      await this.writeFrame(this.writer, frame);
+      await this.writeFrame(this.writer, frame, active);
       const seq = ++this.seq;
       active.seqByOffset.set(active.size, seq);
       active.size += frame.length;
       active.points += points;
       this.enforceBound();
       return seq;
+    };
+    return this.serialized(async () => {
+      for (let failures = 0; ; failures++) {
+        try {
+          return await attempt();
+        } catch (err) {
+          if (!isDiskFull(err)) throw err;
+          // Once more as it is: the torn bytes were cut off, and the space may be back.
+          if (failures === 0) continue;
+          if (!(await this.makeRoom(err as Error))) {
+            this.options.onDrop({ points, bytes: Buffer.byteLength(body) + RECORD_HEADER_BYTES, reason: `spool ${this.options.dir}: the disk is full (${diskFullWhat(err)}) and no spooled segment is left to delete` });
+            return ++this.seq;
+          }
+        }
+      }
     });
+  }
+
+  /**
+   * On a full disk: deletes the oldest segment with unsent points (the active one too
+   * when it is the only one) and reports its points as dropped; false when there is none.
+   */
+  private async makeRoom(err: Error): Promise<boolean> {
+    const held = this.bytes();
+    this.segmentBytes = Math.max(MIN_SEGMENT_BYTES, Math.min(this.segmentBytes, Math.floor(held / 8)));
+    if (!this.diskFullLogged) {
+      this.diskFullLogged = true;
+      this.options.log?.error({ spool: this.options.dir, spoolBytes: held, err: err.message }, `spool: the disk is full at ${held} spooled bytes; dropping the oldest points to make room (segments now ${this.segmentBytes} bytes)`);
+    }
+    // Sent segments first: deleting them loses nothing. Empty ones free nothing.
+    const seg = this.segments.find((s) => s.size > 0 && s.readOffset >= s.size) ?? this.segments.find((s) => s.size > 0);
+    if (!seg) return false;
+    if (seg === this.segments.at(-1) && this.writer) {
+      await this.writer.close().catch(() => undefined);
+      this.writer = undefined;
+    }
+    this.segments.splice(this.segments.indexOf(seg), 1);
+    await rm(seg.path, { force: true });
+    const points = seg.points - seg.ackedPoints;
+    if (points > 0) {
+      this.options.onDrop({ points, bytes: seg.size - seg.readOffset, reason: `spool ${this.options.dir}: the disk is full (${diskFullWhat(err)}): deleted the oldest segment` });
+    }
+    return true;
   }
 
   /**
@@ -236,13 +433,15 @@ export class DiskSpool implements Spool {
    * closed for appends: the next append starts a new one, and the torn bytes stay past
    * `size`, where reads never look and recovery truncates them.
    */
-  private async writeFrame(writer: FileHandle, frame: Buffer): Promise<void> {
+  private async writeFrame(writer: FileHandle, frame: Buffer, segment: Segment): Promise<void> {
     try {
       const { bytesWritten } = await writer.write(frame, 0, frame.length);
-      if (bytesWritten !== frame.length) throw new Error(`short write: ${bytesWritten} of ${frame.length} bytes`);
+      if (bytesWritten !== frame.length) throw Object.assign(new Error(`short write: ${bytesWritten} of ${frame.length} bytes`), { code: 'ESHORTWRITE' });
       if ((this.options.fsync ?? 'always') === 'always') await writer.datasync();
     } catch (err) {
       this.writer = undefined;
+      // Torn bytes on a full disk hold the space the next attempt needs.
+      if (isDiskFull(err)) await writer.truncate(segment.size).catch(() => undefined);
       await writer.close().catch(() => undefined);
       throw err;
     }
@@ -369,6 +568,12 @@ export class DiskSpool implements Spool {
   bytes(): number {
     let n = 0;
     for (const s of this.segments) n += s.size;
+    return n;
+  }
+
+  unsentBytes(): number {
+    let n = 0;
+    for (const s of this.segments) n += Math.max(0, s.size - s.readOffset);
     return n;
   }
 

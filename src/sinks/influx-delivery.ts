@@ -10,7 +10,7 @@
  * and the daemon's checkpoint rely on.
  */
 import type { Logger } from '../telemetry/logger.ts';
-import { DeliveryError, emptyDeliveryStats, unacknowledged, type DeliveryStats } from './delivery-stats.ts';
+import { DeliveryError, blockedReasonOf, emptyDeliveryStats, unacknowledged, type DeliveryStats } from './delivery-stats.ts';
 import { formatPoint } from './line-protocol.ts';
 import type { LineTransport } from './line-transport.ts';
 import type { MetricPoint, MetricSink } from './metric-point.ts';
@@ -28,6 +28,8 @@ export interface DeliveryOptions {
   maxRetryTimeMs: number;
   /** On `close()`: how long to keep trying to empty the spool. */
   drainTimeoutMs: number;
+  /** Disk spool refused with 401/403/404: the first wait before trying again (doubling to BLOCKED_MAX_RETRY_MS). */
+  blockedRetryMs: number;
   retryPolicy: RetryPolicy;
 }
 
@@ -37,15 +39,32 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
   flushIntervalMs: 1000,
   maxRetryTimeMs: 120_000,
   drainTimeoutMs: 60_000,
+  blockedRetryMs: 10_000,
   retryPolicy: new RetryPolicy(),
 };
 
-type Outcome = 'acknowledged' | 'rejected' | 'failed' | 'stopped';
+/** The longest wait between attempts while the server refuses every write (401/403/404). */
+const BLOCKED_MAX_RETRY_MS = 5 * 60_000;
+/** While blocked, the error is logged at most this often. */
+const BLOCKED_LOG_EVERY_MS = 60_000;
+
+/** During an outage that spent a batch's budget: how long each later batch's one attempt may take. */
+const OUTAGE_PROBE_MS = 2000;
+
+type Outcome = 'acknowledged' | 'rejected' | 'failed' | 'stopped' | { partial: number };
 
 export class InfluxDeliverySink implements MetricSink {
   private readonly counts: DeliveryStats = emptyDeliveryStats();
   private closing = false;
+  /** Set by drain() or close(): when delivery gives up (--drain-timeout after it). */
   private closeDeadline = Infinity;
+  /** Aborts a request still in flight at the deadline (a silent server never answers). */
+  private readonly deadlinePassed = new AbortController();
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  /** Memory spool: an outage already cost a batch its whole retry budget (until a success). */
+  private outageSpent = false;
+  private outageFailedAt = 0;
+  private blockedLoggedAt = -Infinity;
   private wake: (() => void) | undefined;
   private readonly waiters: Array<{ seq: number; resolve: () => void }> = [];
   private deliveredThrough = 0;
@@ -74,11 +93,23 @@ export class InfluxDeliverySink implements MetricSink {
   }
 
   stats(): DeliveryStats {
-    return { ...this.counts, pending: this.spool.pendingPoints(), spoolBytes: this.spool.bytes() };
+    return { ...this.counts, pending: this.spool.pendingPoints(), spoolBytes: this.spool.unsentBytes() };
   }
 
   get destination(): string {
     return this.transport.destination;
+  }
+
+  /** Starts the drain clock: everything not delivered within --drain-timeout is given up on. */
+  drain(): void {
+    if (this.closeDeadline !== Infinity) return;
+    this.closeDeadline = Date.now() + this.options.drainTimeoutMs;
+    this.deadlineTimer = setTimeout(() => {
+      this.deadlinePassed.abort();
+      this.poke();
+    }, Math.min(this.options.drainTimeoutMs, 2 ** 31 - 1));
+    this.deadlineTimer.unref();
+    this.poke();
   }
 
   async write(points: readonly MetricPoint[]): Promise<void> {
@@ -156,9 +187,12 @@ export class InfluxDeliverySink implements MetricSink {
       }
       // A healthy but slow server never fails a batch, so the deadline must be checked here
       // too, or close() would outlast --drain-timeout by the whole backlog.
-      if (this.closing && Date.now() >= this.closeDeadline) {
-        await this.abandonBacklog();
-        return;
+      if (Date.now() >= this.closeDeadline) {
+        if (this.closing || !this.spool.durable) await this.abandonBacklog();
+        if (this.closing) return;
+        // Draining but not closed: later writes are given up on (memory) or kept (disk) too.
+        if (this.spool.durable) await this.pause(Infinity);
+        continue;
       }
       if (pending < this.options.batchPoints && !this.urgent()) {
         // Time trigger: give a small batch a moment to grow, unless someone is waiting.
@@ -174,7 +208,11 @@ export class InfluxDeliverySink implements MetricSink {
       const points = await this.spool.ack(batch);
       if (outcome === 'acknowledged') this.counts.acknowledged += points;
       else if (outcome === 'rejected') this.counts.rejected += points;
-      else this.counts.failed += points;
+      else if (outcome === 'failed') this.counts.failed += points;
+      else {
+        this.counts.rejected += outcome.partial;
+        this.counts.acknowledged += points - outcome.partial;
+      }
       this.releaseWaiters(batch.lastSeq);
     }
   }
@@ -200,10 +238,28 @@ export class InfluxDeliverySink implements MetricSink {
 
   private async deliver(batch: SpoolBatch): Promise<Outcome> {
     const firstAttempt = Date.now();
+    // Without a disk spool the source waits for every batch, so --drain-timeout must bound
+    // a batch's retries (and each request) even before the input ends; and once an outage
+    // has cost one batch its whole budget, later batches get one short attempt each until
+    // a write succeeds (at most one every OUTAGE_PROBE_MS; the others fail at once),
+    // instead of a new budget each.
+    if (!this.spool.durable && this.outageSpent && firstAttempt - this.outageFailedAt < OUTAGE_PROBE_MS) {
+      this.log.error({ destination: this.transport.destination, points: batch.points }, `DATA LOSS: ${batch.points} points not written: ${this.transport.destination} is still failing; use --spool-dir to keep them across outages`);
+      return 'failed';
+    }
+    const budget = this.outageSpent ? 0 : Math.min(this.options.maxRetryTimeMs, this.options.drainTimeoutMs);
+    const memoryGiveUpAt = firstAttempt + budget;
+    const attemptDeadline = this.spool.durable ? Infinity : this.outageSpent ? firstAttempt + Math.min(this.options.drainTimeoutMs, OUTAGE_PROBE_MS) : memoryGiveUpAt;
     for (let attempt = 1; ; attempt++) {
       const started = process.hrtime.bigint();
       try {
-        await this.transport.send(batch.body, batch.points);
+        await this.sendBeforeDeadline(batch, attemptDeadline);
+        this.outageSpent = false;
+        if (this.counts.blockedReason) {
+          this.log.info({ destination: this.transport.destination, was: this.counts.blockedReason }, 'InfluxDB accepts writes again; sending the spooled points');
+          this.counts.blockedReason = undefined;
+          this.blockedLoggedAt = -Infinity;
+        }
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         this.counts.requests++;
         this.counts.writeSeconds += seconds;
@@ -212,18 +268,46 @@ export class InfluxDeliverySink implements MetricSink {
       } catch (err) {
         const failure = err instanceof WriteFailure ? err : new WriteFailure((err as Error).message, undefined, undefined, undefined);
         const context = { destination: this.transport.destination, status: failure.status, server: failure.serverMessage, points: batch.points, attempt };
+        const dropped = failure.droppedPoints;
+        if (dropped !== undefined && dropped < batch.points) {
+          this.log.error(
+            { ...context, stored: batch.points - dropped, dropped },
+            `InfluxDB stored ${batch.points - dropped} of ${batch.points} points and refused ${dropped} (partial write: ${failure.serverMessage}); not retried, the same data would be refused again`,
+          );
+          return { partial: dropped };
+        }
+        const blocked = this.spool.durable ? blockedReasonOf(failure.status) : undefined;
+        if (blocked) {
+          // A revoked token or a missing database refuses every point alike: the points stay
+          // spooled (bounded as always) until someone fixes it, instead of being thrown away.
+          this.counts.blockedReason = blocked;
+          const delay = Math.min(BLOCKED_MAX_RETRY_MS, this.options.blockedRetryMs * 2 ** Math.min(attempt - 1, 20));
+          if (Date.now() - this.blockedLoggedAt >= BLOCKED_LOG_EVERY_MS) {
+            this.blockedLoggedAt = Date.now();
+            this.log.error(
+              { ...context, reason: blocked, spool: this.spool.location, spooledPoints: this.spool.pendingPoints(), retryInMs: delay },
+              `InfluxDB refuses every write (${failure.message}): ${this.spool.pendingPoints()} points stay in the spool; fix the token, permissions or database/bucket; retrying with backoff (logged once a minute)`,
+            );
+          }
+          if (Date.now() + delay > this.closeDeadline) return 'stopped';
+          this.counts.retries++;
+          await this.sleepUntilRetry(delay);
+          continue;
+        }
         if (!failure.retryable) {
           this.log.error(context, `InfluxDB refused ${batch.points} points (${failure.message}); not retried, the same data would be refused again`);
           return 'rejected';
         }
         const delay = this.options.retryPolicy.delayMs(attempt, failure);
-        const giveUpAt = this.spool.durable ? this.closeDeadline : Math.min(this.closeDeadline, firstAttempt + this.options.maxRetryTimeMs);
+        const giveUpAt = this.spool.durable ? this.closeDeadline : Math.min(this.closeDeadline, memoryGiveUpAt);
         if (Date.now() + delay > giveUpAt) {
           if (this.spool.durable) {
             this.log.error({ ...context, spool: this.spool.location }, `giving up for now: ${this.spool.pendingPoints()} points stay in the spool for the next run (${failure.message})`);
             return 'stopped';
           }
           this.log.error(context, `DATA LOSS: ${batch.points} points not written after ${attempt} attempts (${failure.message}); use --spool-dir to keep them across outages`);
+          this.outageSpent = true;
+          this.outageFailedAt = Date.now();
           return 'failed';
         }
         this.counts.retries++;
@@ -233,6 +317,27 @@ export class InfluxDeliverySink implements MetricSink {
         }
         await this.sleepUntilRetry(delay);
       }
+    }
+  }
+
+  /** The transport's send, cut short when the drain deadline passes while it waits. */
+  private async sendBeforeDeadline(batch: SpoolBatch, deadlineMs: number): Promise<void> {
+    const left = deadlineMs - Date.now();
+    const signal = Number.isFinite(left) ? AbortSignal.any([this.deadlinePassed.signal, AbortSignal.timeout(Math.max(1, left))]) : this.deadlinePassed.signal;
+    const expired = (): WriteFailure => new WriteFailure(`no answer within --drain-timeout (${this.options.drainTimeoutMs} ms)`, undefined, undefined, undefined);
+    if (signal.aborted) throw expired();
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(expired());
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const sent = this.transport.send(batch.body, batch.points, signal);
+    // Given up on at the deadline: its late failure must not become an unhandled rejection.
+    sent.catch(() => undefined);
+    try {
+      await Promise.race([sent, aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort!);
     }
   }
 
@@ -252,10 +357,11 @@ export class InfluxDeliverySink implements MetricSink {
   async close(): Promise<void> {
     if (!this.closing) {
       this.closing = true;
-      this.closeDeadline = Date.now() + this.options.drainTimeoutMs;
+      this.drain();
       this.poke();
     }
     await this.sender;
+    clearTimeout(this.deadlineTimer);
     await this.spool.close();
     await this.transport.close();
     this.releaseWaiters(Infinity);

@@ -53,7 +53,7 @@ export class InfluxV1Transport implements LineTransport {
     }
   }
 
-  async send(body: string): Promise<void> {
+  async send(body: string, _points?: number, signal?: AbortSignal): Promise<void> {
     const raw = Buffer.from(body, 'utf8');
     const gzipped = raw.length > (this.options.gzipThreshold ?? 1000);
     const payload = gzipped ? await gzipAsync(raw) : raw;
@@ -64,7 +64,7 @@ export class InfluxV1Transport implements LineTransport {
         method: 'POST',
         headers,
         body: payload,
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+        signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.options.timeoutMs ?? 30_000)]) : AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;

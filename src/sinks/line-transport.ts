@@ -2,7 +2,7 @@
 export interface LineTransport {
   /** For logs and messages: where the points go (never includes credentials). */
   readonly destination: string;
-  /** Sends one batch; resolves on 2xx, rejects with a WriteFailure otherwise. */
-  send(body: string, points: number): Promise<void>;
+  /** Sends one batch; resolves on 2xx, rejects with a WriteFailure otherwise (also when `signal` aborts). */
+  send(body: string, points: number, signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }

@@ -25,4 +25,9 @@ export interface MetricSink {
   write(points: readonly MetricPoint[]): Promise<void>;
   /** Flushes everything and releases resources; resolves when all is delivered. */
   close(): Promise<void>;
+  /**
+   * The input ended or the process is stopping: what is still to be delivered has
+   * `--drain-timeout` from now, pending writes included (delivering sinks only).
+   */
+  drain?(): void;
 }

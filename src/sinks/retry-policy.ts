@@ -16,19 +16,45 @@ export interface RetryPolicyOptions {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicyOptions = { minDelayMs: 500, maxDelayMs: 60_000, base: 2 };
 
+/** Longest server message kept for logs and errors: InfluxDB quotes whole bodies back. */
+export const MAX_SERVER_MESSAGE_CHARS = 300;
+
+/** `text` cut to `max` characters, saying how much was left out. */
+export function readableMessage(text: string, max = MAX_SERVER_MESSAGE_CHARS): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+
+/**
+ * The points InfluxDB dropped from a partial write: 1.x (and 2.x's 1.x-compatible
+ * engine) stores what it can and answers 400 with `partial write: <why> dropped=N`
+ * (points beyond the retention policy, a line that does not parse, a field type
+ * conflict). Undefined for any other answer.
+ */
+export function partialWriteDropped(serverMessage: string | undefined): number | undefined {
+  if (!serverMessage?.startsWith('partial write')) return undefined;
+  const m = /dropped=(\d+)\s*$/.exec(serverMessage);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** A failed write attempt as the transports report it. */
 export class WriteFailure extends Error {
+  /** The server's own explanation (InfluxDB's `error` / `message`), cut for the log. */
+  readonly serverMessage: string | undefined;
+  /** Points the server dropped of a partial write (it stored the rest); see partialWriteDropped. */
+  readonly droppedPoints: number | undefined;
+
   constructor(
     message: string,
     /** HTTP status, or undefined for a network error (reset, refused, timeout). */
     readonly status: number | undefined,
     /** Delay the server asked for, in milliseconds. */
     readonly retryAfterMs: number | undefined,
-    /** The server's own explanation (InfluxDB's `error` / `message`), for the log. */
-    readonly serverMessage: string | undefined,
+    serverMessage: string | undefined,
   ) {
-    super(message);
+    super(readableMessage(message));
     this.name = 'WriteFailure';
+    this.droppedPoints = status === 400 ? partialWriteDropped(serverMessage) : undefined;
+    this.serverMessage = serverMessage === undefined ? undefined : readableMessage(serverMessage);
   }
 
   get retryable(): boolean {

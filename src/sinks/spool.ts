@@ -36,7 +36,10 @@ export interface Spool {
    */
   ack(batch: SpoolBatch): Promise<number>;
   pendingPoints(): number;
+  /** Bytes the spool holds (what its bound counts), acknowledged records not yet deleted included. */
   bytes(): number;
+  /** Bytes of the records not yet acknowledged: 0 once everything is delivered. */
+  unsentBytes(): number;
   close(): Promise<void>;
 }
 
@@ -128,6 +131,10 @@ export class MemorySpool implements Spool {
   }
 
   bytes(): number {
+    return this.totalBytes;
+  }
+
+  unsentBytes(): number {
     return this.totalBytes;
   }
 

@@ -7,6 +7,7 @@ import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { InputError } from '../cli/input-error.ts';
 import type { MetricPoint, MetricSink } from './metric-point.ts';
+import { OutputError } from './output-error.ts';
 
 export type PointFormat = (point: MetricPoint) => string;
 
@@ -17,8 +18,10 @@ export class TextStreamSink implements MetricSink {
     private readonly out: Writable,
     private readonly ownsStream: boolean,
     private readonly format: PointFormat,
+    /** For error messages: the file, or stdout. */
+    private readonly target = 'stdout',
   ) {
-    out.on('error', (err) => (this.failure = err));
+    out.on('error', (err) => (this.failure = OutputError.of(this.target, err)));
   }
 
   /** Opens (creates or truncates) the file first, so a bad path fails before any work. */
@@ -31,7 +34,7 @@ export class TextStreamSink implements MetricSink {
       const why = e.code === 'ENOENT' ? 'its directory does not exist' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : e.message;
       throw new InputError(`${path}: cannot write: ${why}`, 'give --out a writable file path');
     }
-    return new TextStreamSink(handle.createWriteStream(), true, format);
+    return new TextStreamSink(handle.createWriteStream(), true, format, path);
   }
 
   static toStdout(format: PointFormat): TextStreamSink {
@@ -45,7 +48,7 @@ export class TextStreamSink implements MetricSink {
     for (const p of points) text += this.format(p) + '\n';
     if (!this.out.write(text)) {
       await new Promise<void>((resolve, reject) => {
-        const onError = (err: Error): void => reject(err);
+        const onError = (err: Error): void => reject(OutputError.of(this.target, err));
         this.out.once('drain', () => {
           this.out.off('error', onError);
           resolve();
@@ -59,8 +62,9 @@ export class TextStreamSink implements MetricSink {
     if (this.failure) throw this.failure;
     if (!this.ownsStream) return;
     await new Promise<void>((resolve, reject) => {
-      this.out.once('error', reject);
+      this.out.once('error', (err) => reject(OutputError.of(this.target, err)));
       this.out.end(() => resolve());
     });
+    if (this.failure) throw this.failure;
   }
 }

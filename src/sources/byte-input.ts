@@ -16,6 +16,8 @@ export interface ByteInput {
   /** For messages: the path, or `stdin`. */
   readonly name: string;
   readonly chunks: AsyncIterable<Buffer>;
+  /** Releases the file when the input is abandoned unread (a later setup step failed). */
+  close?(): Promise<void>;
 }
 
 /**

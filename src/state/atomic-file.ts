@@ -21,7 +21,7 @@ export async function syncDirectory(dir: string): Promise<void> {
  * `sync`, the file and then the directory are fsynced: the replacement survives a power
  * loss, not only a crash of the process.
  */
-export async function writeFileAtomic(path: string, data: string, options: { sync: boolean; mode?: number }): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: { sync: boolean; mode?: number }): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;

@@ -8,10 +8,11 @@ import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventCounters } from '../pipeline/event-counters.ts';
 import { InputError } from '../cli/input-error.ts';
-import type { DeliveryStats } from '../sinks/delivery-stats.ts';
+import { BLOCKED_REASONS, type DeliveryStats } from '../sinks/delivery-stats.ts';
 import type { MetricPoint, MetricSink } from '../sinks/metric-point.ts';
 import type { DnstapStats } from '../sources/dnstap/dnstap-listener.ts';
 import type { DnsNameCacheStats } from '../enrich/dns/dns-name-cache.ts';
+import { tagValueChanges } from '../sinks/line-protocol.ts';
 
 export interface MetricSources {
   counters: EventCounters;
@@ -90,8 +91,18 @@ export class DaemonMetrics {
       collect() { this.set(sources.openWindows()); },
     });
     new Gauge({
-      name: 'kovenant_spool_bytes', help: 'Bytes waiting in the sink spool', registers: r,
+      name: 'kovenant_spool_bytes', help: 'Bytes of unsent points in the sink spool (0 once everything is delivered)', registers: r,
       collect() { this.set(sources.sinkStats?.()?.spoolBytes ?? 0); },
+    });
+    new Gauge({
+      name: 'kovenant_sink_blocked',
+      help: '1 while InfluxDB refuses every write for this reason (unauthorized 401, forbidden 403, not_found 404) and the points wait in the disk spool',
+      labelNames: ['reason'],
+      registers: r,
+      collect() {
+        const blocked = sources.sinkStats?.()?.blockedReason;
+        for (const reason of BLOCKED_REASONS) this.set({ reason }, reason === blocked ? 1 : 0);
+      },
     });
     new Gauge({
       name: 'kovenant_metadata_objects', help: 'Kubernetes objects in the metadata store, by resource', labelNames: ['resource'], registers: r,
@@ -125,6 +136,10 @@ export class DaemonMetrics {
     new Counter({
       name: 'kovenant_attribution_cache_evictions_total', help: 'Least recently used entries evicted from the attribution cache to stay within --max-cached-entries', registers: r,
       collect() { syncCounter(this, {}, seen, sources.attributionCache?.()?.evictions ?? 0); },
+    });
+    new Counter({
+      name: 'kovenant_tag_values_cut_total', help: 'Tag values longer than the line-protocol limit (512 bytes), cut to it (once per series)', registers: r,
+      collect() { syncCounter(this, {}, seen, tagValueChanges.cut); },
     });
     new Counter({
       name: 'kovenant_checkpoint_saves_total', help: 'Checkpoints of the followed event file, by result (ok, failed)', labelNames: ['result'], registers: r,
@@ -217,6 +232,7 @@ export class DaemonMetrics {
         }
       },
       close: () => sink.close(),
+      drain: () => sink.drain?.(),
     };
   }
 }

@@ -41,7 +41,7 @@ describe('kovenant run --window dynamic', () => {
     const t0 = Math.ceil((Date.now() + 24 * hour) / hour) * hour;
     // 40 series per 10s window: 240 points/min against a budget of 100.
     const lines = linesFrom(t0, 12 * 60_000, 250);
-    daemon = startDaemon([], ['run', '--events', '-', '--window', 'dynamic', '--window-max', '1m', '--series-budget', '100', '--lateness', '0s', '--metrics-addr', 'off', '--output', 'line'], {}, 'pipe');
+    daemon = startDaemon([], ['run', '--events', '-', '--window', 'dynamic', '--window-max', '1m', '--series-budget', '100', '--lateness', '0s', '--metrics-addr', 'off', '--output', 'line', '--max-clock-skew', '2d'], {}, 'pipe');
     await daemon.waitForLog('"msg":"running"', 20_000);
     daemon.child.stdin!.end(lines.join('\n') + '\n');
     expect(await daemon.exited(30_000)).toBe(0);

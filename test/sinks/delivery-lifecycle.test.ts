@@ -14,8 +14,15 @@ class SlowTransport implements LineTransport {
   readonly destination = 'slow.test';
   sent = 0;
   constructor(private readonly delayMs: number) {}
-  async send(_body: string, points: number): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+  async send(_body: string, points: number, signal?: AbortSignal): Promise<void> {
+    // Like fetch: an abort (the drain deadline) ends the request unanswered.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, this.delayMs);
+      signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(new Error('aborted'));
+      }, { once: true });
+    });
     this.sent += points;
   }
   async close(): Promise<void> {}

@@ -120,13 +120,13 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('InfluxDB 1.x through /write
     expect(await totals('idem')).toEqual({ sum: sumField(points, 'bytes_sent'), count: 50, received: sumField(points, 'bytes_received') });
   });
 
-  it('reports a 4xx refusal as not acknowledged', async () => {
-    const { sink } = await sinkTo({ api: 'v1', url: server.url, db: 'no_such_db' }, spoolDir());
+  it('keeps the points of a missing database (404) in the spool and reports them as not acknowledged', async () => {
+    const { sink } = await sinkTo({ api: 'v1', url: server.url, db: 'no_such_db' }, spoolDir(), 1_000);
     await sink.write(tcpPoints(0, 10));
     const err: unknown = await sink.close().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeliveryError);
-    expect((err as DeliveryError).stats.rejected).toBe(10);
-    expect((err as Error).message).toMatch(/10 points not acknowledged/);
+    expect((err as DeliveryError).stats).toMatchObject({ rejected: 0, pending: 10 });
+    expect((err as Error).message).toMatch(/10 points not acknowledged.*10 still in the spool/);
   });
 });
 

@@ -42,5 +42,5 @@ it('while InfluxDB is down, write() keeps resolving, the bound drops the oldest 
   expect(s.dropped + s.pending).toBe(windows * 100);
   expect(s.spoolBytes).toBeLessThanOrEqual(256 * 1024);
   expect(lines.some((l) => l.level === 50 && l.msg.startsWith('DATA LOSS: dropped') && l.points !== undefined)).toBe(true);
-  expect((err as Error).message).toMatch(/dropped at the spool bound/);
+  expect((err as Error).message).toMatch(/dropped from the spool \(over --spool-max-bytes/);
 });

@@ -27,6 +27,8 @@ export function runCli(args: readonly string[], options: { stdin?: string | Buff
       clearTimeout(timer);
       resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
     });
+    // A child that fails early stops reading its input: not an error of the test.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.stdin ?? '');
   });
 }

@@ -72,7 +72,12 @@ export async function parseSnapshot(text: string, file: string): Promise<unknown
   return out;
 }
 
-export async function loadSnapshots(files: readonly string[], index = new MetadataIndex()): Promise<MetadataIndex> {
+/**
+ * Loads snapshot files into `index`. A file without a single object (`/dev/null`, an
+ * empty `kubectl` output) is refused unless `allowEmpty`: attribution would silently
+ * fall back to the events alone.
+ */
+export async function loadSnapshots(files: readonly string[], index = new MetadataIndex(), options: { allowEmpty?: boolean } = {}): Promise<MetadataIndex> {
   for (const file of files) {
     let text: string;
     try {
@@ -80,8 +85,18 @@ export async function loadSnapshots(files: readonly string[], index = new Metada
     } catch (err) {
       throw InputError.fromFs(file, err);
     }
+    let objects = 0;
     for (const doc of await parseSnapshot(text, file)) {
-      for (const obj of objectsOf(doc, file)) addToIndex(index, obj);
+      for (const obj of objectsOf(doc, file)) {
+        addToIndex(index, obj);
+        objects++;
+      }
+    }
+    if (objects === 0 && !options.allowEmpty) {
+      throw new InputError(
+        `${file}: empty snapshot: no Kubernetes objects`,
+        'give kubectl get nodes,pods,services,replicasets,deployments,statefulsets,daemonsets,jobs,cronjobs -A -o json output, or --allow-empty-kube to attribute from the events alone',
+      );
     }
   }
   return index;
