@@ -39,6 +39,7 @@ export interface EventStages {
    * took the previous: replay's spilled windows are read back one by one.
    */
   closeInTurn?: Backpressure;
+  /**
    * The daemon's clock-skew rule: the latest event time accepted, read once per chunk
    * (the wall clock plus `--max-clock-skew`). A later event is rejected as
    * `time_in_future` before it reaches the aggregator, so it never moves a watermark.
