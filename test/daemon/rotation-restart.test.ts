@@ -132,7 +132,7 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run over a file ro
     const args = [
       'run', '--events', `file:${log}`, '--checkpoint-file', join(dir, 'checkpoint.json'),
       '--output', 'influx', '--influx-api', 'v1', '--influx-url', influx.url, '--influx-db', DB, '--flush-interval', '20ms',
-      '--window', '1s', '--lateness', '0s', '--metrics-addr', '127.0.0.1:0', '--node-name', 'n1',
+      '--window', '1s', '--lateness', '0s', '--max-clock-skew', '2d', '--metrics-addr', '127.0.0.1:0', '--node-name', 'n1',
     ];
     const url = influx.url;
     return {

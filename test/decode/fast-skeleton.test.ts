@@ -5,8 +5,6 @@
  * removed at any offset — must still decode exactly as the reference does, whether the
  * learned spans are primed with the original line or not.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { realisticEventLine } from '../../bench/realistic-events.ts';
@@ -15,8 +13,8 @@ import { FastDecoder } from '../../src/decode/fast-decoder.ts';
 import { KernelEvent, type DecodeStatus } from '../../src/decode/kernel-event.ts';
 import { ReferenceDecoder } from '../../src/decode/reference-decoder.ts';
 import { kernelEventFacts } from '../support/kernel-event-facts.ts';
+import { sampleLines } from '../support/tetragon-lines.ts';
 
-const SAMPLES = path.resolve(process.cwd(), '../shared/reference/tetragon/samples');
 const reference = new ReferenceDecoder();
 
 function outcome(status: DecodeStatus, e: KernelEvent): Record<string, unknown> {
@@ -46,8 +44,7 @@ function afterParent(line: Buffer): number {
 }
 
 function sampleKprobes(): Buffer[] {
-  return ['tetragon-docs-events.jsonl', 'tcp-recvmsg-real-cluster.jsonl']
-    .flatMap((f) => readFileSync(path.join(SAMPLES, f), 'utf8').split('\n'))
+  return sampleLines()
     .filter((l) => l.startsWith('{"process_kprobe":{"process":'))
     .map((l) => Buffer.from(l));
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DecodeStatus, KernelEvent } from '../../src/decode/kernel-event.ts';
 import { decodeText } from '../../src/decode/reference-decoder.ts';
-import { SAMPLES_DIR, kprobeLine } from '../support/tetragon-lines.ts';
+import { HAVE_SAMPLES, SAMPLES_DIR, kprobeLine } from '../support/tetragon-lines.ts';
 
 function decode(text: string): { status: DecodeStatus; ev: KernelEvent } {
   const ev = new KernelEvent();
@@ -14,7 +14,7 @@ const T_MS = Date.UTC(2024, 4, 1, 12, 0, 3, 123);
 const POD = { namespace: 'shop', name: 'cart-1' };
 const SOCK = { saddr: '10.0.0.5', daddr: '10.0.0.9', sport: 40000, dport: 80 };
 
-describe('reference decoder: the real samples', () => {
+describe.skipIf(!HAVE_SAMPLES)('reference decoder: the real samples', () => {
   it('decodes the tcp_recvmsg captured on a real cluster', () => {
     const line = readFileSync(new URL('tcp-recvmsg-real-cluster.jsonl', SAMPLES_DIR), 'utf8').trim();
     const { status, ev } = decode(line);
