@@ -14,6 +14,9 @@ import { parseAllDocuments } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from './support/paths.ts';
 import { SCOPES, scopedIoPolicy } from './support/io-policy.ts';
+import { requireBinary } from '../support/servers.ts';
+
+const YAMLLINT = '/usr/bin/yamllint';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kovenant-io-scope-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -71,6 +74,18 @@ describe('io_policy_manifest refuses bad settings with one line naming them', ()
     r = scopedIoPolicy('payments', '', noSpec);
     expect(r.status).not.toBe(0);
     expect(oneLineError(r.stderr)).toContain(`${noSpec}: expected one top-level 'spec:' line to scope, found 0`);
+  });
+});
+
+describe.skipIf(!requireBinary(YAMLLINT))('the scoped policy is YAML as clean as the files', () => {
+  it.each(SCOPES.map((s) => [s.name, s] as const))('%s passes yamllint --strict', (name, scope) => {
+    const r = scopedIoPolicy(scope.include, scope.exclude);
+    expect(r.status, r.stderr).toBe(0);
+    const file = join(tmp, `${name}.yaml`);
+    writeFileSync(file, r.stdout);
+    const lint = spawnSync(YAMLLINT, ['--strict', '-c', join(ROOT, '.yamllint.yaml'), file], { encoding: 'utf8' });
+    expect(`${lint.stdout}${lint.stderr}`).toBe('');
+    expect(lint.status).toBe(0);
   });
 });
 
