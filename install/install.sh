@@ -10,11 +10,14 @@ HERE=${BASH_SOURCE[0]%/*}
 ROOT="$(cd "$HERE/.." && pwd)"
 ENV_FILE="$ROOT/install/.env"
 EXAMPLE_ENV="$ROOT/install/example.env"
+IO_POLICY_FILE="$ROOT/tracing-policies/kovenant-io.yaml"
 NAMESPACE=kovenant
 ROLLOUT_TIMEOUT=600s
 
 # shellcheck source=install/cluster-access.bash
 source "$ROOT/install/cluster-access.bash"
+# shellcheck source=install/io-policy-scope.bash
+source "$ROOT/install/io-policy-scope.bash"
 
 usage() {
   cat <<'USAGE'
@@ -88,11 +91,17 @@ apply_secret() {
     kubectl --context "$CONTEXT" apply -f - >/dev/null
 }
 
+# The policies of tracing-policies/, kovenant-io as io_policy_manifest scoped it ($1).
 apply_tracing_policies() {
+  local io_policy=$1 file
   kubectl --context "$CONTEXT" wait --for=condition=established --timeout=180s \
     crd/tracingpolicies.cilium.io >/dev/null ||
     die "the TracingPolicy CRD did not appear. Check the Tetragon operator: kubectl --context $CONTEXT -n kube-system logs deploy/tetragon-operator"
-  kubectl --context "$CONTEXT" apply -f "$ROOT/tracing-policies/"
+  for file in "$ROOT"/tracing-policies/*.yaml; do
+    [[ $file == "$IO_POLICY_FILE" ]] && continue
+    kubectl --context "$CONTEXT" apply -f "$file"
+  done
+  printf '%s\n' "$io_policy" | kubectl --context "$CONTEXT" apply -f -
 }
 
 wait_rollouts() {
@@ -118,6 +127,11 @@ main() {
     log "created install/.env from install/example.env"
   fi
 
+  # Checked before anything is installed, so that a bad value costs nothing.
+  local io_policy
+  io_policy=$(io_policy_manifest "$IO_POLICY_FILE" \
+    "$(env_get IO_POLICY_NAMESPACES)" "$(env_get IO_POLICY_EXCLUDE_NAMESPACES)")
+
   resolve_context
   log "installing into context '$CONTEXT'"
 
@@ -142,7 +156,7 @@ main() {
     die "helmfile apply failed; the messages above name the release. Fix it and run install/install.sh again (it resumes where it stopped)"
 
   log "applying the TracingPolicies"
-  apply_tracing_policies
+  apply_tracing_policies "$io_policy"
 
   wait_rollouts
 

@@ -5,7 +5,7 @@
  * relies on, since helmfile itself cannot run here.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -58,7 +58,7 @@ describe.skipIf(!requireBinary(SHELLCHECK))('install scripts', () => {
     for (const s of scripts) execFileSync('test', ['-x', s]);
   });
 
-  it.each(scripts.map((s) => [relative(ROOT, s)]))('%s passes shellcheck', (script) => {
+  it.each([...scripts, ...filesIn('install', '.bash')].map((s) => [relative(ROOT, s)]))('%s passes shellcheck', (script) => {
     const r = run(SHELLCHECK, ['--external-sources', '--severity=style', script]);
     expect(r.output).toBe('');
     expect(r.status).toBe(0);
@@ -83,7 +83,9 @@ describe.skipIf(!requireBinary(SHELLCHECK))('install scripts', () => {
     const root = mkdtempSync(join(tmp, 'ctx-'));
     mkdirSync(join(root, 'install'));
     mkdirSync(join(root, 'bin'));
-    for (const f of ['install.sh', 'uninstall.sh', 'cluster-access.bash', 'example.env']) copyFileSync(join(ROOT, 'install', f), join(root, 'install', f));
+    for (const f of ['install.sh', 'uninstall.sh', 'cluster-access.bash', 'io-policy-scope.bash', 'example.env']) copyFileSync(join(ROOT, 'install', f), join(root, 'install', f));
+    // install.sh scopes the I/O policy (install/.env's IO_POLICY_*) before it reaches the cluster.
+    cpSync(join(ROOT, 'tracing-policies'), join(root, 'tracing-policies'), { recursive: true });
     writeFileSync(join(root, 'install/.env'), 'KUBE_CONTEXT="prod-eu"\n');
     const stub = (name: string, body: string): void => writeFileSync(join(root, 'bin', name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
     stub('kubectl', 'echo "$@" >> "$(dirname "$0")/kubectl.log"; exit 1');
@@ -114,7 +116,7 @@ describe('install/example.env and install/.env', () => {
         .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
     );
     expect(Object.keys(settings).sort()).toEqual(
-      ['GRAFANA_ADMIN_PASSWORD', 'GRAFANA_ADMIN_USER', 'INFLUXDB_ADMIN_PASSWORD', 'INFLUXDB_TOKEN', 'KUBE_CONTEXT'].sort(),
+      ['GRAFANA_ADMIN_PASSWORD', 'GRAFANA_ADMIN_USER', 'INFLUXDB_ADMIN_PASSWORD', 'INFLUXDB_TOKEN', 'IO_POLICY_EXCLUDE_NAMESPACES', 'IO_POLICY_NAMESPACES', 'KUBE_CONTEXT'].sort(),
     );
     for (const key of ['GRAFANA_ADMIN_PASSWORD', 'INFLUXDB_ADMIN_PASSWORD', 'INFLUXDB_TOKEN']) expect(settings[key], key).toBe('');
   });

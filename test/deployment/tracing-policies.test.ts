@@ -7,7 +7,8 @@ import { basename, join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { REFERENCE, ROOT, filesIn, haveReference } from './support/paths.ts';
+import { REFERENCE, filesIn, haveReference } from './support/paths.ts';
+import { IO_POLICY_FILE, SCOPES, scopedIoPolicy } from './support/io-policy.ts';
 
 interface KprobeArg {
   index: number;
@@ -25,7 +26,7 @@ interface TracingPolicy {
   apiVersion: string;
   kind: string;
   metadata: { name: string };
-  spec: { kprobes?: Kprobe[] };
+  spec: { kprobes?: Kprobe[]; podSelector?: unknown };
 }
 
 function schemaValidator(file: string): ValidateFunction {
@@ -65,15 +66,32 @@ describe('tracing-policies/', () => {
     expect(ok).toBe(true);
   });
 
-  it.skipIf(!SCHEMAS)('the I/O policy scoped to namespaces, as its comment shows, validates too', () => {
-    const io = policies.find((p) => p.policy.metadata.name === 'kovenant-io')!;
-    const text = readFileSync(join(ROOT, 'tracing-policies', io.file), 'utf8');
-    // The recipe in the comment, uncommented.
-    const recipe = text.split('\n').filter((l) => /^#(   | {5}| {7}| {9})\S/.test(l) && !/^# [A-Za-z(]/.test(l)).map((l) => l.slice(1)).join('\n');
-    const podSelector = (parseAllDocuments(recipe)[0]!.toJS() as { podSelector: unknown }).podSelector;
-    expect(podSelector).toEqual({ matchExpressions: [{ key: 'k8s:io.kubernetes.pod.namespace', operator: 'In', values: ['payments', 'checkout'] }] });
-    const scoped = { ...io.policy, spec: { ...io.policy.spec, podSelector } };
-    expect(clusterScoped!(scoped), JSON.stringify(clusterScoped!.errors)).toBe(true);
+  describe('kovenant-io scoped to namespaces by install/.env (install/io-policy-scope.bash)', () => {
+    const io = () => policies.find((p) => p.policy.metadata.name === 'kovenant-io')!.policy;
+
+    it.skipIf(!SCHEMAS).each(SCOPES.map((s) => [s.name, s] as const))('%s: the policy install.sh applies validates against the CRD schema', (_name, scope) => {
+      const r = scopedIoPolicy(scope.include, scope.exclude);
+      expect(r.status, r.stderr).toBe(0);
+      const docs = parseAllDocuments(r.stdout);
+      expect(docs).toHaveLength(1);
+      expect(docs[0]!.errors).toEqual([]);
+      const scoped = docs[0]!.toJS() as TracingPolicy;
+      expect(scoped.spec.podSelector).toEqual({ matchExpressions: [{ key: 'k8s:io.kubernetes.pod.namespace', operator: scope.operator, values: scope.values }] });
+      // Only the selector is added: the hooks and their exclusions are the file's.
+      const { podSelector: _selector, ...spec } = scoped.spec;
+      expect({ ...scoped, spec }).toEqual(io());
+      const ok = clusterScoped!(scoped);
+      expect(clusterScoped!.errors ?? []).toEqual([]);
+      expect(ok).toBe(true);
+    });
+
+    it('with neither setting, it is the file unchanged (node-wide)', () => {
+      for (const [include, exclude] of [['', ''], [' , ', ',']]) {
+        const r = scopedIoPolicy(include!, exclude!);
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toBe(readFileSync(IO_POLICY_FILE, 'utf8'));
+      }
+    });
   });
 
   it('policy names are unique DNS labels', () => {
