@@ -11,8 +11,8 @@
  * of the window's points alone: a restarted daemon that rewrites a window chooses the
  * same peers.
  */
-import type { MetricPoint } from '../sinks/metric-point.ts';
-import { seriesKey } from '../sinks/line-protocol.ts';
+import type { MetricPoint } from '../core/metric-point.ts';
+import { seriesKey } from '../core/series.ts';
 
 export const GUARDED_MEASUREMENTS: ReadonlySet<string> = new Set(['kovenant_tcp', 'kovenant_conntrack']);
 export const FOLDED_PEER_NAME = 'other';

@@ -10,7 +10,7 @@ import { createDecoder } from '../decode/default-decoder.ts';
 import { loadSnapshots } from '../enrich/metadata/snapshot.ts';
 import { runReplay } from '../pipeline/replay.ts';
 import { LineProtocolSink } from '../sinks/line-sink.ts';
-import type { MetricPoint, MetricSink } from '../sinks/metric-point.ts';
+import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
 import { TopTalkers, formatTopTalkers } from '../sinks/top-talkers.ts';
 import { openByteInput } from '../sources/byte-input.ts';
 import { formatSummary } from './replay-summary.ts';

@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { demoCommand } from './demo-command.ts';
 import { DeliveryError } from '../sinks/delivery-stats.ts';
-import { InputError } from './input-error.ts';
+import { InputError } from '../core/input-error.ts';
 import { replayCommand } from './replay-command.ts';
 import { runCommand } from './run-command.ts';
 import { configCommand } from './config-command.ts';

@@ -9,8 +9,8 @@ import type { MetadataStore } from '../enrich/metadata/model.ts';
 import { MetadataIndex } from '../enrich/metadata/metadata-index.ts';
 import { loadSnapshots } from '../enrich/metadata/snapshot.ts';
 import { createLogger } from '../telemetry/logger.ts';
-import { parseDuration } from './duration.ts';
-import { InputError } from './input-error.ts';
+import { parseDuration } from '../core/duration.ts';
+import { InputError } from '../core/input-error.ts';
 
 export interface MetadataOptions {
   kube?: string[];

@@ -18,7 +18,7 @@ import {
   type PodMeta,
   type ServiceMeta,
 } from './metadata/model.ts';
-import { seriesKey } from '../sinks/line-protocol.ts';
+import { makeSeries, seriesKey, type Series } from '../core/series.ts';
 
 export type RemoteKind = 'pod' | 'service' | 'node' | 'external' | 'loopback';
 
@@ -40,13 +40,6 @@ export interface LocalParty {
 export interface RemoteParty {
   readonly kind: RemoteKind;
   readonly tags: Readonly<Record<string, string>>;
-}
-
-/** One series: a measurement and a tag set, with its escaped line-protocol key. */
-export interface Series {
-  readonly measurement: string;
-  readonly tags: Readonly<Record<string, string>>;
-  readonly key: string;
 }
 
 /** What Tetragon itself says of a pod (newer versions), for pods the store lacks. */
@@ -85,10 +78,6 @@ function compact(tags: Record<string, string | undefined>): Record<string, strin
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(tags)) if (v !== undefined && v !== '') out[k] = v;
   return out;
-}
-
-export function makeSeries(measurement: string, tags: Record<string, string>): Series {
-  return { measurement, tags, key: seriesKey(measurement, tags) };
 }
 
 /**

@@ -8,7 +8,7 @@ import { DecodeStatus, KernelEvent, type LineDecoder } from '../decode/kernel-ev
 import type { Resolver } from '../enrich/resolver.ts';
 import { accumulateEvent } from '../aggregate/event-accumulator.ts';
 import type { WindowAggregator } from '../aggregate/window-aggregator.ts';
-import type { MetricPoint, MetricSink } from '../sinks/metric-point.ts';
+import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
 import { LineSplitter, isBlank } from '../sources/line-splitter.ts';
 import type { EventCounters } from './event-counters.ts';
 

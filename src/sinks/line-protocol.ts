@@ -4,18 +4,8 @@
  * InfluxDB stores them in and makes output deterministic.
  */
 import { escape } from '@influxdata/influxdb-client';
-import type { MetricPoint } from './metric-point.ts';
-
-/** The escaped `measurement,k=v,...` prefix that identifies a series. */
-export function seriesKey(measurement: string, tags: Readonly<Record<string, string>>): string {
-  let key = escape.measurement(measurement);
-  for (const k of Object.keys(tags).sort()) {
-    const v = tags[k];
-    if (v === undefined || v === '') continue;
-    key += `,${escape.tag(k)}=${escape.tag(v)}`;
-  }
-  return key;
-}
+import type { MetricPoint } from '../core/metric-point.ts';
+import { seriesKey } from '../core/series.ts';
 
 /** Epoch milliseconds → nanoseconds as decimal text, exact beyond 2^53. */
 export function msToNanosText(ms: number): string {

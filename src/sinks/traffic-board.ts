@@ -3,7 +3,7 @@
  * the busiest remote peers, and the busiest pods by file/socket I/O — the view an operator
  * wants first, like `top`.
  */
-import type { MetricPoint } from './metric-point.ts';
+import type { MetricPoint } from '../core/metric-point.ts';
 import { formatBytes, formatTable, localName as podName, remoteName as peerName } from './top-talkers.ts';
 
 interface PodTraffic {

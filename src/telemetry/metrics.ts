@@ -7,9 +7,9 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventCounters } from '../pipeline/event-counters.ts';
-import { InputError } from '../cli/input-error.ts';
+import { InputError } from '../core/input-error.ts';
 import type { DeliveryStats } from '../sinks/delivery-stats.ts';
-import type { MetricPoint, MetricSink } from '../sinks/metric-point.ts';
+import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
 
 export interface MetricSources {
   counters: EventCounters;

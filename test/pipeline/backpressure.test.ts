@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createDecoder } from '../../src/decode/default-decoder.ts';
 import { MetadataIndex } from '../../src/enrich/metadata/metadata-index.ts';
 import { runReplay } from '../../src/pipeline/replay.ts';
-import type { MetricPoint, MetricSink } from '../../src/sinks/metric-point.ts';
+import type { MetricPoint, MetricSink } from '../../src/core/metric-point.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 
 describe('backpressure', () => {

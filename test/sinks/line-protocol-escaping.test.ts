@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatPoint, msToNanosText, seriesKey } from '../../src/sinks/line-protocol.ts';
+import { formatPoint, msToNanosText } from '../../src/sinks/line-protocol.ts';
+import { seriesKey } from '../../src/core/series.ts';
 import { influxQuery, requireBinary, startInfluxd, type RunningServer } from '../support/servers.ts';
 
 describe('line protocol text', () => {

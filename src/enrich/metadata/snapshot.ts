@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
-import { InputError } from '../../cli/input-error.ts';
+import { InputError } from '../../core/input-error.ts';
 import { MetadataIndex } from './metadata-index.ts';
 import { projectController, projectNode, projectPod, projectService, type KubeObject } from './projection.ts';
 
