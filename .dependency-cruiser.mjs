@@ -29,10 +29,18 @@ const LAYERS = [
 
 const forbidden = LAYERS.slice(0, -1).map(([name, path], i) => ({
   name: `${name}-imports-upward`,
-  comment: `${name} may import only from layers below it (${LAYERS.slice(0, i).map(([n]) => n).join(', ') || 'none'}); see ARCHITECTURE.md`,
+  comment: `${name} may import only from layers below it (${
+    LAYERS.slice(0, i)
+      .map(([n]) => n)
+      .join(', ') || 'none'
+  }); see ARCHITECTURE.md`,
   severity: 'error',
   from: { path },
-  to: { path: LAYERS.slice(i + 1).map(([, p]) => `(${p})`).join('|') },
+  to: {
+    path: LAYERS.slice(i + 1)
+      .map(([, p]) => `(${p})`)
+      .join('|'),
+  },
 }));
 
 /** @type {import('dependency-cruiser').IConfiguration} */

@@ -9,5 +9,7 @@ export default defineConfig({
     // run beside each other: they share the kernel's conntrack table and loopback ports.
     fileParallelism: true,
     pool: 'forks',
+    // `npm run coverage`: which source lines the tests run (text summary, HTML in coverage/).
+    coverage: { provider: 'v8', include: ['src/**/*.ts'], reporter: ['text-summary', 'html'] },
   },
 });
