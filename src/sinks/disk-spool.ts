@@ -86,7 +86,8 @@ interface ParsedRecord {
 
 /**
  * Records in `buf` (which starts at file offset `base`), stopping at the first incomplete
- * or corrupt one. `complete` says whether the stop was the end of the buffer.
+ * or corrupt one. `corrupt` is true at a bad record (magic or checksum), false at a torn
+ * record or the end of the buffer.
  */
 export function parseRecords(buf: Buffer, base: number): { records: ParsedRecord[]; validEnd: number; corrupt: boolean } {
   const records: ParsedRecord[] = [];
