@@ -8,7 +8,7 @@
  */
 import dnsPacket from 'dns-packet';
 import { DnsNameCache } from '../src/enrich/dns/dns-name-cache.ts';
-import { addressAnswers } from '../src/enrich/dns/dns-answers.ts';
+import { addressAnswers } from '../src/sources/dnstap/dns-answers.ts';
 import { MetadataIndex } from '../src/enrich/metadata/metadata-index.ts';
 import { Resolver } from '../src/enrich/resolver.ts';
 import { decodeDnstapResponse, encodeDnstapResponse } from '../src/sources/dnstap/dnstap-message.ts';

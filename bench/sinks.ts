@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createInfluxSink, type InfluxTarget } from '../src/sinks/influx-sink.ts';
-import type { MetricPoint } from '../src/sinks/metric-point.ts';
+import type { MetricPoint } from '../src/core/metric-point.ts';
 import { hasBinary, startInfluxd, startVictoriaMetrics, type RunningServer } from '../test/support/servers.ts';
 
 const WINDOWS = 40;

@@ -20,8 +20,8 @@
  * `maxExternalPeers`), so that memory is bounded too; this pass then makes the bound
  * exact and merges its folds into the `other` series the aggregator already made.
  */
-import type { MetricPoint } from '../sinks/metric-point.ts';
-import { seriesKey } from '../sinks/line-protocol.ts';
+import type { MetricPoint } from '../core/metric-point.ts';
+import { seriesKey } from '../core/series.ts';
 
 export const GUARDED_MEASUREMENTS: ReadonlySet<string> = new Set(['kovenant_tcp', 'kovenant_conntrack']);
 export const FOLDED_PEER_NAME = 'other';

@@ -11,14 +11,14 @@
  * fixed path is the replay's hot loop: per event it does what it always did, plus one
  * well-predicted test of `dynamic`.
  */
-import type { Series } from '../enrich/resolver.ts';
-import type { MetricPoint } from '../sinks/metric-point.ts';
+import type { Series } from '../core/series.ts';
+import type { MetricPoint } from '../core/metric-point.ts';
 import type { DynamicWindows, DynamicWindowsState } from './dynamic-windows.ts';
 import { describeRungs } from './dynamic-windows.ts';
 import type { FieldSchema } from './field-schema.ts';
 import { windowStart } from './window.ts';
 import { foldedTags, guardedPeerOf } from './external-peer-guard.ts';
-import { seriesKey } from '../sinks/line-protocol.ts';
+import { seriesKey } from '../core/series.ts';
 import type { SpillRun, WindowSpill } from './window-spill.ts';
 
 interface Slot {

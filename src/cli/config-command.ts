@@ -4,7 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
-import { DESCRIPTIONS } from './commands.ts';
+import { DESCRIPTIONS } from './command-names.ts';
 import { redactedConfig } from '../config/daemon-config.ts';
 import { addConfigFlags } from '../config/flags.ts';
 import { loadDaemonConfig } from '../config/load.ts';

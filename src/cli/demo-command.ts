@@ -10,10 +10,10 @@ import { createDecoder } from '../decode/default-decoder.ts';
 import { loadSnapshots } from '../enrich/metadata/snapshot.ts';
 import { runReplay } from '../pipeline/replay.ts';
 import { LineProtocolSink } from '../sinks/line-sink.ts';
-import type { MetricPoint, MetricSink } from '../sinks/metric-point.ts';
+import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
 import { TopTalkers, formatTopTalkers } from '../sinks/top-talkers.ts';
 import { openByteInput } from '../sources/byte-input.ts';
-import { DESCRIPTIONS } from './commands.ts';
+import { DESCRIPTIONS } from './command-names.ts';
 import { formatSummary } from './replay-summary.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));

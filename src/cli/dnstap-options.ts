@@ -8,8 +8,8 @@ import { DnsNameCache } from '../enrich/dns/dns-name-cache.ts';
 import type { DnstapStats } from '../sources/dnstap/dnstap-connection.ts';
 import { DnstapDialer } from '../sources/dnstap/dnstap-dialer.ts';
 import { DnstapAddressError, DnstapListener, parseDnstapAddress, type DnstapAddress } from '../sources/dnstap/dnstap-listener.ts';
-import { parseDuration } from './duration.ts';
-import { InputError } from './input-error.ts';
+import { parseDuration } from '../core/duration.ts';
+import { InputError } from '../core/input-error.ts';
 
 const HINT = 'give HOST:PORT (e.g. :6000, 127.0.0.1:6000) or a unix socket path (e.g. /run/kovenant/dnstap.sock)';
 

@@ -1,9 +1,10 @@
 /** The `kovenant` command line. */
 import { Command, CommanderError, Help } from 'commander';
 import { DeliveryError } from '../sinks/delivery-stats.ts';
-import { DESCRIPTIONS, LOADERS, SYNOPSES, isCommandName, type CommandName } from './commands.ts';
+import { DESCRIPTIONS, SYNOPSES, isCommandName, type CommandName } from './command-names.ts';
+import { LOADERS } from './commands.ts';
 import { OutputError } from '../sinks/output-error.ts';
-import { InputError } from './input-error.ts';
+import { InputError } from '../core/input-error.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;

@@ -8,8 +8,8 @@ import type { KubeWatchStatus } from '../enrich/metadata/kube-watch-store.ts';
 import type { MetadataStore } from '../enrich/metadata/model.ts';
 import { MetadataIndex } from '../enrich/metadata/metadata-index.ts';
 import { loadSnapshots } from '../enrich/metadata/snapshot.ts';
-import { parseDuration } from './duration.ts';
-import { InputError } from './input-error.ts';
+import { parseDuration } from '../core/duration.ts';
+import { InputError } from '../core/input-error.ts';
 
 export interface MetadataOptions {
   kube?: string[];

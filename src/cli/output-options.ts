@@ -14,9 +14,10 @@ import type { InfluxDeliverySink } from '../sinks/influx-delivery.ts';
 import type { InfluxTarget } from '../sinks/influx-sink.ts';
 import { JsonLinesSink } from '../sinks/json-sink.ts';
 import { LineProtocolSink } from '../sinks/line-sink.ts';
-import type { MetricPoint, MetricSink } from '../sinks/metric-point.ts';
-import { parseDuration } from './duration.ts';
-import { InputError } from './input-error.ts';
+import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
+import { parseByteSize } from '../core/byte-size.ts';
+import { parseDuration } from '../core/duration.ts';
+import { InputError } from '../core/input-error.ts';
 
 export const OUTPUTS = ['line', 'influx', 'json', 'console'] as const;
 export type OutputKind = (typeof OUTPUTS)[number];
@@ -76,16 +77,6 @@ export function addOutputOptions(cmd: Command): Command {
     .addOption(new Option('--flush-interval <duration>', 'influx output: how long a small batch waits for more points').default('1s'))
     .addOption(new Option('--drain-timeout <duration>', 'influx output: how long to keep retrying at exit before reporting unsent points').default('60s'))
     .addOption(new Option('--top <n>', 'console output: rows per table').default('10'));
-}
-
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
-
-export function parseByteSize(text: string, what: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-  const unit = SIZE_UNITS[(m?.[2] ?? '?').toLowerCase()];
-  const n = m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : NaN;
-  if (!Number.isFinite(n) || n <= 0) throw new InputError(`${what}: invalid size "${text}"`, 'use bytes or a unit, e.g. 500MB, 512MiB, 2GiB');
-  return n;
 }
 
 function positiveInt(text: string, what: string): number {

@@ -8,8 +8,8 @@ import { DEFAULT_MAX_CACHED_ENTRIES } from '../enrich/attribution-cache.ts';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { InputError } from '../cli/input-error.ts';
-import { parseDuration } from '../cli/duration.ts';
+import { InputError } from '../core/input-error.ts';
+import { parseDuration } from '../core/duration.ts';
 
 export const TETRAGON_EXPORT_FILE = '/var/run/cilium/tetragon/tetragon.log';
 export const DEFAULT_CHECKPOINT_FILE = '/var/lib/kovenant/checkpoint.json';

@@ -11,15 +11,7 @@
  * numbers with fractions or exponents) are decoded with `JSON.parse` on just that value
  * and passed to the reference's own helpers, so their semantics are shared, not copied.
  */
-import {
-  DecodeStatus,
-  KPROBE_OPS,
-  MAX_BYTE_COUNT,
-  isTcpOp,
-  type KernelEvent,
-  type KernelOp,
-  type LineDecoder,
-} from './kernel-event.ts';
+import { DecodeStatus, KPROBE_OPS, MAX_BYTE_COUNT, isTcpOp, type KernelEvent, type KernelOp, type LineDecoder } from './kernel-event.ts';
 import { ReferenceDecoder, parsePort, parseReturn, parseSize } from './reference-decoder.ts';
 import { inStorableRange, parseRfc3339, parseRfc3339Codes } from './rfc3339.ts';
 import { ENVELOPE_KEYS } from './tetragon-json.ts';

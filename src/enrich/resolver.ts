@@ -9,17 +9,9 @@
  */
 import { AttributionCache } from './attribution-cache.ts';
 import type { DnsNames } from './dns/dns-name-cache.ts';
-import { isLoopback, isPrivate, normalizeIp } from './ip-address.ts';
-import {
-  helmInstanceOf,
-  isControllerKind,
-  type ControllerMeta,
-  type MetadataStore,
-  type NodeMeta,
-  type PodMeta,
-  type ServiceMeta,
-} from './metadata/model.ts';
-import { seriesKey } from '../sinks/line-protocol.ts';
+import { isLoopback, isPrivate, normalizeIp } from '../core/ip-address.ts';
+import { helmInstanceOf, isControllerKind, type ControllerMeta, type MetadataStore, type NodeMeta, type PodMeta, type ServiceMeta } from './metadata/model.ts';
+import { makeSeries, seriesKey, type Series } from '../core/series.ts';
 
 export type RemoteKind = 'pod' | 'service' | 'node' | 'external' | 'loopback';
 
@@ -112,13 +104,6 @@ export interface RemoteParty {
   readonly ports: readonly number[] | undefined;
 }
 
-/** One series: a measurement and a tag set, with its escaped line-protocol key. */
-export interface Series {
-  readonly measurement: string;
-  readonly tags: Readonly<Record<string, string>>;
-  readonly key: string;
-}
-
 /** What Tetragon itself says of a pod (newer versions), for pods the store lacks. */
 export interface PodHints {
   podWorkload?: string | undefined;
@@ -155,10 +140,6 @@ function compact(tags: Record<string, string | undefined>): Record<string, strin
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(tags)) if (v !== undefined && v !== '') out[k] = v;
   return out;
-}
-
-export function makeSeries(measurement: string, tags: Record<string, string>): Series {
-  return { measurement, tags, key: seriesKey(measurement, tags) };
 }
 
 /**

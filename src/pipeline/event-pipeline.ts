@@ -9,7 +9,7 @@ import { readLossSignal } from '../decode/loss-signal.ts';
 import type { Resolver } from '../enrich/resolver.ts';
 import { accumulateEvent } from '../aggregate/event-accumulator.ts';
 import type { WindowAggregator } from '../aggregate/window-aggregator.ts';
-import type { MetricPoint, MetricSink } from '../sinks/metric-point.ts';
+import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
 import { LineSplitter, isBlank } from '../sources/line-splitter.ts';
 import type { EventCounters } from './event-counters.ts';
 

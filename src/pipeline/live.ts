@@ -17,9 +17,9 @@ import type { WindowAggregator } from '../aggregate/window-aggregator.ts';
 import type { NodeCollector } from '../collectors/collector.ts';
 import type { LineDecoder } from '../decode/kernel-event.ts';
 import type { Resolver } from '../enrich/resolver.ts';
-import type { MetricPoint, MetricSink } from '../sinks/metric-point.ts';
+import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
 import type { ByteInput } from '../sources/byte-input.ts';
-import type { CheckpointTracker } from '../sources/checkpoint.ts';
+import type { CheckpointTracker } from './checkpoint.ts';
 import type { EventCounters } from './event-counters.ts';
 import { Backpressure, chunksFrom, eventsToWindows, intoSink, type StreamProgress } from './event-pipeline.ts';
 

@@ -5,7 +5,7 @@ import { TempFileSpill } from '../aggregate/window-spill.ts';
 import type { CountingDecoder } from '../decode/default-decoder.ts';
 import type { MetadataStore } from '../enrich/metadata/model.ts';
 import { Resolver } from '../enrich/resolver.ts';
-import type { MetricSink } from '../sinks/metric-point.ts';
+import type { MetricSink } from '../core/metric-point.ts';
 import type { ByteInput } from '../sources/byte-input.ts';
 import { EventCounters } from './event-counters.ts';
 import { Backpressure, chunksFrom, eventsToWindows, intoSink } from './event-pipeline.ts';

@@ -5,7 +5,7 @@
  * escape codes to garble a file.
  */
 import type { Writable } from 'node:stream';
-import type { MetricPoint, MetricSink } from './metric-point.ts';
+import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
 import { TrafficBoard } from './traffic-board.ts';
 
 export interface ConsoleSinkOptions {

@@ -32,7 +32,7 @@
  */
 import { constants } from 'node:fs';
 import { access, mkdir, open, readdir, rm, stat, truncate, readFile, type FileHandle } from 'node:fs/promises';
-import { InputError } from '../cli/input-error.ts';
+import { InputError } from '../core/input-error.ts';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { syncDirectory, writeFileAtomic } from '../state/atomic-file.ts';
@@ -109,7 +109,8 @@ interface ParsedRecord {
 
 /**
  * Records in `buf` (which starts at file offset `base`), stopping at the first incomplete
- * or corrupt one. `complete` says whether the stop was the end of the buffer.
+ * or corrupt one. `corrupt` is true at a bad record (magic or checksum), false at a torn
+ * record or the end of the buffer.
  */
 export function parseRecords(buf: Buffer, base: number): { records: ParsedRecord[]; validEnd: number; corrupt: boolean } {
   const records: ParsedRecord[] = [];

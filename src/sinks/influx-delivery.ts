@@ -13,7 +13,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import { DeliveryError, blockedReasonOf, emptyDeliveryStats, unacknowledged, type DeliveryStats } from './delivery-stats.ts';
 import { formatPoint } from './line-protocol.ts';
 import type { LineTransport } from './line-transport.ts';
-import type { MetricPoint, MetricSink } from './metric-point.ts';
+import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
 import { RetryPolicy, WriteFailure } from './retry-policy.ts';
 import type { Spool, SpoolBatch } from './spool.ts';
 

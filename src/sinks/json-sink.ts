@@ -4,7 +4,7 @@
  * The nanosecond timestamp is a string because it does not fit a JSON number exactly.
  */
 import { msToNanosText } from './line-protocol.ts';
-import type { MetricPoint } from './metric-point.ts';
+import type { MetricPoint } from '../core/metric-point.ts';
 import { TextStreamSink } from './text-stream-sink.ts';
 
 export function pointToJson(p: MetricPoint): string {

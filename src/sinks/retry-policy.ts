@@ -2,7 +2,7 @@
  * When to retry a write and how long to wait. Shared by the v1 and v2 transports so that
  * both honour the same rules: 429 and 5xx are retried, other 4xx never are (the same
  * bytes would be refused again), network errors are retried; the wait is exponential
- * with full jitter, capped, and a server's `Retry-After` wins over our own guess.
+ * with equal jitter, capped, and a server's `Retry-After` wins over our own guess.
  */
 
 export interface RetryPolicyOptions {

@@ -5,8 +5,8 @@
  */
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { InputError } from '../cli/input-error.ts';
-import type { MetricPoint, MetricSink } from './metric-point.ts';
+import { InputError } from '../core/input-error.ts';
+import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
 import { OutputError } from './output-error.ts';
 
 export type PointFormat = (point: MetricPoint) => string;

@@ -1,5 +1,5 @@
 /** Top talkers (pod → remote, bytes) from kovenant_tcp points, as a plain-text table. */
-import type { MetricPoint } from './metric-point.ts';
+import type { MetricPoint } from '../core/metric-point.ts';
 
 export interface TalkerRow {
   local: string;

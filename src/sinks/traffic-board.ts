@@ -4,7 +4,7 @@
  * wants first, like `top`.
  */
 import { TRAFFIC_PATHS } from '../enrich/resolver.ts';
-import type { MetricPoint } from './metric-point.ts';
+import type { MetricPoint } from '../core/metric-point.ts';
 import { formatBytes, formatTable, localName as podName, remoteName as peerName } from './top-talkers.ts';
 
 interface PodTraffic {

@@ -6,7 +6,7 @@
 import { createReadStream, fstatSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
-import { InputError } from '../cli/input-error.ts';
+import { InputError } from '../core/input-error.ts';
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;

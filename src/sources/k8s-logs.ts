@@ -39,7 +39,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { InputError } from '../cli/input-error.ts';
+import { InputError } from '../core/input-error.ts';
 import type { ByteInput } from './byte-input.ts';
 
 export interface K8sLogsOptions {

@@ -7,12 +7,12 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventCounters } from '../pipeline/event-counters.ts';
-import { InputError } from '../cli/input-error.ts';
+import { InputError } from '../core/input-error.ts';
 import { BLOCKED_REASONS, type DeliveryStats } from '../sinks/delivery-stats.ts';
-import type { MetricPoint, MetricSink } from '../sinks/metric-point.ts';
+import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
 import type { DnstapStats } from '../sources/dnstap/dnstap-listener.ts';
 import type { DnsNameCacheStats } from '../enrich/dns/dns-name-cache.ts';
-import { tagValueChanges } from '../sinks/line-protocol.ts';
+import { tagValueChanges } from '../core/series.ts';
 
 export interface MetricSources {
   counters: EventCounters;

@@ -9,8 +9,8 @@ import { DynamicWindows } from '../../src/aggregate/dynamic-windows.ts';
 import { TCP_FIELDS } from '../../src/aggregate/field-schema.ts';
 import { WindowAggregator } from '../../src/aggregate/window-aggregator.ts';
 import { ladderBetween } from '../../src/aggregate/window-ladder.ts';
-import { makeSeries, type Series } from '../../src/enrich/resolver.ts';
-import type { MetricPoint } from '../../src/sinks/metric-point.ts';
+import { makeSeries, type Series } from '../../src/core/series.ts';
+import type { MetricPoint } from '../../src/core/metric-point.ts';
 
 const SERIES: Series[] = Array.from({ length: 40 }, (_, i) => makeSeries('kovenant_tcp', { node: 'a', pod: `p${i}` }));
 

@@ -2,8 +2,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FOLDED_PEER_NAME, guardExternalPeers } from '../../src/aggregate/external-peer-guard.ts';
-import type { MetricPoint } from '../../src/sinks/metric-point.ts';
-import { seriesKey } from '../../src/sinks/line-protocol.ts';
+import type { MetricPoint } from '../../src/core/metric-point.ts';
+import { seriesKey } from '../../src/core/series.ts';
 
 const point = (measurement: string, timeMs: number, tags: Record<string, string>, ints: Record<string, number>): MetricPoint => ({
   measurement,

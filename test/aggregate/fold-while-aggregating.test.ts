@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { FOLDED_PEER_NAME, guardExternalPeers } from '../../src/aggregate/external-peer-guard.ts';
 import { TCP_FIELDS } from '../../src/aggregate/field-schema.ts';
 import { WindowAggregator } from '../../src/aggregate/window-aggregator.ts';
-import { makeSeries, type Series } from '../../src/enrich/resolver.ts';
-import type { MetricPoint } from '../../src/sinks/metric-point.ts';
+import { makeSeries, type Series } from '../../src/core/series.ts';
+import type { MetricPoint } from '../../src/core/metric-point.ts';
 
 const series = new Map<string, Series>();
 function tcp(pod: string, peer: string, kind = 'external'): Series {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TCP_FIELDS } from '../../src/aggregate/field-schema.ts';
 import { WindowAggregator } from '../../src/aggregate/window-aggregator.ts';
 import { windowStart } from '../../src/aggregate/window.ts';
-import { makeSeries } from '../../src/enrich/resolver.ts';
+import { makeSeries } from '../../src/core/series.ts';
 import { TempFileSpill } from '../../src/aggregate/window-spill.ts';
 
 const S1 = makeSeries('kovenant_tcp', { node: 'a', pod: 'p1' });

@@ -5,7 +5,8 @@
  */
 import { Help } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { DESCRIPTIONS, LOADERS, SYNOPSES, type CommandName } from '../../src/cli/commands.ts';
+import { DESCRIPTIONS, SYNOPSES, type CommandName } from '../../src/cli/command-names.ts';
+import { LOADERS } from '../../src/cli/commands.ts';
 import { runCli } from '../support/cli.ts';
 
 describe('the command index', () => {

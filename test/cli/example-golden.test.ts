@@ -35,12 +35,12 @@ function oracle(): Oracle {
     const size = k.args.find((a) => a.size_arg !== undefined)?.size_arg;
     const bytes = k.return ? Math.max(0, k.return.int_arg) : Number(size);
     const fn = k.function_name;
-    if (fn === 'tcp_sendmsg') (o.bytes_sent += bytes), o.sends++;
-    else if (fn === 'tcp_recvmsg') (o.bytes_received += bytes), o.receives++;
+    if (fn === 'tcp_sendmsg') { o.bytes_sent += bytes; o.sends++; }
+    else if (fn === 'tcp_recvmsg') { o.bytes_received += bytes; o.receives++; }
     else if (fn === 'tcp_connect') o.connects++;
     else if (fn === 'tcp_close') o.closes++;
-    else if (fn.endsWith('_sys_read')) (o.bytes_read += bytes), o.reads++;
-    else if (fn.endsWith('_sys_write')) (o.bytes_written += bytes), o.writes++;
+    else if (fn.endsWith('_sys_read')) { o.bytes_read += bytes; o.reads++; }
+    else if (fn.endsWith('_sys_write')) { o.bytes_written += bytes; o.writes++; }
   }
   return o;
 }

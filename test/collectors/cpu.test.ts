@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WindowAggregator } from '../../src/aggregate/window-aggregator.ts';
@@ -39,7 +39,9 @@ describe('node CPU from the real /proc/stat', () => {
     const points = agg.closeAll();
     const byMode: Record<string, number> = Object.fromEntries(points.map((p) => [p.tags.mode, p.floats!.seconds!]));
     const total = Object.values(byMode).reduce((a, b) => a + b, 0);
-    const cpus = availableParallelism();
+    // The CPUs /proc/stat sums over (the online ones), not availableParallelism(): a
+    // process pinned to fewer CPUs (taskset, a container's cpuset) still sees all of them here.
+    const cpus = readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d+ /.test(l)).length;
     // Tick granularity (10 ms per CPU) and sampling skew bound the error.
     expect(total).toBeGreaterThan(elapsed * cpus * 0.8);
     expect(total).toBeLessThan(elapsed * cpus * 1.2 + 0.05);

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { influxQuery, requireBinary, startInfluxd, type RunningServer } from '../support/servers.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
+import { waitFor } from '../support/wait.ts';
 import { startDaemon, type Daemon } from './support.ts';
 
 const DB = 'k';
@@ -156,7 +157,13 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run: SIGKILL and r
       return d;
     };
 
+    /** The offset of the saved checkpoint (written atomically: never half a file), if any. */
+    const savedOffset = (): number =>
+      existsSync(checkpointFile) ? (JSON.parse(readFileSync(checkpointFile, 'utf8')) as { position: { offset: number } }).position.offset : -1;
     daemon = await start();
+    // What the running daemon resumed from: a kill must wait until it saved past it, or the
+    // restart has nothing to resume from (the test would then measure a cold start).
+    let offsetAtStart = savedOffset();
     let kills = 0;
     let resumes = 0;
     let written = 0;
@@ -181,10 +188,13 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run: SIGKILL and r
       if (written >= nextKillAt && kills < 4) {
         // Let the daemon get somewhere first, then kill it without warning.
         await sleep(50 + ((step * 53) % 400));
+        const resumedFrom = offsetAtStart;
+        await waitFor(`a checkpoint past offset ${resumedFrom}`, () => savedOffset() > resumedFrom, 30_000, 10);
         daemon.child.kill('SIGKILL');
         await daemon.exited(10_000);
         kills++;
         nextKillAt = written + 900 + ((step * 211) % 700);
+        offsetAtStart = savedOffset();
         daemon = await start();
         await daemon.waitForLog('resuming the events file at its checkpoint', 10_000);
         resumes++;

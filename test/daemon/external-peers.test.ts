@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../support/servers.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
+import { waitFor } from '../support/wait.ts';
 import { parseLineProtocol, startDaemon, type Daemon } from './support.ts';
 
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
@@ -22,15 +23,13 @@ describe('kovenant run --max-external-peers', () => {
     const lines = sizes.map((size, i) => kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: at(1000 + i), sock: { saddr: '10.0.0.1', sport: 40000, daddr: `203.0.113.${i + 1}`, dport: 443 }, size: String(size) }));
     daemon.child.stdin!.write(lines.join('\n') + '\n');
     // The window is long past: the first idle tick closes it.
-    const deadline = Date.now() + 10_000;
     let folded: number | undefined;
     let text = '';
-    while (Date.now() < deadline) {
+    await waitFor('three external peers folded', async () => {
       text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       folded = Number(/^kovenant_external_peers_folded_total (\S+)$/m.exec(text)?.[1]);
-      if (folded === 3) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      return folded === 3;
+    }, 30_000, 100);
     expect(folded).toBe(3);
     // The attribution cache: one local party, five addresses, five series.
     expect(Number(/^kovenant_attribution_cache_entries (\S+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(11);
@@ -51,13 +50,11 @@ describe('kovenant run --max-external-peers', () => {
     await daemon.waitForLog('"msg":"running"', 20_000);
     const lines = Array.from({ length: 20 }, (_, i) => kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: at(1000 + i), sock: { saddr: '10.0.0.1', sport: 40000, daddr: `203.0.113.${(i % 10) + 1}`, dport: 443 }, size: String(i + 1) }));
     daemon.child.stdin!.write(lines.join('\n') + '\n');
-    const deadline = Date.now() + 10_000;
     let text = '';
-    while (Date.now() < deadline) {
+    await waitFor('all 20 events used', async () => {
       text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      if (/^kovenant_events_used_total 20$/m.test(text)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      return /^kovenant_events_used_total 20$/m.test(text);
+    }, 30_000, 100);
     expect(Number(/^kovenant_attribution_cache_entries (\S+)$/m.exec(text)?.[1])).toBeLessThanOrEqual(3);
     expect(Number(/^kovenant_attribution_cache_evictions_total (\S+)$/m.exec(text)?.[1])).toBeGreaterThan(10);
     daemon.child.kill('SIGTERM');

@@ -11,6 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../support/servers.ts';
+import { waitFor } from '../support/wait.ts';
 import { BIN, parseLineProtocol, startDaemon, type Daemon, type ParsedPoint } from './support.ts';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
@@ -86,13 +87,11 @@ describe('kovenant run lifecycle', () => {
     expect((await scrape(`${base}/readyz`)).status).toBe(200);
     daemon.child.stdin!.write(LINES.join('\n') + '\n');
     // Read counters catch up with what was written.
-    const deadline = Date.now() + 10_000;
     let metrics = '';
-    while (Date.now() < deadline) {
+    await waitFor('kovenant_events_read_total to reach the lines written', async () => {
       metrics = (await scrape(`${base}/metrics`)).text;
-      if (metricValue(metrics, 'kovenant_events_read_total') === LINES.length) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      return metricValue(metrics, 'kovenant_events_read_total') === LINES.length;
+    }, 30_000, 100);
     expect(metricValue(metrics, 'kovenant_events_read_total')).toBe(LINES.length);
     const used = metricValue(metrics, 'kovenant_events_used_total') ?? 0;
     expect(used).toBeGreaterThan(0);

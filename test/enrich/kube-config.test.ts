@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { delimiter } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InputError } from '../../src/cli/input-error.ts';
+import { InputError } from '../../src/core/input-error.ts';
 import { loadKubeConfig } from '../../src/enrich/metadata/kube-config.ts';
 import { join, tempDir } from './kube-fixtures.ts';
 

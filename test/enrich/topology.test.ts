@@ -7,7 +7,7 @@ import { MetadataIndex } from '../../src/enrich/metadata/metadata-index.ts';
 import { addToIndex } from '../../src/enrich/metadata/snapshot.ts';
 import type { KubeObject } from '../../src/enrich/metadata/projection.ts';
 import { ConnectedSockets, LOCAL_IS_SERVER, Resolver, TRAFFIC_PATHS, type ResolverOptions, type SocketEvent, type TrafficPath } from '../../src/enrich/resolver.ts';
-import { isPrivate } from '../../src/enrich/ip-address.ts';
+import { isPrivate } from '../../src/core/ip-address.ts';
 import { node, pod, service, zonedNode } from '../support/kube-objects.ts';
 
 const NOW = Date.UTC(2024, 0, 1);

@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { createDecoder } from '../../src/decode/default-decoder.ts';
 import { MetadataIndex } from '../../src/enrich/metadata/metadata-index.ts';
 import { runReplay } from '../../src/pipeline/replay.ts';
-import type { MetricPoint, MetricSink } from '../../src/sinks/metric-point.ts';
+import type { MetricPoint, MetricSink } from '../../src/core/metric-point.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
+import { waitFor } from '../support/wait.ts';
 
 describe('backpressure', () => {
   it('a sink whose writes never finish stops the source after a few batches', async () => {
@@ -26,6 +27,8 @@ describe('backpressure', () => {
       close: async () => {},
     };
     void runReplay({ input: { name: 'test', chunks: chunks() }, store: new MetadataIndex(), sink: stalled, decoder: createDecoder(), windowMs: 1000, latenessMs: 0 });
+    await waitFor('the first write', () => writes === 1, 30_000);
+    // Then a while for what must not happen: more writes, or reading on regardless.
     await new Promise((r) => setTimeout(r, 300));
     expect(writes).toBe(1);
     expect(pulled).toBeLessThanOrEqual(4);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
 import { captureLog } from './fixtures.ts';
+import { waitFor } from '../support/wait.ts';
 
 const failing = vi.hoisted(() => ({ on: false }));
 vi.mock('node:fs/promises', async (importOriginal) => {
@@ -31,11 +32,12 @@ it('a segment the bound cannot delete is logged, and the spool keeps working', a
   const spool = await DiskSpool.open({ dir, maxBytes: 600, segmentBytes: 200, fsync: 'never', onDrop: (d) => (dropped += d.points), log });
   failing.on = true;
   for (let i = 0; i < 20; i++) await spool.append(`m,k=${'x'.repeat(40)} v=${i}i ${i}`, 1);
-  // Let the un-awaited deletes settle: an unhandled rejection would fail this file.
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  // The un-awaited deletes settle (an unhandled rejection would fail this file) and are logged.
+  await waitFor('the failed delete to be logged', () =>
+    lines.some((l) => l.level === 50 && /cannot delete a dropped segment/.test(l.msg) && l.err === 'EBUSY: resource busy or locked, rm'),
+  );
   expect(dropped).toBeGreaterThan(0);
   expect(dropped + spool.pendingPoints()).toBe(20);
-  expect(lines.some((l) => l.level === 50 && /cannot delete a dropped segment/.test(l.msg) && l.err === 'EBUSY: resource busy or locked, rm')).toBe(true);
   failing.on = false;
   await spool.close();
 });

@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Logger } from '../../src/telemetry/logger.ts';
-import type { MetricPoint } from '../../src/sinks/metric-point.ts';
+import type { MetricPoint } from '../../src/core/metric-point.ts';
 
 export interface CapturedLog {
   log: Logger;

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ConsoleSink } from '../../src/sinks/console-sink.ts';
 import { pointToJson } from '../../src/sinks/json-sink.ts';
 import { TextStreamSink } from '../../src/sinks/text-stream-sink.ts';
-import type { MetricPoint } from '../../src/sinks/metric-point.ts';
+import type { MetricPoint } from '../../src/core/metric-point.ts';
 import { TrafficBoard } from '../../src/sinks/traffic-board.ts';
 
 const tcp = (pod: string, remote: string, sent: number, received: number, timeMs = 10_000): MetricPoint => ({

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_TAG_VALUE_BYTES, formatPoint, msToNanosText, seriesKey, tagValueChanges } from '../../src/sinks/line-protocol.ts';
+import { MAX_TAG_VALUE_BYTES, seriesKey, tagValueChanges } from '../../src/core/series.ts';
+import { formatPoint, msToNanosText } from '../../src/sinks/line-protocol.ts';
 import { influxQuery, requireBinary, startInfluxd, type RunningServer } from '../support/servers.ts';
 
 describe('line protocol text', () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError } from '../../src/sinks/delivery-stats.ts';
 import { InfluxDeliverySink } from '../../src/sinks/influx-delivery.ts';
 import { createTransport } from '../../src/sinks/influx-sink.ts';
-import type { MetricPoint } from '../../src/sinks/metric-point.ts';
+import type { MetricPoint } from '../../src/core/metric-point.ts';
 import { RetryPolicy, partialWriteDropped } from '../../src/sinks/retry-policy.ts';
 import { MemorySpool } from '../../src/sinks/spool.ts';
 import { influxQuery, requireBinary, startInfluxd, type RunningServer } from '../support/servers.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError } from '../../src/sinks/delivery-stats.ts';
 import { createInfluxSink, type InfluxTarget } from '../../src/sinks/influx-sink.ts';
-import type { MetricPoint } from '../../src/sinks/metric-point.ts';
+import type { MetricPoint } from '../../src/core/metric-point.ts';
 import { RetryPolicy } from '../../src/sinks/retry-policy.ts';
 import { influxQuery, requireBinary, startInfluxd, startVictoriaMetrics, type RunningServer } from '../support/servers.ts';
 import { captureLog, sumField, tcpPoints } from './fixtures.ts';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileFollower } from '../../src/sources/file-follower.ts';
 import { FollowerScratch, readInBackground } from '../support/followed-file.ts';
+import { waitFor } from '../support/wait.ts';
 
 const scratch = new FollowerScratch();
 afterEach(() => scratch.dispose());
@@ -31,7 +32,7 @@ describe('FileFollower', () => {
     await r.until(7);
     copyFileSync(path, `${path}.2`);
     truncateSync(path, 0);
-    await new Promise((res) => setTimeout(res, 100));
+    await waitFor('the truncation to be seen', () => follower.truncations === 1);
     appendFileSync(path, 'c1\n');
     expect(await r.until(8)).toEqual(['a1', 'a2', 'a3', 'a4', 'b1', 'b2', 'b3', 'c1']);
     expect(follower.truncations).toBe(1);

@@ -1,5 +1,5 @@
 /** In-memory inputs and sinks for pipeline tests. */
-import type { MetricPoint, MetricSink } from '../../src/sinks/metric-point.ts';
+import type { MetricPoint, MetricSink } from '../../src/core/metric-point.ts';
 import type { ByteInput } from '../../src/sources/byte-input.ts';
 
 export class MemorySink implements MetricSink {

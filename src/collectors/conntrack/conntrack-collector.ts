@@ -14,8 +14,9 @@
 import { readFile } from 'node:fs/promises';
 import { CONNTRACK_FIELDS } from '../../aggregate/field-schema.ts';
 import type { WindowAggregator } from '../../aggregate/window-aggregator.ts';
-import { InputError } from '../../cli/input-error.ts';
-import { makeSeries, type LocalParty, type RemoteParty, type Resolver, type Series } from '../../enrich/resolver.ts';
+import { InputError } from '../../core/input-error.ts';
+import type { LocalParty, RemoteParty, Resolver } from '../../enrich/resolver.ts';
+import { makeSeries, type Series } from '../../core/series.ts';
 import { collectorWatermarkKey, type NodeCollector } from '../collector.ts';
 import { conntrackPaths, parseConntrackTable, requireAccounting } from './conntrack-table.ts';
 import { FlowDeltaTracker, type FlowDelta } from './flow-deltas.ts';
@@ -65,7 +66,7 @@ export class ConntrackCollector implements NodeCollector {
     try {
       text = await readFile(table, 'utf8');
     } catch (err) {
-      throw new InputError(`--conntrack: ${table}: cannot read (${(err as Error).message})`, 'set --proc-root to the host /proc, or run without --conntrack');
+      throw new InputError(`conntrack collector: ${table}: cannot read (${(err as Error).message})`, 'point the proc root at the host /proc, or turn the conntrack collector off');
     }
     const flows = parseConntrackTable(text);
     this.options.serviceNat?.update(flows);

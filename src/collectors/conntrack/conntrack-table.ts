@@ -11,8 +11,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError } from '../../cli/input-error.ts';
-import { normalizeIp } from '../../enrich/ip-address.ts';
+import { InputError } from '../../core/input-error.ts';
+import { normalizeIp } from '../../core/ip-address.ts';
 
 export interface ConntrackFlow {
   /** Identity across scans: protocol, original tuple and zone. */
@@ -113,9 +113,9 @@ export function parseConntrackTable(text: string): ConntrackFlow[] {
 export class ConntrackAccountingError extends InputError {
   constructor(sysctlPath: string) {
     super(
-      `--conntrack: conntrack accounting is off (${sysctlPath} is 0), so the conntrack table has no byte counters`,
+      `conntrack collector: conntrack accounting is off (${sysctlPath} is 0), so the conntrack table has no byte counters`,
       'enable it on the node with `sysctl -w net.netfilter.nf_conntrack_acct=1` (it is per network namespace; ' +
-        'persist it in /etc/sysctl.d/), or run without --conntrack',
+        'persist it in /etc/sysctl.d/), or turn the conntrack collector off',
     );
     this.name = 'ConntrackAccountingError';
   }
@@ -135,8 +135,8 @@ export async function requireAccounting(procRoot: string): Promise<void> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new InputError(
-      `--conntrack: ${acct}: cannot read (${code ?? (err as Error).message})`,
-      `is nf_conntrack loaded? ${table} appears once a conntrack rule exists (e.g. an nftables "ct state" rule); set --proc-root to the host's /proc when in a container`,
+      `conntrack collector: ${acct}: cannot read (${code ?? (err as Error).message})`,
+      `is nf_conntrack loaded? ${table} appears once a conntrack rule exists (e.g. an nftables "ct state" rule); point the proc root at the host's /proc when in a container`,
     );
   }
   if (value !== '1') throw new ConntrackAccountingError(acct);

@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { CPU_FIELDS } from '../../aggregate/field-schema.ts';
 import type { WindowAggregator } from '../../aggregate/window-aggregator.ts';
 import type { MetadataStore } from '../../enrich/metadata/model.ts';
-import { makeSeries, type Resolver, type Series } from '../../enrich/resolver.ts';
+import type { Resolver } from '../../enrich/resolver.ts';
+import { makeSeries, type Series } from '../../core/series.ts';
 import { collectorWatermarkKey, type NodeCollector } from '../collector.ts';
 
 const POD_DIR = /(?:^|[-_])pod([0-9a-fA-F]{8}[-_][0-9a-fA-F]{4}[-_][0-9a-fA-F]{4}[-_][0-9a-fA-F]{4}[-_][0-9a-fA-F]{12})(?:\.slice)?$/;

@@ -8,8 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NODE_CPU_FIELDS } from '../../aggregate/field-schema.ts';
 import type { WindowAggregator } from '../../aggregate/window-aggregator.ts';
-import { InputError } from '../../cli/input-error.ts';
-import { makeSeries, type LocalParty, type Resolver, type Series } from '../../enrich/resolver.ts';
+import { InputError } from '../../core/input-error.ts';
+import { makeSeries, type Series } from '../../core/series.ts';
+import { type LocalParty, type Resolver } from '../../enrich/resolver.ts';
 import { collectorWatermarkKey, type NodeCollector } from '../collector.ts';
 
 export const NODE_CPU_MODES = ['user', 'system', 'iowait', 'irq', 'softirq', 'steal', 'idle'] as const;
@@ -80,10 +81,10 @@ export class NodeCpuCollector implements NodeCollector {
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      throw new InputError(`--cpu: ${file}: cannot read (${(err as Error).message})`, 'set --proc-root to the host /proc, or run without --cpu');
+      throw new InputError(`cpu collector: ${file}: cannot read (${(err as Error).message})`, 'point the proc root at the host /proc, or turn the cpu collector off');
     }
     const now = parseProcStat(text);
-    if (!now) throw new InputError(`--cpu: ${file}: no aggregate "cpu" line`, 'is --proc-root a proc filesystem?');
+    if (!now) throw new InputError(`cpu collector: ${file}: no aggregate "cpu" line`, 'is the proc root a proc filesystem?');
     const before = this.previous;
     this.previous = now;
     if (!before) return;

@@ -7,8 +7,7 @@
  */
 import { SOURCE_FIELDS, SOURCE_FIELDS_WITH_KERNEL } from '../../aggregate/field-schema.ts';
 import type { WindowAggregator } from '../../aggregate/window-aggregator.ts';
-import { makeSeries, type Series } from '../../enrich/resolver.ts';
-import type { EventCounters } from '../../pipeline/event-counters.ts';
+import { makeSeries, type Series } from '../../core/series.ts';
 import { collectorWatermarkKey, type NodeCollector } from '../collector.ts';
 
 export type SourceKind = 'file' | 'k8s-logs' | 'stdin';
@@ -20,8 +19,17 @@ interface StreamTotals {
   throttles: number;
 }
 
+/** What this collector reads of the pipeline's counters (a layer above it). */
+export interface StreamCounts {
+  readonly read: number;
+  readonly rejectedTotal: number;
+  readonly lostTotal: number;
+  readonly throttles: number;
+}
+
 export interface SourceCollectorOptions {
-  counters: EventCounters;
+  /** The pipeline's event counters (EventCounters), read at each sample. */
+  counters: StreamCounts;
   intervalMs: number;
   nodeName: string;
   source: SourceKind;

@@ -71,7 +71,7 @@ export async function scrapeTetragonLosses(url: string, timeoutMs = 5000): Promi
     res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'text/plain' } });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new Error(`--tetragon-metrics ${url}: cannot scrape (${cause})`);
+    throw new Error(`--tetragon-metrics ${url}: cannot scrape (${cause})`, { cause: err });
   }
   const text = await res.text();
   if (!res.ok) throw new Error(`--tetragon-metrics ${url}: HTTP ${res.status}`);

@@ -5,7 +5,7 @@
  * flood of answers cannot grow memory past the bound.
  */
 import { LRUCache } from 'lru-cache';
-import type { AddressAnswer } from './dns-answers.ts';
+import type { AddressAnswer } from '../../sources/dnstap/dns-answers.ts';
 
 export interface DnsName {
   /** The name the client asked (head of the CNAME chain). */

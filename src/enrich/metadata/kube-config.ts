@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { InputError } from '../../cli/input-error.ts';
+import { InputError } from '../../core/input-error.ts';
 
 export interface KubeConfigOptions {
   kubeconfig?: string | undefined;

@@ -3,14 +3,7 @@
  * Deleted pods, Services and nodes stay in the IP indexes (marked with `deletedMs`)
  * until `purgeDeleted` drops them, so late events still resolve to what held the IP.
  */
-import type {
-  ControllerKind,
-  ControllerMeta,
-  MetadataStore,
-  NodeMeta,
-  PodMeta,
-  ServiceMeta,
-} from './model.ts';
+import type { ControllerKind, ControllerMeta, MetadataStore, NodeMeta, PodMeta, ServiceMeta } from './model.ts';
 
 interface Identified {
   uid: string;

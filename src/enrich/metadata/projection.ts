@@ -2,21 +2,8 @@
  * Kubernetes objects (as `kubectl -o json` prints them, or as @kubernetes/client-node
  * deserialises them, with Date objects for timestamps) → the projections in model.ts.
  */
-import { normalizeIp } from '../ip-address.ts';
-import {
-  HELM_RELEASE_ANNOTATION,
-  LEGACY_REGION_LABEL,
-  LEGACY_ZONE_LABEL,
-  REGION_LABEL,
-  ZONE_LABEL,
-  helmInstanceOf,
-  isControllerKind,
-  type ControllerMeta,
-  type NodeMeta,
-  type OwnerRef,
-  type PodMeta,
-  type ServiceMeta,
-} from './model.ts';
+import { normalizeIp } from '../../core/ip-address.ts';
+import { HELM_RELEASE_ANNOTATION, LEGACY_REGION_LABEL, LEGACY_ZONE_LABEL, REGION_LABEL, ZONE_LABEL, helmInstanceOf, isControllerKind, type ControllerMeta, type NodeMeta, type OwnerRef, type PodMeta, type ServiceMeta } from './model.ts';
 
 type Timestamp = string | Date;
 

@@ -4,7 +4,7 @@
  * (several documents allowed), for offline replay.
  */
 import { readFile } from 'node:fs/promises';
-import { InputError } from '../../cli/input-error.ts';
+import { InputError } from '../../core/input-error.ts';
 import { MetadataIndex } from './metadata-index.ts';
 import { projectController, projectNode, projectPod, projectService, type KubeObject } from './projection.ts';
 

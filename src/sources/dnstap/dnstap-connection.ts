@@ -7,8 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { addressAnswers, DnsMessageError } from '../../enrich/dns/dns-answers.ts';
-import type { DnsNameCache } from '../../enrich/dns/dns-name-cache.ts';
+import { addressAnswers, DnsMessageError, type AddressAnswer } from './dns-answers.ts';
 import { decodeDnstapResponse, DnstapDecodeError } from './dnstap-message.ts';
 import { FrameStreamError, FrameStreamReceiver } from './frame-stream.ts';
 
@@ -22,7 +21,12 @@ export interface DnstapStats {
   parseErrors: number;
 }
 
-export function serveDnstapConnection(socket: Socket, peer: string, cache: DnsNameCache, log: Logger, counts: DnstapStats): void {
+/** Where answers go (the DNS name cache, a layer up): what this source needs of it. */
+export interface AnswerLearner {
+  learn(answer: AddressAnswer, atMs: number): void;
+}
+
+export function serveDnstapConnection(socket: Socket, peer: string, cache: AnswerLearner, log: Logger, counts: DnstapStats): void {
   const receiver = new FrameStreamReceiver();
   log.info({ peer }, 'dnstap sender connected');
   let failed = false;

@@ -11,13 +11,12 @@
 import { connect, type Socket } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import type { Logger } from 'pino';
-import type { DnsNameCache } from '../../enrich/dns/dns-name-cache.ts';
-import { serveDnstapConnection, type DnstapStats } from './dnstap-connection.ts';
+import { serveDnstapConnection, type AnswerLearner, type DnstapStats } from './dnstap-connection.ts';
 import type { DnstapAddress } from './dnstap-listener.ts';
 
 export interface DnstapDialerOptions {
   address: DnstapAddress;
-  cache: DnsNameCache;
+  cache: AnswerLearner;
   log: Logger;
   /** How often HOST is resolved again and lost connections redialled (default 5 s). */
   refreshMs?: number;

@@ -5,8 +5,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { lstat, unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { DnsNameCache } from '../../enrich/dns/dns-name-cache.ts';
-import { serveDnstapConnection, type DnstapStats } from './dnstap-connection.ts';
+import { serveDnstapConnection, type AnswerLearner, type DnstapStats } from './dnstap-connection.ts';
 
 export type { DnstapStats };
 
@@ -40,7 +39,7 @@ const MAX_CONNECTIONS = 256;
 
 export interface DnstapListenerOptions {
   address: DnstapAddress;
-  cache: DnsNameCache;
+  cache: AnswerLearner;
   log: Logger;
 }
 

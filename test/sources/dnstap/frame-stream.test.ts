@@ -1,16 +1,7 @@
 /** The receiving side of Frame Streams, as golang-framestream's bidirectional writer drives it. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  ControlType,
-  DNSTAP_CONTENT_TYPE,
-  encodeControl,
-  encodeData,
-  FrameStreamDecoder,
-  FrameStreamError,
-  FrameStreamReceiver,
-  MAX_DATA_LENGTH,
-} from '../../../src/sources/dnstap/frame-stream.ts';
+import { ControlType, DNSTAP_CONTENT_TYPE, encodeControl, encodeData, FrameStreamDecoder, FrameStreamError, FrameStreamReceiver, MAX_DATA_LENGTH } from '../../../src/sources/dnstap/frame-stream.ts';
 
 /** What CoreDNS writes: READY (content type), START (content type), data frames, STOP. */
 function senderBytes(payloads: Buffer[]): { handshake: Buffer; rest: Buffer } {

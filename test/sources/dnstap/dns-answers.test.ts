@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import dnsPacket from 'dns-packet';
 import fc from 'fast-check';
-import { addressAnswers, DnsMessageError } from '../../../src/enrich/dns/dns-answers.ts';
+import { addressAnswers, DnsMessageError } from '../../../src/sources/dnstap/dns-answers.ts';
 
 const response = (p: Partial<dnsPacket.Packet>): Buffer => dnsPacket.encode({ type: 'response', flags: 0, ...p });
 

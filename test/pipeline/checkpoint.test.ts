@@ -8,8 +8,8 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TCP_FIELDS } from '../../src/aggregate/field-schema.ts';
 import { WindowAggregator } from '../../src/aggregate/window-aggregator.ts';
-import { makeSeries } from '../../src/enrich/resolver.ts';
-import { CheckpointFile, CheckpointTracker, type Checkpoint } from '../../src/sources/checkpoint.ts';
+import { makeSeries } from '../../src/core/series.ts';
+import { CheckpointFile, CheckpointTracker, type Checkpoint } from '../../src/pipeline/checkpoint.ts';
 import { FileFollower, type ResumeOutcome } from '../../src/sources/file-follower.ts';
 import { LineSplitter } from '../../src/sources/line-splitter.ts';
 import { FollowerScratch, readInBackground } from '../support/followed-file.ts';
@@ -58,11 +58,12 @@ describe('FileFollower positions and resume', () => {
     writeFileSync(path, 'a1\na2\n');
     const stop = scratch.stopper();
     const follower = new FileFollower(path, { pollMs: 10, signal: stop.signal });
-    const reading = readInBackground(follower).untilText((t) => t.includes('b1\n'));
-    await new Promise((r) => setTimeout(r, 50));
+    const reader = readInBackground(follower);
+    // The follower must hold the first file open before it is renamed away.
+    await reader.untilText((t) => t === 'a1\na2\n');
     renameSync(path, `${path}.1`);
     writeFileSync(path, 'b1\n');
-    await reading;
+    await reader.untilText((t) => t.includes('b1\n'));
     const first = follower.positionAt(3);
     const second = follower.positionAt(6 + 2);
     expect(first.offset).toBe(3);

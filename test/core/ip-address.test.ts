@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopback, normalizeIp } from '../../src/enrich/ip-address.ts';
+import { isLoopback, normalizeIp } from '../../src/core/ip-address.ts';
 
 describe('normalizeIp', () => {
   it.each([

@@ -4,7 +4,7 @@
  * Pure: dnstap frames come in, address → name facts go out.
  */
 import dnsPacket from 'dns-packet';
-import { normalizeIp } from '../ip-address.ts';
+import { normalizeIp } from '../../core/ip-address.ts';
 
 export interface AddressAnswer {
   /** Normalised as the resolver normalises peers (ip-address.ts). */

@@ -17,10 +17,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { InputError } from '../cli/input-error.ts';
+import { InputError } from '../core/input-error.ts';
 import type { AggregatorState, WindowAggregator } from '../aggregate/window-aggregator.ts';
-import type { MetricPoint } from '../sinks/metric-point.ts';
-import type { FileFollower, FollowPosition } from './file-follower.ts';
+import type { MetricPoint } from '../core/metric-point.ts';
+import type { FileFollower, FollowPosition } from '../sources/file-follower.ts';
 import { writeFileAtomic } from '../state/atomic-file.ts';
 
 export const CHECKPOINT_VERSION = 1;
