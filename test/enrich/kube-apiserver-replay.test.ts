@@ -5,36 +5,17 @@
  * and binding (a TokenRequest token), where a missing rule must give the documented
  * one-line error. Runs the real CLI.
  */
-import { BIN } from '../support/cli.ts';
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RELEASE, renderObjects, type K8sObject } from '../deployment/support/helm.ts';
 import { haveTools, startKubeApiServer, type KubeApiServer, type KubeManifest } from '../support/kube-apiserver.ts';
 import { ClusterSeeder, snapshotOf, type SeedObject } from '../support/kube-seed.ts';
-import { join, tempDir } from './kube-fixtures.ts';
+import { join, kovenant, tempDir } from './kube-fixtures.ts';
 
 const EVENTS = 'examples/events.jsonl.gz';
 const SNAPSHOT = 'examples/snapshot.json';
 const TOOLS = haveTools('helm', 'kube-apiserver', 'etcd');
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function kovenant(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  const { KUBECONFIG: _ignored, ...base } = process.env;
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...base, KOVENANT_LOG_LEVEL: 'warn', ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 },
-      (err, stdout, stderr) => resolve({ code: typeof err?.code === 'number' ? err.code : err ? 1 : 0, stdout, stderr }),
-    );
-  });
-}
 
 let api: KubeApiServer;
 let tmp: ReturnType<typeof tempDir>;

@@ -1,8 +1,10 @@
 /** Kubernetes objects and helpers shared by the kube-* tests. */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { BIN } from '../support/cli.ts';
 import type { FakeObject } from '../support/fake-kube-api.ts';
 
 export const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -98,3 +100,25 @@ export function tempDir(): { dir: string; dispose: () => void } {
 }
 
 export { join };
+
+export interface KovenantResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The real CLI with the test's environment less KUBECONFIG (so only the flags given choose
+ * the API server), warnings and worse logged.
+ */
+export function kovenant(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<KovenantResult> {
+  const { KUBECONFIG: _ignored, ...base } = process.env;
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...base, KOVENANT_LOG_LEVEL: 'warn', ...env }, maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs },
+      (err, stdout, stderr) => resolve({ code: typeof err?.code === 'number' ? err.code : err ? 1 : 0, stdout, stderr }),
+    );
+  });
+}

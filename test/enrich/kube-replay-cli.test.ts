@@ -4,33 +4,14 @@
  *
  * Why the fake: it counts the watches still open after exit; the real apiserver's replay, contexts and RBAC are in kube-apiserver-replay.test.ts.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN } from '../support/cli.ts';
 import { startFakeKubeApi, type FakeKubeApi, type FakeObject } from '../support/fake-kube-api.ts';
-import { eventually, join, tempDir } from './kube-fixtures.ts';
+import { eventually, join, kovenant, tempDir } from './kube-fixtures.ts';
 
 const EVENTS = 'examples/events.jsonl.gz';
 const SNAPSHOT = 'examples/snapshot.json';
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function kovenant(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  const { KUBECONFIG: _ignored, ...base } = process.env;
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...base, KOVENANT_LOG_LEVEL: 'warn', ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: typeof err?.code === 'number' ? err.code : err ? 1 : 0, stdout, stderr }),
-    );
-  });
-}
 
 let api: FakeKubeApi;
 let tmp: ReturnType<typeof tempDir>;
