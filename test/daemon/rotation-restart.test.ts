@@ -11,9 +11,9 @@
  * windows are the daemon's. SIGTERM flushes the open windows, so it is sent when the
  * daemon has read exactly up to a window boundary.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { influxQuery, requireBinary, startInfluxd, type RunningServer } from '../support/servers.ts';
 import { LumberjackWriter } from '../support/lumberjack-writer.ts';
@@ -24,6 +24,8 @@ import { daemonMetrics, metricValue, startDaemon, type Daemon } from './support.
 const DB = 'k';
 const WINDOW_MS = 1000;
 const PEERS = ['203.0.113.5', '198.51.100.7'];
+/** Lines written before the first rotation, once the daemon follows the file. */
+const FIRST_LINES = 20;
 
 interface Event {
   line: string;
@@ -163,10 +165,25 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run over a file ro
     }
   }
 
-  async function untilRead(d: Daemon, lines: number): Promise<void> {
+  async function untilRead(d: Daemon, lines: number, log: string): Promise<void> {
     await waitFor(`the daemon to read ${lines} lines`, async () => metricValue(await daemonMetrics(d), 'kovenant_events_read_total') === lines, 60_000, 100).catch(async (err: unknown) => {
-      throw new Error(`${(err as Error).message}: read ${metricValue(await daemonMetrics(d), 'kovenant_events_read_total')}; ${d.stderr().slice(-2000)}`);
+      // Everything that tells a stalled sink from a follower that stopped short.
+      const metrics = (await daemonMetrics(d)).split('\n').filter((l) => l.startsWith('kovenant_') && !l.startsWith('kovenant_process_') && !/_bucket\{/.test(l));
+      const files = readdirSync(dirname(log)).sort().join(' ');
+      throw new Error(`${(err as Error).message}: read ${metricValue(await daemonMetrics(d), 'kovenant_events_read_total')}; files: ${files}; metrics: ${metrics.join('; ')}; ${d.stderr().slice(-2000)}`);
     });
+  }
+
+  /**
+   * Writes the first lines without rotating and waits until the daemon read them. The
+   * daemon logs "running" before the follower first looks at the directory, and on a
+   * first start (no checkpoint) the backups already there are history, not read: a
+   * rotation before that first look (a loaded machine) would take the lines rotated
+   * with it out of what the daemon reads (events read stopping 29 or 145 short).
+   */
+  async function positioned(writer: LumberjackWriter, events: Event[], log: string): Promise<void> {
+    writer.write(events.slice(0, FIRST_LINES).map((e) => e.line).join('\n') + '\n');
+    await untilRead(daemon!, FIRST_LINES, log);
   }
 
   async function checkExact(url: string, events: Event[]): Promise<void> {
@@ -187,8 +204,9 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run over a file ro
 
     // Phase 1: live, up to a window boundary, then SIGTERM (flushes whole windows).
     const cut1 = nextWindowStart(events, 1400);
-    await writeRotating(writer, events, 0, cut1, 1);
-    await untilRead(daemon, cut1);
+    await positioned(writer, events, log);
+    await writeRotating(writer, events, FIRST_LINES, cut1, 1);
+    await untilRead(daemon, cut1, log);
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited(30_000)).toBe(0);
     // Stopped: the file goes on and rotates three times (into gzipped backups).
@@ -236,8 +254,9 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run over a file ro
     const writer = new LumberjackWriter(log, { compress: true, maxBackups: 2 });
     daemon = await start();
     const cut1 = nextWindowStart(events, 500);
-    await writeRotating(writer, events, 0, cut1, 4);
-    await untilRead(daemon, cut1);
+    await positioned(writer, events, log);
+    await writeRotating(writer, events, FIRST_LINES, cut1, 4);
+    await untilRead(daemon, cut1, log);
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited(30_000)).toBe(0);
     // Four rotations while stopped, two backups kept: the checkpointed file and the next are gone.

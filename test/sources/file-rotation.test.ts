@@ -3,6 +3,9 @@
  * between two polls, gzipped backups, backups deleted by the backup limit before they
  * were read, and a restart into a backup gzipped while stopped. Real files throughout.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { FileFollower, type MissedFile, type ResumeOutcome } from '../../src/sources/file-follower.ts';
@@ -64,6 +67,41 @@ describe('FileFollower with lumberjack rotation', () => {
       await r.done;
     }, 90_000);
   }
+
+  it('reads every line once, in order, when the writer is another process (rotations seen half done)', async () => {
+    const script = fileURLToPath(new URL('../support/lumberjack-writer-process.ts', import.meta.url));
+    for (const seed of [1, 2, 3]) {
+      const dir = scratch.dir();
+      const path = join(dir, 'tetragon.log');
+      const stop = scratch.stopper();
+      const missed: MissedFile[] = [];
+      const child = spawn(process.execPath, ['--import', 'tsx', script, path, '3000', String(seed)], { stdio: ['pipe', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await waitFor('the writer to create the file', () => out.includes('ready'), 30_000);
+      const follower = new FileFollower(path, { pollMs: 50, signal: stop.signal, onMissed: (m) => missed.push(m) });
+      // A slow consumer now and then, so that surveys run while reads wait.
+      let text = '';
+      const done = (async () => {
+        let i = 0;
+        for await (const chunk of follower.chunks) {
+          text += chunk.toString();
+          if (++i % 3 === 0) await new Promise((r) => setTimeout(r, 15));
+        }
+      })();
+      await waitFor('the follower to open the file', () => follower.surveys >= 1, 10_000);
+      child.stdin.end('go');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code, out).toBe(0);
+      const numbers = (): number[] => text.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { n: number }).n);
+      await waitFor('every line', () => numbers().length >= 3000, 60_000).catch(() => undefined);
+      const got = numbers();
+      const firstWrong = got.findIndex((n, i) => n !== i + 1);
+      expect({ seed, lines: got.length, firstWrong, missed }).toEqual({ seed, lines: 3000, firstWrong: -1, missed: [] });
+      stop.abort();
+      await done;
+    }
+  }, 240_000);
 
   it('reports backups deleted before they were read, with their exact size, and reads the rest', async () => {
     const dir = scratch.dir();

@@ -2,9 +2,11 @@
  * Writes a file the way Tetragon's exporter (cilium/lumberjack v2) does: appends to the
  * live file; on rotation renames it to `<name>-<UTC time>.log` beside it (time as
  * `2006-01-02T15-04-05.000`) and opens a new, empty live file; with `compress`, then
- * gzips the backup to `….log.gz` (written in place, then the `.log` removed, as
- * lumberjack's compressLogFile does); keeps at most `maxBackups` backups, deleting the
- * oldest. The clock advances a second per rotation, so names never collide.
+ * gzips the backup as cilium/lumberjack's compressLogFile does: into `….log.gz.tmp`,
+ * renamed to `….log.gz` once complete, then the `.log` removed (so a reader sees the
+ * `.log`, or both, or the finished `.gz`, never a partial `.gz`); keeps at most
+ * `maxBackups` backups, deleting the oldest. The clock advances a second per rotation,
+ * so names never collide.
  */
 import { appendFileSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
@@ -60,7 +62,9 @@ export class LumberjackWriter {
     this.contents.set(name, this.live);
     this.live = '';
     if (this.options.compress) {
-      writeFileSync(join(this.dir, `${name}.gz`), gzipSync(readFileSync(join(this.dir, name))));
+      const gz = join(this.dir, `${name}.gz`);
+      writeFileSync(`${gz}.tmp`, gzipSync(readFileSync(join(this.dir, name))));
+      renameSync(`${gz}.tmp`, gz);
       unlinkSync(join(this.dir, name));
     }
     if (this.options.maxBackups !== undefined) {
