@@ -5,7 +5,7 @@
  * the event lines adds up to: the totals, and every (window, series) point — so no
  * window was written with part of its events and no event was counted twice.
  *
- * Event times are a day in the future and increase, with --lateness 0s: windows then
+ * OracleEvent times are a day in the future and increase, with --lateness 0s: windows then
  * close by event time only (the wall clock never reaches them), one as soon as the
  * next window's first event is read, so the oracle's windows are exactly the
  * daemon's. Some lines are appended in two writes, so a reader sees half lines.
@@ -17,34 +17,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { influxQuery, requireBinary, startInfluxd, type RunningServer } from '../support/servers.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 import { waitFor } from '../support/wait.ts';
+import { storedWindows, windowOracle, xorshift, type OracleEvent } from '../support/window-oracle.ts';
 import { startDaemon, type Daemon } from './support.ts';
 
 const DB = 'k';
 const PEERS = ['203.0.113.5', '203.0.113.6', '198.51.100.7'];
 const WINDOW_MS = 1000;
 
-interface Event {
-  line: string;
-  measurement: 'kovenant_tcp' | 'kovenant_io';
-  /** The series' distinguishing tag: the peer (tcp) or the pod (io). */
-  who: string;
-  timeMs: number;
-  fields: Record<string, number>;
-}
 
 /** The event stream, from a seeded generator: every run of the test writes the same lines. */
-function makeEvents(count: number, t0: number, seed: number): Event[] {
-  let state = seed >>> 0;
-  const next = (n: number): number => {
-    // xorshift32: enough for a reproducible mix of events.
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state % n;
-  };
-  const out: Event[] = [];
+function makeEvents(count: number, t0: number, seed: number): OracleEvent[] {
+  const next = xorshift(seed);
+  const out: OracleEvent[] = [];
   for (let i = 0; i < count; i++) {
     const timeMs = t0 + i * 7;
     const time = new Date(timeMs).toISOString().replace('Z', '000000Z');
@@ -84,34 +68,6 @@ function makeEvents(count: number, t0: number, seed: number): Event[] {
   return out;
 }
 
-/** The naive oracle: measurement → "window|who" → field sums. */
-function oracle(events: Event[]): Map<string, Map<string, Record<string, number>>> {
-  const out = new Map<string, Map<string, Record<string, number>>>();
-  for (const e of events) {
-    let m = out.get(e.measurement);
-    if (!m) out.set(e.measurement, (m = new Map()));
-    const key = `${Math.floor(e.timeMs / WINDOW_MS) * WINDOW_MS}|${e.who}`;
-    const sums = m.get(key) ?? {};
-    for (const [f, v] of Object.entries(e.fields)) sums[f] = (sums[f] ?? 0) + v;
-    m.set(key, sums);
-  }
-  return out;
-}
-
-/** InfluxDB's view in the oracle's shape (the last write of each point won). */
-async function stored(url: string, measurement: string, who: string): Promise<Map<string, Record<string, number>>> {
-  const out = new Map<string, Record<string, number>>();
-  for (const series of await influxQuery(url, DB, `SELECT * FROM ${measurement}`)) {
-    for (const row of series.values) {
-      const rec = Object.fromEntries(series.columns.map((c, i) => [c, row[i]]));
-      const timeMs = Number(BigInt(rec.time as number | string) / 1_000_000n);
-      const fields: Record<string, number> = {};
-      for (const [k, v] of Object.entries(rec)) if (typeof v === 'number' && k !== 'time') fields[k] = v;
-      out.set(`${timeMs}|${String(rec[who])}`, fields);
-    }
-  }
-  return out;
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -216,10 +172,10 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run: SIGKILL and r
     expect(resumes).toBe(4);
 
     const all = [...events, sentinel];
-    const expected = oracle(all);
+    const expected = windowOracle(all, WINDOW_MS);
     for (const [measurement, who] of [['kovenant_tcp', 'remote_name'], ['kovenant_io', 'pod']] as const) {
       const want = expected.get(measurement)!;
-      const got = await stored(influx.url, measurement, who);
+      const got = await storedWindows(influx.url, DB, measurement, who);
       // Every (window, series) point equals the oracle's: no partial window, no double count.
       expect(new Map([...got].sort()), measurement).toEqual(new Map([...want].sort()));
       const fields = Object.keys([...want.values()][0]!);

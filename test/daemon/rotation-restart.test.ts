@@ -6,7 +6,7 @@
  * series. A second test lets the backup limit delete files while the daemon is stopped:
  * the loss is logged and counted, and everything else still adds up.
  *
- * Event times are a day ahead and increase, with --lateness 0s: windows close by event
+ * OracleEvent times are a day ahead and increase, with --lateness 0s: windows close by event
  * time only, one as soon as the next window's first event is read, so the oracle's
  * windows are the daemon's. SIGTERM flushes the open windows, so it is sent when the
  * daemon has read exactly up to a window boundary.
@@ -19,6 +19,7 @@ import { influxQuery, requireBinary, startInfluxd, type RunningServer } from '..
 import { LumberjackWriter } from '../support/lumberjack-writer.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 import { waitFor } from '../support/wait.ts';
+import { storedWindows, windowOracle, xorshift, type OracleEvent } from '../support/window-oracle.ts';
 import { daemonMetrics, metricValue, startDaemon, type Daemon } from './support.ts';
 
 const DB = 'k';
@@ -27,29 +28,11 @@ const PEERS = ['203.0.113.5', '198.51.100.7'];
 /** Lines written before the first rotation, once the daemon follows the file. */
 const FIRST_LINES = 20;
 
-interface Event {
-  line: string;
-  measurement: 'kovenant_tcp' | 'kovenant_io';
-  who: string;
-  timeMs: number;
-  fields: Record<string, number>;
-}
 
-function xorshift(seed: number): (n: number) => number {
-  let state = seed >>> 0;
-  return (n) => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state % n;
-  };
-}
 
-function makeEvents(count: number, t0: number, seed: number): Event[] {
+function makeEvents(count: number, t0: number, seed: number): OracleEvent[] {
   const next = xorshift(seed);
-  const out: Event[] = [];
+  const out: OracleEvent[] = [];
   for (let i = 0; i < count; i++) {
     const timeMs = t0 + i * 9;
     const time = new Date(timeMs).toISOString().replace('Z', '000000Z');
@@ -66,32 +49,6 @@ function makeEvents(count: number, t0: number, seed: number): Event[] {
   return out;
 }
 
-function oracle(events: Event[]): Map<string, Map<string, Record<string, number>>> {
-  const out = new Map<string, Map<string, Record<string, number>>>();
-  for (const e of events) {
-    let m = out.get(e.measurement);
-    if (!m) out.set(e.measurement, (m = new Map()));
-    const key = `${Math.floor(e.timeMs / WINDOW_MS) * WINDOW_MS}|${e.who}`;
-    const sums = m.get(key) ?? {};
-    for (const [f, v] of Object.entries(e.fields)) sums[f] = (sums[f] ?? 0) + v;
-    m.set(key, sums);
-  }
-  return out;
-}
-
-async function stored(url: string, measurement: string, who: string): Promise<Map<string, Record<string, number>>> {
-  const out = new Map<string, Record<string, number>>();
-  for (const series of await influxQuery(url, DB, `SELECT * FROM ${measurement}`)) {
-    for (const row of series.values) {
-      const rec = Object.fromEntries(series.columns.map((c, i) => [c, row[i]]));
-      const timeMs = Number(BigInt(rec.time as number | string) / 1_000_000n);
-      const fields: Record<string, number> = {};
-      for (const [k, v] of Object.entries(rec)) if (typeof v === 'number' && k !== 'time') fields[k] = v;
-      out.set(`${timeMs}|${String(rec[who])}`, fields);
-    }
-  }
-  return out;
-}
 
 /** Calls counted in InfluxDB so far (every event is one send or one write). */
 async function callsStored(url: string): Promise<number> {
@@ -108,7 +65,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** The index of the first event of the window after the one holding event `i`. */
-function nextWindowStart(events: Event[], i: number): number {
+function nextWindowStart(events: OracleEvent[], i: number): number {
   const w = Math.floor(events[i]!.timeMs / WINDOW_MS);
   let j = i;
   while (j < events.length && Math.floor(events[j]!.timeMs / WINDOW_MS) === w) j++;
@@ -150,7 +107,7 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run over a file ro
   }
 
   /** Writes events [from, to) in bursts, rotating after most bursts (often twice in a row). */
-  async function writeRotating(writer: LumberjackWriter, events: Event[], from: number, to: number, seed: number): Promise<void> {
+  async function writeRotating(writer: LumberjackWriter, events: OracleEvent[], from: number, to: number, seed: number): Promise<void> {
     const next = xorshift(seed);
     for (let i = from; i < to; ) {
       const n = Math.min(to - i, 20 + next(120));
@@ -181,15 +138,15 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run over a file ro
    * rotation before that first look (a loaded machine) would take the lines rotated
    * with it out of what the daemon reads (events read stopping 29 or 145 short).
    */
-  async function positioned(writer: LumberjackWriter, events: Event[], log: string): Promise<void> {
+  async function positioned(writer: LumberjackWriter, events: OracleEvent[], log: string): Promise<void> {
     writer.write(events.slice(0, FIRST_LINES).map((e) => e.line).join('\n') + '\n');
     await untilRead(daemon!, FIRST_LINES, log);
   }
 
-  async function checkExact(url: string, events: Event[]): Promise<void> {
-    const expected = oracle(events);
+  async function checkExact(url: string, events: OracleEvent[]): Promise<void> {
+    const expected = windowOracle(events, WINDOW_MS);
     for (const [measurement, who] of [['kovenant_tcp', 'remote_name'], ['kovenant_io', 'pod']] as const) {
-      const got = await stored(url, measurement, who);
+      const got = await storedWindows(url, DB, measurement, who);
       expect(new Map([...got].sort()), measurement).toEqual(new Map([...expected.get(measurement)!].sort()));
     }
   }

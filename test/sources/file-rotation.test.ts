@@ -12,6 +12,7 @@ import { FileFollower, type MissedFile, type ResumeOutcome } from '../../src/sou
 import { FollowerScratch, readInBackground } from '../support/followed-file.ts';
 import { LumberjackWriter } from '../support/lumberjack-writer.ts';
 import { waitFor } from '../support/wait.ts';
+import { xorshift } from '../support/window-oracle.ts';
 
 const scratch = new FollowerScratch();
 afterEach(() => scratch.dispose());
@@ -25,16 +26,7 @@ function lines(n: number): string {
 
 /** Writes `total` lines in bursts, rotating after most bursts, several rotations per poll. */
 async function writeRotating(writer: LumberjackWriter, total: number, seed: number): Promise<void> {
-  let state = seed >>> 0;
-  const next = (n: number): number => {
-    // xorshift32: a reproducible mix of bursts
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state % n;
-  };
+  const next = xorshift(seed);
   for (let written = 0; written < total; ) {
     const n = Math.min(total - written, 1 + next(400));
     writer.write(lines(n));

@@ -9,19 +9,12 @@
  * twice in a row with one line between, like the daemon's rotation test; prints `done`.
  */
 import { LumberjackWriter } from './lumberjack-writer.ts';
+import { xorshift } from './window-oracle.ts';
 
 const [path, linesArg, seedArg] = process.argv.slice(2);
 const total = Number(linesArg);
-let state = Number(seedArg) >>> 0;
-const next = (n: number): number => {
-  // xorshift32: a reproducible mix of bursts
-  state ^= state << 13;
-  state >>>= 0;
-  state ^= state >>> 17;
-  state ^= state << 5;
-  state >>>= 0;
-  return state % n;
-};
+// A reproducible mix of bursts.
+const next = xorshift(Number(seedArg));
 const writer = new LumberjackWriter(path!, { compress: true });
 let n = 0;
 const line = (): string => `{"n":${++n},"pad":"${'x'.repeat(200 + (n % 97))}"}\n`;
