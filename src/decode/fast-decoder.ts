@@ -570,15 +570,7 @@ export class FastDecoder implements LineDecoder {
         if (i < 0) return ABANDON;
         this.memoParentAt = p;
         if (pair.wantsStore()) {
-          pair.store(buf, ps, i, {
-            podFound: this.podFound,
-            podNamespace: this.podNamespace,
-            podName: this.podName,
-            podWorkload: this.podWorkload,
-            podWorkloadKind: this.podWorkloadKind,
-            podLabels: this.podLabels,
-            processLength: this.memoProcessEnd - ps,
-          });
+          pair.store(buf, ps, i, { ...this.processFacts(), processLength: this.memoProcessEnd - ps });
         }
       }
     }
@@ -1252,15 +1244,20 @@ export class FastDecoder implements LineDecoder {
     i = this.processObject(buf, i, end);
     if (i < 0) return FALLBACK;
     if (!cache.wantsStore()) return i;
-    cache.store(buf, s, i, {
+    cache.store(buf, s, i, this.processFacts());
+    return i;
+  }
+
+  /** The pod facts of the process just read, as the span caches keep them (cache fills only). */
+  private processFacts(): ProcessFacts {
+    return {
       podFound: this.podFound,
       podNamespace: this.podNamespace,
       podName: this.podName,
       podWorkload: this.podWorkload,
       podWorkloadKind: this.podWorkloadKind,
       podLabels: this.podLabels,
-    });
-    return i;
+    };
   }
 
   /** Skips (validating) the `parent` object at `i`, by memcmp when its bytes were seen before. */
