@@ -2,6 +2,7 @@
  * An API server that accepts connections and never answers (a silent TCP listener on
  * loopback): every wait has a deadline, and signals always end the process.
  */
+import { waitFor } from '../support/wait.ts';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -88,15 +89,13 @@ describe('a second signal', () => {
     try {
       const line = kprobeLine({ fn: '__x64_sys_write', node: 'n1', time: new Date().toISOString(), pod: { namespace: 'a', name: 'b' }, size: '5' });
       child.stdin.write(`${line}\n`);
-      for (let t = Date.now(); !err.includes('"running"'); ) {
-        if (Date.now() - t > 30_000) throw new Error(`not running: ${err}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitFor('the daemon running', () => err.includes('"running"'), 30_000, 50).catch((e: unknown) => {
+        throw new Error(`${(e as Error).message}: ${err}`);
+      });
       child.kill('SIGTERM');
-      for (let t = Date.now(); !err.includes('a second signal exits at once'); ) {
-        if (Date.now() - t > 10_000) throw new Error(`no stop log: ${err}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitFor('the stop log', () => err.includes('a second signal exits at once'), 10_000, 50).catch((e: unknown) => {
+        throw new Error(`${(e as Error).message}: ${err}`);
+      });
       // The final window now waits for a server that never answers, for up to 5 minutes.
       const second = Date.now();
       child.kill('SIGTERM');

@@ -45,12 +45,10 @@ describe('kovenant run lifecycle', () => {
 
   /** A polling deadline, not a timing assertion: generous for a loaded 2-core CI machine. */
   async function waitForRead(port: number, lines: number): Promise<void> {
-    const deadline = Date.now() + 30_000;
     let read: number | undefined;
-    while ((read = metricValue((await scrape(`http://127.0.0.1:${port}/metrics`)).text, 'kovenant_events_read_total')) !== lines) {
-      if (Date.now() > deadline) throw new Error(`the daemon read ${read} of ${lines} lines; stderr: ${daemon?.stderr().slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(`the daemon to read ${lines} lines`, async () => (read = metricValue((await scrape(`http://127.0.0.1:${port}/metrics`)).text, 'kovenant_events_read_total')) === lines, 30_000, 100).catch((e: unknown) => {
+      throw new Error(`${(e as Error).message}: read ${read}; stderr: ${daemon?.stderr().slice(-2000)}`);
+    });
   }
 
   it('follows --events file:PATH across a rename rotation and flushes on SIGINT', async () => {

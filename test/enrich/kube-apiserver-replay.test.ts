@@ -11,6 +11,7 @@ import { RELEASE, renderObjects, type K8sObject } from '../deployment/support/he
 import { haveTools, startKubeApiServer, type KubeApiServer, type KubeManifest } from '../support/kube-apiserver.ts';
 import { ClusterSeeder, snapshotOf, type SeedObject } from '../support/kube-seed.ts';
 import { join, kovenant, tempDir } from './kube-fixtures.ts';
+import { waitFor } from '../support/wait.ts';
 
 const EVENTS = 'examples/events.jsonl.gz';
 const SNAPSHOT = 'examples/snapshot.json';
@@ -154,8 +155,7 @@ describe.skipIf(!TOOLS)('kovenant replay against a real kube-apiserver', () => {
     expect((await api.apply(withLogs)).status).toBe(200);
     try {
       // The RBAC authorizer sees the change through its informer, a moment later.
-      const deadline = Date.now() + 30_000;
-      while (!(await allowed('get', 'pods', 'log')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await waitFor('the RBAC authorizer to grant get pods/log', () => allowed('get', 'pods', 'log'), 30_000, 100);
       expect(await allowed('get', 'pods', 'log')).toBe(true);
       expect(await allowed('create', 'pods', 'log')).toBe(false);
     } finally {
