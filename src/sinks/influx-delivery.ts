@@ -14,6 +14,7 @@ import { DeliveryError, blockedReasonOf, emptyDeliveryStats, unacknowledged, typ
 import { formatPoint } from './line-protocol.ts';
 import type { LineTransport } from './line-transport.ts';
 import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
+import { MAX_TIMER_MS, sleep } from '../core/sleep.ts';
 import { RetryPolicy, WriteFailure } from './retry-policy.ts';
 import type { Spool, SpoolBatch } from './spool.ts';
 
@@ -107,7 +108,7 @@ export class InfluxDeliverySink implements MetricSink {
     this.deadlineTimer = setTimeout(() => {
       this.deadlinePassed.abort();
       this.poke();
-    }, Math.min(this.options.drainTimeoutMs, 2 ** 31 - 1));
+    }, Math.min(this.options.drainTimeoutMs, MAX_TIMER_MS));
     this.deadlineTimer.unref();
     this.poke();
   }
@@ -160,17 +161,12 @@ export class InfluxDeliverySink implements MetricSink {
   }
 
   /** Sleeps until `ms` passed or something wakes the sender (write, close). */
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve();
-      }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  private async pause(ms: number): Promise<void> {
+    const woken = new AbortController();
+    const wake = (): void => woken.abort();
+    this.wake = wake;
+    await sleep(ms, woken.signal);
+    if (this.wake === wake) this.wake = undefined;
   }
 
   private urgent(): boolean {

@@ -4,9 +4,10 @@
  * bytes would be refused again), network errors are retried; the wait is exponential
  * with equal jitter, capped, and a server's `Retry-After` wins over our own guess.
  */
+import { backoffDelayMs } from '../core/backoff.ts';
 
 export interface RetryPolicyOptions {
-  /** First backoff, before jitter. */
+  /** Ceiling of the first wait: equal jitter waits between half of it and all of it. */
   minDelayMs: number;
   /** Cap on any single wait, `Retry-After` included (a broken header must not park us for a day). */
   maxDelayMs: number;
@@ -93,9 +94,8 @@ export class RetryPolicy {
       // A little jitter on top so that many writers told the same second do not stampede.
       return Math.min(maxDelayMs, failure.retryAfterMs + Math.round(this.random() * minDelayMs * 0.1));
     }
-    const ceiling = Math.min(maxDelayMs, minDelayMs * base ** Math.max(0, attempt - 1));
     // Equal jitter: at least half the ceiling (a floor keeps retries from hammering),
     // the rest random (spreads writers that failed together).
-    return Math.round(ceiling / 2 + this.random() * (ceiling / 2));
+    return backoffDelayMs(attempt, { initialMs: minDelayMs, maxMs: maxDelayMs, factor: base, jitter: 'equal', random: this.random });
   }
 }

@@ -34,6 +34,7 @@ import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { pipeline } from 'node:stream';
 import { createGunzip, type Gunzip } from 'node:zlib';
+import { sleep } from '../core/sleep.ts';
 import type { ByteInput } from './byte-input.ts';
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -262,18 +263,8 @@ export class FileFollower implements ByteInput {
     this.segments.push({ streamStart: this.streamOffset, inode: file.inode, fileStart: file.offset, head: file.head, file: file.file, after: file.after });
   }
 
-  private async sleep(): Promise<void> {
-    const signal = this.options.signal;
-    if (signal?.aborted) return;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, this.options.pollMs ?? 200);
-      signal?.addEventListener('abort', done, { once: true });
-    });
+  private sleep(): Promise<void> {
+    return sleep(this.options.pollMs ?? 200, this.options.signal);
   }
 
   /** Reads the first bytes of a file for its fingerprint (`upTo` of them at most). */
