@@ -11,6 +11,9 @@ const LAYERS = [
   // Infrastructure any layer may use: atomic state files, the logger.
   ['state', '^src/state/'],
   ['logger', '^src/telemetry/logger\\.ts$'],
+  // Kubernetes API access every Kubernetes-facing layer shares: failures and their RBAC
+  // hints, raw HTTP, the reflector. Below sources (the pod logs) and enrich (metadata).
+  ['kube', '^src/kube/'],
   // The flow, in the order data moves through it.
   ['sources', '^src/sources/'],
   ['decode', '^src/decode/'],

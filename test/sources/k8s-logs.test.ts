@@ -172,8 +172,8 @@ describe('k8s-logs source', () => {
       (e: unknown) => e as Error & { hint?: string },
     );
     expect(err?.name).toBe('InputError');
-    expect(err?.message).toContain('forbidden (403) to get pods/log in namespace kube-system');
-    expect(err?.hint).toContain('resources: ["pods/log"], verbs: ["get"]');
+    expect(err?.message).toContain('forbidden to get pods/log in namespace kube-system');
+    expect(err?.hint).toContain('verbs [get] on resource "pods/log" in apiGroup ""');
     expect(err?.hint).toContain('kubectl auth can-i get pods/log -n kube-system');
   });
 });
