@@ -76,7 +76,7 @@ describe('Kubernetes API error paths (nock)', () => {
     const status = s.status();
     expect(status.synced).toBe(false);
     expect(status.lastError).toBe(
-      `${SERVER}: forbidden to list pods (pods is forbidden: User "system:serviceaccount:kovenant:kovenant" cannot list resource "pods" in API group "" at the cluster scope); grant verbs [list, watch] on resource "pods" in apiGroup "" to kovenant's ClusterRole`,
+      `${SERVER}: forbidden to list pods (pods is forbidden: User "system:serviceaccount:kovenant:kovenant" cannot list resource "pods" in API group "" at the cluster scope); grant verbs [list, watch] on resource "pods" in apiGroup "" to kovenant's ClusterRole; check with: kubectl auth can-i list pods --as system:serviceaccount:NAMESPACE:NAME`,
     );
     const errors = log.lines().filter((l) => l.level === 50);
     expect(errors.length).toBeGreaterThanOrEqual(2);
