@@ -26,7 +26,8 @@ export interface BackoffOptions {
 /** Wait after `attempt` (1-based) failed attempts in a row. */
 export function backoffDelayMs(attempt: number, options: BackoffOptions): number {
   const { initialMs, maxMs, factor = 2, jitter, random = Math.random } = options;
-  const ceiling = Math.min(maxMs, initialMs * factor ** Math.max(0, attempt - 1));
+  // The exponent is bounded so that a long outage cannot reach Infinity (0 × Infinity is NaN).
+  const ceiling = Math.min(maxMs, initialMs * factor ** Math.min(Math.max(0, attempt - 1), 64));
   if (jitter === 'none') return ceiling;
   if (jitter === 'equal') return Math.round(ceiling / 2 + random() * (ceiling / 2));
   return Math.round(ceiling * (1 - jitter.spread + random() * 2 * jitter.spread));

@@ -10,7 +10,8 @@
  * says what was listed, added, changed or deleted.
  *
  * Transport-free: the source lists and watches (the metadata store passes client-node's
- * typed lists and its `Watch`), so this module loads no Kubernetes client.
+ * typed lists and its `Watch`, the pod-log source raw HTTP), so this module loads no
+ * Kubernetes client.
  */
 import { Backoff, type BackoffOptions } from '../core/backoff.ts';
 import { sleep } from '../core/sleep.ts';
@@ -30,6 +31,8 @@ export interface ListWatchSource<T extends ReflectedObject> {
   /** Resource name and API group as RBAC spells them ("" for core), for messages. */
   plural: string;
   group: string;
+  /** The namespace listed and watched; undefined: the whole cluster. */
+  namespace?: string | undefined;
   list(params: { limit: number; _continue?: string | undefined }): Promise<ListPage<T>>;
   /**
    * Opens a watch (the shape of client-node's `Watch.watch` with its path bound): events
@@ -65,10 +68,14 @@ export interface ReflectorHost {
   readonly watchDeadlineGraceMs: number;
   readonly backoff: BackoffOptions;
   now(): number;
-  reportFailure(r: Reflector, message: string, retryInMs: number, status: number | undefined): void;
+  /** A failed list or watch (`message` says it in one line); the reflector retries in `retryInMs` unless stopped. */
+  reportFailure(r: Reflector, message: string, retryInMs: number, status: number | undefined, err: unknown): void;
   reportConnected(r: Reflector): void;
   reportListed(r: Reflector): void;
 }
+
+/** Defaults of the `ReflectorHost` settings, for every store of reflectors. */
+export const REFLECTOR_DEFAULTS = { pageSize: 500, listTimeoutMs: 60_000, watchDeadlineGraceMs: 60_000 } as const;
 
 /** A watch that ends at once with nothing in it is a failing server, not a timeout. */
 const HEALTHY_WATCH_MS = 1_000;
@@ -134,7 +141,7 @@ export class Reflector<T extends ReflectedObject = ReflectedObject> {
           continue;
         }
         const delayMs = this.backoff.next();
-        this.host.reportFailure(this, this.describe(err, verb), delayMs, httpStatus(err));
+        this.host.reportFailure(this, this.describe(err, verb), delayMs, httpStatus(err), err);
         await sleep(delayMs, this.stopping.signal);
       }
     }
@@ -147,9 +154,9 @@ export class Reflector<T extends ReflectedObject = ReflectedObject> {
 
   /** One line: what failed and, for a 401/403, the RBAC rule to add. */
   private describe(err: unknown, verb: 'list' | 'watch'): string {
-    const { plural, group } = this.source;
-    const grant = { role: 'ClusterRole' as const, rules: [{ group, resource: plural, verbs: ['list', 'watch'] }] };
-    return kubeFailureLine(describeKubeFailure(err, { server: this.host.server, verb, resource: plural, group }, grant));
+    const { plural, group, namespace } = this.source;
+    const grant = { role: namespace ? ('Role' as const) : ('ClusterRole' as const), rules: [{ group, resource: plural, verbs: ['list', 'watch'] }] };
+    return kubeFailureLine(describeKubeFailure(err, { server: this.host.server, verb, resource: plural, group, namespace }, grant));
   }
 
   private async list(): Promise<void> {

@@ -14,6 +14,7 @@ import { DeliveryError, blockedReasonOf, emptyDeliveryStats, unacknowledged, typ
 import { formatPoint } from './line-protocol.ts';
 import type { LineTransport } from './line-transport.ts';
 import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
+import { backoffDelayMs } from '../core/backoff.ts';
 import { MAX_TIMER_MS, sleep } from '../core/sleep.ts';
 import { RetryPolicy, WriteFailure } from './retry-policy.ts';
 import type { Spool, SpoolBatch } from './spool.ts';
@@ -277,7 +278,8 @@ export class InfluxDeliverySink implements MetricSink {
           // A revoked token or a missing database refuses every point alike: the points stay
           // spooled (bounded as always) until someone fixes it, instead of being thrown away.
           this.counts.blockedReason = blocked;
-          const delay = Math.min(BLOCKED_MAX_RETRY_MS, this.options.blockedRetryMs * 2 ** Math.min(attempt - 1, 20));
+          // No jitter: this waits for someone to fix a token or a database, not for a server to recover.
+          const delay = backoffDelayMs(attempt, { initialMs: this.options.blockedRetryMs, maxMs: BLOCKED_MAX_RETRY_MS, jitter: 'none' });
           if (Date.now() - this.blockedLoggedAt >= BLOCKED_LOG_EVERY_MS) {
             this.blockedLoggedAt = Date.now();
             this.log.error(

@@ -3,9 +3,9 @@
  * export container (`export-stdout`) of every Tetragon pod through the API server's
  * log endpoint, and merges the streams line by line into one `ByteInput`.
  *
- * - Pods: listed, then watched, by label selector in one namespace; a watch that ends
- *   or fails is replaced by a new list (a handful of pods: cheaper than tracking
- *   resource versions), which also drops pods deleted meanwhile.
+ * - Pods: listed, then watched, by label selector in one namespace, by the reflector
+ *   the metadata store uses too (watches resumed at their resource version, a relist
+ *   after 410 drops pods deleted meanwhile).
  * - One follower per pod whose export container is running. Lines are asked for with
  *   `timestamps=true`: the kubelet prefixes each with its RFC 3339 time, which is
  *   stripped before the line is passed on, and which the follower keeps as its cursor.
@@ -88,8 +88,13 @@ export class K8sLogInput implements ByteInput, FollowerHost {
     this.chunks = this.queue.chunks(() => {
       for (const f of this.followers.values()) f.retire(0);
     });
-    const pods = { seen: (pod: PodObject) => this.onPod(pod), deleted: (name: string, uid: string | undefined) => this.onWatchDeleted(name, uid), keepOnly: (names: ReadonlySet<string>) => this.keepOnly(names) };
-    this.watch = new PodWatch(this.api, pods, { signal: options.signal, log: options.log, retry: this.retry, fatal: (err) => this.fatal(err) });
+    const pods = {
+      seen: (pod: PodObject) => this.onPod(pod),
+      deleted: (name: string, uid: string | undefined) => this.onWatchDeleted(name, uid),
+      uids: () => [...this.followers.values()].map((f) => f.uid),
+      gone: (uid: string) => this.onGone(uid),
+    };
+    this.watch = new PodWatch(this.api, pods, { server: options.server, signal: options.signal, log: options.log, retry: this.retry, fatal: (err) => this.fatal(err) });
   }
 
   /** Bytes of lines queued for the consumer and not yet taken. */
@@ -103,9 +108,8 @@ export class K8sLogInput implements ByteInput, FollowerHost {
   }
 
   /** Lists the pods once (a 403 fails here), starts following them, then keeps watching. */
-  async start(): Promise<void> {
-    const rv = await this.watch.list();
-    void this.watch.run(rv);
+  start(): Promise<void> {
+    return this.watch.start();
   }
 
   private onPod(pod: PodObject): void {
@@ -134,8 +138,8 @@ export class K8sLogInput implements ByteInput, FollowerHost {
     if (f && f.uid === uid) this.onDeleted(name, f);
   }
 
-  private keepOnly(names: ReadonlySet<string>): void {
-    for (const [name, f] of this.followers) if (!names.has(name)) this.onDeleted(name, f);
+  private onGone(uid: string): void {
+    for (const [name, f] of this.followers) if (f.uid === uid) this.onDeleted(name, f);
   }
 
   private onDeleted(name: string, f: PodFollower): void {

@@ -14,7 +14,7 @@ import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { BackoffOptions } from '../../core/backoff.ts';
 import { isAccessDenied } from '../../kube/api-failure.ts';
-import { Reflector, type ListWatchSource, type ReflectorHost } from '../../kube/reflector.ts';
+import { REFLECTOR_DEFAULTS, Reflector, type ListWatchSource, type ReflectorHost } from '../../kube/reflector.ts';
 import { MetadataIndex } from './metadata-index.ts';
 import type { ControllerKind, ControllerMeta, MetadataStore, NodeMeta, PodMeta, ServiceMeta } from './model.ts';
 import type { KubeObject } from './projection.ts';
@@ -86,13 +86,13 @@ export class KubeWatchStore implements MetadataStore, ReflectorHost {
     this.server = options.config.getCurrentCluster()?.server ?? 'kubernetes API';
     this.logger = options.logger;
     this.graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
-    this.pageSize = options.pageSize ?? 500;
+    this.pageSize = options.pageSize ?? REFLECTOR_DEFAULTS.pageSize;
     // Jitter, so that a fleet of node agents does not retry in step.
     this.backoff = { initialMs: options.initialBackoffMs ?? 500, maxMs: options.maxBackoffMs ?? 30_000, jitter: { spread: 0.2 } };
     this.now = options.now ?? Date.now;
     this.watchTimeoutSeconds = options.watchTimeoutSeconds;
-    this.watchDeadlineGraceMs = options.watchDeadlineGraceMs ?? 60_000;
-    this.listTimeoutMs = options.listTimeoutMs ?? 60_000;
+    this.watchDeadlineGraceMs = options.watchDeadlineGraceMs ?? REFLECTOR_DEFAULTS.watchDeadlineGraceMs;
+    this.listTimeoutMs = options.listTimeoutMs ?? REFLECTOR_DEFAULTS.listTimeoutMs;
     const apis = makeKubeApis(options.config);
     const watcher = new Watch(options.config);
     this.reflectors = ResourceMirror.forAll(this.index)

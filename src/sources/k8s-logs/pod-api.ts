@@ -15,7 +15,7 @@ export interface PodObject {
 }
 
 export interface PodList {
-  metadata?: { resourceVersion?: string };
+  metadata?: { resourceVersion?: string; continue?: string };
   items?: PodObject[];
 }
 
@@ -50,14 +50,17 @@ export class PodLogApi {
     return `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods?${q}`;
   }
 
-  async listPods(signal: AbortSignal): Promise<PodList> {
-    const res = await this.http.get(this.podsPath({}), { verb: 'list', resource: 'pods', group: '', namespace: this.namespace }, signal);
+  /** One page of the pods (`limit`, `continueToken`: the API's pagination). */
+  async listPods(page: { limit: number; continueToken?: string | undefined }, signal: AbortSignal): Promise<PodList> {
+    const query: Record<string, string> = { limit: String(page.limit) };
+    if (page.continueToken) query.continue = page.continueToken;
+    const res = await this.http.get(this.podsPath(query), { verb: 'list', resource: 'pods', group: '', namespace: this.namespace }, signal);
     return JSON.parse(await readAll(res)) as PodList;
   }
 
   /** The watch stream from `resourceVersion`: one JSON `PodWatchEvent` a line. */
-  watchPods(resourceVersion: string, signal: AbortSignal): Promise<IncomingMessage> {
-    const path = this.podsPath({ watch: '1', resourceVersion, allowWatchBookmarks: 'true' });
+  watchPods(params: { resourceVersion: string; timeoutSeconds: number }, signal: AbortSignal): Promise<IncomingMessage> {
+    const path = this.podsPath({ watch: '1', resourceVersion: params.resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(params.timeoutSeconds) });
     return this.http.get(path, { verb: 'watch', resource: 'pods', group: '', namespace: this.namespace }, signal);
   }
 

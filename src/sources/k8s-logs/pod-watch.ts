@@ -1,25 +1,30 @@
 /**
- * The Tetragon pods, listed, then watched. A watch that ends or fails is replaced by a
- * new list rather than resumed at its resource version: a handful of pods make a list
- * cheap, and it also drops pods deleted while no watch was open. (The metadata store's
- * reflector, `kube/reflector.ts`, resumes instead: its lists are whole clusters.)
+ * The Tetragon pods, kept current by the shared reflector (`kube/reflector.ts`: list,
+ * watch resumed at its resource version, relist after 410, backoff) over raw HTTP (the
+ * same client as the log streams, `pod-api.ts`). The first list decides whether the
+ * source opens: any failure there fails it; later, a 401/403 ends the source and
+ * anything else is retried.
  */
-import { Backoff, type BackoffOptions } from '../../core/backoff.ts';
-import { sleep } from '../../core/sleep.ts';
+import { InputError } from '../../core/input-error.ts';
+import type { BackoffOptions } from '../../core/backoff.ts';
 import { readLines } from '../../kube/raw-http.ts';
+import { REFLECTOR_DEFAULTS, Reflector, type ListWatchSource, type ReflectorHost } from '../../kube/reflector.ts';
 import type { PodLogApi, PodObject, PodWatchEvent } from './pod-api.ts';
 
-/** What the watch tells about the pods. */
+/** What the watch tells about the pods (the reflector's mirror, keyed by uid). */
 export interface PodSet {
   /** A pod listed, added or changed. */
   seen(pod: PodObject): void;
   /** A pod deleted (by watch). */
   deleted(name: string, uid: string | undefined): void;
-  /** After a list: any pod not in `names` is gone. */
-  keepOnly(names: ReadonlySet<string>): void;
+  /** Uids of the pods followed now. */
+  uids(): string[];
+  /** The pod with this uid is gone (a relist did not find it). */
+  gone(uid: string): void;
 }
 
 export interface PodWatchOptions {
+  server: string;
   signal: AbortSignal;
   log: { warn(obj: object, msg: string): void };
   retry: BackoffOptions;
@@ -27,62 +32,91 @@ export interface PodWatchOptions {
   fatal(err: unknown): boolean;
 }
 
-export class PodWatch {
-  private readonly backoff: Backoff;
+function podsListWatch(api: PodLogApi, signal: AbortSignal): ListWatchSource<PodObject> {
+  return {
+    plural: 'pods',
+    group: '',
+    namespace: api.namespace,
+    list: async (params) => {
+      const body = await api.listPods({ limit: params.limit, continueToken: params._continue }, signal);
+      const cont = body.metadata?.continue;
+      return { items: body.items ?? [], metadata: { resourceVersion: body.metadata?.resourceVersion ?? '0', ...(cont ? { _continue: cont } : {}) } };
+    },
+    watch: async (params, onEvent, done) => {
+      const stream = new AbortController();
+      const res = await api.watchPods(params, stream.signal);
+      void readLines(res, (line) => {
+        const ev = JSON.parse(line) as PodWatchEvent;
+        onEvent(ev.type ?? '', ev.object ?? {});
+      }).then(() => done(undefined), done);
+      return stream;
+    },
+  };
+}
+
+export class PodWatch implements ReflectorHost {
+  readonly server: string;
+  readonly pageSize = REFLECTOR_DEFAULTS.pageSize;
+  readonly listTimeoutMs = REFLECTOR_DEFAULTS.listTimeoutMs;
+  readonly watchTimeoutSeconds = undefined;
+  readonly watchDeadlineGraceMs = REFLECTOR_DEFAULTS.watchDeadlineGraceMs;
+  readonly backoff: BackoffOptions;
+  readonly now = Date.now;
+  private readonly reflector: Reflector<PodObject>;
+  private running: Promise<void> | undefined;
+  private firstList: { resolve(): void; reject(err: unknown): void } | undefined;
 
   constructor(
-    private readonly api: PodLogApi,
-    private readonly pods: PodSet,
+    api: PodLogApi,
+    pods: PodSet,
     private readonly options: PodWatchOptions,
   ) {
-    this.backoff = new Backoff(options.retry);
+    this.server = options.server;
+    this.backoff = options.retry;
+    const mirror = {
+      upsert: (pod: PodObject): string | undefined => {
+        if (!pod.metadata?.name) return undefined;
+        pods.seen(pod);
+        return pod.metadata.uid;
+      },
+      delete: (pod: PodObject): void => {
+        const name = pod.metadata?.name;
+        if (name) pods.deleted(name, pod.metadata?.uid);
+      },
+      liveUids: () => pods.uids(),
+      deleteUid: (uid: string) => pods.gone(uid),
+    };
+    this.reflector = new Reflector(podsListWatch(api, options.signal), mirror, this);
+    options.signal.addEventListener('abort', () => this.reflector.stop(), { once: true });
   }
 
-  /** Lists the pods once; returns the list's resource version. */
-  async list(): Promise<string> {
-    const body = await this.api.listPods(this.options.signal);
-    const names = new Set<string>();
-    for (const pod of body.items ?? []) {
-      const name = pod.metadata?.name;
-      if (!name) continue;
-      names.add(name);
-      this.pods.seen(pod);
-    }
-    this.pods.keepOnly(names);
-    return body.metadata?.resourceVersion ?? '0';
+  /** Lists the pods (the followers start), then keeps watching; rejects if the first list fails. */
+  start(): Promise<void> {
+    const listed = new Promise<void>((resolve, reject) => (this.firstList = { resolve, reject }));
+    this.running ??= this.reflector.run();
+    return listed;
   }
 
-  /** Watches from `firstRv`, relisting after every end, until the signal aborts or a fatal error. */
-  async run(firstRv: string): Promise<void> {
-    const { signal, log } = this.options;
-    let rv = firstRv;
-    while (!signal.aborted) {
-      try {
-        const res = await this.api.watchPods(rv, signal);
-        await readLines(res, (line) => {
-          const ev = JSON.parse(line) as PodWatchEvent;
-          if (ev.type === 'ADDED' || ev.type === 'MODIFIED') this.pods.seen(ev.object ?? {});
-          else if (ev.type === 'DELETED') {
-            const name = ev.object?.metadata?.name;
-            if (name) this.pods.deleted(name, ev.object?.metadata?.uid);
-          }
-          this.backoff.reset();
-        });
-      } catch (err) {
-        if (signal.aborted || this.options.fatal(err)) return;
-        const retryMs = this.backoff.next();
-        log.warn({ err: (err as Error).message, retryMs }, 'k8s-logs: watching the Tetragon pods failed; relisting');
-        await sleep(retryMs, signal);
-      }
-      if (signal.aborted) return;
-      try {
-        rv = await this.list();
-      } catch (err) {
-        if (signal.aborted || this.options.fatal(err)) return;
-        const retryMs = this.backoff.next();
-        log.warn({ err: (err as Error).message, retryMs }, 'k8s-logs: listing the Tetragon pods failed; retrying');
-        await sleep(retryMs, signal);
-      }
+  reportListed(r: Reflector): void {
+    r.synced = true;
+    this.firstList?.resolve();
+    this.firstList = undefined;
+  }
+
+  reportConnected(): void {}
+
+  reportFailure(_r: Reflector, message: string, retryInMs: number, _status: number | undefined, err: unknown): void {
+    if (this.firstList) {
+      // Not open yet: the caller is told (a 401/403 as the one-line error with its RBAC hint).
+      this.reflector.stop();
+      this.firstList.reject(err instanceof InputError ? err : new Error(message, { cause: err }));
+      this.firstList = undefined;
+      return;
     }
+    if (this.options.fatal(err)) {
+      this.reflector.stop();
+      return;
+    }
+    this.options.log.warn({ err: message, retryMs: retryInMs }, 'k8s-logs: listing or watching the Tetragon pods failed; retrying');
   }
 }
