@@ -42,11 +42,6 @@ export class KubeHttp {
     if (isAccessDenied(status)) throw kubeAccessError(describeKubeFailure(err, { ...request, server: this.server }, this.grant));
     throw err;
   }
-
-  /** A failure of a request to this server, in one line (for logs). */
-  describe(err: unknown, request: Omit<KubeRequest, 'server'>): string {
-    return describeKubeFailure(err, { ...request, server: this.server }, this.grant).message;
-  }
 }
 
 export async function readAll(res: IncomingMessage): Promise<string> {

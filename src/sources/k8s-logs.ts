@@ -31,7 +31,7 @@
  * the verb, the resource and the RBAC rule to add.
  *
  * The parts: `k8s-logs/pod-api.ts` (the requests, raw HTTP: `kube/raw-http.ts` says
- * why), `k8s-logs/pod-watch.ts` (list + watch), `k8s-logs/pod-follower.ts` (one pod's
+ * why), `k8s-logs/pod-watch.ts` (list + watch, on `kube/reflector.ts`), `k8s-logs/pod-follower.ts` (one pod's
  * stream and cursor), `k8s-logs/line-queue.ts` (the merge, bounded); this file wires them.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -107,7 +107,7 @@ export class K8sLogInput implements ByteInput, FollowerHost {
     return [...this.followers.keys()].sort();
   }
 
-  /** Lists the pods once (a 403 fails here), starts following them, then keeps watching. */
+  /** Lists the pods once (any failure fails here, a 401/403 naming the RBAC rule), starts following them, then keeps watching. */
   start(): Promise<void> {
     return this.watch.start();
   }
@@ -172,7 +172,7 @@ export class K8sLogInput implements ByteInput, FollowerHost {
   }
 }
 
-/** Opens the source: pods listed once (401/403 fail here, naming the RBAC rule). */
+/** Opens the source: pods listed once (a failure fails here; a 401/403 names the RBAC rule). */
 export async function openK8sLogs(options: K8sLogsOptions): Promise<K8sLogInput> {
   const input = new K8sLogInput(options);
   await input.start();

@@ -1,7 +1,9 @@
 /**
  * The Tetragon pods, kept current by the shared reflector (`kube/reflector.ts`: list,
- * watch resumed at its resource version, relist after 410, backoff) over raw HTTP (the
- * same client as the log streams, `pod-api.ts`). The first list decides whether the
+ * watch resumed at its resource version, relist after 410, backoff) over raw HTTP: the
+ * same client as the log streams (`pod-api.ts`), so that a 401/403 on any of the
+ * source's requests is the same InputError naming the whole Role (pods and pods/log),
+ * rather than client-node's exceptions for some and ours for others. The first list decides whether the
  * source opens: any failure there fails it; later, a 401/403 ends the source and
  * anything else is retried.
  */
