@@ -176,4 +176,17 @@ describe('k8s-logs source', () => {
     expect(err?.hint).toContain('verbs [get] on resource "pods/log" in apiGroup ""');
     expect(err?.hint).toContain('kubectl auth can-i get pods/log -n kube-system');
   });
+
+  it('an API server that does not answer the first list fails the open, naming the server and the request', async () => {
+    api = await startFakeLogApi();
+    const url = api.url;
+    // Closed, but still the kubeconfig's server (closing again in afterEach is harmless).
+    await api.close();
+    const err = await open().then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toContain(`${url}: list pods in namespace kube-system: `);
+    expect(err?.message).toContain('ECONNREFUSED');
+  });
 });
