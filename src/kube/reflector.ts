@@ -74,8 +74,11 @@ export interface ReflectorHost {
   reportListed(r: Reflector): void;
 }
 
-/** Defaults of the `ReflectorHost` settings, for every store of reflectors. */
-export const REFLECTOR_DEFAULTS = { pageSize: 500, listTimeoutMs: 60_000, watchDeadlineGraceMs: 60_000 } as const;
+/**
+ * Defaults of the `ReflectorHost` settings, for every store of reflectors. `maxBackoffMs`
+ * caps every retry against the API server (the pod log streams' too).
+ */
+export const REFLECTOR_DEFAULTS = { pageSize: 500, listTimeoutMs: 60_000, watchDeadlineGraceMs: 60_000, maxBackoffMs: 30_000 } as const;
 
 /** A watch that ends at once with nothing in it is a failing server, not a timeout. */
 const HEALTHY_WATCH_MS = 1_000;

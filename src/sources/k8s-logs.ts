@@ -37,6 +37,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { BackoffOptions } from '../core/backoff.ts';
 import { InputError } from '../core/input-error.ts';
+import { REFLECTOR_DEFAULTS } from '../kube/reflector.ts';
 import type { ByteInput } from './byte-input.ts';
 import { LineQueue } from './k8s-logs/line-queue.ts';
 import { PodLogApi, type PodObject } from './k8s-logs/pod-api.ts';
@@ -82,7 +83,7 @@ export class K8sLogInput implements ByteInput, FollowerHost {
   constructor(private readonly options: K8sLogsOptions) {
     this.name = `k8s-logs ${options.namespace}/${options.selector}/${options.container}`;
     // No jitter: one source against its own API server, nobody to fall in step with.
-    this.retry = { initialMs: options.retryMs ?? 1000, maxMs: options.maxRetryMs ?? 30_000, jitter: 'none' };
+    this.retry = { initialMs: options.retryMs ?? 1000, maxMs: options.maxRetryMs ?? REFLECTOR_DEFAULTS.maxBackoffMs, jitter: 'none' };
     this.api = new PodLogApi(options.config, options.server, options.namespace, options.selector);
     this.queue = new LineQueue(options.maxBufferedBytes ?? 8 << 20, options.signal);
     this.chunks = this.queue.chunks(() => {
