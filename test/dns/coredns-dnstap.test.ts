@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, requireBinary } from '../support/servers.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
+import { waitFor } from '../support/wait.ts';
 import { parseLineProtocol, startDaemon, type Daemon } from '../daemon/support.ts';
 import { COREDNS_BIN, COREDNS_HINT, startCoreDns, type CoreDns } from './coredns.ts';
 
@@ -33,14 +34,10 @@ async function metric(port: number, name: string): Promise<number> {
 }
 
 async function waitForMetric(port: number, name: string, atLeast: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let value = NaN;
-  while (Date.now() < deadline) {
-    value = await metric(port, name);
-    if (value >= atLeast) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${name} stayed ${value}, expected at least ${atLeast} within ${timeoutMs} ms`);
+  await waitFor(`${name} to reach ${atLeast}`, async () => (value = await metric(port, name)) >= atLeast, timeoutMs, 100).catch(() => {
+    throw new Error(`${name} stayed ${value}, expected at least ${atLeast} within ${timeoutMs} ms`);
+  });
 }
 
 describe.skipIf(!hasCoreDns)('kovenant run --dnstap-listen with a real CoreDNS', () => {
