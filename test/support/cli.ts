@@ -66,7 +66,10 @@ export function cliEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 /** Starts `kovenant ARGS` and returns at once; the test waits for what it needs. */
 export function startCli(args: readonly string[], options: CliOptions = {}): KovenantProcess {
   const input = options.stdin ?? 'ignore';
-  const stdinMode = typeof input === 'string' || Buffer.isBuffer(input) ? 'pipe' : input;
+  // The words 'pipe' and 'ignore' are modes; any other string is input text.
+  const mode = input === 'pipe' || input === 'ignore' || typeof input === 'number' ? input : undefined;
+  const text = mode === undefined ? (input as string | Buffer) : undefined;
+  const stdinMode = mode ?? 'pipe';
   const stdio: StdioOptions = [stdinMode, options.stdout ?? 'pipe', options.stderr ?? 'pipe'];
   const [cmd, ...rest] = [...(options.prefix ?? []), process.execPath, ...(options.nodeArgs ?? []), options.bin ?? BIN, ...args];
   const child = spawn(cmd!, rest, { cwd: options.cwd ?? REPO, env: cliEnv(options.env), stdio });
@@ -87,7 +90,7 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Kov
   exitedP.catch(() => undefined);
   // A child that fails early stops reading its input: not an error of the test.
   child.stdin?.on('error', () => undefined);
-  if (typeof input === 'string' || Buffer.isBuffer(input)) child.stdin!.end(input);
+  if (text !== undefined) child.stdin!.end(text);
   return {
     child,
     stdout: () => out,
