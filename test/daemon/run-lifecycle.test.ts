@@ -13,7 +13,7 @@ import { freePort } from '../support/servers.ts';
 import { waitFor } from '../support/wait.ts';
 import { replayOutput, runCli } from '../support/cli.ts';
 import { fieldSums } from '../support/line-protocol.ts';
-import { parseLineProtocol, startDaemon, type Daemon } from './support.ts';
+import { metricValue, parseLineProtocol, startDaemon, type Daemon } from './support.ts';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
 const LINES = gunzipSync(readFileSync(resolve(EXAMPLES, 'events.jsonl.gz'))).toString().split('\n').filter(Boolean).slice(0, 1500);
@@ -23,10 +23,6 @@ async function scrape(url: string): Promise<{ status: number; text: string }> {
   return { status: res.status, text: await res.text() };
 }
 
-function metricValue(text: string, name: string): number | undefined {
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : undefined;
-}
 
 describe('kovenant run lifecycle', () => {
   let daemon: Daemon | undefined;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { freePort, requireBinary } from '../support/servers.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 import { waitFor } from '../support/wait.ts';
-import { parseLineProtocol, startDaemon, type Daemon } from '../daemon/support.ts';
+import { metricValue, parseLineProtocol, startDaemon, type Daemon } from '../daemon/support.ts';
 import { COREDNS_BIN, COREDNS_HINT, startCoreDns, type CoreDns } from './coredns.ts';
 
 const hasCoreDns = requireBinary(COREDNS_BIN);
@@ -29,8 +29,7 @@ edge    IN A   198.51.100.7
 
 async function metric(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
+  return metricValue(text, name) ?? NaN;
 }
 
 async function waitForMetric(port: number, name: string, atLeast: number, timeoutMs: number): Promise<void> {
