@@ -104,7 +104,7 @@ describe.skipIf(!hasCoreDns)('kovenant run --dnstap-listen with a real CoreDNS',
       [send('192.0.2.10', 100), send('2001:db8::10', 200, 'AF_INET6'), send('198.51.100.7', 300), send('203.0.113.99', 400)].join('\n') + '\n',
     );
     await waitForMetric(metricsPort, 'kovenant_events_used_total', 4, 20_000);
-    const hits = await metric(metricsPort, 'kovenant_dns_lookups_total\\{result="hit"\\}');
+    const hits = await metric(metricsPort, 'kovenant_dns_lookups_total{result="hit"}');
     // A query and a response frame per question, nothing malformed, nothing evicted.
     expect(await metric(metricsPort, 'kovenant_dnstap_frames_total')).toBeGreaterThanOrEqual(6);
     expect(await metric(metricsPort, 'kovenant_dnstap_parse_errors_total')).toBe(0);
