@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO } from '../support/cli.ts';
+import { REPO, cliOutput, runCli } from '../support/cli.ts';
 
 const run = promisify(execFile);
 let root: string;
@@ -48,17 +48,14 @@ describe('the compiled build (npm run build, bin/kovenant.js)', () => {
   });
 
   it('replays the bundled example to the golden output', async () => {
-    const r = await run(process.execPath, [join(root, 'bin/kovenant.js'), 'replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--window', '10s'], {
-      cwd: REPO,
-      maxBuffer: 64 << 20,
-    });
-    expect(r.stdout).toBe(gunzipSync(readFileSync(join(REPO, 'test/golden/example.lp.gz'))).toString('utf8'));
+    const stdout = await cliOutput(['replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--window', '10s'], { bin: join(root, 'bin/kovenant.js') });
+    expect(stdout).toBe(gunzipSync(readFileSync(join(REPO, 'test/golden/example.lp.gz'))).toString('utf8'));
   }, 60_000);
 
   it('runs the demo (npm start), which finds the examples from dist/', async () => {
     const out = join(root, 'demo.lp');
-    const r = await run(process.execPath, [join(root, 'bin/kovenant.js'), 'demo', '--out', out], { cwd: root });
-    expect(r.stdout).toContain('Top talkers in examples/events.jsonl.gz');
+    const stdout = await cliOutput(['demo', '--out', out], { bin: join(root, 'bin/kovenant.js'), cwd: root });
+    expect(stdout).toContain('Top talkers in examples/events.jsonl.gz');
     expect(readFileSync(out, 'utf8').split('\n').length).toBeGreaterThan(100);
   }, 60_000);
 
@@ -67,10 +64,7 @@ describe('the compiled build (npm run build, bin/kovenant.js)', () => {
     mkdirSync(join(bare, 'bin'), { recursive: true });
     copyFileSync(join(REPO, 'bin', 'kovenant.js'), join(bare, 'bin', 'kovenant.js'));
     copyFileSync(join(REPO, 'package.json'), join(bare, 'package.json'));
-    const r = await run(process.execPath, [join(bare, 'bin/kovenant.js'), '--help']).then(
-      () => ({ code: 0, stderr: '' }),
-      (err: { code: number; stderr: string }) => err,
-    );
+    const r = await runCli(['--help'], { bin: join(bare, 'bin/kovenant.js') });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('kovenant: dist/ is missing: run `npm run build` (npm ci and npm install run it for you)\n');
   });

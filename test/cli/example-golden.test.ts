@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { REPO, runCli } from '../support/cli.ts';
+import { parseLineProtocol } from '../support/line-protocol.ts';
 
 const GOLDEN = `${REPO}test/golden/example.lp.gz`;
 
@@ -50,13 +51,7 @@ describe('the bundled example', () => {
     const r = await runCli(['replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--window', '10s']);
     expect(r.code, r.stderr).toBe(0);
     const sums: Record<string, number> = {};
-    for (const line of r.stdout.trimEnd().split('\n')) {
-      const fields = line.split(' ')[1] ?? '';
-      for (const kv of fields.split(',')) {
-        const [k, v] = kv.split('=');
-        sums[k!] = (sums[k!] ?? 0) + Number(v!.slice(0, -1));
-      }
-    }
+    for (const p of parseLineProtocol(r.stdout)) for (const [k, v] of Object.entries(p.fields)) sums[k] = (sums[k] ?? 0) + v;
     expect(sums).toEqual(oracle());
     if (process.env.KOVENANT_UPDATE_GOLDEN) writeFileSync(GOLDEN, gzipSync(r.stdout, { level: 9 }));
     expect(r.stdout).toBe(gunzipSync(readFileSync(GOLDEN)).toString('utf8'));
@@ -66,11 +61,9 @@ describe('the bundled example', () => {
     const r = await runCli(['replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--window', '10s']);
     expect(r.code, r.stderr).toBe(0);
     const got = { byPodPath: new Map<string, number>(), byZones: new Map<string, number>() };
-    for (const line of r.stdout.trimEnd().split('\n')) {
-      if (!line.startsWith('kovenant_tcp,')) continue;
-      const [series, fields] = line.split(' ');
-      const tags = Object.fromEntries(series!.split(',').slice(1).map((kv) => kv.split('=') as [string, string]));
-      const bytes = Number(/bytes_sent=(\d+)i/.exec(fields!)![1]) + Number(/bytes_received=(\d+)i/.exec(fields!)![1]);
+    for (const { measurement, tags, fields } of parseLineProtocol(r.stdout)) {
+      if (measurement !== 'kovenant_tcp') continue;
+      const bytes = fields.bytes_sent! + fields.bytes_received!;
       add(got.byPodPath, `${tags.pod ?? `host:${tags.node}`} ${tags.path}`, bytes);
       add(got.byZones, `${tags.zone ?? '-'} ${tags.remote_zone ?? '-'}`, bytes);
     }

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { controller, list, node, pod, service } from '../support/kube-objects.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 import { runCli } from '../support/cli.ts';
+import { parseLineProtocol } from '../support/line-protocol.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kovenant-contract-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -107,8 +108,8 @@ describe('kovenant replay: the contract', () => {
     writeFileSync(shuffled, [far(7_200_000, '3'), far(0, '1'), far(3_600_000, '2'), far(5, '10')].join('\n') + '\n');
     const r = await runCli(['replay', shuffled, '--kube', snapshotFile]);
     expect(r.code, r.stderr).toBe(0);
-    const sent = r.stdout.trimEnd().split('\n').map((l) => [l.split(' ')[2], /bytes_sent=(\d+)i/.exec(l)?.[1]]);
-    expect(sent).toEqual([[W0, '11'], [`${T0 + 3_600_000}000000`, '2'], [`${T0 + 7_200_000}000000`, '3']]);
+    const sent = parseLineProtocol(r.stdout).map((p) => [String(p.timeNs), p.fields.bytes_sent]);
+    expect(sent).toEqual([[W0, 11], [`${T0 + 3_600_000}000000`, 2], [`${T0 + 7_200_000}000000`, 3]]);
     expect(r.stderr).toMatch(/late events:\s+0\b/);
   });
 

@@ -2,15 +2,12 @@
  * An API server that accepts connections and never answers (a silent TCP listener on
  * loopback): every wait has a deadline, and signals always end the process.
  */
-import { waitFor } from '../support/wait.ts';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDaemon } from '../daemon/support.ts';
-import { BIN, runCli } from '../support/cli.ts';
+import { runCli, startCli, startDaemon } from '../support/cli.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 
 let silent: Server;
@@ -78,32 +75,25 @@ describe('an API server that never answers', () => {
 
 describe('a second signal', () => {
   it('exits at once while the first one is still draining', async () => {
-    const child = spawn(
-      process.execPath,
-      [BIN, 'run', '--events', '-', '--metrics-addr', 'off', '--output', 'influx', '--influx-api', 'v1', '--influx-url', `http://127.0.0.1:${port}`, '--influx-db', 'k', '--drain-timeout', '5m'],
-      { stdio: ['pipe', 'pipe', 'pipe'] },
+    const d = startCli(
+      ['run', '--events', '-', '--metrics-addr', 'off', '--output', 'influx', '--influx-api', 'v1', '--influx-url', `http://127.0.0.1:${port}`, '--influx-db', 'k', '--drain-timeout', '5m'],
+      { stdin: 'pipe' },
     );
-    let err = '';
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const child = d.child;
     try {
       const line = kprobeLine({ fn: '__x64_sys_write', node: 'n1', time: new Date().toISOString(), pod: { namespace: 'a', name: 'b' }, size: '5' });
-      child.stdin.write(`${line}\n`);
-      await waitFor('the daemon running', () => err.includes('"running"'), 30_000, 50).catch((e: unknown) => {
-        throw new Error(`${(e as Error).message}: ${err}`);
-      });
+      child.stdin!.write(`${line}\n`);
+      await d.waitForLog('"running"', 30_000);
       child.kill('SIGTERM');
-      await waitFor('the stop log', () => err.includes('a second signal exits at once'), 10_000, 50).catch((e: unknown) => {
-        throw new Error(`${(e as Error).message}: ${err}`);
-      });
+      await d.waitForLog('a second signal exits at once', 10_000);
       // The final window now waits for a server that never answers, for up to 5 minutes.
       const second = Date.now();
       child.kill('SIGTERM');
-      expect(await exited).toBe(143);
+      expect(await d.exited(30_000)).toBe(143);
       expect(Date.now() - second).toBeLessThan(5_000);
-      expect(err).toContain('second signal: exiting at once');
+      expect(d.stderr()).toContain('second signal: exiting at once');
     } finally {
-      child.kill('SIGKILL');
+      d.kill();
     }
   }, 90_000);
 });

@@ -33,6 +33,7 @@ describe('node CPU from the real /proc/stat', () => {
     await c.collect(1000, agg);
     const started = performance.now();
     busy(400);
+    // Idle time is part of what the sample must add up (an input, not a wait for a result).
     await new Promise((r) => setTimeout(r, 200));
     await c.collect(2000, agg);
     const elapsed = (performance.now() - started) / 1000;

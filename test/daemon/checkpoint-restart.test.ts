@@ -69,6 +69,7 @@ function makeEvents(count: number, t0: number, seed: number): OracleEvent[] {
 }
 
 
+/** The writer's pace and the kill points' spread: the timing is the input of this test, never what it waits for. */
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -142,7 +143,8 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run: SIGKILL and r
       written += n;
       await sleep(15);
       if (written >= nextKillAt && kills < 4) {
-        // Let the daemon get somewhere first, then kill it without warning.
+        // A kill point somewhere after the append (a spread, not a wait: the checkpoint
+        // below is what the kill waits for), then no warning.
         await sleep(50 + ((step * 53) % 400));
         const resumedFrom = offsetAtStart;
         await waitFor(`a checkpoint past offset ${resumedFrom}`, () => savedOffset() > resumedFrom, 30_000, 10);
@@ -159,13 +161,10 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run: SIGKILL and r
     appendFileSync(log, sentinel.line + '\n');
     const sentinelOffset = statSync(log).size - Buffer.byteLength(sentinel.line + '\n');
     // Every window before the sentinel's is closed and acknowledged once the checkpoint reaches it.
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const saved = existsSync(checkpointFile) ? (JSON.parse(readFileSync(checkpointFile, 'utf8')) as { position: { offset: number } }) : undefined;
-      if (saved && saved.position.offset >= sentinelOffset) break;
-      if (Date.now() > deadline) throw new Error(`the checkpoint did not reach offset ${sentinelOffset}: ${JSON.stringify(saved?.position)}; ${daemon.stderr()}`);
-      await sleep(100);
-    }
+    const last = daemon;
+    await waitFor(`the checkpoint to reach offset ${sentinelOffset}`, () => savedOffset() >= sentinelOffset, 60_000, 50).catch((e: unknown) => {
+      throw new Error(`${(e as Error).message} (at ${savedOffset()}): ${last.stderr()}`);
+    });
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited(30_000)).toBe(0);
     expect(kills).toBe(4);

@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { configFromEnv, configFromFile, envName, redactedConfig, resolveConfig } from '../../src/config/daemon-config.ts';
-import { BIN } from './support.ts';
+import { cliOutput } from '../support/cli.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -67,12 +66,9 @@ describe('daemon config', () => {
     expect(redactedConfig(resolveConfig({ flags: { influxToken: 's3cret' } })).influxToken).toBe('[redacted]');
   });
 
-  it('`kovenant config print` shows the effective config, secrets redacted', () => {
+  it('`kovenant config print` shows the effective config, secrets redacted', async () => {
     const file = yamlFile('window: 30s\ninfluxToken: s3cret\n');
-    const out = execFileSync(process.execPath, [BIN, 'config', 'print', '--config', file, '--lateness', '4s'], {
-      encoding: 'utf8',
-      env: { ...process.env, KOVENANT_CPU: 'true', NODE_NAME: 'n9' },
-    });
+    const out = await cliOutput(['config', 'print', '--config', file, '--lateness', '4s'], { env: { KOVENANT_CPU: 'true', NODE_NAME: 'n9' } });
     expect(out).not.toContain('s3cret');
     expect(parse(out)).toMatchObject({ window: '30s', lateness: '4s', cpu: true, nodeName: 'n9', influxToken: '[redacted]' });
   });

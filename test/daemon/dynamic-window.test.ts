@@ -6,10 +6,11 @@
  * Event times lie a day ahead and --lateness is 0s: windows close by event time only
  * (the wall clock never reaches them), so the run does not depend on timing.
  */
-import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kprobeLine } from '../support/tetragon-lines.ts';
-import { BIN, parseLineProtocol, startDaemon, type Daemon, type ParsedPoint } from './support.ts';
+import { replayOutput, runCli } from '../support/cli.ts';
+import { fieldSums } from '../support/line-protocol.ts';
+import { parseLineProtocol, startDaemon, type Daemon } from './support.ts';
 
 const PEERS = Array.from({ length: 40 }, (_, i) => `203.0.113.${i + 1}`);
 
@@ -20,12 +21,6 @@ function linesFrom(t0: number, durationMs: number, stepMs: number): string[] {
     const peer = PEERS[i % PEERS.length]!;
     out.push(kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time, sock: { saddr: '10.0.0.1', sport: 40000, daddr: peer, dport: 443 }, size: String(100 + (i % 7)) }));
   }
-  return out;
-}
-
-function sums(points: ParsedPoint[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const p of points) for (const [k, v] of Object.entries(p.fields)) out[`${p.measurement}.${k}`] = (out[`${p.measurement}.${k}`] ?? 0) + v;
   return out;
 }
 
@@ -62,24 +57,14 @@ describe('kovenant run --window dynamic', () => {
     // One point per series and window: 40 series in every window.
     for (const t of times.slice(0, -1)) expect(points.filter((p) => Number(p.timeNs / 1_000_000n) === t).length).toBe(PEERS.length);
 
-    const replayed = parseLineProtocol(
-      execFileSync(process.execPath, [BIN, 'replay', '-', '--window', '10s', '--no-summary'], { input: lines.join('\n') + '\n', encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'], maxBuffer: 64 << 20 }),
-    );
+    const replayed = parseLineProtocol(await replayOutput(lines, ['--window', '10s']));
     expect(replayed.length).toBeGreaterThan(points.length);
-    expect(sums(points)).toEqual(sums(replayed.filter((p) => p.measurement === 'kovenant_tcp')));
+    expect(fieldSums(points)).toEqual(fieldSums(replayed.filter((p) => p.measurement === 'kovenant_tcp')));
   }, 60_000);
 
-  it('refuses a --window-max below the shortest length, naming the flag', () => {
-    let stderr = '';
-    let status: number | null = 0;
-    try {
-      execFileSync(process.execPath, [BIN, 'run', '--events', 'none', '--window', 'dynamic', '--window-max', '5s', '--metrics-addr', 'off', '--duration', '1s'], { encoding: 'utf8', stdio: 'pipe' });
-    } catch (err) {
-      const e = err as { status: number | null; stderr: string };
-      status = e.status;
-      stderr = e.stderr;
-    }
-    expect(status).toBe(2);
-    expect(stderr).toContain('--window-max 5s');
+  it('refuses a --window-max below the shortest length, naming the flag', async () => {
+    const r = await runCli(['run', '--events', 'none', '--window', 'dynamic', '--window-max', '5s', '--metrics-addr', 'off', '--duration', '1s']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--window-max 5s');
   });
 });

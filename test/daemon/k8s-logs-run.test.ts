@@ -5,14 +5,15 @@
  *
  * Why the fake: it cuts streams mid-line, restarts containers and deletes pods on demand (the real apiserver's RBAC and log proxy, to a stand-in kubelet, are in kube-apiserver-watch.test.ts).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeLogApi, type FakeLogApi } from '../support/fake-log-api.ts';
-import { BIN, startDaemon, type Daemon } from './support.ts';
+import { replayOutput } from '../support/cli.ts';
+import { pointLines } from '../support/line-protocol.ts';
+import { startDaemon, type Daemon } from './support.ts';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
 const LINES = gunzipSync(readFileSync(resolve(EXAMPLES, 'events.jsonl.gz'))).toString().split('\n').filter(Boolean).slice(0, 1500);
@@ -48,12 +49,9 @@ describe('kovenant run --events k8s-logs', () => {
     daemon = startDaemon([], ['run', '--events', 'k8s-logs', '--kubeconfig', kubeconfig, '--kube', snapshot, '--output', 'line', '--duration', '3s', '--lateness', '5m', '--metrics-addr', 'off'], { KUBECONFIG: '' });
     expect(await daemon.exited(30_000)).toBe(0);
     // kovenant_source is the daemon's own account of its input; replay does not write it.
-    const live = daemon.stdout().split('\n').filter((l) => l && !l.startsWith('kovenant_source,')).sort();
+    const live = pointLines(daemon.stdout()).sort();
     expect(daemon.stdout()).toMatch(/^kovenant_source,node=[^ ]+,source=k8s-logs events_read=[1-9]\d*i,events_rejected=0i,events_lost=0i/m);
-    const replayed = execFileSync(process.execPath, [BIN, 'replay', '-', '--kube', snapshot, '--window', '10s', '--no-summary'], { input: LINES.join('\n') + '\n', encoding: 'utf8', maxBuffer: 64 << 20 })
-      .split('\n')
-      .filter(Boolean)
-      .sort();
+    const replayed = pointLines(await replayOutput(LINES, ['--kube', snapshot, '--window', '10s'])).sort();
     expect(live.length).toBeGreaterThan(100);
     expect(live).toEqual(replayed);
     expect(api.logRequests.map((r) => r.pod).sort()).toEqual(['tetragon-node-a', 'tetragon-node-b', 'tetragon-node-c']);

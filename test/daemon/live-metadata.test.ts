@@ -63,7 +63,10 @@ describe('kovenant run with live Kubernetes watches', () => {
       ].join('\n') + '\n',
     );
     await waitFor('/readyz to answer 503 while the API server does not answer', async () => (await readyz(port)) === 503, 30_000, 100);
-    await new Promise((r) => setTimeout(r, 500));
+    // Not ready for good, not for a moment: once the daemon has tried the silent server
+    // again, it must still answer 503 and have written nothing.
+    const refused = api.refusedConnections;
+    await waitFor('the daemon to try the paused API server again', () => api!.refusedConnections > refused, 30_000);
     expect(await readyz(port)).toBe(503);
     expect(daemon.stdout()).toBe('');
 

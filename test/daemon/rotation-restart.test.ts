@@ -60,6 +60,7 @@ async function callsStored(url: string): Promise<number> {
   return n;
 }
 
+/** The writer's pace and the kill point: timing is the input of this test, never what it waits for. */
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -179,6 +180,7 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run over a file ro
     // Phase 2: live, then SIGKILL anywhere, two rotations while dead.
     const cut3 = 3400;
     await writeRotating(writer, events, cut2, cut3, 2);
+    // A kill point a little after the writes (the daemon somewhere in reading them), not a wait.
     await sleep(300);
     daemon.child.kill('SIGKILL');
     await daemon.exited(10_000);

@@ -2,7 +2,6 @@
  * `kovenant run` as a process: events on stdin, metrics over HTTP, SIGTERM flushes
  * every open window and exits 0 with the same totals a replay of the same events gives.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,26 +11,18 @@ import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../support/servers.ts';
 import { waitFor } from '../support/wait.ts';
-import { BIN, parseLineProtocol, startDaemon, type Daemon, type ParsedPoint } from './support.ts';
+import { replayOutput, runCli } from '../support/cli.ts';
+import { fieldSums } from '../support/line-protocol.ts';
+import { metricValue, parseLineProtocol, startDaemon, type Daemon } from './support.ts';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
 const LINES = gunzipSync(readFileSync(resolve(EXAMPLES, 'events.jsonl.gz'))).toString().split('\n').filter(Boolean).slice(0, 1500);
-
-function totals(points: ParsedPoint[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const p of points) for (const [k, v] of Object.entries(p.fields)) out[`${p.measurement}.${k}`] = (out[`${p.measurement}.${k}`] ?? 0) + v;
-  return out;
-}
 
 async function scrape(url: string): Promise<{ status: number; text: string }> {
   const res = await fetch(url);
   return { status: res.status, text: await res.text() };
 }
 
-function metricValue(text: string, name: string): number | undefined {
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : undefined;
-}
 
 describe('kovenant run lifecycle', () => {
   let daemon: Daemon | undefined;
@@ -69,10 +60,8 @@ describe('kovenant run lifecycle', () => {
     await waitForRead(port, LINES.length);
     daemon.child.kill('SIGINT');
     expect(await daemon.exited(20_000)).toBe(0);
-    const replayed = parseLineProtocol(
-      execFileSync(process.execPath, [BIN, 'replay', '-', '--kube', snapshot, '--window', '10s', '--no-summary'], { input: LINES.join('\n') + '\n', encoding: 'utf8', maxBuffer: 64 << 20 }),
-    );
-    expect(totals(parseLineProtocol(daemon.stdout()))).toEqual(totals(replayed));
+    const replayed = parseLineProtocol(await replayOutput(LINES, ['--kube', snapshot, '--window', '10s']));
+    expect(fieldSums(parseLineProtocol(daemon.stdout()))).toEqual(fieldSums(replayed));
   }, 60_000);
 
   it('serves metrics while running and flushes everything on SIGTERM (exit 0)', async () => {
@@ -102,11 +91,9 @@ describe('kovenant run lifecycle', () => {
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited(20_000)).toBe(0);
     const live = parseLineProtocol(daemon.stdout());
-    const replayed = parseLineProtocol(
-      execFileSync(process.execPath, [BIN, 'replay', '-', '--kube', snapshot, '--window', '10s', '--no-summary'], { input: LINES.join('\n') + '\n', encoding: 'utf8', maxBuffer: 64 << 20 }),
-    );
+    const replayed = parseLineProtocol(await replayOutput(LINES, ['--kube', snapshot, '--window', '10s']));
     expect(live.length).toBe(replayed.length);
-    expect(totals(live)).toEqual(totals(replayed));
+    expect(fieldSums(live)).toEqual(fieldSums(replayed));
   }, 60_000);
 
   it('a failure after the InfluxDB sink is open exits 2 at once instead of hanging on the sink', async () => {
@@ -115,13 +102,11 @@ describe('kovenant run lifecycle', () => {
     const port = (busy.address() as AddressInfo).port;
     try {
       const started = Date.now();
-      const r = spawnSync(
-        process.execPath,
-        [BIN, 'run', '--events', 'none', '--output', 'influx', '--influx-api', 'v1', '--influx-url', 'http://127.0.0.1:9', '--influx-db', 'k', '--metrics-addr', `127.0.0.1:${port}`],
-        { encoding: 'utf8', timeout: 30_000 },
-      );
+      const r = await runCli(['run', '--events', 'none', '--output', 'influx', '--influx-api', 'v1', '--influx-url', 'http://127.0.0.1:9', '--influx-db', 'k', '--metrics-addr', `127.0.0.1:${port}`], {
+        timeoutMs: 30_000,
+      });
       expect(r.signal, 'killed by the timeout: the daemon hung').toBeNull();
-      expect(r.status).toBe(2);
+      expect(r.code).toBe(2);
       expect(r.stderr).toContain(`--metrics-addr 127.0.0.1:${port}: cannot listen (EADDRINUSE)`);
       expect(Date.now() - started).toBeLessThan(20_000);
     } finally {
@@ -129,17 +114,9 @@ describe('kovenant run lifecycle', () => {
     }
   }, 40_000);
 
-  it('exits 2 naming the key and the allowed values for a bad option', () => {
-    let stderr = '';
-    let status: number | null = 0;
-    try {
-      execFileSync(process.execPath, [BIN, 'run', '--events', 'none', '--output', 'kafka'], { encoding: 'utf8', stdio: 'pipe' });
-    } catch (err) {
-      const e = err as { status: number | null; stderr: string };
-      status = e.status;
-      stderr = e.stderr;
-    }
-    expect(status).toBe(2);
+  it('exits 2 naming the key and the allowed values for a bad option', async () => {
+    const { code, stderr } = await runCli(['run', '--events', 'none', '--output', 'kafka']);
+    expect(code).toBe(2);
     expect(stderr).toContain('"output" (from flag)');
     expect(stderr).toContain('allowed values: line, json, console, influx, influx-v1, influx-v2');
   });

@@ -18,6 +18,7 @@ const SERVER = `require('net').createServer((s) => s.on('data', () => {})).liste
 const CLIENT = `
 const s = require('net').connect(Number(process.argv[2]), process.argv[1], () => { console.log(s.localPort); s.write('hello'); });
 s.on('error', (e) => { console.error(e.message); process.exit(1); });
+// The client's own lifetime limit, should the test never end it.
 setTimeout(() => process.exit(0), 120000);
 `;
 
@@ -108,6 +109,8 @@ describe.skipIf(!enabled)('kovenant run: Service traffic resolved to its backend
         ].join('\n') + '\n',
       );
       round++;
+      // Pacing, not waiting for a result: a round a quarter second, each in its own window,
+      // until conntrack has the entry (the loop ends on the condition above).
       await new Promise((r) => setTimeout(r, 250));
     }
     daemon.child.stdin!.end();

@@ -5,12 +5,12 @@
  * does, and each query must return data. PromQL (pipeline health) cannot run
  * here, so it is checked against the metric names kovenant exports.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN } from '../support/cli.ts';
+import { runCli } from '../support/cli.ts';
+import { parseLine, pointLines, type ParsedPoint } from '../support/line-protocol.ts';
 import { influxQuery, requireBinary, startInfluxd, type RunningServer } from '../support/servers.ts';
 import { ROOT, filesIn } from './support/paths.ts';
 
@@ -96,48 +96,35 @@ function interpolate(query: string, range: { fromMs: number; toMs: number }, val
   return q;
 }
 
-function parseLine(line: string): { measurement: string; tags: Map<string, string>; ts: bigint } {
-  // The example's tag values contain no escaped spaces or commas.
-  const [key, , ts] = line.split(' ');
-  const [measurement, ...tags] = key!.split(',');
-  return { measurement: measurement!, tags: new Map(tags.map((t) => t.split('=') as [string, string])), ts: BigInt(ts!) };
-}
-
 describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', () => {
   let influx: RunningServer;
   let workDir: string;
   let range: { fromMs: number; toMs: number };
   let concrete: Record<string, string>;
-  let replayed: Array<ReturnType<typeof parseLine>>;
-  let replayedLines: string[];
+  let replayed: ParsedPoint[];
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'kovenant-dashboards-'));
     const out = join(workDir, 'replay.lp');
-    const replay = spawnSync(
-      process.execPath,
-      [BIN, 'replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--window', '10s', '--cluster-name', 'example', '--out', out],
-      { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
-    );
-    expect(replay.status, `kovenant replay failed:\n${replay.stderr}`).toBe(0);
-    const lines = readFileSync(out, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    const replay = await runCli(['replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--window', '10s', '--cluster-name', 'example', '--out', out], { cwd: ROOT });
+    expect(replay.code, `kovenant replay failed:\n${replay.stderr}`).toBe(0);
+    const lines = pointLines(readFileSync(out, 'utf8'), { withSource: true });
     expect(lines.length).toBeGreaterThan(0);
 
     const points = lines.map(parseLine);
-    const first = points.reduce((m, p) => (p.ts < m ? p.ts : m), points[0]!.ts);
-    const last = points.reduce((m, p) => (p.ts > m ? p.ts : m), points[0]!.ts);
+    const first = points.reduce((m, p) => (p.timeNs < m ? p.timeNs : m), points[0]!.timeNs);
+    const last = points.reduce((m, p) => (p.timeNs > m ? p.timeNs : m), points[0]!.timeNs);
     range = { fromMs: Number(first / 1_000_000n), toMs: Number((last + WINDOW_NS) / 1_000_000n) };
 
     // A pod with a workload peer and a release: the concrete variable values, and the
     // tags of the synthetic points below.
     const sample = points.find(
-      (p) => p.measurement === 'kovenant_tcp' && ['namespace', 'pod', 'workload', 'release', 'remote_workload'].every((k) => p.tags.has(k)),
+      (p) => p.measurement === 'kovenant_tcp' && ['namespace', 'pod', 'workload', 'release', 'remote_workload'].every((k) => k in p.tags),
     );
     expect(sample, 'the example has no pod talking to a workload').toBeDefined();
     const t = sample!.tags;
-    concrete = { cluster: t.get('cluster')!, namespace: t.get('namespace')!, workload: t.get('workload')!, pod: t.get('pod')!, release: t.get('release')! };
+    concrete = { cluster: t.cluster!, namespace: t.namespace!, workload: t.workload!, pod: t.pod!, release: t.release! };
     replayed = points;
-    replayedLines = lines;
 
     // SYNTHETIC DATA: `kovenant replay` produces only kovenant_tcp and kovenant_io
     // (conntrack, CPU and the source's completeness come from the daemon's collectors,
@@ -145,21 +132,21 @@ describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', 
     // panels over points the daemon wrote). These
     // few points exist only so that the panels over those measurements are executed
     // and must return data; their values mean nothing.
-    const local = ['cluster', 'namespace', 'node', 'pod', 'release', 'workload', 'workload_kind'].map((k) => `${k}=${t.get(k)}`).join(',');
-    const remote = [...t].filter(([k]) => k.startsWith('remote_') && k !== 'remote_port').map(([k, v]) => `${k}=${v}`).join(',');
+    const local = ['cluster', 'namespace', 'node', 'pod', 'release', 'workload', 'workload_kind'].map((k) => `${k}=${t[k]}`).join(',');
+    const remote = Object.entries(t).filter(([k]) => k.startsWith('remote_') && k !== 'remote_port').map(([k, v]) => `${k}=${v}`).join(',');
     const synthetic = [0n, WINDOW_NS].flatMap((offset) => {
       const ts = first + offset;
       return [
         `kovenant_conntrack,${local},${remote},protocol=tcp,remote_port=443 bytes_sent=1500i,bytes_received=4200i,packets_sent=10i,packets_received=12i,flows=1i ${ts}`,
         `kovenant_cpu,${local} cpu_seconds=0.25,cpu_cores=0.025 ${ts}`,
-        `kovenant_node_cpu,node=${t.get('node')},mode=user seconds=3.5 ${ts}`,
-        `kovenant_node_cpu,node=${t.get('node')},mode=system seconds=1.25 ${ts}`,
+        `kovenant_node_cpu,node=${t.node},mode=user seconds=3.5 ${ts}`,
+        `kovenant_node_cpu,node=${t.node},mode=system seconds=1.25 ${ts}`,
         // External peers named by DNS (kovenant run --dnstap-listen; replay has no DNS
         // stream), with the tags the daemon writes: two addresses under one name.
         ...['52.216.1.2', '52.216.1.3'].map(
           (ip) => `kovenant_tcp,${local},remote_dns=s3.eu-west-1.amazonaws.com,remote_kind=external,remote_name=${ip} bytes_sent=1000i,bytes_received=50i,sends=1i,receives=1i,connects=0i,closes=0i ${ts}`,
         ),
-        `kovenant_source,node=${t.get('node')},source=file events_read=1000i,events_rejected=2i,events_lost=30i,throttles=1i,kernel_events_lost=5i ${ts}`,
+        `kovenant_source,node=${t.node},source=file events_read=1000i,events_rejected=2i,events_lost=30i,throttles=1i,kernel_events_lost=5i ${ts}`,
       ];
     });
 
@@ -219,9 +206,7 @@ describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', 
     expect(stat.map((x) => x.target.refId)).toEqual(['A', 'B', 'C']);
     const GIB = 2 ** 30;
     const sentOn = (path: string): number =>
-      replayedLines
-        .filter((l) => l.startsWith('kovenant_tcp,') && l.split(' ')[0]!.split(',').includes(`path=${path}`))
-        .reduce((a, l) => a + Number(/bytes_sent=(\d+)i/.exec(l)![1]), 0);
+      replayed.filter((p) => p.measurement === 'kovenant_tcp' && p.tags.path === path).reduce((a, p) => a + p.fields.bytes_sent!, 0);
     const expected = [
       (sentOn('cross-zone') / GIB) * Number(textboxes.price_cross_zone),
       (sentOn('cross-region') / GIB) * Number(textboxes.price_cross_region),
@@ -232,7 +217,7 @@ describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', 
       const series = await influxQuery(influx.url, DB, interpolate(target.query!, range, {}));
       expect(Number(series[0]!.values[0]![1])).toBeCloseTo(expected[i]!, 12);
     }
-    expect(replayed.some((p) => p.tags.get('cluster') === 'example')).toBe(true);
+    expect(replayed.some((p) => p.tags.cluster === 'example')).toBe(true);
   });
 
   it('the template variables list values from the data', async () => {

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, requireBinary } from '../support/servers.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
-import { parseLineProtocol, startDaemon, type Daemon } from '../daemon/support.ts';
+import { waitFor } from '../support/wait.ts';
+import { metricValue, parseLineProtocol, startDaemon, type Daemon } from '../daemon/support.ts';
 import { COREDNS_BIN, COREDNS_HINT, startCoreDns, type CoreDns } from './coredns.ts';
 
 const hasCoreDns = requireBinary(COREDNS_BIN);
@@ -28,19 +29,14 @@ edge    IN A   198.51.100.7
 
 async function metric(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
+  return metricValue(text, name) ?? NaN;
 }
 
 async function waitForMetric(port: number, name: string, atLeast: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let value = NaN;
-  while (Date.now() < deadline) {
-    value = await metric(port, name);
-    if (value >= atLeast) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${name} stayed ${value}, expected at least ${atLeast} within ${timeoutMs} ms`);
+  await waitFor(`${name} to reach ${atLeast}`, async () => (value = await metric(port, name)) >= atLeast, timeoutMs, 100).catch(() => {
+    throw new Error(`${name} stayed ${value}, expected at least ${atLeast} within ${timeoutMs} ms`);
+  });
 }
 
 describe.skipIf(!hasCoreDns)('kovenant run --dnstap-listen with a real CoreDNS', () => {
@@ -108,7 +104,7 @@ describe.skipIf(!hasCoreDns)('kovenant run --dnstap-listen with a real CoreDNS',
       [send('192.0.2.10', 100), send('2001:db8::10', 200, 'AF_INET6'), send('198.51.100.7', 300), send('203.0.113.99', 400)].join('\n') + '\n',
     );
     await waitForMetric(metricsPort, 'kovenant_events_used_total', 4, 20_000);
-    const hits = await metric(metricsPort, 'kovenant_dns_lookups_total\\{result="hit"\\}');
+    const hits = await metric(metricsPort, 'kovenant_dns_lookups_total{result="hit"}');
     // A query and a response frame per question, nothing malformed, nothing evicted.
     expect(await metric(metricsPort, 'kovenant_dnstap_frames_total')).toBeGreaterThanOrEqual(6);
     expect(await metric(metricsPort, 'kovenant_dnstap_parse_errors_total')).toBe(0);

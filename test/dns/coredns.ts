@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Resolver } from 'node:dns/promises';
 import { freePort } from '../support/servers.ts';
+import { waitFor } from '../support/wait.ts';
 
 export const COREDNS_BIN = resolve(import.meta.dirname, '../../.tools/bin/coredns');
 export const COREDNS_HINT = `${COREDNS_BIN} is missing: run npm run tools:coredns (needs Go) to run the real-CoreDNS tests`;
@@ -48,23 +49,19 @@ export async function startCoreDns(origin: string, zone: string, dnstapTo: strin
     await exited;
     await rm(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`coredns exited (${child.exitCode}): ${logs}`);
-    }
-    try {
-      // The SOA answers once the zone is loaded; it is not an address, so it teaches the cache nothing.
-      await resolver.resolveSoa(origin);
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`coredns did not answer on 127.0.0.1:${port} within 30 s: ${logs}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+  const answers = async (): Promise<boolean> => {
+    if (child.exitCode !== null) throw new Error(`coredns exited (${child.exitCode}): ${logs}`);
+    // The SOA answers once the zone is loaded; it is not an address, so it teaches the cache nothing.
+    return resolver.resolveSoa(origin).then(
+      () => true,
+      () => false,
+    );
+  };
+  try {
+    await waitFor(`coredns to answer on 127.0.0.1:${port}`, answers, 30_000, 100);
+  } catch (err) {
+    await stop();
+    throw child.exitCode !== null ? err : new Error(`coredns did not answer on 127.0.0.1:${port} within 30 s: ${logs}`);
   }
   return { port, resolver, logs: () => logs, stop };
 }

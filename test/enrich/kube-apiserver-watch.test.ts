@@ -22,7 +22,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Resolver } from '../../src/enrich/resolver.ts';
 import { KubeWatchStore } from '../../src/enrich/metadata/kube-watch-store.ts';
 import { RELEASE, renderObjects } from '../deployment/support/helm.ts';
-import { BIN, startDaemon, parseLineProtocol, type Daemon } from '../daemon/support.ts';
+import { startDaemon, parseLineProtocol, type Daemon } from '../daemon/support.ts';
+import { replayOutput } from '../support/cli.ts';
+import { pointLines } from '../support/line-protocol.ts';
 import { haveTools, startKubeApiServer, type KubeApiServer, type KubeManifest } from '../support/kube-apiserver.ts';
 import { ClusterSeeder } from '../support/kube-seed.ts';
 import { freePort } from '../support/servers.ts';
@@ -332,11 +334,8 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
         expect(kubelet.requests[0]).toContain('follow=true');
         expect(kubelet.requests[0]).toContain('timestamps=true');
         // kovenant_source (the daemon's completeness points) has no counterpart in a replay.
-        const live = following.stdout().split('\n').filter((l) => l !== '' && !l.startsWith('kovenant_source,')).sort();
-        const replayed = execFileSync(process.execPath, [BIN, 'replay', '-', '--kube', SNAPSHOT, '--window', '10s', '--no-summary'], { input: LOG_LINES.join('\n') + '\n', encoding: 'utf8', maxBuffer: 64 << 20 })
-          .split('\n')
-          .filter(Boolean)
-          .sort();
+        const live = pointLines(following.stdout()).sort();
+        const replayed = pointLines(await replayOutput(LOG_LINES, ['--kube', SNAPSHOT, '--window', '10s'])).sort();
         expect(live.length).toBeGreaterThan(20);
         expect(live).toEqual(replayed);
       } finally {

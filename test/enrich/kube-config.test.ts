@@ -1,6 +1,5 @@
 /** Finding the cluster: --kubeconfig, KUBECONFIG, --context, and errors that say what to fix. */
-import { BIN } from '../support/cli.ts';
-import { spawnSync } from 'node:child_process';
+import { runCli } from '../support/cli.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { delimiter } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -97,16 +96,11 @@ describe('loadKubeConfig', () => {
     expect(loadKubeConfig({ kubeconfig: file }, {}).server).toBe('http://127.0.0.1:8001');
   });
 
-  it('kovenant run with a plain-http kubeconfig exits 2 at once instead of retrying', () => {
+  it('kovenant run with a plain-http kubeconfig exits 2 at once instead of retrying', async () => {
     const file = kubeconfig('proxy-run.yaml', { proxy: 'http://127.0.0.1:8001' }, 'proxy');
     const started = Date.now();
-    const r = spawnSync(process.execPath, [BIN, 'run', '--events', '-', '--kubeconfig', file, '--metrics-addr', 'off', '--output', 'line'], {
-      encoding: 'utf8',
-      input: '',
-      timeout: 60_000,
-      env: { ...process.env, KUBECONFIG: '' },
-    });
-    expect(r.status, r.stderr).toBe(2);
+    const r = await runCli(['run', '--events', '-', '--kubeconfig', file, '--metrics-addr', 'off', '--output', 'line'], { env: { KUBECONFIG: '' } });
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain('has a plain-http server (http://127.0.0.1:8001)');
     expect(r.stderr).toContain('set "insecure-skip-tls-verify: true" on cluster "proxy"');
     // Nothing listens on :8001; a retrying daemon would still be running at the timeout.

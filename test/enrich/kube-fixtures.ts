@@ -1,10 +1,9 @@
 /** Kubernetes objects and helpers shared by the kube-* tests. */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { BIN } from '../support/cli.ts';
+import { runCli } from '../support/cli.ts';
 import type { FakeObject } from '../support/fake-kube-api.ts';
 
 export const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -81,18 +80,7 @@ export function captureLogger(): CapturedLogger {
   return { logger, lines: () => raw.map((l) => JSON.parse(l) as { level: number; msg: string }) };
 }
 
-export async function eventually(check: () => void, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-}
+export { eventually } from '../support/wait.ts';
 
 export function tempDir(): { dir: string; dispose: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'kovenant-kube-'));
@@ -111,14 +99,8 @@ export interface KovenantResult {
  * The real CLI with the test's environment less KUBECONFIG (so only the flags given choose
  * the API server), warnings and worse logged.
  */
-export function kovenant(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<KovenantResult> {
-  const { KUBECONFIG: _ignored, ...base } = process.env;
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...base, KOVENANT_LOG_LEVEL: 'warn', ...env }, maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs },
-      (err, stdout, stderr) => resolve({ code: typeof err?.code === 'number' ? err.code : err ? 1 : 0, stdout, stderr }),
-    );
-  });
+export async function kovenant(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<KovenantResult> {
+  const r = await runCli(args, { env: { KUBECONFIG: undefined, KOVENANT_LOG_LEVEL: 'warn', ...env }, timeoutMs });
+  // Killed at the deadline: not a success.
+  return { code: r.code ?? 1, stdout: r.stdout, stderr: r.stderr };
 }

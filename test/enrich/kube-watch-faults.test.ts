@@ -49,6 +49,8 @@ describe('KubeWatchStore faults without an HTTP error', () => {
     await s.synced;
     await waitFor('the first watch', () => requests('watch') >= 1);
     const before = requests('watch');
+    // The timer is the measurement (attempts in a second), not a wait for a result: a slow
+    // machine makes fewer attempts, never more.
     await new Promise((r) => setTimeout(r, 1_000));
     // With 200–400 ms between attempts a second holds a handful; a retry loop without
     // backoff makes hundreds.

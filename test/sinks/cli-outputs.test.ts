@@ -3,56 +3,26 @@
  * real InfluxDB 1.x must leave exactly what `--output line` prints; json and console
  * render the same points; bad combinations exit 2, unacknowledged points exit 1.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN } from '../support/cli.ts';
+import { runCli, type CliResult } from '../support/cli.ts';
+import { fieldSums, parseLineProtocol } from '../support/line-protocol.ts';
 import { influxQuery, requireBinary, startInfluxd, type RunningServer } from '../support/servers.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const EVENTS = join(ROOT, 'examples', 'events.jsonl.gz');
 const SNAPSHOT = join(ROOT, 'examples', 'snapshot.json');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function kovenant(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  // Only what the test sets: an INFLUX_* variable in the developer's shell must not leak in.
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INFLUX_') && !k.startsWith('KOVENANT_')));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** The CLI with only the environment the test sets (runCli leaves out the shell's INFLUX_* variables). */
+function kovenant(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCli(args, { env, stdin: 'ignore' });
 }
 
 /** measurement → field → sum, and point counts, from line protocol text. */
 function totalsOfLines(text: string): Map<string, number> {
-  const totals = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    const [series, fields] = line.split(' ');
-    const measurement = series?.split(',')[0] ?? '';
-    totals.set(`${measurement}.points`, (totals.get(`${measurement}.points`) ?? 0) + 1);
-    for (const kv of (fields ?? '').split(',')) {
-      const [k, v] = kv.split('=');
-      totals.set(`${measurement}.${k}`, (totals.get(`${measurement}.${k}`) ?? 0) + Number((v ?? '').replace(/i$/, '')));
-    }
-  }
-  return totals;
+  return new Map(Object.entries(fieldSums(parseLineProtocol(text, { withSource: true }), { countPoints: true })));
 }
 
 const TCP_FIELDS = ['bytes_sent', 'bytes_received', 'sends', 'receives', 'connects', 'closes'];

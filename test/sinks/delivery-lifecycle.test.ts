@@ -15,7 +15,8 @@ class SlowTransport implements LineTransport {
   sent = 0;
   constructor(private readonly delayMs: number) {}
   async send(_body: string, points: number, signal?: AbortSignal): Promise<void> {
-    // Like fetch: an abort (the drain deadline) ends the request unanswered.
+    // The delay is the slow server under test (not a wait for a result). Like fetch: an
+    // abort (the drain deadline) ends the request unanswered.
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, this.delayMs);
       signal?.addEventListener('abort', () => {

@@ -2,24 +2,16 @@
  * `-` reads stdin: a pipe through process.stdin, a file redirected to stdin (a backlog)
  * in 1 MB reads like a named file. Both must read every byte, gzip or not.
  */
-import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { BIN, REPO } from '../support/cli.ts';
+import { REPO, runCli, type CliResult } from '../support/cli.ts';
 
 const GOLDEN = gunzipSync(readFileSync(`${REPO}test/golden/example.lp.gz`)).toString('utf8');
 const ARGS = ['replay', '-', '--kube', 'examples/snapshot.json', '--window', '10s', '--no-summary'];
 
-function replayFromStdin(stdin: number | 'pipe', feed?: Buffer): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...ARGS], { cwd: REPO, stdio: [stdin, 'pipe', 'inherit'] });
-    const out: Buffer[] = [];
-    child.stdout!.on('data', (d: Buffer) => out.push(d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8') }));
-    if (feed) child.stdin!.end(feed);
-  });
+function replayFromStdin(stdin: number | Buffer): Promise<CliResult> {
+  return runCli(ARGS, { stdin, stderr: 'inherit' });
 }
 
 describe('stdin as the events input', () => {
@@ -33,7 +25,7 @@ describe('stdin as the events input', () => {
     } finally {
       closeSync(fd);
     }
-    const piped = await replayFromStdin('pipe', gunzipSync(readFileSync(gz)));
+    const piped = await replayFromStdin(gunzipSync(readFileSync(gz)));
     expect(piped.code).toBe(0);
     expect(piped.stdout).toBe(GOLDEN);
   }, 60_000);

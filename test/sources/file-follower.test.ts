@@ -16,6 +16,7 @@ describe('FileFollower', () => {
     const stop = scratch.stopper();
     const follower = new FileFollower(path, { pollMs: 20, signal: stop.signal });
     const r = readInBackground(follower);
+    // A few polls of the missing file first (an input of the test: it passes without them).
     await new Promise((res) => setTimeout(res, 60));
     writeFileSync(path, 'a1\na2\n');
     expect(await r.until(2)).toEqual(['a1', 'a2']);
@@ -52,15 +53,12 @@ describe('FileFollower', () => {
       for await (const chunk of follower.chunks) chunks.push(chunk);
     })();
     const total = (): number => chunks.reduce((n, c) => n + c.length, 0);
-    const until = async (n: number): Promise<void> => {
-      const deadline = Date.now() + 5000;
-      while (total() < n) {
-        if (Date.now() > deadline) throw new Error(`timed out at ${total()} of ${n} bytes`);
-        await new Promise((res) => setTimeout(res, 10));
-      }
-    };
+    const until = (n: number): Promise<void> =>
+      waitFor(`${n} bytes`, () => total() >= n, 15_000, 10).catch(() => {
+        throw new Error(`timed out at ${total()} of ${n} bytes`);
+      });
     await until(big.length);
-    // Idle polls in between, then short tail writes.
+    // Idle polls in between (an input, not a wait for a result), then short tail writes.
     await new Promise((res) => setTimeout(res, 50));
     const tails = ['t1\n', 't2\n', 't3\n'];
     for (const t of tails) {

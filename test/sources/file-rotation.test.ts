@@ -32,7 +32,8 @@ async function writeRotating(writer: LumberjackWriter, total: number, seed: numb
     writer.write(lines(n));
     written += n;
     if (next(4) !== 0) writer.rotate();
-    // Mostly no pause at all, so that many rotations fall between two polls.
+    // The writer's pace (an input, not a wait): mostly no pause at all, so that many
+    // rotations fall between two polls.
     if (next(8) === 0) await new Promise((r) => setTimeout(r, 1 + next(30)));
   }
 }
@@ -78,6 +79,7 @@ describe('FileFollower with lumberjack rotation', () => {
         let i = 0;
         for await (const chunk of follower.chunks) {
           text += chunk.toString();
+          // A slow reader (the input of the test), so that rotations pile up between reads.
           if (++i % 3 === 0) await new Promise((r) => setTimeout(r, 15));
         }
       })();

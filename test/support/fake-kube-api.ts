@@ -99,6 +99,8 @@ export interface FakeKubeApi {
   resume(): Promise<void>;
   openWatches(kind?: string): number;
   readonly requests: RequestRecord[];
+  /** Connections reset while paused: a client's attempts to reach the stopped server. */
+  readonly refusedConnections: number;
   writeKubeconfig(file: string, context?: string): void;
   close(): Promise<void>;
 }
@@ -241,9 +243,12 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
   }
 
   let paused = false;
+  let refusedConnections = 0;
   const server: Server = createServer(handle);
   server.on('connection', (socket) => {
-    if (paused) socket.destroy();
+    if (!paused) return;
+    refusedConnections++;
+    socket.destroy();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -257,6 +262,9 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
   const api: FakeKubeApi = {
     url,
     requests,
+    get refusedConnections() {
+      return refusedConnections;
+    },
     put(obj) {
       const key = objectKey(obj.kind, obj.metadata.namespace, obj.metadata.name);
       const existed = store(obj.kind).has(key);

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FileFollower } from '../../src/sources/file-follower.ts';
+import { waitFor } from './wait.ts';
 
 /** Everything a test made; `dispose()` (in afterEach) stops the followers and removes the files. */
 export class FollowerScratch {
@@ -40,12 +41,10 @@ export function readInBackground(follower: FileFollower): {
     for await (const chunk of follower.chunks) text += chunk.toString();
   })();
   const lines = (): string[] => text.split('\n').filter(Boolean);
-  const untilText = async (finished: (t: string) => boolean, timeoutMs = 5000): Promise<string> => {
-    const deadline = Date.now() + timeoutMs;
-    while (!finished(text)) {
-      if (Date.now() > deadline) throw new Error(`timed out with ${JSON.stringify(text)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+  const untilText = async (finished: (t: string) => boolean, timeoutMs = 15_000): Promise<string> => {
+    await waitFor('the follower to give the text awaited', () => finished(text), timeoutMs).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}; it gave ${JSON.stringify(text)}`);
+    });
     return text;
   };
   return {

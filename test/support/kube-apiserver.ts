@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { freePort } from './servers.ts';
+import { stopChild, waitForProcess } from './server-process.ts';
 
 export const TOOLS_BIN = resolve(import.meta.dirname, '../../.tools/bin');
 export const tool = (name: string): string => join(TOOLS_BIN, name);
@@ -86,18 +87,6 @@ function makeCertificates(dir: string): void {
   openssl(dir, ['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub']);
 }
 
-async function stopChild(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((done) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      done();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
 /** Keeps the last lines a process printed, for the error when it fails to come up. */
 function tail(child: ChildProcess): () => string {
   let out = '';
@@ -107,16 +96,6 @@ function tail(child: ChildProcess): () => string {
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   return () => out;
-}
-
-async function until(what: string, child: ChildProcess, output: () => string, ok: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${what}: exited with ${child.exitCode}:\n${output()}`);
-    if (await ok().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what}: not ready within ${timeoutMs} ms:\n${output()}`);
 }
 
 export async function startKubeApiServer(options: { extraArgs?: string[] } = {}): Promise<KubeApiServer> {
@@ -144,7 +123,7 @@ export async function startKubeApiServer(options: { extraArgs?: string[] } = {})
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.arch === 'x64' ? '' : process.arch } },
   );
   const etcdOutput = tail(etcd);
-  await until('etcd', etcd, etcdOutput, async () => (await fetch(`${etcdUrl}/health`)).ok, 60_000);
+  await waitForProcess('etcd', etcd, async () => (await fetch(`${etcdUrl}/health`)).ok, 60_000, etcdOutput);
 
   let apiserver: ChildProcess | undefined;
   let apiOutput = (): string => '';
@@ -215,12 +194,12 @@ export async function startKubeApiServer(options: { extraArgs?: string[] } = {})
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     apiOutput = tail(apiserver);
-    await until('kube-apiserver', apiserver, apiOutput, async () => (await send('GET', '/readyz')).status === 200, 120_000);
+    await waitForProcess('kube-apiserver', apiserver, async () => (await send('GET', '/readyz')).status === 200, 120_000, apiOutput);
   };
 
   await startApiServer().catch(async (err: unknown) => {
-    await stopChild(apiserver);
-    await stopChild(etcd);
+    await stopChild(apiserver, 15_000);
+    await stopChild(etcd, 15_000);
     rmSync(dir, { recursive: true, force: true });
     throw err;
   });
@@ -284,11 +263,11 @@ export async function startKubeApiServer(options: { extraArgs?: string[] } = {})
       const res = await fetch(`${etcdUrl}/v3/kv/compaction`, { method: 'POST', body: JSON.stringify({ revision: range.header.revision, physical: true }) });
       if (!res.ok) throw new Error(`etcd compaction: HTTP ${res.status} ${await res.text()}`);
     },
-    stopApiServer: () => stopChild(apiserver),
+    stopApiServer: () => stopChild(apiserver, 15_000),
     startApiServer,
     close: async () => {
-      await stopChild(apiserver);
-      await stopChild(etcd);
+      await stopChild(apiserver, 15_000);
+      await stopChild(etcd, 15_000);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -32,6 +32,7 @@ async function main(): Promise<void> {
       writer.rotate();
       if (r + 1 < rotations) writer.write(n < total ? line() : '');
     }
+    // The writer's pace, seeded (an input of the test, not a wait for a result).
     if (next(4) === 0) await new Promise((resolve) => setTimeout(resolve, 5 + next(40)));
   }
   process.stdout.write(`done ${writer.rotations}\n`);

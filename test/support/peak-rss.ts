@@ -1,7 +1,6 @@
 /** A kovenant child process fed a generated stream on stdin, with its peak RSS (VmHWM). */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { BIN } from './cli.ts';
+import { startCli } from './cli.ts';
 
 export interface MeasuredRun {
   code: number | null;
@@ -28,9 +27,8 @@ function vmHwmKb(pid: number): number | undefined {
  */
 export async function runMeasured(args: readonly string[], chunks: Iterable<string>, extraNodeArgs: readonly string[] = []): Promise<MeasuredRun> {
   const started = Date.now();
-  const child = spawn(process.execPath, [...extraNodeArgs, BIN, ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const run = startCli(args, { stdin: 'pipe', stdout: 'ignore', nodeArgs: extraNodeArgs });
+  const child = run.child;
   let peakKb = 0;
   const sample = (): void => {
     const kb = child.pid === undefined ? undefined : vmHwmKb(child.pid);
@@ -38,14 +36,13 @@ export async function runMeasured(args: readonly string[], chunks: Iterable<stri
   };
   const timer = setInterval(sample, 50);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.stdin.on('error', () => undefined);
   for (const chunk of chunks) {
     if (child.exitCode !== null) break;
-    if (!child.stdin.write(chunk)) await Promise.race([new Promise<void>((resolve) => child.stdin.once('drain', resolve)), exited]);
+    if (!child.stdin!.write(chunk)) await Promise.race([new Promise<void>((resolve) => child.stdin!.once('drain', resolve)), exited]);
     sample();
   }
-  child.stdin.end();
+  child.stdin!.end();
   const code = await exited;
   clearInterval(timer);
-  return { code, stderr, peakRssMb: peakKb / 1024, seconds: (Date.now() - started) / 1000 };
+  return { code, stderr: run.stderr(), peakRssMb: peakKb / 1024, seconds: (Date.now() - started) / 1000 };
 }

@@ -1,8 +1,29 @@
 /** Polling until a condition holds: a deadline for slow machines, not a timing assertion. */
-export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 5000, everyMs = 20): Promise<void> {
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 15_000, everyMs = 20): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** waitFor for a block of expect() calls: retried until it passes; at the deadline its last failure is thrown. */
+export async function eventually(check: () => void, timeoutMs = 15_000): Promise<void> {
+  let last: unknown;
+  await waitFor(
+    'a check to pass',
+    () => {
+      try {
+        check();
+        return true;
+      } catch (err) {
+        last = err;
+        return false;
+      }
+    },
+    timeoutMs,
+    10,
+  ).catch(() => {
+    throw last;
+  });
 }

@@ -12,6 +12,7 @@ import { DnsNameCache } from '../../../src/enrich/dns/dns-name-cache.ts';
 import { DnstapDialer } from '../../../src/sources/dnstap/dnstap-dialer.ts';
 import { encodeDnstapResponse } from '../../../src/sources/dnstap/dnstap-message.ts';
 import { ControlType, DNSTAP_CONTENT_TYPE, encodeControl, encodeData } from '../../../src/sources/dnstap/frame-stream.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const AT = Date.UTC(2024, 4, 1, 12, 0, 0);
 
@@ -60,12 +61,8 @@ class FakeCoreDns {
   }
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+function until(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  return waitFor(what, cond, timeoutMs);
 }
 
 describe('DnstapDialer', () => {
@@ -109,6 +106,7 @@ describe('DnstapDialer', () => {
   it('retries a host that does not resolve yet, logging it once', async () => {
     const lines: string[] = [];
     let resolvable = false;
+    let attempts = 0;
     const a = await FakeCoreDns.start('127.0.0.1');
     stops.push(() => a.stop());
     const dialer = new DnstapDialer({
@@ -117,13 +115,15 @@ describe('DnstapDialer', () => {
       log: pino({ level: 'info' }, { write: (s: string) => void lines.push(s) }),
       refreshMs: 50,
       resolve: async () => {
+        attempts++;
         if (!resolvable) throw new Error('getaddrinfo ENOTFOUND later.example');
         return ['127.0.0.1'];
       },
     });
     stops.push(() => dialer.close());
     await until(() => lines.length > 0, 'the first failure');
-    await new Promise((r) => setTimeout(r, 300));
+    const failed = attempts;
+    await until(() => attempts >= failed + 3, 'three more failed resolutions');
     expect(lines.filter((l) => l.includes('cannot resolve'))).toHaveLength(1);
     resolvable = true;
     await until(() => a.clients.size === 1, 'the connection once it resolves');

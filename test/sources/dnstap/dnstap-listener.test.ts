@@ -15,6 +15,7 @@ import { DnsNameCache } from '../../../src/enrich/dns/dns-name-cache.ts';
 import { DnstapListener, parseDnstapAddress, type DnstapAddress } from '../../../src/sources/dnstap/dnstap-listener.ts';
 import { encodeDnstapResponse } from '../../../src/sources/dnstap/dnstap-message.ts';
 import { ControlType, DNSTAP_CONTENT_TYPE, encodeControl, encodeData } from '../../../src/sources/dnstap/frame-stream.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const AT = Date.UTC(2024, 4, 1, 12, 0, 0);
 
@@ -36,12 +37,8 @@ function logLines(): { log: pino.Logger; lines: () => string[] } {
   return { log, lines: () => lines };
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+function until(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  return waitFor(what, cond, timeoutMs);
 }
 
 function dial(a: DnstapAddress, port: number | undefined): Promise<Socket> {
