@@ -4,10 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { createDecoder } from '../decode/default-decoder.ts';
 import { loadSnapshots } from '../enrich/metadata/snapshot.ts';
 import { runReplay } from '../pipeline/replay.ts';
-import { LineProtocolSink } from '../sinks/line-sink.ts';
+import { lineSink } from '../sinks/line/component.ts';
+import { parseSettings } from '../core/config-values.ts';
 import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
 import { TopTalkers, formatTopTalkers } from '../sinks/top-talkers.ts';
-import { openByteInput } from '../sources/byte-input.ts';
+import { SOURCES } from '../sources/registry.ts';
+import { createLogger } from '../telemetry/logger.ts';
 import { formatSummary } from './replay-summary.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -15,8 +17,9 @@ const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 export async function runDemo(opts: { out: string; top: string }, stderr: (text: string) => void): Promise<void> {
   const started = Date.now();
   const store = await loadSnapshots([join(EXAMPLES, 'snapshot.json')]);
-  const input = await openByteInput(join(EXAMPLES, 'events.jsonl.gz'));
-  const file = await LineProtocolSink.toFile(opts.out);
+  const read = SOURCES.read;
+  const input = await read.create(parseSettings(read.schema, { path: join(EXAMPLES, 'events.jsonl.gz') }, 'demo'), { log: createLogger('kovenant-demo'), signal: new AbortController().signal });
+  const file = await lineSink.create(parseSettings(lineSink.schema, { out: opts.out }, '--out'), {});
   const talkers = new TopTalkers();
   const sink: MetricSink = {
     write: async (points: readonly MetricPoint[]) => {

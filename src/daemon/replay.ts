@@ -8,7 +8,9 @@ import { runReplay } from '../pipeline/replay.ts';
 import { MAX_WINDOW_MS } from '../aggregate/window.ts';
 import { EventCounters } from '../pipeline/event-counters.ts';
 import { OutputError } from '../sinks/output-error.ts';
-import { openByteInput } from '../sources/byte-input.ts';
+import { parseSettings } from '../core/config-values.ts';
+import { SOURCES } from '../sources/registry.ts';
+import { createLogger } from '../telemetry/logger.ts';
 import { parseDuration } from '../core/duration.ts';
 import { InputError } from '../core/input-error.ts';
 import { openMetadata, type MetadataOptions } from './metadata.ts';
@@ -38,20 +40,21 @@ export async function runReplayCommand(events: string, opts: ReplayCommandOption
     throw new InputError(`--max-cached-entries: "${opts.maxCachedEntries}" is not a positive whole number`, `e.g. --max-cached-entries ${DEFAULT_MAX_CACHED_ENTRIES}`);
   }
   const started = Date.now();
-  const input = await openByteInput(events);
+  const read = SOURCES.read;
+  const input = await read.create(parseSettings(read.schema, { path: events }, 'events'), { log: createLogger('kovenant-replay'), signal: new AbortController().signal });
   let metadata: Awaited<ReturnType<typeof openMetadata>>;
   try {
     metadata = await openMetadata(opts, stderr);
   } catch (err) {
-    await input.close?.();
+    await input.close();
     throw err;
   }
   // Watches hold connections open: everything after this point must reach close().
   try {
-    const { sink, destination, deliveryFailure, deliverySummary } = await openSink(opts);
+    const sink = await openSink(opts);
     const counters = new EventCounters();
     const printSummary = (): void => {
-      if (opts.summary) stderr(formatSummary(counters, Date.now() - started, destination) + (deliverySummary?.() ?? ''));
+      if (opts.summary) stderr(formatSummary(counters, Date.now() - started, sink.destination) + (sink.deliverySummary?.() ?? ''));
     };
     try {
       await runReplay({ input, store: metadata.store, sink, decoder: createDecoder(), windowMs, latenessMs, maxOpenPoints, maxCachedEntries, clusterName: opts.clusterName, counters });
@@ -62,10 +65,10 @@ export async function runReplayCommand(events: string, opts: ReplayCommandOption
     }
     printSummary();
     // Exit 1 with "N points not acknowledged": replay succeeded only if InfluxDB has it all.
-    const failure = deliveryFailure?.();
+    const failure = sink.deliveryFailure?.();
     if (failure) throw failure;
   } finally {
     await metadata.close();
-    await input.close?.();
+    await input.close();
   }
 }
