@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { DEFAULT_MAX_CACHED_ENTRIES } from '../enrich/attribution-cache.ts';
 import { DEFAULT_MAX_OPEN_POINTS } from '../pipeline/replay.ts';
 import { runReplayCommand, type ReplayCommandOptions } from '../daemon/replay.ts';
+import { outputSettingsOf } from '../config/output-settings.ts';
 import { DESCRIPTIONS } from './command-names.ts';
 import { addMetadataOptions } from './metadata-options.ts';
 import { addOutputOptions } from './output-options.ts';
@@ -25,6 +26,6 @@ export function replayCommand(stderr: (text: string) => void): Command {
   return addOutputOptions(cmd)
     .option('--no-summary', 'do not print the summary to stderr')
     .action(async (events: string, opts: ReplayCommandOptions) => {
-      await runReplayCommand(events, opts, stderr);
+      await runReplayCommand(events, outputSettingsOf(opts, process.env), stderr);
     });
 }
