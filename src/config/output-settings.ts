@@ -105,14 +105,14 @@ export function envValue(key: string, env: NodeJS.ProcessEnv): string | undefine
 }
 
 /** Replay's output settings: the flags given, else the environment (flags > env > the sinks' defaults). */
-export function outputSettingsOf<T extends Partial<Record<OutputKey, unknown>>>(flags: T, env: NodeJS.ProcessEnv): T {
+export function outputSettingsOf<T extends Partial<Record<OutputKey, unknown>>>(flags: T, env: NodeJS.ProcessEnv): T & Partial<Record<OutputKey, string>> {
   const out: Record<string, unknown> = { ...flags };
   for (const key of OUTPUT_KEYS) {
     if (out[key] !== undefined) continue;
     const v = envValue(key, env);
     if (v !== undefined) out[key] = v;
   }
-  return out as T;
+  return out as T & Partial<Record<OutputKey, string>>;
 }
 
 export { flagOf };

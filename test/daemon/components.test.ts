@@ -37,10 +37,10 @@ describe('the sink registry', () => {
   it('parses every sink\'s defaults into numbers, and values given as text once', () => {
     for (const s of SINKS) expect(() => parseSettings(s.schema, {}, s.name)).not.toThrow();
     expect(parseSettings(sinkFactory('console').schema, {}, 'console')).toEqual({ top: 10 });
-    expect(parseSettings(sinkFactory('influx').schema, {}, 'influx')).toMatchObject({ influxApi: 'v2', spoolMaxBytes: 1024 ** 3, batchSize: 5000, flushInterval: 1000, drainTimeout: 60_000 });
-    expect(parseSettings(sinkFactory('influx').schema, { spoolMaxBytes: '512MiB', flushInterval: '2s', batchSize: '250' }, 'influx')).toMatchObject({ spoolMaxBytes: 512 * 1024 ** 2, flushInterval: 2000, batchSize: 250 });
+    expect(parseSettings(sinkFactory('influx').schema, {}, 'influx') as object).toMatchObject({ influxApi: 'v2', spoolMaxBytes: 1024 ** 3, batchSize: 5000, flushInterval: 1000, drainTimeout: 60_000 });
+    expect(parseSettings(sinkFactory('influx').schema, { spoolMaxBytes: '512MiB', flushInterval: '2s', batchSize: '250' }, 'influx') as object).toMatchObject({ spoolMaxBytes: 512 * 1024 ** 2, flushInterval: 2000, batchSize: 250 });
     // The daemon's YAML may give a number as such.
-    expect(parseSettings(sinkFactory('influx').schema, { batchSize: 250 }, 'influx').batchSize).toBe(250);
+    expect((parseSettings(sinkFactory('influx').schema, { batchSize: 250 }, 'influx') as { batchSize: number }).batchSize).toBe(250);
   });
 
   it('refuses bad values and unknown outputs with the flag named', () => {
@@ -71,7 +71,7 @@ describe('the source and collector registries', () => {
     expect(enabled).toEqual(['source']);
     const all = resolveConfig({ flags: { conntrack: true, cpu: true, conntrackInterval: '2s' } });
     expect(COLLECTORS.filter((c) => c.enabled(parseSettings(c.schema, all, c.name))).map((c) => c.name)).toEqual(['source', 'conntrack', 'node_cpu', 'cpu']);
-    expect(parseSettings(COLLECTORS[1]!.schema, all, 'conntrack')).toMatchObject({ conntrackInterval: 2000 });
+    expect(parseSettings(COLLECTORS[1]!.schema, all, 'conntrack') as object).toMatchObject({ conntrackInterval: 2000 });
   });
 
   it('a followed file reports its rotations as stats', async () => {
