@@ -5,13 +5,13 @@ import { addConfigFlags } from '../config/flags.ts';
 import { runDaemon } from '../daemon/daemon.ts';
 import { DESCRIPTIONS } from './command-names.ts';
 
-export function runCommand(stderr: (text: string) => void): Command {
+export function runCommand(): Command {
   const cmd = new Command('run')
     .description(DESCRIPTIONS.run)
     .addOption(new Option('--config <file>', 'YAML config file (keys as the long flags, camelCase); flags > env (KOVENANT_*) > file > defaults'));
   addConfigFlags(cmd);
   return cmd.action(async (_opts: unknown, command: Command) => {
     const config = await loadDaemonConfig(command, process.env);
-    await runDaemon(config, stderr);
+    await runDaemon(config);
   });
 }

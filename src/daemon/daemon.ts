@@ -24,25 +24,26 @@ import type { SinkComponent } from '../sinks/sink-component.ts';
 import type { SourceComponent } from '../sources/source-component.ts';
 import { DaemonMetrics, serveMetrics, type ComponentReport, type MetricsServer } from '../telemetry/metrics.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
-import { parseDuration } from '../core/duration.ts';
 import { InputError } from '../core/input-error.ts';
 import { openMetadata } from './metadata.ts';
 import { openSink, type OutputOptions } from './sinks.ts';
 import { dnsCacheOf, openDnstap, type DnstapFeeds } from './dnstap.ts';
 import { openEvents } from './events.ts';
+import { runSettingsOf, type RunSettings } from './run-settings.ts';
 
 /**
  * `--window`: a fixed length, or `dynamic` (the ladder's lengths from the shortest up to
  * `--window-max`, driven by `--series-budget`).
  */
-function aggregatorOf(config: DaemonConfig, latenessMs: number, log: Logger): WindowAggregator {
-  if (config.window !== 'dynamic') {
-    const windowMs = parseDuration(config.window, '--window');
+function aggregatorOf(config: DaemonConfig, run: RunSettings, log: Logger): WindowAggregator {
+  const latenessMs = run.lateness;
+  if (run.window !== 'dynamic') {
+    const windowMs = run.window;
     if (windowMs <= 0) throw new InputError('--window must be longer than 0');
     if (windowMs > MAX_WINDOW_MS) throw new InputError(`--window ${config.window}: longer than a day`, 'give --window 1d or less, e.g. 10s');
     return new WindowAggregator({ windowMs, latenessMs, maxExternalPeers: config.maxExternalPeers });
   }
-  const maxMs = parseDuration(config.windowMax, '--window-max');
+  const maxMs = run.windowMax;
   let rungs: number[];
   try {
     rungs = ladderBetween(0, maxMs);
@@ -98,10 +99,11 @@ function runningInCluster(): boolean {
   return Boolean(process.env.KUBERNETES_SERVICE_HOST) && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token');
 }
 
-export async function runDaemon(config: DaemonConfig, stderr: (text: string) => void): Promise<void> {
+export async function runDaemon(config: DaemonConfig): Promise<void> {
   const log = createLogger('kovenant-run');
-  const latenessMs = parseDuration(config.lateness, '--lateness');
-  const aggregator = aggregatorOf(config, latenessMs, log);
+  const run = runSettingsOf(config);
+  const latenessMs = run.lateness;
+  const aggregator = aggregatorOf(config, run, log);
 
   // A snapshot when given; otherwise live watches: in-cluster, --kubeconfig/--context,
   // KUBECONFIG or ~/.kube/config. The daemon reports readiness itself instead of blocking.
@@ -109,7 +111,8 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
     config.kube?.length
       ? { kube: config.kube, allowEmptyKube: config.allowEmptyKube }
       : { kubeconfig: config.kubeconfig, context: config.context, inCluster: runningInCluster(), waitForSync: false },
-    stderr,
+    // The daemon's notices are log lines like all the rest (replay prints them as text).
+    (line) => log.warn(line.replace(/^kovenant: /, '')),
   );
   const dnsNames = dnsCacheOf(config);
   // The conntrack table also tells which backend each Service connection went to.
@@ -175,7 +178,7 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
-    const durationTimer = config.duration ? setTimeout(() => stop.abort(), parseDuration(config.duration, '--duration')) : undefined;
+    const durationTimer = run.duration !== undefined ? setTimeout(() => stop.abort(), run.duration) : undefined;
     try {
       if (!metadata.isReady()) {
         // Events attributed before the caches are complete would land on the wrong pods.
@@ -198,7 +201,7 @@ export async function runDaemon(config: DaemonConfig, stderr: (text: string) => 
         counters,
         stop: stop.signal,
         maxExternalPeers: config.maxExternalPeers,
-        maxClockSkewMs: parseDuration(config.maxClockSkew, '--max-clock-skew'),
+        maxClockSkewMs: run.maxClockSkew,
         onPeersFolded: (n) => (externalPeersFolded += n),
         checkpoint,
         onCollectorError: (c, err) => {
