@@ -8,9 +8,10 @@ import { runReplay } from '../pipeline/replay.ts';
 import { MAX_WINDOW_MS } from '../aggregate/window.ts';
 import { EventCounters } from '../pipeline/event-counters.ts';
 import { OutputError } from '../sinks/output-error.ts';
-import { parseSettings } from '../core/config-values.ts';
+import { durationMs, parseSettings } from '../core/config-values.ts';
 import { SOURCES } from '../sources/registry.ts';
 import { createLogger } from '../telemetry/logger.ts';
+import { z } from 'zod';
 import { parseDuration } from '../core/duration.ts';
 import { InputError } from '../core/input-error.ts';
 import { openMetadata, type MetadataOptions } from './metadata.ts';
@@ -26,19 +27,31 @@ export interface ReplayCommandOptions extends MetadataOptions, OutputOptions {
   clusterName?: string;
 }
 
+/** A whole number above 0 with replay's message and an example. */
+function wholeNumber(flag: string, example: string) {
+  return z.union([z.string(), z.number()]).transform((v) => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 1) throw new InputError(`${flag}: "${String(v)}" is not a positive whole number`, `e.g. ${flag} ${example}`);
+    return n;
+  });
+}
+
+/** Replay's own settings, parsed once into milliseconds and counts. */
+const REPLAY_SCHEMA = z.object({
+  window: z.string().transform((text) => {
+    const ms = parseDuration(text, '--window');
+    if (ms <= 0) throw new InputError('--window must be longer than 0', 'e.g. --window 10s');
+    if (ms > MAX_WINDOW_MS) throw new InputError(`--window ${text}: longer than a day`, 'give --window 1d or less, e.g. 10s');
+    return ms;
+  }),
+  /** Default: windows close at the end of the input (exact in any order). */
+  lateness: durationMs('--lateness').default(Infinity),
+  maxOpenPoints: wholeNumber('--max-open-points', '500000 (about 100 MB)'),
+  maxCachedEntries: wholeNumber('--max-cached-entries', String(DEFAULT_MAX_CACHED_ENTRIES)),
+});
+
 export async function runReplayCommand(events: string, opts: ReplayCommandOptions, stderr: (text: string) => void): Promise<void> {
-  const windowMs = parseDuration(opts.window, '--window');
-  if (windowMs <= 0) throw new InputError('--window must be longer than 0', 'e.g. --window 10s');
-  if (windowMs > MAX_WINDOW_MS) throw new InputError(`--window ${opts.window}: longer than a day`, 'give --window 1d or less, e.g. 10s');
-  const latenessMs = opts.lateness === undefined ? Infinity : parseDuration(opts.lateness, '--lateness');
-  const maxOpenPoints = Number(opts.maxOpenPoints);
-  if (!Number.isSafeInteger(maxOpenPoints) || maxOpenPoints < 1) {
-    throw new InputError(`--max-open-points: "${opts.maxOpenPoints}" is not a positive whole number`, 'e.g. --max-open-points 500000 (about 100 MB)');
-  }
-  const maxCachedEntries = Number(opts.maxCachedEntries);
-  if (!Number.isSafeInteger(maxCachedEntries) || maxCachedEntries < 1) {
-    throw new InputError(`--max-cached-entries: "${opts.maxCachedEntries}" is not a positive whole number`, `e.g. --max-cached-entries ${DEFAULT_MAX_CACHED_ENTRIES}`);
-  }
+  const { window: windowMs, lateness: latenessMs, maxOpenPoints, maxCachedEntries } = parseSettings(REPLAY_SCHEMA, opts, 'replay');
   const started = Date.now();
   const read = SOURCES.read;
   const input = await read.create(parseSettings(read.schema, { path: events }, 'events'), { log: createLogger('kovenant-replay'), signal: new AbortController().signal });
