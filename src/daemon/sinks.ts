@@ -1,11 +1,9 @@
 /**
- * Where points go: `--output line|influx|json|console` and their flags. Flags win over
- * environment variables, which win over defaults (commander's `.env()`):
- *   INFLUX_URL, INFLUX_ORG, INFLUX_BUCKET, INFLUX_TOKEN, INFLUX_TOKEN_FILE, INFLUX_DB,
- *   INFLUX_RP, INFLUX_USERNAME, INFLUX_PASSWORD, INFLUX_PASSWORD_FILE, KOVENANT_SPOOL_DIR,
- *   KOVENANT_SPOOL_MAX_BYTES.
- * Secrets are read here and handed to the sink only; they are never logged.
+ * Where points go: `--output line|influx|json|console` and the sink settings (the keys of
+ * config/output-settings.ts, shared by replay's flags and the daemon's config), built
+ * through the sink registry. Secrets are read by the sink and never logged.
  */
+import type { OutputKey } from '../config/output-settings.ts';
 import { parseSettings } from '../core/config-values.ts';
 import { SINK_NAMES, sinkFactory } from '../sinks/registry.ts';
 import type { SinkComponent, SinkContext } from '../sinks/sink-component.ts';
@@ -13,28 +11,8 @@ import type { SinkComponent, SinkContext } from '../sinks/sink-component.ts';
 export const OUTPUTS = SINK_NAMES;
 export type OutputKind = (typeof OUTPUTS)[number];
 
-export interface OutputOptions {
-  output?: OutputKind;
-  out?: string;
-  influxApi?: 'v1' | 'v2';
-  influxUrl?: string;
-  influxOrg?: string;
-  influxBucket?: string;
-  influxToken?: string;
-  influxTokenFile?: string;
-  influxDb?: string;
-  influxRp?: string;
-  influxUsername?: string;
-  influxPassword?: string;
-  influxPasswordFile?: string;
-  spoolDir?: string;
-  spoolMaxBytes?: string | number;
-  spoolFsync?: 'always' | 'never';
-  batchSize?: string | number;
-  flushInterval?: string;
-  drainTimeout?: string;
-  top?: string;
-}
+/** The flat settings every sink's schema picks its own from (values as given: text, or numbers from YAML). */
+export type OutputOptions = { output?: OutputKind } & Partial<Record<OutputKey, string | number>>;
 
 /** Builds the sink `options.output` names (default `line`) from the flat options, through the registry. */
 export async function openSink(options: OutputOptions, context: SinkContext = {}): Promise<SinkComponent> {
