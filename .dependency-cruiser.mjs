@@ -26,6 +26,8 @@ const LAYERS = [
   ['config', '^src/config/'],
   ['pipeline', '^src/pipeline/'],
   ['metrics', '^src/telemetry/metrics\\.ts$'],
+  // The wiring: config -> components, the daemon's lifecycle, replay's and demo's assembly.
+  ['daemon', '^src/daemon/'],
   // Only the command line adapts commander to the rest; nothing imports it.
   ['cli', '^src/cli/'],
 ];

@@ -11,6 +11,6 @@ import type { CommandName } from './command-names.ts';
 export const LOADERS: Record<CommandName, (stderr: (text: string) => void) => Promise<Command>> = {
   replay: async (stderr) => (await import('./replay-command.ts')).replayCommand(stderr),
   demo: async (stderr) => (await import('./demo-command.ts')).demoCommand(stderr),
-  run: async (stderr) => (await import('./run-command.ts')).runCommand(stderr),
+  run: async () => (await import('./run-command.ts')).runCommand(),
   config: async () => (await import('./config-command.ts')).configCommand(),
 };

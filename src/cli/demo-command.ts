@@ -5,18 +5,8 @@
 import { Command } from 'commander';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createDecoder } from '../decode/default-decoder.ts';
-import { loadSnapshots } from '../enrich/metadata/snapshot.ts';
-import { runReplay } from '../pipeline/replay.ts';
-import { LineProtocolSink } from '../sinks/line-sink.ts';
-import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
-import { TopTalkers, formatTopTalkers } from '../sinks/top-talkers.ts';
-import { openByteInput } from '../sources/byte-input.ts';
+import { runDemo } from '../daemon/demo.ts';
 import { DESCRIPTIONS } from './command-names.ts';
-import { formatSummary } from './replay-summary.ts';
-
-const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 
 export function demoCommand(stderr: (text: string) => void): Command {
   return new Command('demo')
@@ -24,23 +14,6 @@ export function demoCommand(stderr: (text: string) => void): Command {
     .option('--out <file>', 'where to write the line protocol', join(tmpdir(), 'kovenant-demo.lp'))
     .option('--top <n>', 'rows in the top talkers table', '15')
     .action(async (opts: { out: string; top: string }) => {
-      const started = Date.now();
-      const store = await loadSnapshots([join(EXAMPLES, 'snapshot.json')]);
-      const input = await openByteInput(join(EXAMPLES, 'events.jsonl.gz'));
-      const file = await LineProtocolSink.toFile(opts.out);
-      const talkers = new TopTalkers();
-      const sink: MetricSink = {
-        write: async (points: readonly MetricPoint[]) => {
-          talkers.add(points);
-          await file.write(points);
-        },
-        close: () => file.close(),
-      };
-      const counters = await runReplay({ input, store, sink, decoder: createDecoder(), windowMs: 10_000, latenessMs: Infinity });
-      process.stdout.write(`Top talkers in examples/events.jsonl.gz (pod → remote, bytes over the whole replay)\n\n`);
-      process.stdout.write(formatTopTalkers(talkers.top(Number(opts.top) || 15)));
-      process.stdout.write(`\nLine protocol (${counters.pointsWritten} points) written to ${opts.out}\n`);
-      process.stdout.write(`Replay it yourself: npx kovenant replay examples/events.jsonl.gz --kube examples/snapshot.json\n`);
-      stderr(formatSummary(counters, Date.now() - started, opts.out));
+      await runDemo(opts, stderr);
     });
 }

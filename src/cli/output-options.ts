@@ -1,212 +1,22 @@
 /**
- * Where points go: `--output line|influx|json|console` and their flags. Flags win over
- * environment variables, which win over defaults (commander's `.env()`):
- *   INFLUX_URL, INFLUX_ORG, INFLUX_BUCKET, INFLUX_TOKEN, INFLUX_TOKEN_FILE, INFLUX_DB,
- *   INFLUX_RP, INFLUX_USERNAME, INFLUX_PASSWORD, INFLUX_PASSWORD_FILE, KOVENANT_SPOOL_DIR,
- *   KOVENANT_SPOOL_MAX_BYTES.
- * Secrets are read here and handed to the sink only; they are never logged.
+ * `--output` and the sink flags of replay, made from the settings table the daemon's
+ * config shares (src/config/output-settings.ts): the same keys, help and environment
+ * variables (`KOVENANT_*`, and the deprecated `INFLUX_*` ones). No flag has a commander
+ * default or `.env()`: an absent flag falls back to the environment (outputSettingsOf),
+ * then to the sink component's default.
  */
-import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { ConsoleSink } from '../sinks/console-sink.ts';
-import { DeliveryError, type DeliveryStats } from '../sinks/delivery-stats.ts';
-import type { InfluxDeliverySink } from '../sinks/influx-delivery.ts';
-import type { InfluxTarget } from '../sinks/influx-sink.ts';
-import { JsonLinesSink } from '../sinks/json-sink.ts';
-import { LineProtocolSink } from '../sinks/line-sink.ts';
-import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
-import { parseByteSize } from '../core/byte-size.ts';
-import { parseDuration } from '../core/duration.ts';
-import { InputError } from '../core/input-error.ts';
-
-export const OUTPUTS = ['line', 'influx', 'json', 'console'] as const;
-export type OutputKind = (typeof OUTPUTS)[number];
-
-export interface OutputOptions {
-  output?: OutputKind;
-  out?: string;
-  influxApi?: 'v1' | 'v2';
-  influxUrl?: string;
-  influxOrg?: string;
-  influxBucket?: string;
-  influxToken?: string;
-  influxTokenFile?: string;
-  influxDb?: string;
-  influxRp?: string;
-  influxUsername?: string;
-  influxPassword?: string;
-  influxPasswordFile?: string;
-  spoolDir?: string;
-  spoolMaxBytes?: string;
-  spoolFsync?: 'always' | 'never';
-  batchSize?: string;
-  flushInterval?: string;
-  drainTimeout?: string;
-  top?: string;
-}
-
-export interface OpenedSink {
-  sink: MetricSink;
-  /** For the summary: where the points went. */
-  destination: string;
-  /** After `sink.close()`: why points were not acknowledged, if they were not. */
-  deliveryFailure?: () => DeliveryError | undefined;
-  /** After `sink.close()`: one line about delivery for the summary, if the output delivers. */
-  deliverySummary?: () => string;
-}
+import { OUTPUT_KEYS, OUTPUT_SETTINGS, envHelp, flagOf, type OutputSetting } from '../config/output-settings.ts';
+import { OUTPUTS } from '../daemon/sinks.ts';
 
 export function addOutputOptions(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('--output <kind>', 'where points go').choices(OUTPUTS).default('line'))
-    .addOption(new Option('--out <file>', 'line/json output: write to FILE instead of stdout'))
-    .addOption(new Option('--influx-api <version>', 'influx output: v2 (/api/v2/write, 2.x/3.x/Cloud/1.8+) or v1 (/write, 1.x)').choices(['v1', 'v2']).default('v2'))
-    .addOption(new Option('--influx-url <url>', 'influx output: server URL, e.g. http://influxdb:8086').env('INFLUX_URL'))
-    .addOption(new Option('--influx-org <org>', 'influx v2: organization').env('INFLUX_ORG'))
-    .addOption(new Option('--influx-bucket <bucket>', 'influx v2: bucket').env('INFLUX_BUCKET'))
-    .addOption(new Option('--influx-token-file <file>', 'influx v2: file holding the API token (preferred: not visible in ps)').env('INFLUX_TOKEN_FILE'))
-    .addOption(new Option('--influx-token <token>', 'influx v2: API token (prefer --influx-token-file)').env('INFLUX_TOKEN'))
-    .addOption(new Option('--influx-db <db>', 'influx v1: database').env('INFLUX_DB'))
-    .addOption(new Option('--influx-rp <policy>', 'influx v1: retention policy (default: the database default)').env('INFLUX_RP'))
-    .addOption(new Option('--influx-username <user>', 'influx v1: username (basic auth)').env('INFLUX_USERNAME'))
-    .addOption(new Option('--influx-password-file <file>', 'influx v1: file holding the password').env('INFLUX_PASSWORD_FILE'))
-    .addOption(new Option('--influx-password <password>', 'influx v1: password (prefer --influx-password-file)').env('INFLUX_PASSWORD').hideHelp())
-    .addOption(new Option('--spool-dir <dir>', 'influx output: on-disk spool, so points survive outages and restarts (without it, writes wait for InfluxDB)').env('KOVENANT_SPOOL_DIR'))
-    .addOption(new Option('--spool-max-bytes <size>', 'influx output: spool bound; the oldest points are dropped (and counted) beyond it, e.g. 512MiB').env('KOVENANT_SPOOL_MAX_BYTES').default('1GiB'))
-    .addOption(new Option('--spool-fsync <policy>', 'influx output: always (sync every write) or never (leave it to the page cache)').choices(['always', 'never']).default('always'))
-    .addOption(new Option('--batch-size <points>', 'influx output: points per request').default('5000'))
-    .addOption(new Option('--flush-interval <duration>', 'influx output: how long a small batch waits for more points').default('1s'))
-    .addOption(new Option('--drain-timeout <duration>', 'influx output: how long to keep retrying at exit before reporting unsent points').default('60s'))
-    .addOption(new Option('--top <n>', 'console output: rows per table').default('10'));
-}
-
-function positiveInt(text: string, what: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new InputError(`${what}: expected a whole number above 0, got "${text}"`);
-  return n;
-}
-
-async function secretFromFile(file: string, flag: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw InputError.fromFs(`${flag} ${file}`, err);
+  cmd.addOption(new Option('--output <kind>', 'where points go').choices(OUTPUTS).default('line'));
+  for (const key of OUTPUT_KEYS) {
+    const setting: OutputSetting = OUTPUT_SETTINGS[key];
+    const option = new Option(`${flagOf(key)} <${setting.value}>`, `${setting.help} ${envHelp(key)}`);
+    if (setting.choices) option.choices(setting.choices);
+    if (setting.hidden) option.hideHelp();
+    cmd.addOption(option);
   }
-  const secret = text.trim();
-  if (!secret) throw new InputError(`${flag} ${file}: the file is empty`, 'put the secret on its first line');
-  return secret;
-}
-
-function required(value: string | undefined, flag: string, env: string, api: string): string {
-  if (value) return value;
-  throw new InputError(`--output influx --influx-api ${api} needs ${flag}`, `pass ${flag} or set ${env}`);
-}
-
-export async function influxTargetOf(o: OutputOptions): Promise<InfluxTarget> {
-  const api = o.influxApi ?? 'v2';
-  const url = required(o.influxUrl, '--influx-url', 'INFLUX_URL', api);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new InputError(`--influx-url: "${url}" is not an http(s) URL`, 'e.g. http://influxdb:8086');
-  }
-  if (parsed.username || parsed.password) {
-    // fetch refuses such URLs with an error that quotes them, password included, into every
-    // retry's log line; the messages here must not echo the password either.
-    parsed.username = '';
-    parsed.password = '';
-    throw new InputError(
-      `--influx-url: credentials in the URL are not supported (${parsed.href})`,
-      'use --influx-username with --influx-password-file (v1), or --influx-token-file (v2)',
-    );
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new InputError(`--influx-url: "${parsed.href}" is not an http(s) URL`, 'e.g. http://influxdb:8086');
-  }
-  if (api === 'v1') {
-    const db = required(o.influxDb, '--influx-db', 'INFLUX_DB', api);
-    const password = o.influxPasswordFile ? await secretFromFile(o.influxPasswordFile, '--influx-password-file') : o.influxPassword;
-    return { api, url, db, rp: o.influxRp, username: o.influxUsername, password };
-  }
-  const org = required(o.influxOrg, '--influx-org', 'INFLUX_ORG', api);
-  const bucket = required(o.influxBucket, '--influx-bucket', 'INFLUX_BUCKET', api);
-  const token = o.influxTokenFile ? await secretFromFile(o.influxTokenFile, '--influx-token-file') : o.influxToken;
-  return { api, url, org, bucket, token };
-}
-
-/**
- * Keeps a delivery failure from `close()` for after the summary: replay prints what it
- * did first, then exits 1 with how many points were not acknowledged.
- */
-class AccountedSink implements MetricSink {
-  failure: DeliveryError | undefined;
-
-  constructor(readonly inner: InfluxDeliverySink) {}
-
-  write(points: readonly MetricPoint[]): Promise<void> {
-    return this.inner.write(points);
-  }
-
-  stats(): DeliveryStats {
-    return this.inner.stats();
-  }
-
-  drain(): void {
-    this.inner.drain();
-  }
-
-  async close(): Promise<void> {
-    try {
-      await this.inner.close();
-    } catch (err) {
-      if (err instanceof DeliveryError) this.failure = err;
-      else throw err;
-    }
-  }
-}
-
-export async function openSink(options: OutputOptions): Promise<OpenedSink> {
-  const output = options.output ?? 'line';
-  const toFile = options.out !== undefined && options.out !== '-';
-  if (toFile && (output === 'influx' || output === 'console')) {
-    throw new InputError(`--out ${options.out}: only --output line or json write to a file`, `drop --out, or use --output line`);
-  }
-  switch (output) {
-    case 'line':
-      return toFile && options.out ? { sink: await LineProtocolSink.toFile(options.out), destination: options.out } : { sink: LineProtocolSink.toStdout(), destination: 'stdout' };
-    case 'json':
-      return toFile && options.out ? { sink: await JsonLinesSink.toFile(options.out), destination: options.out } : { sink: JsonLinesSink.toStdout(), destination: 'stdout' };
-    case 'console':
-      return { sink: new ConsoleSink({ topN: positiveInt(options.top ?? '10', '--top') }), destination: 'console' };
-    case 'influx': {
-      const target = await influxTargetOf(options);
-      // Loaded for this output only: the clients, spools and their logger cost start-up time.
-      const { createInfluxSink } = await import('../sinks/influx-sink.ts');
-      const batchPoints = positiveInt(options.batchSize ?? '5000', '--batch-size');
-      const inner = await createInfluxSink({
-        target,
-        spoolDir: options.spoolDir,
-        spoolMaxBytes: parseByteSize(options.spoolMaxBytes ?? '1GiB', '--spool-max-bytes'),
-        spoolFsync: options.spoolFsync,
-        delivery: {
-          batchPoints,
-          flushIntervalMs: parseDuration(options.flushInterval ?? '1s', '--flush-interval'),
-          drainTimeoutMs: parseDuration(options.drainTimeout ?? '60s', '--drain-timeout'),
-        },
-      });
-      const sink = new AccountedSink(inner);
-      return {
-        sink,
-        destination: inner.destination,
-        deliveryFailure: () => sink.failure,
-        deliverySummary: () => {
-          const s = inner.stats();
-          return `  points acknowledged: ${s.acknowledged} (${s.requests} requests, ${s.retries} retries, rejected ${s.rejected}, dropped ${s.dropped}, failed ${s.failed}, spooled ${s.pending})\n`;
-        },
-      };
-    }
-    default:
-      throw new InputError(`--output ${String(output)}: unknown output`, `use one of ${OUTPUTS.join(', ')}`);
-  }
+  return cmd;
 }

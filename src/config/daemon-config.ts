@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../core/input-error.ts';
 import { parseDuration } from '../core/duration.ts';
+import { DAEMON_OUTPUT_KEYS, OUTPUT_SETTINGS, envAliasOf, envNameOf, envValue } from './output-settings.ts';
 
 export const TETRAGON_EXPORT_FILE = '/var/run/cilium/tetragon/tetragon.log';
 export const DEFAULT_CHECKPOINT_FILE = '/var/lib/kovenant/checkpoint.json';
@@ -34,6 +35,11 @@ const count = z.union([z.number(), z.string()]).transform((v, ctx) => {
   }
   return n;
 });
+
+/** The shape of the sink keys, from the table replay's flags are made of too. */
+function daemonOutputShape(): { [K in (typeof DAEMON_OUTPUT_KEYS)[number]]: (typeof OUTPUT_SETTINGS)[K]['schema'] } {
+  return Object.fromEntries(DAEMON_OUTPUT_KEYS.map((k) => [k, OUTPUT_SETTINGS[k].schema])) as { [K in (typeof DAEMON_OUTPUT_KEYS)[number]]: (typeof OUTPUT_SETTINGS)[K]['schema'] };
+}
 
 export const DaemonConfigSchema = z
   .object({
@@ -62,23 +68,8 @@ export const DaemonConfigSchema = z
     procRoot: z.string().min(1).default('/proc'),
     cgroupRoot: z.string().min(1).default('/sys/fs/cgroup'),
     output: z.enum(['line', 'json', 'console', 'influx', 'influx-v1', 'influx-v2']).default('line'),
-    out: z.string().optional(),
-    influxUrl: z.string().url().optional(),
-    influxOrg: z.string().optional(),
-    influxBucket: z.string().optional(),
-    influxTokenFile: z.string().optional(),
-    influxToken: z.string().optional(),
-    influxApi: z.enum(['v1', 'v2']).optional(),
-    influxDb: z.string().optional(),
-    influxRp: z.string().optional(),
-    influxUsername: z.string().optional(),
-    influxPasswordFile: z.string().optional(),
-    spoolDir: z.string().optional(),
-    spoolMaxBytes: z.string().optional(),
-    flushInterval: duration().optional(),
-    spoolFsync: z.enum(['always', 'never']).optional(),
-    batchSize: count.pipe(z.number().int().min(1, 'expected at least 1 point')).optional(),
-    drainTimeout: duration().optional(),
+    /** The sink settings replay shares (output-settings.ts). */
+    ...daemonOutputShape(),
     /** Where `file:` sources keep their resume point; default next to the spool dir. */
     checkpointFile: z.string().min(1).optional(),
     metricsAddr: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$|^off$/, 'expected HOST:PORT (e.g. :9464, 127.0.0.1:9464) or off').default(':9464'),
@@ -123,15 +114,22 @@ export const SECRET_KEYS: readonly ConfigKey[] = ['influxToken'];
 
 /** `conntrackInterval` → `KOVENANT_CONNTRACK_INTERVAL`. */
 export function envName(key: ConfigKey): string {
-  return `KOVENANT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+  return envNameOf(key);
 }
+
+/** Which variable each key of a `configFromEnv` result came from, for the error messages. */
+const ENV_SOURCES = new WeakMap<object, Partial<Record<ConfigKey, string>>>();
 
 /** The keys set in the environment (lists comma-separated). */
 export function configFromEnv(env: NodeJS.ProcessEnv): Partial<Record<ConfigKey, unknown>> {
   const out: Partial<Record<ConfigKey, unknown>> = {};
+  const sources: Partial<Record<ConfigKey, string>> = {};
+  ENV_SOURCES.set(out, sources);
   for (const key of CONFIG_KEYS) {
-    const v = env[envName(key)];
-    if (v === undefined || v === '') continue;
+    // KOVENANT_* first, then a deprecated alias (INFLUX_URL for influxUrl).
+    const v = envValue(key, env);
+    if (v === undefined) continue;
+    sources[key] = env[envName(key)] === v ? envName(key) : (envAliasOf(key) ?? envName(key));
     out[key] = key === 'kube' ? v.split(',').filter(Boolean) : v;
   }
   if (out.nodeName === undefined && env.NODE_NAME) out.nodeName = env.NODE_NAME;
@@ -188,7 +186,9 @@ export function resolveConfig(layers: ConfigLayers): DaemonConfig {
     const keys = (issue as { keys?: string[] }).keys ?? [];
     throw new InputError(`config: unknown key ${keys.map((k) => `"${k}"`).join(', ')} (from ${keys.map((k) => origin[k] ?? 'config').join(', ')})`, `allowed keys: ${CONFIG_KEYS.join(', ')}`);
   }
-  const where = key ? `"${key}" (from ${origin[String(issue.path[0])] ?? 'default'}${origin[String(issue.path[0])] === 'environment' ? ` ${envName(issue.path[0] as ConfigKey)}` : ''})` : 'config';
+  const first = issue.path[0] as ConfigKey;
+  const envVar = (layers.env && ENV_SOURCES.get(layers.env)?.[first]) ?? envName(first);
+  const where = key ? `"${key}" (from ${origin[String(first)] ?? 'default'}${origin[String(first)] === 'environment' ? ` ${envVar}` : ''})` : 'config';
   throw new InputError(`config: ${where}: ${issue.message}`, hintFor(String(issue.path[0] ?? '')));
 }
 

@@ -3,11 +3,19 @@
  * flag has a commander default: an absent flag must not hide the env or the file.
  */
 import { Option, type Command } from 'commander';
-import { CONFIG_KEYS, envName, type ConfigKey } from './daemon-config.ts';
+import { CONFIG_KEYS, type ConfigKey } from './daemon-config.ts';
+import { DAEMON_OUTPUT_KEYS, OUTPUT_SETTINGS, envHelp } from './output-settings.ts';
+
+type DaemonOutputKey = (typeof DAEMON_OUTPUT_KEYS)[number];
+
+function helpOf(key: ConfigKey): string {
+  return (DAEMON_OUTPUT_KEYS as readonly string[]).includes(key) ? OUTPUT_SETTINGS[key as DaemonOutputKey].help : HELP[key as Exclude<ConfigKey, DaemonOutputKey>];
+}
 
 const BOOLEAN_KEYS: ReadonlySet<ConfigKey> = new Set(['conntrack', 'conntrackKeepNode', 'cpu', 'allowEmptyKube']);
 
-const HELP: Record<ConfigKey, string> = {
+/** The keys' help; the sink keys' comes from output-settings.ts, which replay's flags share. */
+const HELP: Record<Exclude<ConfigKey, DaemonOutputKey>, string> = {
   events: 'event source: file:PATH (default file:/var/run/cilium/tetragon/tetragon.log; resumed from --checkpoint-file after a restart), - (stdin), none (collectors only), k8s-logs (the export-stdout logs of every Tetragon pod, through the API server)',
   window: 'window length, aligned to the epoch (default 10s), or dynamic (10s up to --window-max, growing when the points per minute exceed --series-budget)',
   windowMax: 'largest window for --window dynamic (default 1m)',
@@ -28,23 +36,6 @@ const HELP: Record<ConfigKey, string> = {
   procRoot: 'where the host /proc is (default /proc)',
   cgroupRoot: 'where the host cgroup filesystem is (default /sys/fs/cgroup)',
   output: 'sink: line (default), json, console (a live top-N view) or influx',
-  out: 'with --output line or json: write to FILE instead of stdout',
-  influxUrl: 'InfluxDB URL',
-  influxOrg: 'InfluxDB 2 organisation',
-  influxBucket: 'InfluxDB bucket (database/retention for 1.x)',
-  influxTokenFile: 'file holding the InfluxDB token',
-  influxToken: 'InfluxDB token (prefer --influx-token-file: flags show in ps)',
-  influxApi: 'InfluxDB write API: v2 (default) or v1 (1.x /write)',
-  influxDb: 'InfluxDB 1.x database (with --influx-api v1)',
-  influxRp: 'InfluxDB 1.x retention policy',
-  influxUsername: 'InfluxDB 1.x username',
-  influxPasswordFile: 'file holding the InfluxDB 1.x password',
-  spoolDir: 'directory for the disk spool of unsent points',
-  spoolMaxBytes: 'spool bound, e.g. 512MiB (default 1GiB)',
-  flushInterval: 'how long a small batch waits for more points before it is sent (default 1s)',
-  spoolFsync: 'always (default): each spooled batch is synced to disk; never: survives a crash of kovenant, not of the machine',
-  batchSize: 'points per InfluxDB request (default 5000)',
-  drainTimeout: 'on stop, how long to keep sending what is left (default 60s); the disk spool keeps the rest',
   checkpointFile: 'file:PATH sources: where the resume point is kept (default checkpoint.json beside --spool-dir, else /var/lib/kovenant/checkpoint.json)',
   metricsAddr: 'Prometheus metrics, /healthz and /readyz listen address (default :9464; off to disable)',
   nodeName: 'this node name (the node tag of collector points; env NODE_NAME too)',
@@ -70,7 +61,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 
 export function addConfigFlags(cmd: Command): Command {
   for (const key of CONFIG_KEYS) {
-    const help = `${HELP[key]} [env ${envName(key)}]`;
+    const help = `${helpOf(key)} ${envHelp(key)}`;
     const option = BOOLEAN_KEYS.has(key)
       ? new Option(flagName(key), help)
       : key === 'kube'

@@ -13,19 +13,36 @@ import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
 import type { DnstapStats } from '../sources/dnstap/dnstap-listener.ts';
 import type { DnsNameCacheStats } from '../enrich/dns/dns-name-cache.ts';
 import { tagValueChanges } from '../core/series.ts';
+import type { ComponentKind, ComponentStats } from '../core/component.ts';
+
+/** One assembled part and its `stats()` (src/core/component.ts). */
+export interface ComponentReport {
+  kind: ComponentKind;
+  /** The registry name (`follow`, `influx`, `conntrack`, ...). */
+  name: string;
+  stats: ComponentStats;
+}
 
 export interface MetricSources {
   counters: EventCounters;
   openWindows(): number;
   /** Seconds between now and the newest event time seen; undefined before any event. */
   lagSeconds(): number | undefined;
+  /**
+   * Every part's stats, read at scrape time: the sink's `spoolBytes` and `blocked.<reason>`,
+   * the source's `renames`, `truncations`, `filesMissed`, `bytesMissed`, `reconnects`, the
+   * collectors' counts (`lost.<reason>`: Tetragon's own losses). Each also appears as
+   * kovenant_component_stat{kind,component,stat}.
+   */
+  components?: () => readonly ComponentReport[];
+  /** A single delivering sink's stats without the component model (tests of one sink). */
   sinkStats?: () => DeliveryStats | undefined;
+  /** Lines the fast decoder handed to the reference decoder. */
+  decoderFallbacks?: () => number;
   metadataObjects?: () => Record<string, number> | undefined;
   metadataSynced(): boolean;
   /** Since when the API server has been failing while the last known state is served. */
   metadataOutageSinceMs?: () => number | undefined;
-  /** Named extra counters (collectors): name → total. */
-  collectorCounts?: () => Record<string, number>;
   /** External peers folded into remote_name=other by the cardinality guard. */
   externalPeersFolded?: () => number;
   /** The resolver's attribution cache: entries held and evicted to stay within its bound. */
@@ -34,10 +51,6 @@ export interface MetricSources {
   checkpointSaves?: () => { saved: number; failed: number };
   /** The dnstap receiver and the DNS name cache (--dnstap-listen). */
   dnstap?: () => DnstapStats & { cache: DnsNameCacheStats };
-  /** A followed file's rotations and the files (and bytes) it needed and found gone. */
-  sourceFiles?: () => { renames: number; truncations: number; filesMissed: number; bytesMissed: number };
-  /** Increases of Tetragon's own loss counters, by reason (with --tetragon-metrics). */
-  kernelLost?: () => ReadonlyMap<string, number> | undefined;
 }
 
 /** Makes a monotonically growing total from a value read at scrape time. */
@@ -48,6 +61,15 @@ function syncCounter(counter: Counter<string>, labels: Record<string, string>, s
   if (total > before) counter.inc(labels, total - before);
   seen.set(key, total);
 }
+
+/** The stats of the parts of one kind, merged (one sink, one source: their own names). */
+function statsOfKind(sources: MetricSources, kind: ComponentKind): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of sources.components?.() ?? []) if (c.kind === kind) Object.assign(out, c.stats);
+  return out;
+}
+
+const LOST = 'lost.';
 
 export class DaemonMetrics {
   readonly registry = new Registry();
@@ -92,7 +114,7 @@ export class DaemonMetrics {
     });
     new Gauge({
       name: 'kovenant_spool_bytes', help: 'Bytes of unsent points in the sink spool (0 once everything is delivered)', registers: r,
-      collect() { this.set(sources.sinkStats?.()?.spoolBytes ?? 0); },
+      collect() { this.set(sources.sinkStats?.()?.spoolBytes ?? statsOfKind(sources, 'sink').spoolBytes ?? 0); },
     });
     new Gauge({
       name: 'kovenant_sink_blocked',
@@ -100,8 +122,9 @@ export class DaemonMetrics {
       labelNames: ['reason'],
       registers: r,
       collect() {
-        const blocked = sources.sinkStats?.()?.blockedReason;
-        for (const reason of BLOCKED_REASONS) this.set({ reason }, reason === blocked ? 1 : 0);
+        const single = sources.sinkStats?.();
+        const stats = single ? undefined : statsOfKind(sources, 'sink');
+        for (const reason of BLOCKED_REASONS) this.set({ reason }, single ? (reason === single.blockedReason ? 1 : 0) : (stats?.[`blocked.${reason}`] ?? 0));
       },
     });
     new Gauge({
@@ -123,7 +146,7 @@ export class DaemonMetrics {
     });
     new Counter({
       name: 'kovenant_collector_events_total', help: 'Node collector happenings (folded peers, vanished flows, unknown pods, scan errors), by collector and what', labelNames: ['what'], registers: r,
-      collect() { for (const [what, n] of Object.entries(sources.collectorCounts?.() ?? {})) syncCounter(this, { what }, seen, n); },
+      collect() { for (const [what, n] of Object.entries(statsOfKind(sources, 'collector'))) if (!what.startsWith(LOST)) syncCounter(this, { what }, seen, n); },
     });
     new Counter({
       name: 'kovenant_external_peers_folded_total', help: 'External peers folded into remote_name=other by --max-external-peers (per window and measurement)', registers: r,
@@ -157,7 +180,7 @@ export class DaemonMetrics {
       labelNames: ['reason'], registers: r,
       collect() {
         for (const [reason, n] of counters.lost) syncCounter(this, { reason }, seen, n);
-        for (const [reason, n] of sources.kernelLost?.() ?? []) syncCounter(this, { reason }, seen, n);
+        for (const [what, n] of Object.entries(statsOfKind(sources, 'collector'))) if (what.startsWith(LOST)) syncCounter(this, { reason: what.slice(LOST.length) }, seen, n);
       },
     });
     new Counter({
@@ -167,19 +190,34 @@ export class DaemonMetrics {
     new Counter({
       name: 'kovenant_source_rotations_total', help: 'Rotations of the followed events file, by kind (rename: a backup or renamed file passed; truncation: copy-truncate)', labelNames: ['kind'], registers: r,
       collect() {
-        const s = sources.sourceFiles?.();
-        if (!s) return;
+        const s = statsOfKind(sources, 'source');
+        if (s.renames === undefined) return;
         syncCounter(this, { kind: 'rename' }, seen, s.renames);
-        syncCounter(this, { kind: 'truncation' }, seen, s.truncations);
+        syncCounter(this, { kind: 'truncation' }, seen, s.truncations ?? 0);
       },
     });
     new Counter({
       name: 'kovenant_source_files_missed_total', help: 'Files of the followed events file (rotated backups, the checkpointed file) gone before they were read', registers: r,
-      collect() { const s = sources.sourceFiles?.(); if (s) syncCounter(this, {}, seen, s.filesMissed); },
+      collect() { const n = statsOfKind(sources, 'source').filesMissed; if (n !== undefined) syncCounter(this, {}, seen, n); },
     });
     new Counter({
       name: 'kovenant_source_bytes_missed_total', help: 'Bytes of those files not read (exact for backups seen before they went, estimated for the checkpointed file)', registers: r,
-      collect() { const s = sources.sourceFiles?.(); if (s) syncCounter(this, {}, seen, s.bytesMissed); },
+      collect() { const n = statsOfKind(sources, 'source').bytesMissed; if (n !== undefined) syncCounter(this, {}, seen, n); },
+    });
+    new Counter({
+      name: 'kovenant_source_reconnects_total', help: 'Log streams of the k8s-logs source reopened after they ended or failed', registers: r,
+      collect() { const n = statsOfKind(sources, 'source').reconnects; if (n !== undefined) syncCounter(this, {}, seen, n); },
+    });
+    new Counter({
+      name: 'kovenant_decoder_fallbacks_total', help: 'Lines the fast decoder handed to the reference decoder (rare value forms)', registers: r,
+      collect() { const n = sources.decoderFallbacks?.(); if (n !== undefined) syncCounter(this, {}, seen, n); },
+    });
+    new Gauge({
+      name: 'kovenant_component_stat', help: "Every source's, sink's and collector's stats() as read at scrape time, by kind, component and stat", labelNames: ['kind', 'component', 'stat'], registers: r,
+      collect() {
+        this.reset();
+        for (const c of sources.components?.() ?? []) for (const [stat, n] of Object.entries(c.stats)) this.set({ kind: c.kind, component: c.name, stat }, n);
+      },
     });
     this.writeDuration = new Histogram({
       name: 'kovenant_write_duration_seconds', help: 'Time the sink took to accept a batch of points', registers: r,

@@ -6,7 +6,7 @@
  * closed with a logged, counted error; the daemon goes on.
  */
 import type { Socket } from 'node:net';
-import type { Logger } from 'pino';
+import type { Logger } from '../../telemetry/logger.ts';
 import { addressAnswers, DnsMessageError, type AddressAnswer } from './dns-answers.ts';
 import { decodeDnstapResponse, DnstapDecodeError } from './dnstap-message.ts';
 import { FrameStreamError, FrameStreamReceiver } from './frame-stream.ts';

@@ -10,7 +10,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { lookup } from 'node:dns/promises';
-import type { Logger } from 'pino';
+import type { Logger } from '../../telemetry/logger.ts';
 import { serveDnstapConnection, type AnswerLearner, type DnstapStats } from './dnstap-connection.ts';
 import type { DnstapAddress } from './dnstap-listener.ts';
 

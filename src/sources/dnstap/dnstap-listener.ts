@@ -4,7 +4,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { lstat, unlink } from 'node:fs/promises';
-import type { Logger } from 'pino';
+import type { Logger } from '../../telemetry/logger.ts';
 import { serveDnstapConnection, type AnswerLearner, type DnstapStats } from './dnstap-connection.ts';
 
 export type { DnstapStats };

@@ -2,7 +2,7 @@
  * `--dnstap-listen`, `--dnstap-connect`, `--dns-cache-max`, `--dns-grace`: the DNS name
  * cache and what feeds it.
  */
-import type { Logger } from 'pino';
+import type { Logger } from '../telemetry/logger.ts';
 import type { DaemonConfig } from '../config/daemon-config.ts';
 import { DnsNameCache } from '../enrich/dns/dns-name-cache.ts';
 import type { DnstapStats } from '../sources/dnstap/dnstap-connection.ts';

@@ -1,0 +1,24 @@
+/**
+ * The daemon's own settings (the windows, lateness, clock skew, run length) parsed once
+ * into milliseconds: the daemon config (config/daemon-config.ts) keeps the text as
+ * given, which `kovenant config print` shows; the parts take numbers.
+ */
+import { z } from 'zod';
+import { durationMs, parseSettings } from '../core/config-values.ts';
+import { parseDuration } from '../core/duration.ts';
+import type { DaemonConfig } from '../config/daemon-config.ts';
+
+const schema = z.object({
+  /** A fixed window's length, or dynamic windows. */
+  window: z.string().transform((w): number | 'dynamic' => (w === 'dynamic' ? 'dynamic' : parseDuration(w, '--window'))),
+  windowMax: durationMs('--window-max'),
+  lateness: durationMs('--lateness'),
+  maxClockSkew: durationMs('--max-clock-skew'),
+  duration: durationMs('--duration').optional(),
+});
+
+export type RunSettings = z.output<typeof schema>;
+
+export function runSettingsOf(config: DaemonConfig): RunSettings {
+  return parseSettings(schema, config, 'config');
+}
