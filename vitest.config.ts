@@ -4,11 +4,13 @@ import { defineConfig } from 'vitest/config';
 /**
  * The tests that own processes: the CLI spawned (test/support/cli.ts), a real server
  * (InfluxDB, VictoriaMetrics, etcd and kube-apiserver, CoreDNS, helm), a network namespace
- * or a mount. A new test file that starts any of these belongs here; everything else is a
- * unit test (in-process: pure functions, in-process fakes on loopback, temp files).
+ * or a mount. A new test file that starts any of these belongs here (test/support/test-projects.test.ts
+ * fails until it is); everything else is a unit test (in-process: pure functions, in-process
+ * fakes on loopback, temp files).
  */
-const INTEGRATION = [
+export const INTEGRATION = [
   'test/cli/**/*.test.ts',
+  'test/config/env-aliases.test.ts',
   'test/daemon/**/*.test.ts',
   'test/deployment/**/*.test.ts',
   'test/dns/**/*.test.ts',
@@ -33,7 +35,7 @@ const INTEGRATION = [
  * processes whose 120 s deadlines do not hold with two of them beside other tests on a
  * loaded 2-core machine (115 s seen where alone it takes 17 s). One at a time, last.
  */
-const MEMORY = ['test/memory/**/*.test.ts'];
+export const MEMORY = ['test/memory/**/*.test.ts'];
 
 const cores = availableParallelism();
 

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RELEASE, renderObjects, type K8sObject } from '../deployment/support/helm.ts';
 import { haveTools, startKubeApiServer, type KubeApiServer, type KubeManifest } from '../support/kube-apiserver.ts';
 import { ClusterSeeder, snapshotOf, type SeedObject } from '../support/kube-seed.ts';
-import { join, kovenant, tempDir } from './kube-fixtures.ts';
+import { join, tempDir } from './kube-fixtures.ts';
+import { kovenant } from './kube-cli.ts';
 import { waitFor } from '../support/wait.ts';
 
 const EVENTS = 'examples/events.jsonl.gz';

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { runCli } from '../support/cli.ts';
 import type { FakeObject } from '../support/fake-kube-api.ts';
 
 export const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -88,19 +87,3 @@ export function tempDir(): { dir: string; dispose: () => void } {
 }
 
 export { join };
-
-export interface KovenantResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * The real CLI with the test's environment less KUBECONFIG (so only the flags given choose
- * the API server), warnings and worse logged.
- */
-export async function kovenant(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<KovenantResult> {
-  const r = await runCli(args, { env: { KUBECONFIG: undefined, KOVENANT_LOG_LEVEL: 'warn', ...env }, timeoutMs });
-  // Killed at the deadline: not a success.
-  return { code: r.code ?? 1, stdout: r.stdout, stderr: r.stderr };
-}

@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeKubeApi, type FakeKubeApi, type FakeObject } from '../support/fake-kube-api.ts';
-import { eventually, join, kovenant, tempDir } from './kube-fixtures.ts';
+import { eventually, join, tempDir } from './kube-fixtures.ts';
+import { kovenant } from './kube-cli.ts';
 
 const EVENTS = 'examples/events.jsonl.gz';
 const SNAPSHOT = 'examples/snapshot.json';
