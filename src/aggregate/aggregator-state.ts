@@ -14,7 +14,7 @@ import { z } from 'zod';
 const nullableNumber = z.number().nullable();
 
 /** The window ladder's position (window-ladder.ts). */
-export const LadderStateSchema = z.object({
+const LadderStateSchema = z.object({
   rung: z.number().int().min(0),
   /** A longer length decided on, waiting for a boundary aligned to it. */
   pendingGrow: z.boolean(),
@@ -22,7 +22,7 @@ export const LadderStateSchema = z.object({
 export type LadderState = z.infer<typeof LadderStateSchema>;
 
 /** Dynamic windows (dynamic-windows.ts): the schedule of lengths and the controller's state. */
-export const DynamicWindowsStateSchema = z.object({
+const DynamicWindowsStateSchema = z.object({
   rungs: z.array(z.number().int().positive()).min(1),
   /** The first switch's `fromMs` is null (from -Infinity). */
   switches: z.array(z.object({ fromMs: nullableNumber, lengthMs: z.number().int().positive() })).min(1),
@@ -31,10 +31,9 @@ export const DynamicWindowsStateSchema = z.object({
   /** Windows closed on some node but not yet complete everywhere, with their points so far. */
   closed: z.array(z.object({ start: z.number(), end: z.number(), points: z.number().int().min(0) })),
 });
-export type DynamicWindowsState = z.infer<typeof DynamicWindowsStateSchema>;
 
 /** The windows' part of the state, as a `WindowSchedule` saves and restores it. */
-export const WindowsStateSchema = z.object({
+const WindowsStateSchema = z.object({
   /** Fixed windows: their length; dynamic: the shortest length. */
   windowMs: z.number().int().positive(),
   /** Dynamic windows only. */

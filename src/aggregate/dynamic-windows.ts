@@ -97,10 +97,6 @@ export class DynamicWindows implements WindowSchedule {
     return this.switches;
   }
 
-  get shortestMs(): number {
-    return this.rungs[0]!;
-  }
-
   /** A window starting at `startMs` was created on some node. */
   created(startMs: number): void {
     const end = this.endOf(startMs);
@@ -148,7 +144,7 @@ export class DynamicWindows implements WindowSchedule {
 
   state(): WindowsState {
     return {
-      windowMs: this.shortestMs,
+      windowMs: this.rungs[0]!,
       dynamic: {
         rungs: [...this.rungs],
         switches: this.switches.map((s) => ({ fromMs: finiteOrNull(s.fromMs), lengthMs: s.lengthMs })),

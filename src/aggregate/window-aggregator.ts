@@ -18,11 +18,11 @@ import type { DynamicWindows } from './dynamic-windows.ts';
 import type { FieldSchema } from './field-schema.ts';
 import { FixedWindows } from './window.ts';
 import type { WindowSchedule } from './window-schedule.ts';
-import { foldedTags, guardedPeerOf } from './external-peer-guard.ts';
+import { PEER_RANK_FIELDS, foldedTags, guardedPeerOf } from './external-peer-guard.ts';
 import { seriesKey } from '../core/series.ts';
 import type { SpillRun, WindowSpill } from './window-spill.ts';
 
-/** Where the daemon's command and the checkpoint import them from. */
+/** The daemon's command imports them from here (cli/run-command.ts). */
 export type { AggregatorState };
 export { describeWindows } from './window-schedule.ts';
 
@@ -84,12 +84,12 @@ function partitionOf(key: string): number {
 
 type SpillRecord = [key: string, measurement: string, tags: Readonly<Record<string, string>>, schema: number, values: number[]];
 
-/** Per schema, the value indexes whose sum ranks a peer (bytes sent and received). */
+/** Per schema, the value indexes whose sum ranks a peer (PEER_RANK_FIELDS). */
 const rankIndexes = new WeakMap<FieldSchema, number[]>();
 function rankIndexesOf(schema: FieldSchema): number[] {
   let out = rankIndexes.get(schema);
   if (!out) {
-    out = ['bytes_sent', 'bytes_received'].map((f) => schema.ints.indexOf(f)).filter((i) => i >= 0);
+    out = PEER_RANK_FIELDS.map((f) => schema.ints.indexOf(f)).filter((i) => i >= 0);
     rankIndexes.set(schema, out);
   }
   return out;

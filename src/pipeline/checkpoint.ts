@@ -24,7 +24,7 @@ import type { MetricPoint } from '../core/metric-point.ts';
 import type { FileFollower, FollowPosition } from '../sources/file-follower.ts';
 import { writeFileAtomic } from '../state/atomic-file.ts';
 
-export const CHECKPOINT_VERSION = 1;
+const CHECKPOINT_VERSION = 1;
 
 /**
  * The follower's position (sources/file-follower.ts). `satisfies`: a field of

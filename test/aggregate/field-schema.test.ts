@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as fields from '../../src/aggregate/field-schema.ts';
 import type { FieldSchema } from '../../src/aggregate/field-schema.ts';
 
-const schemas = Object.entries(fields).filter((e): e is [string, FieldSchema] => e[0].endsWith('_FIELDS') || e[0].endsWith('_FIELDS_WITH_KERNEL'));
+const schemas = Object.entries(fields).filter(([name]) => /_FIELDS(_WITH_KERNEL)?$/.test(name)) as Array<[string, FieldSchema]>;
 
 describe('field slots', () => {
   it('give every field its index among the integer fields, then the float fields', () => {
