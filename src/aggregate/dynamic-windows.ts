@@ -22,9 +22,9 @@
  * length are told: those of an older length belong to a decision already taken. Empty
  * windows write nothing and are not told either.
  */
-import { finiteOrNull, type WindowsState } from './aggregator-state.ts';
+import type { WindowsState } from './aggregator-state.ts';
 import { WindowLadder, describeRungs } from './window-ladder.ts';
-import { describeWindows, otherWindowsError, type WindowSchedule } from './window-schedule.ts';
+import { describeWindows, finiteOrNull, otherWindowsError, type WindowSchedule } from './window-schedule.ts';
 
 /** The daemon's command imports it from here (cli/run-command.ts). */
 export { describeRungs };

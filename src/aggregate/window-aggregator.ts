@@ -13,11 +13,11 @@
  */
 import type { Series } from '../core/series.ts';
 import type { MetricPoint } from '../core/metric-point.ts';
-import { finiteOrNull, type AggregatorState } from './aggregator-state.ts';
+import type { AggregatorState } from './aggregator-state.ts';
 import type { DynamicWindows } from './dynamic-windows.ts';
 import type { FieldSchema } from './field-schema.ts';
 import { FixedWindows } from './window.ts';
-import type { WindowSchedule } from './window-schedule.ts';
+import { finiteOrNull, type WindowSchedule } from './window-schedule.ts';
 import { PEER_RANK_FIELDS, foldedTags, guardedPeerOf } from './external-peer-guard.ts';
 import { seriesKey } from '../core/series.ts';
 import type { SpillRun, WindowSpill } from './window-spill.ts';
@@ -354,11 +354,6 @@ export class WindowAggregator {
     }
   }
 
-  /** The schedule learns of the windows now complete on every node. */
-  private settleWindows(): void {
-    this.windows.settle(this.oldestOpenStart);
-  }
-
   /** The oldest window open on any node; Infinity when none is. */
   private readonly oldestOpenStart = (): number => {
     let oldest = Infinity;
@@ -376,7 +371,7 @@ export class WindowAggregator {
   closeReady(): MetricPoint[] {
     const out: MetricPoint[] = [];
     for (const nw of this.nodes.values()) this.closeEndedBy(nw, nw.watermark - this.latenessMs, out);
-    this.settleWindows();
+    this.windows.settle(this.oldestOpenStart);
     this.spillOverBound();
     return sortPoints(out);
   }
@@ -458,7 +453,7 @@ export class WindowAggregator {
   closeBefore(nowMs: number): MetricPoint[] {
     const out: MetricPoint[] = [];
     for (const nw of this.nodes.values()) this.closeEndedBy(nw, nowMs - this.latenessMs, out);
-    this.settleWindows();
+    this.windows.settle(this.oldestOpenStart);
     return sortPoints(out);
   }
 
@@ -492,14 +487,14 @@ export class WindowAggregator {
       for (const nw of holding) this.closeWhere(nw, (start) => start === oldest, out);
       yield sortPoints(out);
     }
-    this.settleWindows();
+    this.windows.settle(this.oldestOpenStart);
   }
 
   /** Closes everything (end of input, shutdown). */
   closeAll(): MetricPoint[] {
     const out: MetricPoint[] = [];
     for (const nw of this.nodes.values()) this.closeWhere(nw, () => true, out);
-    this.settleWindows();
+    this.windows.settle(this.oldestOpenStart);
     return sortPoints(out);
   }
 

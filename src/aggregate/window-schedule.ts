@@ -38,6 +38,11 @@ export interface WindowSchedule {
   restore(state: WindowsState): void;
 }
 
+/** A clock or a bound as a saved state keeps it: null for -Infinity (JSON has no infinities). */
+export function finiteOrNull(n: number): number | null {
+  return Number.isFinite(n) ? n : null;
+}
+
 /** For messages: "10000 ms long" or "dynamic (10s, 20s, 1m)". */
 export function describeWindows(state: WindowsState): string {
   return state.dynamic ? `dynamic (${describeRungs(state.dynamic.rungs)})` : `${state.windowMs} ms long`;
