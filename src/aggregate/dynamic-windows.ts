@@ -22,22 +22,17 @@
  * length are told: those of an older length belong to a decision already taken. Empty
  * windows write nothing and are not told either.
  */
-import { WindowLadder, type LadderState } from './window-ladder.ts';
+import type { WindowsState } from './aggregator-state.ts';
+import { WindowLadder, describeRungs } from './window-ladder.ts';
+import { describeWindows, finiteOrNull, otherWindowsError, type WindowSchedule } from './window-schedule.ts';
+
+/** The daemon's command imports it from here (cli/run-command.ts). */
+export { describeRungs };
 
 export interface WindowSwitch {
   /** From this time on (a boundary of the old and the new length); -Infinity for the first. */
   fromMs: number;
   lengthMs: number;
-}
-
-/** What a checkpoint keeps (JSON: null for -Infinity). */
-export interface DynamicWindowsState {
-  rungs: number[];
-  switches: Array<{ fromMs: number | null; lengthMs: number }>;
-  frontier: number | null;
-  ladder: LadderState;
-  /** Windows closed on some node but not yet complete everywhere, with their points so far. */
-  closed: Array<{ start: number; end: number; points: number }>;
 }
 
 export interface DynamicWindowsOptions {
@@ -58,13 +53,14 @@ export interface DynamicWindowsOptions {
  */
 const MAX_SWITCHES = 1024;
 
-export class DynamicWindows {
+export class DynamicWindows implements WindowSchedule {
   private readonly ladder: WindowLadder;
   private readonly rungs: readonly number[];
   private switches: WindowSwitch[];
   /** The latest end of any window created: a new switch goes at or after it. */
   private frontier = -Infinity;
-  private readonly closed = new Map<number, { end: number; points: number }>();
+  /** Windows closed on some node but not yet complete everywhere, with their points so far. */
+  private readonly closing = new Map<number, { end: number; points: number }>();
 
   constructor(private readonly options: DynamicWindowsOptions) {
     this.ladder = new WindowLadder({ rungs: options.rungs, budgetPerMinute: options.budgetPerMinute });
@@ -101,10 +97,6 @@ export class DynamicWindows {
     return this.switches;
   }
 
-  get shortestMs(): number {
-    return this.rungs[0]!;
-  }
-
   /** A window starting at `startMs` was created on some node. */
   created(startMs: number): void {
     const end = this.endOf(startMs);
@@ -112,24 +104,24 @@ export class DynamicWindows {
   }
 
   /** A node closed its window [startMs, endMs) with `points` series in it. */
-  windowClosed(startMs: number, endMs: number, points: number): void {
-    const entry = this.closed.get(startMs);
+  closed(startMs: number, endMs: number, points: number): void {
+    const entry = this.closing.get(startMs);
     if (entry) entry.points += points;
-    else this.closed.set(startMs, { end: endMs, points });
+    else this.closing.set(startMs, { end: endMs, points });
   }
 
   /**
    * After windows were closed: tells the ladder of every closed window that ends at or
-   * before `oldestOpenStart` (the oldest window still open on any node; Infinity when
-   * none is), oldest first.
+   * before the oldest window still open on any node, oldest first.
    */
-  settle(oldestOpenStart: number): void {
-    if (this.closed.size === 0) return;
-    const starts = [...this.closed.keys()].sort((a, b) => a - b);
+  settle(oldestOpenStart: () => number): void {
+    if (this.closing.size === 0) return;
+    const oldest = oldestOpenStart();
+    const starts = [...this.closing.keys()].sort((a, b) => a - b);
     for (const start of starts) {
-      const entry = this.closed.get(start)!;
-      if (entry.end > oldestOpenStart) break;
-      this.closed.delete(start);
+      const entry = this.closing.get(start)!;
+      if (entry.end > oldest) break;
+      this.closing.delete(start);
       this.decide(start, entry.end, entry.points);
     }
   }
@@ -146,21 +138,31 @@ export class DynamicWindows {
     this.options.onSwitch?.({ fromMs, lengthMs: next, previousMs: current.lengthMs });
   }
 
-  snapshot(): DynamicWindowsState {
+  get description(): string {
+    return describeWindows(this.state());
+  }
+
+  state(): WindowsState {
     return {
-      rungs: [...this.rungs],
-      switches: this.switches.map((s) => ({ fromMs: Number.isFinite(s.fromMs) ? s.fromMs : null, lengthMs: s.lengthMs })),
-      frontier: Number.isFinite(this.frontier) ? this.frontier : null,
-      ladder: this.ladder.state(),
-      closed: [...this.closed].map(([start, e]) => ({ start, end: e.end, points: e.points })),
+      windowMs: this.rungs[0]!,
+      dynamic: {
+        rungs: [...this.rungs],
+        switches: this.switches.map((s) => ({ fromMs: finiteOrNull(s.fromMs), lengthMs: s.lengthMs })),
+        frontier: finiteOrNull(this.frontier),
+        ladder: this.ladder.state(),
+        closed: [...this.closing].map(([start, e]) => ({ start, end: e.end, points: e.points })),
+      },
     };
   }
 
   /**
-   * Continues a saved schedule. Refuses one of other lengths: the ladder's rung would
-   * mean another length, and saved windows might not be lengths of this run.
+   * Continues a saved schedule. Refuses fixed windows, and dynamic ones of other
+   * lengths: the ladder's rung would mean another length, and saved windows might not
+   * be lengths of this run.
    */
-  restore(state: DynamicWindowsState): void {
+  restore(saved: WindowsState): void {
+    const state = saved.dynamic;
+    if (state === undefined) throw otherWindowsError(saved, this);
     if (state.rungs.length !== this.rungs.length || state.rungs.some((r, i) => r !== this.rungs[i])) {
       throw new RangeError(`the saved dynamic windows use the lengths ${describeRungs(state.rungs)}, this run ${describeRungs(this.rungs)}`);
     }
@@ -168,11 +170,7 @@ export class DynamicWindows {
     this.ladder.restore(state.ladder);
     this.switches = state.switches.map((s, i) => ({ fromMs: i === 0 || s.fromMs === null ? -Infinity : s.fromMs, lengthMs: s.lengthMs }));
     this.frontier = state.frontier ?? -Infinity;
-    this.closed.clear();
-    for (const c of state.closed) this.closed.set(c.start, { end: c.end, points: c.points });
+    this.closing.clear();
+    for (const c of state.closed) this.closing.set(c.start, { end: c.end, points: c.points });
   }
-}
-
-export function describeRungs(rungs: readonly number[]): string {
-  return rungs.map((ms) => (ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`)).join(', ');
 }

@@ -4,12 +4,12 @@
  */
 import type { KernelEvent } from '../decode/kernel-event.ts';
 import type { Resolver } from '../enrich/resolver.ts';
-import { IO_FIELDS, TCP_FIELDS } from './field-schema.ts';
+import { IO_FIELDS, IO_SLOTS, TCP_FIELDS, TCP_SLOTS } from './field-schema.ts';
 import type { WindowAggregator } from './window-aggregator.ts';
 
-// Slot indexes, in the order of TCP_FIELDS and IO_FIELDS.
-const BYTES_SENT = 0, BYTES_RECEIVED = 1, SENDS = 2, RECEIVES = 3, CONNECTS = 4, CLOSES = 5;
-const BYTES_READ = 0, BYTES_WRITTEN = 1, READS = 2, WRITES = 3;
+// Slot indexes of TCP_FIELDS and IO_FIELDS, as module constants for the per-event increments.
+const { bytes_sent: BYTES_SENT, bytes_received: BYTES_RECEIVED, sends: SENDS, receives: RECEIVES, connects: CONNECTS, closes: CLOSES } = TCP_SLOTS;
+const { bytes_read: BYTES_READ, bytes_written: BYTES_WRITTEN, reads: READS, writes: WRITES } = IO_SLOTS;
 
 export function accumulateEvent(ev: KernelEvent, resolver: Resolver, aggregator: WindowAggregator): void {
   const local =

@@ -23,8 +23,10 @@
 import type { MetricPoint } from '../core/metric-point.ts';
 import { seriesKey } from '../core/series.ts';
 
-export const GUARDED_MEASUREMENTS: ReadonlySet<string> = new Set(['kovenant_tcp', 'kovenant_conntrack']);
+const GUARDED_MEASUREMENTS: ReadonlySet<string> = new Set(['kovenant_tcp', 'kovenant_conntrack']);
 export const FOLDED_PEER_NAME = 'other';
+/** The fields whose sum ranks a peer: its bytes both ways. */
+export const PEER_RANK_FIELDS: readonly string[] = ['bytes_sent', 'bytes_received'];
 
 export interface PeerGuardResult {
   points: MetricPoint[];
@@ -75,7 +77,9 @@ function isFolded(p: MetricPoint): boolean {
 }
 
 function pointBytes(p: MetricPoint): number {
-  return (p.ints.bytes_sent ?? 0) + (p.ints.bytes_received ?? 0);
+  let bytes = 0;
+  for (const f of PEER_RANK_FIELDS) bytes += p.ints[f] ?? 0;
+  return bytes;
 }
 
 /** Returns `points` itself when nothing is folded (the common case costs one pass). */

@@ -7,19 +7,24 @@
  * An event for a window that has already closed is counted as late and added to the
  * node's oldest open window, so totals are never lost.
  *
- * Windows are fixed (`windowMs`) or dynamic (`dynamic`, see dynamic-windows.ts). The
- * fixed path is the replay's hot loop: per event it does what it always did, plus one
- * well-predicted test of `dynamic`.
+ * Which window an event belongs to is the `WindowSchedule`'s to say: fixed windows
+ * (`windowMs`, window.ts) or dynamic ones (`dynamic`, dynamic-windows.ts). The
+ * aggregator keeps the windows' sums and the clocks, the same for both.
  */
 import type { Series } from '../core/series.ts';
 import type { MetricPoint } from '../core/metric-point.ts';
-import type { DynamicWindows, DynamicWindowsState } from './dynamic-windows.ts';
-import { describeRungs } from './dynamic-windows.ts';
+import type { AggregatorState } from './aggregator-state.ts';
+import type { DynamicWindows } from './dynamic-windows.ts';
 import type { FieldSchema } from './field-schema.ts';
-import { windowStart } from './window.ts';
-import { foldedTags, guardedPeerOf } from './external-peer-guard.ts';
+import { FixedWindows } from './window.ts';
+import { finiteOrNull, type WindowSchedule } from './window-schedule.ts';
+import { PEER_RANK_FIELDS, foldedTags, guardedPeerOf } from './external-peer-guard.ts';
 import { seriesKey } from '../core/series.ts';
 import type { SpillRun, WindowSpill } from './window-spill.ts';
+
+/** The daemon's command imports them from here (cli/run-command.ts). */
+export type { AggregatorState };
+export { describeWindows } from './window-schedule.ts';
 
 interface Slot {
   readonly series: Series;
@@ -79,37 +84,15 @@ function partitionOf(key: string): number {
 
 type SpillRecord = [key: string, measurement: string, tags: Readonly<Record<string, string>>, schema: number, values: number[]];
 
-/** Per schema, the value indexes whose sum ranks a peer (bytes sent and received). */
+/** Per schema, the value indexes whose sum ranks a peer (PEER_RANK_FIELDS). */
 const rankIndexes = new WeakMap<FieldSchema, number[]>();
 function rankIndexesOf(schema: FieldSchema): number[] {
   let out = rankIndexes.get(schema);
   if (!out) {
-    out = ['bytes_sent', 'bytes_received'].map((f) => schema.ints.indexOf(f)).filter((i) => i >= 0);
+    out = PEER_RANK_FIELDS.map((f) => schema.ints.indexOf(f)).filter((i) => i >= 0);
     rankIndexes.set(schema, out);
   }
   return out;
-}
-
-/**
- * Everything the aggregator holds, as plain JSON: what a checkpoint stores so that a
- * restarted daemon continues the open windows instead of rewriting them half-full.
- * Watermarks and `closedBefore` are kept too: they decide which later events are late
- * and when windows close, and the restart must decide exactly as the first run did.
- */
-export interface AggregatorState {
-  /** Fixed windows: their length; dynamic: the shortest length. */
-  windowMs: number;
-  /** Dynamic windows only: the schedule of lengths and the controller's state. */
-  dynamic?: DynamicWindowsState;
-  /** Field schemas, referred to by index from the slots. */
-  schemas: Array<{ ints: string[]; floats: string[] }>;
-  nodes: Array<{
-    node: string;
-    /** null for -Infinity (JSON has no infinities). */
-    watermark: number | null;
-    closedBefore: number | null;
-    windows: Array<{ start: number; slots: Array<{ measurement: string; tags: Record<string, string>; key: string; schema: number; values: number[] }> }>;
-  }>;
 }
 
 export type AggregatorOptions = FixedWindowOptions | DynamicWindowOptions;
@@ -144,11 +127,6 @@ export interface DynamicWindowOptions extends CommonOptions {
   dynamic: DynamicWindows;
 }
 
-/** For messages: "10000 ms" or "dynamic (10s, 20s, 1m)". */
-export function describeWindows(state: Pick<AggregatorState, 'windowMs' | 'dynamic'>): string {
-  return state.dynamic ? `dynamic (${describeRungs(state.dynamic.rungs)})` : `${state.windowMs} ms long`;
-}
-
 export class WindowAggregator {
   private readonly nodes = new Map<string, NodeWindows>();
   /** The node of the last event: a node's export is one node_name throughout. */
@@ -170,9 +148,7 @@ export class WindowAggregator {
   externalPeersFolded = 0;
   private readonly maxExternalPeers: number;
 
-  /** Fixed windows' length; NaN with dynamic windows (never read then). */
-  private readonly fixedMs: number;
-  private readonly dynamic: DynamicWindows | undefined;
+  private readonly windows: WindowSchedule;
   private readonly latenessMs: number;
 
   constructor(options: AggregatorOptions) {
@@ -181,26 +157,17 @@ export class WindowAggregator {
     this.spill = options.spill;
     if (this.maxOpenSlots !== undefined && this.spill === undefined) throw new RangeError('a bound on open points needs a spill for the windows beyond it');
     this.maxExternalPeers = options.maxExternalPeers ?? 0;
-    if ('dynamic' in options) {
-      this.dynamic = options.dynamic;
-      this.fixedMs = NaN;
-      return;
-    }
-    if (!(options.windowMs > 0) || !Number.isInteger(options.windowMs)) {
-      throw new RangeError(`window must be a positive whole number of milliseconds, got ${options.windowMs}`);
-    }
-    this.dynamic = undefined;
-    this.fixedMs = options.windowMs;
+    this.windows = 'dynamic' in options ? options.dynamic : new FixedWindows(options.windowMs);
   }
 
   /** The length of the window that holds `timeMs`. */
   windowLengthAt(timeMs: number): number {
-    return this.dynamic === undefined ? this.fixedMs : this.dynamic.lengthAt(timeMs);
+    return this.windows.lengthAt(timeMs);
   }
 
-  /** The windows as checkpoints and messages describe them. */
+  /** The windows as checkpoints and messages describe them (see describeWindows). */
   get windowsDescription(): string {
-    return this.dynamic === undefined ? `${this.fixedMs} ms long` : describeWindows({ windowMs: this.dynamic.shortestMs, dynamic: this.dynamic.snapshot() });
+    return this.windows.description;
   }
 
   /** (window, series) slots held in memory, over all nodes. */
@@ -226,7 +193,7 @@ export class WindowAggregator {
     this.lastNodeName = node;
     this.lastNode = nw;
     if (timeMs > nw.watermark) nw.watermark = timeMs;
-    let start = this.dynamic === undefined ? windowStart(timeMs, this.fixedMs) : this.dynamic.startFor(timeMs);
+    let start = this.windows.startFor(timeMs);
     let slots: Map<string, Slot> | undefined;
     if (start === nw.lastStart) {
       if (series === nw.lastSeries) return nw.lastValues!;
@@ -241,7 +208,7 @@ export class WindowAggregator {
         slots = new Map();
         nw.open.set(start, slots);
         this.openCount++;
-        if (this.dynamic !== undefined) this.dynamic.created(start);
+        this.windows.created(start);
       }
       nw.lastStart = start;
       nw.lastSlots = slots;
@@ -346,8 +313,7 @@ export class WindowAggregator {
       }
       nodes.push({ node, watermark: finiteOrNull(nw.watermark), closedBefore: finiteOrNull(nw.closedBefore), windows });
     }
-    if (this.dynamic !== undefined) return { windowMs: this.dynamic.shortestMs, dynamic: this.dynamic.snapshot(), schemas, nodes };
-    return { windowMs: this.fixedMs, schemas, nodes };
+    return { ...this.windows.state(), schemas, nodes };
   }
 
   /**
@@ -355,10 +321,7 @@ export class WindowAggregator {
    * snapshot of other windows: its windows would overlap this run's.
    */
   restore(state: AggregatorState): void {
-    if (this.dynamic === undefined ? state.dynamic !== undefined || state.windowMs !== this.fixedMs : state.dynamic === undefined) {
-      throw new RangeError(`the saved windows are ${describeWindows(state)}, this aggregator's ${this.windowsDescription}`);
-    }
-    if (this.dynamic !== undefined && state.dynamic !== undefined) this.dynamic.restore(state.dynamic);
+    this.windows.restore(state);
     const schemas: FieldSchema[] = state.schemas.map((s) => ({ ints: s.ints, floats: s.floats }));
     this.nodes.clear();
     this.lastNodeName = undefined;
@@ -391,13 +354,12 @@ export class WindowAggregator {
     }
   }
 
-  /** Dynamic windows learn of the windows now complete on every node. */
-  private settleDynamic(): void {
-    if (this.dynamic === undefined) return;
+  /** The oldest window open on any node; Infinity when none is. */
+  private readonly oldestOpenStart = (): number => {
     let oldest = Infinity;
     for (const nw of this.nodes.values()) for (const s of nw.open.keys()) if (s < oldest) oldest = s;
-    this.dynamic.settle(oldest);
-  }
+    return oldest;
+  };
 
   private oldestOpen(nw: NodeWindows): number {
     let oldest = Infinity;
@@ -408,17 +370,8 @@ export class WindowAggregator {
   /** Points of every window whose node's watermark passed its end plus the lateness. */
   closeReady(): MetricPoint[] {
     const out: MetricPoint[] = [];
-    const dynamic = this.dynamic;
-    for (const nw of this.nodes.values()) {
-      if (dynamic === undefined) {
-        const limit = nw.watermark - this.latenessMs - this.fixedMs;
-        this.closeWhere(nw, (start) => start <= limit, out);
-      } else {
-        const limit = nw.watermark - this.latenessMs;
-        this.closeWhere(nw, (start) => dynamic.endOf(start) <= limit, out);
-      }
-    }
-    this.settleDynamic();
+    for (const nw of this.nodes.values()) this.closeEndedBy(nw, nw.watermark - this.latenessMs, out);
+    this.windows.settle(this.oldestOpenStart);
     this.spillOverBound();
     return sortPoints(out);
   }
@@ -499,15 +452,8 @@ export class WindowAggregator {
   /** Closes windows that ended before `nowMs - lateness` in wall-clock time (idle streams). */
   closeBefore(nowMs: number): MetricPoint[] {
     const out: MetricPoint[] = [];
-    const dynamic = this.dynamic;
-    if (dynamic === undefined) {
-      const limit = nowMs - this.latenessMs - this.fixedMs;
-      for (const nw of this.nodes.values()) this.closeWhere(nw, (start) => start <= limit, out);
-    } else {
-      const limit = nowMs - this.latenessMs;
-      for (const nw of this.nodes.values()) this.closeWhere(nw, (start) => dynamic.endOf(start) <= limit, out);
-    }
-    this.settleDynamic();
+    for (const nw of this.nodes.values()) this.closeEndedBy(nw, nowMs - this.latenessMs, out);
+    this.windows.settle(this.oldestOpenStart);
     return sortPoints(out);
   }
 
@@ -518,8 +464,7 @@ export class WindowAggregator {
    */
   *closeAllInTurn(): Generator<MetricPoint[]> {
     for (;;) {
-      let oldest = Infinity;
-      for (const nw of this.nodes.values()) for (const s of nw.open.keys()) if (s < oldest) oldest = s;
+      const oldest = this.oldestOpenStart();
       if (oldest === Infinity) break;
       const holding = [...this.nodes.values()].filter((nw) => nw.open.has(oldest));
       if (holding.some((nw) => (nw.spilled.get(oldest)?.records ?? 0) >= PARTITIONED_FROM)) {
@@ -542,15 +487,21 @@ export class WindowAggregator {
       for (const nw of holding) this.closeWhere(nw, (start) => start === oldest, out);
       yield sortPoints(out);
     }
-    this.settleDynamic();
+    this.windows.settle(this.oldestOpenStart);
   }
 
   /** Closes everything (end of input, shutdown). */
   closeAll(): MetricPoint[] {
     const out: MetricPoint[] = [];
     for (const nw of this.nodes.values()) this.closeWhere(nw, () => true, out);
-    this.settleDynamic();
+    this.windows.settle(this.oldestOpenStart);
     return sortPoints(out);
+  }
+
+  /** Closes the windows of `nw` that end at or before `limit`. */
+  private closeEndedBy(nw: NodeWindows, limit: number, out: MetricPoint[]): void {
+    const windows = this.windows;
+    this.closeWhere(nw, (start) => windows.endOf(start) <= limit, out);
   }
 
   private closeWhere(nw: NodeWindows, shouldClose: (start: number) => boolean, out: MetricPoint[]): void {
@@ -572,23 +523,14 @@ export class WindowAggregator {
     nw.peers.delete(start);
     this.openCount--;
     this.openSlots -= open.size;
-    let end: number;
-    if (this.dynamic === undefined) {
-      end = start + this.fixedMs;
-    } else {
-      end = this.dynamic.endOf(start);
-      this.dynamic.windowClosed(start, end, points);
-    }
+    const end = this.windows.endOf(start);
+    this.windows.closed(start, end, points);
     if (end > nw.closedBefore) nw.closedBefore = end;
     if (nw.lastStart === start) {
       nw.lastStart = NaN;
       nw.lastSlots = undefined;
     }
   }
-}
-
-function finiteOrNull(n: number): number | null {
-  return Number.isFinite(n) ? n : null;
 }
 
 function toPoint(slot: Slot, timeMs: number): MetricPoint {

@@ -11,9 +11,10 @@
  * of the longer one. Growing when over the budget and shrinking only under a quarter of
  * it leaves a band in which the length stays put, so it does not flap.
  *
- * The controller is pure: the aggregator tells it, at each window boundary, how many
- * points the window that just ended produced, and asks the length of the next.
+ * The controller is pure: DynamicWindows (dynamic-windows.ts) tells it, for each window
+ * complete on every node, how many points it wrote, and asks the length of the next.
  */
+import type { LadderState } from './aggregator-state.ts';
 
 /** Each rung divides the next (hence no 2m: it does not divide 5m). */
 export const LADDER_MS: readonly number[] = [10_000, 20_000, 60_000, 300_000, 600_000, 1_800_000, 3_600_000];
@@ -33,10 +34,6 @@ export interface LadderOptions {
   budgetPerMinute: number;
 }
 
-export interface LadderState {
-  rung: number;
-  pendingGrow: boolean;
-}
 
 export class WindowLadder {
   private rung = 0;
@@ -90,4 +87,9 @@ export class WindowLadder {
     }
     return this.windowMs;
   }
+}
+
+/** For messages and logs: "10s, 20s, 1m". */
+export function describeRungs(rungs: readonly number[]): string {
+  return rungs.map((ms) => (ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`)).join(', ');
 }

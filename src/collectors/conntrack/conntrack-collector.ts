@@ -12,7 +12,7 @@
  * they are the node's own traffic and kubelet probes, not the workloads').
  */
 import { readFile } from 'node:fs/promises';
-import { CONNTRACK_FIELDS } from '../../aggregate/field-schema.ts';
+import { CONNTRACK_FIELDS, CONNTRACK_SLOTS } from '../../aggregate/field-schema.ts';
 import type { WindowAggregator } from '../../aggregate/window-aggregator.ts';
 import { InputError } from '../../core/input-error.ts';
 import type { LocalParty, RemoteParty, Resolver } from '../../enrich/resolver.ts';
@@ -23,7 +23,7 @@ import { FlowDeltaTracker, type FlowDelta } from './flow-deltas.ts';
 import type { ConntrackServiceNat } from './service-nat.ts';
 
 const MEASUREMENT = 'kovenant_conntrack';
-const BYTES_SENT = 0, BYTES_RECEIVED = 1, PACKETS_SENT = 2, PACKETS_RECEIVED = 3, FLOWS = 4;
+const { bytes_sent: BYTES_SENT, bytes_received: BYTES_RECEIVED, packets_sent: PACKETS_SENT, packets_received: PACKETS_RECEIVED, flows: FLOWS } = CONNTRACK_SLOTS;
 
 export interface ConntrackCollectorOptions {
   procRoot: string;

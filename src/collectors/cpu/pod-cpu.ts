@@ -11,7 +11,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CPU_FIELDS } from '../../aggregate/field-schema.ts';
+import { CPU_FIELDS, CPU_SLOTS } from '../../aggregate/field-schema.ts';
 import type { WindowAggregator } from '../../aggregate/window-aggregator.ts';
 import type { MetadataStore } from '../../enrich/metadata/model.ts';
 import type { Resolver } from '../../enrich/resolver.ts';
@@ -133,9 +133,9 @@ export class PodCpuCollector implements NodeCollector {
         continue;
       }
       const v = aggregator.slotValues(collectorWatermarkKey(this.nodeName ?? '', this.name), nowMs, series, CPU_FIELDS);
-      v[0]! += used;
+      v[CPU_SLOTS.cpu_seconds]! += used;
       // The average is linear in the sum, so it can be accumulated like one.
-      v[1]! += used / windowSeconds;
+      v[CPU_SLOTS.cpu_cores]! += used / windowSeconds;
     }
   }
 

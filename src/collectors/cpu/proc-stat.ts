@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NODE_CPU_FIELDS } from '../../aggregate/field-schema.ts';
+import { NODE_CPU_FIELDS, NODE_CPU_SLOTS } from '../../aggregate/field-schema.ts';
 import type { WindowAggregator } from '../../aggregate/window-aggregator.ts';
 import { InputError } from '../../core/input-error.ts';
 import { makeSeries, type Series } from '../../core/series.ts';
@@ -94,7 +94,7 @@ export class NodeCpuCollector implements NodeCollector {
       const ticks = Math.max(0, now[mode] - before[mode]);
       if (ticks === 0) continue;
       const v = aggregator.slotValues(collectorWatermarkKey(this.nodeName ?? '', this.name), nowMs, series.get(mode)!, NODE_CPU_FIELDS);
-      v[0]! += ticks / this.ticksPerSecond;
+      v[NODE_CPU_SLOTS.seconds]! += ticks / this.ticksPerSecond;
     }
   }
 }

@@ -5,7 +5,7 @@
  * the increase of Tetragon's own loss counters. Sampled on a timer like the other node
  * collectors, so each window gets the counts of the samples taken in it (wall clock).
  */
-import { SOURCE_FIELDS, SOURCE_FIELDS_WITH_KERNEL } from '../../aggregate/field-schema.ts';
+import { SOURCE_FIELDS, SOURCE_FIELDS_WITH_KERNEL, SOURCE_SLOTS } from '../../aggregate/field-schema.ts';
 import type { WindowAggregator } from '../../aggregate/window-aggregator.ts';
 import { makeSeries, type Series } from '../../core/series.ts';
 import { collectorWatermarkKey, type NodeCollector } from '../collector.ts';
@@ -87,10 +87,10 @@ export class SourceCollector implements NodeCollector {
     if (!before) return;
     const schema = this.options.scrapeTetragon ? SOURCE_FIELDS_WITH_KERNEL : SOURCE_FIELDS;
     const v = aggregator.slotValues(collectorWatermarkKey(this.options.nodeName, this.name), nowMs, this.series, schema);
-    v[0]! += now.read - before.read;
-    v[1]! += now.rejected - before.rejected;
-    v[2]! += now.lost - before.lost;
-    v[3]! += now.throttles - before.throttles;
-    if (this.options.scrapeTetragon) v[4]! += Math.round(kernelIncrease);
+    v[SOURCE_SLOTS.events_read]! += now.read - before.read;
+    v[SOURCE_SLOTS.events_rejected]! += now.rejected - before.rejected;
+    v[SOURCE_SLOTS.events_lost]! += now.lost - before.lost;
+    v[SOURCE_SLOTS.throttles]! += now.throttles - before.throttles;
+    if (this.options.scrapeTetragon) v[SOURCE_SLOTS.kernel_events_lost]! += Math.round(kernelIncrease);
   }
 }
