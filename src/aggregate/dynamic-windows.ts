@@ -26,9 +26,6 @@ import type { WindowsState } from './aggregator-state.ts';
 import { WindowLadder, describeRungs } from './window-ladder.ts';
 import { describeWindows, finiteOrNull, otherWindowsError, type WindowSchedule } from './window-schedule.ts';
 
-/** The daemon's command imports it from here (cli/run-command.ts). */
-export { describeRungs };
-
 export interface WindowSwitch {
   /** From this time on (a boundary of the old and the new length); -Infinity for the first. */
   fromMs: number;

@@ -22,10 +22,6 @@ import { PEER_RANK_FIELDS, foldedTags, guardedPeerOf } from './external-peer-gua
 import { seriesKey } from '../core/series.ts';
 import type { SpillRun, WindowSpill } from './window-spill.ts';
 
-/** The daemon's command imports them from here (cli/run-command.ts). */
-export type { AggregatorState };
-export { describeWindows } from './window-schedule.ts';
-
 interface Slot {
   readonly series: Series;
   readonly schema: FieldSchema;

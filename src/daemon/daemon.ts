@@ -5,7 +5,8 @@
  * exits 0.
  */
 import { existsSync } from 'node:fs';
-import { DynamicWindows, describeRungs } from '../aggregate/dynamic-windows.ts';
+import { DynamicWindows } from '../aggregate/dynamic-windows.ts';
+import { describeRungs } from '../aggregate/window-ladder.ts';
 import { WindowAggregator } from '../aggregate/window-aggregator.ts';
 import { MAX_WINDOW_MS } from '../aggregate/window.ts';
 import { ladderBetween } from '../aggregate/window-ladder.ts';

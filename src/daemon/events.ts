@@ -2,7 +2,9 @@
  * The daemon's `events` key → a source from the registry: `none`, `-` (read), `file:PATH`
  * (follow, resumed from its checkpoint), `k8s-logs`.
  */
-import { describeWindows, type AggregatorState, type WindowAggregator } from '../aggregate/window-aggregator.ts';
+import type { WindowAggregator } from '../aggregate/window-aggregator.ts';
+import type { AggregatorState } from '../aggregate/aggregator-state.ts';
+import { describeWindows } from '../aggregate/window-schedule.ts';
 import { checkpointFileOf, type DaemonConfig } from '../config/daemon-config.ts';
 import { parseSettings } from '../core/config-values.ts';
 import { InputError } from '../core/input-error.ts';
