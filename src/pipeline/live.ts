@@ -12,7 +12,7 @@
  * Events later than that go to the oldest open window and are counted (`late`).
  */
 import { EMPTY, Observable, Subject, concat, concatMap, defaultIfEmpty, defer, filter, interval, lastValueFrom, merge, takeUntil, tap } from './rx.ts';
-import { guardExternalPeers } from '../aggregate/external-peer-guard.ts';
+import { guardExternalPeers, guardedPeerOf } from '../aggregate/external-peer-guard.ts';
 import type { WindowAggregator } from '../aggregate/window-aggregator.ts';
 import type { NodeCollector } from '../collectors/collector.ts';
 import type { LineDecoder } from '../decode/kernel-event.ts';
@@ -57,6 +57,18 @@ export interface LiveOptions {
  */
 export async function startCollectors(collectors: readonly NodeCollector[], aggregator: WindowAggregator, nowMs: number): Promise<void> {
   for (const c of collectors) await c.collect(nowMs, aggregator);
+}
+
+/**
+ * False when no (window, node, measurement) group of the batch can name more than `max`
+ * peers, because the whole batch has no more guarded points than that: the guard would
+ * return the batch unchanged. Its own pass builds a key string and map entries for every
+ * guarded point (about 4% of a busy daemon's time, profiled), this one reads two tags.
+ */
+function mayExceedPeerBound(points: readonly MetricPoint[], max: number): boolean {
+  let guarded = 0;
+  for (const p of points) if (guardedPeerOf(p.measurement, p.tags) !== undefined && ++guarded > max) return true;
+  return false;
 }
 
 /** Runs until `stop` aborts or the input ends; resolves after the sink took the last window. */
@@ -108,7 +120,7 @@ export async function runLive(options: LiveOptions): Promise<EventCounters> {
   const finishBatch = (points: MetricPoint[]): MetricPoint[] => {
     if (points.length === 0) return points;
     let out = points;
-    if (options.maxExternalPeers) {
+    if (options.maxExternalPeers && mayExceedPeerBound(points, options.maxExternalPeers)) {
       const guarded = guardExternalPeers(points, options.maxExternalPeers);
       if (guarded.foldedPeers > 0) options.onPeersFolded?.(guarded.foldedPeers);
       out = guarded.points;

@@ -3,7 +3,7 @@
  * or the gzip magic bytes) is decompressed on the fly. Opening fails early, with the
  * file named, so the CLI can exit 2 before any output.
  */
-import { createReadStream, fstatSync } from 'node:fs';
+import { fstatSync, read } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { InputError } from '../core/input-error.ts';
@@ -25,7 +25,26 @@ export interface ByteInput {
  * is, the next read already under way. Hand-written rather than a ReadStream: its
  * async iterator hands out whatever is buffered, concatenating (copying) two reads
  * whenever the next one arrived first, which was 3% of a replay's CPU plus garbage.
+ * `fill` fills the buffer from the file's current position and says how many bytes it read.
  */
+async function* readAhead(fill: (buf: Buffer) => Promise<number>): AsyncGenerator<Buffer> {
+  const readChunk = async (): Promise<Buffer | undefined> => {
+    const buf = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    const bytesRead = await fill(buf);
+    return bytesRead === 0 ? undefined : bytesRead === CHUNK_BYTES ? buf : buf.subarray(0, bytesRead);
+  };
+  let next = readChunk();
+  try {
+    for (let chunk = await next; chunk; chunk = await next) {
+      next = readChunk();
+      yield chunk;
+    }
+  } finally {
+    // An abandoned read ahead must not reject unhandled, nor race the close that follows.
+    await next.catch(() => undefined);
+  }
+}
+
 async function* fileChunks(path: string): AsyncGenerator<Buffer> {
   // Opened here, when reading starts, so that an input abandoned before (a bad snapshot
   // after the events opened fine) leaves no handle for the garbage collector to close.
@@ -35,22 +54,18 @@ async function* fileChunks(path: string): AsyncGenerator<Buffer> {
   } catch (err) {
     throw InputError.fromFs(path, err);
   }
-  const read = async (): Promise<Buffer | undefined> => {
-    const buf = Buffer.allocUnsafeSlow(CHUNK_BYTES);
-    const { bytesRead } = await handle.read(buf, 0, CHUNK_BYTES, null);
-    return bytesRead === 0 ? undefined : bytesRead === CHUNK_BYTES ? buf : buf.subarray(0, bytesRead);
-  };
-  let next = read();
   try {
-    for (let chunk = await next; chunk; chunk = await next) {
-      next = read();
-      yield chunk;
-    }
+    yield* readAhead(async (buf) => (await handle.read(buf, 0, CHUNK_BYTES, null)).bytesRead);
   } finally {
-    // An abandoned read ahead must not reject unhandled, nor race the close.
-    await next.catch(() => undefined);
     await handle.close();
   }
+}
+
+/** A regular file redirected to stdin, read like a named file; fd 0 stays open (it is not ours). */
+function redirectedStdinChunks(): AsyncGenerator<Buffer> {
+  return readAhead(
+    (buf) => new Promise<number>((resolve, reject) => read(0, buf, 0, CHUNK_BYTES, null, (err, bytesRead) => (err ? reject(InputError.fromFs('stdin', err)) : resolve(bytesRead)))),
+  );
 }
 
 async function* gunzipIfNeeded(name: string, stream: AsyncIterable<Buffer>, forceGzip: boolean): AsyncGenerator<Buffer> {
@@ -103,8 +118,9 @@ export async function openByteInput(path: string): Promise<ByteInput> {
     // A file redirected to stdin (`< export.jsonl`, a backlog) is read in 1 MB chunks
     // like a named file: process.stdin would read it 64 KB at a time, a round trip to
     // the thread pool per 30 events. A pipe or terminal stays with process.stdin, whose
-    // reads can be cancelled at exit (a pending blocking read of fd 0 could not).
-    const stream = isRegularFile(0) ? createReadStream('', { fd: 0, highWaterMark: CHUNK_BYTES, autoClose: false }) : process.stdin;
+    // reads can be cancelled at exit (a pending blocking read of fd 0 could not; a
+    // regular file's read never blocks).
+    const stream = isRegularFile(0) ? redirectedStdinChunks() : process.stdin;
     return { name: 'stdin', chunks: gunzipIfNeeded('stdin', stream, false) };
   }
   try {

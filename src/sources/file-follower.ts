@@ -555,6 +555,17 @@ export class FileFollower implements ByteInput {
     let file: OpenFile | undefined;
     // Never a buffer a consumer holds: replaced whenever it is handed out.
     let buf: Buffer | undefined;
+    // After a full chunk, the next read of the same file is already under way while the
+    // consumer works on this one (a backlog is read at the decoder's pace, not the
+    // decoder's plus a round trip to the thread pool per megabyte). It is the read the
+    // next turn would make, made earlier: used only if that turn reads the same file at
+    // the same offset, else waited for and dropped.
+    let ahead: { file: OpenFile; offset: number; buf: Buffer; bytesRead: Promise<number> } | undefined;
+    const dropAhead = async (): Promise<void> => {
+      const pending = ahead;
+      ahead = undefined;
+      await pending?.bytesRead.catch(() => 0);
+    };
     const surveys = setInterval(() => void this.survey().catch(() => undefined), this.options.pollMs ?? 200);
     surveys.unref();
     let first = true;
@@ -579,13 +590,31 @@ export class FileFollower implements ByteInput {
             chunk = undefined;
           }
         } else {
-          buf ??= Buffer.allocUnsafe(CHUNK_BYTES);
-          const { bytesRead } = await file.handle.read(buf, 0, CHUNK_BYTES, file.offset);
+          let bytesRead: number;
+          if (ahead && ahead.file === file && ahead.offset === file.offset) {
+            // Its buffer becomes the reusable one; the one we had stays free for later.
+            const { buf: aheadBuf, bytesRead: pending } = ahead;
+            ahead = undefined;
+            bytesRead = await pending;
+            buf = aheadBuf;
+          } else {
+            await dropAhead();
+            buf ??= Buffer.allocUnsafe(CHUNK_BYTES);
+            bytesRead = (await file.handle.read(buf, 0, CHUNK_BYTES, file.offset)).bytesRead;
+          }
           if (bytesRead >= HAND_OUT_BYTES) {
             chunk = buf.subarray(0, bytesRead);
             buf = undefined;
           } else if (bytesRead > 0) {
             chunk = Buffer.from(buf.subarray(0, bytesRead));
+          }
+          if (bytesRead === CHUNK_BYTES) {
+            const next = Buffer.allocUnsafe(CHUNK_BYTES);
+            const handle = file.handle;
+            const at = file.offset + bytesRead;
+            ahead = { file, offset: at, buf: next, bytesRead: handle.read(next, 0, CHUNK_BYTES, at).then((r) => r.bytesRead) };
+            // Not awaited until used or dropped: a failure must not go unhandled meanwhile.
+            ahead.bytesRead.catch(() => undefined);
           }
         }
         if (chunk) {
@@ -628,6 +657,7 @@ export class FileFollower implements ByteInput {
       }
     } finally {
       clearInterval(surveys);
+      await dropAhead();
       await file?.gzip?.close();
       await file?.handle.close();
     }
