@@ -14,7 +14,7 @@ import { Backpressure, chunksFrom, eventsToWindows, intoSink } from './event-pip
  * Points held in memory in open windows; beyond it they go to a temporary file (see
  * window-spill.ts) and are read back when their window is written.
  */
-export const DEFAULT_MAX_OPEN_POINTS = 20_000;
+export const DEFAULT_MAX_OPEN_POINTS = 100_000;
 
 export interface ReplayOptions {
   input: ByteInput;
