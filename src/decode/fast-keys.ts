@@ -85,8 +85,11 @@ export const KP_RETURN = 4;
 /** Read only to be skipped (through the span cache); duplicates are harmless, so not tracked. */
 export const KP_PARENT = 5;
 
-export const PROCESS = new KeySet(['pod']);
+export const PROCESS = new KeySet(['pod', 'tid', 'refcnt']);
 export const PROCESS_POD = 1;
+/** Integers that vary among a process's events (its threads, its reference count): holes in its span (fast-span-cache.ts). */
+export const PROCESS_TID = 2;
+export const PROCESS_REFCNT = 3;
 
 export const POD = new KeySet(['namespace', 'name', 'workload', 'workload_kind', 'pod_labels']);
 export const POD_NAMESPACE = 1;

@@ -16,9 +16,9 @@ import type { EventFacts, PodFacts } from './fast-facts.ts';
 import { FIRST_OTHER_ENVELOPE, KPROBE, OTHER_KEY, TOP, TOP_CLUSTER } from './fast-keys.ts';
 import { COMPACT, L_HEAD, L_SIZE, L_SOCK, Learned, matchLit, SPACED, type Separated } from './fast-skeleton.ts';
 import { SpanCache } from './fast-span-cache.ts';
-import { COMMA, intEnd, LBRACE, plainStringEnd, QUOTE, RBRACE, RBRACKET, SPACE, type ValueReader } from './fast-values.ts';
+import { COMMA, LBRACE, plainStringEnd, QUOTE, RBRACE, RBRACKET, SPACE, type ValueReader } from './fast-values.ts';
 import type { ObjectWalk } from './fast-walk.ts';
-import { skipValue, skipWs } from './json-scan.ts';
+import { intEnd, skipValue, skipWs } from './json-scan.ts';
 
 /** Not on the skeleton: the general walk decides. */
 const OFF = -1;
@@ -47,10 +47,13 @@ function useStyle(next: Separated): void {
   GAP = next.gap;
 }
 
-/** What a `process` + `,"parent":` + `parent` span gives: the process's pod facts, and where the parent starts. */
+/**
+ * What a `process` + `,"parent":` + `parent` span gives: the process's pod facts, and the
+ * length of what follows the process (the holes are all in the process: its length varies).
+ */
 interface PairFacts {
   readonly pod: PodFacts;
-  readonly processLength: number;
+  readonly tailLength: number;
 }
 
 export class Speculation {
@@ -103,9 +106,9 @@ export class Speculation {
       // the literal and a parent value, and only the process's facts depend on them.
       const f = pair.value!;
       facts.pod = f.pod;
-      const pe = ps + f.processLength;
-      walk.rememberProcess(ps, pe, f.pod);
       i = ps + n;
+      const pe = i - f.tailLength;
+      walk.rememberProcess(ps, pe, f.pod);
       walk.rememberParent(pe + L_PARENT.length, i);
     } else {
       i = walk.cachedProcess(buf, i, end);
@@ -120,7 +123,7 @@ export class Speculation {
         i = walk.cachedParent(buf, p, end);
         if (i < 0) return false;
         walk.rememberParent(p, i);
-        if (pair.wantsStore()) pair.store(buf, ps, i, { pod: facts.pod, processLength: pe - ps });
+        if (pair.wantsStore()) pair.store(buf, ps, i, { pod: facts.pod, tailLength: i - pe }, walk.processHoles);
       }
     }
 

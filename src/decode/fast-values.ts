@@ -61,25 +61,6 @@ export function plainStringEnd(buf: Buffer, dv: DataView, i: number, end: number
 }
 
 /**
- * Index after the JSON integer `-?(0|[1-9][0-9]*)` at `i`, or -1. The caller then matches
- * the byte that must follow, so a fraction or exponent makes the skeleton miss.
- */
-export function intEnd(buf: Buffer, i: number, end: number): number {
-  if (i < end && buf[i] === MINUS) i++;
-  if (i >= end) return -1;
-  const first = buf[i]!;
-  if (first === 0x30) return i + 1;
-  if (first < 0x31 || first > 0x39) return -1;
-  i++;
-  while (i < end) {
-    const d = buf[i]! - 0x30;
-    if (d < 0 || d > 9) break;
-    i++;
-  }
-  return i;
-}
-
-/**
  * Milliseconds of a time's suffix after the seconds (bytes `i..e`) when it is
  * `[.digits](Z|z)`, computed as parseRfc3339Codes does (first three fraction digits,
  * the rest truncated); -1 for any other suffix.

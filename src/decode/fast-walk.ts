@@ -30,6 +30,8 @@ import {
   POD_WORKLOAD_KIND,
   PROCESS,
   PROCESS_POD,
+  PROCESS_REFCNT,
+  PROCESS_TID,
   RETURN,
   RETURN_INT,
   SOCK,
@@ -45,9 +47,9 @@ import {
   TOP_TIME,
   type KeySet,
 } from './fast-keys.ts';
-import { SpanCache } from './fast-span-cache.ts';
+import { Holes, SpanCache } from './fast-span-cache.ts';
 import { COLON, COMMA, decodeString, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET, type ValueReader } from './fast-values.ts';
-import { scanState, scanString, skipValue, skipWs } from './json-scan.ts';
+import { intEnd, scanNumber, scanState, scanString, skipValue, skipWs } from './json-scan.ts';
 
 /** Returned by `first`/`next` at the object's closing brace; the index after it is in `closedAt`. */
 const CLOSED = -3;
@@ -60,6 +62,12 @@ export class ObjectWalk {
   readonly processSpans: SpanCache<PodFacts>;
   /** `parent` objects validated before. */
   readonly parentSpans: SpanCache<boolean>;
+  /**
+   * The holes (`tid`, `refcnt`) of the last `process` value read by `cachedProcess`, as
+   * offsets from its first byte: filled by the walk, or the cache's on a hit.
+   */
+  processHoles: Holes;
+  private readonly walkedHoles = new Holes();
 
   // The key just read by `member`: its body span and its id in the level's KeySet.
   keyStart = 0;
@@ -86,6 +94,7 @@ export class ObjectWalk {
   ) {
     this.processSpans = new SpanCache<PodFacts>(sets, maxBytes);
     this.parentSpans = new SpanCache<boolean>(sets, maxBytes);
+    this.processHoles = this.walkedHoles;
   }
 
   /** Forgets what a speculation of the previous line learnt. */
@@ -283,14 +292,19 @@ export class ObjectWalk {
     const n = cache.lookup(buf, this.values.dv, i, end);
     if (n > 0) {
       // Sound because `process` is read once per line (a duplicate falls back) into
-      // facts reset per line, so its results depend on its bytes alone.
+      // facts reset per line, so its results depend on its bytes alone (and none on the
+      // integers in its holes).
       this.facts.pod = cache.value!;
+      this.processHoles = cache.hitHoles;
       return i + n;
     }
     const s = i;
+    const holes = this.walkedHoles;
+    holes.clear();
+    this.processHoles = holes;
     i = this.processObject(buf, i, end);
     if (i < 0) return FALLBACK;
-    if (cache.wantsStore()) cache.store(buf, s, i, this.facts.pod);
+    if (cache.wantsStore()) cache.store(buf, s, i, this.facts.pod, holes);
     return i;
   }
 
@@ -308,16 +322,23 @@ export class ObjectWalk {
     return i;
   }
 
+  /** The `process` object at `i`, its plain-integer `tid` and `refcnt` into `walkedHoles`. */
   private processObject(buf: Buffer, i: number, end: number): number {
     const dv = this.values.dv;
+    const s = i;
     let seenPod = false;
     for (i = this.first(buf, i, end); i >= 0; i = this.next(buf, i, end)) {
       i = this.member(buf, i, end, PROCESS);
       if (i < 0) return FALLBACK;
-      if (this.keyId === PROCESS_POD) {
+      const id = this.keyId;
+      if (id === PROCESS_POD) {
         if (seenPod) return FALLBACK;
         seenPod = true;
         i = buf[i] === LBRACE ? this.podObject(buf, i, end) : skipValue(buf, dv, i, end);
+      } else if (id === PROCESS_TID || id === PROCESS_REFCNT) {
+        const e = scanNumber(buf, i, end);
+        if (e >= 0 && intEnd(buf, i, end) === e) this.walkedHoles.add(i - s, e - s);
+        i = e >= 0 ? e : skipValue(buf, dv, i, end);
       } else {
         i = skipValue(buf, dv, i, end);
       }
