@@ -38,10 +38,12 @@ const CHUNK_WAYS = 1 << CHUNK_SHIFT;
 
 /**
  * Lookups per adaptation period. When fewer than 1 in 32 of a period's lookups hit (a
- * stream without reuse), the next period files only 1 in 8 misses: the copies are most of
+ * stream without reuse), the next period files only 1 in 16 misses: the copies are most of
  * a miss's cost, and sampling still lets the cache fill again once processes repeat.
  */
-const PERIOD = 4096;
+const PERIOD = 1024;
+/** In a period after one without reuse, one miss in SAMPLED_STORES is filed (a power of two). */
+const SAMPLED_STORES = 16;
 
 /** Values shorter than this are not cached (cheap to scan anyway); the hash reads within it. */
 export const SPAN_PREFIX = 64;
@@ -105,7 +107,7 @@ export class SpanCache<V> {
   private lastHash = 0;
   private periodLookups = 0;
   private periodHits = 0;
-  /** 1 to file every miss, 8 to file one in eight (see PERIOD). */
+  /** 1 to file every miss, SAMPLED_STORES to file only some (see PERIOD). */
   private storeEvery = 1;
   private missCount = 0;
 
@@ -141,7 +143,7 @@ export class SpanCache<V> {
    */
   lookup(buf: Buffer, dv: DataView, p: number, end: number): number {
     if (++this.periodLookups === PERIOD) {
-      this.storeEvery = this.periodHits * 32 < PERIOD ? 8 : 1;
+      this.storeEvery = this.periodHits * 32 < PERIOD ? SAMPLED_STORES : 1;
       this.periodLookups = 0;
       this.periodHits = 0;
     }
@@ -215,7 +217,7 @@ export class SpanCache<V> {
 
   /** Whether the value of the last missed lookup should be filed (callers skip building its results otherwise). */
   wantsStore(): boolean {
-    return this.storeEvery === 1 || (++this.missCount & 7) === 0;
+    return this.storeEvery === 1 || (++this.missCount & (SAMPLED_STORES - 1)) === 0;
   }
 
   /**

@@ -240,7 +240,7 @@ describe('FastDecoder span cache (process / parent)', () => {
 
   it('fills again after a long stretch without reuse (when it files only some misses)', () => {
     const fast = new FastDecoder();
-    // > 4096 lookups without hits: the cache switches to filing one miss in eight.
+    // > 1024 lookups without hits: the cache switches to filing one miss in sixteen.
     for (const line of exampleLines(5000, 600_000, 8, true)) expectSame(fast, line);
     const hits = fast.spanHits;
     const reuse = [...exampleLines(3000, 600_000, 9)];
