@@ -12,8 +12,6 @@ import { INTEGER_ARG_KEYS } from './reference-decoder.ts';
 
 /** Returned by the scanning methods when the line must go to the reference decoder. */
 export const FALLBACK = -1;
-/** Returned by the speculative path when the line left the skeleton: the general path decides. */
-export const ABANDON = -2;
 
 const USED: number = DecodeStatus.Used;
 const SKIPPED: number = DecodeStatus.Skipped;

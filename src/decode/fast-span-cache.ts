@@ -46,7 +46,7 @@ const PERIOD = 1024;
 const SAMPLED_STORES = 16;
 
 /** Values shorter than this are not cached (cheap to scan anyway); the hash reads within it. */
-export const SPAN_PREFIX = 64;
+const SPAN_PREFIX = 64;
 /**
  * The hashed bytes: 32 from offset 8, which for a Tetragon process object are most of the
  * exec_id (`{"exec_id":"` is 12 bytes); fewer loads than hashing the whole prefix, and a
@@ -56,7 +56,7 @@ const HASH_FROM = 8;
 const HASH_TO = 40;
 
 /** Holes per cached value, at most; a value with more is filed without them (its bytes must then repeat whole). */
-export const MAX_HOLES = 4;
+const MAX_HOLES = 4;
 
 /**
  * Where a value's holes are, filled by the caller while it validates the value: pairs of

@@ -22,7 +22,7 @@ export const LBRACKET = 0x5b;
 export const RBRACKET = 0x5d;
 export const COMMA = 0x2c;
 export const COLON = 0x3a;
-export const MINUS = 0x2d;
+const MINUS = 0x2d;
 export const SPACE = 0x20;
 
 const EMPTY = Buffer.alloc(0);

@@ -82,7 +82,7 @@ export function eventTypeOf(line: Record<string, unknown>): string | undefined {
 }
 
 /** Decodes a parsed export line. */
-export function decodeParsed(line: unknown, out: KernelEvent): DecodeStatus {
+function decodeParsed(line: unknown, out: KernelEvent): DecodeStatus {
   out.reset();
   if (!isRecord(line)) return reject(out, 'invalid_json', '');
   const type = eventTypeOf(line);
@@ -171,7 +171,7 @@ export const INTEGER_ARG_KEYS = ['int_arg', 'uint_arg', 'long_arg'] as const sat
  * after the first (the socket for tcp functions, the fd for read/write) holding an
  * integer-typed argument. Undefined when there is none.
  */
-export function integerArgAfterFirst(args: readonly unknown[]): { index: number; key: string; value: unknown } | undefined {
+function integerArgAfterFirst(args: readonly unknown[]): { index: number; key: string; value: unknown } | undefined {
   for (let i = 1; i < args.length; i++) {
     const a = args[i];
     if (!isRecord(a)) continue;
