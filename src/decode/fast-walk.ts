@@ -68,6 +68,12 @@ export class ObjectWalk {
    */
   processHoles: Holes;
   private readonly walkedHoles = new Holes();
+  /**
+   * `pod` objects validated before, with their facts: a pod's processes come and go (a
+   * fresh process per event is the worst case) but its `pod` bytes stay the same, so a
+   * new process still skips the pod's strings, labels and container by one memcmp.
+   */
+  private readonly podSpans = new SpanCache<PodFacts>(256, 4096);
 
   // The key just read by `member`: its body span and its id in the level's KeySet.
   keyStart = 0;
@@ -334,7 +340,7 @@ export class ObjectWalk {
       if (id === PROCESS_POD) {
         if (seenPod) return FALLBACK;
         seenPod = true;
-        i = buf[i] === LBRACE ? this.podObject(buf, i, end) : skipValue(buf, dv, i, end);
+        i = buf[i] === LBRACE ? this.cachedPod(buf, i, end) : skipValue(buf, dv, i, end);
       } else if (id === PROCESS_TID || id === PROCESS_REFCNT) {
         const e = scanNumber(buf, i, end);
         if (e >= 0 && intEnd(buf, i, end) === e) this.walkedHoles.add(i - s, e - s);
@@ -345,6 +351,22 @@ export class ObjectWalk {
       if (i < 0) return FALLBACK;
     }
     return this.closed(i);
+  }
+
+  /** `podObject`, or its facts replayed when the same bytes were read before. */
+  private cachedPod(buf: Buffer, i: number, end: number): number {
+    const cache = this.podSpans;
+    const n = cache.lookup(buf, this.values.dv, i, end);
+    if (n > 0) {
+      // Sound as for processes: a process's `pod` is read once (a duplicate falls back),
+      // and its facts depend on its bytes alone.
+      this.facts.pod = cache.value!;
+      return i + n;
+    }
+    const s = i;
+    i = this.podObject(buf, i, end);
+    if (i >= 0 && cache.wantsStore()) cache.store(buf, s, i, this.facts.pod);
+    return i;
   }
 
   /** The `pod` object at `i` into the facts' pod (a new record: the span cache may keep it); the index after it, or FALLBACK. */

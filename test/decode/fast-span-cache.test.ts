@@ -123,6 +123,30 @@ describe('FastDecoder span cache (process / parent)', () => {
     }
   });
 
+  it('agrees on every byte change of a cached `pod` inside a process never seen before', { timeout: 180_000 }, () => {
+    // Fresh processes (the worst case) whose pods repeat: the pod span cache serves them.
+    const lines = [...exampleLines(400, 60_000, 12, true)].filter((l) => l.includes('"pod":{') && l.startsWith('{"process_kprobe"')).map((l) => Buffer.from(l));
+    const fast = new FastDecoder();
+    for (const l of lines) expectSame(fast, l);
+    const line = lines[lines.length - 1]!;
+    const [s, e] = valueSpan(line, 'pod');
+    for (let at = s; at < e; at++) {
+      for (const r of at % 5 === 0 ? [0x22, 0x5c, 0x7d, 0x2c, 0x20, 0x30, 0x78] : [0x22, 0x78]) {
+        if (line[at] === r) continue;
+        const v = Buffer.from(line);
+        v[at] = r;
+        expectSame(fast, v);
+        expectSame(fast, line);
+      }
+      expectSame(fast, Buffer.concat([line.subarray(0, at), line.subarray(at + 1)]));
+    }
+    // The cached pod bytes in another process, and a second `pod` after them.
+    const pod = line.subarray(s, e);
+    const other = Buffer.from(lines[0]!);
+    expectSame(fast, Buffer.concat([line.subarray(0, e), Buffer.from(`,"pod":{"namespace":"x","name":"y"}`), line.subarray(e)]));
+    expectSame(fast, Buffer.concat([Buffer.from('{"process_kprobe":{"process":{"pod":'), pod, other.subarray(other.indexOf(',"function_name"') - 1)]));
+  });
+
   it('agrees when a cached span with holes is cut short around a hole, or a hole runs to the line end', () => {
     const fast = new FastDecoder();
     expectSame(fast, podLine);
