@@ -9,7 +9,7 @@
  * semantics are shared, not copied. Repeated strings come from caches keyed by their bytes.
  */
 import { KPROBE_OPS, MAX_BYTE_COUNT, type KernelOp } from './kernel-event.ts';
-import { parsePort, parseReturn, parseSize } from './reference-decoder.ts';
+import { parsePort, parseReturn, parseSize, stringRecord } from './reference-decoder.ts';
 import { inStorableRange, parseRfc3339, parseRfc3339Codes } from './rfc3339.ts';
 import { AsciiCache } from './fast-intern.ts';
 import { FALLBACK, type EventFacts, type SkipTypeNamer } from './fast-facts.ts';
@@ -81,15 +81,6 @@ function suffixMillis(buf: Buffer, i: number, e: number): number {
     for (let k = n; k < 3; k++) millis *= 10;
   }
   return i + 1 === e && (buf[i] === 0x5a || buf[i] === 0x7a) ? millis : -1;
-}
-
-function stringRecord(v: unknown): Record<string, string> | undefined {
-  // Same construction as the reference's stringRecord, so key order, `__proto__` and
-  // duplicate keys behave identically.
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
-  const out: Record<string, string> = {};
-  for (const [k, val] of Object.entries(v)) if (typeof val === 'string') out[k] = val;
-  return out;
 }
 
 /** The kprobe functions by name bytes, for an in-place match without a string. */
@@ -346,7 +337,7 @@ export class ValueReader {
       const hit = this.labels.lookup(buf, this.dv, s, e);
       if (hit !== undefined) return hit;
     }
-    // Built by JSON.parse + the reference's construction, so duplicate keys, key order,
+    // Built by JSON.parse + the reference's own construction, so duplicate keys, key order,
     // non-string values and `__proto__` come out exactly as in the reference. Frozen
     // because one record is shared by every event with the same label bytes.
     const text = buf.toString('utf8', s, e);

@@ -67,7 +67,8 @@ function nonEmptyString(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-function stringRecord(v: unknown): Record<string, string> | undefined {
+/** The string-valued members of an object, in order (pod labels); shared with the fast decoder. */
+export function stringRecord(v: unknown): Record<string, string> | undefined {
   if (!isRecord(v)) return undefined;
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(v)) if (typeof val === 'string') out[k] = val;
