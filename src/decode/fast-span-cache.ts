@@ -166,6 +166,13 @@ export class SpanCache<V> {
       if (this.holeCounts[w] === 0) {
         m = n <= room && this.equal(w, 0, n, buf, p) ? n : 0;
         this.hitHoles.count = 0;
+      } else if (n <= room && this.equal(w, 0, n, buf, p)) {
+        // The holes hold the same integers (a long-lived process's same thread): one memcmp.
+        m = n;
+        const count = this.holeCounts[w]!;
+        const base = w * 2 * MAX_HOLES;
+        for (let k = 0; k < 2 * count; k++) this.hitHoles.spans[k] = this.holeSpans[base + k]!;
+        this.hitHoles.count = count;
       } else {
         m = this.equalAround(w, n, buf, p, end);
       }
