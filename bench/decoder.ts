@@ -7,22 +7,36 @@
  *   - `skipValue` over each whole line (the validating scan alone: the floor under the
  *     fast decoder, which must validate every byte it does not read).
  * over the example cluster with long-lived processes (consecutive events of
- * a process repeat its `process`/`parent` bytes, as on a real node), the same cluster with
- * a distinct process for every event (no reuse: the span cache's worst case), and
- * `realisticEventLine` (bigger events, almost no process reuse either).
+ * a process repeat its `process`/`parent` bytes, as on a real node), the same with four
+ * threads per process (`npm run bench`'s busy-node stream: `process` repeats but for
+ * `tid`), the same cluster with a distinct process for every event (no reuse: the span
+ * cache's worst case, `npm run bench`'s worst stream), and `realisticEventLine` (bigger
+ * events, almost no process reuse either).
  * Arms alternate for several rounds and the best round of each is kept, as CPU time, so
  * that other processes on a shared machine disturb the ratios as little as possible.
  *
  *   node --expose-gc --import tsx bench/decoder.ts [lines] [rounds]
+ *
+ * With KOVENANT_BENCH_DIST=1 the decoders are the compiled ones in dist/ (`npm run build`
+ * first), as `bin/kovenant.js` runs them; otherwise the sources, compiled by tsx.
  */
 import { exampleLines } from '../examples/synthetic-cluster.ts';
-import { FastDecoder } from '../src/decode/fast-decoder.ts';
-import { KernelEvent, type LineDecoder } from '../src/decode/kernel-event.ts';
-import { ReferenceDecoder } from '../src/decode/reference-decoder.ts';
-import * as jsonScan from '../src/decode/json-scan.ts';
+import type { FastDecoder as FastDecoderClass } from '../src/decode/fast-decoder.ts';
+import type { KernelEvent as KernelEventClass, LineDecoder } from '../src/decode/kernel-event.ts';
+import type { ReferenceDecoder as ReferenceDecoderClass } from '../src/decode/reference-decoder.ts';
+import type * as jsonScanModule from '../src/decode/json-scan.ts';
 import { spacedLine } from './export-shapes.ts';
 import { filterLine } from './field-filter.ts';
 import { realisticEventLine } from './realistic-events.ts';
+
+const from = process.env.KOVENANT_BENCH_DIST === '1' ? '../dist/decode' : '../src/decode';
+const ext = from.startsWith('../dist') ? 'js' : 'ts';
+const { FastDecoder } = (await import(`${from}/fast-decoder.${ext}`)) as { FastDecoder: typeof FastDecoderClass };
+const { KernelEvent } = (await import(`${from}/kernel-event.${ext}`)) as { KernelEvent: typeof KernelEventClass };
+const { ReferenceDecoder } = (await import(`${from}/reference-decoder.${ext}`)) as { ReferenceDecoder: typeof ReferenceDecoderClass };
+const jsonScan = (await import(`${from}/json-scan.${ext}`)) as typeof jsonScanModule;
+type FastDecoder = FastDecoderClass;
+process.stdout.write(`decoders from ${from}\n`);
 
 const lineCount = Number(process.argv[2] ?? 20_000);
 const rounds = Number(process.argv[3] ?? 7);
@@ -135,7 +149,8 @@ function run(name: string, input: { chunks: Buffer[]; bytes: number; lines: numb
 }
 
 run('examples/synthetic-cluster.ts exampleLines, long-lived processes (the npm run bench input)', chunked(exampleLines(lineCount, 3_600_000, 7)));
-run('examples/synthetic-cluster.ts exampleLines, a distinct process per event (no reuse)', chunked(exampleLines(lineCount, 3_600_000, 7, true)));
+run('exampleLines, long-lived processes with four threads each (`tid` varies: npm run bench busy-node)', chunked(exampleLines(lineCount, 3_600_000, 7, false, 4)));
+run('examples/synthetic-cluster.ts exampleLines, a distinct process per event (no reuse: npm run bench worst)', chunked(exampleLines(lineCount, 3_600_000, 7, true)));
 run('bench/realistic-events.ts realisticEventLine', chunked(Array.from({ length: lineCount }, (_, i) => realisticEventLine(i))));
 // The same events as exported with our Tetragon field filters (install/values/tetragon.yaml),
 // and as printed by a Go protobuf build that writes a space after every comma.

@@ -93,24 +93,6 @@ export class Separated {
 export const COMPACT = new Separated(0);
 export const SPACED = new Separated(1);
 
-// The compact style under the names the decoder has always used.
-export const L_PARENT = COMPACT.PARENT;
-export const L_FUNCTION = COMPACT.FUNCTION;
-export const L_ARGS = COMPACT.ARGS;
-export const L_TYPE = COMPACT.TYPE;
-export const L_PROTOCOL = COMPACT.PROTOCOL;
-export const L_SADDR = COMPACT.SADDR;
-export const L_DADDR = COMPACT.DADDR;
-export const L_SPORT = COMPACT.SPORT;
-export const L_DPORT = COMPACT.DPORT;
-export const L_COOKIE = COMPACT.COOKIE;
-export const L_STATE = COMPACT.STATE;
-export const L_RETURN = COMPACT.RETURN;
-export const L_ACTION = COMPACT.ACTION;
-export const L_POLICY = COMPACT.POLICY;
-export const L_NODE = COMPACT.NODE;
-export const L_TIME = COMPACT.TIME;
-
 /**
  * A stretch of the skeleton whose bytes were validated on an earlier line, kept to be
  * matched whole on the next: the unread values between literals (`"AF_INET"`,

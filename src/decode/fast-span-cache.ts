@@ -20,7 +20,16 @@
  * CHUNK_WAYS ways, allocated when first needed: a miss (every line, when processes never
  * repeat) then costs one copy, not an allocation (measured: allocating a Buffer per way
  * made a stream without reuse 30% slower). Longer values get a buffer of their own.
+ *
+ * Holes: a value may be filed with up to MAX_HOLES spans that hold a plain JSON integer
+ * the caller does not read (a process's `tid`, which varies among a process's threads, and
+ * `refcnt`). A lookup then compares the bytes around each hole by memcmp and accepts any
+ * plain integer `-?(0|[1-9][0-9]*)` in it: replacing one integer token with another keeps
+ * the value valid, its structure and every result read from it, only its length changes
+ * (the returned length is the line's). The byte after a hole is the first of the next
+ * compared stretch, so a fraction, exponent or longer token there makes the lookup miss.
  */
+import { intEnd } from './json-scan.ts';
 
 /** Bytes reserved per way: a Tetragon process object is ~0.8–1.5 KB. */
 const SLOT_BYTES = 2048;
@@ -29,13 +38,15 @@ const CHUNK_WAYS = 1 << CHUNK_SHIFT;
 
 /**
  * Lookups per adaptation period. When fewer than 1 in 32 of a period's lookups hit (a
- * stream without reuse), the next period files only 1 in 8 misses: the copies are most of
+ * stream without reuse), the next period files only 1 in 16 misses: the copies are most of
  * a miss's cost, and sampling still lets the cache fill again once processes repeat.
  */
-const PERIOD = 4096;
+const PERIOD = 1024;
+/** In a period after one without reuse, one miss in SAMPLED_STORES is filed (a power of two). */
+const SAMPLED_STORES = 16;
 
 /** Values shorter than this are not cached (cheap to scan anyway); the hash reads within it. */
-export const SPAN_PREFIX = 64;
+const SPAN_PREFIX = 64;
 /**
  * The hashed bytes: 32 from offset 8, which for a Tetragon process object are most of the
  * exec_id (`{"exec_id":"` is 12 bytes); fewer loads than hashing the whole prefix, and a
@@ -43,6 +54,38 @@ export const SPAN_PREFIX = 64;
  */
 const HASH_FROM = 8;
 const HASH_TO = 40;
+
+/** Holes per cached value, at most; a value with more is filed without them (its bytes must then repeat whole). */
+const MAX_HOLES = 4;
+
+/**
+ * Where a value's holes are, filled by the caller while it validates the value: pairs of
+ * start and end offsets relative to the value's first byte, in increasing order.
+ */
+export class Holes {
+  readonly spans = new Int32Array(2 * MAX_HOLES);
+  count = 0;
+  /** More holes were met than MAX_HOLES: the value is filed without holes. */
+  overflow = false;
+
+  clear(): void {
+    this.count = 0;
+    this.overflow = false;
+  }
+
+  /** Adds the hole at offsets `s..e` of the value. */
+  add(s: number, e: number): void {
+    if (this.count === MAX_HOLES) {
+      this.overflow = true;
+      return;
+    }
+    this.spans[2 * this.count] = s;
+    this.spans[2 * this.count + 1] = e;
+    this.count++;
+  }
+}
+
+const NO_HOLES = new Holes();
 
 export class SpanCache<V> {
   /** Slot storage, CHUNK_WAYS ways per chunk; EMPTY until a way of the chunk is used. */
@@ -54,6 +97,9 @@ export class SpanCache<V> {
   /** Full prefix hash per way, so that most mismatches cost no memcmp. */
   private readonly tags: Int32Array;
   private readonly values: (V | undefined)[];
+  /** Per way, its number of holes, and their offsets in `holeSpans` (2 × MAX_HOLES per way). */
+  private readonly holeCounts: Uint8Array;
+  private readonly holeSpans: Int32Array;
   /** Per set: the way used last, so that `store` evicts the other. */
   private readonly recent: Uint8Array;
   private readonly setMask: number;
@@ -61,7 +107,7 @@ export class SpanCache<V> {
   private lastHash = 0;
   private periodLookups = 0;
   private periodHits = 0;
-  /** 1 to file every miss, 8 to file one in eight (see PERIOD). */
+  /** 1 to file every miss, SAMPLED_STORES to file only some (see PERIOD). */
   private storeEvery = 1;
   private missCount = 0;
 
@@ -70,6 +116,8 @@ export class SpanCache<V> {
   misses = 0;
   /** The values of the last hit. */
   value: V | undefined = undefined;
+  /** The holes of the last hit, as offsets in the line's value (none for a value filed without). */
+  readonly hitHoles = new Holes();
 
   constructor(
     sets: number,
@@ -82,6 +130,8 @@ export class SpanCache<V> {
     this.lengths = new Int32Array(2 * sets);
     this.tags = new Int32Array(2 * sets);
     this.values = new Array<V | undefined>(2 * sets).fill(undefined);
+    this.holeCounts = new Uint8Array(2 * sets);
+    this.holeSpans = new Int32Array(2 * sets * 2 * MAX_HOLES);
     this.recent = new Uint8Array(sets);
     this.setMask = sets - 1;
   }
@@ -93,7 +143,7 @@ export class SpanCache<V> {
    */
   lookup(buf: Buffer, dv: DataView, p: number, end: number): number {
     if (++this.periodLookups === PERIOD) {
-      this.storeEvery = this.periodHits * 32 < PERIOD ? 8 : 1;
+      this.storeEvery = this.periodHits * 32 < PERIOD ? SAMPLED_STORES : 1;
       this.periodLookups = 0;
       this.periodHits = 0;
     }
@@ -111,35 +161,78 @@ export class SpanCache<V> {
     const room = end - p;
     for (let w = set; w < set + 2; w++) {
       const n = this.lengths[w]!;
-      if (n !== 0 && n <= room && this.tags[w] === h && this.equal(w, n, buf, p)) {
+      if (n === 0 || this.tags[w] !== h) continue;
+      let m: number;
+      if (this.holeCounts[w] === 0) {
+        m = n <= room && this.equal(w, 0, n, buf, p) ? n : 0;
+        this.hitHoles.count = 0;
+      } else if (n <= room && this.equal(w, 0, n, buf, p)) {
+        // The holes hold the same integers (a long-lived process's same thread): one memcmp.
+        m = n;
+        const count = this.holeCounts[w]!;
+        const base = w * 2 * MAX_HOLES;
+        for (let k = 0; k < 2 * count; k++) this.hitHoles.spans[k] = this.holeSpans[base + k]!;
+        this.hitHoles.count = count;
+      } else {
+        m = this.equalAround(w, n, buf, p, end);
+      }
+      if (m !== 0) {
         this.recent[set >> 1] = w - set;
         this.value = this.values[w];
         this.hits++;
         this.periodHits++;
-        return n;
+        return m;
       }
     }
     this.misses++;
     return 0;
   }
 
-  /** Whether way `w`'s value (of length `n`) equals bytes `p..p+n` of `buf`, by native memcmp. */
-  private equal(w: number, n: number, buf: Buffer, p: number): boolean {
-    if (n > SLOT_BYTES) return buf.compare(this.large[w]!, 0, n, p, p + n) === 0;
-    const o = (w & (CHUNK_WAYS - 1)) * SLOT_BYTES;
-    return buf.compare(this.chunks[w >> CHUNK_SHIFT]!, o, o + n, p, p + n) === 0;
+  /** Whether bytes `from..to` of way `w`'s value (of length `n`) equal bytes `p..` of `buf`, by native memcmp. */
+  private equal(w: number, from: number, to: number, buf: Buffer, p: number): boolean {
+    const len = to - from;
+    if (this.lengths[w]! > SLOT_BYTES) return buf.compare(this.large[w]!, from, to, p, p + len) === 0;
+    const o = (w & (CHUNK_WAYS - 1)) * SLOT_BYTES + from;
+    return buf.compare(this.chunks[w >> CHUNK_SHIFT]!, o, o + len, p, p + len) === 0;
+  }
+
+  /**
+   * Length of the value at `p` (before `end`) when it equals way `w`'s value (of length
+   * `n`) but for plain integers in its holes; 0 otherwise.
+   */
+  private equalAround(w: number, n: number, buf: Buffer, p: number, end: number): number {
+    const spans = this.holeSpans;
+    const base = w * 2 * MAX_HOLES;
+    const holes = this.holeCounts[w]!;
+    const start = p;
+    const hit = this.hitHoles.spans;
+    let from = 0;
+    for (let k = 0; k < holes; k++) {
+      const hs = spans[base + 2 * k]!;
+      if (p + (hs - from) > end || !this.equal(w, from, hs, buf, p)) return 0;
+      const q = p + (hs - from);
+      p = intEnd(buf, q, end);
+      if (p < 0) return 0;
+      hit[2 * k] = q - start;
+      hit[2 * k + 1] = p - start;
+      from = spans[base + 2 * k + 1]!;
+    }
+    this.hitHoles.count = holes;
+    if (p + (n - from) > end || !this.equal(w, from, n, buf, p)) return 0;
+    return p + (n - from) - start;
   }
 
   /** Whether the value of the last missed lookup should be filed (callers skip building its results otherwise). */
   wantsStore(): boolean {
-    return this.storeEvery === 1 || (++this.missCount & 7) === 0;
+    return this.storeEvery === 1 || (++this.missCount & (SAMPLED_STORES - 1)) === 0;
   }
 
   /**
    * Files the value at bytes `s..e` of `buf` — the one at `s` of the last missed `lookup`,
-   * now fully validated — with its results. Ignored when too short or too long to cache.
+   * now fully validated — with its results and the plain integers it may vary in (see
+   * Holes). Ignored when too short or too long to cache.
    */
-  store(buf: Buffer, s: number, e: number, value: V): void {
+  store(buf: Buffer, s: number, e: number, value: V, holes: Holes = NO_HOLES): void {
     const n = e - s;
     if (n < SPAN_PREFIX || n > this.maxBytes) return;
     const h = this.lastHash;
@@ -162,6 +255,9 @@ export class SpanCache<V> {
       }
       buf.copy(own, 0, s, e);
     }
+    const count = holes.overflow ? 0 : holes.count;
+    this.holeCounts[way] = count;
+    for (let k = 0; k < 2 * count; k++) this.holeSpans[way * 2 * MAX_HOLES + k] = holes.spans[k]!;
     this.lengths[way] = n;
     this.tags[way] = h;
     this.values[way] = value;

@@ -103,6 +103,22 @@ function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
+/**
+ * Index after the JSON integer `-?(0|[1-9][0-9]*)` at `i`, or -1: the start of a number
+ * only, as the caller then checks the byte that must follow (so a fraction or exponent
+ * there makes it miss rather than pass).
+ */
+export function intEnd(buf: Buffer, i: number, end: number): number {
+  if (i < end && buf[i] === 0x2d) i++;
+  if (i >= end) return -1;
+  const first = buf[i]!;
+  if (first === 0x30) return i + 1;
+  if (!isDigit(first)) return -1;
+  i++;
+  while (i < end && isDigit(buf[i]!)) i++;
+  return i;
+}
+
 /** Scans a number (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`) starting at `i`. */
 export function scanNumber(buf: Buffer, i: number, end: number): number {
   if (i < end && buf[i] === 0x2d) i++;

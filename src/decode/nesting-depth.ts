@@ -15,7 +15,7 @@ const QUOTE = 0x22, BACKSLASH = 0x5c, LBRACKET = 0x5b, RBRACKET = 0x5d, LBRACE =
  * ASCII in both) opens more than `limit` arrays or objects at once. Brackets inside
  * strings do not count; the text need not be valid JSON (the parser decides that).
  */
-export function nestsDeeperThan(code: (i: number) => number, start: number, end: number, limit = MAX_NESTING_DEPTH): boolean {
+function nestsDeeperThan(code: (i: number) => number, start: number, end: number, limit = MAX_NESTING_DEPTH): boolean {
   let depth = 0;
   let inString = false;
   for (let i = start; i < end; i++) {

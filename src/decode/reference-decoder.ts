@@ -6,10 +6,24 @@
 import { bytesNestDeeperThan, textNestsDeeperThan } from './nesting-depth.ts';
 import { DecodeStatus, KPROBE_OPS, MAX_BYTE_COUNT, isTcpOp, type KernelEvent, type LineDecoder, type RejectReason } from './kernel-event.ts';
 import { parseRfc3339 } from './rfc3339.ts';
-import { ENVELOPE_KEYS, type TetragonKprobeArg, type TetragonPod, type TetragonSockArg } from './tetragon-json.ts';
+import {
+  ENVELOPE_KEYS,
+  type TetragonExportLine,
+  type TetragonKprobeArg,
+  type TetragonPod,
+  type TetragonProcess,
+  type TetragonProcessKprobe,
+  type TetragonSockArg,
+  type Unchecked,
+} from './tetragon-json.ts';
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Whether `v` is an object, to be read as Tetragon's T (values still unchecked). */
+function isObjectOf<T>(v: unknown): v is Unchecked<T> {
+  return isRecord(v);
 }
 
 /** A byte count: an integer 0–MAX_BYTE_COUNT, as a number or (64-bit) decimal string. */
@@ -53,7 +67,8 @@ function nonEmptyString(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-function stringRecord(v: unknown): Record<string, string> | undefined {
+/** The string-valued members of an object, in order (pod labels); shared with the fast decoder. */
+export function stringRecord(v: unknown): Record<string, string> | undefined {
   if (!isRecord(v)) return undefined;
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(v)) if (typeof val === 'string') out[k] = val;
@@ -68,27 +83,28 @@ export function eventTypeOf(line: Record<string, unknown>): string | undefined {
 }
 
 /** Decodes a parsed export line. */
-export function decodeParsed(line: unknown, out: KernelEvent): DecodeStatus {
+function decodeParsed(line: unknown, out: KernelEvent): DecodeStatus {
   out.reset();
   if (!isRecord(line)) return reject(out, 'invalid_json', '');
   const type = eventTypeOf(line);
   if (type !== 'process_kprobe') return skip(out, type ?? 'unknown');
-  const kprobe = line.process_kprobe;
-  if (!isRecord(kprobe)) return reject(out, 'invalid_json', 'process_kprobe');
+  const envelope: Unchecked<TetragonExportLine> = line;
+  const kprobe = envelope.process_kprobe;
+  if (!isObjectOf<TetragonProcessKprobe>(kprobe)) return reject(out, 'invalid_json', 'process_kprobe');
   const fn = kprobe.function_name;
   const op = typeof fn === 'string' ? KPROBE_OPS.get(fn) : undefined;
   if (op === undefined) return skip(out, typeof fn === 'string' && fn !== '' ? `process_kprobe:${fn}` : 'process_kprobe');
   out.op = op;
 
-  const time = line.time;
+  const time = envelope.time;
   const timeMs = typeof time === 'string' ? parseRfc3339(time) : NaN;
   if (Number.isNaN(timeMs)) return reject(out, 'invalid_time', 'time');
   out.timeMs = timeMs;
-  out.node = nonEmptyString(line.node_name);
-  out.cluster = nonEmptyString(line.cluster_name);
+  out.node = nonEmptyString(envelope.node_name);
+  out.cluster = nonEmptyString(envelope.cluster_name);
 
   const process = kprobe.process;
-  const pod = isRecord(process) && isRecord(process.pod) ? (process.pod as TetragonPod) : undefined;
+  const pod = isObjectOf<TetragonProcess>(process) && isObjectOf<TetragonPod>(process.pod) ? process.pod : undefined;
   const podNamespace = nonEmptyString(pod?.namespace);
   const podName = nonEmptyString(pod?.name);
   if (pod && podNamespace && podName) {
@@ -102,7 +118,7 @@ export function decodeParsed(line: unknown, out: KernelEvent): DecodeStatus {
   const args: unknown[] = Array.isArray(kprobe.args) ? kprobe.args : [];
   if (isTcpOp(op)) {
     const first = args[0];
-    const sock = isRecord(first) && isRecord(first.sock_arg) ? (first.sock_arg as TetragonSockArg) : undefined;
+    const sock = isObjectOf<TetragonKprobeArg>(first) && isObjectOf<TetragonSockArg>(first.sock_arg) ? first.sock_arg : undefined;
     const saddr = nonEmptyString(sock?.saddr);
     const daddr = nonEmptyString(sock?.daddr);
     const sport = parsePort(sock?.sport);
@@ -123,15 +139,15 @@ export function decodeParsed(line: unknown, out: KernelEvent): DecodeStatus {
   let size: number | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (isRecord(a) && 'size_arg' in a) {
+    if (isObjectOf<TetragonKprobeArg>(a) && 'size_arg' in a) {
       size = parseSize(a.size_arg);
       if (size === undefined) return reject(out, 'invalid_size', `process_kprobe.args[${i}].size_arg`);
       break;
     }
   }
   const ret = kprobe.return;
-  if (isRecord(ret) && 'int_arg' in ret) {
-    const r = parseReturn((ret as TetragonKprobeArg).int_arg);
+  if (isObjectOf<TetragonKprobeArg>(ret) && 'int_arg' in ret) {
+    const r = parseReturn(ret.int_arg);
     if (r === undefined || r > MAX_BYTE_COUNT) return reject(out, 'invalid_size', 'process_kprobe.return.int_arg');
     out.bytes = r >= 0 ? r : 0;
     return DecodeStatus.Used;
@@ -149,14 +165,14 @@ export function decodeParsed(line: unknown, out: KernelEvent): DecodeStatus {
 }
 
 /** Integer argument types of Tetragon's JSON, in the order one element is read for them. */
-export const INTEGER_ARG_KEYS = ['int_arg', 'uint_arg', 'long_arg'] as const;
+export const INTEGER_ARG_KEYS = ['int_arg', 'uint_arg', 'long_arg'] as const satisfies readonly (keyof TetragonKprobeArg)[];
 
 /**
  * The byte count of a policy that exports the size as an integer type: the first element
  * after the first (the socket for tcp functions, the fd for read/write) holding an
  * integer-typed argument. Undefined when there is none.
  */
-export function integerArgAfterFirst(args: readonly unknown[]): { index: number; key: string; value: unknown } | undefined {
+function integerArgAfterFirst(args: readonly unknown[]): { index: number; key: string; value: unknown } | undefined {
   for (let i = 1; i < args.length; i++) {
     const a = args[i];
     if (!isRecord(a)) continue;

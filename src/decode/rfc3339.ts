@@ -14,7 +14,7 @@ const DAYS_BEFORE_MONTH = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334
  * whole millisecond InfluxDB can store. Outside, an event's window could not be written.
  */
 export const MIN_EVENT_TIME_MS = Date.UTC(1677, 8, 23); // 1677-09-23T00:00:00Z
-export const MAX_EVENT_TIME_MS = 9_223_372_036_854; // 2262-04-11T23:47:16.854Z
+const MAX_EVENT_TIME_MS = 9_223_372_036_854; // 2262-04-11T23:47:16.854Z
 
 /** `ms` if InfluxDB can store the window it falls in, else NaN. */
 export function inStorableRange(ms: number): number {

@@ -5,7 +5,14 @@
  * `cookie`) are strings, 32-bit integers (`int_arg`, `pid`, `sport`, `dport`) are numbers,
  * and empty fields are omitted. Every field is optional here because the export omits
  * zero values and older Tetragon versions lack newer fields; the decoder validates.
+ *
+ * A parsed line is not trusted to follow these types: `Unchecked<T>` is what the reference
+ * decoder reads it as — T's keys (so a misspelt field is a type error), every value
+ * `unknown` until checked.
  */
+
+/** An object parsed from an export line where Tetragon prints a T: its keys, any values. */
+export type Unchecked<T> = { readonly [K in keyof T]?: unknown };
 
 export interface TetragonContainer {
   id?: string;
@@ -40,6 +47,10 @@ export interface TetragonProcess {
   docker?: string;
   parent_exec_id?: string;
   refcnt?: number;
+  /** The thread that triggered the event; varies among a process's events. */
+  tid?: number;
+  cap?: { permitted?: string[]; effective?: string[]; inheritable?: string[] };
+  ns?: Record<string, { inum?: number; is_host?: boolean }>;
 }
 
 export interface TetragonSockArg {
@@ -61,6 +72,7 @@ export interface TetragonKprobeArg {
   sock_arg?: TetragonSockArg;
   size_arg?: string;
   int_arg?: number;
+  uint_arg?: number;
   long_arg?: string;
   file_arg?: { path?: string; flags?: string };
   bytes_arg?: string;
@@ -76,6 +88,11 @@ export interface TetragonProcessKprobe {
   return?: TetragonKprobeArg;
   action?: string;
   policy_name?: string;
+  return_action?: string;
+  message?: string;
+  tags?: string[];
+  /** With Tetragon's `--enable-ancestors`: the parent's ancestors, nearest first. */
+  ancestors?: TetragonProcess[];
 }
 
 /**
@@ -92,10 +109,10 @@ export interface TetragonExportLine {
 }
 
 /** Keys of an export line that are not the event itself. */
-export const ENVELOPE_KEYS: ReadonlySet<string> = new Set([
+export const ENVELOPE_KEYS: ReadonlySet<string> = new Set<string>([
   'node_name',
   'time',
   'cluster_name',
   'node_labels',
   'aggregation_info',
-]);
+] satisfies (keyof TetragonExportLine)[]);

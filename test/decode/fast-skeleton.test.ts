@@ -133,7 +133,7 @@ describe('FastDecoder speculative path (canonical Tetragon layout)', () => {
     expect(fast.spanHits + fast.spanMisses).toBe(6);
   });
 
-  it('agrees on every byte change, insertion and deletion after parent, with learned spans primed and drifting', { timeout: 120_000 }, () => {
+  it('agrees on every byte change, insertion and deletion after parent, with learned spans primed and drifting', { timeout: 300_000 }, () => {
     for (const base of bases()) {
       const from = afterParent(base);
       const primed = new FastDecoder();

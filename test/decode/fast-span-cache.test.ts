@@ -81,7 +81,85 @@ describe('FastDecoder span cache (process / parent)', () => {
     expect(fast.spanHits).toBeLessThan(0.05 * fast.spanMisses);
   });
 
-  it('agrees on every single-byte change of a cached process or parent span', () => {
+  it('hits when only `tid` varies among a few threads (busy node), with results identical to the reference', () => {
+    const fast = new FastDecoder();
+    let kprobes = 0;
+    for (const line of exampleLines(3000, 600_000, 11, false, 4)) {
+      expectSame(fast, line);
+      if (line.startsWith('{"process_kprobe"')) kprobes++;
+    }
+    expect(fast.spanHits + fast.spanMisses).toBe(2 * kprobes);
+    // As with one thread per process: `tid` is a hole in the cached process span.
+    expect(fast.spanHits).toBeGreaterThan(0.9 * 2 * kprobes);
+    expect(fast.fallbacks).toBe(0);
+  });
+
+  it('agrees on every token in place of a cached `tid` or `refcnt` (holes take plain integers only)', () => {
+    const tokens = [
+      '0', '7', '-0', '-12', '123456789012345678901234567890', '01', '00', '1.5', '1e3', '1E+3', '-', '--1', '1-', '+1', '0x1', '1 ', ' 1',
+      '"1"', 'null', 'true', '[]', '{}', '', '1,"tid":2', '1,"pod":{"namespace":"evil","name":"p"}', '1}', '9'.repeat(400),
+    ];
+    // The pair, process and parent caches each see the edited process: hits only where the
+    // token is a plain integer, and then with the original pod facts.
+    for (const line of [podLine, Buffer.from([...exampleLines(20, 60_000, 4, false, 4)].find((l) => l.includes('"pod":{'))!)]) {
+      for (const key of ['tid', 'refcnt']) {
+        const at = line.indexOf(`"${key}":`);
+        expect(at, key).toBeGreaterThan(0);
+        const s = at + key.length + 3;
+        let e = s;
+        while (line[e] !== 0x2c && line[e] !== 0x7d) e++;
+        for (const sets of [1, 1024]) {
+          const fast = new FastDecoder({ spanSets: sets });
+          expectSame(fast, line);
+          for (const t of tokens) {
+            const edited = Buffer.concat([line.subarray(0, s), Buffer.from(t), line.subarray(e)]);
+            const hits = fast.spanHits;
+            expectSame(fast, edited);
+            if (/^-?(0|[1-9][0-9]*)$/.test(t)) expect(fast.spanHits, t).toBeGreaterThan(hits);
+            expectSame(fast, line);
+          }
+        }
+      }
+    }
+  });
+
+  it('agrees on every byte change of a cached `pod` inside a process never seen before', { timeout: 180_000 }, () => {
+    // Fresh processes (the worst case) whose pods repeat: the pod span cache serves them.
+    const lines = [...exampleLines(400, 60_000, 12, true)].filter((l) => l.includes('"pod":{') && l.startsWith('{"process_kprobe"')).map((l) => Buffer.from(l));
+    const fast = new FastDecoder();
+    for (const l of lines) expectSame(fast, l);
+    const line = lines[lines.length - 1]!;
+    const [s, e] = valueSpan(line, 'pod');
+    for (let at = s; at < e; at++) {
+      for (const r of at % 5 === 0 ? [0x22, 0x5c, 0x7d, 0x2c, 0x20, 0x30, 0x78] : [0x22, 0x78]) {
+        if (line[at] === r) continue;
+        const v = Buffer.from(line);
+        v[at] = r;
+        expectSame(fast, v);
+        expectSame(fast, line);
+      }
+      expectSame(fast, Buffer.concat([line.subarray(0, at), line.subarray(at + 1)]));
+    }
+    // The cached pod bytes in another process, and a second `pod` after them.
+    const pod = line.subarray(s, e);
+    const other = Buffer.from(lines[0]!);
+    expectSame(fast, Buffer.concat([line.subarray(0, e), Buffer.from(`,"pod":{"namespace":"x","name":"y"}`), line.subarray(e)]));
+    expectSame(fast, Buffer.concat([Buffer.from('{"process_kprobe":{"process":{"pod":'), pod, other.subarray(other.indexOf(',"function_name"') - 1)]));
+  });
+
+  it('agrees when a cached span with holes is cut short around a hole, or a hole runs to the line end', () => {
+    const fast = new FastDecoder();
+    expectSame(fast, podLine);
+    const at = podLine.indexOf('"tid":') + 6;
+    for (let cut = at - 3; cut < at + 12; cut++) {
+      expectSame(fast, podLine.subarray(0, cut));
+      expectSame(fast, Buffer.concat([podLine.subarray(0, cut), Buffer.from('1')]));
+      expectSame(fast, podLine);
+    }
+  });
+
+  // ~10 s alone; several times that on a loaded 2-core machine.
+  it('agrees on every single-byte change of a cached process or parent span', { timeout: 180_000 }, () => {
     // The cache holds podLine's spans; each variant differs from them in one byte (inside
     // strings, numbers, keys, braces), so it must miss and be validated afresh — or, for
     // a change outside the span, still hit. Re-decoding podLine between variants keeps
@@ -186,7 +264,7 @@ describe('FastDecoder span cache (process / parent)', () => {
 
   it('fills again after a long stretch without reuse (when it files only some misses)', () => {
     const fast = new FastDecoder();
-    // > 4096 lookups without hits: the cache switches to filing one miss in eight.
+    // > 1024 lookups without hits: the cache switches to filing one miss in sixteen.
     for (const line of exampleLines(5000, 600_000, 8, true)) expectSame(fast, line);
     const hits = fast.spanHits;
     const reuse = [...exampleLines(3000, 600_000, 9)];
