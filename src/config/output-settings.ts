@@ -7,7 +7,7 @@
  * numbers once; the daemon's zod schema (daemon-config.ts) validates the same keys.
  */
 import { z } from 'zod';
-import { flagOf } from '../core/config-values.ts';
+import { envNameOf, flagOf } from '../core/config-values.ts';
 import { parseByteSize } from '../core/byte-size.ts';
 import { parseDuration } from '../core/duration.ts';
 
@@ -79,11 +79,6 @@ export const OUTPUT_KEYS = Object.keys(OUTPUT_SETTINGS) as OutputKey[];
 /** The output settings that are keys of the daemon config too. */
 export const DAEMON_OUTPUT_KEYS = OUTPUT_KEYS.filter((k) => !(OUTPUT_SETTINGS[k] as OutputSetting).replayOnly) as Exclude<OutputKey, 'influxPassword' | 'top'>[];
 
-/** `influxUrl` → `KOVENANT_INFLUX_URL`. */
-export function envNameOf(key: string): string {
-  return `KOVENANT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
-}
-
 /** The deprecated variable still read for `key`, if any (`INFLUX_URL` for `influxUrl`). */
 export function envAliasOf(key: string): string | undefined {
   return (OUTPUT_SETTINGS as Record<string, OutputSetting>)[key]?.alias;
@@ -115,4 +110,4 @@ export function outputSettingsOf<T extends Partial<Record<OutputKey, unknown>>>(
   return out as T & Partial<Record<OutputKey, string>>;
 }
 
-export { flagOf };
+export { envNameOf, flagOf };
