@@ -1,6 +1,6 @@
-/** `--kube`, `--kubeconfig`, `--context`, `--sync-timeout`: src/daemon/metadata.ts opens them. */
+/** `--kube`, `--kubeconfig`, `--context`, `--sync-timeout`: the metadata component (src/enrich/metadata/component.ts) opens them. */
 import { Command, Option } from 'commander';
-import { DEFAULT_SYNC_TIMEOUT } from '../daemon/metadata.ts';
+import { DEFAULT_SYNC_TIMEOUT } from '../enrich/metadata/component.ts';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];

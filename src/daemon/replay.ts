@@ -14,11 +14,17 @@ import { createLogger } from '../telemetry/logger.ts';
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.ts';
 import { InputError } from '../core/input-error.ts';
-import { openMetadata, type MetadataOptions } from './metadata.ts';
+import type { MetadataComponent } from '../enrich/metadata/component.ts';
+import { ENRICHERS } from '../enrich/registry.ts';
 import { openSink, type OutputOptions } from './sinks.ts';
 import { formatSummary } from './replay-summary.ts';
 
-export interface ReplayCommandOptions extends MetadataOptions, OutputOptions {
+export interface ReplayCommandOptions extends OutputOptions {
+  kube?: string[];
+  kubeconfig?: string;
+  context?: string;
+  syncTimeout?: string;
+  allowEmptyKube?: boolean;
   window: string;
   lateness?: string;
   maxOpenPoints: string;
@@ -54,10 +60,12 @@ export async function runReplayCommand(events: string, opts: ReplayCommandOption
   const { window: windowMs, lateness: latenessMs, maxOpenPoints, maxCachedEntries } = parseSettings(REPLAY_SCHEMA, opts, 'replay');
   const started = Date.now();
   const read = SOURCES.read;
-  const input = await read.create(parseSettings(read.schema, { path: events }, 'events'), { log: createLogger('kovenant-replay'), signal: new AbortController().signal });
-  let metadata: Awaited<ReturnType<typeof openMetadata>>;
+  const context = { log: createLogger('kovenant-replay'), signal: new AbortController().signal };
+  const input = await read.create(parseSettings(read.schema, { path: events }, 'events'), context);
+  const metadataFactory = ENRICHERS.metadata;
+  let metadata: MetadataComponent;
   try {
-    metadata = await openMetadata(opts, stderr);
+    metadata = await metadataFactory.create(parseSettings(metadataFactory.schema, opts, 'metadata'), { ...context, notice: stderr });
   } catch (err) {
     await input.close();
     throw err;
