@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { envNameOf, flagOf } from '../core/config-values.ts';
 import { parseByteSize } from '../core/byte-size.ts';
 import { parseDuration } from '../core/duration.ts';
+import { atLeastOne } from './shared-settings.ts';
 
 function parses(parse: (text: string, what: string) => number, example: string) {
   return z.string().refine(
@@ -26,14 +27,7 @@ function parses(parse: (text: string, what: string) => number, example: string) 
 }
 
 const duration = () => parses(parseDuration, 'a duration such as 500ms, 2s, 5m, 1h');
-const count = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const n = typeof v === 'number' ? v : /^\d+$/.test(v.trim()) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) {
-    ctx.addIssue({ code: 'custom', message: `expected at least 1 point; got ${JSON.stringify(v)}` });
-    return z.NEVER;
-  }
-  return n;
-});
+const count = atLeastOne('point');
 
 export interface OutputSetting {
   /** The daemon config's validation of the key (replay's values go to the sink's schema only). */

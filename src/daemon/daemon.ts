@@ -7,7 +7,6 @@
 import { existsSync } from 'node:fs';
 import { DynamicWindows, describeRungs } from '../aggregate/dynamic-windows.ts';
 import { WindowAggregator } from '../aggregate/window-aggregator.ts';
-import { MAX_WINDOW_MS } from '../aggregate/window.ts';
 import { ladderBetween } from '../aggregate/window-ladder.ts';
 import { isCollectorKey } from '../collectors/collector.ts';
 import type { CollectorComponent, CollectorContext } from '../collectors/collector-component.ts';
@@ -38,10 +37,7 @@ import { runSettingsOf, type RunSettings } from './run-settings.ts';
 function aggregatorOf(config: DaemonConfig, run: RunSettings, log: Logger): WindowAggregator {
   const latenessMs = run.lateness;
   if (run.window !== 'dynamic') {
-    const windowMs = run.window;
-    if (windowMs <= 0) throw new InputError('--window must be longer than 0');
-    if (windowMs > MAX_WINDOW_MS) throw new InputError(`--window ${config.window}: longer than a day`, 'give --window 1d or less, e.g. 10s');
-    return new WindowAggregator({ windowMs, latenessMs, maxExternalPeers: config.maxExternalPeers });
+    return new WindowAggregator({ windowMs: run.window, latenessMs, maxExternalPeers: config.maxExternalPeers });
   }
   const maxMs = run.windowMax;
   let rungs: number[];
