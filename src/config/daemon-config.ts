@@ -46,8 +46,8 @@ export const DaemonConfigSchema = z
     tetragonSelector: z.string().min(1).default('app.kubernetes.io/name=tetragon'),
     tetragonContainer: z.string().min(1).default('export-stdout'),
     /** `--events k8s-logs`: the API server (else in-cluster, KUBECONFIG, ~/.kube/config). */
-    kubeconfig: z.string().min(1).optional(),
-    context: z.string().min(1).optional(),
+    kubeconfig: SHARED_SCHEMAS.kubeconfig.optional(),
+    context: SHARED_SCHEMAS.context.optional(),
     lateness: SHARED_SCHEMAS.lateness.default(runDefault('lateness')),
     /** Events further ahead of the wall clock are rejected (`time_in_future`). */
     maxClockSkew: duration().default('5m'),

@@ -24,8 +24,6 @@ const HELP: Record<Exclude<ConfigKey, DaemonOutputKey | SharedKey>, string> = {
   tetragonNamespace: 'with --events k8s-logs: namespace of the Tetragon pods (default kube-system)',
   tetragonSelector: 'with --events k8s-logs: label selector of the Tetragon pods (default app.kubernetes.io/name=tetragon)',
   tetragonContainer: 'with --events k8s-logs: container whose log carries the JSON export (default export-stdout)',
-  kubeconfig: 'with --events k8s-logs: kubeconfig of the cluster (default: in-cluster service account, else KUBECONFIG, else ~/.kube/config)',
-  context: 'with --events k8s-logs: kubeconfig context',
   maxClockSkew: 'events whose time is further ahead of this node\'s clock are rejected as time_in_future and move no window (default 5m)',
   duration: 'run for this long, flush and exit (sampling, tests)',
   conntrack: 'sample the node conntrack table into kovenant_conntrack (needs net.netfilter.nf_conntrack_acct=1)',

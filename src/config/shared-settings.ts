@@ -83,6 +83,18 @@ export const SHARED_SETTINGS = {
     defaults: {},
     list: true,
   },
+  kubeconfig: {
+    value: 'file',
+    help: 'kubeconfig of the cluster to watch for live metadata (instead of --kube); with run --events k8s-logs also where the Tetragon pods\' logs are read',
+    helpOf: { run: '(default: in-cluster service account, else KUBECONFIG, else ~/.kube/config)', replay: '(default: KUBECONFIG, else ~/.kube/config)' },
+    defaults: {},
+  },
+  context: {
+    value: 'name',
+    help: 'kubeconfig context to watch',
+    helpOf: { run: '', replay: '' },
+    defaults: {},
+  },
   allowEmptyKube: {
     help: 'accept a --kube snapshot without objects (else refused: attribution would silently use the events alone)',
     helpOf: { run: '', replay: '' },
@@ -107,6 +119,8 @@ export const SHARED_SCHEMAS = {
   clusterName: z.string(),
   maxCachedEntries: atLeastOne('entry'),
   kube: z.array(z.string()),
+  kubeconfig: z.string().min(1),
+  context: z.string().min(1),
   allowEmptyKube: onOff(),
 } as const satisfies Record<SharedKey, z.ZodType>;
 
