@@ -4,29 +4,21 @@
  * `nodeName`, which the Downward API sets). Precedence: flags > env > file > defaults.
  * Keys are camelCase; the Helm chart writes them as they are here.
  */
-import { DEFAULT_MAX_CACHED_ENTRIES } from '../enrich/attribution-cache.ts';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../core/input-error.ts';
-import { parseDuration } from '../core/duration.ts';
+import { SHARED_SCHEMAS, SHARED_SETTINGS, isDuration, onOff } from './shared-settings.ts';
 import { DAEMON_OUTPUT_KEYS, OUTPUT_SETTINGS, envAliasOf, envNameOf, envValue } from './output-settings.ts';
 
 export const TETRAGON_EXPORT_FILE = '/var/run/cilium/tetragon/tetragon.log';
 export const DEFAULT_CHECKPOINT_FILE = '/var/lib/kovenant/checkpoint.json';
 
-function isDuration(text: string): boolean {
-  try {
-    parseDuration(text, 'duration');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const duration = () => z.string().refine(isDuration, { message: 'expected a duration such as 500ms, 2s, 5m, 1h' });
 
-const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes')]);
+const flag = onOff();
+/** `run`'s default of a setting replay shares (shared-settings.ts). */
+const runDefault = (key: 'window' | 'lateness' | 'maxCachedEntries'): string => SHARED_SETTINGS[key].defaults.run;
 const count = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const n = typeof v === 'number' ? v : /^\d+$/.test(v.trim()) ? Number(v) : NaN;
   if (!Number.isSafeInteger(n) || n < 0) {
@@ -45,7 +37,7 @@ export const DaemonConfigSchema = z
   .object({
     /** `file:PATH`, `-` (stdin), `none` (collectors only), `k8s-logs` (every Tetragon pod's log). */
     events: z.string().regex(/^(file:.+|-|none|k8s-logs)$/, 'expected file:PATH, -, none or k8s-logs').default(`file:${TETRAGON_EXPORT_FILE}`),
-    window: z.string().default('10s').refine((w) => w === 'dynamic' || isDuration(w), { message: 'expected a duration (e.g. 10s) or dynamic' }),
+    window: SHARED_SCHEMAS.window.default(runDefault('window')),
     windowMax: duration().default('1m'),
     /** `--window dynamic`: points written per minute above which the window grows. */
     seriesBudget: count.pipe(z.number().int().min(1, 'expected at least 1 point per minute')).default(10_000),
@@ -54,9 +46,9 @@ export const DaemonConfigSchema = z
     tetragonSelector: z.string().min(1).default('app.kubernetes.io/name=tetragon'),
     tetragonContainer: z.string().min(1).default('export-stdout'),
     /** `--events k8s-logs`: the API server (else in-cluster, KUBECONFIG, ~/.kube/config). */
-    kubeconfig: z.string().min(1).optional(),
-    context: z.string().min(1).optional(),
-    lateness: duration().default('2s'),
+    kubeconfig: SHARED_SCHEMAS.kubeconfig.optional(),
+    context: SHARED_SCHEMAS.context.optional(),
+    lateness: SHARED_SCHEMAS.lateness.default(runDefault('lateness')),
     /** Events further ahead of the wall clock are rejected (`time_in_future`). */
     maxClockSkew: duration().default('5m'),
     duration: duration().optional(),
@@ -75,9 +67,9 @@ export const DaemonConfigSchema = z
     metricsAddr: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$|^off$/, 'expected HOST:PORT (e.g. :9464, 127.0.0.1:9464) or off').default(':9464'),
     nodeName: z.string().optional(),
     /** The `cluster` tag of events whose export lacks `cluster_name`. */
-    clusterName: z.string().optional(),
-    kube: z.array(z.string()).default([]),
-    allowEmptyKube: flag.default(false),
+    clusterName: SHARED_SCHEMAS.clusterName.optional(),
+    kube: SHARED_SCHEMAS.kube.default([]),
+    allowEmptyKube: SHARED_SCHEMAS.allowEmptyKube.default(false),
     maxExternalPeers: count.default(1000),
     /** CoreDNS dnstap receiver: HOST:PORT or a unix socket path; absent = off. */
     dnstapListen: z.string().min(1).optional(),
@@ -88,7 +80,7 @@ export const DaemonConfigSchema = z
     /** How long past its TTL a DNS answer still names its address. */
     dnsGrace: duration().default('5m'),
     /** The resolver's one cache bound (attribution-cache.ts). */
-    maxCachedEntries: count.pipe(z.number().min(1, 'expected at least 1 entry')).default(DEFAULT_MAX_CACHED_ENTRIES),
+    maxCachedEntries: SHARED_SCHEMAS.maxCachedEntries.default(Number(runDefault('maxCachedEntries'))),
     /** Tetragon's Prometheus endpoint, for its loss counters in kovenant_source. */
     tetragonMetrics: z.string().url('expected a URL such as http://127.0.0.1:2112/metrics').optional(),
   })

@@ -7,9 +7,10 @@
  * numbers once; the daemon's zod schema (daemon-config.ts) validates the same keys.
  */
 import { z } from 'zod';
-import { flagOf } from '../core/config-values.ts';
+import { envNameOf, flagOf } from '../core/config-values.ts';
 import { parseByteSize } from '../core/byte-size.ts';
 import { parseDuration } from '../core/duration.ts';
+import { atLeastOne } from './shared-settings.ts';
 
 function parses(parse: (text: string, what: string) => number, example: string) {
   return z.string().refine(
@@ -26,14 +27,7 @@ function parses(parse: (text: string, what: string) => number, example: string) 
 }
 
 const duration = () => parses(parseDuration, 'a duration such as 500ms, 2s, 5m, 1h');
-const count = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const n = typeof v === 'number' ? v : /^\d+$/.test(v.trim()) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) {
-    ctx.addIssue({ code: 'custom', message: `expected at least 1 point; got ${JSON.stringify(v)}` });
-    return z.NEVER;
-  }
-  return n;
-});
+const count = atLeastOne('point');
 
 export interface OutputSetting {
   /** The daemon config's validation of the key (replay's values go to the sink's schema only). */
@@ -79,11 +73,6 @@ export const OUTPUT_KEYS = Object.keys(OUTPUT_SETTINGS) as OutputKey[];
 /** The output settings that are keys of the daemon config too. */
 export const DAEMON_OUTPUT_KEYS = OUTPUT_KEYS.filter((k) => !(OUTPUT_SETTINGS[k] as OutputSetting).replayOnly) as Exclude<OutputKey, 'influxPassword' | 'top'>[];
 
-/** `influxUrl` → `KOVENANT_INFLUX_URL`. */
-export function envNameOf(key: string): string {
-  return `KOVENANT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
-}
-
 /** The deprecated variable still read for `key`, if any (`INFLUX_URL` for `influxUrl`). */
 export function envAliasOf(key: string): string | undefined {
   return (OUTPUT_SETTINGS as Record<string, OutputSetting>)[key]?.alias;
@@ -115,4 +104,4 @@ export function outputSettingsOf<T extends Partial<Record<OutputKey, unknown>>>(
   return out as T & Partial<Record<OutputKey, string>>;
 }
 
-export { flagOf };
+export { envNameOf, flagOf };

@@ -3,13 +3,14 @@
  * factory with a zod schema that parses its settings into real types (milliseconds,
  * bytes, whole numbers), and `create(config, context)` that builds a part with `stats()`
  * (named numbers, read by the Prometheus metrics) and `close()`. The registries
- * (`sources/registry.ts`, `sinks/registry.ts`, `collectors/registry.ts`) list them; the
+ * (`sources/registry.ts`, `sinks/registry.ts`, `collectors/registry.ts`, `enrich/registry.ts`) list them; the
  * daemon, replay and demo build parts only through them (src/daemon/).
  */
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 
-export type ComponentKind = 'source' | 'sink' | 'collector';
+/** `enricher`: what feeds the resolver beside the flow (the metadata store, dnstap: enrich/registry.ts). */
+export type ComponentKind = 'source' | 'sink' | 'collector' | 'enricher';
 
 /** Named totals and levels, e.g. `{ renames: 2, truncations: 0 }`. */
 export type ComponentStats = Readonly<Record<string, number>>;

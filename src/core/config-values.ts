@@ -41,3 +41,8 @@ export function parseSettings<S extends z.ZodType>(schema: S, settings: unknown,
 export function flagOf(key: string): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
+
+/** `influxUrl` → `KOVENANT_INFLUX_URL`: the environment variable of a settings key. */
+export function envNameOf(key: string): string {
+  return `KOVENANT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}

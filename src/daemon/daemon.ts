@@ -8,7 +8,6 @@ import { existsSync } from 'node:fs';
 import { DynamicWindows } from '../aggregate/dynamic-windows.ts';
 import { describeRungs } from '../aggregate/window-ladder.ts';
 import { WindowAggregator } from '../aggregate/window-aggregator.ts';
-import { MAX_WINDOW_MS } from '../aggregate/window.ts';
 import { ladderBetween } from '../aggregate/window-ladder.ts';
 import { isCollectorKey } from '../collectors/collector.ts';
 import type { CollectorComponent, CollectorContext } from '../collectors/collector-component.ts';
@@ -17,7 +16,9 @@ import { COLLECTORS } from '../collectors/registry.ts';
 import type { DaemonConfig } from '../config/daemon-config.ts';
 import { parseSettings } from '../core/config-values.ts';
 import { createDecoder } from '../decode/default-decoder.ts';
-import { MetadataIndex } from '../enrich/metadata/metadata-index.ts';
+import type { DnstapComponent } from '../enrich/dns/dnstap-component.ts';
+import type { MetadataComponent } from '../enrich/metadata/component.ts';
+import { ENRICHERS } from '../enrich/registry.ts';
 import { Resolver } from '../enrich/resolver.ts';
 import { EventCounters } from '../pipeline/event-counters.ts';
 import { runLive, startCollectors } from '../pipeline/live.ts';
@@ -26,9 +27,7 @@ import type { SourceComponent } from '../sources/source-component.ts';
 import { DaemonMetrics, serveMetrics, type ComponentReport, type MetricsServer } from '../telemetry/metrics.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { InputError } from '../core/input-error.ts';
-import { openMetadata } from './metadata.ts';
 import { openSink, type OutputOptions } from './sinks.ts';
-import { dnsCacheOf, openDnstap, type DnstapFeeds } from './dnstap.ts';
 import { openEvents } from './events.ts';
 import { runSettingsOf, type RunSettings } from './run-settings.ts';
 
@@ -39,10 +38,7 @@ import { runSettingsOf, type RunSettings } from './run-settings.ts';
 function aggregatorOf(config: DaemonConfig, run: RunSettings, log: Logger): WindowAggregator {
   const latenessMs = run.lateness;
   if (run.window !== 'dynamic') {
-    const windowMs = run.window;
-    if (windowMs <= 0) throw new InputError('--window must be longer than 0');
-    if (windowMs > MAX_WINDOW_MS) throw new InputError(`--window ${config.window}: longer than a day`, 'give --window 1d or less, e.g. 10s');
-    return new WindowAggregator({ windowMs, latenessMs, maxExternalPeers: config.maxExternalPeers });
+    return new WindowAggregator({ windowMs: run.window, latenessMs, maxExternalPeers: config.maxExternalPeers });
   }
   const maxMs = run.windowMax;
   let rungs: number[];
@@ -106,22 +102,26 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
   const latenessMs = run.lateness;
   const aggregator = aggregatorOf(config, run, log);
 
+  const readerStop = new AbortController();
+  // Parsed before anything opens: a bad --dnstap-listen is a usage error, not a half-started daemon.
+  const dnstapFactory = ENRICHERS.dnstap;
+  const dnstapSettings = parseSettings(dnstapFactory.schema, config, 'dnstap');
   // A snapshot when given; otherwise live watches: in-cluster, --kubeconfig/--context,
   // KUBECONFIG or ~/.kube/config. The daemon reports readiness itself instead of blocking.
-  const metadata = await openMetadata(
-    config.kube?.length
-      ? { kube: config.kube, allowEmptyKube: config.allowEmptyKube }
-      : { kubeconfig: config.kubeconfig, context: config.context, inCluster: runningInCluster(), waitForSync: false },
+  const metadataFactory = ENRICHERS.metadata;
+  const metadata: MetadataComponent = await metadataFactory.create(
+    parseSettings(
+      metadataFactory.schema,
+      config.kube.length
+        ? { kube: config.kube, allowEmptyKube: config.allowEmptyKube }
+        : { kubeconfig: config.kubeconfig, context: config.context, inCluster: runningInCluster(), waitForSync: false },
+      'metadata',
+    ),
     // The daemon's notices are log lines like all the rest (replay prints them as text).
-    (line) => log.warn(line.replace(/^kovenant: /, '')),
+    { log, signal: readerStop.signal, notice: (line) => log.warn(line.replace(/^kovenant: /, '')) },
   );
-  const dnsNames = dnsCacheOf(config);
-  // The conntrack table also tells which backend each Service connection went to.
-  const serviceNat = config.conntrack ? new ConntrackServiceNat() : undefined;
-  const resolver = new Resolver(metadata.store, { maxCachedEntries: config.maxCachedEntries, dnsNames, cluster: config.clusterName, serviceNat });
   const counters = new EventCounters();
-  const readerStop = new AbortController();
-  const collectors = await collectorsOf(config, { log, signal: readerStop.signal, resolver, counters, serviceNat });
+  let collectors: CollectorComponent[] = [];
   const collectorErrors = new Map<string, number>();
   // Everything opened below is released on every path, failures included: an open sink
   // (its delivery loop), a followed source or a metrics server would keep the process
@@ -130,8 +130,13 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
   let input: SourceComponent | undefined;
   let sinkClosed = false;
   let metricsServer: MetricsServer | undefined;
-  let dnstap: DnstapFeeds | undefined;
+  let dnstap: DnstapComponent | undefined;
   try {
+    if (dnstapFactory.enabled(dnstapSettings)) dnstap = await dnstapFactory.create(dnstapSettings, { log, signal: readerStop.signal });
+    // The conntrack table also tells which backend each Service connection went to.
+    const serviceNat = config.conntrack ? new ConntrackServiceNat() : undefined;
+    const resolver = new Resolver(metadata.store, { maxCachedEntries: config.maxCachedEntries, dnsNames: dnstap?.cache, cluster: config.clusterName, serviceNat });
+    collectors = await collectorsOf(config, { log, signal: readerStop.signal, resolver, counters, serviceNat });
     // Before the collectors' baseline: a checkpoint replaces the aggregator's state.
     // The sink first: a bad --spool-dir must be named as such, not as the checkpoint
     // file the daemon keeps beside it.
@@ -141,7 +146,6 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
     input = events.input;
     const checkpoint = events.checkpoint;
     const decoder = createDecoder();
-    if (dnsNames) dnstap = await openDnstap(config, dnsNames, log);
     let externalPeersFolded = 0;
     const metrics = new DaemonMetrics({
       counters,
@@ -150,16 +154,13 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
         const newest = aggregator.newestWatermark((node) => !isCollectorKey(node));
         return Number.isFinite(newest) ? Math.max(0, (Date.now() - newest) / 1000) : undefined;
       },
-      components: componentsOf(config, opened, input, collectors, collectorErrors),
+      components: componentsOf(config, opened, input, collectors, collectorErrors, [metadata, dnstap]),
       decoderFallbacks: () => decoder.fallbacks,
       metadataSynced: () => metadata.isReady(),
-      metadataOutageSinceMs: () => metadata.status()?.outageSinceMs,
-      metadataObjects: () => metadata.status()?.counts ?? (metadata.store instanceof MetadataIndex ? metadata.store.sizes() : undefined),
       // Folded while aggregating (memory) and when a window is written (the exact bound).
       externalPeersFolded: () => externalPeersFolded + aggregator.externalPeersFolded,
       attributionCache: () => ({ entries: resolver.cache.size, evictions: resolver.cache.evictions }),
       checkpointSaves: checkpoint ? () => ({ saved: checkpoint.saved, failed: checkpoint.failed }) : undefined,
-      dnstap: dnstap && dnsNames ? () => ({ ...dnstap!.stats(), cache: dnsNames.stats() }) : undefined,
     });
     if (config.metricsAddr !== 'off') {
       metricsServer = await serveMetrics(metrics, config.metricsAddr, () => metadata.isReady());
@@ -233,8 +234,15 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
 }
 
 
-/** Every part's stats, for the metrics: the sink, the source and the collectors. */
-function componentsOf(config: DaemonConfig, sink: SinkComponent, input: SourceComponent | undefined, collectors: readonly CollectorComponent[], collectorErrors: ReadonlyMap<string, number>): () => ComponentReport[] {
+/** Every part's stats, for the metrics: the sink, the source, the collectors and the enrichers. */
+function componentsOf(
+  config: DaemonConfig,
+  sink: SinkComponent,
+  input: SourceComponent | undefined,
+  collectors: readonly CollectorComponent[],
+  collectorErrors: ReadonlyMap<string, number>,
+  [metadata, dnstap]: [MetadataComponent, DnstapComponent | undefined],
+): () => ComponentReport[] {
   return () => {
     const errors: Record<string, number> = {};
     for (const [name, n] of collectorErrors) errors[`${name}_errors`] = n;
@@ -243,6 +251,8 @@ function componentsOf(config: DaemonConfig, sink: SinkComponent, input: SourceCo
       ...(input ? [{ kind: 'source' as const, name: config.events === '-' ? 'read' : config.events === 'k8s-logs' ? 'k8s-logs' : 'follow', stats: input.stats() }] : []),
       ...collectors.map((c) => ({ kind: 'collector' as const, name: c.name, stats: c.stats() })),
       { kind: 'collector', name: 'errors', stats: errors },
+      { kind: 'enricher', name: ENRICHERS.metadata.name, stats: metadata.stats() },
+      ...(dnstap ? [{ kind: 'enricher' as const, name: ENRICHERS.dnstap.name, stats: dnstap.stats() }] : []),
     ];
   };
 }

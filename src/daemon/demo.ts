@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDecoder } from '../decode/default-decoder.ts';
-import { loadSnapshots } from '../enrich/metadata/snapshot.ts';
+import { ENRICHERS } from '../enrich/registry.ts';
 import { runReplay } from '../pipeline/replay.ts';
 import { lineSink } from '../sinks/line/component.ts';
 import { parseSettings } from '../core/config-values.ts';
@@ -16,9 +16,11 @@ const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 
 export async function runDemo(opts: { out: string; top: string }, stderr: (text: string) => void): Promise<void> {
   const started = Date.now();
-  const store = await loadSnapshots([join(EXAMPLES, 'snapshot.json')]);
+  const context = { log: createLogger('kovenant-demo'), signal: new AbortController().signal };
+  const metadataFactory = ENRICHERS.metadata;
+  const { store } = await metadataFactory.create(parseSettings(metadataFactory.schema, { kube: [join(EXAMPLES, 'snapshot.json')] }, 'demo'), { ...context, notice: stderr });
   const read = SOURCES.read;
-  const input = await read.create(parseSettings(read.schema, { path: join(EXAMPLES, 'events.jsonl.gz') }, 'demo'), { log: createLogger('kovenant-demo'), signal: new AbortController().signal });
+  const input = await read.create(parseSettings(read.schema, { path: join(EXAMPLES, 'events.jsonl.gz') }, 'demo'), context);
   const file = await lineSink.create(parseSettings(lineSink.schema, { out: opts.out }, '--out'), {});
   const talkers = new TopTalkers();
   const sink: MetricSink = {

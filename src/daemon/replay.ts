@@ -3,61 +3,52 @@
  * Line protocol to stdout (or --out), the summary to stderr.
  */
 import { createDecoder } from '../decode/default-decoder.ts';
-import { DEFAULT_MAX_CACHED_ENTRIES } from '../enrich/attribution-cache.ts';
 import { runReplay } from '../pipeline/replay.ts';
-import { MAX_WINDOW_MS } from '../aggregate/window.ts';
 import { EventCounters } from '../pipeline/event-counters.ts';
 import { OutputError } from '../sinks/output-error.ts';
 import { durationMs, parseSettings } from '../core/config-values.ts';
 import { SOURCES } from '../sources/registry.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { z } from 'zod';
-import { parseDuration } from '../core/duration.ts';
-import { InputError } from '../core/input-error.ts';
-import { openMetadata, type MetadataOptions } from './metadata.ts';
+import { SHARED_SCHEMAS, SHARED_SETTINGS, atLeastOne, windowLengthMs } from '../config/shared-settings.ts';
+import type { MetadataComponent } from '../enrich/metadata/component.ts';
+import { ENRICHERS } from '../enrich/registry.ts';
 import { openSink, type OutputOptions } from './sinks.ts';
 import { formatSummary } from './replay-summary.ts';
 
-export interface ReplayCommandOptions extends MetadataOptions, OutputOptions {
-  window: string;
+export interface ReplayCommandOptions extends OutputOptions {
+  kube?: string[];
+  kubeconfig?: string;
+  context?: string;
+  syncTimeout?: string;
+  allowEmptyKube?: boolean;
+  window?: string;
   lateness?: string;
   maxOpenPoints: string;
-  maxCachedEntries: string;
+  maxCachedEntries?: string;
   summary: boolean;
   clusterName?: string;
 }
 
-/** A whole number above 0 with replay's message and an example. */
-function wholeNumber(flag: string, example: string) {
-  return z.union([z.string(), z.number()]).transform((v) => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 1) throw new InputError(`${flag}: "${String(v)}" is not a positive whole number`, `e.g. ${flag} ${example}`);
-    return n;
-  });
-}
-
-/** Replay's own settings, parsed once into milliseconds and counts. */
+/** Replay's settings, parsed once into milliseconds and counts; the keys `run` shares parse as in config/shared-settings.ts. */
 const REPLAY_SCHEMA = z.object({
-  window: z.string().transform((text) => {
-    const ms = parseDuration(text, '--window');
-    if (ms <= 0) throw new InputError('--window must be longer than 0', 'e.g. --window 10s');
-    if (ms > MAX_WINDOW_MS) throw new InputError(`--window ${text}: longer than a day`, 'give --window 1d or less, e.g. 10s');
-    return ms;
-  }),
+  window: z.string().default(SHARED_SETTINGS.window.defaults.replay).transform(windowLengthMs),
   /** Default: windows close at the end of the input (exact in any order). */
   lateness: durationMs('--lateness').default(Infinity),
-  maxOpenPoints: wholeNumber('--max-open-points', '500000 (about 100 MB)'),
-  maxCachedEntries: wholeNumber('--max-cached-entries', String(DEFAULT_MAX_CACHED_ENTRIES)),
+  maxOpenPoints: atLeastOne('point'),
+  maxCachedEntries: SHARED_SCHEMAS.maxCachedEntries.default(Number(SHARED_SETTINGS.maxCachedEntries.defaults.replay)),
 });
 
 export async function runReplayCommand(events: string, opts: ReplayCommandOptions, stderr: (text: string) => void): Promise<void> {
   const { window: windowMs, lateness: latenessMs, maxOpenPoints, maxCachedEntries } = parseSettings(REPLAY_SCHEMA, opts, 'replay');
   const started = Date.now();
   const read = SOURCES.read;
-  const input = await read.create(parseSettings(read.schema, { path: events }, 'events'), { log: createLogger('kovenant-replay'), signal: new AbortController().signal });
-  let metadata: Awaited<ReturnType<typeof openMetadata>>;
+  const context = { log: createLogger('kovenant-replay'), signal: new AbortController().signal };
+  const input = await read.create(parseSettings(read.schema, { path: events }, 'events'), context);
+  const metadataFactory = ENRICHERS.metadata;
+  let metadata: MetadataComponent;
   try {
-    metadata = await openMetadata(opts, stderr);
+    metadata = await metadataFactory.create(parseSettings(metadataFactory.schema, opts, 'metadata'), { ...context, notice: stderr });
   } catch (err) {
     await input.close();
     throw err;

@@ -5,12 +5,12 @@
  */
 import { z } from 'zod';
 import { durationMs, parseSettings } from '../core/config-values.ts';
-import { parseDuration } from '../core/duration.ts';
 import type { DaemonConfig } from '../config/daemon-config.ts';
+import { windowLengthMs } from '../config/shared-settings.ts';
 
 const schema = z.object({
-  /** A fixed window's length, or dynamic windows. */
-  window: z.string().transform((w): number | 'dynamic' => (w === 'dynamic' ? 'dynamic' : parseDuration(w, '--window'))),
+  /** A fixed window's length (parsed as replay's is), or dynamic windows. */
+  window: z.string().transform((w): number | 'dynamic' => (w === 'dynamic' ? 'dynamic' : windowLengthMs(w))),
   windowMax: durationMs('--window-max'),
   lateness: durationMs('--lateness'),
   maxClockSkew: durationMs('--max-clock-skew'),

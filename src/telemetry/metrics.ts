@@ -10,8 +10,6 @@ import type { EventCounters } from '../pipeline/event-counters.ts';
 import { InputError } from '../core/input-error.ts';
 import { BLOCKED_REASONS, type DeliveryStats } from '../sinks/delivery-stats.ts';
 import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
-import type { DnstapStats } from '../sources/dnstap/dnstap-listener.ts';
-import type { DnsNameCacheStats } from '../enrich/dns/dns-name-cache.ts';
 import { tagValueChanges } from '../core/series.ts';
 import type { ComponentKind, ComponentStats } from '../core/component.ts';
 
@@ -31,7 +29,9 @@ export interface MetricSources {
   /**
    * Every part's stats, read at scrape time: the sink's `spoolBytes` and `blocked.<reason>`,
    * the source's `renames`, `truncations`, `filesMissed`, `bytesMissed`, `reconnects`, the
-   * collectors' counts (`lost.<reason>`: Tetragon's own losses). Each also appears as
+   * collectors' counts (`lost.<reason>`: Tetragon's own losses), the enrichers' (`metadata`:
+   * `synced`, `outageSeconds`, `objects.<resource>`; `dnstap`: `frames`, `connections`,
+   * `parseErrors`, `cache.size`, `cache.evictions`, `cache.hits`, `cache.misses`). Each also appears as
    * kovenant_component_stat{kind,component,stat}.
    */
   components?: () => readonly ComponentReport[];
@@ -39,18 +39,14 @@ export interface MetricSources {
   sinkStats?: () => DeliveryStats | undefined;
   /** Lines the fast decoder handed to the reference decoder. */
   decoderFallbacks?: () => number;
-  metadataObjects?: () => Record<string, number> | undefined;
+  /** Readiness (`/readyz` too); the metadata component's `synced` stat when there is one. */
   metadataSynced(): boolean;
-  /** Since when the API server has been failing while the last known state is served. */
-  metadataOutageSinceMs?: () => number | undefined;
   /** External peers folded into remote_name=other by the cardinality guard. */
   externalPeersFolded?: () => number;
   /** The resolver's attribution cache: entries held and evicted to stay within its bound. */
   attributionCache?: () => { entries: number; evictions: number };
   /** Checkpoints of a followed file saved and failed to save. */
   checkpointSaves?: () => { saved: number; failed: number };
-  /** The dnstap receiver and the DNS name cache (--dnstap-listen). */
-  dnstap?: () => DnstapStats & { cache: DnsNameCacheStats };
 }
 
 /** Makes a monotonically growing total from a value read at scrape time. */
@@ -69,7 +65,13 @@ function statsOfKind(sources: MetricSources, kind: ComponentKind): Record<string
   return out;
 }
 
+/** One part's stats, if it was built (`enricher` `metadata`, `enricher` `dnstap`). */
+function statsOf(sources: MetricSources, kind: ComponentKind, name: string): ComponentStats | undefined {
+  return sources.components?.().find((c) => c.kind === kind && c.name === name)?.stats;
+}
+
 const LOST = 'lost.';
+const OBJECTS = 'objects.';
 
 export class DaemonMetrics {
   readonly registry = new Registry();
@@ -129,7 +131,7 @@ export class DaemonMetrics {
     });
     new Gauge({
       name: 'kovenant_metadata_objects', help: 'Kubernetes objects in the metadata store, by resource', labelNames: ['resource'], registers: r,
-      collect() { for (const [resource, n] of Object.entries(sources.metadataObjects?.() ?? {})) this.set({ resource }, n); },
+      collect() { for (const [stat, n] of Object.entries(statsOf(sources, 'enricher', 'metadata') ?? {})) if (stat.startsWith(OBJECTS)) this.set({ resource: stat.slice(OBJECTS.length) }, n); },
     });
     new Gauge({
       name: 'kovenant_metadata_synced', help: '1 when the Kubernetes metadata store has synced', registers: r,
@@ -139,10 +141,7 @@ export class DaemonMetrics {
       name: 'kovenant_metadata_outage_seconds',
       help: 'Seconds the Kubernetes API has been failing while the last known metadata is served (0 when healthy)',
       registers: r,
-      collect() {
-        const since = sources.metadataOutageSinceMs?.();
-        this.set(since === undefined ? 0 : Math.max(0, (Date.now() - since) / 1000));
-      },
+      collect() { this.set(statsOf(sources, 'enricher', 'metadata')?.outageSeconds ?? 0); },
     });
     new Counter({
       name: 'kovenant_collector_events_total', help: 'Node collector happenings (folded peers, vanished flows, unknown pods, scan errors), by collector and what', labelNames: ['what'], registers: r,
@@ -173,7 +172,8 @@ export class DaemonMetrics {
         syncCounter(this, { result: 'failed' }, seen, s.failed);
       },
     });
-    if (sources.dnstap) this.addDnstap(sources.dnstap, seen);
+    // Only when the daemon receives dnstap: the parts are built before the metrics.
+    if (statsOf(sources, 'enricher', 'dnstap')) this.addDnstap(() => statsOf(sources, 'enricher', 'dnstap') ?? {}, seen);
     new Counter({
       name: 'kovenant_source_events_lost_total',
       help: 'Events Tetragon did not deliver, by reason: rate_limit (rate_limit_info in the stream), and with --tetragon-metrics its own counters (bpf_missed, ringbuf_lost, ringbuf_queue_lost, notify_overflowed, probe_missed)',
@@ -213,7 +213,7 @@ export class DaemonMetrics {
       collect() { const n = sources.decoderFallbacks?.(); if (n !== undefined) syncCounter(this, {}, seen, n); },
     });
     new Gauge({
-      name: 'kovenant_component_stat', help: "Every source's, sink's and collector's stats() as read at scrape time, by kind, component and stat", labelNames: ['kind', 'component', 'stat'], registers: r,
+      name: 'kovenant_component_stat', help: "Every source's, sink's, collector's and enricher's stats() as read at scrape time, by kind, component and stat", labelNames: ['kind', 'component', 'stat'], registers: r,
       collect() {
         this.reset();
         for (const c of sources.components?.() ?? []) for (const [stat, n] of Object.entries(c.stats)) this.set({ kind: c.kind, component: c.name, stat }, n);
@@ -225,34 +225,34 @@ export class DaemonMetrics {
     });
   }
 
-  private addDnstap(read: NonNullable<MetricSources['dnstap']>, seen: Map<string, number>): void {
+  private addDnstap(read: () => ComponentStats, seen: Map<string, number>): void {
     const r = [this.registry];
     new Counter({
       name: 'kovenant_dnstap_frames_total', help: 'dnstap data frames received (queries and responses)', registers: r,
-      collect() { syncCounter(this, {}, seen, read().frames); },
+      collect() { syncCounter(this, {}, seen, read().frames ?? 0); },
     });
     new Counter({
       name: 'kovenant_dnstap_connections_total', help: 'dnstap sender connections accepted', registers: r,
-      collect() { syncCounter(this, {}, seen, read().connections); },
+      collect() { syncCounter(this, {}, seen, read().connections ?? 0); },
     });
     new Counter({
       name: 'kovenant_dnstap_parse_errors_total', help: 'dnstap connections closed for malformed input (garbage, truncated frames, undecodable messages)', registers: r,
-      collect() { syncCounter(this, {}, seen, read().parseErrors); },
+      collect() { syncCounter(this, {}, seen, read().parseErrors ?? 0); },
     });
     new Gauge({
       name: 'kovenant_dns_cache_addresses', help: 'Addresses in the DNS name cache', registers: r,
-      collect() { this.set(read().cache.size); },
+      collect() { this.set(read()['cache.size'] ?? 0); },
     });
     new Counter({
       name: 'kovenant_dns_cache_evictions_total', help: 'Addresses evicted from the full DNS name cache (--dns-cache-max)', registers: r,
-      collect() { syncCounter(this, {}, seen, read().cache.evictions); },
+      collect() { syncCounter(this, {}, seen, read()['cache.evictions'] ?? 0); },
     });
     new Counter({
       name: 'kovenant_dns_lookups_total', help: 'External peers looked up in the DNS name cache, by result (hit, miss)', labelNames: ['result'], registers: r,
       collect() {
-        const c = read().cache;
-        syncCounter(this, { result: 'hit' }, seen, c.hits);
-        syncCounter(this, { result: 'miss' }, seen, c.misses);
+        const c = read();
+        syncCounter(this, { result: 'hit' }, seen, c['cache.hits'] ?? 0);
+        syncCounter(this, { result: 'miss' }, seen, c['cache.misses'] ?? 0);
       },
     });
   }

@@ -15,6 +15,7 @@ import { OUTPUTS, openSink } from '../../src/daemon/sinks.ts';
 import { EventCounters } from '../../src/pipeline/event-counters.ts';
 import { SINKS, sinkFactory } from '../../src/sinks/registry.ts';
 import { SOURCES } from '../../src/sources/registry.ts';
+import { ENRICHERS } from '../../src/enrich/registry.ts';
 import { DaemonMetrics, type ComponentReport } from '../../src/telemetry/metrics.ts';
 import { REPO } from '../support/cli.ts';
 import { captureLog, tcpPoints } from '../sinks/fixtures.ts';
@@ -83,26 +84,74 @@ describe('the source and collector registries', () => {
   });
 });
 
+describe('the enricher registry (metadata store, dnstap)', () => {
+  it('parses defaults into real types and checks dnstap addresses before anything opens', () => {
+    expect(parseSettings(ENRICHERS.metadata.schema, {}, 'metadata')).toEqual({ kube: [], inCluster: false, syncTimeout: { text: '2m', ms: 120_000 }, waitForSync: true, allowEmptyKube: false });
+    const dnstap = parseSettings(ENRICHERS.dnstap.schema, resolveConfig({}), 'dnstap');
+    expect(dnstap).toEqual({ dnsCacheMax: 100_000, dnsGrace: 300_000 });
+    expect(ENRICHERS.dnstap.enabled(dnstap)).toBe(false);
+    expect(parseSettings(ENRICHERS.dnstap.schema, resolveConfig({ flags: { dnstapListen: '127.0.0.1:6000', dnsGrace: '1m' } }), 'dnstap')).toMatchObject({ dnstapListen: { kind: 'tcp', port: 6000 }, dnsGrace: 60_000 });
+    expect(() => parseSettings(ENRICHERS.dnstap.schema, { dnstapConnect: ':6001' }, 'dnstap')).toThrow(/^--dnstap-connect .*needs the host to dial/);
+  });
+
+  it('builds the metadata store from a snapshot, with its objects as stats', async () => {
+    const notices: string[] = [];
+    const m = await ENRICHERS.metadata.create(parseSettings(ENRICHERS.metadata.schema, { kube: [join(REPO, 'examples/snapshot.json')] }, 'metadata'), { log: captureLog().log, signal: new AbortController().signal, notice: (l) => notices.push(l) });
+    expect(m.isReady()).toBe(true);
+    expect(m.stats()).toMatchObject({ synced: 1, outageSeconds: 0 });
+    expect(m.stats()['objects.pods']).toBeGreaterThan(0);
+    expect(notices).toEqual([]);
+    await m.close();
+  });
+});
+
+/** What /metrics shows for these parts' stats. */
+function scrape(components: ComponentReport[], decoderFallbacks?: () => number): Promise<string> {
+  return new DaemonMetrics({ counters: new EventCounters(), openWindows: () => 0, lagSeconds: () => undefined, metadataSynced: () => true, components: () => components, decoderFallbacks }).registry.metrics();
+}
+
 describe('metrics read stats()', () => {
+  it('the metadata store and dnstap, as enrichers', async () => {
+    const text = await scrape([
+      { kind: 'enricher', name: 'metadata', stats: { synced: 1, outageSeconds: 12, 'objects.pods': 4, 'objects.services': 2 } },
+      { kind: 'enricher', name: 'dnstap', stats: { connections: 2, frames: 9, responses: 4, parseErrors: 1, 'cache.size': 3, 'cache.evictions': 0, 'cache.hits': 5, 'cache.misses': 6 } },
+    ]);
+    for (const line of [
+      'kovenant_metadata_objects{resource="pods"} 4',
+      'kovenant_metadata_outage_seconds 12',
+      'kovenant_dnstap_connections_total 2',
+      'kovenant_dnstap_frames_total 9',
+      'kovenant_dnstap_parse_errors_total 1',
+      'kovenant_dns_cache_addresses 3',
+      'kovenant_dns_lookups_total{result="hit"} 5',
+      'kovenant_dns_lookups_total{result="miss"} 6',
+      'kovenant_component_stat{kind="enricher",component="dnstap",stat="frames"} 9',
+    ]) expect(text).toContain(line);
+    expect(await scrape([])).not.toContain('kovenant_dnstap_frames_total');
+  });
+
   it('source reconnects and rotations, collector counts and losses, the sink, decoder fallbacks', async () => {
-    const components: ComponentReport[] = [
-      { kind: 'source', name: 'k8s-logs', stats: { reconnects: 3, renames: 2, truncations: 1, filesMissed: 0, bytesMissed: 0 } },
-      { kind: 'sink', name: 'influx', stats: { spoolBytes: 4096, 'blocked.unauthorized': 1, 'blocked.forbidden': 0, 'blocked.not_found': 0 } },
-      { kind: 'collector', name: 'conntrack', stats: { conntrack_vanished_flows: 5 } },
-      { kind: 'collector', name: 'source', stats: { tetragon_scrape_errors: 1, 'lost.bpf_missed': 4 } },
-    ];
-    const metrics = new DaemonMetrics({ counters: new EventCounters(), openWindows: () => 0, lagSeconds: () => undefined, metadataSynced: () => true, components: () => components, decoderFallbacks: () => 7 });
-    const text = await metrics.registry.metrics();
-    expect(text).toContain('kovenant_source_reconnects_total 3');
-    expect(text).toContain('kovenant_source_rotations_total{kind="rename"} 2');
-    expect(text).toContain('kovenant_source_rotations_total{kind="truncation"} 1');
-    expect(text).toContain('kovenant_spool_bytes 4096');
-    expect(text).toContain('kovenant_sink_blocked{reason="unauthorized"} 1');
-    expect(text).toContain('kovenant_collector_events_total{what="conntrack_vanished_flows"} 5');
-    expect(text).toContain('kovenant_collector_events_total{what="tetragon_scrape_errors"} 1');
-    expect(text).toContain('kovenant_source_events_lost_total{reason="bpf_missed"} 4');
+    const text = await scrape(
+      [
+        { kind: 'source', name: 'k8s-logs', stats: { reconnects: 3, renames: 2, truncations: 1, filesMissed: 0, bytesMissed: 0 } },
+        { kind: 'sink', name: 'influx', stats: { spoolBytes: 4096, 'blocked.unauthorized': 1, 'blocked.forbidden': 0, 'blocked.not_found': 0 } },
+        { kind: 'collector', name: 'conntrack', stats: { conntrack_vanished_flows: 5 } },
+        { kind: 'collector', name: 'source', stats: { tetragon_scrape_errors: 1, 'lost.bpf_missed': 4 } },
+      ],
+      () => 7,
+    );
+    for (const line of [
+      'kovenant_source_reconnects_total 3',
+      'kovenant_source_rotations_total{kind="rename"} 2',
+      'kovenant_source_rotations_total{kind="truncation"} 1',
+      'kovenant_spool_bytes 4096',
+      'kovenant_sink_blocked{reason="unauthorized"} 1',
+      'kovenant_collector_events_total{what="conntrack_vanished_flows"} 5',
+      'kovenant_collector_events_total{what="tetragon_scrape_errors"} 1',
+      'kovenant_source_events_lost_total{reason="bpf_missed"} 4',
+      'kovenant_decoder_fallbacks_total 7',
+      'kovenant_component_stat{kind="source",component="k8s-logs",stat="reconnects"} 3',
+    ]) expect(text).toContain(line);
     expect(text).not.toContain('what="lost.bpf_missed"');
-    expect(text).toContain('kovenant_decoder_fallbacks_total 7');
-    expect(text).toContain('kovenant_component_stat{kind="source",component="k8s-logs",stat="reconnects"} 3');
   });
 });

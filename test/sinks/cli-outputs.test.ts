@@ -85,7 +85,7 @@ describe('output choices on the command line', () => {
   it('--output influx without a URL is a usage error with a hint', async () => {
     const run = await kovenant(['replay', EVENTS, '--kube', SNAPSHOT, '--output', 'influx', '--influx-org', 'o', '--influx-bucket', 'b']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('kovenant: --output influx --influx-api v2 needs --influx-url (pass --influx-url or set INFLUX_URL)');
+    expect(run.stderr).toContain('kovenant: --output influx --influx-api v2 needs --influx-url (pass --influx-url or set KOVENANT_INFLUX_URL)');
   });
 
   it('--influx-url with user:password in it is a usage error that does not echo the password', async () => {

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { byteSize, durationMs, positiveInt } from '../../core/config-values.ts';
+import { byteSize, durationMs, envNameOf, flagOf, positiveInt } from '../../core/config-values.ts';
 import { InputError } from '../../core/input-error.ts';
 import type { MetricPoint } from '../../core/metric-point.ts';
 import { BLOCKED_REASONS, DeliveryError } from '../delivery-stats.ts';
@@ -50,14 +50,15 @@ async function secretFromFile(file: string, flag: string): Promise<string> {
   return secret;
 }
 
-function required(value: string | undefined, flag: string, env: string, api: string): string {
+/** Names the setting's flag and its `KOVENANT_*` variable (the `INFLUX_*` aliases are deprecated). */
+function required(value: string | undefined, key: keyof InfluxSinkSettings, api: string): string {
   if (value) return value;
-  throw new InputError(`--output influx --influx-api ${api} needs ${flag}`, `pass ${flag} or set ${env}`);
+  throw new InputError(`--output influx --influx-api ${api} needs ${flagOf(key)}`, `pass ${flagOf(key)} or set ${envNameOf(key)}`);
 }
 
 export async function influxTargetOf(o: InfluxSinkSettings): Promise<InfluxTarget> {
   const api = o.influxApi;
-  const url = required(o.influxUrl, '--influx-url', 'INFLUX_URL', api);
+  const url = required(o.influxUrl, 'influxUrl', api);
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -78,12 +79,12 @@ export async function influxTargetOf(o: InfluxSinkSettings): Promise<InfluxTarge
     throw new InputError(`--influx-url: "${parsed.href}" is not an http(s) URL`, 'e.g. http://influxdb:8086');
   }
   if (api === 'v1') {
-    const db = required(o.influxDb, '--influx-db', 'INFLUX_DB', api);
+    const db = required(o.influxDb, 'influxDb', api);
     const password = o.influxPasswordFile ? await secretFromFile(o.influxPasswordFile, '--influx-password-file') : o.influxPassword;
     return { api, url, db, rp: o.influxRp, username: o.influxUsername, password };
   }
-  const org = required(o.influxOrg, '--influx-org', 'INFLUX_ORG', api);
-  const bucket = required(o.influxBucket, '--influx-bucket', 'INFLUX_BUCKET', api);
+  const org = required(o.influxOrg, 'influxOrg', api);
+  const bucket = required(o.influxBucket, 'influxBucket', api);
   const token = o.influxTokenFile ? await secretFromFile(o.influxTokenFile, '--influx-token-file') : o.influxToken;
   return { api, url, org, bucket, token };
 }
