@@ -48,7 +48,7 @@ function chunked(lines: Iterable<string>): { chunks: Buffer[]; bytes: number; li
   const all = Buffer.from([...lines].join('\n') + '\n');
   const chunks: Buffer[] = [];
   let n = 0;
-  for (let o = 0; o < all.length; ) {
+  for (let o = 0; o < all.length;) {
     let e = all.indexOf(10, Math.min(all.length - 1, o + CHUNK));
     if (e < 0) e = all.length - 1;
     chunks.push(Buffer.from(all.subarray(o, e + 1)));
@@ -148,13 +148,31 @@ function run(name: string, input: { chunks: Buffer[]; bytes: number; lines: numb
   );
 }
 
-run('examples/synthetic-cluster.ts exampleLines, long-lived processes (the npm run bench input)', chunked(exampleLines(lineCount, 3_600_000, 7)));
-run('exampleLines, long-lived processes with four threads each (`tid` varies: npm run bench busy-node)', chunked(exampleLines(lineCount, 3_600_000, 7, false, 4)));
-run('examples/synthetic-cluster.ts exampleLines, a distinct process per event (no reuse: npm run bench worst)', chunked(exampleLines(lineCount, 3_600_000, 7, true)));
+run(
+  'examples/synthetic-cluster.ts exampleLines, long-lived processes (the npm run bench input)',
+  chunked(exampleLines(lineCount, 3_600_000, 7)),
+);
+run(
+  'exampleLines, long-lived processes with four threads each (`tid` varies: npm run bench busy-node)',
+  chunked(exampleLines(lineCount, 3_600_000, 7, false, 4)),
+);
+run(
+  'examples/synthetic-cluster.ts exampleLines, a distinct process per event (no reuse: npm run bench worst)',
+  chunked(exampleLines(lineCount, 3_600_000, 7, true)),
+);
 run('bench/realistic-events.ts realisticEventLine', chunked(Array.from({ length: lineCount }, (_, i) => realisticEventLine(i))));
 // The same events as exported with our Tetragon field filters (install/values/tetragon.yaml),
 // and as printed by a Go protobuf build that writes a space after every comma.
-run('realisticEventLine, field-filtered (install/values/tetragon.yaml)', chunked(Array.from({ length: lineCount }, (_, i) => filterLine(realisticEventLine(i)))));
-run('exampleLines, long-lived processes, spaced (`, ` after every comma)', chunked([...exampleLines(lineCount, 3_600_000, 7)].map(spacedLine)));
-run('realisticEventLine, field-filtered and spaced', chunked(Array.from({ length: lineCount }, (_, i) => spacedLine(filterLine(realisticEventLine(i))))));
+run(
+  'realisticEventLine, field-filtered (install/values/tetragon.yaml)',
+  chunked(Array.from({ length: lineCount }, (_, i) => filterLine(realisticEventLine(i)))),
+);
+run(
+  'exampleLines, long-lived processes, spaced (`, ` after every comma)',
+  chunked([...exampleLines(lineCount, 3_600_000, 7)].map(spacedLine)),
+);
+run(
+  'realisticEventLine, field-filtered and spaced',
+  chunked(Array.from({ length: lineCount }, (_, i) => spacedLine(filterLine(realisticEventLine(i))))),
+);
 process.stdout.write(`\npeak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`);

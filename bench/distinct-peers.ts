@@ -10,11 +10,19 @@ import { join } from 'node:path';
 import { distinctPeerChunks, distinctPeerTotals, type DistinctPeersSpec } from '../test/support/hostile-streams.ts';
 import { runMeasured } from '../test/support/peak-rss.ts';
 
-const spec: DistinctPeersSpec = { events: Number(process.env.KOVENANT_BENCH_PEERS ?? 1_500_000), pods: 500, newPerWindow: 5_000, windowMs: 10_000 };
+const spec: DistinctPeersSpec = {
+  events: Number(process.env.KOVENANT_BENCH_PEERS ?? 1_500_000),
+  pods: 500,
+  newPerWindow: 5_000,
+  windowMs: 10_000,
+};
 const dir = mkdtempSync(join(tmpdir(), 'kovenant-bench-peers-'));
 try {
   const out = join(dir, 'points.lp');
-  const run = await runMeasured(['run', '--events', '-', '--window', '10s', '--metrics-addr', 'off', '--out', out], distinctPeerChunks(spec));
+  const run = await runMeasured(
+    ['run', '--events', '-', '--window', '10s', '--metrics-addr', 'off', '--out', out],
+    distinctPeerChunks(spec),
+  );
   let bytes = 0;
   let sends = 0;
   for (const line of readFileSync(out, 'utf8').split('\n')) {

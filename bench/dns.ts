@@ -48,7 +48,9 @@ for (let i = 0; i < ADDRESSES; i++) {
 }
 const learnRate = rate(ADDRESSES, t);
 const held = heapMb() - before;
-lines.push(`cache of ${ADDRESSES.toLocaleString('en')} addresses: ${held.toFixed(0)} MB of heap (${((held * 1e6) / ADDRESSES).toFixed(0)} bytes an address), filled at ${learnRate.toFixed(0)} answers/s`);
+lines.push(
+  `cache of ${ADDRESSES.toLocaleString('en')} addresses: ${held.toFixed(0)} MB of heap (${((held * 1e6) / ADDRESSES).toFixed(0)} bytes an address), filled at ${learnRate.toFixed(0)} answers/s`,
+);
 
 // Lookups: precomputed keys, as the resolver passes the peer's normalised address.
 const sample = Array.from({ length: 65_536 }, (_, i) => address((i * 2_654_435_761) % ADDRESSES));
@@ -71,7 +73,9 @@ for (let i = ADDRESSES; i < 3 * ADDRESSES; i++) {
 const floodRate = rate(2 * ADDRESSES, t);
 const afterFlood = heapMb() - before;
 const s = cache.stats();
-lines.push(`flood of ${(2 * ADDRESSES).toLocaleString('en')} new addresses: ${floodRate.toFixed(0)} answers/s, size ${s.size}, evictions ${s.evictions}, heap ${afterFlood.toFixed(0)} MB (was ${held.toFixed(0)} MB)`);
+lines.push(
+  `flood of ${(2 * ADDRESSES).toLocaleString('en')} new addresses: ${floodRate.toFixed(0)} answers/s, size ${s.size}, evictions ${s.evictions}, heap ${afterFlood.toFixed(0)} MB (was ${held.toFixed(0)} MB)`,
+);
 
 // Through the resolver: an external peer per event, 65,536 distinct peers, all named.
 // The addresses the flood left in the cache.
@@ -117,6 +121,8 @@ for (let done = 0; done < FRAMES; done += 1000) {
     }
   }
 }
-lines.push(`dnstap frames (Frame Streams + protobuf + DNS + learn, A behind a CNAME): ${rate(FRAMES, t).toFixed(0)} frames/s (${learned} answers)`);
+lines.push(
+  `dnstap frames (Frame Streams + protobuf + DNS + learn, A behind a CNAME): ${rate(FRAMES, t).toFixed(0)} frames/s (${learned} answers)`,
+);
 
 process.stdout.write(lines.join('\n') + '\n');

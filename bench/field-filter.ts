@@ -17,7 +17,9 @@ export interface IncludeFilter {
 
 /** The filters of install/values/tetragon.yaml. */
 export function ourFieldFilters(): IncludeFilter[] {
-  const values = parseYaml(readFileSync(resolve(import.meta.dirname, '../install/values/tetragon.yaml'), 'utf8')) as { tetragon: { fieldFilters?: string } };
+  const values = parseYaml(readFileSync(resolve(import.meta.dirname, '../install/values/tetragon.yaml'), 'utf8')) as {
+    tetragon: { fieldFilters?: string };
+  };
   return (values.tetragon.fieldFilters ?? '')
     .split('\n')
     .filter((l) => l.trim() !== '')
@@ -28,7 +30,12 @@ export function ourFieldFilters(): IncludeFilter[] {
     });
 }
 
-const EVENT_TYPE: Record<string, string> = { PROCESS_KPROBE: 'process_kprobe', PROCESS_EXEC: 'process_exec', PROCESS_EXIT: 'process_exit', PROCESS_THROTTLE: 'process_throttle' };
+const EVENT_TYPE: Record<string, string> = {
+  PROCESS_KPROBE: 'process_kprobe',
+  PROCESS_EXEC: 'process_exec',
+  PROCESS_EXIT: 'process_exit',
+  PROCESS_THROTTLE: 'process_throttle',
+};
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -40,7 +47,11 @@ function mask(src: Record<string, unknown>, paths: string[][]): Record<string, u
     const under = paths.filter((p) => p[0] === key);
     if (under.length === 0) continue;
     if (under.some((p) => p.length === 1) || !isRecord(value)) out[key] = value;
-    else out[key] = mask(value, under.map((p) => p.slice(1)));
+    else
+      out[key] = mask(
+        value,
+        under.map((p) => p.slice(1)),
+      );
   }
   return out;
 }
@@ -52,7 +63,10 @@ export function filterLine(line: string, filters: IncludeFilter[] = ourFieldFilt
     const types = f.eventSet.length ? f.eventSet.map((t) => EVENT_TYPE[t]) : Object.keys(doc);
     for (const key of Object.keys(doc)) {
       if (!types.includes(key) || !isRecord(doc[key])) continue;
-      doc[key] = mask(doc[key] as Record<string, unknown>, f.fields.map((p) => p.split('.')));
+      doc[key] = mask(
+        doc[key] as Record<string, unknown>,
+        f.fields.map((p) => p.split('.')),
+      );
     }
   }
   return JSON.stringify(doc);

@@ -46,21 +46,44 @@ function* cluster(): Generator<FakeObject> {
   for (let n = 0; n < NODES; n++) {
     yield {
       kind: 'Node',
-      metadata: { name: `node-${n}`, uid: uid('a', n), creationTimestamp: created, labels: { 'kubernetes.io/hostname': `node-${n}`, 'topology.kubernetes.io/zone': `zone-${n % 3}` } },
-      status: { addresses: [{ type: 'InternalIP', address: nodeIp(n) }, { type: 'Hostname', address: `node-${n}` }] },
+      metadata: {
+        name: `node-${n}`,
+        uid: uid('a', n),
+        creationTimestamp: created,
+        labels: { 'kubernetes.io/hostname': `node-${n}`, 'topology.kubernetes.io/zone': `zone-${n % 3}` },
+      },
+      status: {
+        addresses: [
+          { type: 'InternalIP', address: nodeIp(n) },
+          { type: 'Hostname', address: `node-${n}` },
+        ],
+      },
     };
   }
   for (let d = 0; d < DEPLOYMENTS; d++) {
     const ns = `ns-${d % NAMESPACES}`;
-    yield { kind: 'Deployment', metadata: { name: `app-${d}`, namespace: ns, uid: uid('b', d), annotations: { 'meta.helm.sh/release-name': `rel-${d % 2000}` } }, spec: { replicas: 10 } };
+    yield {
+      kind: 'Deployment',
+      metadata: { name: `app-${d}`, namespace: ns, uid: uid('b', d), annotations: { 'meta.helm.sh/release-name': `rel-${d % 2000}` } },
+      spec: { replicas: 10 },
+    };
     yield {
       kind: 'ReplicaSet',
-      metadata: { name: `app-${d}-6f7d9c`, namespace: ns, uid: uid('c', d), ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: `app-${d}`, uid: uid('b', d), controller: true }] },
+      metadata: {
+        name: `app-${d}-6f7d9c`,
+        namespace: ns,
+        uid: uid('c', d),
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: `app-${d}`, uid: uid('b', d), controller: true }],
+      },
       spec: { replicas: 10 },
     };
   }
   for (let s = 0; s < SERVICES; s++) {
-    yield { kind: 'Service', metadata: { name: `svc-${s}`, namespace: `ns-${s % NAMESPACES}`, uid: uid('d', s) }, spec: { type: 'ClusterIP', clusterIP: serviceIp(s), clusterIPs: [serviceIp(s)], ports: [{ port: 80, protocol: 'TCP' }] } };
+    yield {
+      kind: 'Service',
+      metadata: { name: `svc-${s}`, namespace: `ns-${s % NAMESPACES}`, uid: uid('d', s) },
+      spec: { type: 'ClusterIP', clusterIP: serviceIp(s), clusterIPs: [serviceIp(s)], ports: [{ port: 80, protocol: 'TCP' }] },
+    };
   }
   for (let p = 0; p < PODS; p++) {
     const d = p % DEPLOYMENTS;
@@ -72,10 +95,28 @@ function* cluster(): Generator<FakeObject> {
         namespace: ns,
         uid: uid('e', p),
         creationTimestamp: created,
-        labels: { app: `app-${d}`, 'pod-template-hash': '6f7d9c', 'app.kubernetes.io/managed-by': 'Helm', 'app.kubernetes.io/instance': `rel-${d % 2000}` },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `app-${d}-6f7d9c`, uid: uid('c', d), controller: true, blockOwnerDeletion: true }],
+        labels: {
+          app: `app-${d}`,
+          'pod-template-hash': '6f7d9c',
+          'app.kubernetes.io/managed-by': 'Helm',
+          'app.kubernetes.io/instance': `rel-${d % 2000}`,
+        },
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            name: `app-${d}-6f7d9c`,
+            uid: uid('c', d),
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
-      spec: { nodeName: `node-${p % NODES}`, containers: [{ name: 'app', image: `registry.example/app-${d % 50}:1.2.3`, ports: [{ containerPort: 8080 }] }], serviceAccountName: 'default' },
+      spec: {
+        nodeName: `node-${p % NODES}`,
+        containers: [{ name: 'app', image: `registry.example/app-${d % 50}:1.2.3`, ports: [{ containerPort: 8080 }] }],
+        serviceAccountName: 'default',
+      },
       status: {
         phase: 'Running',
         podIP: podIp(p),

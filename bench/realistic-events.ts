@@ -27,9 +27,20 @@ const BINARIES = ['/usr/bin/curl', '/usr/share/elasticsearch/jdk/bin/java', '/co
  * a few arm64 nodes share the export.
  */
 const FUNCTIONS: readonly string[] = [
-  'tcp_sendmsg', 'tcp_sendmsg', 'tcp_sendmsg', 'tcp_recvmsg', 'tcp_recvmsg', 'tcp_recvmsg',
-  '__x64_sys_read', '__x64_sys_read', '__x64_sys_write', '__x64_sys_write',
-  'tcp_connect', 'tcp_close', '__arm64_sys_read', '__arm64_sys_write',
+  'tcp_sendmsg',
+  'tcp_sendmsg',
+  'tcp_sendmsg',
+  'tcp_recvmsg',
+  'tcp_recvmsg',
+  'tcp_recvmsg',
+  '__x64_sys_read',
+  '__x64_sys_read',
+  '__x64_sys_write',
+  '__x64_sys_write',
+  'tcp_connect',
+  'tcp_close',
+  '__arm64_sys_read',
+  '__arm64_sys_write',
 ];
 
 function hex(seed: number, length: number): string {

@@ -27,7 +27,18 @@
  * distinct-peers and DNS-cache cases run in their own processes.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { clusterSnapshot, exampleLines } from '../examples/synthetic-cluster.ts';
 
@@ -37,7 +48,9 @@ const bin = `${repo}bin/kovenant.js`;
 const dataDir = `${here}.data`;
 const targetMb = Number(process.env.KOVENANT_BENCH_MB ?? 338);
 const rounds = Number(process.env.KOVENANT_BENCH_ROUNDS ?? 3);
-const only = new Set((process.env.KOVENANT_BENCH_ONLY ?? 'startup,busy-node,worst,spaced,filtered,metadata,sinks,peers,dns').split(',').map((x) => x.trim()));
+const only = new Set(
+  (process.env.KOVENANT_BENCH_ONLY ?? 'startup,busy-node,worst,spaced,filtered,metadata,sinks,peers,dns').split(',').map((x) => x.trim()),
+);
 
 /** The generator's version: bump it when the generated streams change, to regenerate. */
 const STREAM_VERSION = 3;
@@ -80,7 +93,8 @@ function* streamLines(name: StreamName, count: number): Generator<string> {
   // An hour of traffic: windows open and close as they would on a node.
   if (name === 'worst') yield* exampleLines(count, 3_600_000, 7, true);
   else {
-    for (const line of exampleLines(count, 3_600_000, 7, false, 4)) yield name === 'spaced' ? spaced(line) : name === 'filtered' ? filtered(line) : line;
+    for (const line of exampleLines(count, 3_600_000, 7, false, 4))
+      yield name === 'spaced' ? spaced(line) : name === 'filtered' ? filtered(line) : line;
   }
 }
 
@@ -151,7 +165,9 @@ function followedCopy(events: string): string {
   const lines = tail.toString('utf8').trimEnd().split('\n');
   const last = JSON.parse(lines[lines.length - 1]!) as { time: string; node_name: string };
   const later = new Date(Date.parse(last.time) + 3_600_000).toISOString();
-  const nodes = (clusterSnapshot() as { items: { kind: string; metadata: { name: string } }[] }).items.filter((i) => i.kind === 'Node').map((i) => i.metadata.name);
+  const nodes = (clusterSnapshot() as { items: { kind: string; metadata: { name: string } }[] }).items
+    .filter((i) => i.kind === 'Node')
+    .map((i) => i.metadata.name);
   execFileSync('cp', [events, `${copy}.partial`]);
   const sentinels = nodes.map((node) => JSON.stringify({ ...last, node_name: node, time: later }) + '\n').join('');
   writeFileSync(`${copy}.partial`, sentinels, { flag: 'a' });
@@ -173,7 +189,24 @@ async function timeFollower(stream: string): Promise<ArmResult> {
   const started = process.hrtime.bigint();
   const child = spawn(
     process.execPath,
-    ['--import', `${here}rusage.mjs`, bin, 'run', '--events', `file:${events}`, '--checkpoint-file', checkpoint, '--output', 'line', '--out', '/dev/null', '--kube', snapshot, '--metrics-addr', 'off'],
+    [
+      '--import',
+      `${here}rusage.mjs`,
+      bin,
+      'run',
+      '--events',
+      `file:${events}`,
+      '--checkpoint-file',
+      checkpoint,
+      '--output',
+      'line',
+      '--out',
+      '/dev/null',
+      '--kube',
+      snapshot,
+      '--metrics-addr',
+      'off',
+    ],
     { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, KOVENANT_BENCH_RUSAGE: rusageFile } },
   );
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -204,7 +237,11 @@ type Arm = (events: string) => Promise<ArmResult>;
 const ARMS: Record<string, Arm> = {
   'json-parse': async (events) => timeProcess([`${here}json-parse.mjs`, events]),
   replay: async (events) => timeProcess([bin, 'replay', events, '--kube', snapshot, '--out', '/dev/null', '--no-summary']),
-  'run-stdin': async (events) => timeProcess([bin, 'run', '--events', '-', '--output', 'line', '--out', '/dev/null', '--kube', snapshot, '--metrics-addr', 'off'], events),
+  'run-stdin': async (events) =>
+    timeProcess(
+      [bin, 'run', '--events', '-', '--output', 'line', '--out', '/dev/null', '--kube', snapshot, '--metrics-addr', 'off'],
+      events,
+    ),
   'run-file': timeFollower,
 };
 
@@ -241,7 +278,9 @@ async function measureStream(name: StreamName, arms: readonly string[]): Promise
       const prev = best.get(arm);
       if (!prev || r.seconds < prev.seconds) best.set(arm, { ...r, maxRssMb: Math.max(r.maxRssMb, prev?.maxRssMb ?? 0) });
       else prev.maxRssMb = Math.max(prev.maxRssMb, r.maxRssMb);
-      process.stderr.write(`${name}, round ${round + 1}: ${arm} ${r.seconds.toFixed(2)} s (${(lines / r.seconds).toFixed(0)} events/s, CPU ${r.cpuSeconds.toFixed(2)} s), peak RSS ${r.maxRssMb.toFixed(0)} MB\n`);
+      process.stderr.write(
+        `${name}, round ${round + 1}: ${arm} ${r.seconds.toFixed(2)} s (${(lines / r.seconds).toFixed(0)} events/s, CPU ${r.cpuSeconds.toFixed(2)} s), peak RSS ${r.maxRssMb.toFixed(0)} MB\n`,
+      );
     }
   }
   const base = best.get('json-parse')!.seconds;
@@ -260,7 +299,15 @@ async function measureStream(name: StreamName, arms: readonly string[]): Promise
 }
 
 function startup(): string[] {
-  const example = ['replay', `${repo}examples/events.jsonl.gz`, '--kube', `${repo}examples/snapshot.json`, '--out', '/dev/null', '--no-summary'];
+  const example = [
+    'replay',
+    `${repo}examples/events.jsonl.gz`,
+    '--kube',
+    `${repo}examples/snapshot.json`,
+    '--out',
+    '/dev/null',
+    '--no-summary',
+  ];
   const cases: [string, string[]][] = [
     ['node -e 0', ['-e', '0']],
     ['kovenant --help', [bin, '--help']],
@@ -273,7 +320,11 @@ function startup(): string[] {
   const node = best.get('node -e 0')!;
   return [
     `start-up: best of ${10 * rounds} alternating runs, wall clock`,
-    ...cases.map(([name]) => `${name.padEnd(42)} ${best.get(name)!.toFixed(3)} s` + (name === 'node -e 0' ? '' : `  (+${(best.get(name)! - node).toFixed(3)} s)`)),
+    ...cases.map(
+      ([name]) =>
+        `${name.padEnd(42)} ${best.get(name)!.toFixed(3)} s` +
+        (name === 'node -e 0' ? '' : `  (+${(best.get(name)! - node).toFixed(3)} s)`),
+    ),
     '',
   ];
 }
@@ -297,11 +348,15 @@ if (out.length) {
 /** A benchmark module run alone in a child process; its stdout is the report. */
 function runModule(title: string, file: string): void {
   process.stderr.write(`running ${file} ...\n`);
-  const report = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', `${here}${file}`], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  const report = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', `${here}${file}`], {
+    encoding: 'utf8',
+    maxBuffer: 16 << 20,
+  });
   process.stdout.write(`== ${title}\n\n${report.trimEnd()}\n\n`);
 }
 
 if (only.has('metadata')) runModule('metadata: 150,000 pods, 10,000 services, 5,000 nodes through the watch path', 'metadata.ts');
-if (only.has('peers')) runModule('peers: 1.5M events to 1.5M distinct external addresses through kovenant run (peak RSS)', 'distinct-peers.ts');
+if (only.has('peers'))
+  runModule('peers: 1.5M events to 1.5M distinct external addresses through kovenant run (peak RSS)', 'distinct-peers.ts');
 if (only.has('sinks')) runModule('sinks: points/s into real InfluxDB 1.x and through the v2 client', 'sinks.ts');
 if (only.has('dns')) runModule('dns: the DNS name cache at 1,000,000 addresses (--dnstap-listen)', 'dns.ts');

@@ -67,7 +67,9 @@ async function measure(label: string, target: InfluxTarget, spoolDir: string | u
   const n = WINDOWS * PER_WINDOW;
   const s = sink.stats();
   if (s.acknowledged !== n) throw new Error(`${label}: only ${s.acknowledged} of ${n} points acknowledged`);
-  return `  ${label.padEnd(50)} ${Math.round(n / seconds).toString().padStart(9)} points/s  (${n} points, ${s.requests} requests, ${seconds.toFixed(2)} s)`;
+  return `  ${label.padEnd(50)} ${Math.round(n / seconds)
+    .toString()
+    .padStart(9)} points/s  (${n} points, ${s.requests} requests, ${seconds.toFixed(2)} s)`;
 }
 
 export async function benchSinks(): Promise<string> {

@@ -62,24 +62,68 @@ interface ServiceSpec {
 export const START_TIME = Date.UTC(2026, 10, 20, 10, 0, 0);
 
 const NODES: NodeSpec[] = [
-  { name: 'node-a', ip: '10.0.0.11', labels: { 'topology.kubernetes.io/zone': 'eu-west-1a', 'topology.kubernetes.io/region': 'eu-west-1' } },
-  { name: 'node-b', ip: '10.0.0.12', labels: { 'topology.kubernetes.io/zone': 'eu-west-1b', 'topology.kubernetes.io/region': 'eu-west-1' } },
-  { name: 'node-c', ip: '10.0.0.13', labels: { 'failure-domain.beta.kubernetes.io/zone': 'us-east-1a', 'failure-domain.beta.kubernetes.io/region': 'us-east-1' } },
+  {
+    name: 'node-a',
+    ip: '10.0.0.11',
+    labels: { 'topology.kubernetes.io/zone': 'eu-west-1a', 'topology.kubernetes.io/region': 'eu-west-1' },
+  },
+  {
+    name: 'node-b',
+    ip: '10.0.0.12',
+    labels: { 'topology.kubernetes.io/zone': 'eu-west-1b', 'topology.kubernetes.io/region': 'eu-west-1' },
+  },
+  {
+    name: 'node-c',
+    ip: '10.0.0.13',
+    labels: { 'failure-domain.beta.kubernetes.io/zone': 'us-east-1a', 'failure-domain.beta.kubernetes.io/region': 'us-east-1' },
+  },
 ];
 
 const CONTROLLERS: ControllerSpec[] = [
   { kind: 'Deployment', apiVersion: 'apps/v1', namespace: 'shop', name: 'frontend', release: 'shop' },
-  { kind: 'ReplicaSet', apiVersion: 'apps/v1', namespace: 'shop', name: 'frontend-7d9f8b6c5d', owner: { kind: 'Deployment', name: 'frontend', apiVersion: 'apps/v1' }, release: 'shop' },
+  {
+    kind: 'ReplicaSet',
+    apiVersion: 'apps/v1',
+    namespace: 'shop',
+    name: 'frontend-7d9f8b6c5d',
+    owner: { kind: 'Deployment', name: 'frontend', apiVersion: 'apps/v1' },
+    release: 'shop',
+  },
   { kind: 'Deployment', apiVersion: 'apps/v1', namespace: 'shop', name: 'cart', release: 'shop' },
-  { kind: 'ReplicaSet', apiVersion: 'apps/v1', namespace: 'shop', name: 'cart-5f6d7c8b9a', owner: { kind: 'Deployment', name: 'cart', apiVersion: 'apps/v1' }, release: 'shop' },
+  {
+    kind: 'ReplicaSet',
+    apiVersion: 'apps/v1',
+    namespace: 'shop',
+    name: 'cart-5f6d7c8b9a',
+    owner: { kind: 'Deployment', name: 'cart', apiVersion: 'apps/v1' },
+    release: 'shop',
+  },
   { kind: 'StatefulSet', apiVersion: 'apps/v1', namespace: 'shop', name: 'redis', release: 'shop-redis' },
   { kind: 'Deployment', apiVersion: 'apps/v1', namespace: 'payments', name: 'api' },
-  { kind: 'ReplicaSet', apiVersion: 'apps/v1', namespace: 'payments', name: 'api-6c8d9e7f5b', owner: { kind: 'Deployment', name: 'api', apiVersion: 'apps/v1' } },
+  {
+    kind: 'ReplicaSet',
+    apiVersion: 'apps/v1',
+    namespace: 'payments',
+    name: 'api-6c8d9e7f5b',
+    owner: { kind: 'Deployment', name: 'api', apiVersion: 'apps/v1' },
+  },
   { kind: 'CronJob', apiVersion: 'batch/v1', namespace: 'payments', name: 'settlement' },
-  { kind: 'Job', apiVersion: 'batch/v1', namespace: 'payments', name: 'settlement-29391000', owner: { kind: 'CronJob', name: 'settlement', apiVersion: 'batch/v1' } },
+  {
+    kind: 'Job',
+    apiVersion: 'batch/v1',
+    namespace: 'payments',
+    name: 'settlement-29391000',
+    owner: { kind: 'CronJob', name: 'settlement', apiVersion: 'batch/v1' },
+  },
   { kind: 'DaemonSet', apiVersion: 'apps/v1', namespace: 'monitoring', name: 'node-exporter', release: 'kube-prometheus' },
   // Its Deployment is deliberately absent from the snapshot: the chain stops here.
-  { kind: 'ReplicaSet', apiVersion: 'apps/v1', namespace: 'monitoring', name: 'grafana-84b7c9d6f4', owner: { kind: 'Deployment', name: 'grafana', apiVersion: 'apps/v1' } },
+  {
+    kind: 'ReplicaSet',
+    apiVersion: 'apps/v1',
+    namespace: 'monitoring',
+    name: 'grafana-84b7c9d6f4',
+    owner: { kind: 'Deployment', name: 'grafana', apiVersion: 'apps/v1' },
+  },
 ];
 
 function pod(
@@ -116,18 +160,55 @@ const helmLabels = (instance: string, app: string): Record<string, string> => ({
 });
 
 export const PODS: PodSpec[] = [
-  pod('shop', 'frontend-7d9f8b6c5d-x2k8p', 1, 'node-a', '10.244.1.10', { kind: 'ReplicaSet', name: 'frontend-7d9f8b6c5d' }, '/usr/sbin/nginx', { labels: helmLabels('shop', 'frontend') }),
-  pod('shop', 'frontend-7d9f8b6c5d-q9w4z', 2, 'node-b', '10.244.2.10', { kind: 'ReplicaSet', name: 'frontend-7d9f8b6c5d' }, '/usr/sbin/nginx', { labels: helmLabels('shop', 'frontend') }),
-  pod('shop', 'cart-5f6d7c8b9a-h7j2m', 3, 'node-a', '10.244.1.20', { kind: 'ReplicaSet', name: 'cart-5f6d7c8b9a' }, '/app/cart', { labels: helmLabels('shop', 'cart') }),
+  pod(
+    'shop',
+    'frontend-7d9f8b6c5d-x2k8p',
+    1,
+    'node-a',
+    '10.244.1.10',
+    { kind: 'ReplicaSet', name: 'frontend-7d9f8b6c5d' },
+    '/usr/sbin/nginx',
+    { labels: helmLabels('shop', 'frontend') },
+  ),
+  pod(
+    'shop',
+    'frontend-7d9f8b6c5d-q9w4z',
+    2,
+    'node-b',
+    '10.244.2.10',
+    { kind: 'ReplicaSet', name: 'frontend-7d9f8b6c5d' },
+    '/usr/sbin/nginx',
+    { labels: helmLabels('shop', 'frontend') },
+  ),
+  pod('shop', 'cart-5f6d7c8b9a-h7j2m', 3, 'node-a', '10.244.1.20', { kind: 'ReplicaSet', name: 'cart-5f6d7c8b9a' }, '/app/cart', {
+    labels: helmLabels('shop', 'cart'),
+  }),
   // Holds the IP a completed settlement pod held before: the running pod wins.
-  pod('shop', 'cart-5f6d7c8b9a-t5r6y', 4, 'node-c', '10.244.3.50', { kind: 'ReplicaSet', name: 'cart-5f6d7c8b9a' }, '/app/cart', { labels: helmLabels('shop', 'cart') }),
+  pod('shop', 'cart-5f6d7c8b9a-t5r6y', 4, 'node-c', '10.244.3.50', { kind: 'ReplicaSet', name: 'cart-5f6d7c8b9a' }, '/app/cart', {
+    labels: helmLabels('shop', 'cart'),
+  }),
   pod('shop', 'redis-0', 5, 'node-b', '10.244.2.30', { kind: 'StatefulSet', name: 'redis' }, '/usr/local/bin/redis-server'),
   pod('shop', 'redis-1', 6, 'node-c', '10.244.3.30', { kind: 'StatefulSet', name: 'redis' }, '/usr/local/bin/redis-server'),
   pod('payments', 'api-6c8d9e7f5b-m3n4b', 7, 'node-c', '10.244.3.40', { kind: 'ReplicaSet', name: 'api-6c8d9e7f5b' }, '/usr/bin/java'),
-  pod('payments', 'settlement-29391000-8hq2d', 8, 'node-c', '10.244.3.50', { kind: 'Job', name: 'settlement-29391000' }, '/app/settle', { phase: 'Succeeded' }),
-  pod('monitoring', 'node-exporter-4kq7x', 9, 'node-a', '10.0.0.11', { kind: 'DaemonSet', name: 'node-exporter' }, '/bin/node_exporter', { hostNetwork: true }),
-  pod('monitoring', 'node-exporter-p2m8v', 10, 'node-b', '10.0.0.12', { kind: 'DaemonSet', name: 'node-exporter' }, '/bin/node_exporter', { hostNetwork: true }),
-  pod('monitoring', 'grafana-84b7c9d6f4-z8x7c', 11, 'node-b', '10.244.2.60', { kind: 'ReplicaSet', name: 'grafana-84b7c9d6f4' }, '/usr/share/grafana/bin/grafana', { labels: helmLabels('grafana', 'grafana') }),
+  pod('payments', 'settlement-29391000-8hq2d', 8, 'node-c', '10.244.3.50', { kind: 'Job', name: 'settlement-29391000' }, '/app/settle', {
+    phase: 'Succeeded',
+  }),
+  pod('monitoring', 'node-exporter-4kq7x', 9, 'node-a', '10.0.0.11', { kind: 'DaemonSet', name: 'node-exporter' }, '/bin/node_exporter', {
+    hostNetwork: true,
+  }),
+  pod('monitoring', 'node-exporter-p2m8v', 10, 'node-b', '10.0.0.12', { kind: 'DaemonSet', name: 'node-exporter' }, '/bin/node_exporter', {
+    hostNetwork: true,
+  }),
+  pod(
+    'monitoring',
+    'grafana-84b7c9d6f4-z8x7c',
+    11,
+    'node-b',
+    '10.244.2.60',
+    { kind: 'ReplicaSet', name: 'grafana-84b7c9d6f4' },
+    '/usr/share/grafana/bin/grafana',
+    { labels: helmLabels('grafana', 'grafana') },
+  ),
   pod('shop', 'debug-shell', 12, 'node-a', '10.244.1.99', undefined, '/bin/sh'),
 ];
 
@@ -165,19 +246,45 @@ export function clusterSnapshot(): Json {
     items.push({
       apiVersion: 'v1',
       kind: 'Node',
-      metadata: meta(undefined, n.name, `n0de0000-0000-4000-8000-${n.name.padStart(12, '0')}`, { labels: { 'kubernetes.io/hostname': n.name, ...n.labels } }),
-      status: { addresses: [{ type: 'InternalIP', address: n.ip }, { type: 'Hostname', address: n.name }] },
+      metadata: meta(undefined, n.name, `n0de0000-0000-4000-8000-${n.name.padStart(12, '0')}`, {
+        labels: { 'kubernetes.io/hostname': n.name, ...n.labels },
+      }),
+      status: {
+        addresses: [
+          { type: 'InternalIP', address: n.ip },
+          { type: 'Hostname', address: n.name },
+        ],
+      },
     });
   }
   for (const p of PODS) {
     const owner = p.owner
-      ? [{ apiVersion: p.owner.kind === 'Job' ? 'batch/v1' : 'apps/v1', kind: p.owner.kind, name: p.owner.name, uid: controllerUid({ kind: p.owner.kind, apiVersion: '', namespace: p.namespace, name: p.owner.name }), controller: true, blockOwnerDeletion: true }]
+      ? [
+          {
+            apiVersion: p.owner.kind === 'Job' ? 'batch/v1' : 'apps/v1',
+            kind: p.owner.kind,
+            name: p.owner.name,
+            uid: controllerUid({ kind: p.owner.kind, apiVersion: '', namespace: p.namespace, name: p.owner.name }),
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ]
       : undefined;
     items.push({
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: meta(p.namespace, p.name, p.uid, { labels: p.labels, ...(owner ? { ownerReferences: owner } : {}) }),
-      spec: { nodeName: p.node, ...(p.hostNetwork ? { hostNetwork: true } : {}), containers: [{ name: p.container, image: p.image, ...(p.hostNetwork ? {} : { ports: [{ containerPort: REMOTE_PORTS.pod!, protocol: 'TCP' }] }) }] },
+      spec: {
+        nodeName: p.node,
+        ...(p.hostNetwork ? { hostNetwork: true } : {}),
+        containers: [
+          {
+            name: p.container,
+            image: p.image,
+            ...(p.hostNetwork ? {} : { ports: [{ containerPort: REMOTE_PORTS.pod!, protocol: 'TCP' }] }),
+          },
+        ],
+      },
       status: {
         phase: p.phase,
         hostIP: NODES.find((n) => n.name === p.node)?.ip,
@@ -191,14 +298,34 @@ export function clusterSnapshot(): Json {
     items.push({
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: meta(s.namespace, s.name, `5e7c0000-0000-4000-8000-${s.ip.replace(/\./g, '').padStart(12, '0')}`, s.release ? { annotations: { 'meta.helm.sh/release-name': s.release, 'meta.helm.sh/release-namespace': s.namespace } } : {}),
-      spec: { type: 'ClusterIP', clusterIP: s.ip, clusterIPs: [s.ip], ports: [{ port: s.name === 'kubernetes' ? 443 : REMOTE_PORTS.service!, protocol: 'TCP' }] },
+      metadata: meta(
+        s.namespace,
+        s.name,
+        `5e7c0000-0000-4000-8000-${s.ip.replace(/\./g, '').padStart(12, '0')}`,
+        s.release ? { annotations: { 'meta.helm.sh/release-name': s.release, 'meta.helm.sh/release-namespace': s.namespace } } : {},
+      ),
+      spec: {
+        type: 'ClusterIP',
+        clusterIP: s.ip,
+        clusterIPs: [s.ip],
+        ports: [{ port: s.name === 'kubernetes' ? 443 : REMOTE_PORTS.service!, protocol: 'TCP' }],
+      },
     });
   }
   for (const c of CONTROLLERS) {
     const annotations = c.release ? { 'meta.helm.sh/release-name': c.release, 'meta.helm.sh/release-namespace': c.namespace } : undefined;
     const owner = c.owner
-      ? { ownerReferences: [{ apiVersion: c.owner.apiVersion, kind: c.owner.kind, name: c.owner.name, uid: controllerUid({ ...c.owner, namespace: c.namespace }), controller: true }] }
+      ? {
+          ownerReferences: [
+            {
+              apiVersion: c.owner.apiVersion,
+              kind: c.owner.kind,
+              name: c.owner.name,
+              uid: controllerUid({ ...c.owner, namespace: c.namespace }),
+              controller: true,
+            },
+          ],
+        }
       : {};
     items.push({
       apiVersion: c.apiVersion,
@@ -310,9 +437,26 @@ function threadOf(pid: number, seq: number, threads: number): number {
 export function eventLine(c: EventChoice, pidSeed: number, distinctProcesses = false, threads = 1): string {
   const pid = processPid(c, pidSeed, distinctProcesses);
   const binary = c.local?.binary ?? '/usr/bin/kubelet';
-  const process = processJson(c.local, c.node, pid, binary, c.local ? '--config /etc/app/config.yaml --log-level=info' : '--config=/var/lib/kubelet/config.yaml --kubeconfig=/etc/kubernetes/kubelet.conf', pid - 1, threadOf(pid, pidSeed, threads));
+  const process = processJson(
+    c.local,
+    c.node,
+    pid,
+    binary,
+    c.local
+      ? '--config /etc/app/config.yaml --log-level=info'
+      : '--config=/var/lib/kubelet/config.yaml --kubeconfig=/etc/kubernetes/kubelet.conf',
+    pid - 1,
+    threadOf(pid, pidSeed, threads),
+  );
   // Like real exports, the parent is a shell or the container runtime, often with its own pod.
-  const parent = processJson(c.local, c.node, pid - 1, c.local ? '/bin/sh' : '/usr/lib/systemd/systemd', c.local ? '-c /app/entrypoint.sh' : '--system --deserialize 31', 1);
+  const parent = processJson(
+    c.local,
+    c.node,
+    pid - 1,
+    c.local ? '/bin/sh' : '/usr/lib/systemd/systemd',
+    c.local ? '-c /app/entrypoint.sh' : '--system --deserialize 31',
+    1,
+  );
   const fn = FN[c.kind](c.arch);
   const args: Json[] = [];
   const tcp = c.kind === 'connect' || c.kind === 'send' || c.kind === 'recv' || c.kind === 'close';
@@ -351,10 +495,17 @@ export function eventLine(c: EventChoice, pidSeed: number, distinctProcesses = f
 }
 
 /** Other event types Tetragon exports beside our kprobes (skipped by kovenant). */
-function otherEventLine(kind: 'process_exec' | 'process_exit', local: PodSpec | undefined, node: string, timeMs: number, seed: number): string {
+function otherEventLine(
+  kind: 'process_exec' | 'process_exit',
+  local: PodSpec | undefined,
+  node: string,
+  timeMs: number,
+  seed: number,
+): string {
   const process = processJson(local, node, 2000 + seed, local?.binary ?? '/bin/bash', '-c true', 1999 + seed);
   const parent = processJson(local, node, 1999 + seed, '/bin/sh', '', 1);
-  const body: Json = kind === 'process_exit' ? { process, parent, signal: 'SIGTERM', time: new Date(timeMs).toISOString() } : { process, parent };
+  const body: Json =
+    kind === 'process_exit' ? { process, parent, signal: 'SIGTERM', time: new Date(timeMs).toISOString() } : { process, parent };
   return JSON.stringify({ [kind]: body, node_name: node, time: new Date(timeMs).toISOString() });
 }
 

@@ -161,7 +161,9 @@ export class DynamicWindows implements WindowSchedule {
     const state = saved.dynamic;
     if (state === undefined) throw otherWindowsError(saved, this);
     if (state.rungs.length !== this.rungs.length || state.rungs.some((r, i) => r !== this.rungs[i])) {
-      throw new RangeError(`the saved dynamic windows use the lengths ${describeRungs(state.rungs)}, this run ${describeRungs(this.rungs)}`);
+      throw new RangeError(
+        `the saved dynamic windows use the lengths ${describeRungs(state.rungs)}, this run ${describeRungs(this.rungs)}`,
+      );
     }
     if (state.switches.length === 0) throw new RangeError('the saved dynamic windows have no schedule');
     this.ladder.restore(state.ladder);

@@ -8,7 +8,14 @@ import { IO_FIELDS, IO_SLOTS, TCP_FIELDS, TCP_SLOTS } from './field-schema.ts';
 import type { WindowAggregator } from './window-aggregator.ts';
 
 // Slot indexes of TCP_FIELDS and IO_FIELDS, as module constants for the per-event increments.
-const { bytes_sent: BYTES_SENT, bytes_received: BYTES_RECEIVED, sends: SENDS, receives: RECEIVES, connects: CONNECTS, closes: CLOSES } = TCP_SLOTS;
+const {
+  bytes_sent: BYTES_SENT,
+  bytes_received: BYTES_RECEIVED,
+  sends: SENDS,
+  receives: RECEIVES,
+  connects: CONNECTS,
+  closes: CLOSES,
+} = TCP_SLOTS;
 const { bytes_read: BYTES_READ, bytes_written: BYTES_WRITTEN, reads: READS, writes: WRITES } = IO_SLOTS;
 
 export function accumulateEvent(ev: KernelEvent, resolver: Resolver, aggregator: WindowAggregator): void {

@@ -151,7 +151,8 @@ export class WindowAggregator {
     this.latenessMs = options.latenessMs;
     this.maxOpenSlots = options.maxOpenSlots;
     this.spill = options.spill;
-    if (this.maxOpenSlots !== undefined && this.spill === undefined) throw new RangeError('a bound on open points needs a spill for the windows beyond it');
+    if (this.maxOpenSlots !== undefined && this.spill === undefined)
+      throw new RangeError('a bound on open points needs a spill for the windows beyond it');
     this.maxExternalPeers = options.maxExternalPeers ?? 0;
     this.windows = 'dynamic' in options ? options.dynamic : new FixedWindows(options.windowMs);
   }
@@ -260,7 +261,11 @@ export class WindowAggregator {
         const key = seriesKey(s.series.measurement, tags);
         let into = slots.get(key);
         if (!into) {
-          into = { series: { measurement: s.series.measurement, tags, key }, schema: s.schema, values: new Array<number>(s.values.length).fill(0) };
+          into = {
+            series: { measurement: s.series.measurement, tags, key },
+            schema: s.schema,
+            values: new Array<number>(s.values.length).fill(0),
+          };
           slots.set(key, into);
           this.openSlots++;
         }
@@ -289,7 +294,8 @@ export class WindowAggregator {
   /** A deep copy of the open windows and per-node clocks (see AggregatorState). */
   snapshot(): AggregatorState {
     // Only replay spills, and replay keeps no checkpoint.
-    for (const nw of this.nodes.values()) if (nw.spilled.size > 0) throw new Error('open windows were spilled; a snapshot would miss their sums');
+    for (const nw of this.nodes.values())
+      if (nw.spilled.size > 0) throw new Error('open windows were spilled; a snapshot would miss their sums');
     const schemaIndex = new Map<FieldSchema, number>();
     const schemas: AggregatorState['schemas'] = [];
     const nodes: AggregatorState['nodes'] = [];
@@ -303,7 +309,13 @@ export class WindowAggregator {
             schema = schemas.push({ ints: [...slot.schema.ints], floats: [...slot.schema.floats] }) - 1;
             schemaIndex.set(slot.schema, schema);
           }
-          out.push({ measurement: slot.series.measurement, tags: { ...slot.series.tags }, key: slot.series.key, schema, values: [...slot.values] });
+          out.push({
+            measurement: slot.series.measurement,
+            tags: { ...slot.series.tags },
+            key: slot.series.key,
+            schema,
+            values: [...slot.values],
+          });
         }
         windows.push({ start, slots: out });
       }
@@ -396,7 +408,13 @@ export class WindowAggregator {
       for (let p = 0; p < parts.length; p++) {
         const part = parts[p]!;
         if (part.length === 0) continue;
-        const records = part.map((slot): SpillRecord => [slot.series.key, slot.series.measurement, slot.series.tags, this.spillSchemaOf(slot.schema), slot.values]);
+        const records = part.map((slot): SpillRecord => [
+          slot.series.key,
+          slot.series.measurement,
+          slot.series.tags,
+          this.spillSchemaOf(slot.schema),
+          slot.values,
+        ]);
         spilled.runs.push({ run: this.spill.append(JSON.stringify(records)), part: whole ? -1 : p });
       }
       this.openSlots -= slots.size;
@@ -539,7 +557,14 @@ function toPoint(slot: Slot, timeMs: number): MetricPoint {
     const base = schema.ints.length;
     schema.floats.forEach((name, i) => (floats![name] = values[base + i] ?? 0));
   }
-  return { measurement: slot.series.measurement, tags: slot.series.tags, ints, ...(floats ? { floats } : {}), timeMs, key: slot.series.key };
+  return {
+    measurement: slot.series.measurement,
+    tags: slot.series.tags,
+    ints,
+    ...(floats ? { floats } : {}),
+    timeMs,
+    key: slot.series.key,
+  };
 }
 
 /** Deterministic output: by window, then series key. */

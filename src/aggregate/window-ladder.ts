@@ -23,7 +23,9 @@ export const LADDER_MS: readonly number[] = [10_000, 20_000, 60_000, 300_000, 60
 export function ladderBetween(minMs: number, maxMs: number): number[] {
   const rungs = LADDER_MS.filter((ms) => ms >= minMs && ms <= maxMs);
   if (rungs.length === 0) {
-    throw new RangeError(`no window length of the ladder (${LADDER_MS.map((ms) => `${ms / 1000}s`).join(', ')}) lies between ${minMs} and ${maxMs} ms; raise --window-max`);
+    throw new RangeError(
+      `no window length of the ladder (${LADDER_MS.map((ms) => `${ms / 1000}s`).join(', ')}) lies between ${minMs} and ${maxMs} ms; raise --window-max`,
+    );
   }
   return rungs;
 }
@@ -34,7 +36,6 @@ export interface LadderOptions {
   budgetPerMinute: number;
 }
 
-
 export class WindowLadder {
   private rung = 0;
   /** A longer length decided on, waiting for a boundary aligned to it. */
@@ -44,9 +45,11 @@ export class WindowLadder {
     const { rungs } = options;
     if (rungs.length === 0) throw new RangeError('the ladder needs at least one window length');
     for (let i = 1; i < rungs.length; i++) {
-      if (rungs[i]! % rungs[i - 1]! !== 0) throw new RangeError(`window lengths must divide each other: ${rungs[i - 1]} does not divide ${rungs[i]}`);
+      if (rungs[i]! % rungs[i - 1]! !== 0)
+        throw new RangeError(`window lengths must divide each other: ${rungs[i - 1]} does not divide ${rungs[i]}`);
     }
-    if (!(options.budgetPerMinute > 0)) throw new RangeError(`the series budget must be above 0 points per minute, got ${options.budgetPerMinute}`);
+    if (!(options.budgetPerMinute > 0))
+      throw new RangeError(`the series budget must be above 0 points per minute, got ${options.budgetPerMinute}`);
   }
 
   /** What a checkpoint keeps: the rung and a growth waiting for its boundary. */

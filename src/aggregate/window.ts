@@ -19,7 +19,8 @@ export const MAX_WINDOW_MS = 86_400_000;
 
 export class FixedWindows implements WindowSchedule {
   constructor(readonly lengthMs: number) {
-    if (!(lengthMs > 0) || !Number.isInteger(lengthMs)) throw new RangeError(`window must be a positive whole number of milliseconds, got ${lengthMs}`);
+    if (!(lengthMs > 0) || !Number.isInteger(lengthMs))
+      throw new RangeError(`window must be a positive whole number of milliseconds, got ${lengthMs}`);
   }
 
   startFor(timeMs: number): number {

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { DEFAULT_SYNC_TIMEOUT } from '../enrich/metadata/component.ts';
 
 export function addMetadataOptions(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('--sync-timeout <duration>', 'how long to wait for the first sync of the watches').default(DEFAULT_SYNC_TIMEOUT));
+  return cmd.addOption(
+    new Option('--sync-timeout <duration>', 'how long to wait for the first sync of the watches').default(DEFAULT_SYNC_TIMEOUT),
+  );
 }

@@ -17,8 +17,11 @@ export function replayCommand(stderr: (text: string) => void): Command {
     new Command('replay')
       .description(DESCRIPTIONS.replay)
       .argument('<events>', 'Tetragon export events, one JSON object per line; "-" reads stdin; .gz is decompressed'),
-  )
-    .option('--max-open-points <n>', 'bound on points held in memory in open windows; beyond it they go to a temporary file until their window is written', String(DEFAULT_MAX_OPEN_POINTS));
+  ).option(
+    '--max-open-points <n>',
+    'bound on points held in memory in open windows; beyond it they go to a temporary file until their window is written',
+    String(DEFAULT_MAX_OPEN_POINTS),
+  );
   // The settings `run` shares: the same help, value and parse (config/shared-settings.ts), replay's defaults.
   for (const key of SHARED_KEYS) {
     const s: SharedSetting = SHARED_SETTINGS[key];

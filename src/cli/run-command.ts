@@ -8,7 +8,9 @@ import { DESCRIPTIONS } from './command-names.ts';
 export function runCommand(): Command {
   const cmd = new Command('run')
     .description(DESCRIPTIONS.run)
-    .addOption(new Option('--config <file>', 'YAML config file (keys as the long flags, camelCase); flags > env (KOVENANT_*) > file > defaults'));
+    .addOption(
+      new Option('--config <file>', 'YAML config file (keys as the long flags, camelCase); flags > env (KOVENANT_*) > file > defaults'),
+    );
   addConfigFlags(cmd);
   return cmd.action(async (_opts: unknown, command: Command) => {
     const config = await loadDaemonConfig(command, process.env);

@@ -8,4 +8,9 @@ import { conntrackCollector } from './components/conntrack.ts';
 import { nodeCpuCollector, podCpuCollector } from './components/cpu.ts';
 import { sourceCollector } from './components/source.ts';
 
-export const COLLECTORS: readonly CollectorFactory[] = [sourceCollector, conntrackCollector, nodeCpuCollector, podCpuCollector] as readonly CollectorFactory[];
+export const COLLECTORS: readonly CollectorFactory[] = [
+  sourceCollector,
+  conntrackCollector,
+  nodeCpuCollector,
+  podCpuCollector,
+] as readonly CollectorFactory[];

@@ -30,13 +30,18 @@ const count = z.union([z.number(), z.string()]).transform((v, ctx) => {
 
 /** The shape of the sink keys, from the table replay's flags are made of too. */
 function daemonOutputShape(): { [K in (typeof DAEMON_OUTPUT_KEYS)[number]]: (typeof OUTPUT_SETTINGS)[K]['schema'] } {
-  return Object.fromEntries(DAEMON_OUTPUT_KEYS.map((k) => [k, OUTPUT_SETTINGS[k].schema])) as { [K in (typeof DAEMON_OUTPUT_KEYS)[number]]: (typeof OUTPUT_SETTINGS)[K]['schema'] };
+  return Object.fromEntries(DAEMON_OUTPUT_KEYS.map((k) => [k, OUTPUT_SETTINGS[k].schema])) as {
+    [K in (typeof DAEMON_OUTPUT_KEYS)[number]]: (typeof OUTPUT_SETTINGS)[K]['schema'];
+  };
 }
 
 export const DaemonConfigSchema = z
   .object({
     /** `file:PATH`, `-` (stdin), `none` (collectors only), `k8s-logs` (every Tetragon pod's log). */
-    events: z.string().regex(/^(file:.+|-|none|k8s-logs)$/, 'expected file:PATH, -, none or k8s-logs').default(`file:${TETRAGON_EXPORT_FILE}`),
+    events: z
+      .string()
+      .regex(/^(file:.+|-|none|k8s-logs)$/, 'expected file:PATH, -, none or k8s-logs')
+      .default(`file:${TETRAGON_EXPORT_FILE}`),
     window: SHARED_SCHEMAS.window.default(runDefault('window')),
     windowMax: duration().default('1m'),
     /** `--window dynamic`: points written per minute above which the window grows. */
@@ -64,7 +69,10 @@ export const DaemonConfigSchema = z
     ...daemonOutputShape(),
     /** Where `file:` sources keep their resume point; default next to the spool dir. */
     checkpointFile: z.string().min(1).optional(),
-    metricsAddr: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$|^off$/, 'expected HOST:PORT (e.g. :9464, 127.0.0.1:9464) or off').default(':9464'),
+    metricsAddr: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$|^off$/, 'expected HOST:PORT (e.g. :9464, 127.0.0.1:9464) or off')
+      .default(':9464'),
     nodeName: z.string().optional(),
     /** The `cluster` tag of events whose export lacks `cluster_name`. */
     clusterName: SHARED_SCHEMAS.clusterName.optional(),
@@ -144,7 +152,8 @@ export async function configFromFile(path: string): Promise<Record<string, unkno
     throw new InputError(`${path}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new InputError(`${path}: expected a mapping of option keys`, `keys: ${CONFIG_KEYS.join(', ')}`);
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new InputError(`${path}: expected a mapping of option keys`, `keys: ${CONFIG_KEYS.join(', ')}`);
   return doc as Record<string, unknown>;
 }
 
@@ -176,11 +185,16 @@ export function resolveConfig(layers: ConfigLayers): DaemonConfig {
   const key = issue.path.length ? issue.path.join('.') : undefined;
   if (issue.code === 'unrecognized_keys') {
     const keys = (issue as { keys?: string[] }).keys ?? [];
-    throw new InputError(`config: unknown key ${keys.map((k) => `"${k}"`).join(', ')} (from ${keys.map((k) => origin[k] ?? 'config').join(', ')})`, `allowed keys: ${CONFIG_KEYS.join(', ')}`);
+    throw new InputError(
+      `config: unknown key ${keys.map((k) => `"${k}"`).join(', ')} (from ${keys.map((k) => origin[k] ?? 'config').join(', ')})`,
+      `allowed keys: ${CONFIG_KEYS.join(', ')}`,
+    );
   }
   const first = issue.path[0] as ConfigKey;
   const envVar = (layers.env && ENV_SOURCES.get(layers.env)?.[first]) ?? envName(first);
-  const where = key ? `"${key}" (from ${origin[String(first)] ?? 'default'}${origin[String(first)] === 'environment' ? ` ${envVar}` : ''})` : 'config';
+  const where = key
+    ? `"${key}" (from ${origin[String(first)] ?? 'default'}${origin[String(first)] === 'environment' ? ` ${envVar}` : ''})`
+    : 'config';
   throw new InputError(`config: ${where}: ${issue.message}`, hintFor(String(issue.path[0] ?? '')));
 }
 

@@ -46,23 +46,81 @@ export interface OutputSetting {
 
 export const OUTPUT_SETTINGS = {
   out: { schema: z.string().optional(), value: 'file', help: 'line/json output: write to FILE instead of stdout' },
-  influxApi: { schema: z.enum(['v1', 'v2']).optional(), value: 'version', choices: ['v1', 'v2'], help: 'influx output: v2 (/api/v2/write, 2.x/3.x/Cloud/1.8+; the default) or v1 (/write, 1.x)' },
-  influxUrl: { schema: z.string().url().optional(), value: 'url', alias: 'INFLUX_URL', help: 'influx output: server URL, e.g. http://influxdb:8086' },
+  influxApi: {
+    schema: z.enum(['v1', 'v2']).optional(),
+    value: 'version',
+    choices: ['v1', 'v2'],
+    help: 'influx output: v2 (/api/v2/write, 2.x/3.x/Cloud/1.8+; the default) or v1 (/write, 1.x)',
+  },
+  influxUrl: {
+    schema: z.string().url().optional(),
+    value: 'url',
+    alias: 'INFLUX_URL',
+    help: 'influx output: server URL, e.g. http://influxdb:8086',
+  },
   influxOrg: { schema: z.string().optional(), value: 'org', alias: 'INFLUX_ORG', help: 'influx v2: organization' },
   influxBucket: { schema: z.string().optional(), value: 'bucket', alias: 'INFLUX_BUCKET', help: 'influx v2: bucket' },
-  influxTokenFile: { schema: z.string().optional(), value: 'file', alias: 'INFLUX_TOKEN_FILE', help: 'influx v2: file holding the API token (preferred: not visible in ps)' },
-  influxToken: { schema: z.string().optional(), value: 'token', alias: 'INFLUX_TOKEN', help: 'influx v2: API token (prefer --influx-token-file: flags show in ps)' },
+  influxTokenFile: {
+    schema: z.string().optional(),
+    value: 'file',
+    alias: 'INFLUX_TOKEN_FILE',
+    help: 'influx v2: file holding the API token (preferred: not visible in ps)',
+  },
+  influxToken: {
+    schema: z.string().optional(),
+    value: 'token',
+    alias: 'INFLUX_TOKEN',
+    help: 'influx v2: API token (prefer --influx-token-file: flags show in ps)',
+  },
   influxDb: { schema: z.string().optional(), value: 'db', alias: 'INFLUX_DB', help: 'influx v1: database' },
-  influxRp: { schema: z.string().optional(), value: 'policy', alias: 'INFLUX_RP', help: 'influx v1: retention policy (default: the database default)' },
+  influxRp: {
+    schema: z.string().optional(),
+    value: 'policy',
+    alias: 'INFLUX_RP',
+    help: 'influx v1: retention policy (default: the database default)',
+  },
   influxUsername: { schema: z.string().optional(), value: 'user', alias: 'INFLUX_USERNAME', help: 'influx v1: username (basic auth)' },
-  influxPasswordFile: { schema: z.string().optional(), value: 'file', alias: 'INFLUX_PASSWORD_FILE', help: 'influx v1: file holding the password' },
-  influxPassword: { schema: z.string().optional(), value: 'password', alias: 'INFLUX_PASSWORD', help: 'influx v1: password (prefer --influx-password-file)', replayOnly: true, hidden: true },
-  spoolDir: { schema: z.string().optional(), value: 'dir', help: 'influx output: on-disk spool, so points survive outages and restarts (without it, writes wait for InfluxDB)' },
-  spoolMaxBytes: { schema: parses(parseByteSize, 'a size such as 512MiB, 2GiB').optional(), value: 'size', help: 'influx output: spool bound; the oldest points are dropped (and counted) beyond it, e.g. 512MiB (default 1GiB)' },
-  spoolFsync: { schema: z.enum(['always', 'never']).optional(), value: 'policy', choices: ['always', 'never'], help: 'influx output: always (default: sync every write) or never (survives a crash of kovenant, not of the machine)' },
+  influxPasswordFile: {
+    schema: z.string().optional(),
+    value: 'file',
+    alias: 'INFLUX_PASSWORD_FILE',
+    help: 'influx v1: file holding the password',
+  },
+  influxPassword: {
+    schema: z.string().optional(),
+    value: 'password',
+    alias: 'INFLUX_PASSWORD',
+    help: 'influx v1: password (prefer --influx-password-file)',
+    replayOnly: true,
+    hidden: true,
+  },
+  spoolDir: {
+    schema: z.string().optional(),
+    value: 'dir',
+    help: 'influx output: on-disk spool, so points survive outages and restarts (without it, writes wait for InfluxDB)',
+  },
+  spoolMaxBytes: {
+    schema: parses(parseByteSize, 'a size such as 512MiB, 2GiB').optional(),
+    value: 'size',
+    help: 'influx output: spool bound; the oldest points are dropped (and counted) beyond it, e.g. 512MiB (default 1GiB)',
+  },
+  spoolFsync: {
+    schema: z.enum(['always', 'never']).optional(),
+    value: 'policy',
+    choices: ['always', 'never'],
+    help: 'influx output: always (default: sync every write) or never (survives a crash of kovenant, not of the machine)',
+  },
   batchSize: { schema: count.optional(), value: 'points', help: 'influx output: points per request (default 5000)' },
-  flushInterval: { schema: duration().optional(), value: 'duration', help: 'influx output: how long a small batch waits for more points (default 1s)' },
-  drainTimeout: { schema: duration().optional(), value: 'duration', help: 'influx output: on stop, how long to keep retrying before reporting unsent points (default 60s); a disk spool keeps the rest' },
+  flushInterval: {
+    schema: duration().optional(),
+    value: 'duration',
+    help: 'influx output: how long a small batch waits for more points (default 1s)',
+  },
+  drainTimeout: {
+    schema: duration().optional(),
+    value: 'duration',
+    help: 'influx output: on stop, how long to keep retrying before reporting unsent points (default 60s); a disk spool keeps the rest',
+  },
   top: { schema: z.string().optional(), value: 'n', help: 'console output: rows per table (default 10)', replayOnly: true },
 } as const satisfies Record<string, OutputSetting>;
 
@@ -71,7 +129,10 @@ export type OutputKey = keyof typeof OUTPUT_SETTINGS;
 export const OUTPUT_KEYS = Object.keys(OUTPUT_SETTINGS) as OutputKey[];
 
 /** The output settings that are keys of the daemon config too. */
-export const DAEMON_OUTPUT_KEYS = OUTPUT_KEYS.filter((k) => !(OUTPUT_SETTINGS[k] as OutputSetting).replayOnly) as Exclude<OutputKey, 'influxPassword' | 'top'>[];
+export const DAEMON_OUTPUT_KEYS = OUTPUT_KEYS.filter((k) => !(OUTPUT_SETTINGS[k] as OutputSetting).replayOnly) as Exclude<
+  OutputKey,
+  'influxPassword' | 'top'
+>[];
 
 /** The deprecated variable still read for `key`, if any (`INFLUX_URL` for `influxUrl`). */
 export function envAliasOf(key: string): string | undefined {
@@ -94,7 +155,10 @@ export function envValue(key: string, env: NodeJS.ProcessEnv): string | undefine
 }
 
 /** Replay's output settings: the flags given, else the environment (flags > env > the sinks' defaults). */
-export function outputSettingsOf<T extends Partial<Record<OutputKey, unknown>>>(flags: T, env: NodeJS.ProcessEnv): T & Partial<Record<OutputKey, string>> {
+export function outputSettingsOf<T extends Partial<Record<OutputKey, unknown>>>(
+  flags: T,
+  env: NodeJS.ProcessEnv,
+): T & Partial<Record<OutputKey, string>> {
   const out: Record<string, unknown> = { ...flags };
   for (const key of OUTPUT_KEYS) {
     if (out[key] !== undefined) continue;

@@ -48,14 +48,20 @@ export const atLeastOne = (what: string) =>
 
 /** A switch: `true`/`false` in YAML, or as text from a variable (`true`, `1`, `yes`, ...). */
 export function onOff() {
-  return z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes')]);
+  return z.union([
+    z.boolean(),
+    z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
+  ]);
 }
 
 export const SHARED_SETTINGS = {
   window: {
     value: 'duration',
     help: 'window length, aligned to the epoch',
-    helpOf: { run: '(default 10s), or dynamic (10s up to --window-max, growing when the points per minute exceed --series-budget)', replay: '(default 10s)' },
+    helpOf: {
+      run: '(default 10s), or dynamic (10s up to --window-max, growing when the points per minute exceed --series-budget)',
+      replay: '(default 10s)',
+    },
     defaults: { run: '10s', replay: '10s' },
   },
   lateness: {
@@ -85,8 +91,11 @@ export const SHARED_SETTINGS = {
   },
   kubeconfig: {
     value: 'file',
-    help: 'kubeconfig of the cluster to watch for live metadata (instead of --kube); with run --events k8s-logs also where the Tetragon pods\' logs are read',
-    helpOf: { run: '(default: in-cluster service account, else KUBECONFIG, else ~/.kube/config)', replay: '(default: KUBECONFIG, else ~/.kube/config)' },
+    help: "kubeconfig of the cluster to watch for live metadata (instead of --kube); with run --events k8s-logs also where the Tetragon pods' logs are read",
+    helpOf: {
+      run: '(default: in-cluster service account, else KUBECONFIG, else ~/.kube/config)',
+      replay: '(default: KUBECONFIG, else ~/.kube/config)',
+    },
     defaults: {},
   },
   context: {

@@ -51,7 +51,16 @@ function aggregatorOf(config: DaemonConfig, run: RunSettings, log: Logger): Wind
     rungs,
     budgetPerMinute: config.seriesBudget,
     onSwitch: (change) =>
-      log.info({ fromMs: change.fromMs, from: new Date(change.fromMs).toISOString(), windowMs: change.lengthMs, previousMs: change.previousMs, seriesBudget: config.seriesBudget }, 'window length changes'),
+      log.info(
+        {
+          fromMs: change.fromMs,
+          from: new Date(change.fromMs).toISOString(),
+          windowMs: change.lengthMs,
+          previousMs: change.previousMs,
+          seriesBudget: config.seriesBudget,
+        },
+        'window length changes',
+      ),
   });
   log.info({ lengths: describeRungs(rungs), seriesBudget: config.seriesBudget }, 'dynamic windows');
   return new WindowAggregator({ dynamic, latenessMs, maxExternalPeers: config.maxExternalPeers });
@@ -135,7 +144,12 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
     if (dnstapFactory.enabled(dnstapSettings)) dnstap = await dnstapFactory.create(dnstapSettings, { log, signal: readerStop.signal });
     // The conntrack table also tells which backend each Service connection went to.
     const serviceNat = config.conntrack ? new ConntrackServiceNat() : undefined;
-    const resolver = new Resolver(metadata.store, { maxCachedEntries: config.maxCachedEntries, dnsNames: dnstap?.cache, cluster: config.clusterName, serviceNat });
+    const resolver = new Resolver(metadata.store, {
+      maxCachedEntries: config.maxCachedEntries,
+      dnsNames: dnstap?.cache,
+      cluster: config.clusterName,
+      serviceNat,
+    });
     collectors = await collectorsOf(config, { log, signal: readerStop.signal, resolver, counters, serviceNat });
     // Before the collectors' baseline: a checkpoint replaces the aggregator's state.
     // The sink first: a bad --spool-dir must be named as such, not as the checkpoint
@@ -185,13 +199,25 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
       if (!metadata.isReady()) {
         // Events attributed before the caches are complete would land on the wrong pods.
         log.info('waiting for Kubernetes metadata before reading events (/readyz answers 503 until then)');
-        await Promise.race([metadata.synced, new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }))]);
+        await Promise.race([
+          metadata.synced,
+          new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true })),
+        ]);
         if (metadata.isReady()) log.info({ counts: metadata.status()?.counts }, 'Kubernetes metadata synced');
       }
       // After the wait, so that the first sample covers one interval, not the wait; and
       // still before "running": refusals (accounting off, no /proc) come first.
       await startCollectors(collectors, aggregator, Date.now());
-      log.info({ events: config.events, collectors: collectors.map((c) => c.name), windows: aggregator.windowsDescription, latenessMs, node: config.nodeName }, 'running');
+      log.info(
+        {
+          events: config.events,
+          collectors: collectors.map((c) => c.name),
+          windows: aggregator.windowsDescription,
+          latenessMs,
+          node: config.nodeName,
+        },
+        'running',
+      );
       await runLive({
         // Stopped while waiting for metadata: nothing may be read with an unsynced store.
         input: stop.signal.aborted ? undefined : input,
@@ -233,7 +259,6 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
   }
 }
 
-
 /** Every part's stats, for the metrics: the sink, the source, the collectors and the enrichers. */
 function componentsOf(
   config: DaemonConfig,
@@ -248,7 +273,15 @@ function componentsOf(
     for (const [name, n] of collectorErrors) errors[`${name}_errors`] = n;
     return [
       { kind: 'sink', name: outputOptionsOf(config).output ?? 'line', stats: sink.stats() },
-      ...(input ? [{ kind: 'source' as const, name: config.events === '-' ? 'read' : config.events === 'k8s-logs' ? 'k8s-logs' : 'follow', stats: input.stats() }] : []),
+      ...(input
+        ? [
+            {
+              kind: 'source' as const,
+              name: config.events === '-' ? 'read' : config.events === 'k8s-logs' ? 'k8s-logs' : 'follow',
+              stats: input.stats(),
+            },
+          ]
+        : []),
       ...collectors.map((c) => ({ kind: 'collector' as const, name: c.name, stats: c.stats() })),
       { kind: 'collector', name: 'errors', stats: errors },
       { kind: 'enricher', name: ENRICHERS.metadata.name, stats: metadata.stats() },

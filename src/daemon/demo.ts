@@ -18,7 +18,10 @@ export async function runDemo(opts: { out: string; top: string }, stderr: (text:
   const started = Date.now();
   const context = { log: createLogger('kovenant-demo'), signal: new AbortController().signal };
   const metadataFactory = ENRICHERS.metadata;
-  const { store } = await metadataFactory.create(parseSettings(metadataFactory.schema, { kube: [join(EXAMPLES, 'snapshot.json')] }, 'demo'), { ...context, notice: stderr });
+  const { store } = await metadataFactory.create(
+    parseSettings(metadataFactory.schema, { kube: [join(EXAMPLES, 'snapshot.json')] }, 'demo'),
+    { ...context, notice: stderr },
+  );
   const read = SOURCES.read;
   const input = await read.create(parseSettings(read.schema, { path: join(EXAMPLES, 'events.jsonl.gz') }, 'demo'), context);
   const file = await lineSink.create(parseSettings(lineSink.schema, { out: opts.out }, '--out'), {});

@@ -28,7 +28,12 @@ async function loadKubeConfig(options: { kubeconfig?: string; context?: string }
  * Opens `events`. A file resumes from its checkpoint: the follower at the saved offset
  * and `aggregator` with the saved open windows (it must not have taken anything yet).
  */
-export async function openEvents(config: DaemonConfig, aggregator: WindowAggregator, signal: AbortSignal, log: Logger): Promise<OpenedEvents> {
+export async function openEvents(
+  config: DaemonConfig,
+  aggregator: WindowAggregator,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<OpenedEvents> {
   const events = config.events;
   if (events === 'none') return { input: undefined };
   const context = { log, signal };
@@ -44,7 +49,10 @@ export async function openEvents(config: DaemonConfig, aggregator: WindowAggrega
   const store = new CheckpointFile(checkpointFileOf(config));
   let saved = await store.load();
   if (saved && saved.path !== path) {
-    log.warn({ checkpoint: store.file, checkpointPath: saved.path, path }, 'the checkpoint is of another events file; ignoring it and reading this one from its start');
+    log.warn(
+      { checkpoint: store.file, checkpointPath: saved.path, path },
+      'the checkpoint is of another events file; ignoring it and reading this one from its start',
+    );
     saved = undefined;
   }
   if (saved) {
@@ -57,9 +65,16 @@ export async function openEvents(config: DaemonConfig, aggregator: WindowAggrega
     aggregator.restore(saved.aggregator);
   }
   const follow = SOURCES.follow;
-  const input = await follow.create(parseSettings(follow.schema, { path }, '--events'), { ...context, resumeFrom: saved?.position, checkpointFile: store.file });
+  const input = await follow.create(parseSettings(follow.schema, { path }, '--events'), {
+    ...context,
+    resumeFrom: saved?.position,
+    checkpointFile: store.file,
+  });
   const checkpoint = new CheckpointTracker(store, input.follower, aggregator, (err) =>
-    log.warn({ checkpoint: store.file, err: (err as Error).message }, 'cannot save the checkpoint; a restart would re-read from the previous one. Is its directory writable (--checkpoint-file)?'),
+    log.warn(
+      { checkpoint: store.file, err: (err as Error).message },
+      'cannot save the checkpoint; a restart would re-read from the previous one. Is its directory writable (--checkpoint-file)?',
+    ),
   );
   return { input, checkpoint };
 }

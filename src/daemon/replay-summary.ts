@@ -17,7 +17,11 @@ export function formatSummary(c: EventCounters, elapsedMs: number, destination: 
     `  events skipped:  ${c.skippedTotal}${breakdown(c.skipped)}`,
     `  lines rejected:  ${c.rejectedTotal}${breakdown(rejected)}`,
     `  late events:     ${c.late}${c.late ? ` (their windows were already written; added to the oldest open window)` : ''}`,
-    ...(c.windowSpills ? [`  window spills:   ${c.windowSpills} (open windows moved to a temporary file to stay under --max-open-points; each window still written once, whole)`] : []),
+    ...(c.windowSpills
+      ? [
+          `  window spills:   ${c.windowSpills} (open windows moved to a temporary file to stay under --max-open-points; each window still written once, whole)`,
+        ]
+      : []),
     `  fast-path fallbacks: ${c.fallbacks}${c.read ? ` (${((c.fallbacks / c.read) * 100).toFixed(2)}% of lines)` : ''}`,
     `  points written:  ${c.pointsWritten} to ${destination}`,
     `  elapsed:         ${(elapsedMs / 1000).toFixed(2)} s (${rate} events/s)`,

@@ -61,7 +61,18 @@ export async function runReplayCommand(events: string, opts: ReplayCommandOption
       if (opts.summary) stderr(formatSummary(counters, Date.now() - started, sink.destination) + (sink.deliverySummary?.() ?? ''));
     };
     try {
-      await runReplay({ input, store: metadata.store, sink, decoder: createDecoder(), windowMs, latenessMs, maxOpenPoints, maxCachedEntries, clusterName: opts.clusterName, counters });
+      await runReplay({
+        input,
+        store: metadata.store,
+        sink,
+        decoder: createDecoder(),
+        windowMs,
+        latenessMs,
+        maxOpenPoints,
+        maxCachedEntries,
+        clusterName: opts.clusterName,
+        counters,
+      });
     } catch (err) {
       // What was read and written up to the failure, then the error itself.
       if (err instanceof OutputError) printSummary();

@@ -73,7 +73,10 @@ export const TOP_CLUSTER = 4;
 /** From this id on, envelope keys whose duplicates cannot change the result. */
 export const FIRST_OTHER_ENVELOPE = 4;
 // The envelope keys above must be exactly the reference's, or type detection drifts.
-if (ENVELOPE_KEYS.size !== 5 || !['node_name', 'time', 'cluster_name', 'node_labels', 'aggregation_info'].every((k) => ENVELOPE_KEYS.has(k))) {
+if (
+  ENVELOPE_KEYS.size !== 5 ||
+  !['node_name', 'time', 'cluster_name', 'node_labels', 'aggregation_info'].every((k) => ENVELOPE_KEYS.has(k))
+) {
   throw new Error('fast-keys: ENVELOPE_KEYS changed; update the TOP key set');
 }
 

@@ -29,9 +29,22 @@ const OFF = -1;
 // plain bindings instead of a property per literal.
 let style: Separated = COMPACT;
 let {
-  PARENT: L_PARENT, FUNCTION: L_FUNCTION, ARGS: L_ARGS, TYPE: L_TYPE, PROTOCOL: L_PROTOCOL, SADDR: L_SADDR, DADDR: L_DADDR,
-  SPORT: L_SPORT, DPORT: L_DPORT, COOKIE: L_COOKIE, STATE: L_STATE, RETURN: L_RETURN, ACTION: L_ACTION, POLICY: L_POLICY,
-  NODE: L_NODE, TIME: L_TIME,
+  PARENT: L_PARENT,
+  FUNCTION: L_FUNCTION,
+  ARGS: L_ARGS,
+  TYPE: L_TYPE,
+  PROTOCOL: L_PROTOCOL,
+  SADDR: L_SADDR,
+  DADDR: L_DADDR,
+  SPORT: L_SPORT,
+  DPORT: L_DPORT,
+  COOKIE: L_COOKIE,
+  STATE: L_STATE,
+  RETURN: L_RETURN,
+  ACTION: L_ACTION,
+  POLICY: L_POLICY,
+  NODE: L_NODE,
+  TIME: L_TIME,
 } = style;
 /** Bytes after each comma in that style: 0 or 1 (a space). */
 let GAP: number = style.gap;
@@ -40,9 +53,22 @@ function useStyle(next: Separated): void {
   if (next === style) return;
   style = next;
   ({
-    PARENT: L_PARENT, FUNCTION: L_FUNCTION, ARGS: L_ARGS, TYPE: L_TYPE, PROTOCOL: L_PROTOCOL, SADDR: L_SADDR, DADDR: L_DADDR,
-    SPORT: L_SPORT, DPORT: L_DPORT, COOKIE: L_COOKIE, STATE: L_STATE, RETURN: L_RETURN, ACTION: L_ACTION, POLICY: L_POLICY,
-    NODE: L_NODE, TIME: L_TIME,
+    PARENT: L_PARENT,
+    FUNCTION: L_FUNCTION,
+    ARGS: L_ARGS,
+    TYPE: L_TYPE,
+    PROTOCOL: L_PROTOCOL,
+    SADDR: L_SADDR,
+    DADDR: L_DADDR,
+    SPORT: L_SPORT,
+    DPORT: L_DPORT,
+    COOKIE: L_COOKIE,
+    STATE: L_STATE,
+    RETURN: L_RETURN,
+    ACTION: L_ACTION,
+    POLICY: L_POLICY,
+    NODE: L_NODE,
+    TIME: L_TIME,
   } = next);
   GAP = next.gap;
 }

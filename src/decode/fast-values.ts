@@ -243,9 +243,7 @@ export class ValueReader {
 
   /** The current value parsed by `JSON.parse`, for the rare forms the fast paths leave out. */
   private slowValue(buf: Buffer): unknown {
-    return this.kind === V_STRING
-      ? decodeString(buf, this.start, this.end)
-      : JSON.parse(buf.toString('latin1', this.start, this.end));
+    return this.kind === V_STRING ? decodeString(buf, this.start, this.end) : JSON.parse(buf.toString('latin1', this.start, this.end));
   }
 
   /** `parsePort` of the current value; -1 for undefined. */

@@ -29,7 +29,8 @@ export function readLossSignal(line: string): LossSignal {
     const n = rate.number_of_dropped_process_events;
     // Absent: protobuf JSON omits a zero.
     if (n === undefined) return { kind: 'rate_limit', droppedEvents: 0 };
-    const value = typeof n === 'string' && /^\d+$/.test(n) ? Number(n) : typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : undefined;
+    const value =
+      typeof n === 'string' && /^\d+$/.test(n) ? Number(n) : typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : undefined;
     return value === undefined || !Number.isSafeInteger(value) ? undefined : { kind: 'rate_limit', droppedEvents: value };
   }
   const throttle = doc.process_throttle;

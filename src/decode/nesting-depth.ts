@@ -8,7 +8,12 @@
  */
 export const MAX_NESTING_DEPTH = 64;
 
-const QUOTE = 0x22, BACKSLASH = 0x5c, LBRACKET = 0x5b, RBRACKET = 0x5d, LBRACE = 0x7b, RBRACE = 0x7d;
+const QUOTE = 0x22,
+  BACKSLASH = 0x5c,
+  LBRACKET = 0x5b,
+  RBRACKET = 0x5d,
+  LBRACE = 0x7b,
+  RBRACE = 0x7d;
 
 /**
  * Whether the JSON text (bytes or UTF-16 code units; the structural characters are

@@ -4,7 +4,15 @@
  * and falls back to it whenever it is unsure.
  */
 import { bytesNestDeeperThan, textNestsDeeperThan } from './nesting-depth.ts';
-import { DecodeStatus, KPROBE_OPS, MAX_BYTE_COUNT, isTcpOp, type KernelEvent, type LineDecoder, type RejectReason } from './kernel-event.ts';
+import {
+  DecodeStatus,
+  KPROBE_OPS,
+  MAX_BYTE_COUNT,
+  isTcpOp,
+  type KernelEvent,
+  type LineDecoder,
+  type RejectReason,
+} from './kernel-event.ts';
 import { parseRfc3339 } from './rfc3339.ts';
 import {
   ENVELOPE_KEYS,

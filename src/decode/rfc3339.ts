@@ -55,9 +55,22 @@ export function parseRfc3339Codes(at: (i: number) => number, length: number): nu
   const second = digit(at(17)) * 10 + digit(at(18));
   const sep = at(10);
   if (
-    year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 ||
-    minute > 59 || second < 0 || second > 60 || at(4) !== 45 || at(7) !== 45 || at(13) !== 58 ||
-    at(16) !== 58 || (sep !== 84 && sep !== 116 && sep !== 32) || day > daysInMonth(year, month)
+    year < 0 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    second < 0 ||
+    second > 60 ||
+    at(4) !== 45 ||
+    at(7) !== 45 ||
+    at(13) !== 58 ||
+    at(16) !== 58 ||
+    (sep !== 84 && sep !== 116 && sep !== 32) ||
+    day > daysInMonth(year, month)
   ) {
     return NaN;
   }

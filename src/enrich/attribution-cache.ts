@@ -40,7 +40,8 @@ export class AttributionCache {
   private readonly generationSize: number;
 
   constructor(readonly maxEntries: number = DEFAULT_MAX_CACHED_ENTRIES) {
-    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new RangeError(`the attribution cache needs at least 1 entry, got ${maxEntries}`);
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1)
+      throw new RangeError(`the attribution cache needs at least 1 entry, got ${maxEntries}`);
     this.generationSize = Math.ceil(maxEntries / 2);
   }
 

@@ -10,25 +10,33 @@
 import { AttributionCache } from './attribution-cache.ts';
 import type { DnsNames } from './dns/dns-name-cache.ts';
 import { isLoopback, isPrivate, normalizeIp } from '../core/ip-address.ts';
-import { helmInstanceOf, isControllerKind, type ControllerMeta, type MetadataStore, type NodeMeta, type PodMeta, type ServiceMeta } from './metadata/model.ts';
+import {
+  helmInstanceOf,
+  isControllerKind,
+  type ControllerMeta,
+  type MetadataStore,
+  type NodeMeta,
+  type PodMeta,
+  type ServiceMeta,
+} from './metadata/model.ts';
 import { makeSeries, seriesKey, type Series } from '../core/series.ts';
 
 export type RemoteKind = 'pod' | 'service' | 'node' | 'external' | 'loopback';
 
 /** The `path` tag: where the bytes went, in the terms cloud bills use. */
 export type TrafficPath =
-  | 'loopback'
-  | 'same-node'
-  | 'same-zone'
-  | 'cross-zone'
-  | 'cross-region'
-  | 'service'
-  | 'private'
-  | 'internet'
-  | 'unknown';
+  'loopback' | 'same-node' | 'same-zone' | 'cross-zone' | 'cross-region' | 'service' | 'private' | 'internet' | 'unknown';
 
 export const TRAFFIC_PATHS: readonly TrafficPath[] = [
-  'loopback', 'same-node', 'same-zone', 'cross-zone', 'cross-region', 'service', 'private', 'internet', 'unknown',
+  'loopback',
+  'same-node',
+  'same-zone',
+  'cross-zone',
+  'cross-region',
+  'service',
+  'private',
+  'internet',
+  'unknown',
 ];
 
 /** Where a party runs: its node and that node's zone and region labels. */
@@ -362,18 +370,13 @@ export class Resolver {
   }
 
   /** Local party of a process in a pod; the pod may be unknown to the store. */
-  localPod(
-    node: string | undefined,
-    namespace: string,
-    name: string,
-    hints?: PodHints,
-    cluster?: string,
-  ): LocalParty {
+  localPod(node: string | undefined, namespace: string, name: string, hints?: PodHints, cluster?: string): LocalParty {
     this.sync();
     const scope = this.clusterOf(cluster);
     const slot = slotOfText(name);
     const recent = this.recentLocals[slot];
-    if (recent !== undefined && name === recent.name && namespace === recent.namespace && node === recent.node && scope === recent.cluster) return recent.party;
+    if (recent !== undefined && name === recent.name && namespace === recent.namespace && node === recent.node && scope === recent.cluster)
+      return recent.party;
     const party = this.localPodUncached(scope, node, namespace, name, hints);
     if (recent === undefined) {
       this.recentLocals[slot] = { cluster: scope, node, namespace, name, party };
@@ -387,7 +390,13 @@ export class Resolver {
     return party;
   }
 
-  private localPodUncached(cluster: string, node: string | undefined, namespace: string, name: string, hints: PodHints | undefined): LocalParty {
+  private localPodUncached(
+    cluster: string,
+    node: string | undefined,
+    namespace: string,
+    name: string,
+    hints: PodHints | undefined,
+  ): LocalParty {
     const cacheKey = `l${cluster}\u0000${node ?? ''}\u0000${namespace}\u0000${name}`;
     const cached = this.current<LocalParty>(cacheKey);
     if (cached) return cached;
@@ -406,8 +415,15 @@ export class Resolver {
     const placement = this.placementOf(node);
     const party = this.makeLocal(
       compact({
-        cluster, node, zone: placement.zone, region: placement.region,
-        namespace, pod: name, workload: workload.name, workload_kind: workload.kind, release: workload.release,
+        cluster,
+        node,
+        zone: placement.zone,
+        region: placement.region,
+        namespace,
+        pod: name,
+        workload: workload.name,
+        workload_kind: workload.kind,
+        release: workload.release,
       }),
       placement,
       pod?.ports,
@@ -446,7 +462,6 @@ export class Resolver {
     return undefined;
   }
 
-
   private makeLocal(tags: Record<string, string>, placement: Placement, ports: readonly number[] | undefined): LocalParty {
     return { id: nextPartyId++, tags, io: makeSeries(IO, tags), placement, ports };
   }
@@ -459,12 +474,17 @@ export class Resolver {
     this.sync();
     const slot = slotOfText(rawIp);
     const recent = this.recentRemotes[slot];
-    if (recent !== undefined && rawIp === recent.ip && atMs >= recent.hit.fromMs && atMs < recent.hit.toMs) return this.named(recent.hit.party, atMs);
+    if (recent !== undefined && rawIp === recent.ip && atMs >= recent.hit.fromMs && atMs < recent.hit.toMs)
+      return this.named(recent.hit.party, atMs);
     let hit = this.cache.get<CachedRemote>(`r${rawIp}`);
     if (hit === undefined || hit.generation !== this.generation || atMs < hit.fromMs || atMs >= hit.toMs) {
       const ip = normalizeIp(rawIp) ?? rawIp;
       const pods = this.store.podsByIp(ip);
-      hit = { generation: this.generation, party: this.classify(ip, pods, this.store.servicesByIp(ip), atMs), ...unchangedBetween(pods, atMs) };
+      hit = {
+        generation: this.generation,
+        party: this.classify(ip, pods, this.store.servicesByIp(ip), atMs),
+        ...unchangedBetween(pods, atMs),
+      };
       this.cache.set(`r${rawIp}`, hit);
     }
     if (recent === undefined) {
@@ -503,8 +523,12 @@ export class Resolver {
       return this.intern(
         'pod',
         compact({
-          remote_namespace: pod.namespace, remote_name: pod.name, remote_workload: w.name, remote_release: w.release,
-          remote_zone: at.zone, remote_region: at.region,
+          remote_namespace: pod.namespace,
+          remote_name: pod.name,
+          remote_workload: w.name,
+          remote_release: w.release,
+          remote_zone: at.zone,
+          remote_region: at.region,
         }),
         at,
         pod.ports,
@@ -528,10 +552,21 @@ export class Resolver {
     }
     // Not interned: the address cache entry already holds it, and external peers are the
     // unbounded kind, so a second entry each would halve what the cache bound keeps.
-    return { id: nextPartyId++, kind: 'external', tags: { remote_kind: 'external', remote_name: ip }, placement: undefined, ports: undefined };
+    return {
+      id: nextPartyId++,
+      kind: 'external',
+      tags: { remote_kind: 'external', remote_name: ip },
+      placement: undefined,
+      ports: undefined,
+    };
   }
 
-  private intern(kind: RemoteKind, tags: Record<string, string>, placement: Placement | undefined, ports: readonly number[] | undefined): RemoteParty {
+  private intern(
+    kind: RemoteKind,
+    tags: Record<string, string>,
+    placement: Placement | undefined,
+    ports: readonly number[] | undefined,
+  ): RemoteParty {
     const all = { remote_kind: kind, ...tags };
     // Placement and ports are not all tags (a pod's node is not), yet rules read them.
     const key = `i${seriesKey('', all)}\u0000${placement?.node ?? ''}\u0000${ports?.join(',') ?? ''}`;

@@ -90,11 +90,19 @@ export function describeKubeFailure(err: unknown, request: KubeRequest, grant: A
   const server = request.server;
   switch (status) {
     case 401:
-      return { status, message: `${server}: unauthorized to ${what}${because}`, hint: 'the credentials of the kubeconfig or service account are not accepted: check the token or client certificate' };
+      return {
+        status,
+        message: `${server}: unauthorized to ${what}${because}`,
+        hint: 'the credentials of the kubeconfig or service account are not accepted: check the token or client certificate',
+      };
     case 403:
       return { status, message: `${server}: forbidden to ${what}${because}`, hint: grantHint(request, grant) };
     case 404:
-      return { status, message: `${server}: not found: ${what}${because}`, hint: 'the object is gone, or this API server does not serve the resource (check its Kubernetes version with kubectl api-resources)' };
+      return {
+        status,
+        message: `${server}: not found: ${what}${because}`,
+        hint: 'the object is gone, or this API server does not serve the resource (check its Kubernetes version with kubectl api-resources)',
+      };
     case undefined: {
       const code = (err as HttpishError)?.code;
       const message = (err as Error)?.message?.split('\n')[0] ?? String(err);

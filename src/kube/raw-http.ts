@@ -12,7 +12,14 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeStatusError, describeKubeFailure, isAccessDenied, kubeAccessError, type AccessGrant, type KubeRequest } from './api-failure.ts';
+import {
+  KubeStatusError,
+  describeKubeFailure,
+  isAccessDenied,
+  kubeAccessError,
+  type AccessGrant,
+  type KubeRequest,
+} from './api-failure.ts';
 
 export class KubeHttp {
   constructor(

@@ -158,7 +158,10 @@ export class Reflector<T extends ReflectedObject = ReflectedObject> {
   /** One line: what failed and, for a 401/403, the RBAC rule to add. */
   private describe(err: unknown, verb: 'list' | 'watch'): string {
     const { plural, group, namespace } = this.source;
-    const grant = { role: namespace ? ('Role' as const) : ('ClusterRole' as const), rules: [{ group, resource: plural, verbs: ['list', 'watch'] }] };
+    const grant = {
+      role: namespace ? ('Role' as const) : ('ClusterRole' as const),
+      rules: [{ group, resource: plural, verbs: ['list', 'watch'] }],
+    };
     return kubeFailureLine(describeKubeFailure(err, { server: this.host.server, verb, resource: plural, group, namespace }, grant));
   }
 
@@ -244,27 +247,31 @@ export class Reflector<T extends ReflectedObject = ReflectedObject> {
       // The server ends the watch at timeoutSeconds. One that is still open well after
       // that (a server or proxy that stopped answering without closing) would freeze
       // this resource's cache silently: drop it and watch again, as an error.
-      deadline = setTimeout(() => {
-        const err = new Error(`watch ${this.source.plural}: no end from the API server ${timeoutSeconds} s after asking for one; reconnecting`);
-        const abort = this.abortWatch;
-        done(err);
-        abort?.();
-      }, timeoutSeconds * 1000 + this.host.watchDeadlineGraceMs);
+      deadline = setTimeout(
+        () => {
+          const err = new Error(
+            `watch ${this.source.plural}: no end from the API server ${timeoutSeconds} s after asking for one; reconnecting`,
+          );
+          const abort = this.abortWatch;
+          done(err);
+          abort?.();
+        },
+        timeoutSeconds * 1000 + this.host.watchDeadlineGraceMs,
+      );
       deadline.unref();
       // Until the server answers, the watch has not handed out its controller: stopping
       // then just settles here, and the connection is aborted as soon as it arrives.
       this.abortWatch = () => done(undefined);
-      this.source.watch({ resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds }, onEvent, done).then(
-        (controller) => {
+      this.source
+        .watch({ resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds }, onEvent, done)
+        .then((controller) => {
           if (settled) {
             controller.abort();
             return;
           }
           this.abortWatch = () => controller.abort();
           this.host.reportConnected(this);
-        },
-        done,
-      );
+        }, done);
     });
   }
 }

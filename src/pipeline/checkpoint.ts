@@ -66,12 +66,18 @@ export class CheckpointFile {
     try {
       doc = JSON.parse(text);
     } catch (err) {
-      throw new InputError(`checkpoint ${this.file}: not valid JSON (${(err as Error).message})`, 'the file is written atomically, so this is not a torn write: remove it to start the followed file from its beginning');
+      throw new InputError(
+        `checkpoint ${this.file}: not valid JSON (${(err as Error).message})`,
+        'the file is written atomically, so this is not a torn write: remove it to start the followed file from its beginning',
+      );
     }
     const parsed = CheckpointSchema.safeParse(doc);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new InputError(`checkpoint ${this.file}: ${issue.path.join('.') || 'document'}: ${issue.message}`, 'written by another kovenant version? remove it to start the followed file from its beginning');
+      throw new InputError(
+        `checkpoint ${this.file}: ${issue.path.join('.') || 'document'}: ${issue.message}`,
+        'written by another kovenant version? remove it to start the followed file from its beginning',
+      );
     }
     return parsed.data;
   }

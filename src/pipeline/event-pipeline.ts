@@ -126,7 +126,8 @@ export function eventsToWindows(stages: EventStages): OperatorFunction<Buffer, M
           accumulateEvent(ev, resolver, aggregator);
         } else if (status === DecodeStatus.Skipped) {
           counters.skip(ev.skippedType);
-          if (ev.skippedType === 'rate_limit_info' || ev.skippedType === 'process_throttle') countLoss(counters, buf.toString('utf8', start, end));
+          if (ev.skippedType === 'rate_limit_info' || ev.skippedType === 'process_throttle')
+            countLoss(counters, buf.toString('utf8', start, end));
         } else {
           counters.reject(ev.rejectReason);
         }

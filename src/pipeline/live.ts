@@ -11,7 +11,21 @@
  *  - all at once on stop (signal, --duration, end of stdin).
  * Events later than that go to the oldest open window and are counted (`late`).
  */
-import { EMPTY, Observable, Subject, concat, concatMap, defaultIfEmpty, defer, filter, interval, lastValueFrom, merge, takeUntil, tap } from './rx.ts';
+import {
+  EMPTY,
+  Observable,
+  Subject,
+  concat,
+  concatMap,
+  defaultIfEmpty,
+  defer,
+  filter,
+  interval,
+  lastValueFrom,
+  merge,
+  takeUntil,
+  tap,
+} from './rx.ts';
 import { guardExternalPeers, guardedPeerOf } from '../aggregate/external-peer-guard.ts';
 import type { WindowAggregator } from '../aggregate/window-aggregator.ts';
 import type { NodeCollector } from '../collectors/collector.ts';
@@ -172,7 +186,12 @@ export async function runLive(options: LiveOptions): Promise<EventCounters> {
 
   const done$ = concat(merge(events$, ticks$), final$).pipe(
     filter((points) => points.length > 0),
-    intoSink(options.sink, backpressure, counters, options.checkpoint ? async (points) => options.checkpoint!.acknowledged(points) : undefined),
+    intoSink(
+      options.sink,
+      backpressure,
+      counters,
+      options.checkpoint ? async (points) => options.checkpoint!.acknowledged(points) : undefined,
+    ),
     defaultIfEmpty(undefined),
   );
   try {

@@ -44,7 +44,12 @@ export async function runReplay(options: ReplayOptions): Promise<EventCounters> 
   const counters = options.counters ?? new EventCounters();
   const resolver = new Resolver(options.store, { maxCachedEntries: options.maxCachedEntries, cluster: options.clusterName });
   const spill = new TempFileSpill();
-  const aggregator = new WindowAggregator({ windowMs: options.windowMs, latenessMs: options.latenessMs, maxOpenSlots: options.maxOpenPoints ?? DEFAULT_MAX_OPEN_POINTS, spill });
+  const aggregator = new WindowAggregator({
+    windowMs: options.windowMs,
+    latenessMs: options.latenessMs,
+    maxOpenSlots: options.maxOpenPoints ?? DEFAULT_MAX_OPEN_POINTS,
+    spill,
+  });
   const backpressure = new Backpressure();
   const done$ = chunksFrom(thenDrain(options.input.chunks, options.sink), backpressure).pipe(
     eventsToWindows({ decoder: options.decoder, resolver, aggregator, counters, closeInTurn: backpressure }),

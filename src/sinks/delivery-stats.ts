@@ -41,7 +41,19 @@ export function blockedReasonOf(status: number | undefined): BlockedReason | und
 }
 
 export function emptyDeliveryStats(): DeliveryStats {
-  return { accepted: 0, acknowledged: 0, rejected: 0, dropped: 0, failed: 0, pending: 0, spoolBytes: 0, requests: 0, retries: 0, writeSeconds: 0, blockedReason: undefined };
+  return {
+    accepted: 0,
+    acknowledged: 0,
+    rejected: 0,
+    dropped: 0,
+    failed: 0,
+    pending: 0,
+    spoolBytes: 0,
+    requests: 0,
+    retries: 0,
+    writeSeconds: 0,
+    blockedReason: undefined,
+  };
 }
 
 /** Points that did not (yet) reach the server: what replay must report as a failure. */

@@ -146,7 +146,9 @@ MAGIC_BYTES.writeUInt32LE(MAGIC, 0);
 function validRecordAt(buf: Buffer, pos: number): boolean {
   if (pos + RECORD_HEADER_BYTES > buf.length || buf.readUInt32LE(pos) !== MAGIC) return false;
   const end = pos + RECORD_HEADER_BYTES + buf.readUInt32LE(pos + 4);
-  return end <= buf.length && recordCrc(buf.readUInt32LE(pos + 8), buf.subarray(pos + RECORD_HEADER_BYTES, end)) === buf.readUInt32LE(pos + 12);
+  return (
+    end <= buf.length && recordCrc(buf.readUInt32LE(pos + 8), buf.subarray(pos + RECORD_HEADER_BYTES, end)) === buf.readUInt32LE(pos + 12)
+  );
 }
 
 /**
@@ -195,7 +197,11 @@ export function scanSegment(buf: Buffer): { records: ParsedRecord[]; gaps: Spool
     }
     const bytesPerPoint = points > 0 ? bytes / points : 200;
     const gaps = corrupt.map(({ from, to }) => ({ offset: from, bytes: to - from, ...gapPoints(buf, from, to, bytesPerPoint) }));
-    return { records, gaps, validEnd: corrupt.length && validEnd === buf.length && corrupt.at(-1)!.to === buf.length ? corrupt.at(-1)!.from : validEnd };
+    return {
+      records,
+      gaps,
+      validEnd: corrupt.length && validEnd === buf.length && corrupt.at(-1)!.to === buf.length ? corrupt.at(-1)!.from : validEnd,
+    };
   }
 }
 
@@ -232,8 +238,20 @@ export class DiskSpool implements Spool {
       await access(dir, constants.W_OK);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      const why = e.code === 'ENOTDIR' ? 'a part of the path is a file, not a directory' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EROFS' ? 'read-only file system' : e.code === 'EEXIST' ? 'exists and is not a directory' : e.message;
-      throw new InputError(`--spool-dir ${dir}: cannot use it as the spool: ${why}`, 'give --spool-dir a writable directory (it is created if missing)');
+      const why =
+        e.code === 'ENOTDIR'
+          ? 'a part of the path is a file, not a directory'
+          : e.code === 'EACCES'
+            ? 'permission denied'
+            : e.code === 'EROFS'
+              ? 'read-only file system'
+              : e.code === 'EEXIST'
+                ? 'exists and is not a directory'
+                : e.message;
+      throw new InputError(
+        `--spool-dir ${dir}: cannot use it as the spool: ${why}`,
+        'give --spool-dir a writable directory (it is created if missing)',
+      );
     }
     const ids = (await readdir(dir))
       .map((name) => SEGMENT_PATTERN.exec(name)?.[1])
@@ -252,10 +270,12 @@ export class DiskSpool implements Spool {
       if (parsed.gaps.length) {
         parsed = await this.repairSegment(path, buf, parsed, cursor && id === cursor.segment ? cursor.offset : 0);
         if (cursor && id === cursor.segment) cursor = { segment: id, offset: 0 };
-      }
-      else if (parsed.validEnd < buf.length) {
+      } else if (parsed.validEnd < buf.length) {
         const lost = buf.length - parsed.validEnd;
-        log?.warn({ spool: dir, segment: path, offset: parsed.validEnd, bytes: lost }, `spool: a torn record (crash while writing); cutting ${lost} bytes off the segment`);
+        log?.warn(
+          { spool: dir, segment: path, offset: parsed.validEnd, bytes: lost },
+          `spool: a torn record (crash while writing); cutting ${lost} bytes off the segment`,
+        );
         await truncate(path, parsed.validEnd);
       }
       const seg: Segment = { id, path, size: parsed.validEnd, points: 0, ackedPoints: 0, readOffset: 0, seqByOffset: new Map() };
@@ -278,7 +298,11 @@ export class DiskSpool implements Spool {
     }
     this.highestId = ids.at(-1) ?? 0;
     const pending = this.pendingPoints();
-    if (pending) log?.info({ spool: dir, points: pending, bytes: this.bytes(), segments: this.segments.length }, 'spool: resuming unsent points from a previous run');
+    if (pending)
+      log?.info(
+        { spool: dir, points: pending, bytes: this.bytes(), segments: this.segments.length },
+        'spool: resuming unsent points from a previous run',
+      );
   }
 
   /**
@@ -287,7 +311,12 @@ export class DiskSpool implements Spool {
    * records before `ackedBefore` (the cursor's offset) are left out and the cursor
    * moves to the segment's start.
    */
-  private async repairSegment(path: string, buf: Buffer, scanned: ReturnType<typeof scanSegment>, ackedBefore: number): Promise<ReturnType<typeof scanSegment>> {
+  private async repairSegment(
+    path: string,
+    buf: Buffer,
+    scanned: ReturnType<typeof scanSegment>,
+    ackedBefore: number,
+  ): Promise<ReturnType<typeof scanSegment>> {
     const { dir, log } = this.options;
     const unsentGaps = scanned.gaps.filter((g) => g.offset + g.bytes > ackedBefore);
     const lost = unsentGaps.reduce((n, g) => n + g.points, 0);
@@ -324,10 +353,16 @@ export class DiskSpool implements Spool {
         const { segment, offset } = parsed;
         if (typeof segment === 'number' && typeof offset === 'number') return { segment, offset };
       }
-      this.options.log?.warn({ spool: this.options.dir }, 'spool: cursor.json is not {segment, offset}; resending the oldest segment from its start');
+      this.options.log?.warn(
+        { spool: this.options.dir },
+        'spool: cursor.json is not {segment, offset}; resending the oldest segment from its start',
+      );
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this.options.log?.warn({ spool: this.options.dir, err: (err as Error).message }, 'spool: unreadable cursor.json; resending the oldest segment from its start');
+        this.options.log?.warn(
+          { spool: this.options.dir, err: (err as Error).message },
+          'spool: unreadable cursor.json; resending the oldest segment from its start',
+        );
       }
     }
     return undefined;
@@ -346,7 +381,10 @@ export class DiskSpool implements Spool {
       if (!isDiskFull(err)) throw err;
       if (!this.cursorFailureLogged) {
         this.cursorFailureLogged = true;
-        this.options.log?.warn({ spool: this.options.dir, err: (err as Error).message }, 'spool: cannot save cursor.json (disk full); a restart would resend acknowledged points');
+        this.options.log?.warn(
+          { spool: this.options.dir, err: (err as Error).message },
+          'spool: cannot save cursor.json (disk full); a restart would resend acknowledged points',
+        );
       }
     }
   }
@@ -393,7 +431,11 @@ export class DiskSpool implements Spool {
           // Once more as it is: the torn bytes were cut off, and the space may be back.
           if (failures === 0) continue;
           if (!(await this.makeRoom(err as Error))) {
-            this.options.onDrop({ points, bytes: Buffer.byteLength(body) + RECORD_HEADER_BYTES, reason: `spool ${this.options.dir}: the disk is full (${diskFullWhat(err)}) and no spooled segment is left to delete` });
+            this.options.onDrop({
+              points,
+              bytes: Buffer.byteLength(body) + RECORD_HEADER_BYTES,
+              reason: `spool ${this.options.dir}: the disk is full (${diskFullWhat(err)}) and no spooled segment is left to delete`,
+            });
             return ++this.seq;
           }
         }
@@ -410,7 +452,10 @@ export class DiskSpool implements Spool {
     this.segmentBytes = Math.max(MIN_SEGMENT_BYTES, Math.min(this.segmentBytes, Math.floor(held / 8)));
     if (!this.diskFullLogged) {
       this.diskFullLogged = true;
-      this.options.log?.error({ spool: this.options.dir, spoolBytes: held, err: err.message }, `spool: the disk is full at ${held} spooled bytes; dropping the oldest points to make room (segments now ${this.segmentBytes} bytes)`);
+      this.options.log?.error(
+        { spool: this.options.dir, spoolBytes: held, err: err.message },
+        `spool: the disk is full at ${held} spooled bytes; dropping the oldest points to make room (segments now ${this.segmentBytes} bytes)`,
+      );
     }
     // Sent segments first: deleting them loses nothing. Empty ones free nothing.
     const seg = this.segments.find((s) => s.size > 0 && s.readOffset >= s.size) ?? this.segments.find((s) => s.size > 0);
@@ -423,7 +468,11 @@ export class DiskSpool implements Spool {
     await rm(seg.path, { force: true });
     const points = seg.points - seg.ackedPoints;
     if (points > 0) {
-      this.options.onDrop({ points, bytes: seg.size - seg.readOffset, reason: `spool ${this.options.dir}: the disk is full (${diskFullWhat(err)}): deleted the oldest segment` });
+      this.options.onDrop({
+        points,
+        bytes: seg.size - seg.readOffset,
+        reason: `spool ${this.options.dir}: the disk is full (${diskFullWhat(err)}): deleted the oldest segment`,
+      });
     }
     return true;
   }
@@ -437,7 +486,8 @@ export class DiskSpool implements Spool {
   private async writeFrame(writer: FileHandle, frame: Buffer, segment: Segment): Promise<void> {
     try {
       const { bytesWritten } = await writer.write(frame, 0, frame.length);
-      if (bytesWritten !== frame.length) throw Object.assign(new Error(`short write: ${bytesWritten} of ${frame.length} bytes`), { code: 'ESHORTWRITE' });
+      if (bytesWritten !== frame.length)
+        throw Object.assign(new Error(`short write: ${bytesWritten} of ${frame.length} bytes`), { code: 'ESHORTWRITE' });
       if ((this.options.fsync ?? 'always') === 'always') await writer.datasync();
     } catch (err) {
       this.writer = undefined;
@@ -479,7 +529,10 @@ export class DiskSpool implements Spool {
       segments++;
       // Not awaited (the bound runs inside append), but a failure must not crash the process.
       rm(seg.path, { force: true }).catch((err: unknown) => {
-        this.options.log?.error({ spool: this.options.dir, segment: seg.path, err: (err as Error).message }, 'spool: cannot delete a dropped segment; its space stays in use');
+        this.options.log?.error(
+          { spool: this.options.dir, segment: seg.path, err: (err as Error).message },
+          'spool: cannot delete a dropped segment; its space stays in use',
+        );
       });
     }
     if (droppedPoints) {
@@ -504,7 +557,9 @@ export class DiskSpool implements Spool {
       parsed = parseRecords(buf, seg.readOffset);
     }
     if (!parsed.records.length) {
-      throw new Error(`spool segment ${seg.path} is corrupt at offset ${seg.readOffset} (changed on disk while running?); move it away and restart`);
+      throw new Error(
+        `spool segment ${seg.path} is corrupt at offset ${seg.readOffset} (changed on disk while running?); move it away and restart`,
+      );
     }
     const parts: string[] = [];
     let points = 0;

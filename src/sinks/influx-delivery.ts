@@ -106,10 +106,13 @@ export class InfluxDeliverySink implements MetricSink {
   drain(): void {
     if (this.closeDeadline !== Infinity) return;
     this.closeDeadline = Date.now() + this.options.drainTimeoutMs;
-    this.deadlineTimer = setTimeout(() => {
-      this.deadlinePassed.abort();
-      this.poke();
-    }, Math.min(this.options.drainTimeoutMs, MAX_TIMER_MS));
+    this.deadlineTimer = setTimeout(
+      () => {
+        this.deadlinePassed.abort();
+        this.poke();
+      },
+      Math.min(this.options.drainTimeoutMs, MAX_TIMER_MS),
+    );
     this.deadlineTimer.unref();
     this.poke();
   }
@@ -224,13 +227,21 @@ export class InfluxDeliverySink implements MetricSink {
       return;
     }
     let lost = 0;
-    for (let batch = await this.spool.readBatch(this.options.batchPoints, this.options.batchBytes); batch; batch = await this.spool.readBatch(this.options.batchPoints, this.options.batchBytes)) {
+    for (
+      let batch = await this.spool.readBatch(this.options.batchPoints, this.options.batchBytes);
+      batch;
+      batch = await this.spool.readBatch(this.options.batchPoints, this.options.batchBytes)
+    ) {
       const points = await this.spool.ack(batch);
       this.counts.failed += points;
       lost += points;
       this.releaseWaiters(batch.lastSeq);
     }
-    if (lost) this.log.error({ destination: this.transport.destination, points: lost }, `DATA LOSS: drain timeout: ${lost} points not sent; use --spool-dir to keep them across restarts`);
+    if (lost)
+      this.log.error(
+        { destination: this.transport.destination, points: lost },
+        `DATA LOSS: drain timeout: ${lost} points not sent; use --spool-dir to keep them across restarts`,
+      );
   }
 
   private async deliver(batch: SpoolBatch): Promise<Outcome> {
@@ -241,30 +252,50 @@ export class InfluxDeliverySink implements MetricSink {
     // a write succeeds (at most one every OUTAGE_PROBE_MS; the others fail at once),
     // instead of a new budget each.
     if (!this.spool.durable && this.outageSpent && firstAttempt - this.outageFailedAt < OUTAGE_PROBE_MS) {
-      this.log.error({ destination: this.transport.destination, points: batch.points }, `DATA LOSS: ${batch.points} points not written: ${this.transport.destination} is still failing; use --spool-dir to keep them across outages`);
+      this.log.error(
+        { destination: this.transport.destination, points: batch.points },
+        `DATA LOSS: ${batch.points} points not written: ${this.transport.destination} is still failing; use --spool-dir to keep them across outages`,
+      );
       return 'failed';
     }
     const budget = this.outageSpent ? 0 : Math.min(this.options.maxRetryTimeMs, this.options.drainTimeoutMs);
     const memoryGiveUpAt = firstAttempt + budget;
-    const attemptDeadline = this.spool.durable ? Infinity : this.outageSpent ? firstAttempt + Math.min(this.options.drainTimeoutMs, OUTAGE_PROBE_MS) : memoryGiveUpAt;
+    const attemptDeadline = this.spool.durable
+      ? Infinity
+      : this.outageSpent
+        ? firstAttempt + Math.min(this.options.drainTimeoutMs, OUTAGE_PROBE_MS)
+        : memoryGiveUpAt;
     for (let attempt = 1; ; attempt++) {
       const started = process.hrtime.bigint();
       try {
         await this.sendBeforeDeadline(batch, attemptDeadline);
         this.outageSpent = false;
         if (this.counts.blockedReason) {
-          this.log.info({ destination: this.transport.destination, was: this.counts.blockedReason }, 'InfluxDB accepts writes again; sending the spooled points');
+          this.log.info(
+            { destination: this.transport.destination, was: this.counts.blockedReason },
+            'InfluxDB accepts writes again; sending the spooled points',
+          );
           this.counts.blockedReason = undefined;
           this.blockedLoggedAt = -Infinity;
         }
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         this.counts.requests++;
         this.counts.writeSeconds += seconds;
-        if (attempt > 1) this.log.info({ destination: this.transport.destination, attempts: attempt, points: batch.points }, 'write succeeded after retries');
+        if (attempt > 1)
+          this.log.info(
+            { destination: this.transport.destination, attempts: attempt, points: batch.points },
+            'write succeeded after retries',
+          );
         return 'acknowledged';
       } catch (err) {
         const failure = err instanceof WriteFailure ? err : new WriteFailure((err as Error).message, undefined, undefined, undefined);
-        const context = { destination: this.transport.destination, status: failure.status, server: failure.serverMessage, points: batch.points, attempt };
+        const context = {
+          destination: this.transport.destination,
+          status: failure.status,
+          server: failure.serverMessage,
+          points: batch.points,
+          attempt,
+        };
         const dropped = failure.droppedPoints;
         if (dropped !== undefined && dropped < batch.points) {
           this.log.error(
@@ -293,17 +324,26 @@ export class InfluxDeliverySink implements MetricSink {
           continue;
         }
         if (!failure.retryable) {
-          this.log.error(context, `InfluxDB refused ${batch.points} points (${failure.message}); not retried, the same data would be refused again`);
+          this.log.error(
+            context,
+            `InfluxDB refused ${batch.points} points (${failure.message}); not retried, the same data would be refused again`,
+          );
           return 'rejected';
         }
         const delay = this.options.retryPolicy.delayMs(attempt, failure);
         const giveUpAt = this.spool.durable ? this.closeDeadline : Math.min(this.closeDeadline, memoryGiveUpAt);
         if (Date.now() + delay > giveUpAt) {
           if (this.spool.durable) {
-            this.log.error({ ...context, spool: this.spool.location }, `giving up for now: ${this.spool.pendingPoints()} points stay in the spool for the next run (${failure.message})`);
+            this.log.error(
+              { ...context, spool: this.spool.location },
+              `giving up for now: ${this.spool.pendingPoints()} points stay in the spool for the next run (${failure.message})`,
+            );
             return 'stopped';
           }
-          this.log.error(context, `DATA LOSS: ${batch.points} points not written after ${attempt} attempts (${failure.message}); use --spool-dir to keep them across outages`);
+          this.log.error(
+            context,
+            `DATA LOSS: ${batch.points} points not written after ${attempt} attempts (${failure.message}); use --spool-dir to keep them across outages`,
+          );
           this.outageSpent = true;
           this.outageFailedAt = Date.now();
           return 'failed';
@@ -311,7 +351,10 @@ export class InfluxDeliverySink implements MetricSink {
         this.counts.retries++;
         // Loud at first, then every tenth attempt: an outage must not flood the log.
         if (attempt === 1 || attempt % 10 === 0) {
-          this.log.warn({ ...context, retryInMs: delay, spool: this.spool.location, spooledPoints: this.spool.pendingPoints() }, `write failed (${failure.message}); retrying`);
+          this.log.warn(
+            { ...context, retryInMs: delay, spool: this.spool.location, spooledPoints: this.spool.pendingPoints() },
+            `write failed (${failure.message}); retrying`,
+          );
         }
         await this.sleepUntilRetry(delay);
       }
@@ -321,8 +364,11 @@ export class InfluxDeliverySink implements MetricSink {
   /** The transport's send, cut short when the drain deadline passes while it waits. */
   private async sendBeforeDeadline(batch: SpoolBatch, deadlineMs: number): Promise<void> {
     const left = deadlineMs - Date.now();
-    const signal = Number.isFinite(left) ? AbortSignal.any([this.deadlinePassed.signal, AbortSignal.timeout(Math.max(1, left))]) : this.deadlinePassed.signal;
-    const expired = (): WriteFailure => new WriteFailure(`no answer within --drain-timeout (${this.options.drainTimeoutMs} ms)`, undefined, undefined, undefined);
+    const signal = Number.isFinite(left)
+      ? AbortSignal.any([this.deadlinePassed.signal, AbortSignal.timeout(Math.max(1, left))])
+      : this.deadlinePassed.signal;
+    const expired = (): WriteFailure =>
+      new WriteFailure(`no answer within --drain-timeout (${this.options.drainTimeoutMs} ms)`, undefined, undefined, undefined);
     if (signal.aborted) throw expired();
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {

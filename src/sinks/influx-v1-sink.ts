@@ -64,7 +64,9 @@ export class InfluxV1Transport implements LineTransport {
         method: 'POST',
         headers,
         body: payload,
-        signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.options.timeoutMs ?? 30_000)]) : AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+        signal: signal
+          ? AbortSignal.any([signal, AbortSignal.timeout(this.options.timeoutMs ?? 30_000)])
+          : AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;

@@ -37,9 +37,15 @@ function header(headers: HttpError['headers'], name: string): string | undefined
 function failureOf(err: unknown, destination: string): WriteFailure {
   if (err instanceof HttpError) {
     const json: unknown = err.json;
-    const fromJson = typeof json === 'object' && json !== null && 'message' in json && typeof json.message === 'string' ? json.message : undefined;
+    const fromJson =
+      typeof json === 'object' && json !== null && 'message' in json && typeof json.message === 'string' ? json.message : undefined;
     const message = fromJson ?? err.body ?? err.message;
-    return new WriteFailure(`HTTP ${err.statusCode}: ${message}`, err.statusCode, parseRetryAfter(header(err.headers, 'retry-after')), message);
+    return new WriteFailure(
+      `HTTP ${err.statusCode}: ${message}`,
+      err.statusCode,
+      parseRetryAfter(header(err.headers, 'retry-after')),
+      message,
+    );
   }
   const code = (err as NodeJS.ErrnoException).code;
   return new WriteFailure(`cannot reach ${destination}: ${code ?? (err as Error).message}`, undefined, undefined, undefined);

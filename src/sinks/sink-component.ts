@@ -32,7 +32,8 @@ export function refuseOutFile(): z.ZodType<undefined, string | undefined> {
     .string()
     .optional()
     .transform((out) => {
-      if (out !== undefined && out !== '-') throw new InputError(`--out ${out}: only --output line or json write to a file`, `drop --out, or use --output line`);
+      if (out !== undefined && out !== '-')
+        throw new InputError(`--out ${out}: only --output line or json write to a file`, `drop --out, or use --output line`);
       return undefined;
     });
 }

@@ -31,7 +31,14 @@ export class TextStreamSink implements MetricSink {
       handle = await open(path, 'w');
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      const why = e.code === 'ENOENT' ? 'its directory does not exist' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : e.message;
+      const why =
+        e.code === 'ENOENT'
+          ? 'its directory does not exist'
+          : e.code === 'EACCES'
+            ? 'permission denied'
+            : e.code === 'EISDIR'
+              ? 'is a directory'
+              : e.message;
       throw new InputError(`${path}: cannot write: ${why}`, 'give --out a writable file path');
     }
     return new TextStreamSink(handle.createWriteStream(), true, format, path);

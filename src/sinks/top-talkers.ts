@@ -63,14 +63,24 @@ export function formatBytes(n: number): string {
 export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[], rightAligned: ReadonlySet<number>): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const fmt = (cells: readonly string[]): string =>
-    cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [fmt(headers), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)].join('\n') + '\n';
 }
 
 export function formatTopTalkers(rows: readonly TalkerRow[]): string {
   return formatTable(
     ['LOCAL', 'REMOTE', 'KIND', 'SENT', 'RECEIVED', 'TOTAL'],
-    rows.map((r) => [r.local, r.remote, r.remoteKind, formatBytes(r.bytesSent), formatBytes(r.bytesReceived), formatBytes(r.bytesSent + r.bytesReceived)]),
+    rows.map((r) => [
+      r.local,
+      r.remote,
+      r.remoteKind,
+      formatBytes(r.bytesSent),
+      formatBytes(r.bytesReceived),
+      formatBytes(r.bytesSent + r.bytesReceived),
+    ]),
     new Set([3, 4, 5]),
   );
 }

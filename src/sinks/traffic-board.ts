@@ -98,11 +98,23 @@ export class TrafficBoard {
       this.pathLine(),
       '',
       'PODS BY NETWORK BYTES',
-      formatTable(['POD', 'WORKLOAD', 'SENT', 'RECEIVED', 'CONNECTS'], pods.map((r) => [r.pod, r.workload, formatBytes(r.sent), formatBytes(r.received), String(r.connects)]), new Set([2, 3, 4])),
+      formatTable(
+        ['POD', 'WORKLOAD', 'SENT', 'RECEIVED', 'CONNECTS'],
+        pods.map((r) => [r.pod, r.workload, formatBytes(r.sent), formatBytes(r.received), String(r.connects)]),
+        new Set([2, 3, 4]),
+      ),
       'TOP REMOTE PEERS',
-      formatTable(['PEER', 'KIND', 'SENT TO', 'RECEIVED FROM'], peers.map((r) => [r.peer, r.kind, formatBytes(r.sent), formatBytes(r.received)]), new Set([2, 3])),
+      formatTable(
+        ['PEER', 'KIND', 'SENT TO', 'RECEIVED FROM'],
+        peers.map((r) => [r.peer, r.kind, formatBytes(r.sent), formatBytes(r.received)]),
+        new Set([2, 3]),
+      ),
       'PODS BY I/O',
-      formatTable(['POD', 'READ', 'WRITTEN', 'OPS'], io.map((r) => [r.pod, formatBytes(r.read), formatBytes(r.written), String(r.ops)]), new Set([1, 2, 3])),
+      formatTable(
+        ['POD', 'READ', 'WRITTEN', 'OPS'],
+        io.map((r) => [r.pod, formatBytes(r.read), formatBytes(r.written), String(r.ops)]),
+        new Set([1, 2, 3]),
+      ),
     ].join('\n');
   }
 }

@@ -64,7 +64,10 @@ async function* fileChunks(path: string): AsyncGenerator<Buffer> {
 /** A regular file redirected to stdin, read like a named file; fd 0 stays open (it is not ours). */
 function redirectedStdinChunks(): AsyncGenerator<Buffer> {
   return readAhead(
-    (buf) => new Promise<number>((resolve, reject) => read(0, buf, 0, CHUNK_BYTES, null, (err, bytesRead) => (err ? reject(InputError.fromFs('stdin', err)) : resolve(bytesRead)))),
+    (buf) =>
+      new Promise<number>((resolve, reject) =>
+        read(0, buf, 0, CHUNK_BYTES, null, (err, bytesRead) => (err ? reject(InputError.fromFs('stdin', err)) : resolve(bytesRead))),
+      ),
   );
 }
 

@@ -260,7 +260,14 @@ export class FileFollower implements ByteInput {
   }
 
   private startSegment(file: OpenFile): void {
-    this.segments.push({ streamStart: this.streamOffset, inode: file.inode, fileStart: file.offset, head: file.head, file: file.file, after: file.after });
+    this.segments.push({
+      streamStart: this.streamOffset,
+      inode: file.inode,
+      fileStart: file.offset,
+      head: file.head,
+      file: file.file,
+      after: file.after,
+    });
   }
 
   private sleep(): Promise<void> {
@@ -380,7 +387,12 @@ export class FileFollower implements ByteInput {
     const backups = await this.listBackups();
     for (const b of backups) {
       if (b.stem <= this.floor || this.seen.has(b.stem)) continue;
-      const bytes = b.log ? await stat(join(this.dir, b.stem)).then((s) => s.size, () => undefined) : await FileFollower.gzipSize(join(this.dir, `${b.stem}.gz`));
+      const bytes = b.log
+        ? await stat(join(this.dir, b.stem)).then(
+            (s) => s.size,
+            () => undefined,
+          )
+        : await FileFollower.gzipSize(join(this.dir, `${b.stem}.gz`));
       const cur = this.current;
       const ours = cur !== undefined && cur.live && (await this.holds(b, cur).catch(() => false));
       this.seen.set(b.stem, { bytes, ours });
@@ -400,7 +412,12 @@ export class FileFollower implements ByteInput {
       if (here.has(stem)) continue;
       this.seen.delete(stem);
       if (s.ours) continue;
-      this.missed({ file: join(this.dir, stem), bytes: s.bytes, estimated: false, reason: 'a backup of the events file was deleted before it was read (Tetragon keeps export-file-max-backups of them)' });
+      this.missed({
+        file: join(this.dir, stem),
+        bytes: s.bytes,
+        estimated: false,
+        reason: 'a backup of the events file was deleted before it was read (Tetragon keeps export-file-max-backups of them)',
+      });
     }
   }
 
@@ -421,7 +438,17 @@ export class FileFollower implements ByteInput {
         throw err;
       }
       const inode = (await handle.stat()).ino;
-      if (!gz) return { handle, inode, offset, head: await FileFollower.readHead(handle, offset), file: b.stem, after, drainOnly: true, live: false };
+      if (!gz)
+        return {
+          handle,
+          inode,
+          offset,
+          head: await FileFollower.readHead(handle, offset),
+          file: b.stem,
+          after,
+          drainOnly: true,
+          live: false,
+        };
       const gzip = new GzipReader(handle, offset);
       const head = new FileHead();
       const headBytes = await FileFollower.gzipHead(join(this.dir, `${b.stem}.gz`), offset);
@@ -466,14 +493,29 @@ export class FileFollower implements ByteInput {
           continue;
         }
         if (!file) {
-          this.missed({ file: join(this.dir, b.stem), bytes: seen?.bytes, estimated: false, reason: 'a backup of the events file was deleted before it was read' });
+          this.missed({
+            file: join(this.dir, b.stem),
+            bytes: seen?.bytes,
+            estimated: false,
+            reason: 'a backup of the events file was deleted before it was read',
+          });
           this.floor = b.stem;
           continue;
         }
         this.renames++;
         return file;
       }
-      if (handle) return { handle, inode: (await handle.stat()).ino, offset: 0, head: new FileHead(), file: this.liveName, after: this.floor, drainOnly: false, live: true };
+      if (handle)
+        return {
+          handle,
+          inode: (await handle.stat()).ino,
+          offset: 0,
+          head: new FileHead(),
+          file: this.liveName,
+          after: this.floor,
+          drainOnly: false,
+          live: true,
+        };
       await this.sleep();
     }
     return undefined;
@@ -510,7 +552,9 @@ export class FileFollower implements ByteInput {
       if (!file) continue;
       const matches = file.gzip
         ? resume.head === undefined || file.head.fingerprint(resume.offset) === resume.head
-        : file.inode === resume.inode && (await file.handle.stat()).size >= resume.offset && (resume.head === undefined || file.head.fingerprint(resume.offset) === resume.head);
+        : file.inode === resume.inode &&
+          (await file.handle.stat()).size >= resume.offset &&
+          (resume.head === undefined || file.head.fingerprint(resume.offset) === resume.head);
       if (matches) {
         this.resumeOutcome = { kind: 'rotated', rotatedPath: join(this.dir, file.gzip ? `${b.stem}.gz` : b.stem), offset: resume.offset };
         return file;
@@ -519,7 +563,10 @@ export class FileFollower implements ByteInput {
       await file.handle.close();
     }
     if (changed !== undefined && backups.length === 0) return { missed: changed, gone: false };
-    return { missed: `the checkpointed file (${resume.file ?? this.liveName}, inode ${resume.inode}) is neither ${this.path} nor a backup next to it any more`, gone: true };
+    return {
+      missed: `the checkpointed file (${resume.file ?? this.liveName}, inode ${resume.inode}) is neither ${this.path} nor a backup next to it any more`,
+      gone: true,
+    };
   }
 
   /** The first file to read: the checkpointed one when it is still there, else the next. */
@@ -541,9 +588,23 @@ export class FileFollower implements ByteInput {
     if (found.gone) {
       // Gone while stopped (Tetragon's backup limit): what was left of it is lost. Its
       // size is unknown; the backups beside it are about as big (size-based rotation).
-      const sizes = await Promise.all((await this.listBackups()).map((b) => (b.log ? stat(join(this.dir, b.stem)).then((s) => s.size, () => 0) : FileFollower.gzipSize(join(this.dir, `${b.stem}.gz`)).then((n) => n ?? 0))));
+      const sizes = await Promise.all(
+        (await this.listBackups()).map((b) =>
+          b.log
+            ? stat(join(this.dir, b.stem)).then(
+                (s) => s.size,
+                () => 0,
+              )
+            : FileFollower.gzipSize(join(this.dir, `${b.stem}.gz`)).then((n) => n ?? 0),
+        ),
+      );
       const typical = Math.max(0, ...sizes);
-      this.missed({ file: join(this.dir, resume.file ?? this.liveName), bytes: typical > 0 ? Math.max(0, typical - resume.offset) : undefined, estimated: true, reason: found.missed });
+      this.missed({
+        file: join(this.dir, resume.file ?? this.liveName),
+        bytes: typical > 0 ? Math.max(0, typical - resume.offset) : undefined,
+        estimated: true,
+        reason: found.missed,
+      });
     }
     // Old checkpoints do not say which backups are older: only the live file, as before.
     this.floor = resume.after ?? (await newest());
@@ -586,7 +647,12 @@ export class FileFollower implements ByteInput {
           try {
             chunk = await file.gzip.read();
           } catch (err) {
-            this.missed({ file: join(this.dir, `${file.file}.gz`), bytes: undefined, estimated: true, reason: `cannot decompress after ${file.offset} bytes: ${(err as Error).message}` });
+            this.missed({
+              file: join(this.dir, `${file.file}.gz`),
+              bytes: undefined,
+              estimated: true,
+              reason: `cannot decompress after ${file.offset} bytes: ${(err as Error).message}`,
+            });
             chunk = undefined;
           }
         } else {

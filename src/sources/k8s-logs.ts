@@ -95,7 +95,13 @@ export class K8sLogInput implements ByteInput, FollowerHost {
       uids: () => [...this.followers.values()].map((f) => f.uid),
       gone: (uid: string) => this.onGone(uid),
     };
-    this.watch = new PodWatch(this.api, pods, { server: options.server, signal: options.signal, log: options.log, retry: this.retry, fatal: (err) => this.fatal(err) });
+    this.watch = new PodWatch(this.api, pods, {
+      server: options.server,
+      signal: options.signal,
+      log: options.log,
+      retry: this.retry,
+      fatal: (err) => this.fatal(err),
+    });
   }
 
   /** Bytes of lines queued for the consumer and not yet taken. */

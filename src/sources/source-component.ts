@@ -12,4 +12,8 @@ export interface SourceComponent extends Omit<ByteInput, 'close'>, Component {}
 
 export type SourceContext = ComponentContext;
 
-export type SourceFactory<S extends z.ZodType = z.ZodType, Context extends SourceContext = SourceContext, Built extends SourceComponent = SourceComponent> = ComponentFactory<S, Context, Built>;
+export type SourceFactory<
+  S extends z.ZodType = z.ZodType,
+  Context extends SourceContext = SourceContext,
+  Built extends SourceComponent = SourceComponent,
+> = ComponentFactory<S, Context, Built>;

@@ -83,40 +83,79 @@ export class DaemonMetrics {
     const counters = sources.counters;
     collectDefaultMetrics({ register: this.registry, prefix: 'kovenant_process_' });
     new Counter({
-      name: 'kovenant_events_read_total', help: 'Non-blank lines read from the event source', registers: r,
-      collect() { syncCounter(this, {}, seen, counters.read); },
+      name: 'kovenant_events_read_total',
+      help: 'Non-blank lines read from the event source',
+      registers: r,
+      collect() {
+        syncCounter(this, {}, seen, counters.read);
+      },
     });
     new Counter({
-      name: 'kovenant_events_used_total', help: 'Events aggregated into windows', registers: r,
-      collect() { syncCounter(this, {}, seen, counters.used); },
+      name: 'kovenant_events_used_total',
+      help: 'Events aggregated into windows',
+      registers: r,
+      collect() {
+        syncCounter(this, {}, seen, counters.used);
+      },
     });
     new Counter({
-      name: 'kovenant_events_skipped_total', help: 'Events of types kovenant does not count, by type', labelNames: ['type'], registers: r,
-      collect() { for (const [type, n] of counters.skipped) syncCounter(this, { type }, seen, n); },
+      name: 'kovenant_events_skipped_total',
+      help: 'Events of types kovenant does not count, by type',
+      labelNames: ['type'],
+      registers: r,
+      collect() {
+        for (const [type, n] of counters.skipped) syncCounter(this, { type }, seen, n);
+      },
     });
     new Counter({
-      name: 'kovenant_events_rejected_total', help: 'Lines that could not be decoded, by reason', labelNames: ['reason'], registers: r,
-      collect() { for (const [reason, n] of counters.rejected) syncCounter(this, { reason }, seen, n); },
+      name: 'kovenant_events_rejected_total',
+      help: 'Lines that could not be decoded, by reason',
+      labelNames: ['reason'],
+      registers: r,
+      collect() {
+        for (const [reason, n] of counters.rejected) syncCounter(this, { reason }, seen, n);
+      },
     });
     new Counter({
-      name: 'kovenant_events_late_total', help: 'Events whose window had closed (added to the oldest open window)', registers: r,
-      collect() { syncCounter(this, {}, seen, counters.late); },
+      name: 'kovenant_events_late_total',
+      help: 'Events whose window had closed (added to the oldest open window)',
+      registers: r,
+      collect() {
+        syncCounter(this, {}, seen, counters.late);
+      },
     });
     new Counter({
-      name: 'kovenant_points_written_total', help: 'Points handed to the sink and accepted', registers: r,
-      collect() { syncCounter(this, {}, seen, counters.pointsWritten); },
+      name: 'kovenant_points_written_total',
+      help: 'Points handed to the sink and accepted',
+      registers: r,
+      collect() {
+        syncCounter(this, {}, seen, counters.pointsWritten);
+      },
     });
     new Gauge({
-      name: 'kovenant_lag_seconds', help: 'Wall clock minus the newest event time (end-to-end lag of the event stream)', registers: r,
-      collect() { const lag = sources.lagSeconds(); if (lag !== undefined) this.set(lag); },
+      name: 'kovenant_lag_seconds',
+      help: 'Wall clock minus the newest event time (end-to-end lag of the event stream)',
+      registers: r,
+      collect() {
+        const lag = sources.lagSeconds();
+        if (lag !== undefined) this.set(lag);
+      },
     });
     new Gauge({
-      name: 'kovenant_open_windows', help: 'Windows open in the aggregator', registers: r,
-      collect() { this.set(sources.openWindows()); },
+      name: 'kovenant_open_windows',
+      help: 'Windows open in the aggregator',
+      registers: r,
+      collect() {
+        this.set(sources.openWindows());
+      },
     });
     new Gauge({
-      name: 'kovenant_spool_bytes', help: 'Bytes of unsent points in the sink spool (0 once everything is delivered)', registers: r,
-      collect() { this.set(sources.sinkStats?.()?.spoolBytes ?? statsOfKind(sources, 'sink').spoolBytes ?? 0); },
+      name: 'kovenant_spool_bytes',
+      help: 'Bytes of unsent points in the sink spool (0 once everything is delivered)',
+      registers: r,
+      collect() {
+        this.set(sources.sinkStats?.()?.spoolBytes ?? statsOfKind(sources, 'sink').spoolBytes ?? 0);
+      },
     });
     new Gauge({
       name: 'kovenant_sink_blocked',
@@ -126,45 +165,84 @@ export class DaemonMetrics {
       collect() {
         const single = sources.sinkStats?.();
         const stats = single ? undefined : statsOfKind(sources, 'sink');
-        for (const reason of BLOCKED_REASONS) this.set({ reason }, single ? (reason === single.blockedReason ? 1 : 0) : (stats?.[`blocked.${reason}`] ?? 0));
+        for (const reason of BLOCKED_REASONS)
+          this.set({ reason }, single ? (reason === single.blockedReason ? 1 : 0) : (stats?.[`blocked.${reason}`] ?? 0));
       },
     });
     new Gauge({
-      name: 'kovenant_metadata_objects', help: 'Kubernetes objects in the metadata store, by resource', labelNames: ['resource'], registers: r,
-      collect() { for (const [stat, n] of Object.entries(statsOf(sources, 'enricher', 'metadata') ?? {})) if (stat.startsWith(OBJECTS)) this.set({ resource: stat.slice(OBJECTS.length) }, n); },
+      name: 'kovenant_metadata_objects',
+      help: 'Kubernetes objects in the metadata store, by resource',
+      labelNames: ['resource'],
+      registers: r,
+      collect() {
+        for (const [stat, n] of Object.entries(statsOf(sources, 'enricher', 'metadata') ?? {}))
+          if (stat.startsWith(OBJECTS)) this.set({ resource: stat.slice(OBJECTS.length) }, n);
+      },
     });
     new Gauge({
-      name: 'kovenant_metadata_synced', help: '1 when the Kubernetes metadata store has synced', registers: r,
-      collect() { this.set(sources.metadataSynced() ? 1 : 0); },
+      name: 'kovenant_metadata_synced',
+      help: '1 when the Kubernetes metadata store has synced',
+      registers: r,
+      collect() {
+        this.set(sources.metadataSynced() ? 1 : 0);
+      },
     });
     new Gauge({
       name: 'kovenant_metadata_outage_seconds',
       help: 'Seconds the Kubernetes API has been failing while the last known metadata is served (0 when healthy)',
       registers: r,
-      collect() { this.set(statsOf(sources, 'enricher', 'metadata')?.outageSeconds ?? 0); },
+      collect() {
+        this.set(statsOf(sources, 'enricher', 'metadata')?.outageSeconds ?? 0);
+      },
     });
     new Counter({
-      name: 'kovenant_collector_events_total', help: 'Node collector happenings (folded peers, vanished flows, unknown pods, scan errors), by collector and what', labelNames: ['what'], registers: r,
-      collect() { for (const [what, n] of Object.entries(statsOfKind(sources, 'collector'))) if (!what.startsWith(LOST)) syncCounter(this, { what }, seen, n); },
+      name: 'kovenant_collector_events_total',
+      help: 'Node collector happenings (folded peers, vanished flows, unknown pods, scan errors), by collector and what',
+      labelNames: ['what'],
+      registers: r,
+      collect() {
+        for (const [what, n] of Object.entries(statsOfKind(sources, 'collector')))
+          if (!what.startsWith(LOST)) syncCounter(this, { what }, seen, n);
+      },
     });
     new Counter({
-      name: 'kovenant_external_peers_folded_total', help: 'External peers folded into remote_name=other by --max-external-peers (per window and measurement)', registers: r,
-      collect() { syncCounter(this, {}, seen, sources.externalPeersFolded?.() ?? 0); },
+      name: 'kovenant_external_peers_folded_total',
+      help: 'External peers folded into remote_name=other by --max-external-peers (per window and measurement)',
+      registers: r,
+      collect() {
+        syncCounter(this, {}, seen, sources.externalPeersFolded?.() ?? 0);
+      },
     });
     new Gauge({
-      name: 'kovenant_attribution_cache_entries', help: 'Entries in the attribution cache (bounded by --max-cached-entries)', registers: r,
-      collect() { const c = sources.attributionCache?.(); if (c) this.set(c.entries); },
+      name: 'kovenant_attribution_cache_entries',
+      help: 'Entries in the attribution cache (bounded by --max-cached-entries)',
+      registers: r,
+      collect() {
+        const c = sources.attributionCache?.();
+        if (c) this.set(c.entries);
+      },
     });
     new Counter({
-      name: 'kovenant_attribution_cache_evictions_total', help: 'Least recently used entries evicted from the attribution cache to stay within --max-cached-entries', registers: r,
-      collect() { syncCounter(this, {}, seen, sources.attributionCache?.()?.evictions ?? 0); },
+      name: 'kovenant_attribution_cache_evictions_total',
+      help: 'Least recently used entries evicted from the attribution cache to stay within --max-cached-entries',
+      registers: r,
+      collect() {
+        syncCounter(this, {}, seen, sources.attributionCache?.()?.evictions ?? 0);
+      },
     });
     new Counter({
-      name: 'kovenant_tag_values_cut_total', help: 'Tag values longer than the line-protocol limit (512 bytes), cut to it (once per series)', registers: r,
-      collect() { syncCounter(this, {}, seen, tagValueChanges.cut); },
+      name: 'kovenant_tag_values_cut_total',
+      help: 'Tag values longer than the line-protocol limit (512 bytes), cut to it (once per series)',
+      registers: r,
+      collect() {
+        syncCounter(this, {}, seen, tagValueChanges.cut);
+      },
     });
     new Counter({
-      name: 'kovenant_checkpoint_saves_total', help: 'Checkpoints of the followed event file, by result (ok, failed)', labelNames: ['result'], registers: r,
+      name: 'kovenant_checkpoint_saves_total',
+      help: 'Checkpoints of the followed event file, by result (ok, failed)',
+      labelNames: ['result'],
+      registers: r,
       collect() {
         const s = sources.checkpointSaves?.();
         if (!s) return;
@@ -177,18 +255,27 @@ export class DaemonMetrics {
     new Counter({
       name: 'kovenant_source_events_lost_total',
       help: 'Events Tetragon did not deliver, by reason: rate_limit (rate_limit_info in the stream), and with --tetragon-metrics its own counters (bpf_missed, ringbuf_lost, ringbuf_queue_lost, notify_overflowed, probe_missed)',
-      labelNames: ['reason'], registers: r,
+      labelNames: ['reason'],
+      registers: r,
       collect() {
         for (const [reason, n] of counters.lost) syncCounter(this, { reason }, seen, n);
-        for (const [what, n] of Object.entries(statsOfKind(sources, 'collector'))) if (what.startsWith(LOST)) syncCounter(this, { reason: what.slice(LOST.length) }, seen, n);
+        for (const [what, n] of Object.entries(statsOfKind(sources, 'collector')))
+          if (what.startsWith(LOST)) syncCounter(this, { reason: what.slice(LOST.length) }, seen, n);
       },
     });
     new Counter({
-      name: 'kovenant_source_throttles_total', help: 'process_throttle THROTTLE_START events: a cgroup whose events Tetragon stopped exporting for a while', registers: r,
-      collect() { syncCounter(this, {}, seen, counters.throttles); },
+      name: 'kovenant_source_throttles_total',
+      help: 'process_throttle THROTTLE_START events: a cgroup whose events Tetragon stopped exporting for a while',
+      registers: r,
+      collect() {
+        syncCounter(this, {}, seen, counters.throttles);
+      },
     });
     new Counter({
-      name: 'kovenant_source_rotations_total', help: 'Rotations of the followed events file, by kind (rename: a backup or renamed file passed; truncation: copy-truncate)', labelNames: ['kind'], registers: r,
+      name: 'kovenant_source_rotations_total',
+      help: 'Rotations of the followed events file, by kind (rename: a backup or renamed file passed; truncation: copy-truncate)',
+      labelNames: ['kind'],
+      registers: r,
       collect() {
         const s = statsOfKind(sources, 'source');
         if (s.renames === undefined) return;
@@ -197,30 +284,56 @@ export class DaemonMetrics {
       },
     });
     new Counter({
-      name: 'kovenant_source_files_missed_total', help: 'Files of the followed events file (rotated backups, the checkpointed file) gone before they were read', registers: r,
-      collect() { const n = statsOfKind(sources, 'source').filesMissed; if (n !== undefined) syncCounter(this, {}, seen, n); },
+      name: 'kovenant_source_files_missed_total',
+      help: 'Files of the followed events file (rotated backups, the checkpointed file) gone before they were read',
+      registers: r,
+      collect() {
+        const n = statsOfKind(sources, 'source').filesMissed;
+        if (n !== undefined) syncCounter(this, {}, seen, n);
+      },
     });
     new Counter({
-      name: 'kovenant_source_bytes_missed_total', help: 'Bytes of those files not read (exact for backups seen before they went, estimated for the checkpointed file)', registers: r,
-      collect() { const n = statsOfKind(sources, 'source').bytesMissed; if (n !== undefined) syncCounter(this, {}, seen, n); },
+      name: 'kovenant_source_bytes_missed_total',
+      help: 'Bytes of those files not read (exact for backups seen before they went, estimated for the checkpointed file)',
+      registers: r,
+      collect() {
+        const n = statsOfKind(sources, 'source').bytesMissed;
+        if (n !== undefined) syncCounter(this, {}, seen, n);
+      },
     });
     new Counter({
-      name: 'kovenant_source_reconnects_total', help: 'Log streams of the k8s-logs source reopened after they ended or failed', registers: r,
-      collect() { const n = statsOfKind(sources, 'source').reconnects; if (n !== undefined) syncCounter(this, {}, seen, n); },
+      name: 'kovenant_source_reconnects_total',
+      help: 'Log streams of the k8s-logs source reopened after they ended or failed',
+      registers: r,
+      collect() {
+        const n = statsOfKind(sources, 'source').reconnects;
+        if (n !== undefined) syncCounter(this, {}, seen, n);
+      },
     });
     new Counter({
-      name: 'kovenant_decoder_fallbacks_total', help: 'Lines the fast decoder handed to the reference decoder (rare value forms)', registers: r,
-      collect() { const n = sources.decoderFallbacks?.(); if (n !== undefined) syncCounter(this, {}, seen, n); },
+      name: 'kovenant_decoder_fallbacks_total',
+      help: 'Lines the fast decoder handed to the reference decoder (rare value forms)',
+      registers: r,
+      collect() {
+        const n = sources.decoderFallbacks?.();
+        if (n !== undefined) syncCounter(this, {}, seen, n);
+      },
     });
     new Gauge({
-      name: 'kovenant_component_stat', help: "Every source's, sink's, collector's and enricher's stats() as read at scrape time, by kind, component and stat", labelNames: ['kind', 'component', 'stat'], registers: r,
+      name: 'kovenant_component_stat',
+      help: "Every source's, sink's, collector's and enricher's stats() as read at scrape time, by kind, component and stat",
+      labelNames: ['kind', 'component', 'stat'],
+      registers: r,
       collect() {
         this.reset();
-        for (const c of sources.components?.() ?? []) for (const [stat, n] of Object.entries(c.stats)) this.set({ kind: c.kind, component: c.name, stat }, n);
+        for (const c of sources.components?.() ?? [])
+          for (const [stat, n] of Object.entries(c.stats)) this.set({ kind: c.kind, component: c.name, stat }, n);
       },
     });
     this.writeDuration = new Histogram({
-      name: 'kovenant_write_duration_seconds', help: 'Time the sink took to accept a batch of points', registers: r,
+      name: 'kovenant_write_duration_seconds',
+      help: 'Time the sink took to accept a batch of points',
+      registers: r,
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     });
   }
@@ -228,27 +341,50 @@ export class DaemonMetrics {
   private addDnstap(read: () => ComponentStats, seen: Map<string, number>): void {
     const r = [this.registry];
     new Counter({
-      name: 'kovenant_dnstap_frames_total', help: 'dnstap data frames received (queries and responses)', registers: r,
-      collect() { syncCounter(this, {}, seen, read().frames ?? 0); },
+      name: 'kovenant_dnstap_frames_total',
+      help: 'dnstap data frames received (queries and responses)',
+      registers: r,
+      collect() {
+        syncCounter(this, {}, seen, read().frames ?? 0);
+      },
     });
     new Counter({
-      name: 'kovenant_dnstap_connections_total', help: 'dnstap sender connections accepted', registers: r,
-      collect() { syncCounter(this, {}, seen, read().connections ?? 0); },
+      name: 'kovenant_dnstap_connections_total',
+      help: 'dnstap sender connections accepted',
+      registers: r,
+      collect() {
+        syncCounter(this, {}, seen, read().connections ?? 0);
+      },
     });
     new Counter({
-      name: 'kovenant_dnstap_parse_errors_total', help: 'dnstap connections closed for malformed input (garbage, truncated frames, undecodable messages)', registers: r,
-      collect() { syncCounter(this, {}, seen, read().parseErrors ?? 0); },
+      name: 'kovenant_dnstap_parse_errors_total',
+      help: 'dnstap connections closed for malformed input (garbage, truncated frames, undecodable messages)',
+      registers: r,
+      collect() {
+        syncCounter(this, {}, seen, read().parseErrors ?? 0);
+      },
     });
     new Gauge({
-      name: 'kovenant_dns_cache_addresses', help: 'Addresses in the DNS name cache', registers: r,
-      collect() { this.set(read()['cache.size'] ?? 0); },
+      name: 'kovenant_dns_cache_addresses',
+      help: 'Addresses in the DNS name cache',
+      registers: r,
+      collect() {
+        this.set(read()['cache.size'] ?? 0);
+      },
     });
     new Counter({
-      name: 'kovenant_dns_cache_evictions_total', help: 'Addresses evicted from the full DNS name cache (--dns-cache-max)', registers: r,
-      collect() { syncCounter(this, {}, seen, read()['cache.evictions'] ?? 0); },
+      name: 'kovenant_dns_cache_evictions_total',
+      help: 'Addresses evicted from the full DNS name cache (--dns-cache-max)',
+      registers: r,
+      collect() {
+        syncCounter(this, {}, seen, read()['cache.evictions'] ?? 0);
+      },
     });
     new Counter({
-      name: 'kovenant_dns_lookups_total', help: 'External peers looked up in the DNS name cache, by result (hit, miss)', labelNames: ['result'], registers: r,
+      name: 'kovenant_dns_lookups_total',
+      help: 'External peers looked up in the DNS name cache, by result (hit, miss)',
+      labelNames: ['result'],
+      registers: r,
       collect() {
         const c = read();
         syncCounter(this, { result: 'hit' }, seen, c['cache.hits'] ?? 0);

@@ -15,7 +15,10 @@ import { makeSeries } from '../../src/core/series.ts';
 describe('AggregatorStateSchema', () => {
   it('accepts what fixed and dynamic aggregators save, and refuses a damaged state naming the field', () => {
     const fixed = new WindowAggregator({ windowMs: 10_000, latenessMs: 0 });
-    const dynamic = new WindowAggregator({ dynamic: new DynamicWindows({ rungs: ladderBetween(0, 60_000), budgetPerMinute: 10 }), latenessMs: 0 });
+    const dynamic = new WindowAggregator({
+      dynamic: new DynamicWindows({ rungs: ladderBetween(0, 60_000), budgetPerMinute: 10 }),
+      latenessMs: 0,
+    });
     for (const agg of [fixed, dynamic]) {
       agg.slotValues('n', 1_000, makeSeries('kovenant_tcp', { node: 'n' }), TCP_FIELDS)[0]! += 5;
       const saved: unknown = JSON.parse(JSON.stringify(agg.snapshot()));
@@ -33,7 +36,8 @@ describe('AggregatorStateSchema', () => {
     const importers = readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'aggregator-state.ts');
     for (const file of importers) {
       const text = readFileSync(new URL(file, dir), 'utf8');
-      for (const m of text.matchAll(/^import\s+(type\s+)?[^;]*from '\.\/aggregator-state\.ts';/gm)) expect(m[1], `${file}: ${m[0]}`).toBe('type ');
+      for (const m of text.matchAll(/^import\s+(type\s+)?[^;]*from '\.\/aggregator-state\.ts';/gm))
+        expect(m[1], `${file}: ${m[0]}`).toBe('type ');
       expect(text, file).not.toMatch(/from 'zod'/);
     }
   });

@@ -42,7 +42,11 @@ function expectNoOverlap(points: MetricPoint[], lengthAt: (t: number) => number,
  * The oracle: with no late event, every event is in the window the final schedule
  * gives its time, so a switch never moved a window that existed when it was decided.
  */
-function expectEventsInTheirWindows(events: Array<{ node: string; t: number; key: string; bytes: number }>, points: MetricPoint[], windows: DynamicWindows): void {
+function expectEventsInTheirWindows(
+  events: Array<{ node: string; t: number; key: string; bytes: number }>,
+  points: MetricPoint[],
+  windows: DynamicWindows,
+): void {
   const expected = new Map<string, number>();
   for (const e of events) {
     const k = `${e.node}|${e.key}|${windows.startFor(e.t)}`;
@@ -101,8 +105,12 @@ describe('dynamic windows', () => {
     // 10s windows at the start, 60s ones in the middle.
     expect(out.some((p) => p.timeMs === t0 + 10_000)).toBe(true);
     expect(out.some((p) => windows.lengthAt(p.timeMs) === 60_000)).toBe(true);
-    expectNoOverlap(out, (x) => windows.lengthAt(x), () => 'a');
-    expect(out.reduce((n, p) => n + (p.ints.sends ?? 0), 0)).toBe((1_200_000 / 250));
+    expectNoOverlap(
+      out,
+      (x) => windows.lengthAt(x),
+      () => 'a',
+    );
+    expect(out.reduce((n, p) => n + (p.ints.sends ?? 0), 0)).toBe(1_200_000 / 250);
     expect(agg.lateEvents).toBe(0);
   });
 
@@ -186,53 +194,72 @@ describe('dynamic windows', () => {
   });
 
   it('property: totals equal fixed windows, every window aligned, none overlapping, none lost', () => {
-    const event = fc.record({ node: fc.constantFrom('a', 'b', 'c'), dt: fc.oneof({ arbitrary: fc.integer({ min: 0, max: 4_000 }), weight: 20 }, { arbitrary: fc.integer({ min: 0, max: 120_000 }), weight: 1 }), jitter: fc.integer({ min: -3_000, max: 0 }), series: fc.nat(39), bytes: fc.integer({ min: 1, max: 1000 }), close: fc.nat(9) });
+    const event = fc.record({
+      node: fc.constantFrom('a', 'b', 'c'),
+      dt: fc.oneof(
+        { arbitrary: fc.integer({ min: 0, max: 4_000 }), weight: 20 },
+        { arbitrary: fc.integer({ min: 0, max: 120_000 }), weight: 1 },
+      ),
+      jitter: fc.integer({ min: -3_000, max: 0 }),
+      series: fc.nat(39),
+      bytes: fc.integer({ min: 1, max: 1000 }),
+      close: fc.nat(9),
+    });
     fc.assert(
-      fc.property(fc.array(event, { minLength: 1, maxLength: 600 }), fc.integer({ min: 5, max: 400 }), fc.integer({ min: 0, max: 5_000 }), (evs, budget, lateness) => {
-        const { agg, windows } = dynamicAggregator(budget, 300_000, lateness);
-        const fixed = new WindowAggregator({ windowMs: 10_000, latenessMs: lateness });
-        const out: MetricPoint[] = [];
-        const events: Array<{ node: string; t: number; key: string; bytes: number }> = [];
-        const clock = new Map<string, number>();
-        let sent = 0;
-        let sends = 0;
-        for (const e of evs) {
-          const base = (clock.get(e.node) ?? 0) + e.dt;
-          clock.set(e.node, base);
-          const t = Math.max(0, base + e.jitter);
-          const s = makeSeries('kovenant_tcp', { node: e.node, pod: `p${e.series}` });
-          add(agg, e.node, t, s, e.bytes);
-          add(fixed, e.node, t, s, e.bytes);
-          events.push({ node: e.node, t, key: s.key, bytes: e.bytes });
-          sent += e.bytes;
-          sends++;
-          if (e.close === 0) out.push(...agg.closeReady());
-          else if (e.close === 1) out.push(...agg.closeBefore(Math.max(...clock.values())));
-        }
-        out.push(...agg.closeAll());
-        const fixedOut = fixed.closeAll();
-        const sum = (ps: MetricPoint[], f: string): number => ps.reduce((n, p) => n + (p.ints[f] ?? 0), 0);
-        expect(sum(out, 'bytes_sent')).toBe(sent);
-        expect(sum(out, 'sends')).toBe(sends);
-        expect(sum(fixedOut, 'bytes_sent')).toBe(sent);
-        // Per node and series, whatever the windows: late events go to their node's
-        // oldest open window, never to another series.
-        expect(totalsBy(out, () => 'all')).toEqual(totalsBy(fixedOut, () => 'all'));
-        // With no late event, each dynamic window is the sum of the 10 s windows it
-        // covers (every length is a multiple of 10 s, every switch on a boundary).
-        if (agg.lateEvents === 0) expect(totalsBy(out, (t) => t)).toEqual(totalsBy(fixedOut, (t) => windows.startFor(t)));
-        expect(agg.openWindows).toBe(0);
-        for (const p of out) expect(p.timeMs % windows.lengthAt(p.timeMs)).toBe(0);
-        for (let i = 1; i < windows.schedule.length; i++) {
-          expect(windows.schedule[i]!.fromMs % windows.schedule[i - 1]!.lengthMs).toBe(0);
-          expect(windows.schedule[i]!.fromMs % windows.schedule[i]!.lengthMs).toBe(0);
-          expect(windows.schedule[i]!.fromMs).toBeGreaterThan(windows.schedule[i - 1]!.fromMs);
-        }
-        expectNoOverlap(out, (x) => windows.lengthAt(x), (p) => p.tags.node!);
-        if (agg.lateEvents === 0) expectEventsInTheirWindows(events, out, windows);
-        // One point per node, series and window.
-        expect(new Set(out.map((p) => `${p.tags.node}|${p.key}|${p.timeMs}`)).size).toBe(out.length);
-      }),
+      fc.property(
+        fc.array(event, { minLength: 1, maxLength: 600 }),
+        fc.integer({ min: 5, max: 400 }),
+        fc.integer({ min: 0, max: 5_000 }),
+        (evs, budget, lateness) => {
+          const { agg, windows } = dynamicAggregator(budget, 300_000, lateness);
+          const fixed = new WindowAggregator({ windowMs: 10_000, latenessMs: lateness });
+          const out: MetricPoint[] = [];
+          const events: Array<{ node: string; t: number; key: string; bytes: number }> = [];
+          const clock = new Map<string, number>();
+          let sent = 0;
+          let sends = 0;
+          for (const e of evs) {
+            const base = (clock.get(e.node) ?? 0) + e.dt;
+            clock.set(e.node, base);
+            const t = Math.max(0, base + e.jitter);
+            const s = makeSeries('kovenant_tcp', { node: e.node, pod: `p${e.series}` });
+            add(agg, e.node, t, s, e.bytes);
+            add(fixed, e.node, t, s, e.bytes);
+            events.push({ node: e.node, t, key: s.key, bytes: e.bytes });
+            sent += e.bytes;
+            sends++;
+            if (e.close === 0) out.push(...agg.closeReady());
+            else if (e.close === 1) out.push(...agg.closeBefore(Math.max(...clock.values())));
+          }
+          out.push(...agg.closeAll());
+          const fixedOut = fixed.closeAll();
+          const sum = (ps: MetricPoint[], f: string): number => ps.reduce((n, p) => n + (p.ints[f] ?? 0), 0);
+          expect(sum(out, 'bytes_sent')).toBe(sent);
+          expect(sum(out, 'sends')).toBe(sends);
+          expect(sum(fixedOut, 'bytes_sent')).toBe(sent);
+          // Per node and series, whatever the windows: late events go to their node's
+          // oldest open window, never to another series.
+          expect(totalsBy(out, () => 'all')).toEqual(totalsBy(fixedOut, () => 'all'));
+          // With no late event, each dynamic window is the sum of the 10 s windows it
+          // covers (every length is a multiple of 10 s, every switch on a boundary).
+          if (agg.lateEvents === 0) expect(totalsBy(out, (t) => t)).toEqual(totalsBy(fixedOut, (t) => windows.startFor(t)));
+          expect(agg.openWindows).toBe(0);
+          for (const p of out) expect(p.timeMs % windows.lengthAt(p.timeMs)).toBe(0);
+          for (let i = 1; i < windows.schedule.length; i++) {
+            expect(windows.schedule[i]!.fromMs % windows.schedule[i - 1]!.lengthMs).toBe(0);
+            expect(windows.schedule[i]!.fromMs % windows.schedule[i]!.lengthMs).toBe(0);
+            expect(windows.schedule[i]!.fromMs).toBeGreaterThan(windows.schedule[i - 1]!.fromMs);
+          }
+          expectNoOverlap(
+            out,
+            (x) => windows.lengthAt(x),
+            (p) => p.tags.node!,
+          );
+          if (agg.lateEvents === 0) expectEventsInTheirWindows(events, out, windows);
+          // One point per node, series and window.
+          expect(new Set(out.map((p) => `${p.tags.node}|${p.key}|${p.timeMs}`)).size).toBe(out.length);
+        },
+      ),
       { numRuns: 200 },
     );
   });

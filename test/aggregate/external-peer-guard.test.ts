@@ -30,7 +30,8 @@ const batch = fc
   .map((rows) => {
     const byKey = new Map<string, MetricPoint>();
     for (const r of rows) {
-      const tags: Record<string, string> = r.measurement === 'kovenant_io' ? { pod: r.pod } : { pod: r.pod, remote_kind: r.kind, remote_name: r.peer };
+      const tags: Record<string, string> =
+        r.measurement === 'kovenant_io' ? { pod: r.pod } : { pod: r.pod, remote_kind: r.kind, remote_name: r.peer };
       const p = point(r.measurement, r.window, tags, { bytes_sent: r.sent, bytes_received: r.received, sends: 1 });
       byKey.set(`${r.window} ${p.key}`, p);
     }
@@ -53,7 +54,8 @@ describe('guardExternalPeers', () => {
         expect(totals(out, keyWithoutPeer)).toEqual(totals(points, keyWithoutPeer));
         let expectedFolded = 0;
         for (const window of new Set(points.map((p) => `${p.timeMs} ${p.measurement}`))) {
-          const external = (ps: readonly MetricPoint[]): MetricPoint[] => ps.filter((p) => `${p.timeMs} ${p.measurement}` === window && p.tags.remote_kind === 'external');
+          const external = (ps: readonly MetricPoint[]): MetricPoint[] =>
+            ps.filter((p) => `${p.timeMs} ${p.measurement}` === window && p.tags.remote_kind === 'external');
           const before = new Set(external(points).map((p) => p.tags.remote_name));
           const after = new Set(external(out).map((p) => p.tags.remote_name));
           const guarded = !window.endsWith('kovenant_io');
@@ -62,7 +64,10 @@ describe('guardExternalPeers', () => {
             expect(after.size).toBe(max + 1);
             expect(after.has(FOLDED_PEER_NAME)).toBe(true);
             // The kept peers are the biggest: none folded has more bytes than one kept.
-            const bytes = (name: string): number => external(points).filter((p) => p.tags.remote_name === name).reduce((s, p) => s + p.ints.bytes_sent! + p.ints.bytes_received!, 0);
+            const bytes = (name: string): number =>
+              external(points)
+                .filter((p) => p.tags.remote_name === name)
+                .reduce((s, p) => s + p.ints.bytes_sent! + p.ints.bytes_received!, 0);
             const kept = [...after].filter((n): n is string => n !== undefined && n !== FOLDED_PEER_NAME);
             const folded = [...before].filter((n): n is string => n !== undefined && !after.has(n));
             for (const f of folded) for (const k of kept) expect(bytes(f)).toBeLessThanOrEqual(bytes(k));
@@ -80,7 +85,9 @@ describe('guardExternalPeers', () => {
   });
 
   it('returns the batch itself when nothing is folded, and 0 disables it', () => {
-    const points = [1, 2, 3].map((n) => point('kovenant_tcp', 0, { remote_kind: 'external', remote_name: `203.0.113.${n}` }, { bytes_sent: n }));
+    const points = [1, 2, 3].map((n) =>
+      point('kovenant_tcp', 0, { remote_kind: 'external', remote_name: `203.0.113.${n}` }, { bytes_sent: n }),
+    );
     expect(guardExternalPeers(points, 3).points).toBe(points);
     expect(guardExternalPeers(points, 0)).toEqual({ points, foldedPeers: 0 });
     const folded = guardExternalPeers(points, 1);
@@ -93,7 +100,7 @@ describe('guardExternalPeers', () => {
 });
 
 describe('ranking per node', () => {
-  it('one node\'s window folds the same peers whether or not another node\'s window is in the batch', () => {
+  it("one node's window folds the same peers whether or not another node's window is in the batch", () => {
     const point = (node: string, peer: string, bytes: number): MetricPoint => ({
       measurement: 'kovenant_tcp',
       tags: { node, remote_kind: 'external', remote_name: peer, workload: node, workload_kind: 'host' },
@@ -104,7 +111,10 @@ describe('ranking per node', () => {
     // Node b makes 203.0.113.2 big in the batch as a whole; node a's choice must not change.
     const b = [point('b', '203.0.113.2', 1000), point('b', '203.0.113.3', 1)];
     const names = (points: readonly MetricPoint[]): string[] =>
-      points.filter((p) => p.tags.node === 'a').map((p) => p.tags.remote_name ?? '').sort();
+      points
+        .filter((p) => p.tags.node === 'a')
+        .map((p) => p.tags.remote_name ?? '')
+        .sort();
     const alone = guardExternalPeers(a, 1).points;
     const together = guardExternalPeers([...a, ...b], 1).points;
     expect(names(alone)).toEqual(['203.0.113.1', 'other']);
@@ -114,7 +124,12 @@ describe('ranking per node', () => {
 
 describe('guardExternalPeers with DNS names (remote_dns)', () => {
   const ext = (ip: string, bytes: number, dns?: string): MetricPoint =>
-    point('kovenant_tcp', 0, { node: 'n1', pod: 'api', remote_kind: 'external', remote_name: ip, ...(dns ? { remote_dns: dns } : {}) }, { bytes_sent: bytes, bytes_received: 0 });
+    point(
+      'kovenant_tcp',
+      0,
+      { node: 'n1', pod: 'api', remote_kind: 'external', remote_name: ip, ...(dns ? { remote_dns: dns } : {}) },
+      { bytes_sent: bytes, bytes_received: 0 },
+    );
 
   it('counts a name once however many addresses it has, and keeps or folds them together', () => {
     const s3 = Array.from({ length: 500 }, (_, i) => ext(`52.216.${i >> 8}.${i & 255}`, 10, 's3.eu-west-1.amazonaws.com'));
@@ -129,7 +144,9 @@ describe('guardExternalPeers with DNS names (remote_dns)', () => {
     expect(other).toHaveLength(1);
     expect(other[0]!.tags.remote_dns).toBeUndefined();
     expect(other[0]!.ints.bytes_sent).toBe(25);
-    expect(other[0]!.key).toBe(seriesKey('kovenant_tcp', { node: 'n1', pod: 'api', remote_kind: 'external', remote_name: FOLDED_PEER_NAME }));
+    expect(other[0]!.key).toBe(
+      seriesKey('kovenant_tcp', { node: 'n1', pod: 'api', remote_kind: 'external', remote_name: FOLDED_PEER_NAME }),
+    );
   });
 
   it('folds all the addresses of a small name', () => {

@@ -67,7 +67,16 @@ describe('folding external peers while aggregating', () => {
   it('property: per local party and per window, the sums are those of the unguarded aggregation', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ t: fc.integer({ min: 0, max: 29_999 }), pod: fc.constantFrom('a', 'b', 'c'), peer: fc.integer({ min: 0, max: 40 }), kind: fc.constantFrom('external', 'external', 'pod'), bytes: fc.nat(500) }), { maxLength: 300 }),
+        fc.array(
+          fc.record({
+            t: fc.integer({ min: 0, max: 29_999 }),
+            pod: fc.constantFrom('a', 'b', 'c'),
+            peer: fc.integer({ min: 0, max: 40 }),
+            kind: fc.constantFrom('external', 'external', 'pod'),
+            bytes: fc.nat(500),
+          }),
+          { maxLength: 300 },
+        ),
         fc.integer({ min: 1, max: 6 }),
         (events, max) => {
           const guarded = new WindowAggregator({ windowMs: 10_000, latenessMs: Infinity, maxExternalPeers: max });
@@ -86,7 +95,11 @@ describe('folding external peers while aggregating', () => {
           expect(sums(pods(a), (p) => `${p.timeMs} ${p.key}`)).toEqual(sums(pods(b), (p) => `${p.timeMs} ${p.key}`));
           // At most `max` names per window, each series once.
           for (const w of new Set(a.map((p) => p.timeMs))) {
-            const names = new Set(a.filter((p) => p.timeMs === w && p.tags.remote_kind === 'external' && p.tags.remote_name !== FOLDED_PEER_NAME).map((p) => p.tags.remote_name));
+            const names = new Set(
+              a
+                .filter((p) => p.timeMs === w && p.tags.remote_kind === 'external' && p.tags.remote_name !== FOLDED_PEER_NAME)
+                .map((p) => p.tags.remote_name),
+            );
             expect(names.size).toBeLessThanOrEqual(max);
           }
           expect(new Set(a.map((p) => `${p.timeMs} ${p.key}`)).size).toBe(a.length);

@@ -107,7 +107,9 @@ describe('the bound on open points', () => {
     spill.close();
     expect(agg.lateEvents).toBe(0);
     expect(out.map((p) => `${p.timeMs} ${p.key}`).sort()).toEqual(
-      Array.from({ length: 8 }, (_, w) => series.map((s) => `${w * 1000} ${s.key}`)).flat().sort(),
+      Array.from({ length: 8 }, (_, w) => series.map((s) => `${w * 1000} ${s.key}`))
+        .flat()
+        .sort(),
     );
     expect(out.every((p) => p.ints.bytes_sent === 3 && p.ints.sends === 3)).toBe(true);
   });
@@ -148,7 +150,11 @@ describe('the bound on open points', () => {
       expect(agg.closeReady()).toEqual([]);
     }
     const points = agg.closeAll();
-    expect(points.map((p) => [p.timeMs, p.ints.sends])).toEqual([[0, 2], [3_600_000, 2], [7_200_000, 1]]);
+    expect(points.map((p) => [p.timeMs, p.ints.sends])).toEqual([
+      [0, 2],
+      [3_600_000, 2],
+      [7_200_000, 1],
+    ]);
     expect(agg.lateEvents).toBe(0);
   });
 });

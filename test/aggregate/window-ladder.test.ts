@@ -25,16 +25,20 @@ describe('WindowLadder', () => {
 
   it('keeps every window aligned to its own length, so windows never overlap', () => {
     fc.assert(
-      fc.property(fc.array(fc.nat(5000), { minLength: 1, maxLength: 200 }), fc.integer({ min: 50, max: 5000 }), (pointsPerWindow, budget) => {
-        const ladder = new WindowLadder({ rungs: ladderBetween(10_000, 300_000), budgetPerMinute: budget });
-        let start = 0;
-        for (const points of pointsPerWindow) {
-          const length = ladder.windowMs;
-          expect(start % length).toBe(0);
-          start += length;
-          ladder.next(start, points);
-        }
-      }),
+      fc.property(
+        fc.array(fc.nat(5000), { minLength: 1, maxLength: 200 }),
+        fc.integer({ min: 50, max: 5000 }),
+        (pointsPerWindow, budget) => {
+          const ladder = new WindowLadder({ rungs: ladderBetween(10_000, 300_000), budgetPerMinute: budget });
+          let start = 0;
+          for (const points of pointsPerWindow) {
+            const length = ladder.windowMs;
+            expect(start % length).toBe(0);
+            start += length;
+            ladder.next(start, points);
+          }
+        },
+      ),
     );
   });
 

@@ -29,7 +29,11 @@ beforeAll(async () => {
   copyFileSync(join(REPO, 'package.json'), join(root, 'package.json'));
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
   symlinkSync(join(REPO, 'examples'), join(root, 'examples'));
-  await run(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(root, 'dist')], { cwd: REPO });
+  await run(
+    process.execPath,
+    [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(root, 'dist')],
+    { cwd: REPO },
+  );
 }, 180_000);
 
 afterAll(() => {
@@ -48,7 +52,9 @@ describe('the compiled build (npm run build, bin/kovenant.js)', () => {
   });
 
   it('replays the bundled example to the golden output', async () => {
-    const stdout = await cliOutput(['replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--window', '10s'], { bin: join(root, 'bin/kovenant.js') });
+    const stdout = await cliOutput(['replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--window', '10s'], {
+      bin: join(root, 'bin/kovenant.js'),
+    });
     expect(stdout).toBe(gunzipSync(readFileSync(join(REPO, 'test/golden/example.lp.gz'))).toString('utf8'));
   }, 60_000);
 

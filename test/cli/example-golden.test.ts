@@ -26,22 +26,44 @@ interface Oracle {
 }
 
 function oracle(): Oracle {
-  const o: Oracle = { bytes_sent: 0, bytes_received: 0, sends: 0, receives: 0, connects: 0, closes: 0, bytes_read: 0, bytes_written: 0, reads: 0, writes: 0 };
+  const o: Oracle = {
+    bytes_sent: 0,
+    bytes_received: 0,
+    sends: 0,
+    receives: 0,
+    connects: 0,
+    closes: 0,
+    bytes_read: 0,
+    bytes_written: 0,
+    reads: 0,
+    writes: 0,
+  };
   const text = gunzipSync(readFileSync(`${REPO}examples/events.jsonl.gz`)).toString('utf8');
   for (const line of text.split('\n')) {
     if (!line) continue;
-    const ev = JSON.parse(line) as { process_kprobe?: { function_name: string; args: Array<{ size_arg?: string }>; return?: { int_arg: number } } };
+    const ev = JSON.parse(line) as {
+      process_kprobe?: { function_name: string; args: Array<{ size_arg?: string }>; return?: { int_arg: number } };
+    };
     const k = ev.process_kprobe;
     if (!k) continue;
     const size = k.args.find((a) => a.size_arg !== undefined)?.size_arg;
     const bytes = k.return ? Math.max(0, k.return.int_arg) : Number(size);
     const fn = k.function_name;
-    if (fn === 'tcp_sendmsg') { o.bytes_sent += bytes; o.sends++; }
-    else if (fn === 'tcp_recvmsg') { o.bytes_received += bytes; o.receives++; }
-    else if (fn === 'tcp_connect') o.connects++;
+    if (fn === 'tcp_sendmsg') {
+      o.bytes_sent += bytes;
+      o.sends++;
+    } else if (fn === 'tcp_recvmsg') {
+      o.bytes_received += bytes;
+      o.receives++;
+    } else if (fn === 'tcp_connect') o.connects++;
     else if (fn === 'tcp_close') o.closes++;
-    else if (fn.endsWith('_sys_read')) { o.bytes_read += bytes; o.reads++; }
-    else if (fn.endsWith('_sys_write')) { o.bytes_written += bytes; o.writes++; }
+    else if (fn.endsWith('_sys_read')) {
+      o.bytes_read += bytes;
+      o.reads++;
+    } else if (fn.endsWith('_sys_write')) {
+      o.bytes_written += bytes;
+      o.writes++;
+    }
   }
   return o;
 }

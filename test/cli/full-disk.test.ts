@@ -18,7 +18,15 @@ afterEach(() => {
 function events(): string {
   const lines: string[] = [];
   for (let i = 0; i < 30_000; i++) {
-    lines.push(kprobeLine({ fn: '__x64_sys_write', node: 'n1', time: `2024-05-01T12:00:0${i % 10}Z`, pod: { namespace: 'shop', name: `pod-with-a-long-name-${i}` }, size: '100' }));
+    lines.push(
+      kprobeLine({
+        fn: '__x64_sys_write',
+        node: 'n1',
+        time: `2024-05-01T12:00:0${i % 10}Z`,
+        pod: { namespace: 'shop', name: `pod-with-a-long-name-${i}` },
+        size: '100',
+      }),
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -46,7 +54,24 @@ describe.skipIf(!requireSmallDisk())('kovenant replay on a full disk', () => {
     disks.push(disk);
     const port = await refusedPort();
     const r = await runCli(
-      ['replay', '-', '--output', 'influx', '--influx-api', 'v1', '--influx-url', `http://127.0.0.1:${port}`, '--influx-db', 'k', '--spool-dir', `${disk.dir}/spool`, '--drain-timeout', '2s', '--spool-fsync', 'never'],
+      [
+        'replay',
+        '-',
+        '--output',
+        'influx',
+        '--influx-api',
+        'v1',
+        '--influx-url',
+        `http://127.0.0.1:${port}`,
+        '--influx-db',
+        'k',
+        '--spool-dir',
+        `${disk.dir}/spool`,
+        '--drain-timeout',
+        '2s',
+        '--spool-fsync',
+        'never',
+      ],
       { stdin: events(), timeoutMs: 120_000 },
     );
     expect(r.code, r.stderr.slice(-2000)).toBe(1);
@@ -73,7 +98,29 @@ describe.skipIf(!requireSmallDisk())('kovenant run with its spool on a full disk
     const disk = mountSmallDisk(2 * 1024 * 1024);
     disks.push(disk);
     const port = await refusedPort();
-    const args = ['run', '--events', '-', '--metrics-addr', 'off', '--output', 'influx', '--influx-api', 'v1', '--influx-url', `http://127.0.0.1:${port}`, '--influx-db', 'k', '--spool-dir', `${disk.dir}/spool`, '--drain-timeout', '2s', '--spool-fsync', 'never', '--max-clock-skew', '1000d'];
+    const args = [
+      'run',
+      '--events',
+      '-',
+      '--metrics-addr',
+      'off',
+      '--output',
+      'influx',
+      '--influx-api',
+      'v1',
+      '--influx-url',
+      `http://127.0.0.1:${port}`,
+      '--influx-db',
+      'k',
+      '--spool-dir',
+      `${disk.dir}/spool`,
+      '--drain-timeout',
+      '2s',
+      '--spool-fsync',
+      'never',
+      '--max-clock-skew',
+      '1000d',
+    ];
     const r = await runCli(args, { stdin: events(), timeoutMs: 120_000 });
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     expect(r.stderr).toContain('DATA LOSS');

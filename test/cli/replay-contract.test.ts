@@ -34,15 +34,52 @@ const snapshot = list(
 
 const lines = [
   kprobeLine({ fn: 'tcp_connect', node: 'n1', time: at(1_000), pod: WEB, sock: { ...WEB_SOCK, daddr: '10.1.0.6', dport: 5432 } }),
-  kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: at(2_000), pod: WEB, sock: { saddr: '::ffff:10.1.0.5', sport: 41000, daddr: '::ffff:10.1.0.6', dport: 5432, family: 'AF_INET6' }, size: '100', ret: 90 }),
-  kprobeLine({ fn: 'tcp_recvmsg', node: 'n1', time: at(9_999), pod: WEB, sock: { ...WEB_SOCK, daddr: '10.1.0.6', dport: 5432 }, size: '65536', ret: 400 }),
+  kprobeLine({
+    fn: 'tcp_sendmsg',
+    node: 'n1',
+    time: at(2_000),
+    pod: WEB,
+    sock: { saddr: '::ffff:10.1.0.5', sport: 41000, daddr: '::ffff:10.1.0.6', dport: 5432, family: 'AF_INET6' },
+    size: '100',
+    ret: 90,
+  }),
+  kprobeLine({
+    fn: 'tcp_recvmsg',
+    node: 'n1',
+    time: at(9_999),
+    pod: WEB,
+    sock: { ...WEB_SOCK, daddr: '10.1.0.6', dport: 5432 },
+    size: '65536',
+    ret: 400,
+  }),
   '',
-  kprobeLine({ fn: 'tcp_recvmsg', node: 'n1', time: at(10_000), pod: WEB, sock: { ...WEB_SOCK, daddr: '10.1.0.6', dport: 5432 }, size: '65536', ret: -11 }),
-  kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: at(3_000), sock: { saddr: '10.0.0.1', sport: 50000, daddr: '203.0.113.5', dport: 443 }, size: '50' }),
+  kprobeLine({
+    fn: 'tcp_recvmsg',
+    node: 'n1',
+    time: at(10_000),
+    pod: WEB,
+    sock: { ...WEB_SOCK, daddr: '10.1.0.6', dport: 5432 },
+    size: '65536',
+    ret: -11,
+  }),
+  kprobeLine({
+    fn: 'tcp_sendmsg',
+    node: 'n1',
+    time: at(3_000),
+    sock: { saddr: '10.0.0.1', sport: 50000, daddr: '203.0.113.5', dport: 443 },
+    size: '50',
+  }),
   kprobeLine({ fn: '__x64_sys_write', node: 'n1', time: at(4_000), pod: PG, size: '1000', ret: 1000 }) + '\r',
   kprobeLine({ fn: '__arm64_sys_read', node: 'n1', time: at(5_000), pod: PG, size: '4096', ret: 10 }),
   kprobeLine({ fn: 'tcp_close', node: 'n1', time: at(6_000), pod: WEB, sock: { ...WEB_SOCK, daddr: '127.0.0.1', dport: 6379 } }),
-  kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: at(7_000), pod: WEB, sock: { ...WEB_SOCK, daddr: '10.96.0.10', dport: 80 }, size: '7' }),
+  kprobeLine({
+    fn: 'tcp_sendmsg',
+    node: 'n1',
+    time: at(7_000),
+    pod: WEB,
+    sock: { ...WEB_SOCK, daddr: '10.96.0.10', dport: 80 },
+    size: '7',
+  }),
   '{"process_exec":{"process":{"binary":"/bin/ls"}},"node_name":"n1","time":"2024-05-01T12:00:00Z"}',
   '   ',
   'this is not json',
@@ -87,10 +124,16 @@ describe('kovenant replay: the contract', () => {
   it('reads stdin, gzip, YAML snapshots split over several files, and writes --out', async () => {
     const gz = join(dir, 'events.jsonl.gz');
     writeFileSync(gz, gzipSync(readFileSync(eventsFile)));
-    const items = (snapshot.items as Array<Record<string, unknown>>);
+    const items = snapshot.items as Array<Record<string, unknown>>;
     const yamlA = join(dir, 'a.yaml');
     const yamlB = join(dir, 'b.yaml');
-    writeFileSync(yamlA, items.slice(0, 3).map((o) => stringify(o)).join('---\n'));
+    writeFileSync(
+      yamlA,
+      items
+        .slice(0, 3)
+        .map((o) => stringify(o))
+        .join('---\n'),
+    );
     writeFileSync(yamlB, stringify(list(...items.slice(3))));
     const out = join(dir, 'out.lp');
     const viaGz = await runCli(['replay', gz, '--kube', yamlA, '--kube', yamlB, '--out', out]);
@@ -104,12 +147,23 @@ describe('kovenant replay: the contract', () => {
   it('events hours out of order on one node still land in their own windows', async () => {
     const shuffled = join(dir, 'shuffled.jsonl');
     const far = (ms: number, size: string): string =>
-      kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: new Date(T0 + ms).toISOString(), pod: WEB, sock: { ...WEB_SOCK, daddr: '10.1.0.6', dport: 5432 }, size });
+      kprobeLine({
+        fn: 'tcp_sendmsg',
+        node: 'n1',
+        time: new Date(T0 + ms).toISOString(),
+        pod: WEB,
+        sock: { ...WEB_SOCK, daddr: '10.1.0.6', dport: 5432 },
+        size,
+      });
     writeFileSync(shuffled, [far(7_200_000, '3'), far(0, '1'), far(3_600_000, '2'), far(5, '10')].join('\n') + '\n');
     const r = await runCli(['replay', shuffled, '--kube', snapshotFile]);
     expect(r.code, r.stderr).toBe(0);
     const sent = parseLineProtocol(r.stdout).map((p) => [String(p.timeNs), p.fields.bytes_sent]);
-    expect(sent).toEqual([[W0, 11], [`${T0 + 3_600_000}000000`, 2], [`${T0 + 7_200_000}000000`, 3]]);
+    expect(sent).toEqual([
+      [W0, 11],
+      [`${T0 + 3_600_000}000000`, 2],
+      [`${T0 + 7_200_000}000000`, 3],
+    ]);
     expect(r.stderr).toMatch(/late events:\s+0\b/);
   });
 

@@ -44,7 +44,9 @@ afterAll(async () => {
 describe('an API server that never answers', () => {
   it('replay --sync-timeout: one line, exit 2, promptly, no file descriptor warnings', async () => {
     const started = Date.now();
-    const r = await runCli(['replay', join(dir, 'events.jsonl'), '--kubeconfig', kubeconfig, '--sync-timeout', '2s'], { timeoutMs: 60_000 });
+    const r = await runCli(['replay', join(dir, 'events.jsonl'), '--kubeconfig', kubeconfig, '--sync-timeout', '2s'], {
+      timeoutMs: 60_000,
+    });
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/not synced within 2s/);
     expect(r.stderr).not.toMatch(/garbage collection/);
@@ -53,35 +55,63 @@ describe('an API server that never answers', () => {
 
   it('run --duration: exits 0 after "stopped"', async () => {
     const started = Date.now();
-    const r = await runCli(['run', '--events', 'none', '--kubeconfig', kubeconfig, '--duration', '2s', '--metrics-addr', 'off'], { timeoutMs: 60_000 });
+    const r = await runCli(['run', '--events', 'none', '--kubeconfig', kubeconfig, '--duration', '2s', '--metrics-addr', 'off'], {
+      timeoutMs: 60_000,
+    });
     expect(r.code, r.stderr.slice(-1500)).toBe(0);
     expect(r.stderr).toContain('"stopped"');
     expect(Date.now() - started).toBeLessThan(25_000);
   }, 90_000);
 
-  it.each(['SIGTERM', 'SIGINT'] as const)('run without --duration: %s ends it', async (signal) => {
-    const d = startDaemon([], ['run', '--events', 'none', '--kubeconfig', kubeconfig, '--metrics-addr', 'off']);
-    try {
-      await d.waitForLog('waiting for Kubernetes metadata', 30_000);
-      const sent = Date.now();
-      d.child.kill(signal);
-      expect(await d.exited(20_000)).toBe(0);
-      expect(Date.now() - sent).toBeLessThan(15_000);
-    } finally {
-      d.kill();
-    }
-  }, 60_000);
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'run without --duration: %s ends it',
+    async (signal) => {
+      const d = startDaemon([], ['run', '--events', 'none', '--kubeconfig', kubeconfig, '--metrics-addr', 'off']);
+      try {
+        await d.waitForLog('waiting for Kubernetes metadata', 30_000);
+        const sent = Date.now();
+        d.child.kill(signal);
+        expect(await d.exited(20_000)).toBe(0);
+        expect(Date.now() - sent).toBeLessThan(15_000);
+      } finally {
+        d.kill();
+      }
+    },
+    60_000,
+  );
 });
 
 describe('a second signal', () => {
   it('exits at once while the first one is still draining', async () => {
     const d = startCli(
-      ['run', '--events', '-', '--metrics-addr', 'off', '--output', 'influx', '--influx-api', 'v1', '--influx-url', `http://127.0.0.1:${port}`, '--influx-db', 'k', '--drain-timeout', '5m'],
+      [
+        'run',
+        '--events',
+        '-',
+        '--metrics-addr',
+        'off',
+        '--output',
+        'influx',
+        '--influx-api',
+        'v1',
+        '--influx-url',
+        `http://127.0.0.1:${port}`,
+        '--influx-db',
+        'k',
+        '--drain-timeout',
+        '5m',
+      ],
       { stdin: 'pipe' },
     );
     const child = d.child;
     try {
-      const line = kprobeLine({ fn: '__x64_sys_write', node: 'n1', time: new Date().toISOString(), pod: { namespace: 'a', name: 'b' }, size: '5' });
+      const line = kprobeLine({
+        fn: '__x64_sys_write',
+        node: 'n1',
+        time: new Date().toISOString(),
+        pod: { namespace: 'a', name: 'b' },
+        size: '5',
+      });
       child.stdin!.write(`${line}\n`);
       await d.waitForLog('"running"', 30_000);
       child.kill('SIGTERM');

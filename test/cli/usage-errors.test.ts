@@ -23,20 +23,34 @@ async function usageError(args: string[]): Promise<string> {
   expect(r.code, r.stderr).toBe(2);
   expect(r.stderr).not.toMatch(/^\s+at /m);
   expect(r.stderr).not.toMatch(/garbage collection/);
-  const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('kovenant: ') && !l.includes('no --kube snapshot given'));
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('kovenant: ') && !l.includes('no --kube snapshot given'));
   expect(lines, r.stderr).toHaveLength(1);
   return lines[0]!;
 }
 
 describe('usage errors', () => {
   it('run --spool-dir under a file names the spool dir, not checkpoint.json', async () => {
-    const line = await usageError(['run', '--events', `file:${events}`, '--spool-dir', '/etc/passwd/sub', '--metrics-addr', 'off', ...INFLUX]);
+    const line = await usageError([
+      'run',
+      '--events',
+      `file:${events}`,
+      '--spool-dir',
+      '/etc/passwd/sub',
+      '--metrics-addr',
+      'off',
+      ...INFLUX,
+    ]);
     expect(line).toContain('--spool-dir /etc/passwd/sub');
     expect(line).not.toContain('checkpoint');
   });
 
   it('replay --spool-dir under a file', async () => {
-    expect(await usageError(['replay', events, '--spool-dir', '/etc/passwd/sub', ...INFLUX])).toMatch(/--spool-dir \/etc\/passwd\/sub: cannot use it as the spool: a part of the path is a file/);
+    expect(await usageError(['replay', events, '--spool-dir', '/etc/passwd/sub', ...INFLUX])).toMatch(
+      /--spool-dir \/etc\/passwd\/sub: cannot use it as the spool: a part of the path is a file/,
+    );
   });
 
   it.skipIf(!requireSmallDisk())('a read-only --spool-dir', async () => {
@@ -50,7 +64,9 @@ describe('usage errors', () => {
   });
 
   it('--max-external-peers -5 names the key and the allowed range', async () => {
-    expect(await usageError(['run', '--events', 'none', '--metrics-addr', 'off', '--max-external-peers', '-5'])).toMatch(/"maxExternalPeers" \(from flag\): expected a whole number, 0 or more; got "-5"/);
+    expect(await usageError(['run', '--events', 'none', '--metrics-addr', 'off', '--max-external-peers', '-5'])).toMatch(
+      /"maxExternalPeers" \(from flag\): expected a whole number, 0 or more; got "-5"/,
+    );
   });
 
   it.each([

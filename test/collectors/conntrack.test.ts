@@ -68,7 +68,9 @@ describe('FlowDeltaTracker', () => {
   it('baselines the first scan, then counts growth, new flows, resets and vanished flows', () => {
     const t = new FlowDeltaTracker();
     expect(t.scan(parseConntrackTable(flowLine(1, 'ESTABLISHED', 1000, 10, 500, 5)))).toEqual([]);
-    const second = t.scan(parseConntrackTable([flowLine(1, 'ESTABLISHED', 1500, 14, 700, 7), flowLine(2, 'SYN_SENT', 60, 1, 0, 0)].join('\n')));
+    const second = t.scan(
+      parseConntrackTable([flowLine(1, 'ESTABLISHED', 1500, 14, 700, 7), flowLine(2, 'SYN_SENT', 60, 1, 0, 0)].join('\n')),
+    );
     expect(second.map((d) => [d.flow.key, d.bytesSent, d.bytesReceived, d.packetsSent, d.packetsReceived, d.newFlow])).toEqual([
       ['tcp 10.1.0.5 1 10.1.0.6 80 0', 500, 200, 4, 2, 0],
       ['tcp 10.1.0.5 2 10.1.0.6 80 0', 60, 0, 1, 0, 1],
@@ -108,24 +110,55 @@ describe('ConntrackCollector', () => {
   function store(): MetadataIndex {
     const idx = new MetadataIndex();
     const pod = (name: string, ip: string) =>
-      projectPod({ kind: 'Pod', metadata: { name, namespace: 'shop', uid: `uid-${name}` }, spec: { nodeName: 'n1' }, status: { phase: 'Running', podIP: ip } });
+      projectPod({
+        kind: 'Pod',
+        metadata: { name, namespace: 'shop', uid: `uid-${name}` },
+        spec: { nodeName: 'n1' },
+        status: { phase: 'Running', podIP: ip },
+      });
     idx.upsertPod(pod('web', '10.1.0.5'));
     idx.upsertPod(pod('db', '10.1.0.6'));
-    idx.upsertService(projectService({ kind: 'Service', metadata: { name: 'dns', namespace: 'kube-system', uid: 's1' }, spec: { clusterIP: '10.96.0.10' } }));
-    idx.upsertNode(projectNode({ kind: 'Node', metadata: { name: 'n1', uid: 'n1' }, status: { addresses: [{ type: 'InternalIP', address: '192.168.0.1' }] } }));
+    idx.upsertService(
+      projectService({
+        kind: 'Service',
+        metadata: { name: 'dns', namespace: 'kube-system', uid: 's1' },
+        spec: { clusterIP: '10.96.0.10' },
+      }),
+    );
+    idx.upsertNode(
+      projectNode({
+        kind: 'Node',
+        metadata: { name: 'n1', uid: 'n1' },
+        status: { addresses: [{ type: 'InternalIP', address: '192.168.0.1' }] },
+      }),
+    );
     return idx;
   }
 
   it('refuses clearly when accounting is off', async () => {
     await expect(requireAccounting(procRoot('0', ''))).rejects.toThrow(/accounting is off/);
-    const c = new ConntrackCollector({ procRoot: procRoot('0', ''), intervalMs: 1000, nodeName: 'n1', resolver: new Resolver(store()), keepNode: false });
-    await expect(c.collect(0, new WindowAggregator({ windowMs: 1000, latenessMs: 0 }))).rejects.toMatchObject({ hint: expect.stringMatching(/sysctl -w net.netfilter.nf_conntrack_acct=1/) });
+    const c = new ConntrackCollector({
+      procRoot: procRoot('0', ''),
+      intervalMs: 1000,
+      nodeName: 'n1',
+      resolver: new Resolver(store()),
+      keepNode: false,
+    });
+    await expect(c.collect(0, new WindowAggregator({ windowMs: 1000, latenessMs: 0 }))).rejects.toMatchObject({
+      hint: expect.stringMatching(/sysctl -w net.netfilter.nf_conntrack_acct=1/),
+    });
   });
 
   it('attributes origin → reply, swaps inbound external flows, skips node flows', async () => {
     const root = procRoot('1', '');
     const table = join(root, 'net/nf_conntrack');
-    const c = new ConntrackCollector({ procRoot: root, intervalMs: 1000, nodeName: 'n1', resolver: new Resolver(store()), keepNode: false });
+    const c = new ConntrackCollector({
+      procRoot: root,
+      intervalMs: 1000,
+      nodeName: 'n1',
+      resolver: new Resolver(store()),
+      keepNode: false,
+    });
     const agg = new WindowAggregator({ windowMs: 10_000, latenessMs: 0 });
     await c.collect(1000, agg);
     writeFileSync(
@@ -142,12 +175,36 @@ describe('ConntrackCollector', () => {
     const points = agg.closeAll().map((p) => ({ tags: p.tags, ints: p.ints, timeMs: p.timeMs }));
     expect(points).toEqual([
       {
-        tags: { node: 'n1', namespace: 'shop', pod: 'web', workload: 'web', workload_kind: 'Pod', remote_kind: 'external', remote_name: '203.0.113.9', protocol: 'tcp', remote_port: '443', path: 'internet' },
+        tags: {
+          node: 'n1',
+          namespace: 'shop',
+          pod: 'web',
+          workload: 'web',
+          workload_kind: 'Pod',
+          remote_kind: 'external',
+          remote_name: '203.0.113.9',
+          protocol: 'tcp',
+          remote_port: '443',
+          path: 'internet',
+        },
         ints: { bytes_sent: 3000, bytes_received: 120, packets_sent: 3, packets_received: 2, flows: 1 },
         timeMs: 0,
       },
       {
-        tags: { node: 'n1', namespace: 'shop', pod: 'web', workload: 'web', workload_kind: 'Pod', remote_kind: 'pod', remote_namespace: 'shop', remote_name: 'db', remote_workload: 'db', protocol: 'tcp', remote_port: '80', path: 'same-node' },
+        tags: {
+          node: 'n1',
+          namespace: 'shop',
+          pod: 'web',
+          workload: 'web',
+          workload_kind: 'Pod',
+          remote_kind: 'pod',
+          remote_namespace: 'shop',
+          remote_name: 'db',
+          remote_workload: 'db',
+          protocol: 'tcp',
+          remote_port: '80',
+          path: 'same-node',
+        },
         ints: { bytes_sent: 1000, bytes_received: 500, packets_sent: 10, packets_received: 5, flows: 1 },
         timeMs: 0,
       },
@@ -158,15 +215,42 @@ describe('ConntrackCollector', () => {
   it('zones, path and Service NAT: the same resolver rules as the events, and the NAT table for their join', async () => {
     const idx = new MetadataIndex();
     const zoned = (name: string, ip: string, zone: string) =>
-      projectNode({ kind: 'Node', metadata: { name, uid: name, labels: { 'topology.kubernetes.io/zone': zone, 'topology.kubernetes.io/region': 'r1' } }, status: { addresses: [{ type: 'InternalIP', address: ip }] } });
+      projectNode({
+        kind: 'Node',
+        metadata: { name, uid: name, labels: { 'topology.kubernetes.io/zone': zone, 'topology.kubernetes.io/region': 'r1' } },
+        status: { addresses: [{ type: 'InternalIP', address: ip }] },
+      });
     idx.upsertNode(zoned('n1', '192.168.0.1', 'z1'));
     idx.upsertNode(zoned('n2', '192.168.0.2', 'z2'));
-    idx.upsertPod(projectPod({ kind: 'Pod', metadata: { name: 'web', namespace: 'shop', uid: 'uid-web' }, spec: { nodeName: 'n1' }, status: { phase: 'Running', podIP: '10.1.0.5' } }));
-    idx.upsertPod(projectPod({ kind: 'Pod', metadata: { name: 'db', namespace: 'shop', uid: 'uid-db' }, spec: { nodeName: 'n2' }, status: { phase: 'Running', podIP: '10.1.0.6' } }));
-    idx.upsertService(projectService({ kind: 'Service', metadata: { name: 'db', namespace: 'shop', uid: 's1' }, spec: { clusterIP: '10.96.0.20' } }));
+    idx.upsertPod(
+      projectPod({
+        kind: 'Pod',
+        metadata: { name: 'web', namespace: 'shop', uid: 'uid-web' },
+        spec: { nodeName: 'n1' },
+        status: { phase: 'Running', podIP: '10.1.0.5' },
+      }),
+    );
+    idx.upsertPod(
+      projectPod({
+        kind: 'Pod',
+        metadata: { name: 'db', namespace: 'shop', uid: 'uid-db' },
+        spec: { nodeName: 'n2' },
+        status: { phase: 'Running', podIP: '10.1.0.6' },
+      }),
+    );
+    idx.upsertService(
+      projectService({ kind: 'Service', metadata: { name: 'db', namespace: 'shop', uid: 's1' }, spec: { clusterIP: '10.96.0.20' } }),
+    );
     const root = procRoot('1', '');
     const nat = new ConntrackServiceNat();
-    const c = new ConntrackCollector({ procRoot: root, intervalMs: 1000, nodeName: 'n1', resolver: new Resolver(idx), keepNode: false, serviceNat: nat });
+    const c = new ConntrackCollector({
+      procRoot: root,
+      intervalMs: 1000,
+      nodeName: 'n1',
+      resolver: new Resolver(idx),
+      keepNode: false,
+      serviceNat: nat,
+    });
     const agg = new WindowAggregator({ windowMs: 10_000, latenessMs: 0 });
     await c.collect(1000, agg);
     writeFileSync(
@@ -178,9 +262,23 @@ describe('ConntrackCollector', () => {
     expect(nat.backendOf('10.1.0.5', 41001, '10.96.0.20', 5432)).toBeUndefined();
     expect(agg.closeAll().map((p) => p.tags)).toEqual([
       {
-        node: 'n1', zone: 'z1', region: 'r1', namespace: 'shop', pod: 'web', workload: 'web', workload_kind: 'Pod',
-        remote_kind: 'pod', remote_namespace: 'shop', remote_name: 'db', remote_workload: 'db', remote_zone: 'z2', remote_region: 'r1', remote_service: 'db',
-        protocol: 'tcp', path: 'cross-zone', remote_port: '5432',
+        node: 'n1',
+        zone: 'z1',
+        region: 'r1',
+        namespace: 'shop',
+        pod: 'web',
+        workload: 'web',
+        workload_kind: 'Pod',
+        remote_kind: 'pod',
+        remote_namespace: 'shop',
+        remote_name: 'db',
+        remote_workload: 'db',
+        remote_zone: 'z2',
+        remote_region: 'r1',
+        remote_service: 'db',
+        protocol: 'tcp',
+        path: 'cross-zone',
+        remote_port: '5432',
       },
     ]);
   });

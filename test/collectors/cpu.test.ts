@@ -42,7 +42,9 @@ describe('node CPU from the real /proc/stat', () => {
     const total = Object.values(byMode).reduce((a, b) => a + b, 0);
     // The CPUs /proc/stat sums over (the online ones), not availableParallelism(): a
     // process pinned to fewer CPUs (taskset, a container's cpuset) still sees all of them here.
-    const cpus = readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d+ /.test(l)).length;
+    const cpus = readFileSync('/proc/stat', 'utf8')
+      .split('\n')
+      .filter((l) => /^cpu\d+ /.test(l)).length;
     // Tick granularity (10 ms per CPU) and sampling skew bound the error.
     expect(total).toBeGreaterThan(elapsed * cpus * 0.8);
     expect(total).toBeLessThan(elapsed * cpus * 1.2 + 0.05);
@@ -52,7 +54,11 @@ describe('node CPU from the real /proc/stat', () => {
   it('carries the node zone, region and cluster, and follows a label change', async () => {
     const index = new MetadataIndex();
     const zoned = (zone: string) =>
-      projectNode({ kind: 'Node', metadata: { name: 'n1', uid: 'n1', labels: { 'topology.kubernetes.io/zone': zone, 'topology.kubernetes.io/region': 'r1' } }, status: { addresses: [] } });
+      projectNode({
+        kind: 'Node',
+        metadata: { name: 'n1', uid: 'n1', labels: { 'topology.kubernetes.io/zone': zone, 'topology.kubernetes.io/region': 'r1' } },
+        status: { addresses: [] },
+      });
     index.upsertNode(zoned('z1'));
     const agg = new WindowAggregator({ windowMs: 1000, latenessMs: 0 });
     const c = new NodeCpuCollector('/proc', 1000, 'n1', 100, new Resolver(index, { cluster: 'c1' }));
@@ -116,8 +122,24 @@ describe('pod CPU from cgroups', () => {
     tree.setB(2_000_000_000);
     expect((await scanPodCgroups(tree.root)).map((u) => u.uid)).toEqual([UID_A, UID_B, UID_A]);
     const store = new MetadataIndex();
-    store.upsertPod(projectPod({ kind: 'Pod', metadata: { name: 'web-1', namespace: 'shop', uid: UID_A, ownerReferences: [{ kind: 'StatefulSet', name: 'web', controller: true }] }, status: { phase: 'Running' } }));
-    store.upsertController(projectController({ kind: 'StatefulSet', metadata: { name: 'web', namespace: 'shop', uid: 'ss', annotations: { 'meta.helm.sh/release-name': 'shop' } } })!);
+    store.upsertPod(
+      projectPod({
+        kind: 'Pod',
+        metadata: {
+          name: 'web-1',
+          namespace: 'shop',
+          uid: UID_A,
+          ownerReferences: [{ kind: 'StatefulSet', name: 'web', controller: true }],
+        },
+        status: { phase: 'Running' },
+      }),
+    );
+    store.upsertController(
+      projectController({
+        kind: 'StatefulSet',
+        metadata: { name: 'web', namespace: 'shop', uid: 'ss', annotations: { 'meta.helm.sh/release-name': 'shop' } },
+      })!,
+    );
     const agg = new WindowAggregator({ windowMs: 10_000, latenessMs: 0 });
     const c = new PodCpuCollector(tree.root, 1000, 'n1', store, new Resolver(store));
     await c.collect(1000, agg);
@@ -129,7 +151,14 @@ describe('pod CPU from cgroups', () => {
     const points = agg.closeAll();
     expect(points).toHaveLength(1);
     expect(points[0]!.measurement).toBe('kovenant_cpu');
-    expect(points[0]!.tags).toEqual({ node: 'n1', namespace: 'shop', pod: 'web-1', workload: 'web', workload_kind: 'StatefulSet', release: 'shop' });
+    expect(points[0]!.tags).toEqual({
+      node: 'n1',
+      namespace: 'shop',
+      pod: 'web-1',
+      workload: 'web',
+      workload_kind: 'StatefulSet',
+      release: 'shop',
+    });
     expect(points[0]!.floats!.cpu_seconds).toBeCloseTo(7.5, 9);
     expect(points[0]!.floats!.cpu_cores).toBeCloseTo(0.75, 9);
     expect(c.unknownPods).toBe(1);

@@ -26,19 +26,29 @@ describe('the daemon config', () => {
   it('reads KOVENANT_INFLUX_URL, the deprecated INFLUX_URL, and prefers the first', () => {
     expect(resolveConfig({ env: configFromEnv({ KOVENANT_INFLUX_URL: 'http://new:8086' }) }).influxUrl).toBe('http://new:8086');
     expect(resolveConfig({ env: configFromEnv({ INFLUX_URL: 'http://old:8086' }) }).influxUrl).toBe('http://old:8086');
-    expect(resolveConfig({ env: configFromEnv({ INFLUX_URL: 'http://old:8086', KOVENANT_INFLUX_URL: 'http://new:8086' }) }).influxUrl).toBe('http://new:8086');
+    expect(resolveConfig({ env: configFromEnv({ INFLUX_URL: 'http://old:8086', KOVENANT_INFLUX_URL: 'http://new:8086' }) }).influxUrl).toBe(
+      'http://new:8086',
+    );
     // A flag still wins over both.
-    expect(resolveConfig({ env: configFromEnv({ INFLUX_URL: 'http://old:8086' }), flags: { influxUrl: 'http://flag:8086' } }).influxUrl).toBe('http://flag:8086');
+    expect(
+      resolveConfig({ env: configFromEnv({ INFLUX_URL: 'http://old:8086' }), flags: { influxUrl: 'http://flag:8086' } }).influxUrl,
+    ).toBe('http://flag:8086');
   });
 
   it('names the variable a bad value came from, alias included', () => {
     expect(() => resolveConfig({ env: configFromEnv({ INFLUX_URL: 'not a url' }) })).toThrow(/"influxUrl" \(from environment INFLUX_URL\)/);
-    expect(() => resolveConfig({ env: configFromEnv({ KOVENANT_INFLUX_URL: 'not a url' }) })).toThrow(/"influxUrl" \(from environment KOVENANT_INFLUX_URL\)/);
-    expect(() => resolveConfig({ env: configFromEnv({ KOVENANT_SPOOL_MAX_BYTES: 'lots' }) })).toThrow(/"spoolMaxBytes" \(from environment KOVENANT_SPOOL_MAX_BYTES\): expected a size/);
+    expect(() => resolveConfig({ env: configFromEnv({ KOVENANT_INFLUX_URL: 'not a url' }) })).toThrow(
+      /"influxUrl" \(from environment KOVENANT_INFLUX_URL\)/,
+    );
+    expect(() => resolveConfig({ env: configFromEnv({ KOVENANT_SPOOL_MAX_BYTES: 'lots' }) })).toThrow(
+      /"spoolMaxBytes" \(from environment KOVENANT_SPOOL_MAX_BYTES\): expected a size/,
+    );
   });
 
   it('`kovenant config print` takes the alias', async () => {
-    const run = await runCli(['config', 'print'], { env: cleanEnv({ INFLUX_BUCKET: 'old-bucket', KOVENANT_INFLUX_ORG: 'new-org', INFLUX_ORG: 'old-org' }) });
+    const run = await runCli(['config', 'print'], {
+      env: cleanEnv({ INFLUX_BUCKET: 'old-bucket', KOVENANT_INFLUX_ORG: 'new-org', INFLUX_ORG: 'old-org' }),
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(parse(run.stdout)).toMatchObject({ influxBucket: 'old-bucket', influxOrg: 'new-org' });
   });
@@ -64,14 +74,18 @@ describe('replay', () => {
   });
 
   it('prefers KOVENANT_INFLUX_URL over INFLUX_URL', async () => {
-    const run = await runCli(args, { env: cleanEnv({ INFLUX_URL: 'http://u:p@old.test:8086', KOVENANT_INFLUX_URL: 'http://u:p@new.test:8086' }) });
+    const run = await runCli(args, {
+      env: cleanEnv({ INFLUX_URL: 'http://u:p@old.test:8086', KOVENANT_INFLUX_URL: 'http://u:p@new.test:8086' }),
+    });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('(http://new.test:8086/)');
     expect(run.stderr).not.toContain('p@');
   });
 
-  it('parses KOVENANT_* values with the sink\'s schema: a bad size names the flag', async () => {
-    const run = await runCli([...args, '--influx-url', 'http://127.0.0.1:9', '--spool-dir', join(dir, 'spool')], { env: cleanEnv({ KOVENANT_SPOOL_MAX_BYTES: 'lots' }) });
+  it("parses KOVENANT_* values with the sink's schema: a bad size names the flag", async () => {
+    const run = await runCli([...args, '--influx-url', 'http://127.0.0.1:9', '--spool-dir', join(dir, 'spool')], {
+      env: cleanEnv({ KOVENANT_SPOOL_MAX_BYTES: 'lots' }),
+    });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--spool-max-bytes: invalid size "lots"');
   });

@@ -14,7 +14,7 @@ function optionHelp(cmd: ReturnType<typeof runCommand>, flag: string): string | 
 }
 
 describe('settings shared by replay and run', () => {
-  it('are flags of both commands with the one help text and each command\'s default', () => {
+  it("are flags of both commands with the one help text and each command's default", () => {
     const replay = replayCommand(() => {});
     const run = runCommand();
     for (const key of SHARED_KEYS) {
@@ -27,12 +27,14 @@ describe('settings shared by replay and run', () => {
     expect(optionHelp(run, '--lateness')).toContain('default 2s');
   });
 
-  it('the daemon config takes run\'s defaults from the table', () => {
+  it("the daemon config takes run's defaults from the table", () => {
     const config = resolveConfig({});
     expect(config.window).toBe(SHARED_SETTINGS.window.defaults.run);
     expect(config.lateness).toBe(SHARED_SETTINGS.lateness.defaults.run);
     expect(config.maxCachedEntries).toBe(Number(SHARED_SETTINGS.maxCachedEntries.defaults.run));
-    expect(() => resolveConfig({ flags: { maxCachedEntries: '0' } })).toThrow(/"maxCachedEntries" \(from flag\): expected at least 1 entry/);
+    expect(() => resolveConfig({ flags: { maxCachedEntries: '0' } })).toThrow(
+      /"maxCachedEntries" \(from flag\): expected at least 1 entry/,
+    );
   });
 
   it('one window parse for both: above 0, a day at most', () => {

@@ -20,6 +20,11 @@ describe('normalizeIp', () => {
   });
 
   it('loopback is 127.0.0.0/8 and ::1', () => {
-    expect([isLoopback('127.0.0.1'), isLoopback('127.255.0.9'), isLoopback('::1'), isLoopback('128.0.0.1')]).toEqual([true, true, true, false]);
+    expect([isLoopback('127.0.0.1'), isLoopback('127.255.0.9'), isLoopback('::1'), isLoopback('128.0.0.1')]).toEqual([
+      true,
+      true,
+      true,
+      false,
+    ]);
   });
 });

@@ -24,7 +24,6 @@ const DB = 'k';
 const PEERS = ['203.0.113.5', '203.0.113.6', '198.51.100.7'];
 const WINDOW_MS = 1000;
 
-
 /** The event stream, from a seeded generator: every run of the test writes the same lines. */
 function makeEvents(count: number, t0: number, seed: number): OracleEvent[] {
   const next = xorshift(seed);
@@ -68,7 +67,6 @@ function makeEvents(count: number, t0: number, seed: number): OracleEvent[] {
   return out;
 }
 
-
 /** The writer's pace and the kill points' spread: the timing is the input of this test, never what it waits for. */
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -102,11 +100,32 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run: SIGKILL and r
     // The last event, far after the others, closes every earlier window by event time.
     const sentinel = makeEvents(1, t0 + 3_600_000, seed + 1)[0]!;
     const args = [
-      'run', '--events', `file:${log}`, '--checkpoint-file', checkpointFile,
-      '--output', 'influx', '--influx-api', 'v1', '--influx-url', influx.url, '--influx-db', DB, '--flush-interval', '20ms',
-      '--window', '1s', '--lateness', '0s', '--metrics-addr', 'off', '--node-name', 'n1',
+      'run',
+      '--events',
+      `file:${log}`,
+      '--checkpoint-file',
+      checkpointFile,
+      '--output',
+      'influx',
+      '--influx-api',
+      'v1',
+      '--influx-url',
+      influx.url,
+      '--influx-db',
+      DB,
+      '--flush-interval',
+      '20ms',
+      '--window',
+      '1s',
+      '--lateness',
+      '0s',
+      '--metrics-addr',
+      'off',
+      '--node-name',
+      'n1',
       // The events lie a day ahead on purpose: allow them past the clock-skew rule.
-      '--max-clock-skew', '2d',
+      '--max-clock-skew',
+      '2d',
     ];
     const start = async (): Promise<Daemon> => {
       const d = startDaemon([], args, { KOVENANT_CONFIG: '' });
@@ -116,7 +135,9 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run: SIGKILL and r
 
     /** The offset of the saved checkpoint (written atomically: never half a file), if any. */
     const savedOffset = (): number =>
-      existsSync(checkpointFile) ? (JSON.parse(readFileSync(checkpointFile, 'utf8')) as { position: { offset: number } }).position.offset : -1;
+      existsSync(checkpointFile)
+        ? (JSON.parse(readFileSync(checkpointFile, 'utf8')) as { position: { offset: number } }).position.offset
+        : -1;
     daemon = await start();
     // What the running daemon resumed from: a kill must wait until it saved past it, or the
     // restart has nothing to resume from (the test would then measure a cold start).
@@ -162,9 +183,11 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run: SIGKILL and r
     const sentinelOffset = statSync(log).size - Buffer.byteLength(sentinel.line + '\n');
     // Every window before the sentinel's is closed and acknowledged once the checkpoint reaches it.
     const last = daemon;
-    await waitFor(`the checkpoint to reach offset ${sentinelOffset}`, () => savedOffset() >= sentinelOffset, 60_000, 50).catch((e: unknown) => {
-      throw new Error(`${(e as Error).message} (at ${savedOffset()}): ${last.stderr()}`);
-    });
+    await waitFor(`the checkpoint to reach offset ${sentinelOffset}`, () => savedOffset() >= sentinelOffset, 60_000, 50).catch(
+      (e: unknown) => {
+        throw new Error(`${(e as Error).message} (at ${savedOffset()}): ${last.stderr()}`);
+      },
+    );
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited(30_000)).toBe(0);
     expect(kills).toBe(4);
@@ -172,7 +195,10 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run: SIGKILL and r
 
     const all = [...events, sentinel];
     const expected = windowOracle(all, WINDOW_MS);
-    for (const [measurement, who] of [['kovenant_tcp', 'remote_name'], ['kovenant_io', 'pod']] as const) {
+    for (const [measurement, who] of [
+      ['kovenant_tcp', 'remote_name'],
+      ['kovenant_io', 'pod'],
+    ] as const) {
       const want = expected.get(measurement)!;
       const got = await storedWindows(influx.url, DB, measurement, who);
       // Every (window, series) point equals the oracle's: no partial window, no double count.

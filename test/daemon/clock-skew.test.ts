@@ -14,11 +14,13 @@ describe('kovenant run: event times ahead of the clock', () => {
     const now = Date.now();
     const iso = (ms: number): string => new Date(ms).toISOString();
     const lines: string[] = [];
-    for (let i = 0; i < 50; i++) lines.push(kprobeLine({ fn: '__x64_sys_write', node: 'n1', time: iso(now - 60_000 + i), pod: POD, size: '10' }));
+    for (let i = 0; i < 50; i++)
+      lines.push(kprobeLine({ fn: '__x64_sys_write', node: 'n1', time: iso(now - 60_000 + i), pod: POD, size: '10' }));
     lines.push(kprobeLine({ fn: '__x64_sys_write', node: 'n1', time: '9999-12-31T23:59:59Z', pod: POD, size: '1000' }));
     lines.push(kprobeLine({ fn: '__x64_sys_write', node: 'n1', time: '2100-01-01T00:00:00Z', pod: POD, size: '1000' }));
     lines.push(kprobeLine({ fn: '__x64_sys_write', node: 'n1', time: iso(now + 10 * 60_000), pod: POD, size: '1000' }));
-    for (let i = 0; i < 50; i++) lines.push(kprobeLine({ fn: '__x64_sys_write', node: 'n1', time: iso(now - 30_000 + i), pod: POD, size: '10' }));
+    for (let i = 0; i < 50; i++)
+      lines.push(kprobeLine({ fn: '__x64_sys_write', node: 'n1', time: iso(now - 30_000 + i), pod: POD, size: '10' }));
 
     // Within the allowed skew: accepted.
     lines.push(kprobeLine({ fn: '__x64_sys_write', node: 'n1', time: iso(now + 60_000), pod: POD, size: '7' }));
@@ -30,7 +32,10 @@ describe('kovenant run: event times ahead of the clock', () => {
     expect(total).toBe(1007);
     for (const p of points) expect(Number(p.timeNs / 1_000_000n)).toBeLessThan(now + 5 * 60_000);
     // No event was late: the rejected ones moved no watermark.
-    const stopped = d.stderr().split('\n').find((l) => l.includes('"stopped"'));
+    const stopped = d
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes('"stopped"'));
     expect(JSON.parse(stopped!)).toMatchObject({ read: 104, used: 101, late: 0 });
   }, 90_000);
 });

@@ -14,11 +14,13 @@ import { waitFor } from '../support/wait.ts';
 import { daemonMetrics, metricValue, startDaemon, type Daemon } from './support.ts';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
-const LINE = gunzipSync(readFileSync(resolve(EXAMPLES, 'events.jsonl.gz'))).toString().split('\n')[0]!;
+const LINE = gunzipSync(readFileSync(resolve(EXAMPLES, 'events.jsonl.gz')))
+  .toString()
+  .split('\n')[0]!;
 /** The same event with a key the fast decoder reads given twice: it hands the line to the reference decoder. */
 const DUPLICATED_KEY = LINE.replace(/\}$/, `,"node_name":${JSON.stringify((JSON.parse(LINE) as { node_name: string }).node_name)}}`);
 
-describe('component stats in the daemon\'s metrics', () => {
+describe("component stats in the daemon's metrics", () => {
   let api: FakeLogApi | undefined;
   let daemon: Daemon | undefined;
   let dir: string | undefined;
@@ -38,15 +40,33 @@ describe('component stats in the daemon\'s metrics', () => {
     api.append('tetragon-a', [LINE, DUPLICATED_KEY], '2030-01-01T00:00:00.000Z');
     daemon = startDaemon(
       [],
-      ['run', '--events', 'k8s-logs', '--kubeconfig', kubeconfig, '--kube', resolve(EXAMPLES, 'snapshot.json'), '--output', 'line', '--metrics-addr', '127.0.0.1:0', '--lateness', '5m'],
+      [
+        'run',
+        '--events',
+        'k8s-logs',
+        '--kubeconfig',
+        kubeconfig,
+        '--kube',
+        resolve(EXAMPLES, 'snapshot.json'),
+        '--output',
+        'line',
+        '--metrics-addr',
+        '127.0.0.1:0',
+        '--lateness',
+        '5m',
+      ],
       { KUBECONFIG: '' },
     );
     await daemon.waitForLog('"msg":"metrics listening"', 60_000);
-    await waitFor('the pod\'s log stream', () => api!.openLogStreams('tetragon-a') > 0, 60_000);
+    await waitFor("the pod's log stream", () => api!.openLogStreams('tetragon-a') > 0, 60_000);
     const before = metricValue(await daemonMetrics(daemon), 'kovenant_source_reconnects_total');
     expect(before).toBe(0);
     api.cutStreams('tetragon-a');
-    await waitFor('a reconnect in the metrics', async () => (metricValue(await daemonMetrics(daemon!), 'kovenant_source_reconnects_total') ?? 0) >= 1, 60_000);
+    await waitFor(
+      'a reconnect in the metrics',
+      async () => (metricValue(await daemonMetrics(daemon!), 'kovenant_source_reconnects_total') ?? 0) >= 1,
+      60_000,
+    );
     await waitFor('both lines read', async () => metricValue(await daemonMetrics(daemon!), 'kovenant_events_read_total') === 2, 60_000);
     const text = await daemonMetrics(daemon);
     expect(text).toMatch(/kovenant_component_stat\{kind="source",component="k8s-logs",stat="reconnects"\} [1-9]/);

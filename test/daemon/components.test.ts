@@ -35,19 +35,33 @@ describe('the sink registry', () => {
     }
   });
 
-  it('parses every sink\'s defaults into numbers, and values given as text once', () => {
+  it("parses every sink's defaults into numbers, and values given as text once", () => {
     for (const s of SINKS) expect(() => parseSettings(s.schema, {}, s.name)).not.toThrow();
     expect(parseSettings(sinkFactory('console').schema, {}, 'console')).toEqual({ top: 10 });
-    expect(parseSettings(sinkFactory('influx').schema, {}, 'influx') as object).toMatchObject({ influxApi: 'v2', spoolMaxBytes: 1024 ** 3, batchSize: 5000, flushInterval: 1000, drainTimeout: 60_000 });
-    expect(parseSettings(sinkFactory('influx').schema, { spoolMaxBytes: '512MiB', flushInterval: '2s', batchSize: '250' }, 'influx') as object).toMatchObject({ spoolMaxBytes: 512 * 1024 ** 2, flushInterval: 2000, batchSize: 250 });
+    expect(parseSettings(sinkFactory('influx').schema, {}, 'influx') as object).toMatchObject({
+      influxApi: 'v2',
+      spoolMaxBytes: 1024 ** 3,
+      batchSize: 5000,
+      flushInterval: 1000,
+      drainTimeout: 60_000,
+    });
+    expect(
+      parseSettings(sinkFactory('influx').schema, { spoolMaxBytes: '512MiB', flushInterval: '2s', batchSize: '250' }, 'influx') as object,
+    ).toMatchObject({ spoolMaxBytes: 512 * 1024 ** 2, flushInterval: 2000, batchSize: 250 });
     // The daemon's YAML may give a number as such.
     expect((parseSettings(sinkFactory('influx').schema, { batchSize: 250 }, 'influx') as { batchSize: number }).batchSize).toBe(250);
   });
 
   it('refuses bad values and unknown outputs with the flag named', () => {
-    expect(() => parseSettings(sinkFactory('influx').schema, { drainTimeout: 'soon' }, 'influx')).toThrow(/^--drain-timeout: invalid duration "soon"$/);
-    expect(() => parseSettings(sinkFactory('console').schema, { top: '0' }, 'console')).toThrow(/^--top: expected a whole number above 0, got "0"$/);
-    expect(() => parseSettings(sinkFactory('console').schema, { out: 'x.lp' }, 'console')).toThrow(/only --output line or json write to a file/);
+    expect(() => parseSettings(sinkFactory('influx').schema, { drainTimeout: 'soon' }, 'influx')).toThrow(
+      /^--drain-timeout: invalid duration "soon"$/,
+    );
+    expect(() => parseSettings(sinkFactory('console').schema, { top: '0' }, 'console')).toThrow(
+      /^--top: expected a whole number above 0, got "0"$/,
+    );
+    expect(() => parseSettings(sinkFactory('console').schema, { out: 'x.lp' }, 'console')).toThrow(
+      /only --output line or json write to a file/,
+    );
     expect(() => sinkFactory('kafka')).toThrow(InputError);
     expect(() => sinkFactory('kafka')).toThrow(/--output kafka: unknown output/);
   });
@@ -65,13 +79,23 @@ describe('the sink registry', () => {
 
 describe('the source and collector registries', () => {
   it('parse their defaults', () => {
-    expect(parseSettings(SOURCES['k8s-logs'].schema, {}, 'k8s-logs')).toEqual({ tetragonNamespace: 'kube-system', tetragonSelector: 'app.kubernetes.io/name=tetragon', tetragonContainer: 'export-stdout' });
-    for (const name of ['read', 'follow'] as const) expect(parseSettings(SOURCES[name].schema, { path: '/x' }, name)).toEqual({ path: '/x' });
+    expect(parseSettings(SOURCES['k8s-logs'].schema, {}, 'k8s-logs')).toEqual({
+      tetragonNamespace: 'kube-system',
+      tetragonSelector: 'app.kubernetes.io/name=tetragon',
+      tetragonContainer: 'export-stdout',
+    });
+    for (const name of ['read', 'follow'] as const)
+      expect(parseSettings(SOURCES[name].schema, { path: '/x' }, name)).toEqual({ path: '/x' });
     const defaults = resolveConfig({});
     const enabled = COLLECTORS.filter((c) => c.enabled(parseSettings(c.schema, defaults, c.name))).map((c) => c.name);
     expect(enabled).toEqual(['source']);
     const all = resolveConfig({ flags: { conntrack: true, cpu: true, conntrackInterval: '2s' } });
-    expect(COLLECTORS.filter((c) => c.enabled(parseSettings(c.schema, all, c.name))).map((c) => c.name)).toEqual(['source', 'conntrack', 'node_cpu', 'cpu']);
+    expect(COLLECTORS.filter((c) => c.enabled(parseSettings(c.schema, all, c.name))).map((c) => c.name)).toEqual([
+      'source',
+      'conntrack',
+      'node_cpu',
+      'cpu',
+    ]);
     expect(parseSettings(COLLECTORS[1]!.schema, all, 'conntrack') as object).toMatchObject({ conntrackInterval: 2000 });
   });
 
@@ -86,17 +110,30 @@ describe('the source and collector registries', () => {
 
 describe('the enricher registry (metadata store, dnstap)', () => {
   it('parses defaults into real types and checks dnstap addresses before anything opens', () => {
-    expect(parseSettings(ENRICHERS.metadata.schema, {}, 'metadata')).toEqual({ kube: [], inCluster: false, syncTimeout: { text: '2m', ms: 120_000 }, waitForSync: true, allowEmptyKube: false });
+    expect(parseSettings(ENRICHERS.metadata.schema, {}, 'metadata')).toEqual({
+      kube: [],
+      inCluster: false,
+      syncTimeout: { text: '2m', ms: 120_000 },
+      waitForSync: true,
+      allowEmptyKube: false,
+    });
     const dnstap = parseSettings(ENRICHERS.dnstap.schema, resolveConfig({}), 'dnstap');
     expect(dnstap).toEqual({ dnsCacheMax: 100_000, dnsGrace: 300_000 });
     expect(ENRICHERS.dnstap.enabled(dnstap)).toBe(false);
-    expect(parseSettings(ENRICHERS.dnstap.schema, resolveConfig({ flags: { dnstapListen: '127.0.0.1:6000', dnsGrace: '1m' } }), 'dnstap')).toMatchObject({ dnstapListen: { kind: 'tcp', port: 6000 }, dnsGrace: 60_000 });
-    expect(() => parseSettings(ENRICHERS.dnstap.schema, { dnstapConnect: ':6001' }, 'dnstap')).toThrow(/^--dnstap-connect .*needs the host to dial/);
+    expect(
+      parseSettings(ENRICHERS.dnstap.schema, resolveConfig({ flags: { dnstapListen: '127.0.0.1:6000', dnsGrace: '1m' } }), 'dnstap'),
+    ).toMatchObject({ dnstapListen: { kind: 'tcp', port: 6000 }, dnsGrace: 60_000 });
+    expect(() => parseSettings(ENRICHERS.dnstap.schema, { dnstapConnect: ':6001' }, 'dnstap')).toThrow(
+      /^--dnstap-connect .*needs the host to dial/,
+    );
   });
 
   it('builds the metadata store from a snapshot, with its objects as stats', async () => {
     const notices: string[] = [];
-    const m = await ENRICHERS.metadata.create(parseSettings(ENRICHERS.metadata.schema, { kube: [join(REPO, 'examples/snapshot.json')] }, 'metadata'), { log: captureLog().log, signal: new AbortController().signal, notice: (l) => notices.push(l) });
+    const m = await ENRICHERS.metadata.create(
+      parseSettings(ENRICHERS.metadata.schema, { kube: [join(REPO, 'examples/snapshot.json')] }, 'metadata'),
+      { log: captureLog().log, signal: new AbortController().signal, notice: (l) => notices.push(l) },
+    );
     expect(m.isReady()).toBe(true);
     expect(m.stats()).toMatchObject({ synced: 1, outageSeconds: 0 });
     expect(m.stats()['objects.pods']).toBeGreaterThan(0);
@@ -107,14 +144,34 @@ describe('the enricher registry (metadata store, dnstap)', () => {
 
 /** What /metrics shows for these parts' stats. */
 function scrape(components: ComponentReport[], decoderFallbacks?: () => number): Promise<string> {
-  return new DaemonMetrics({ counters: new EventCounters(), openWindows: () => 0, lagSeconds: () => undefined, metadataSynced: () => true, components: () => components, decoderFallbacks }).registry.metrics();
+  return new DaemonMetrics({
+    counters: new EventCounters(),
+    openWindows: () => 0,
+    lagSeconds: () => undefined,
+    metadataSynced: () => true,
+    components: () => components,
+    decoderFallbacks,
+  }).registry.metrics();
 }
 
 describe('metrics read stats()', () => {
   it('the metadata store and dnstap, as enrichers', async () => {
     const text = await scrape([
       { kind: 'enricher', name: 'metadata', stats: { synced: 1, outageSeconds: 12, 'objects.pods': 4, 'objects.services': 2 } },
-      { kind: 'enricher', name: 'dnstap', stats: { connections: 2, frames: 9, responses: 4, parseErrors: 1, 'cache.size': 3, 'cache.evictions': 0, 'cache.hits': 5, 'cache.misses': 6 } },
+      {
+        kind: 'enricher',
+        name: 'dnstap',
+        stats: {
+          connections: 2,
+          frames: 9,
+          responses: 4,
+          parseErrors: 1,
+          'cache.size': 3,
+          'cache.evictions': 0,
+          'cache.hits': 5,
+          'cache.misses': 6,
+        },
+      },
     ]);
     for (const line of [
       'kovenant_metadata_objects{resource="pods"} 4',
@@ -126,7 +183,8 @@ describe('metrics read stats()', () => {
       'kovenant_dns_lookups_total{result="hit"} 5',
       'kovenant_dns_lookups_total{result="miss"} 6',
       'kovenant_component_stat{kind="enricher",component="dnstap",stat="frames"} 9',
-    ]) expect(text).toContain(line);
+    ])
+      expect(text).toContain(line);
     expect(await scrape([])).not.toContain('kovenant_dnstap_frames_total');
   });
 
@@ -134,7 +192,11 @@ describe('metrics read stats()', () => {
     const text = await scrape(
       [
         { kind: 'source', name: 'k8s-logs', stats: { reconnects: 3, renames: 2, truncations: 1, filesMissed: 0, bytesMissed: 0 } },
-        { kind: 'sink', name: 'influx', stats: { spoolBytes: 4096, 'blocked.unauthorized': 1, 'blocked.forbidden': 0, 'blocked.not_found': 0 } },
+        {
+          kind: 'sink',
+          name: 'influx',
+          stats: { spoolBytes: 4096, 'blocked.unauthorized': 1, 'blocked.forbidden': 0, 'blocked.not_found': 0 },
+        },
         { kind: 'collector', name: 'conntrack', stats: { conntrack_vanished_flows: 5 } },
         { kind: 'collector', name: 'source', stats: { tetragon_scrape_errors: 1, 'lost.bpf_missed': 4 } },
       ],
@@ -151,7 +213,8 @@ describe('metrics read stats()', () => {
       'kovenant_source_events_lost_total{reason="bpf_missed"} 4',
       'kovenant_decoder_fallbacks_total 7',
       'kovenant_component_stat{kind="source",component="k8s-logs",stat="reconnects"} 3',
-    ]) expect(text).toContain(line);
+    ])
+      expect(text).toContain(line);
     expect(text).not.toContain('what="lost.bpf_missed"');
   });
 });

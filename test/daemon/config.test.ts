@@ -24,13 +24,23 @@ describe('daemon config', () => {
     const file = await configFromFile(yamlFile('window: 30s\nlateness: 5s\nconntrack: true\ncpuInterval: 7s\n'));
     const env = configFromEnv({ KOVENANT_LATENESS: '3s', KOVENANT_CPU_INTERVAL: '9s', NODE_NAME: 'node-a' });
     const config = resolveConfig({ file, env, flags: { cpuInterval: '11s' } });
-    expect(config).toMatchObject({ window: '30s', lateness: '3s', cpuInterval: '11s', conntrack: true, nodeName: 'node-a', conntrackInterval: '5s', metricsAddr: ':9464' });
+    expect(config).toMatchObject({
+      window: '30s',
+      lateness: '3s',
+      cpuInterval: '11s',
+      conntrack: true,
+      nodeName: 'node-a',
+      conntrackInterval: '5s',
+      metricsAddr: ':9464',
+    });
     expect(resolveConfig({ env: configFromEnv({ KOVENANT_NODE_NAME: 'explicit', NODE_NAME: 'downward' }) }).nodeName).toBe('explicit');
   });
 
   it('maps keys to environment names and parses env booleans and lists', () => {
     expect(envName('conntrackKeepNode')).toBe('KOVENANT_CONNTRACK_KEEP_NODE');
-    const config = resolveConfig({ env: configFromEnv({ KOVENANT_CPU: 'true', KOVENANT_KUBE: 'a.json,b.json', KOVENANT_MAX_EXTERNAL_PEERS: '50' }) });
+    const config = resolveConfig({
+      env: configFromEnv({ KOVENANT_CPU: 'true', KOVENANT_KUBE: 'a.json,b.json', KOVENANT_MAX_EXTERNAL_PEERS: '50' }),
+    });
     expect(config.cpu).toBe(true);
     expect(config.kube).toEqual(['a.json', 'b.json']);
     expect(config.maxExternalPeers).toBe(50);
@@ -43,7 +53,9 @@ describe('daemon config', () => {
   });
 
   it('names the key, where it came from and the allowed values', () => {
-    expect(() => resolveConfig({ env: { conntrackInterval: 'soon' } })).toThrow(/"conntrackInterval" \(from environment KOVENANT_CONNTRACK_INTERVAL\): expected a duration/);
+    expect(() => resolveConfig({ env: { conntrackInterval: 'soon' } })).toThrow(
+      /"conntrackInterval" \(from environment KOVENANT_CONNTRACK_INTERVAL\): expected a duration/,
+    );
     expect(() => resolveConfig({ file: { output: 'kafka' }, fileName: 'k.yaml' })).toThrow(/"output" \(from k.yaml\)/);
     const thrown = (() => {
       try {
@@ -68,7 +80,9 @@ describe('daemon config', () => {
 
   it('`kovenant config print` shows the effective config, secrets redacted', async () => {
     const file = yamlFile('window: 30s\ninfluxToken: s3cret\n');
-    const out = await cliOutput(['config', 'print', '--config', file, '--lateness', '4s'], { env: { KOVENANT_CPU: 'true', NODE_NAME: 'n9' } });
+    const out = await cliOutput(['config', 'print', '--config', file, '--lateness', '4s'], {
+      env: { KOVENANT_CPU: 'true', NODE_NAME: 'n9' },
+    });
     expect(out).not.toContain('s3cret');
     expect(parse(out)).toMatchObject({ window: '30s', lateness: '4s', cpu: true, nodeName: 'n9', influxToken: '[redacted]' });
   });
@@ -76,7 +90,12 @@ describe('daemon config', () => {
 
 describe('the sink settings the daemon shares with replay', () => {
   it('--spool-fsync, --batch-size and --drain-timeout are keys of the daemon config', () => {
-    const config = resolveConfig({ file: { spoolFsync: 'never' }, fileName: 'c.yaml', env: configFromEnv({ KOVENANT_BATCH_SIZE: '250' }), flags: { drainTimeout: '5s' } });
+    const config = resolveConfig({
+      file: { spoolFsync: 'never' },
+      fileName: 'c.yaml',
+      env: configFromEnv({ KOVENANT_BATCH_SIZE: '250' }),
+      flags: { drainTimeout: '5s' },
+    });
     expect([config.spoolFsync, config.batchSize, config.drainTimeout]).toEqual(['never', 250, '5s']);
     expect(() => resolveConfig({ file: { spoolFsync: 'sometimes' }, fileName: 'c.yaml', env: {}, flags: {} })).toThrow(/spoolFsync/);
     expect(() => resolveConfig({ file: {}, fileName: 'c.yaml', env: {}, flags: { batchSize: '0' } })).toThrow(/batchSize/);

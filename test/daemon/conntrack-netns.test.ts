@@ -33,12 +33,26 @@ function snapshot(lab: NodeLab): object {
   return {
     kind: 'List',
     items: [
-      { kind: 'Node', metadata: { name: 'n1', uid: 'node-n1' }, status: { addresses: lab.nodeIps.map((address) => ({ type: 'InternalIP', address })) } },
+      {
+        kind: 'Node',
+        metadata: { name: 'n1', uid: 'node-n1' },
+        status: { addresses: lab.nodeIps.map((address) => ({ type: 'InternalIP', address })) },
+      },
       { kind: 'Deployment', metadata: meta('web', { annotations: { 'meta.helm.sh/release-name': 'shop' } }) },
       { kind: 'ReplicaSet', metadata: meta('web-7d9', { ownerReferences: [{ kind: 'Deployment', name: 'web', controller: true }] }) },
-      { kind: 'Pod', metadata: meta('web-7d9-x1', { ownerReferences: [{ kind: 'ReplicaSet', name: 'web-7d9', controller: true }] }), spec: { nodeName: 'n1' }, status: { phase: 'Running', podIP: web!.ip } },
+      {
+        kind: 'Pod',
+        metadata: meta('web-7d9-x1', { ownerReferences: [{ kind: 'ReplicaSet', name: 'web-7d9', controller: true }] }),
+        spec: { nodeName: 'n1' },
+        status: { phase: 'Running', podIP: web!.ip },
+      },
       { kind: 'StatefulSet', metadata: meta('db') },
-      { kind: 'Pod', metadata: meta('db-0', { ownerReferences: [{ kind: 'StatefulSet', name: 'db', controller: true }] }), spec: { nodeName: 'n1' }, status: { phase: 'Running', podIP: db!.ip } },
+      {
+        kind: 'Pod',
+        metadata: meta('db-0', { ownerReferences: [{ kind: 'StatefulSet', name: 'db', controller: true }] }),
+        spec: { nodeName: 'n1' },
+        status: { phase: 'Running', podIP: db!.ip },
+      },
     ],
   };
 }
@@ -90,10 +104,32 @@ describe.skipIf(!enabled)('kovenant run --conntrack on a real kernel', () => {
       server.stdout!.once('data', () => res());
       server.once('exit', (c) => rej(new Error(`server exited ${c}`)));
     });
-    daemon = startDaemon(lab.inNs(lab.node, []), [
-      'run', '--events', 'none', '--conntrack', '--conntrack-interval', '300ms', '--kube', snap,
-      '--window', '2s', '--lateness', '0s', '--output', 'line', '--duration', '5s', '--node-name', 'n1', '--metrics-addr', 'off',
-    ], { KOVENANT_LOG_LEVEL: 'info' });
+    daemon = startDaemon(
+      lab.inNs(lab.node, []),
+      [
+        'run',
+        '--events',
+        'none',
+        '--conntrack',
+        '--conntrack-interval',
+        '300ms',
+        '--kube',
+        snap,
+        '--window',
+        '2s',
+        '--lateness',
+        '0s',
+        '--output',
+        'line',
+        '--duration',
+        '5s',
+        '--node-name',
+        'n1',
+        '--metrics-addr',
+        'off',
+      ],
+      { KOVENANT_LOG_LEVEL: 'info' },
+    );
     // Flows before the daemon's baseline would (rightly) not count: start after it.
     await daemon.waitForLog('"msg":"running"', 20_000);
     for (const n of SEND) expect(Number(await runNode(lab, web!.ns, CLIENT, [db!.ip, String(n)]))).toBe(REPLY);
@@ -106,8 +142,19 @@ describe.skipIf(!enabled)('kovenant run --conntrack on a real kernel', () => {
     const tagSets = new Set(points.map((p) => JSON.stringify(p.tags)));
     expect([...tagSets].map((t) => JSON.parse(t) as Record<string, string>)).toEqual([
       {
-        node: 'n1', namespace: 'shop', pod: 'web-7d9-x1', workload: 'web', workload_kind: 'Deployment', release: 'shop',
-        remote_kind: 'pod', remote_namespace: 'shop', remote_name: 'db-0', remote_workload: 'db', protocol: 'tcp', remote_port: '8080', path: 'same-node',
+        node: 'n1',
+        namespace: 'shop',
+        pod: 'web-7d9-x1',
+        workload: 'web',
+        workload_kind: 'Deployment',
+        release: 'shop',
+        remote_kind: 'pod',
+        remote_namespace: 'shop',
+        remote_name: 'db-0',
+        remote_workload: 'db',
+        protocol: 'tcp',
+        remote_port: '8080',
+        path: 'same-node',
       },
     ]);
     const sum = (f: string) => points.reduce((a, p) => a + (p.fields[f] ?? 0), 0);

@@ -36,7 +36,10 @@ describe('kovenant run --dnstap-listen: bad input', () => {
     const { freePort } = await import('../support/servers.ts');
     const dnstapPort = await freePort();
     const metricsPort = await freePort();
-    const d = startDaemon([], ['run', '--events', 'none', '--dnstap-listen', `127.0.0.1:${dnstapPort}`, '--metrics-addr', `127.0.0.1:${metricsPort}`]);
+    const d = startDaemon(
+      [],
+      ['run', '--events', 'none', '--dnstap-listen', `127.0.0.1:${dnstapPort}`, '--metrics-addr', `127.0.0.1:${metricsPort}`],
+    );
     try {
       await d.waitForLog('"msg":"running"', 30_000);
       for (let i = 0; i < 2; i++) {

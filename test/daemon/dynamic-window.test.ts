@@ -19,7 +19,15 @@ function linesFrom(t0: number, durationMs: number, stepMs: number): string[] {
   for (let i = 0; i * stepMs < durationMs; i++) {
     const time = new Date(t0 + i * stepMs).toISOString().replace('Z', '000000Z');
     const peer = PEERS[i % PEERS.length]!;
-    out.push(kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time, sock: { saddr: '10.0.0.1', sport: 40000, daddr: peer, dport: 443 }, size: String(100 + (i % 7)) }));
+    out.push(
+      kprobeLine({
+        fn: 'tcp_sendmsg',
+        node: 'n1',
+        time,
+        sock: { saddr: '10.0.0.1', sport: 40000, daddr: peer, dport: 443 },
+        size: String(100 + (i % 7)),
+      }),
+    );
   }
   return out;
 }
@@ -36,7 +44,30 @@ describe('kovenant run --window dynamic', () => {
     const t0 = Math.ceil((Date.now() + 24 * hour) / hour) * hour;
     // 40 series per 10s window: 240 points/min against a budget of 100.
     const lines = linesFrom(t0, 12 * 60_000, 250);
-    daemon = startDaemon([], ['run', '--events', '-', '--window', 'dynamic', '--window-max', '1m', '--series-budget', '100', '--lateness', '0s', '--metrics-addr', 'off', '--output', 'line', '--max-clock-skew', '2d'], {}, 'pipe');
+    daemon = startDaemon(
+      [],
+      [
+        'run',
+        '--events',
+        '-',
+        '--window',
+        'dynamic',
+        '--window-max',
+        '1m',
+        '--series-budget',
+        '100',
+        '--lateness',
+        '0s',
+        '--metrics-addr',
+        'off',
+        '--output',
+        'line',
+        '--max-clock-skew',
+        '2d',
+      ],
+      {},
+      'pipe',
+    );
     await daemon.waitForLog('"msg":"running"', 20_000);
     daemon.child.stdin!.end(lines.join('\n') + '\n');
     expect(await daemon.exited(30_000)).toBe(0);
@@ -63,7 +94,19 @@ describe('kovenant run --window dynamic', () => {
   }, 60_000);
 
   it('refuses a --window-max below the shortest length, naming the flag', async () => {
-    const r = await runCli(['run', '--events', 'none', '--window', 'dynamic', '--window-max', '5s', '--metrics-addr', 'off', '--duration', '1s']);
+    const r = await runCli([
+      'run',
+      '--events',
+      'none',
+      '--window',
+      'dynamic',
+      '--window-max',
+      '5s',
+      '--metrics-addr',
+      'off',
+      '--duration',
+      '1s',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--window-max 5s');
   });

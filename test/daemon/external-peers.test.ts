@@ -17,19 +17,37 @@ describe('kovenant run --max-external-peers', () => {
 
   it('keeps the biggest peers per window, folds the rest into remote_name=other and counts them', async () => {
     const port = await freePort();
-    daemon = startDaemon([], ['run', '--events', '-', '--window', '10s', '--lateness', '0s', '--max-external-peers', '2', '--metrics-addr', `127.0.0.1:${port}`], {}, 'pipe');
+    daemon = startDaemon(
+      [],
+      ['run', '--events', '-', '--window', '10s', '--lateness', '0s', '--max-external-peers', '2', '--metrics-addr', `127.0.0.1:${port}`],
+      {},
+      'pipe',
+    );
     await daemon.waitForLog('"msg":"running"', 20_000);
     const sizes = [500, 400, 30, 20, 10];
-    const lines = sizes.map((size, i) => kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: at(1000 + i), sock: { saddr: '10.0.0.1', sport: 40000, daddr: `203.0.113.${i + 1}`, dport: 443 }, size: String(size) }));
+    const lines = sizes.map((size, i) =>
+      kprobeLine({
+        fn: 'tcp_sendmsg',
+        node: 'n1',
+        time: at(1000 + i),
+        sock: { saddr: '10.0.0.1', sport: 40000, daddr: `203.0.113.${i + 1}`, dport: 443 },
+        size: String(size),
+      }),
+    );
     daemon.child.stdin!.write(lines.join('\n') + '\n');
     // The window is long past: the first idle tick closes it.
     let folded: number | undefined;
     let text = '';
-    await waitFor('three external peers folded', async () => {
-      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      folded = Number(/^kovenant_external_peers_folded_total (\S+)$/m.exec(text)?.[1]);
-      return folded === 3;
-    }, 30_000, 100);
+    await waitFor(
+      'three external peers folded',
+      async () => {
+        text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        folded = Number(/^kovenant_external_peers_folded_total (\S+)$/m.exec(text)?.[1]);
+        return folded === 3;
+      },
+      30_000,
+      100,
+    );
     expect(folded).toBe(3);
     // The attribution cache: one local party, five addresses, five series.
     expect(Number(/^kovenant_attribution_cache_entries (\S+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(11);
@@ -46,15 +64,33 @@ describe('kovenant run --max-external-peers', () => {
 
   it('--max-cached-entries bounds the attribution cache and counts its evictions; totals unchanged', async () => {
     const port = await freePort();
-    daemon = startDaemon([], ['run', '--events', '-', '--window', '10s', '--lateness', '0s', '--max-cached-entries', '3', '--metrics-addr', `127.0.0.1:${port}`], {}, 'pipe');
+    daemon = startDaemon(
+      [],
+      ['run', '--events', '-', '--window', '10s', '--lateness', '0s', '--max-cached-entries', '3', '--metrics-addr', `127.0.0.1:${port}`],
+      {},
+      'pipe',
+    );
     await daemon.waitForLog('"msg":"running"', 20_000);
-    const lines = Array.from({ length: 20 }, (_, i) => kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: at(1000 + i), sock: { saddr: '10.0.0.1', sport: 40000, daddr: `203.0.113.${(i % 10) + 1}`, dport: 443 }, size: String(i + 1) }));
+    const lines = Array.from({ length: 20 }, (_, i) =>
+      kprobeLine({
+        fn: 'tcp_sendmsg',
+        node: 'n1',
+        time: at(1000 + i),
+        sock: { saddr: '10.0.0.1', sport: 40000, daddr: `203.0.113.${(i % 10) + 1}`, dport: 443 },
+        size: String(i + 1),
+      }),
+    );
     daemon.child.stdin!.write(lines.join('\n') + '\n');
     let text = '';
-    await waitFor('all 20 events used', async () => {
-      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      return /^kovenant_events_used_total 20$/m.test(text);
-    }, 30_000, 100);
+    await waitFor(
+      'all 20 events used',
+      async () => {
+        text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return /^kovenant_events_used_total 20$/m.test(text);
+      },
+      30_000,
+      100,
+    );
     expect(Number(/^kovenant_attribution_cache_entries (\S+)$/m.exec(text)?.[1])).toBeLessThanOrEqual(3);
     expect(Number(/^kovenant_attribution_cache_evictions_total (\S+)$/m.exec(text)?.[1])).toBeGreaterThan(10);
     daemon.child.kill('SIGTERM');

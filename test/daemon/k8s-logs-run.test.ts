@@ -16,7 +16,11 @@ import { pointLines } from '../support/line-protocol.ts';
 import { startDaemon, type Daemon } from './support.ts';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
-const LINES = gunzipSync(readFileSync(resolve(EXAMPLES, 'events.jsonl.gz'))).toString().split('\n').filter(Boolean).slice(0, 1500);
+const LINES = gunzipSync(readFileSync(resolve(EXAMPLES, 'events.jsonl.gz')))
+  .toString()
+  .split('\n')
+  .filter(Boolean)
+  .slice(0, 1500);
 
 describe('kovenant run --events k8s-logs', () => {
   let api: FakeLogApi | undefined;
@@ -29,7 +33,7 @@ describe('kovenant run --events k8s-logs', () => {
     daemon = api = dir = undefined;
   });
 
-  it('writes the points a replay of the pods\' lines writes', async () => {
+  it("writes the points a replay of the pods' lines writes", async () => {
     api = await startFakeLogApi();
     dir = mkdtempSync(join(tmpdir(), 'kovenant-k8s-logs-run-'));
     const kubeconfig = join(dir, 'kubeconfig');
@@ -46,7 +50,27 @@ describe('kovenant run --events k8s-logs', () => {
       lines.forEach((l, i) => api!.append(`tetragon-${node}`, [l], new Date(Date.UTC(2030, 0, 1) + i).toISOString()));
     }
     const snapshot = resolve(EXAMPLES, 'snapshot.json');
-    daemon = startDaemon([], ['run', '--events', 'k8s-logs', '--kubeconfig', kubeconfig, '--kube', snapshot, '--output', 'line', '--duration', '3s', '--lateness', '5m', '--metrics-addr', 'off'], { KUBECONFIG: '' });
+    daemon = startDaemon(
+      [],
+      [
+        'run',
+        '--events',
+        'k8s-logs',
+        '--kubeconfig',
+        kubeconfig,
+        '--kube',
+        snapshot,
+        '--output',
+        'line',
+        '--duration',
+        '3s',
+        '--lateness',
+        '5m',
+        '--metrics-addr',
+        'off',
+      ],
+      { KUBECONFIG: '' },
+    );
     expect(await daemon.exited(30_000)).toBe(0);
     // kovenant_source is the daemon's own account of its input; replay does not write it.
     const live = pointLines(daemon.stdout()).sort();

@@ -54,12 +54,45 @@ describe('kovenant run with live Kubernetes watches', () => {
     await api.pause();
 
     const port = await freePort();
-    daemon = startDaemon([], ['run', '--events', '-', '--kubeconfig', kubeconfig, '--window', '10s', '--lateness', '0s', '--metrics-addr', `127.0.0.1:${port}`, '--output', 'line'], {}, 'pipe');
+    daemon = startDaemon(
+      [],
+      [
+        'run',
+        '--events',
+        '-',
+        '--kubeconfig',
+        kubeconfig,
+        '--window',
+        '10s',
+        '--lateness',
+        '0s',
+        '--metrics-addr',
+        `127.0.0.1:${port}`,
+        '--output',
+        'line',
+      ],
+      {},
+      'pipe',
+    );
     const t = new Date(Math.floor(Date.now() / 10_000) * 10_000 - 60_000).toISOString();
     daemon.child.stdin!.write(
       [
-        kprobeLine({ fn: 'tcp_sendmsg', node: 'node-a', time: t, pod: { namespace: 'shop', name: 'web-7c9-abc' }, sock: { saddr: '10.1.0.5', sport: 40000, daddr: '10.1.0.6', dport: 5432 }, size: '1234' }),
-        kprobeLine({ fn: 'tcp_sendmsg', node: 'node-a', time: t, pod: { namespace: 'shop', name: 'web-7c9-abc' }, sock: { saddr: '10.1.0.5', sport: 40001, daddr: '10.96.0.10', dport: 80 }, size: '10' }),
+        kprobeLine({
+          fn: 'tcp_sendmsg',
+          node: 'node-a',
+          time: t,
+          pod: { namespace: 'shop', name: 'web-7c9-abc' },
+          sock: { saddr: '10.1.0.5', sport: 40000, daddr: '10.1.0.6', dport: 5432 },
+          size: '1234',
+        }),
+        kprobeLine({
+          fn: 'tcp_sendmsg',
+          node: 'node-a',
+          time: t,
+          pod: { namespace: 'shop', name: 'web-7c9-abc' },
+          sock: { saddr: '10.1.0.5', sport: 40001, daddr: '10.96.0.10', dport: 80 },
+          size: '10',
+        }),
       ].join('\n') + '\n',
     );
     await waitFor('/readyz to answer 503 while the API server does not answer', async () => (await readyz(port)) === 503, 30_000, 100);
@@ -82,7 +115,19 @@ describe('kovenant run with live Kubernetes watches', () => {
     daemon.child.stdin!.end();
     expect(await daemon.exited(30_000)).toBe(0);
     const points = parseLineProtocol(daemon.stdout());
-    expect(points.map((p) => [p.tags.pod, p.tags.workload, p.tags.workload_kind, p.tags.release, p.tags.remote_kind, p.tags.remote_name, p.fields.bytes_sent]).sort()).toEqual([
+    expect(
+      points
+        .map((p) => [
+          p.tags.pod,
+          p.tags.workload,
+          p.tags.workload_kind,
+          p.tags.release,
+          p.tags.remote_kind,
+          p.tags.remote_name,
+          p.fields.bytes_sent,
+        ])
+        .sort(),
+    ).toEqual([
       ['web-7c9-abc', 'web', 'Deployment', 'shop-release', 'pod', 'pg-0', 1234],
       ['web-7c9-abc', 'web', 'Deployment', 'shop-release', 'service', 'web', 10],
     ]);
@@ -102,7 +147,26 @@ describe('kovenant run with live Kubernetes watches', () => {
     const kubeconfig = join(dir, 'kubeconfig');
     api.writeKubeconfig(kubeconfig);
     const port = await freePort();
-    daemon = startDaemon([], ['run', '--events', '-', '--kubeconfig', kubeconfig, '--window', '1s', '--lateness', '0s', '--metrics-addr', `127.0.0.1:${port}`, '--output', 'line'], {}, 'pipe');
+    daemon = startDaemon(
+      [],
+      [
+        'run',
+        '--events',
+        '-',
+        '--kubeconfig',
+        kubeconfig,
+        '--window',
+        '1s',
+        '--lateness',
+        '0s',
+        '--metrics-addr',
+        `127.0.0.1:${port}`,
+        '--output',
+        'line',
+      ],
+      {},
+      'pipe',
+    );
     await waitFor('/readyz to answer 200 after the sync', async () => (await readyz(port)) === 200, 30_000, 100);
     const T0 = Math.floor(Date.now() / 1000) * 1000 - 600_000;
     let second = 0;
@@ -110,17 +174,29 @@ describe('kovenant run with live Kubernetes watches', () => {
     const send = (): void => {
       const time = new Date(T0 + second++ * 1000 + 100).toISOString();
       daemon!.child.stdin!.write(
-        kprobeLine({ fn: 'tcp_sendmsg', node: 'node-a', time, pod: { namespace: 'shop', name: 'web-1' }, sock: { saddr: '10.1.0.5', sport: 40000, daddr: '10.1.0.6', dport: 5432 }, size: '5' }) + '\n',
+        kprobeLine({
+          fn: 'tcp_sendmsg',
+          node: 'node-a',
+          time,
+          pod: { namespace: 'shop', name: 'web-1' },
+          sock: { saddr: '10.1.0.5', sport: 40000, daddr: '10.1.0.6', dport: 5432 },
+          size: '5',
+        }) + '\n',
       );
     };
     send();
     send();
     await waitFor('the first window written', async () => daemon!.stdout().includes('zone=z1'), 30_000, 100);
     api.put(zonedNode('z2'));
-    await waitFor('a window attributed to the new zone', async () => {
-      send();
-      return daemon!.stdout().includes('zone=z2');
-    }, 30_000, 200);
+    await waitFor(
+      'a window attributed to the new zone',
+      async () => {
+        send();
+        return daemon!.stdout().includes('zone=z2');
+      },
+      30_000,
+      200,
+    );
     daemon.child.stdin!.end();
     expect(await daemon.exited(30_000)).toBe(0);
     const zones = parseLineProtocol(daemon.stdout())

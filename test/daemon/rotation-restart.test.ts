@@ -28,8 +28,6 @@ const PEERS = ['203.0.113.5', '198.51.100.7'];
 /** Lines written before the first rotation, once the daemon follows the file. */
 const FIRST_LINES = 20;
 
-
-
 function makeEvents(count: number, t0: number, seed: number): OracleEvent[] {
   const next = xorshift(seed);
   const out: OracleEvent[] = [];
@@ -39,16 +37,27 @@ function makeEvents(count: number, t0: number, seed: number): OracleEvent[] {
     const size = 1 + next(5000);
     if (next(3) === 0) {
       const pod = `app-${next(2)}`;
-      out.push({ line: kprobeLine({ fn: '__x64_sys_write', node: 'n1', time, pod: { namespace: 'ns', name: pod }, size: String(size), ret: size }), measurement: 'kovenant_io', who: pod, timeMs, fields: { bytes_written: size, writes: 1, bytes_read: 0, reads: 0 } });
+      out.push({
+        line: kprobeLine({ fn: '__x64_sys_write', node: 'n1', time, pod: { namespace: 'ns', name: pod }, size: String(size), ret: size }),
+        measurement: 'kovenant_io',
+        who: pod,
+        timeMs,
+        fields: { bytes_written: size, writes: 1, bytes_read: 0, reads: 0 },
+      });
     } else {
       const peer = PEERS[next(PEERS.length)]!;
       const sock = { saddr: '10.0.0.1', sport: 40000 + next(50), daddr: peer, dport: 443 };
-      out.push({ line: kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time, sock, size: String(size) }), measurement: 'kovenant_tcp', who: peer, timeMs, fields: { bytes_sent: size, sends: 1, bytes_received: 0, receives: 0, connects: 0, closes: 0 } });
+      out.push({
+        line: kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time, sock, size: String(size) }),
+        measurement: 'kovenant_tcp',
+        who: peer,
+        timeMs,
+        fields: { bytes_sent: size, sends: 1, bytes_received: 0, receives: 0, connects: 0, closes: 0 },
+      });
     }
   }
   return out;
 }
-
 
 /** Calls counted in InfluxDB so far (every event is one send or one write). */
 async function callsStored(url: string): Promise<number> {
@@ -90,9 +99,31 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run over a file ro
     dir = mkdtempSync(join(tmpdir(), 'kovenant-rotation-'));
     const log = join(dir, 'tetragon.log');
     const args = [
-      'run', '--events', `file:${log}`, '--checkpoint-file', join(dir, 'checkpoint.json'),
-      '--output', 'influx', '--influx-api', 'v1', '--influx-url', influx.url, '--influx-db', DB, '--flush-interval', '20ms',
-      '--window', '1s', '--lateness', '0s', '--max-clock-skew', '2d', '--metrics-addr', '127.0.0.1:0', '--node-name', 'n1',
+      'run',
+      '--events',
+      `file:${log}`,
+      '--checkpoint-file',
+      join(dir, 'checkpoint.json'),
+      '--output',
+      'influx',
+      '--influx-api',
+      'v1',
+      '--influx-url',
+      influx.url,
+      '--influx-db',
+      DB,
+      '--flush-interval',
+      '20ms',
+      '--window',
+      '1s',
+      '--lateness',
+      '0s',
+      '--max-clock-skew',
+      '2d',
+      '--metrics-addr',
+      '127.0.0.1:0',
+      '--node-name',
+      'n1',
     ];
     const url = influx.url;
     return {
@@ -110,9 +141,14 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run over a file ro
   /** Writes events [from, to) in bursts, rotating after most bursts (often twice in a row). */
   async function writeRotating(writer: LumberjackWriter, events: OracleEvent[], from: number, to: number, seed: number): Promise<void> {
     const next = xorshift(seed);
-    for (let i = from; i < to; ) {
+    for (let i = from; i < to;) {
       const n = Math.min(to - i, 20 + next(120));
-      writer.write(events.slice(i, i + n).map((e) => e.line).join('\n') + '\n');
+      writer.write(
+        events
+          .slice(i, i + n)
+          .map((e) => e.line)
+          .join('\n') + '\n',
+      );
       i += n;
       const rotations = next(3);
       for (let r = 0; r < rotations; r++) {
@@ -124,11 +160,20 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run over a file ro
   }
 
   async function untilRead(d: Daemon, lines: number, log: string): Promise<void> {
-    await waitFor(`the daemon to read ${lines} lines`, async () => metricValue(await daemonMetrics(d), 'kovenant_events_read_total') === lines, 60_000, 100).catch(async (err: unknown) => {
+    await waitFor(
+      `the daemon to read ${lines} lines`,
+      async () => metricValue(await daemonMetrics(d), 'kovenant_events_read_total') === lines,
+      60_000,
+      100,
+    ).catch(async (err: unknown) => {
       // Everything that tells a stalled sink from a follower that stopped short.
-      const metrics = (await daemonMetrics(d)).split('\n').filter((l) => l.startsWith('kovenant_') && !l.startsWith('kovenant_process_') && !/_bucket\{/.test(l));
+      const metrics = (await daemonMetrics(d))
+        .split('\n')
+        .filter((l) => l.startsWith('kovenant_') && !l.startsWith('kovenant_process_') && !/_bucket\{/.test(l));
       const files = readdirSync(dirname(log)).sort().join(' ');
-      throw new Error(`${(err as Error).message}: read ${metricValue(await daemonMetrics(d), 'kovenant_events_read_total')}; files: ${files}; metrics: ${metrics.join('; ')}; ${d.stderr().slice(-2000)}`);
+      throw new Error(
+        `${(err as Error).message}: read ${metricValue(await daemonMetrics(d), 'kovenant_events_read_total')}; files: ${files}; metrics: ${metrics.join('; ')}; ${d.stderr().slice(-2000)}`,
+      );
     });
   }
 
@@ -140,13 +185,21 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run over a file ro
    * with it out of what the daemon reads (events read stopping 29 or 145 short).
    */
   async function positioned(writer: LumberjackWriter, events: OracleEvent[], log: string): Promise<void> {
-    writer.write(events.slice(0, FIRST_LINES).map((e) => e.line).join('\n') + '\n');
+    writer.write(
+      events
+        .slice(0, FIRST_LINES)
+        .map((e) => e.line)
+        .join('\n') + '\n',
+    );
     await untilRead(daemon!, FIRST_LINES, log);
   }
 
   async function checkExact(url: string, events: OracleEvent[]): Promise<void> {
     const expected = windowOracle(events, WINDOW_MS);
-    for (const [measurement, who] of [['kovenant_tcp', 'remote_name'], ['kovenant_io', 'pod']] as const) {
+    for (const [measurement, who] of [
+      ['kovenant_tcp', 'remote_name'],
+      ['kovenant_io', 'pod'],
+    ] as const) {
       const got = await storedWindows(url, DB, measurement, who);
       expect(new Map([...got].sort()), measurement).toEqual(new Map([...expected.get(measurement)!].sort()));
     }
@@ -169,13 +222,21 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run over a file ro
     expect(await daemon.exited(30_000)).toBe(0);
     // Stopped: the file goes on and rotates three times (into gzipped backups).
     const cut2 = cut1 + 600;
-    for (const [a, b] of [[cut1, cut1 + 200], [cut1 + 200, cut1 + 400], [cut1 + 400, cut2]] as const) {
-      writer.write(events.slice(a, b).map((e) => e.line).join('\n') + '\n');
+    for (const [a, b] of [
+      [cut1, cut1 + 200],
+      [cut1 + 200, cut1 + 400],
+      [cut1 + 400, cut2],
+    ] as const) {
+      writer.write(
+        events
+          .slice(a, b)
+          .map((e) => e.line)
+          .join('\n') + '\n',
+      );
       writer.rotate();
     }
     daemon = await start();
     await daemon.waitForLog('the events file was rotated while stopped', 20_000);
-
 
     // Phase 2: live, then SIGKILL anywhere, two rotations while dead.
     const cut3 = 3400;
@@ -184,16 +245,31 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run over a file ro
     await sleep(300);
     daemon.child.kill('SIGKILL');
     await daemon.exited(10_000);
-    writer.write(events.slice(cut3, cut3 + 150).map((e) => e.line).join('\n') + '\n');
+    writer.write(
+      events
+        .slice(cut3, cut3 + 150)
+        .map((e) => e.line)
+        .join('\n') + '\n',
+    );
     writer.rotate();
-    writer.write(events.slice(cut3 + 150, cut3 + 300).map((e) => e.line).join('\n') + '\n');
+    writer.write(
+      events
+        .slice(cut3 + 150, cut3 + 300)
+        .map((e) => e.line)
+        .join('\n') + '\n',
+    );
     writer.rotate();
     daemon = await start();
 
     // Phase 3: the rest, then the sentinel that closes every earlier window.
     await writeRotating(writer, events, cut3 + 300, events.length, 3);
     writer.write(sentinel.line + '\n');
-    await waitFor('every event before the sentinel in InfluxDB', async () => (await callsStored(influxUrl)) === events.length, 90_000, 200).catch(async (err: unknown) => {
+    await waitFor(
+      'every event before the sentinel in InfluxDB',
+      async () => (await callsStored(influxUrl)) === events.length,
+      90_000,
+      200,
+    ).catch(async (err: unknown) => {
       throw new Error(`${(err as Error).message}: ${await callsStored(influxUrl)} of ${events.length}; ${daemon!.stderr().slice(-3000)}`);
     });
     const metrics = await daemonMetrics(daemon);
@@ -221,7 +297,12 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run over a file ro
     // Four rotations while stopped, two backups kept: the checkpointed file and the next are gone.
     const parts = [cut1, cut1 + 150, cut1 + 300, cut1 + 450, cut1 + 600];
     for (let i = 0; i < 4; i++) {
-      writer.write(events.slice(parts[i], parts[i + 1]).map((e) => e.line).join('\n') + '\n');
+      writer.write(
+        events
+          .slice(parts[i], parts[i + 1])
+          .map((e) => e.line)
+          .join('\n') + '\n',
+      );
       writer.rotate();
     }
     const lost = new Set(events.slice(cut1, cut1 + 300));
@@ -231,12 +312,19 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run over a file ro
     expect(daemon.stderr()).toMatch(/"level":50[^\n]*"file":"[^"]*tetragon\.log"[^\n]*"bytesMissed":\d+[^\n]*"estimated":true/);
     // No more rotations: with two backups kept, rotating faster than the daemon reads
     // would delete more (the follower tests cover that case).
-    writer.write(events.slice(parts[4]).map((e) => e.line).join('\n') + '\n');
+    writer.write(
+      events
+        .slice(parts[4])
+        .map((e) => e.line)
+        .join('\n') + '\n',
+    );
     writer.write(sentinel.line + '\n');
     const kept = events.filter((e) => !lost.has(e));
-    await waitFor('every kept event in InfluxDB', async () => (await callsStored(influxUrl)) === kept.length, 90_000, 200).catch(async (err: unknown) => {
-      throw new Error(`${(err as Error).message}: ${await callsStored(influxUrl)} of ${kept.length}; ${daemon!.stderr().slice(-3000)}`);
-    });
+    await waitFor('every kept event in InfluxDB', async () => (await callsStored(influxUrl)) === kept.length, 90_000, 200).catch(
+      async (err: unknown) => {
+        throw new Error(`${(err as Error).message}: ${await callsStored(influxUrl)} of ${kept.length}; ${daemon!.stderr().slice(-3000)}`);
+      },
+    );
     expect(metricValue(await daemonMetrics(daemon), 'kovenant_source_files_missed_total')).toBe(1);
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited(30_000)).toBe(0);

@@ -16,13 +16,16 @@ import { fieldSums } from '../support/line-protocol.ts';
 import { metricValue, parseLineProtocol, startDaemon, type Daemon } from './support.ts';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
-const LINES = gunzipSync(readFileSync(resolve(EXAMPLES, 'events.jsonl.gz'))).toString().split('\n').filter(Boolean).slice(0, 1500);
+const LINES = gunzipSync(readFileSync(resolve(EXAMPLES, 'events.jsonl.gz')))
+  .toString()
+  .split('\n')
+  .filter(Boolean)
+  .slice(0, 1500);
 
 async function scrape(url: string): Promise<{ status: number; text: string }> {
   const res = await fetch(url);
   return { status: res.status, text: await res.text() };
 }
-
 
 describe('kovenant run lifecycle', () => {
   let daemon: Daemon | undefined;
@@ -37,7 +40,12 @@ describe('kovenant run lifecycle', () => {
   /** A polling deadline, not a timing assertion: generous for a loaded 2-core CI machine. */
   async function waitForRead(port: number, lines: number): Promise<void> {
     let read: number | undefined;
-    await waitFor(`the daemon to read ${lines} lines`, async () => (read = metricValue((await scrape(`http://127.0.0.1:${port}/metrics`)).text, 'kovenant_events_read_total')) === lines, 30_000, 100).catch((e: unknown) => {
+    await waitFor(
+      `the daemon to read ${lines} lines`,
+      async () => (read = metricValue((await scrape(`http://127.0.0.1:${port}/metrics`)).text, 'kovenant_events_read_total')) === lines,
+      30_000,
+      100,
+    ).catch((e: unknown) => {
       throw new Error(`${(e as Error).message}: read ${read}; stderr: ${daemon?.stderr().slice(-2000)}`);
     });
   }
@@ -49,7 +57,24 @@ describe('kovenant run lifecycle', () => {
     writeFileSync(log, LINES.slice(0, half).join('\n') + '\n');
     const snapshot = resolve(EXAMPLES, 'snapshot.json');
     const port = await freePort();
-    daemon = startDaemon([], ['run', '--events', `file:${log}`, '--checkpoint-file', join(dir, 'checkpoint.json'), '--kube', snapshot, '--window', '10s', '--lateness', '1h', '--metrics-addr', `127.0.0.1:${port}`]);
+    daemon = startDaemon(
+      [],
+      [
+        'run',
+        '--events',
+        `file:${log}`,
+        '--checkpoint-file',
+        join(dir, 'checkpoint.json'),
+        '--kube',
+        snapshot,
+        '--window',
+        '10s',
+        '--lateness',
+        '1h',
+        '--metrics-addr',
+        `127.0.0.1:${port}`,
+      ],
+    );
     await daemon.waitForLog('"msg":"running"', 20_000);
     // Rotate only once the first half is read: a file rotated away before the follower
     // ever opened it is not followed (without a checkpoint nothing says it existed).
@@ -67,7 +92,12 @@ describe('kovenant run lifecycle', () => {
   it('serves metrics while running and flushes everything on SIGTERM (exit 0)', async () => {
     const port = await freePort();
     const snapshot = resolve(EXAMPLES, 'snapshot.json');
-    daemon = startDaemon([], ['run', '--events', '-', '--kube', snapshot, '--window', '10s', '--lateness', '1h', '--metrics-addr', `127.0.0.1:${port}`], {}, 'pipe');
+    daemon = startDaemon(
+      [],
+      ['run', '--events', '-', '--kube', snapshot, '--window', '10s', '--lateness', '1h', '--metrics-addr', `127.0.0.1:${port}`],
+      {},
+      'pipe',
+    );
     await daemon.waitForLog('"msg":"running"', 20_000);
     const base = `http://127.0.0.1:${port}`;
     expect((await scrape(`${base}/healthz`)).status).toBe(200);
@@ -75,10 +105,15 @@ describe('kovenant run lifecycle', () => {
     daemon.child.stdin!.write(LINES.join('\n') + '\n');
     // Read counters catch up with what was written.
     let metrics = '';
-    await waitFor('kovenant_events_read_total to reach the lines written', async () => {
-      metrics = (await scrape(`${base}/metrics`)).text;
-      return metricValue(metrics, 'kovenant_events_read_total') === LINES.length;
-    }, 30_000, 100);
+    await waitFor(
+      'kovenant_events_read_total to reach the lines written',
+      async () => {
+        metrics = (await scrape(`${base}/metrics`)).text;
+        return metricValue(metrics, 'kovenant_events_read_total') === LINES.length;
+      },
+      30_000,
+      100,
+    );
     expect(metricValue(metrics, 'kovenant_events_read_total')).toBe(LINES.length);
     const used = metricValue(metrics, 'kovenant_events_used_total') ?? 0;
     expect(used).toBeGreaterThan(0);
@@ -102,9 +137,26 @@ describe('kovenant run lifecycle', () => {
     const port = (busy.address() as AddressInfo).port;
     try {
       const started = Date.now();
-      const r = await runCli(['run', '--events', 'none', '--output', 'influx', '--influx-api', 'v1', '--influx-url', 'http://127.0.0.1:9', '--influx-db', 'k', '--metrics-addr', `127.0.0.1:${port}`], {
-        timeoutMs: 30_000,
-      });
+      const r = await runCli(
+        [
+          'run',
+          '--events',
+          'none',
+          '--output',
+          'influx',
+          '--influx-api',
+          'v1',
+          '--influx-url',
+          'http://127.0.0.1:9',
+          '--influx-db',
+          'k',
+          '--metrics-addr',
+          `127.0.0.1:${port}`,
+        ],
+        {
+          timeoutMs: 30_000,
+        },
+      );
       expect(r.signal, 'killed by the timeout: the daemon hung').toBeNull();
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(`--metrics-addr 127.0.0.1:${port}: cannot listen (EADDRINUSE)`);

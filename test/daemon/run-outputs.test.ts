@@ -7,7 +7,12 @@ import { cliOutput } from '../support/cli.ts';
 import { fieldSums, parseLineProtocol } from '../support/line-protocol.ts';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
-const INPUT = gunzipSync(readFileSync(resolve(EXAMPLES, 'events.jsonl.gz'))).toString().split('\n').slice(0, 600).join('\n') + '\n';
+const INPUT =
+  gunzipSync(readFileSync(resolve(EXAMPLES, 'events.jsonl.gz')))
+    .toString()
+    .split('\n')
+    .slice(0, 600)
+    .join('\n') + '\n';
 const SNAPSHOT = resolve(EXAMPLES, 'snapshot.json');
 
 function kovenant(args: string[]): Promise<string> {
@@ -21,9 +26,13 @@ describe('kovenant run outputs', () => {
   });
 
   it('--output json: one object per point, the same totals as replay', async () => {
-    const lines = (await kovenant(['run', '--events', '-', '--kube', SNAPSHOT, '--output', 'json', '--metrics-addr', 'off'])).trim().split('\n');
+    const lines = (await kovenant(['run', '--events', '-', '--kube', SNAPSHOT, '--output', 'json', '--metrics-addr', 'off']))
+      .trim()
+      .split('\n');
     // kovenant_source is the daemon's own account of its input; replay does not write it.
-    const points = lines.map((l) => JSON.parse(l) as { measurement: string; fields: Record<string, number> }).filter((p) => p.measurement !== 'kovenant_source');
+    const points = lines
+      .map((l) => JSON.parse(l) as { measurement: string; fields: Record<string, number> })
+      .filter((p) => p.measurement !== 'kovenant_source');
     expect(points.length).toBeGreaterThan(10);
     expect(fieldSums(points)).toEqual(replayed);
   }, 60_000);

@@ -33,15 +33,29 @@ function snapshot(clientIp: string, backendIp: string, clusterIp: string): objec
     items: [
       zoned('n1', 'lab-1a'),
       zoned('n2', 'lab-1b'),
-      { kind: 'Pod', metadata: { name: 'web-1', namespace: 'shop', uid: 'uid-web' }, spec: { nodeName: 'n1' }, status: { phase: 'Running', podIP: clientIp } },
+      {
+        kind: 'Pod',
+        metadata: { name: 'web-1', namespace: 'shop', uid: 'uid-web' },
+        spec: { nodeName: 'n1' },
+        status: { phase: 'Running', podIP: clientIp },
+      },
       { kind: 'StatefulSet', metadata: { name: 'db', namespace: 'shop', uid: 'uid-db-sts' } },
       {
         kind: 'Pod',
-        metadata: { name: 'db-0', namespace: 'shop', uid: 'uid-db-0', ownerReferences: [{ kind: 'StatefulSet', name: 'db', controller: true }] },
+        metadata: {
+          name: 'db-0',
+          namespace: 'shop',
+          uid: 'uid-db-0',
+          ownerReferences: [{ kind: 'StatefulSet', name: 'db', controller: true }],
+        },
         spec: { nodeName: 'n2', containers: [{ name: 'db', ports: [{ containerPort: 8080 }] }] },
         status: { phase: 'Running', podIP: backendIp },
       },
-      { kind: 'Service', metadata: { name: 'db', namespace: 'shop', uid: 'uid-svc-db' }, spec: { clusterIP: clusterIp, ports: [{ port: 80, targetPort: 8080 }] } },
+      {
+        kind: 'Service',
+        metadata: { name: 'db', namespace: 'shop', uid: 'uid-svc-db' },
+        spec: { clusterIP: clusterIp, ports: [{ port: 80, targetPort: 8080 }] },
+      },
     ],
   };
 }
@@ -83,10 +97,31 @@ describe.skipIf(!enabled)('kovenant run: Service traffic resolved to its backend
     const localPort = Number(await firstLine(lab.spawnIn(client!.ns, [process.execPath, '-e', CLIENT, clusterIp, '80']), 'client'));
     expect(localPort).toBeGreaterThan(0);
 
-    daemon = startDaemon(lab.inNs(lab.node, []), [
-      'run', '--events', '-', '--conntrack', '--conntrack-interval', '200ms', '--kube', snap,
-      '--window', '1s', '--lateness', '0s', '--output', 'line', '--node-name', 'n1', '--metrics-addr', 'off',
-    ], { KOVENANT_LOG_LEVEL: 'info' }, 'pipe');
+    daemon = startDaemon(
+      lab.inNs(lab.node, []),
+      [
+        'run',
+        '--events',
+        '-',
+        '--conntrack',
+        '--conntrack-interval',
+        '200ms',
+        '--kube',
+        snap,
+        '--window',
+        '1s',
+        '--lateness',
+        '0s',
+        '--output',
+        'line',
+        '--node-name',
+        'n1',
+        '--metrics-addr',
+        'off',
+      ],
+      { KOVENANT_LOG_LEVEL: 'info' },
+      'pipe',
+    );
     await daemon.waitForLog('"msg":"running"', 20_000);
 
     // Rounds of events, one second of event time apart (so each closes the previous
@@ -103,7 +138,14 @@ describe.skipIf(!enabled)('kovenant run: Service traffic resolved to its backend
         [
           kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: at(round), pod, sock: sock(localPort), size: '100' }),
           // The same socket as conntrack prints it on an IPv6 socket: IPv4-mapped addresses.
-          kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: at(round), pod, sock: { saddr: `::ffff:${client!.ip}`, sport: localPort, daddr: `::ffff:${clusterIp}`, dport: 80, family: 'AF_INET6' }, size: '10' }),
+          kprobeLine({
+            fn: 'tcp_sendmsg',
+            node: 'n1',
+            time: at(round),
+            pod,
+            sock: { saddr: `::ffff:${client!.ip}`, sport: localPort, daddr: `::ffff:${clusterIp}`, dport: 80, family: 'AF_INET6' },
+            size: '10',
+          }),
           // A socket conntrack does not know (no such connection): stays the Service.
           kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: at(round), pod, sock: sock(localPort === 1 ? 2 : 1), size: '7' }),
         ].join('\n') + '\n',
@@ -121,9 +163,23 @@ describe.skipIf(!enabled)('kovenant run: Service traffic resolved to its backend
     expect(backendPoints.length).toBeGreaterThan(0);
     for (const p of backendPoints) {
       expect(p.tags).toEqual({
-        node: 'n1', zone: 'lab-1a', region: 'lab-1', namespace: 'shop', pod: 'web-1', workload: 'web-1', workload_kind: 'Pod',
-        remote_kind: 'pod', remote_namespace: 'shop', remote_name: 'db-0', remote_workload: 'db', remote_zone: 'lab-1b', remote_region: 'lab-1',
-        remote_service: 'db', path: 'cross-zone', direction: 'client', remote_port: '80',
+        node: 'n1',
+        zone: 'lab-1a',
+        region: 'lab-1',
+        namespace: 'shop',
+        pod: 'web-1',
+        workload: 'web-1',
+        workload_kind: 'Pod',
+        remote_kind: 'pod',
+        remote_namespace: 'shop',
+        remote_name: 'db-0',
+        remote_workload: 'db',
+        remote_zone: 'lab-1b',
+        remote_region: 'lab-1',
+        remote_service: 'db',
+        path: 'cross-zone',
+        direction: 'client',
+        remote_port: '80',
       });
       // Both spellings of the socket joined: 100 + 10 bytes per round.
       expect(p.fields.bytes_sent).toBe(110);

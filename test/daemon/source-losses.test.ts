@@ -87,24 +87,63 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant_source', () => {
     dir = mkdtempSync(join(tmpdir(), 'kovenant-source-'));
     const log = join(dir, 'tetragon.log');
     writeFileSync(log, '');
-    daemon = startDaemon([], [
-      'run', '--events', `file:${log}`, '--checkpoint-file', join(dir, 'checkpoint.json'),
-      '--output', 'influx', '--influx-api', 'v1', '--influx-url', influx.url, '--influx-db', DB, '--flush-interval', '20ms',
-      '--window', '1s', '--metrics-addr', '127.0.0.1:0', '--node-name', 'n1', '--tetragon-metrics', url,
-    ], { KOVENANT_CONFIG: '' });
+    daemon = startDaemon(
+      [],
+      [
+        'run',
+        '--events',
+        `file:${log}`,
+        '--checkpoint-file',
+        join(dir, 'checkpoint.json'),
+        '--output',
+        'influx',
+        '--influx-api',
+        'v1',
+        '--influx-url',
+        influx.url,
+        '--influx-db',
+        DB,
+        '--flush-interval',
+        '20ms',
+        '--window',
+        '1s',
+        '--metrics-addr',
+        '127.0.0.1:0',
+        '--node-name',
+        'n1',
+        '--tetragon-metrics',
+        url,
+      ],
+      { KOVENANT_CONFIG: '' },
+    );
     await daemon.waitForLog('"msg":"running"', 20_000);
 
     const time = (): string => new Date().toISOString();
     const lines: string[] = [];
-    for (let i = 0; i < 40; i++) lines.push(kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: time(), sock: { saddr: '10.0.0.1', sport: 40000, daddr: '203.0.113.5', dport: 443 }, size: '100' }));
-    for (const n of ['5', '7', '11']) lines.push(JSON.stringify({ rate_limit_info: { number_of_dropped_process_events: n }, node_name: 'n1', time: time() }));
+    for (let i = 0; i < 40; i++)
+      lines.push(
+        kprobeLine({
+          fn: 'tcp_sendmsg',
+          node: 'n1',
+          time: time(),
+          sock: { saddr: '10.0.0.1', sport: 40000, daddr: '203.0.113.5', dport: 443 },
+          size: '100',
+        }),
+      );
+    for (const n of ['5', '7', '11'])
+      lines.push(JSON.stringify({ rate_limit_info: { number_of_dropped_process_events: n }, node_name: 'n1', time: time() }));
     lines.push(JSON.stringify({ process_throttle: { type: 'THROTTLE_START', cgroup: '/kubepods/a' }, node_name: 'n1', time: time() }));
     lines.push(JSON.stringify({ process_throttle: { type: 'THROTTLE_STOP', cgroup: '/kubepods/a' }, node_name: 'n1', time: time() }));
     lines.push(JSON.stringify({ process_throttle: { type: 'THROTTLE_START', cgroup: '/kubepods/b' }, node_name: 'n1', time: time() }));
     lines.push('garbage', '{"process_kprobe":');
     appendFileSync(log, lines.join('\n') + '\n');
 
-    await waitFor('the daemon to read every line', async () => metricValue(await daemonMetrics(daemon!), 'kovenant_events_read_total') === lines.length, 20_000, 100);
+    await waitFor(
+      'the daemon to read every line',
+      async () => metricValue(await daemonMetrics(daemon!), 'kovenant_events_read_total') === lines.length,
+      20_000,
+      100,
+    );
     // A few scrapes after the failing third one, so the kernel counters have grown.
     await waitFor('five scrapes of the fake Tetragon', () => fake.requests() >= 5, 30_000, 100);
     const exported = await daemonMetrics(daemon);
@@ -129,13 +168,24 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant_source', () => {
     expect(v.k).toBeGreaterThan(0);
 
     // The traffic dashboard's completeness panels over what the daemon wrote.
-    const dashboard = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../dashboards/kovenant-traffic.json'), 'utf8')) as { panels: Array<{ title: string; targets?: Array<{ refId: string; query?: string }> }> };
-    const targets = dashboard.panels.flatMap((p) => (p.targets ?? []).filter((t) => t.query?.includes('kovenant_source')).map((t) => ({ panel: p.title, ...t })));
+    const dashboard = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../dashboards/kovenant-traffic.json'), 'utf8')) as {
+      panels: Array<{ title: string; targets?: Array<{ refId: string; query?: string }> }>;
+    };
+    const targets = dashboard.panels.flatMap((p) =>
+      (p.targets ?? []).filter((t) => t.query?.includes('kovenant_source')).map((t) => ({ panel: p.title, ...t })),
+    );
     expect(targets.length).toBeGreaterThanOrEqual(4);
     for (const t of targets) {
-      const q = t.query!.replaceAll('$timeFilter', `time >= ${started - 60_000}ms and time <= ${Date.now() + 60_000}ms`).replaceAll('$__interval_ms', '10000').replaceAll('$__interval', '10s').replaceAll('/^$cluster$/', '/^.*$/');
+      const q = t
+        .query!.replaceAll('$timeFilter', `time >= ${started - 60_000}ms and time <= ${Date.now() + 60_000}ms`)
+        .replaceAll('$__interval_ms', '10000')
+        .replaceAll('$__interval', '10s')
+        .replaceAll('/^$cluster$/', '/^.*$/');
       const series = await influxQuery(influx.url, DB, q);
-      expect(series.some((s) => s.values.some((r) => r[1] !== null)), `${t.panel} / ${t.refId}`).toBe(true);
+      expect(
+        series.some((s) => s.values.some((r) => r[1] !== null)),
+        `${t.panel} / ${t.refId}`,
+      ).toBe(true);
     }
   }, 120_000);
 });

@@ -59,33 +59,47 @@ describe('export shapes', () => {
     const filtered = filterLine(host);
     expect(filtered).toContain('{"process_kprobe":{"process":{},"function_name":');
     const pod = filterLine(realisticEventLine(1));
-    for (const gone of ['"parent"', '"arguments"', '"binary"', '"exec_id"', '"container"', '"action"', '"policy_name"']) expect(pod).not.toContain(gone);
-    for (const kept of ['"namespace"', '"workload_kind"', '"pod_labels"', '"function_name"', '"args"', '"node_name"', '"time"']) expect(pod).toContain(kept);
+    for (const gone of ['"parent"', '"arguments"', '"binary"', '"exec_id"', '"container"', '"action"', '"policy_name"'])
+      expect(pod).not.toContain(gone);
+    for (const kept of ['"namespace"', '"workload_kind"', '"pod_labels"', '"function_name"', '"args"', '"node_name"', '"time"'])
+      expect(pod).toContain(kept);
   });
 
   it('agrees with the reference on mutations of every shape', () => {
     const fast = new FastDecoder();
     const shapes = Object.values(SHAPES);
     fc.assert(
-      fc.property(fc.nat(100_000), fc.nat(shapes.length - 1), fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'delete', 'insert-space'), (i, s, at, byte, kind) => {
-        const line = Buffer.from(shapes[s]!(realisticEventLine(i)));
-        const k = at % line.length;
-        const damaged =
-          kind === 'flip' ? Buffer.concat([line.subarray(0, k), Buffer.from([byte]), line.subarray(k + 1)])
-          : kind === 'delete' ? Buffer.concat([line.subarray(0, k), line.subarray(k + 1)])
-          : Buffer.concat([line.subarray(0, k), Buffer.from(' '), line.subarray(k)]);
-        expectSame(damaged, fast);
-      }),
+      fc.property(
+        fc.nat(100_000),
+        fc.nat(shapes.length - 1),
+        fc.nat(),
+        fc.integer({ min: 0, max: 255 }),
+        fc.constantFrom('flip', 'delete', 'insert-space'),
+        (i, s, at, byte, kind) => {
+          const line = Buffer.from(shapes[s]!(realisticEventLine(i)));
+          const k = at % line.length;
+          const damaged =
+            kind === 'flip'
+              ? Buffer.concat([line.subarray(0, k), Buffer.from([byte]), line.subarray(k + 1)])
+              : kind === 'delete'
+                ? Buffer.concat([line.subarray(0, k), line.subarray(k + 1)])
+                : Buffer.concat([line.subarray(0, k), Buffer.from(' '), line.subarray(k)]);
+          expectSame(damaged, fast);
+        },
+      ),
       { numRuns: 5000 },
     );
     // 5000 property runs take ~10 s alone and several times that on a loaded 2-core machine.
   }, 180_000);
 
-  if (!existsSync(SAMPLES) && !process.env.CI) console.warn(`skipping the real samples: ${SAMPLES} is not there (../shared beside the repository)`);
+  if (!existsSync(SAMPLES) && !process.env.CI)
+    console.warn(`skipping the real samples: ${SAMPLES} is not there (../shared beside the repository)`);
   it.skipIf(!existsSync(SAMPLES) && !process.env.CI)('on the real samples in every shape', () => {
     const fast = new FastDecoder();
     for (const f of ['tetragon-docs-events.jsonl', 'tcp-recvmsg-real-cluster.jsonl']) {
-      for (const line of readFileSync(path.join(SAMPLES, f), 'utf8').split('\n').filter((l) => l.trim() !== '')) {
+      for (const line of readFileSync(path.join(SAMPLES, f), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '')) {
         for (const shape of Object.values(SHAPES)) expectSame(shape(line), fast);
       }
     }

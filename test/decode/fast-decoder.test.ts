@@ -14,7 +14,6 @@ import { ReferenceDecoder } from '../../src/decode/reference-decoder.ts';
 import { kernelEventFacts } from '../support/kernel-event-facts.ts';
 import { HAVE_SAMPLES, sampleLines } from '../support/tetragon-lines.ts';
 
-
 interface Outcome {
   status: DecodeStatus;
   fields: Record<string, unknown>;
@@ -52,7 +51,6 @@ function expectSame(line: Buffer | string, fast?: FastDecoder): Outcome {
   expect(r.fast, r.text).toEqual(r.ref);
   return r.ref;
 }
-
 
 // ---------------------------------------------------------------------------------------
 // A JSON model that can express what JSON.stringify cannot: duplicate keys, raw number
@@ -102,7 +100,9 @@ function writeString(v: string, style: Style, rnd: () => number): string {
     const code = ch.codePointAt(0) ?? 0;
     if (ch === '"') out += '\\"';
     else if (ch === '\\') out += '\\\\';
-    else if (code < 0x20) out += rnd() < 0.5 ? `\\u${hex4(code)}` : ({ '\n': '\\n', '\t': '\\t', '\r': '\\r', '\b': '\\b', '\f': '\\f' }[ch] ?? `\\u${hex4(code)}`);
+    else if (code < 0x20)
+      out +=
+        rnd() < 0.5 ? `\\u${hex4(code)}` : ({ '\n': '\\n', '\t': '\\t', '\r': '\\r', '\b': '\\b', '\f': '\\f' }[ch] ?? `\\u${hex4(code)}`);
     else if (rnd() < style.escape) {
       if (ch === '/') out += rnd() < 0.5 ? '\\/' : '\\u002f';
       else if (code > 0xffff) {
@@ -156,7 +156,10 @@ const FUNCTION_NAMES = [...KPROBE_OPS.keys()];
 
 /** Strings with the characters that matter: escapes, unicode (BMP and astral), slashes. */
 const text = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom('kube-system', 'payments', 'api-7d9f8-x2k', 'app.kubernetes.io/name', '10.0.0.1', '::ffff:10.0.0.1') },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom('kube-system', 'payments', 'api-7d9f8-x2k', 'app.kubernetes.io/name', '10.0.0.1', '::ffff:10.0.0.1'),
+  },
   { weight: 2, arbitrary: fc.string({ maxLength: 12 }) },
   { weight: 2, arbitrary: fc.constantFrom('caf\u00e9', 'smile\ud83d\ude00', 'a"b', 'back\\slash', 'sl/ash', '\u2028', 'tab\there', '') },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 8 }) },
@@ -180,7 +183,10 @@ const junk: fc.Arbitrary<J> = fc.letrec<{ j: J }>((tie) => ({
 
 /** Optional entry: absent, or present with the value. */
 function maybe(key: string, value: fc.Arbitrary<J>, absent = 1): fc.Arbitrary<[string, J][]> {
-  return fc.oneof({ weight: absent, arbitrary: fc.constant<[string, J][]>([]) }, { weight: 4, arbitrary: value.map((v): [string, J][] => [[key, v]]) });
+  return fc.oneof(
+    { weight: absent, arbitrary: fc.constant<[string, J][]>([]) },
+    { weight: 4, arbitrary: value.map((v): [string, J][] => [[key, v]]) },
+  );
 }
 
 /** Sometimes a second, different value for a key already present (JSON.parse keeps the last). */
@@ -192,14 +198,27 @@ function withDuplicates(entries: fc.Arbitrary<[string, J][]>): fc.Arbitrary<[str
   });
 }
 
-const extra: fc.Arbitrary<[string, J][]> = fc.array(fc.tuple(fc.constantFrom('extra', 'future_field', 'zz', '0', '17', '__proto__', 'tid'), junk), { maxLength: 2 });
+const extra: fc.Arbitrary<[string, J][]> = fc.array(
+  fc.tuple(fc.constantFrom('extra', 'future_field', 'zz', '0', '17', '__proto__', 'tid'), junk),
+  { maxLength: 2 },
+);
 
 const numberish = (digits: fc.Arbitrary<number>): fc.Arbitrary<J> =>
   fc.oneof(
     { weight: 6, arbitrary: digits.map(num) },
     { weight: 4, arbitrary: digits.map((n) => str(String(n))) },
-    { weight: 1, arbitrary: fc.constantFrom('', '12a', ' 1', '+5', '0x10', '00443', '-', '99999999999999999', '9007199254740993', '1234567890123456').map(str) },
-    { weight: 1, arbitrary: fc.constantFrom('443.0', '4.43e2', '1e21', '-0', '65536', '-1', '12345678901234567890', '0.5', '9007199254740993').map(num) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom('', '12a', ' 1', '+5', '0x10', '00443', '-', '99999999999999999', '9007199254740993', '1234567890123456')
+        .map(str),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom('443.0', '4.43e2', '1e21', '-0', '65536', '-1', '12345678901234567890', '0.5', '9007199254740993')
+        .map(num),
+    },
     { weight: 1, arbitrary: anyScalar },
   );
 
@@ -218,7 +237,23 @@ const podEntries: fc.Arbitrary<[string, J][]> = fc
     maybe('namespace', fc.oneof({ weight: 5, arbitrary: text.map(str) }, { weight: 1, arbitrary: anyScalar })),
     maybe('name', fc.oneof({ weight: 5, arbitrary: text.map(str) }, { weight: 1, arbitrary: anyScalar })),
     maybe('uid', text.map(str)),
-    maybe('container', fc.constant(obj([['id', str('containerd://abc')], ['name', str('c')], ['image', obj([['id', str('img@sha256:1')], ['name', str('img')]])], ['pid', num(7)]]))),
+    maybe(
+      'container',
+      fc.constant(
+        obj([
+          ['id', str('containerd://abc')],
+          ['name', str('c')],
+          [
+            'image',
+            obj([
+              ['id', str('img@sha256:1')],
+              ['name', str('img')],
+            ]),
+          ],
+          ['pid', num(7)],
+        ]),
+      ),
+    ),
     maybe('pod_labels', labels),
     maybe('workload', fc.oneof(text.map(str), anyScalar)),
     maybe('workload_kind', fc.oneof(fc.constantFrom('Deployment', 'DaemonSet', '').map(str), anyScalar)),
@@ -239,12 +274,23 @@ const processEntries: fc.Arbitrary<[string, J][]> = fc
       ['start_time', str('2022-08-10T19:20:11.689Z')],
     ]),
     maybe('pod', pod),
-    maybe('cap', fc.constant(obj([['permitted', arr([str('CAP_CHOWN'), str('CAP_KILL')])], ['effective', arr([])]]))),
+    maybe(
+      'cap',
+      fc.constant(
+        obj([
+          ['permitted', arr([str('CAP_CHOWN'), str('CAP_KILL')])],
+          ['effective', arr([])],
+        ]),
+      ),
+    ),
     extra,
   )
   .map((parts) => parts.flat());
 
-const processValue: fc.Arbitrary<J> = fc.oneof({ weight: 8, arbitrary: withDuplicates(processEntries).map(obj) }, { weight: 1, arbitrary: junk });
+const processValue: fc.Arbitrary<J> = fc.oneof(
+  { weight: 8, arbitrary: withDuplicates(processEntries).map(obj) },
+  { weight: 1, arbitrary: junk },
+);
 
 const sockEntries: fc.Arbitrary<[string, J][]> = fc
   .tuple(
@@ -253,19 +299,47 @@ const sockEntries: fc.Arbitrary<[string, J][]> = fc
     maybe('daddr', fc.oneof({ weight: 5, arbitrary: text.map(str) }, { weight: 1, arbitrary: anyScalar })),
     maybe('sport', port),
     maybe('dport', port),
-    maybe('cookie', fc.oneof({ weight: 4, arbitrary: fc.constant(str('18446744073709551615')) }, { weight: 2, arbitrary: text.map(str) }, { weight: 1, arbitrary: anyScalar })),
+    maybe(
+      'cookie',
+      fc.oneof(
+        { weight: 4, arbitrary: fc.constant(str('18446744073709551615')) },
+        { weight: 2, arbitrary: text.map(str) },
+        { weight: 1, arbitrary: anyScalar },
+      ),
+    ),
     extra,
   )
   .map((parts) => parts.flat());
 
 const argElement: fc.Arbitrary<J> = fc.oneof(
-  { weight: 4, arbitrary: withDuplicates(fc.tuple(maybe('sock_arg', fc.oneof({ weight: 6, arbitrary: withDuplicates(sockEntries).map(obj) }, { weight: 1, arbitrary: junk }), 0), extra).map((p) => p.flat())).map(obj) },
+  {
+    weight: 4,
+    arbitrary: withDuplicates(
+      fc
+        .tuple(
+          maybe('sock_arg', fc.oneof({ weight: 6, arbitrary: withDuplicates(sockEntries).map(obj) }, { weight: 1, arbitrary: junk }), 0),
+          extra,
+        )
+        .map((p) => p.flat()),
+    ).map(obj),
+  },
   { weight: 4, arbitrary: withDuplicates(fc.tuple(maybe('size_arg', size, 0), extra).map((p) => p.flat())).map(obj) },
-  { weight: 2, arbitrary: fc.constantFrom(obj([['file_arg', obj([['path', str('/etc/passwd')]])]]), obj([['bytes_arg', str('ZGFlbW9u')]]), obj([['int_arg', num(3)]]), obj([])) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      obj([['file_arg', obj([['path', str('/etc/passwd')]])]]),
+      obj([['bytes_arg', str('ZGFlbW9u')]]),
+      obj([['int_arg', num(3)]]),
+      obj([]),
+    ),
+  },
   { weight: 1, arbitrary: junk },
 );
 
-const args: fc.Arbitrary<J> = fc.oneof({ weight: 8, arbitrary: fc.array(argElement, { maxLength: 4 }).map(arr) }, { weight: 1, arbitrary: junk });
+const args: fc.Arbitrary<J> = fc.oneof(
+  { weight: 8, arbitrary: fc.array(argElement, { maxLength: 4 }).map(arr) },
+  { weight: 1, arbitrary: junk },
+);
 
 const returnValue: fc.Arbitrary<J> = fc.oneof(
   { weight: 6, arbitrary: withDuplicates(fc.tuple(maybe('int_arg', ret, 0), extra).map((p) => p.flat())).map(obj) },
@@ -299,8 +373,32 @@ const kprobeEntries: fc.Arbitrary<[string, J][]> = fc
   });
 
 const time: fc.Arbitrary<J> = fc.oneof(
-  { weight: 8, arbitrary: fc.constantFrom('2022-08-16T16:37:56.890Z', '2024-05-01T12:00:00.123456789Z', '2024-02-29T23:59:60+02:00', '2021-10-18t20:08:55z', '2021-10-18 20:08:55.5-01:30').map(str) },
-  { weight: 2, arbitrary: fc.constantFrom('2022-13-01T00:00:00Z', '2022-08-16', 'yesterday', '', '2022-02-30T00:00:00Z', '2022-08-16T16:37:56.Z', '2022-08-16T16:37:56\u00e9Z').map(str) },
+  {
+    weight: 8,
+    arbitrary: fc
+      .constantFrom(
+        '2022-08-16T16:37:56.890Z',
+        '2024-05-01T12:00:00.123456789Z',
+        '2024-02-29T23:59:60+02:00',
+        '2021-10-18t20:08:55z',
+        '2021-10-18 20:08:55.5-01:30',
+      )
+      .map(str),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .constantFrom(
+        '2022-13-01T00:00:00Z',
+        '2022-08-16',
+        'yesterday',
+        '',
+        '2022-02-30T00:00:00Z',
+        '2022-08-16T16:37:56.Z',
+        '2022-08-16T16:37:56\u00e9Z',
+      )
+      .map(str),
+  },
   { weight: 1, arbitrary: anyScalar },
 );
 
@@ -338,10 +436,21 @@ const mutation = fc.oneof(
   fc.record({
     kind: fc.constant('insert' as const),
     at: fc.double({ min: 0, max: 1, noNaN: true }),
-    bytes: fc.array(fc.oneof(fc.constantFrom(...Buffer.from('"{}[],:\\ \t0-9eE.+anulltrue\u00e9')), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+    bytes: fc.array(fc.oneof(fc.constantFrom(...Buffer.from('"{}[],:\\ \t0-9eE.+anulltrue\u00e9')), fc.integer({ min: 0, max: 255 })), {
+      minLength: 1,
+      maxLength: 4,
+    }),
   }),
-  fc.record({ kind: fc.constant('delete' as const), at: fc.double({ min: 0, max: 1, noNaN: true }), length: fc.integer({ min: 1, max: 8 }) }),
-  fc.record({ kind: fc.constant('duplicate' as const), at: fc.double({ min: 0, max: 1, noNaN: true }), length: fc.integer({ min: 1, max: 40 }) }),
+  fc.record({
+    kind: fc.constant('delete' as const),
+    at: fc.double({ min: 0, max: 1, noNaN: true }),
+    length: fc.integer({ min: 1, max: 8 }),
+  }),
+  fc.record({
+    kind: fc.constant('duplicate' as const),
+    at: fc.double({ min: 0, max: 1, noNaN: true }),
+    length: fc.integer({ min: 1, max: 40 }),
+  }),
   fc.record({ kind: fc.constant('append' as const), bytes: fc.constantFrom('x', '}', ' ', '\t', ',', '{}', '\u0000', 'null') }),
 );
 
@@ -410,7 +519,14 @@ describe('FastDecoder agrees with ReferenceDecoder', () => {
     const fast = new FastDecoder();
     const a = new KernelEvent();
     const b = new KernelEvent();
-    const lines = [...sampleLines(), 'garbage', '{"process_exec":{}}', realisticEventLine(7), '{"process_kprobe":[]}', realisticEventLine(8)];
+    const lines = [
+      ...sampleLines(),
+      'garbage',
+      '{"process_exec":{}}',
+      realisticEventLine(7),
+      '{"process_kprobe":[]}',
+      realisticEventLine(8),
+    ];
     for (let round = 0; round < 3; round++) {
       for (const l of lines) {
         const buf = Buffer.from(l);
@@ -444,34 +560,107 @@ describe('FastDecoder agrees with ReferenceDecoder', () => {
     ['kprobe null', '{"process_kprobe":null}'],
     ['no event key', '{"node_name":"n","time":"2022-08-16T16:37:56.890Z"}'],
     ['numeric event key first', '{"zz":{},"5":{},"node_name":"n"}'],
-    ['escaped event key', '{"process\\u005fkprobe":{"function_name":"tcp_close","args":[{"sock_arg":{"saddr":"a","daddr":"b","sport":1,"dport":2}}]},"time":"2022-08-16T16:37:56.890Z"}'],
-    ['escaped kprobe keys', '{"process_kprobe":{"function\\u005fname":"__x64_sys_read","\\u0061rgs":[{"size\\u005farg":"12"}]},"t\\u0069me":"2022-08-16T16:37:56.890Z"}'],
+    [
+      'escaped event key',
+      '{"process\\u005fkprobe":{"function_name":"tcp_close","args":[{"sock_arg":{"saddr":"a","daddr":"b","sport":1,"dport":2}}]},"time":"2022-08-16T16:37:56.890Z"}',
+    ],
+    [
+      'escaped kprobe keys',
+      '{"process_kprobe":{"function\\u005fname":"__x64_sys_read","\\u0061rgs":[{"size\\u005farg":"12"}]},"t\\u0069me":"2022-08-16T16:37:56.890Z"}',
+    ],
     ['escaped function name', '{"process_kprobe":{"function_name":"tcp\\u005fclose"},"time":"x"}'],
     ['unknown function escaped', '{"process_kprobe":{"function_name":"caf\\u00e9"}}'],
-    ['duplicate kprobe', '{"process_kprobe":{"function_name":"tcp_close"},"process_kprobe":{"function_name":"__x64_sys_read","args":[{"size_arg":"3"}]},"time":"2022-08-16T16:37:56.890Z"}'],
-    ['duplicate time', '{"process_kprobe":{"function_name":"__x64_sys_read","args":[{"size_arg":"3"}]},"time":"bad","time":"2022-08-16T16:37:56.890Z"}'],
+    [
+      'duplicate kprobe',
+      '{"process_kprobe":{"function_name":"tcp_close"},"process_kprobe":{"function_name":"__x64_sys_read","args":[{"size_arg":"3"}]},"time":"2022-08-16T16:37:56.890Z"}',
+    ],
+    [
+      'duplicate time',
+      '{"process_kprobe":{"function_name":"__x64_sys_read","args":[{"size_arg":"3"}]},"time":"bad","time":"2022-08-16T16:37:56.890Z"}',
+    ],
     ['return -0', '{"process_kprobe":{"function_name":"__x64_sys_read","return":{"int_arg":-0}},"time":"2022-08-16T16:37:56.890Z"}'],
     ['return "-0"', '{"process_kprobe":{"function_name":"__x64_sys_read","return":{"int_arg":"-0"}},"time":"2022-08-16T16:37:56.890Z"}'],
     ['return exponent', '{"process_kprobe":{"function_name":"__x64_sys_read","return":{"int_arg":5e2}},"time":"2022-08-16T16:37:56.890Z"}'],
-    ['return null', '{"process_kprobe":{"function_name":"__x64_sys_read","return":{"int_arg":null},"args":[{"size_arg":"3"}]},"time":"2022-08-16T16:37:56.890Z"}'],
-    ['return without int_arg', '{"process_kprobe":{"function_name":"__x64_sys_read","return":{},"args":[{"size_arg":"3"}]},"time":"2022-08-16T16:37:56.890Z"}'],
-    ['size at index 2', '{"process_kprobe":{"function_name":"__arm64_sys_write","args":[{"file_arg":{}},7,{"size_arg":"65536"},{"size_arg":"x"}]},"time":"2022-08-16T16:37:56.890Z"}'],
-    ['size invalid first', '{"process_kprobe":{"function_name":"__arm64_sys_write","args":[{"size_arg":"x"},{"size_arg":"5"}]},"time":"2022-08-16T16:37:56.890Z"}'],
-    ['size 16 digits', '{"process_kprobe":{"function_name":"__arm64_sys_write","args":[{"size_arg":"9007199254740993"}]},"time":"2022-08-16T16:37:56.890Z"}'],
-    ['size max safe', '{"process_kprobe":{"function_name":"__arm64_sys_write","args":[{"size_arg":"9007199254740991"}]},"time":"2022-08-16T16:37:56.890Z"}'],
-    ['size number 16 digits', '{"process_kprobe":{"function_name":"__arm64_sys_write","args":[{"size_arg":9007199254740991}]},"time":"2022-08-16T16:37:56.890Z"}'],
-    ['port as float', '{"process_kprobe":{"function_name":"tcp_connect","args":[{"sock_arg":{"saddr":"a","daddr":"b","sport":443.0,"dport":"00080"}}]},"time":"2022-08-16T16:37:56.890Z"}'],
-    ['port -0', '{"process_kprobe":{"function_name":"tcp_connect","args":[{"sock_arg":{"saddr":"a","daddr":"b","sport":-0,"dport":1}}]},"time":"2022-08-16T16:37:56.890Z"}'],
-    ['port too big', '{"process_kprobe":{"function_name":"tcp_connect","args":[{"sock_arg":{"saddr":"a","daddr":"b","sport":65536,"dport":1}}]},"time":"2022-08-16T16:37:56.890Z"}'],
-    ['sock in second arg', '{"process_kprobe":{"function_name":"tcp_connect","args":[{"size_arg":"1"},{"sock_arg":{"saddr":"a","daddr":"b","sport":1,"dport":1}}]},"time":"2022-08-16T16:37:56.890Z"}'],
-    ['parent pod only', '{"process_kprobe":{"parent":{"pod":{"namespace":"p","name":"q"}},"process":{"pid":1},"function_name":"__x64_sys_read","args":[{"size_arg":"1"}]},"time":"2022-08-16T16:37:56.890Z"}'],
-    ['labels with __proto__ and numeric keys', '{"process_kprobe":{"process":{"pod":{"namespace":"n","name":"p","pod_labels":{"b":"1","__proto__":"x","10":"y","2":"z","b":"2","c":3}}},"function_name":"__x64_sys_read","args":[{"size_arg":"1"}]},"time":"2022-08-16T16:37:56.890Z"}'],
-    ['labels array', '{"process_kprobe":{"process":{"pod":{"namespace":"n","name":"p","pod_labels":["a"]}},"function_name":"__x64_sys_read","args":[{"size_arg":"1"}]},"time":"2022-08-16T16:37:56.890Z"}'],
-    ['duplicate pod', '{"process_kprobe":{"process":{"pod":{"namespace":"n","name":"p"},"pod":{"namespace":"m","name":"q"}},"function_name":"__x64_sys_read","args":[{"size_arg":"1"}]},"time":"2022-08-16T16:37:56.890Z"}'],
-    ['non-ascii time', '{"process_kprobe":{"function_name":"__x64_sys_read","args":[{"size_arg":"1"}]},"time":"2022-08-16T16:37:56.890\u00e9"}'],
-    ['escaped time', '{"process_kprobe":{"function_name":"__x64_sys_read","args":[{"size_arg":"1"}]},"time":"2022-08-16T16:37:56.890\\u005a"}'],
-    ['invalid utf-8 in pod name', Buffer.concat([Buffer.from('{"process_kprobe":{"process":{"pod":{"namespace":"n\xff","name":"p'), Buffer.from([0xe2, 0x82]), Buffer.from('"}},"function_name":"__x64_sys_read","args":[{"size_arg":"1"}]},"time":"2022-08-16T16:37:56.890Z"}')])],
-    ['pretty printed', '{\n  "process_kprobe" : {\r\n\t"function_name":"__x64_sys_read" , "args" : [ { "size_arg" : "1" } ] } ,\n "time":"2022-08-16T16:37:56.890Z"\n}\n'],
+    [
+      'return null',
+      '{"process_kprobe":{"function_name":"__x64_sys_read","return":{"int_arg":null},"args":[{"size_arg":"3"}]},"time":"2022-08-16T16:37:56.890Z"}',
+    ],
+    [
+      'return without int_arg',
+      '{"process_kprobe":{"function_name":"__x64_sys_read","return":{},"args":[{"size_arg":"3"}]},"time":"2022-08-16T16:37:56.890Z"}',
+    ],
+    [
+      'size at index 2',
+      '{"process_kprobe":{"function_name":"__arm64_sys_write","args":[{"file_arg":{}},7,{"size_arg":"65536"},{"size_arg":"x"}]},"time":"2022-08-16T16:37:56.890Z"}',
+    ],
+    [
+      'size invalid first',
+      '{"process_kprobe":{"function_name":"__arm64_sys_write","args":[{"size_arg":"x"},{"size_arg":"5"}]},"time":"2022-08-16T16:37:56.890Z"}',
+    ],
+    [
+      'size 16 digits',
+      '{"process_kprobe":{"function_name":"__arm64_sys_write","args":[{"size_arg":"9007199254740993"}]},"time":"2022-08-16T16:37:56.890Z"}',
+    ],
+    [
+      'size max safe',
+      '{"process_kprobe":{"function_name":"__arm64_sys_write","args":[{"size_arg":"9007199254740991"}]},"time":"2022-08-16T16:37:56.890Z"}',
+    ],
+    [
+      'size number 16 digits',
+      '{"process_kprobe":{"function_name":"__arm64_sys_write","args":[{"size_arg":9007199254740991}]},"time":"2022-08-16T16:37:56.890Z"}',
+    ],
+    [
+      'port as float',
+      '{"process_kprobe":{"function_name":"tcp_connect","args":[{"sock_arg":{"saddr":"a","daddr":"b","sport":443.0,"dport":"00080"}}]},"time":"2022-08-16T16:37:56.890Z"}',
+    ],
+    [
+      'port -0',
+      '{"process_kprobe":{"function_name":"tcp_connect","args":[{"sock_arg":{"saddr":"a","daddr":"b","sport":-0,"dport":1}}]},"time":"2022-08-16T16:37:56.890Z"}',
+    ],
+    [
+      'port too big',
+      '{"process_kprobe":{"function_name":"tcp_connect","args":[{"sock_arg":{"saddr":"a","daddr":"b","sport":65536,"dport":1}}]},"time":"2022-08-16T16:37:56.890Z"}',
+    ],
+    [
+      'sock in second arg',
+      '{"process_kprobe":{"function_name":"tcp_connect","args":[{"size_arg":"1"},{"sock_arg":{"saddr":"a","daddr":"b","sport":1,"dport":1}}]},"time":"2022-08-16T16:37:56.890Z"}',
+    ],
+    [
+      'parent pod only',
+      '{"process_kprobe":{"parent":{"pod":{"namespace":"p","name":"q"}},"process":{"pid":1},"function_name":"__x64_sys_read","args":[{"size_arg":"1"}]},"time":"2022-08-16T16:37:56.890Z"}',
+    ],
+    [
+      'labels with __proto__ and numeric keys',
+      '{"process_kprobe":{"process":{"pod":{"namespace":"n","name":"p","pod_labels":{"b":"1","__proto__":"x","10":"y","2":"z","b":"2","c":3}}},"function_name":"__x64_sys_read","args":[{"size_arg":"1"}]},"time":"2022-08-16T16:37:56.890Z"}',
+    ],
+    [
+      'labels array',
+      '{"process_kprobe":{"process":{"pod":{"namespace":"n","name":"p","pod_labels":["a"]}},"function_name":"__x64_sys_read","args":[{"size_arg":"1"}]},"time":"2022-08-16T16:37:56.890Z"}',
+    ],
+    [
+      'duplicate pod',
+      '{"process_kprobe":{"process":{"pod":{"namespace":"n","name":"p"},"pod":{"namespace":"m","name":"q"}},"function_name":"__x64_sys_read","args":[{"size_arg":"1"}]},"time":"2022-08-16T16:37:56.890Z"}',
+    ],
+    [
+      'non-ascii time',
+      '{"process_kprobe":{"function_name":"__x64_sys_read","args":[{"size_arg":"1"}]},"time":"2022-08-16T16:37:56.890\u00e9"}',
+    ],
+    [
+      'escaped time',
+      '{"process_kprobe":{"function_name":"__x64_sys_read","args":[{"size_arg":"1"}]},"time":"2022-08-16T16:37:56.890\\u005a"}',
+    ],
+    [
+      'invalid utf-8 in pod name',
+      Buffer.concat([
+        Buffer.from('{"process_kprobe":{"process":{"pod":{"namespace":"n\xff","name":"p'),
+        Buffer.from([0xe2, 0x82]),
+        Buffer.from('"}},"function_name":"__x64_sys_read","args":[{"size_arg":"1"}]},"time":"2022-08-16T16:37:56.890Z"}'),
+      ]),
+    ],
+    [
+      'pretty printed',
+      '{\n  "process_kprobe" : {\r\n\t"function_name":"__x64_sys_read" , "args" : [ { "size_arg" : "1" } ] } ,\n "time":"2022-08-16T16:37:56.890Z"\n}\n',
+    ],
   ] as [string, string | Buffer][])('on %s', (_name, line) => {
     expectSame(line);
   });
@@ -479,8 +668,12 @@ describe('FastDecoder agrees with ReferenceDecoder', () => {
   it('on deep nesting, past what the scanner tracks', () => {
     for (const depth of [30, 31, 32, 33, 200, 5000]) {
       const deep = `${'['.repeat(depth)}${']'.repeat(depth)}`;
-      expectSame(`{"process_kprobe":{"function_name":"__x64_sys_read","x":${deep},"args":[{"size_arg":"1"}]},"time":"2022-08-16T16:37:56.890Z"}`);
-      expectSame(`{"process_kprobe":{"function_name":"__x64_sys_read","x":${deep.slice(1)},"args":[{"size_arg":"1"}]},"time":"2022-08-16T16:37:56.890Z"}`);
+      expectSame(
+        `{"process_kprobe":{"function_name":"__x64_sys_read","x":${deep},"args":[{"size_arg":"1"}]},"time":"2022-08-16T16:37:56.890Z"}`,
+      );
+      expectSame(
+        `{"process_kprobe":{"function_name":"__x64_sys_read","x":${deep.slice(1)},"args":[{"size_arg":"1"}]},"time":"2022-08-16T16:37:56.890Z"}`,
+      );
     }
   });
 

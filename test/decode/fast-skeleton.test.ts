@@ -57,14 +57,13 @@ function bases(): Buffer[] {
     if (l === undefined) throw new Error(`no example line for ${fn}`);
     return l;
   };
-  return [
-    pick('tcp_sendmsg', true),
-    pick('tcp_connect', false),
-    realisticEventLine(3),
-    realisticEventLine(7),
-  ]
+  return [pick('tcp_sendmsg', true), pick('tcp_connect', false), realisticEventLine(3), realisticEventLine(7)]
     .map((l): Buffer => Buffer.from(l))
-    .concat(sampleKprobes().filter((l) => l.includes('"sock_arg"')).slice(0, 1));
+    .concat(
+      sampleKprobes()
+        .filter((l) => l.includes('"sock_arg"'))
+        .slice(0, 1),
+    );
 }
 
 /** Byte values tried at each position: JSON's structural bytes, whitespace, escapes, digits, letters, controls, non-ASCII. */
@@ -105,7 +104,11 @@ describe('FastDecoder speculative path (canonical Tetragon layout)', () => {
     const cookies = new Set<string>();
     for (const [i, l] of tcp.entries()) {
       // Distinct cookies (the example generator's are all alike).
-      const line = Buffer.from(l.replace(/"cookie":"\d+"/, `"cookie":"1844674407370955${1000 + i}"`).replace(/\}$/, `,"cluster_name":"prod-${i % 2}","node_labels":{"a":"b"}}`));
+      const line = Buffer.from(
+        l
+          .replace(/"cookie":"\d+"/, `"cookie":"1844674407370955${1000 + i}"`)
+          .replace(/\}$/, `,"cluster_name":"prod-${i % 2}","node_labels":{"a":"b"}}`),
+      );
       expectSame(fast, line);
       const ev = new KernelEvent();
       fast.decode(line, 0, line.length, ev);
@@ -133,34 +136,38 @@ describe('FastDecoder speculative path (canonical Tetragon layout)', () => {
     expect(fast.spanHits + fast.spanMisses).toBe(6);
   });
 
-  it('agrees on every byte change, insertion and deletion after parent, with learned spans primed and drifting', { timeout: 300_000 }, () => {
-    for (const base of bases()) {
-      const from = afterParent(base);
-      const primed = new FastDecoder();
-      // Not re-primed: its learned spans hold whatever the previous mutant taught them.
-      const drifting = new FastDecoder();
-      let taken = 0;
-      for (let at = from; at <= base.length; at++) {
-        const kinds: ['set' | 'insert' | 'delete', number][] = [];
-        for (const b of BYTES) {
-          if (at < base.length && base[at] !== b) kinds.push(['set', b]);
-          kinds.push(['insert', b]);
+  it(
+    'agrees on every byte change, insertion and deletion after parent, with learned spans primed and drifting',
+    { timeout: 300_000 },
+    () => {
+      for (const base of bases()) {
+        const from = afterParent(base);
+        const primed = new FastDecoder();
+        // Not re-primed: its learned spans hold whatever the previous mutant taught them.
+        const drifting = new FastDecoder();
+        let taken = 0;
+        for (let at = from; at <= base.length; at++) {
+          const kinds: ['set' | 'insert' | 'delete', number][] = [];
+          for (const b of BYTES) {
+            if (at < base.length && base[at] !== b) kinds.push(['set', b]);
+            kinds.push(['insert', b]);
+          }
+          if (at < base.length) kinds.push(['delete', 0]);
+          for (const [kind, b] of kinds) {
+            const m = mutate(base, at, kind, b);
+            // Primed: the original line just taught the learned spans its bytes.
+            expectSame(primed, base);
+            const before = primed.speculated;
+            expectSame(primed, m);
+            taken += primed.speculated - before;
+            expectSame(drifting, m);
+          }
         }
-        if (at < base.length) kinds.push(['delete', 0]);
-        for (const [kind, b] of kinds) {
-          const m = mutate(base, at, kind, b);
-          // Primed: the original line just taught the learned spans its bytes.
-          expectSame(primed, base);
-          const before = primed.speculated;
-          expectSame(primed, m);
-          taken += primed.speculated - before;
-          expectSame(drifting, m);
-        }
+        // Some mutations keep the line canonical (a digit for a digit): the path stays live.
+        expect(taken).toBeGreaterThan(0);
       }
-      // Some mutations keep the line canonical (a digit for a digit): the path stays live.
-      expect(taken).toBeGreaterThan(0);
-    }
-  });
+    },
+  );
 
   it('agrees on random edits at integer positions of the part after parent (property)', () => {
     const lines = bases();
@@ -168,10 +175,10 @@ describe('FastDecoder speculative path (canonical Tetragon layout)', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: lines.length - 1 }),
-        fc.array(
-          fc.record({ at: fc.nat(), kind: fc.constantFrom('set', 'insert', 'delete'), byte: fc.integer({ min: 0, max: 255 }) }),
-          { minLength: 1, maxLength: 3 },
-        ),
+        fc.array(fc.record({ at: fc.nat(), kind: fc.constantFrom('set', 'insert', 'delete'), byte: fc.integer({ min: 0, max: 255 }) }), {
+          minLength: 1,
+          maxLength: 3,
+        }),
         (which, edits) => {
           const base = lines[which]!;
           const from = afterParent(base);

@@ -96,8 +96,33 @@ describe('FastDecoder span cache (process / parent)', () => {
 
   it('agrees on every token in place of a cached `tid` or `refcnt` (holes take plain integers only)', () => {
     const tokens = [
-      '0', '7', '-0', '-12', '123456789012345678901234567890', '01', '00', '1.5', '1e3', '1E+3', '-', '--1', '1-', '+1', '0x1', '1 ', ' 1',
-      '"1"', 'null', 'true', '[]', '{}', '', '1,"tid":2', '1,"pod":{"namespace":"evil","name":"p"}', '1}', '9'.repeat(400),
+      '0',
+      '7',
+      '-0',
+      '-12',
+      '123456789012345678901234567890',
+      '01',
+      '00',
+      '1.5',
+      '1e3',
+      '1E+3',
+      '-',
+      '--1',
+      '1-',
+      '+1',
+      '0x1',
+      '1 ',
+      ' 1',
+      '"1"',
+      'null',
+      'true',
+      '[]',
+      '{}',
+      '',
+      '1,"tid":2',
+      '1,"pod":{"namespace":"evil","name":"p"}',
+      '1}',
+      '9'.repeat(400),
     ];
     // The pair, process and parent caches each see the edited process: hits only where the
     // token is a plain integer, and then with the original pod facts.
@@ -125,7 +150,9 @@ describe('FastDecoder span cache (process / parent)', () => {
 
   it('agrees on every byte change of a cached `pod` inside a process never seen before', { timeout: 180_000 }, () => {
     // Fresh processes (the worst case) whose pods repeat: the pod span cache serves them.
-    const lines = [...exampleLines(400, 60_000, 12, true)].filter((l) => l.includes('"pod":{') && l.startsWith('{"process_kprobe"')).map((l) => Buffer.from(l));
+    const lines = [...exampleLines(400, 60_000, 12, true)]
+      .filter((l) => l.includes('"pod":{') && l.startsWith('{"process_kprobe"'))
+      .map((l) => Buffer.from(l));
     const fast = new FastDecoder();
     for (const l of lines) expectSame(fast, l);
     const line = lines[lines.length - 1]!;
@@ -144,7 +171,10 @@ describe('FastDecoder span cache (process / parent)', () => {
     const pod = line.subarray(s, e);
     const other = Buffer.from(lines[0]!);
     expectSame(fast, Buffer.concat([line.subarray(0, e), Buffer.from(`,"pod":{"namespace":"x","name":"y"}`), line.subarray(e)]));
-    expectSame(fast, Buffer.concat([Buffer.from('{"process_kprobe":{"process":{"pod":'), pod, other.subarray(other.indexOf(',"function_name"') - 1)]));
+    expectSame(
+      fast,
+      Buffer.concat([Buffer.from('{"process_kprobe":{"process":{"pod":'), pod, other.subarray(other.indexOf(',"function_name"') - 1)]),
+    );
   });
 
   it('agrees when a cached span with holes is cut short around a hole, or a hole runs to the line end', () => {
@@ -228,7 +258,8 @@ describe('FastDecoder span cache (process / parent)', () => {
     const [ps, pe] = valueSpan(podLine, 'parent');
     const proc = podLine.subarray(s, e);
     const parent = podLine.subarray(ps, pe);
-    const other = '{"exec_id":"b3RoZXI=0000000000000000000000000000000000000000000","pid":7,"pod":{"namespace":"other-ns","name":"other-pod","workload":"w"}}';
+    const other =
+      '{"exec_id":"b3RoZXI=0000000000000000000000000000000000000000000","pid":7,"pod":{"namespace":"other-ns","name":"other-pod","workload":"w"}}';
     const lines = [
       // A second `process` later in the object: JSON.parse keeps the last.
       Buffer.concat([podLine.subarray(0, e), Buffer.from(`,"process":${other}`), podLine.subarray(e)]),
@@ -238,7 +269,15 @@ describe('FastDecoder span cache (process / parent)', () => {
       Buffer.concat([podLine.subarray(0, s), Buffer.from(other), podLine.subarray(e, ps), proc, podLine.subarray(pe)]),
       Buffer.concat([podLine.subarray(0, s), parent, podLine.subarray(e, ps), Buffer.from(other), podLine.subarray(pe)]),
       // Both keys twice, parent first.
-      Buffer.concat([Buffer.from('{"process_kprobe":{"parent":'), proc, Buffer.from(',"process":'), parent, Buffer.from(',"parent":'), parent, podLine.subarray(pe)]),
+      Buffer.concat([
+        Buffer.from('{"process_kprobe":{"parent":'),
+        proc,
+        Buffer.from(',"process":'),
+        parent,
+        Buffer.from(',"parent":'),
+        parent,
+        podLine.subarray(pe),
+      ]),
       // Cached process bytes under a key that is not `process`.
       Buffer.concat([podLine.subarray(0, s - '"process":'.length), Buffer.from('"proc":'), proc, podLine.subarray(e)]),
       // Cached process bytes at the top level and inside args.
@@ -299,33 +338,39 @@ describe('FastDecoder span cache (process / parent)', () => {
       ),
     });
     fc.assert(
-      fc.property(fc.array(step, { minLength: 1, maxLength: 60 }), fc.constantFrom(1, 2, 2048), fc.nat(pool.length - 4), (steps, sets, offset) => {
-        const fast = new FastDecoder({ spanSets: sets });
-        let repeats = 0;
-        const decodedIntact = new Set<number>();
-        for (const step of steps) {
-          // A window of four pool lines, so that lines (and their spans) repeat often.
-          const pick = offset + (step.pick % 4);
-          const mutate = step.mutate;
-          let line = pool[pick]!;
-          if (mutate !== null) {
-            // Mostly inside the process and parent spans, which are most of a line.
-            const at = mutate.at % line.length;
-            if (mutate.kind === 'flip') {
-              line = Buffer.from(line);
-              line[at] = mutate.byte;
-            } else if (mutate.kind === 'insert') line = Buffer.concat([line.subarray(0, at), Buffer.from([mutate.byte]), line.subarray(at)]);
-            else if (mutate.kind === 'delete') line = Buffer.concat([line.subarray(0, at), line.subarray(at + 1)]);
-            else line = line.subarray(0, at);
-          } else {
-            if (decodedIntact.has(pick) && line.subarray(0, 17).toString() === '{"process_kprobe"') repeats++;
-            decodedIntact.add(pick);
+      fc.property(
+        fc.array(step, { minLength: 1, maxLength: 60 }),
+        fc.constantFrom(1, 2, 2048),
+        fc.nat(pool.length - 4),
+        (steps, sets, offset) => {
+          const fast = new FastDecoder({ spanSets: sets });
+          let repeats = 0;
+          const decodedIntact = new Set<number>();
+          for (const step of steps) {
+            // A window of four pool lines, so that lines (and their spans) repeat often.
+            const pick = offset + (step.pick % 4);
+            const mutate = step.mutate;
+            let line = pool[pick]!;
+            if (mutate !== null) {
+              // Mostly inside the process and parent spans, which are most of a line.
+              const at = mutate.at % line.length;
+              if (mutate.kind === 'flip') {
+                line = Buffer.from(line);
+                line[at] = mutate.byte;
+              } else if (mutate.kind === 'insert')
+                line = Buffer.concat([line.subarray(0, at), Buffer.from([mutate.byte]), line.subarray(at)]);
+              else if (mutate.kind === 'delete') line = Buffer.concat([line.subarray(0, at), line.subarray(at + 1)]);
+              else line = line.subarray(0, at);
+            } else {
+              if (decodedIntact.has(pick) && line.subarray(0, 17).toString() === '{"process_kprobe"') repeats++;
+              decodedIntact.add(pick);
+            }
+            expectSame(fast, line);
           }
-          expectSame(fast, line);
-        }
-        // An intact kprobe line decoded intact before hits (large cache only: no eviction).
-        if (sets === 2048 && repeats > 0) expect(fast.spanHits).toBeGreaterThan(0);
-      }),
+          // An intact kprobe line decoded intact before hits (large cache only: no eviction).
+          if (sets === 2048 && repeats > 0) expect(fast.spanHits).toBeGreaterThan(0);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -336,16 +381,44 @@ describe('FastDecoder time cache (repeated date-and-seconds prefix)', () => {
     const fast = new FastDecoder();
     const base = '2024-05-01T12:00:07';
     const suffixes = [
-      '.123456789Z', 'Z', 'z', '.5Z', '.12Z', '.1234z', '.Z', '.', '', '.123', '+00:00', '-01:30', '.5+02:00', 'Zx', '.12a4Z',
-      '.0000000000000000000009Z', 'ZZ', ' Z', '.9\u00e9Z', '\u00e9',
+      '.123456789Z',
+      'Z',
+      'z',
+      '.5Z',
+      '.12Z',
+      '.1234z',
+      '.Z',
+      '.',
+      '',
+      '.123',
+      '+00:00',
+      '-01:30',
+      '.5+02:00',
+      'Zx',
+      '.12a4Z',
+      '.0000000000000000000009Z',
+      'ZZ',
+      ' Z',
+      '.9\u00e9Z',
+      '\u00e9',
     ];
-    const prefixes = [base, '2024-05-01T12:00:60', '2024-02-30T12:00:07', '2024-05-01t12:00:07', '2024-05-01 12:00:07', '2024-05-01T12:00:0x'];
+    const prefixes = [
+      base,
+      '2024-05-01T12:00:60',
+      '2024-02-30T12:00:07',
+      '2024-05-01t12:00:07',
+      '2024-05-01 12:00:07',
+      '2024-05-01T12:00:0x',
+    ];
     for (let round = 0; round < 2; round++) {
       for (const p of prefixes) {
         for (const sfx of suffixes) {
           for (const warm of ['.000Z', sfx]) {
             for (const t of [p + warm, p + sfx, base + sfx]) {
-              expectSame(fast, `{"process_kprobe":{"function_name":"__x64_sys_read","args":[{"size_arg":"1"}]},"time":${JSON.stringify(t)}}`);
+              expectSame(
+                fast,
+                `{"process_kprobe":{"function_name":"__x64_sys_read","args":[{"size_arg":"1"}]},"time":${JSON.stringify(t)}}`,
+              );
             }
           }
         }

@@ -20,8 +20,15 @@ describe.skipIf(!HAVE_SAMPLES)('reference decoder: the real samples', () => {
     const { status, ev } = decode(line);
     expect(status).toBe(DecodeStatus.Used);
     expect(ev).toMatchObject({
-      op: 'recv', node: 'mgmt', podNamespace: 'kcos-sso', podName: 'keycloak-operator-5bc7649f79-nnpjh',
-      localAddress: '192.168.252.21', localPort: 11929, remoteAddress: '192.168.248.1', remotePort: 443, bytes: 43976,
+      op: 'recv',
+      node: 'mgmt',
+      podNamespace: 'kcos-sso',
+      podName: 'keycloak-operator-5bc7649f79-nnpjh',
+      localAddress: '192.168.252.21',
+      localPort: 11929,
+      remoteAddress: '192.168.248.1',
+      remotePort: 443,
+      bytes: 43976,
       timeMs: Date.UTC(2022, 7, 16, 16, 37, 56, 890),
     });
   });
@@ -31,7 +38,12 @@ describe.skipIf(!HAVE_SAMPLES)('reference decoder: the real samples', () => {
     const results = lines.map((l) => decode(l));
     expect(results.map((r) => r.status)).toEqual([DecodeStatus.Used, DecodeStatus.Used, DecodeStatus.Skipped, DecodeStatus.Skipped]);
     // __x64_sys_write with file_arg, bytes_arg and size_arg "627": the size is the third argument.
-    expect(results[0]!.ev).toMatchObject({ op: 'write', bytes: 627, podNamespace: 'tenant-jobs', podName: 'elasticsearch-56f8fc6988-sh8rm' });
+    expect(results[0]!.ev).toMatchObject({
+      op: 'write',
+      bytes: 627,
+      podNamespace: 'tenant-jobs',
+      podName: 'elasticsearch-56f8fc6988-sh8rm',
+    });
     expect(results[1]!.ev).toMatchObject({ op: 'read', bytes: 65536, node: 'minikube' });
     expect(results[2]!.ev.skippedType).toBe('process_exec');
     expect(results[3]!.ev.skippedType).toBe('process_exit');
@@ -45,7 +57,15 @@ describe('reference decoder: event shapes', () => {
   ] as const)('%s carries the socket and no bytes', (fn, op, bytes) => {
     const { status, ev } = decode(kprobeLine({ fn, node: 'n1', time: T, pod: POD, sock: SOCK }));
     expect(status).toBe(DecodeStatus.Used);
-    expect(ev).toMatchObject({ op, bytes, remoteAddress: '10.0.0.9', remotePort: 80, localAddress: '10.0.0.5', localPort: 40000, timeMs: T_MS });
+    expect(ev).toMatchObject({
+      op,
+      bytes,
+      remoteAddress: '10.0.0.9',
+      remotePort: 80,
+      localAddress: '10.0.0.5',
+      localPort: 40000,
+      timeMs: T_MS,
+    });
   });
 
   it('tcp_sendmsg uses args[1].size_arg without a return value', () => {
@@ -80,13 +100,24 @@ describe('reference decoder: event shapes', () => {
   });
 
   it('keeps what Tetragon says of the pod workload and labels', () => {
-    const { ev } = decode(kprobeLine({ fn: '__x64_sys_read', time: T, size: '1', pod: { ...POD, workload: 'cart', workload_kind: 'Deployment', pod_labels: { a: 'b' } } }));
+    const { ev } = decode(
+      kprobeLine({
+        fn: '__x64_sys_read',
+        time: T,
+        size: '1',
+        pod: { ...POD, workload: 'cart', workload_kind: 'Deployment', pod_labels: { a: 'b' } },
+      }),
+    );
     expect(ev).toMatchObject({ podWorkload: 'cart', podWorkloadKind: 'Deployment', podLabels: { a: 'b' } });
   });
 
   it('accepts RFC 3339 offsets and fractions of any length', () => {
-    expect(decode(kprobeLine({ fn: '__x64_sys_read', time: '2024-05-01T14:00:03+02:00', size: '1' })).ev.timeMs).toBe(Date.UTC(2024, 4, 1, 12, 0, 3));
-    expect(decode(kprobeLine({ fn: '__x64_sys_read', time: '2024-05-01T12:00:03.5Z', size: '1' })).ev.timeMs).toBe(Date.UTC(2024, 4, 1, 12, 0, 3, 500));
+    expect(decode(kprobeLine({ fn: '__x64_sys_read', time: '2024-05-01T14:00:03+02:00', size: '1' })).ev.timeMs).toBe(
+      Date.UTC(2024, 4, 1, 12, 0, 3),
+    );
+    expect(decode(kprobeLine({ fn: '__x64_sys_read', time: '2024-05-01T12:00:03.5Z', size: '1' })).ev.timeMs).toBe(
+      Date.UTC(2024, 4, 1, 12, 0, 3, 500),
+    );
   });
 });
 
@@ -96,7 +127,10 @@ describe('reference decoder: skipped and rejected', () => {
     ['{"node_name":"n","process_exit":{},"time":"2024-05-01T12:00:00Z"}', 'process_exit'],
     ['{"process_connect":{},"time":"x"}', 'process_connect'],
     ['{"process_tracepoint":{"subsys":"raw_syscalls"}}', 'process_tracepoint'],
-    ['{"process_kprobe":{"function_name":"security_file_open","args":[]},"time":"2024-05-01T12:00:00Z"}', 'process_kprobe:security_file_open'],
+    [
+      '{"process_kprobe":{"function_name":"security_file_open","args":[]},"time":"2024-05-01T12:00:00Z"}',
+      'process_kprobe:security_file_open',
+    ],
     ['{"process_kprobe":{"args":[]}}', 'process_kprobe'],
     ['{}', 'unknown'],
   ])('%s is skipped as %s', (line, type) => {
@@ -145,8 +179,12 @@ describe('reference decoder: sizes and return values together', () => {
 
 describe('reference decoder: cluster_name and the socket cookie', () => {
   it('reads cluster_name from the envelope and the cookie of tcp sockets', () => {
-    const line = JSON.parse(kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: T, sock: { ...SOCK, cookie: '18446744073709551615' }, size: '10' })) as Record<string, unknown>;
-    const { status, ev } = decode(JSON.stringify({ ...line, cluster_name: 'prod-eu', node_labels: { 'topology.kubernetes.io/zone': 'z1' } }));
+    const line = JSON.parse(
+      kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: T, sock: { ...SOCK, cookie: '18446744073709551615' }, size: '10' }),
+    ) as Record<string, unknown>;
+    const { status, ev } = decode(
+      JSON.stringify({ ...line, cluster_name: 'prod-eu', node_labels: { 'topology.kubernetes.io/zone': 'z1' } }),
+    );
     expect(status).toBe(DecodeStatus.Used);
     expect(ev).toMatchObject({ cluster: 'prod-eu', cookie: '18446744073709551615', node: 'n1' });
   });

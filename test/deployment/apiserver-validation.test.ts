@@ -15,7 +15,9 @@ import { haveTools, startKubeApiServer, type KubeApiServer, type KubeManifest } 
 import { waitFor } from '../support/wait.ts';
 
 const TOOLS = haveTools('helm', 'kube-apiserver', 'etcd');
-const CRDS = ['tracingpolicies.cilium.io.crd.yaml', 'tracingpoliciesnamespaced.cilium.io.crd.yaml'].map((f) => join(REFERENCE, 'tetragon', f));
+const CRDS = ['tracingpolicies.cilium.io.crd.yaml', 'tracingpoliciesnamespaced.cilium.io.crd.yaml'].map((f) =>
+  join(REFERENCE, 'tetragon', f),
+);
 const HAVE_CRDS = haveReference('tetragon/tracingpolicies.cilium.io.crd.yaml', 'tetragon/tracingpoliciesnamespaced.cilium.io.crd.yaml');
 
 function manifests(file: string): KubeManifest[] {
@@ -62,14 +64,20 @@ describe.skipIf(!TOOLS)('install manifests against the real kube-apiserver (serv
   }, 180_000);
   afterAll(async () => api?.close());
 
-  it.each(VALUE_SETS)('accepts every object the chart renders with %s', async (name, set) => {
-    const objects = renderObjects(set);
-    expect(objects.length).toBeGreaterThanOrEqual(7);
-    for (const obj of objects) await expectAccepted(obj as KubeManifest, name);
-  }, 120_000);
+  it.each(VALUE_SETS)(
+    'accepts every object the chart renders with %s',
+    async (name, set) => {
+      const objects = renderObjects(set);
+      expect(objects.length).toBeGreaterThanOrEqual(7);
+      for (const obj of objects) await expectAccepted(obj as KubeManifest, name);
+    },
+    120_000,
+  );
 
   it('rejects what it should, so the acceptance above means something', async () => {
-    const ds = renderObjects().find((o) => o.kind === 'DaemonSet') as KubeManifest & { spec: { template: { spec: { containers: Array<Record<string, unknown>> } } } };
+    const ds = renderObjects().find((o) => o.kind === 'DaemonSet') as KubeManifest & {
+      spec: { template: { spec: { containers: Array<Record<string, unknown>> } } };
+    };
     const unknownField = structuredClone(ds);
     unknownField.spec.template.spec.containers[0]!.imagePullPolicy = 'Sometimes';
     const res = await api.apply(unknownField, { dryRun: true });
@@ -91,17 +99,22 @@ describe.skipIf(!TOOLS)('install manifests against the real kube-apiserver (serv
 
   describe.skipIf(!HAVE_CRDS)("tracing-policies/ against Tetragon's CRDs", () => {
     beforeAll(async () => {
-      for (const file of CRDS) for (const crd of manifests(file)) {
-        const res = await api.apply(structural(crd) as KubeManifest);
-        expect(res.status, res.text.slice(0, 500)).toBeLessThan(300);
-      }
+      for (const file of CRDS)
+        for (const crd of manifests(file)) {
+          const res = await api.apply(structural(crd) as KubeManifest);
+          expect(res.status, res.text.slice(0, 500)).toBeLessThan(300);
+        }
       await waitFor(
         'the TracingPolicy CRDs to be established',
         async () => {
-          for (const file of CRDS) for (const crd of manifests(file)) {
-            const got = await api.must<{ status?: { conditions?: Array<{ type: string; status: string }> } }>('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
-            if (!got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return false;
-          }
+          for (const file of CRDS)
+            for (const crd of manifests(file)) {
+              const got = await api.must<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(
+                'GET',
+                `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`,
+              );
+              if (!got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return false;
+            }
           return true;
         },
         60_000,
@@ -109,28 +122,38 @@ describe.skipIf(!TOOLS)('install manifests against the real kube-apiserver (serv
       );
     }, 120_000);
 
-    it.each(filesIn('tracing-policies', '.yaml').map((f) => [basename(f), f]))('accepts %s', async (name, file) => {
-      const policies = manifests(file);
-      expect(policies.length).toBeGreaterThan(0);
-      for (const p of policies) await expectAccepted(p, name);
-    }, 60_000);
+    it.each(filesIn('tracing-policies', '.yaml').map((f) => [basename(f), f]))(
+      'accepts %s',
+      async (name, file) => {
+        const policies = manifests(file);
+        expect(policies.length).toBeGreaterThan(0);
+        for (const p of policies) await expectAccepted(p, name);
+      },
+      60_000,
+    );
 
-    it.each(SCOPES.map((s) => [s.name, s] as const))('accepts kovenant-io as install.sh scopes it with %s', async (name, scope) => {
-      const r = scopedIoPolicy(scope.include, scope.exclude);
-      expect(r.status, r.stderr).toBe(0);
-      const [policy] = parseAllDocuments(r.stdout).map((d) => d.toJS() as KubeManifest & { spec: { podSelector?: unknown } });
-      expect(policy!.spec.podSelector).toBeDefined();
-      await expectAccepted(policy!, name);
-      // The selector is checked, not passed through: a wrong operator is refused.
-      const bad = structuredClone(policy!) as KubeManifest & { spec: { podSelector: { matchExpressions: Array<{ operator: string }> } } };
-      bad.spec.podSelector.matchExpressions[0]!.operator = 'Within';
-      const res = await api.apply(bad, { dryRun: true });
-      expect(res.status, res.text).toBeGreaterThanOrEqual(400);
-      expect(res.text).toMatch(/podSelector.*operator/);
-    }, 60_000);
+    it.each(SCOPES.map((s) => [s.name, s] as const))(
+      'accepts kovenant-io as install.sh scopes it with %s',
+      async (name, scope) => {
+        const r = scopedIoPolicy(scope.include, scope.exclude);
+        expect(r.status, r.stderr).toBe(0);
+        const [policy] = parseAllDocuments(r.stdout).map((d) => d.toJS() as KubeManifest & { spec: { podSelector?: unknown } });
+        expect(policy!.spec.podSelector).toBeDefined();
+        await expectAccepted(policy!, name);
+        // The selector is checked, not passed through: a wrong operator is refused.
+        const bad = structuredClone(policy!) as KubeManifest & { spec: { podSelector: { matchExpressions: Array<{ operator: string }> } } };
+        bad.spec.podSelector.matchExpressions[0]!.operator = 'Within';
+        const res = await api.apply(bad, { dryRun: true });
+        expect(res.status, res.text).toBeGreaterThanOrEqual(400);
+        expect(res.text).toMatch(/podSelector.*operator/);
+      },
+      60_000,
+    );
 
     it("rejects a policy its schema does not allow (the CRD's structural schema is the judge)", async () => {
-      const [policy] = manifests(filesIn('tracing-policies', '.yaml')[0]!) as Array<KubeManifest & { spec: { kprobes: Array<Record<string, unknown>> } }>;
+      const [policy] = manifests(filesIn('tracing-policies', '.yaml')[0]!) as Array<
+        KubeManifest & { spec: { kprobes: Array<Record<string, unknown>> } }
+      >;
       const bad = structuredClone(policy!);
       bad.spec.kprobes[0]!.args = [{ index: 'first', type: 'sock' }];
       const res = await api.apply(bad, { dryRun: true });

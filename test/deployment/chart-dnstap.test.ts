@@ -16,11 +16,17 @@ const render = (values: { [key: string]: Json } = {}): K8sObject[] => renderObje
 
 function configOf(objects: K8sObject[]): ReturnType<typeof resolveConfig> {
   const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'kovenant-config') as unknown as ConfigMap;
-  return resolveConfig({ file: parseYaml(cm.data!['config.yaml']!) as Record<string, unknown>, fileName: 'config.yaml', env: {}, flags: {} });
+  return resolveConfig({
+    file: parseYaml(cm.data!['config.yaml']!) as Record<string, unknown>,
+    fileName: 'config.yaml',
+    env: {},
+    flags: {},
+  });
 }
 
 const agentPorts = (objects: K8sObject[]) =>
-  (objects.find((o) => o.kind === 'DaemonSet') as unknown as DaemonSet).spec!.template.spec!.containers.find((c) => c.name === 'kovenant')!.ports;
+  (objects.find((o) => o.kind === 'DaemonSet') as unknown as DaemonSet).spec!.template.spec!.containers.find((c) => c.name === 'kovenant')!
+    .ports;
 
 describe.skipIf(!HELM)('chart: dnstap opt-in (real helm template)', () => {
   it('is off by default: no Service, no listener, no port', () => {
@@ -41,7 +47,11 @@ describe.skipIf(!HELM)('chart: dnstap opt-in (real helm template)', () => {
     expect(() => svc.validate()).not.toThrow();
     expect(svc.metadata!.name).toBe('kovenant-dnstap');
     expect(svc.metadata!.namespace).toBe('kovenant');
-    expect(svc.spec).toMatchObject({ type: 'ClusterIP', clusterIP: '10.96.0.53', ports: [{ name: 'dnstap', port: 6000, targetPort: 'dnstap', protocol: 'TCP' }] });
+    expect(svc.spec).toMatchObject({
+      type: 'ClusterIP',
+      clusterIP: '10.96.0.53',
+      ports: [{ name: 'dnstap', port: 6000, targetPort: 'dnstap', protocol: 'TCP' }],
+    });
     const ds = objects.find((o) => o.kind === 'DaemonSet') as unknown as DaemonSet;
     expect(svc.spec!.selector).toEqual(ds.spec!.selector.matchLabels);
     expect(() => new DaemonSet(ds as never).validate()).not.toThrow();
@@ -60,7 +70,11 @@ describe.skipIf(!HELM)('chart: dnstap opt-in (real helm template)', () => {
     expect(services.map((o) => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['kube-system/kovenant-coredns-dnstap']);
     const svc = new Service(services[0] as never);
     expect(() => svc.validate()).not.toThrow();
-    expect(svc.spec).toMatchObject({ clusterIP: 'None', selector: { 'k8s-app': 'kube-dns' }, ports: [{ name: 'dnstap', port: 6001, targetPort: 6001, protocol: 'TCP' }] });
+    expect(svc.spec).toMatchObject({
+      clusterIP: 'None',
+      selector: { 'k8s-app': 'kube-dns' },
+      ports: [{ name: 'dnstap', port: 6001, targetPort: 6001, protocol: 'TCP' }],
+    });
     // Nothing else outside kovenant's namespace: CoreDNS's ConfigMap and Deployment are never rendered.
     expect(objects.filter((o) => o.metadata.namespace !== undefined && o.metadata.namespace !== 'kovenant')).toHaveLength(1);
     expect(objects.some((o) => o.kind === 'ConfigMap' && o.metadata.namespace === 'kube-system')).toBe(false);

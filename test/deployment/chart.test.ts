@@ -33,7 +33,9 @@ const agent = podSpec.containers.find((c) => c.name === 'kovenant') as IContaine
 function grantedRules(from: K8sObject[]): string[] {
   const rules = (find('ClusterRole', from) as unknown as ClusterRole).rules as IPolicyRule[];
   return rules
-    .flatMap((r) => (r.apiGroups ?? []).flatMap((g) => (r.resources ?? []).map((res) => `${g}/${res}:${[...(r.verbs ?? [])].sort().join(',')}`)))
+    .flatMap((r) =>
+      (r.apiGroups ?? []).flatMap((g) => (r.resources ?? []).map((res) => `${g}/${res}:${[...(r.verbs ?? [])].sort().join(',')}`)),
+    )
     .sort();
 }
 
@@ -82,7 +84,8 @@ describe.skipIf(!HELM)('install/chart/kovenant rendered with default values', ()
     ];
     expect(grantedRules(objects)).toEqual([...watched].sort());
     expect(grantedRules(renderObjects({ values: { config: { events: 'k8s-logs' } } }))).toEqual([...watched, '/pods/log:get'].sort());
-    for (const r of (find('ClusterRole') as unknown as ClusterRole).rules ?? []) expect(r.resourceNames ?? [], 'no wildcard or named escalation').toEqual([]);
+    for (const r of (find('ClusterRole') as unknown as ClusterRole).rules ?? [])
+      expect(r.resourceNames ?? [], 'no wildcard or named escalation').toEqual([]);
   });
 
   it('binds the ClusterRole to the DaemonSet service account', () => {
@@ -113,35 +116,49 @@ describe.skipIf(!HELM)('install/chart/kovenant rendered with default values', ()
     const inits = podSpec.initContainers ?? [];
     expect(inits.map((c) => c.name)).toEqual(['conntrack-accounting']);
     expect(inits[0]!.command!.join(' ')).toContain('nf_conntrack_acct');
-    const ds = renderObjects({ values: { conntrack: { enableAccounting: false } } }).find((o) => o.kind === 'DaemonSet') as unknown as DaemonSet;
+    const ds = renderObjects({ values: { conntrack: { enableAccounting: false } } }).find(
+      (o) => o.kind === 'DaemonSet',
+    ) as unknown as DaemonSet;
     expect(ds.spec!.template.spec!.initContainers).toBeUndefined();
   });
 
   // A private mount namespace needs root (CAP_SYS_ADMIN), as the netns tests do.
-  it.skipIf(process.getuid?.() !== 0 && !process.env.CI)('the init container sets nf_conntrack_acct, and on a node without nf_conntrack logs that and succeeds', () => {
-    const init = (podSpec.initContainers ?? [])[0]!;
-    expect(init.command!.slice(0, 2)).toEqual(['sh', '-c']);
-    const script = init.command![2]!;
-    // The script runs for real, in a private mount namespace whose
-    // /proc/sys/net/netfilter is a scratch tmpfs: with the file (set to 0), then without it.
-    const run = (withFile: boolean): { status: number | null; out: string; after: string } => {
-      const r = spawnSync(
-        'unshare',
-        ['-m', 'sh', '-c', `mount -t tmpfs none /proc/sys/net/netfilter && ${withFile ? 'echo 0 > /proc/sys/net/netfilter/nf_conntrack_acct && ' : ''}sh -c "$SCRIPT"; s=$?; echo "--"; cat /proc/sys/net/netfilter/nf_conntrack_acct 2>/dev/null; exit $s`],
-        { encoding: 'utf8', env: { ...process.env, SCRIPT: script } },
+  it.skipIf(process.getuid?.() !== 0 && !process.env.CI)(
+    'the init container sets nf_conntrack_acct, and on a node without nf_conntrack logs that and succeeds',
+    () => {
+      const init = (podSpec.initContainers ?? [])[0]!;
+      expect(init.command!.slice(0, 2)).toEqual(['sh', '-c']);
+      const script = init.command![2]!;
+      // The script runs for real, in a private mount namespace whose
+      // /proc/sys/net/netfilter is a scratch tmpfs: with the file (set to 0), then without it.
+      const run = (withFile: boolean): { status: number | null; out: string; after: string } => {
+        const r = spawnSync(
+          'unshare',
+          [
+            '-m',
+            'sh',
+            '-c',
+            `mount -t tmpfs none /proc/sys/net/netfilter && ${withFile ? 'echo 0 > /proc/sys/net/netfilter/nf_conntrack_acct && ' : ''}sh -c "$SCRIPT"; s=$?; echo "--"; cat /proc/sys/net/netfilter/nf_conntrack_acct 2>/dev/null; exit $s`,
+          ],
+          { encoding: 'utf8', env: { ...process.env, SCRIPT: script } },
+        );
+        const [out, after] = r.stdout.split('--\n');
+        return { status: r.status, out: `${out}${r.stderr}`.trim(), after: (after ?? '').trim() };
+      };
+      const present = run(true);
+      expect(present).toEqual({ status: 0, out: '/proc/sys/net/netfilter/nf_conntrack_acct set to 1', after: '1' });
+      const absent = run(false);
+      expect(absent.status).toBe(0);
+      expect(absent.out).toBe(
+        '/proc/sys/net/netfilter/nf_conntrack_acct absent (nf_conntrack not loaded on this node): no conntrack byte counters here, kprobe metrics unaffected',
       );
-      const [out, after] = r.stdout.split('--\n');
-      return { status: r.status, out: `${out}${r.stderr}`.trim(), after: (after ?? '').trim() };
-    };
-    const present = run(true);
-    expect(present).toEqual({ status: 0, out: '/proc/sys/net/netfilter/nf_conntrack_acct set to 1', after: '1' });
-    const absent = run(false);
-    expect(absent.status).toBe(0);
-    expect(absent.out).toBe('/proc/sys/net/netfilter/nf_conntrack_acct absent (nf_conntrack not loaded on this node): no conntrack byte counters here, kprobe metrics unaffected');
-  });
+    },
+  );
 
   it('takes the image from the chart values only; install/values/kovenant.yaml does not override it', () => {
-    const chartValues = parseYaml(readFileSync(join(ROOT, 'install/chart/kovenant/values.yaml'), 'utf8')) as { image: { repository: string; tag: string } };
+    const chartValues = parseYaml(readFileSync(join(ROOT, 'install/chart/kovenant/values.yaml'), 'utf8')) as {
+      image: { repository: string; tag: string };
+    };
     const installValues = parseYaml(readFileSync(join(ROOT, 'install/values/kovenant.yaml'), 'utf8')) as { image?: unknown };
     expect(installValues.image).toBeUndefined();
     expect(agent.image).toBe(`${chartValues.image.repository}:${chartValues.image.tag}`);
@@ -165,7 +182,10 @@ describe.skipIf(!HELM)('install/chart/kovenant rendered with default values', ()
     expect(hostMount('/host/proc')).toEqual({ hostPath: '/proc', readOnly: true });
     expect(hostMount('/host/sys/fs/cgroup')).toEqual({ hostPath: '/sys/fs/cgroup', readOnly: true });
     expect(hostMount('/var/lib/kovenant')).toEqual({ hostPath: '/var/lib/kovenant', readOnly: false });
-    const writable = [...mounts.values()].filter((m) => !m.readOnly).map((m) => m.mountPath).sort();
+    const writable = [...mounts.values()]
+      .filter((m) => !m.readOnly)
+      .map((m) => m.mountPath)
+      .sort();
     expect(writable).toEqual(['/tmp', '/var/lib/kovenant']);
   });
 
@@ -190,7 +210,15 @@ describe.skipIf(!HELM)('install/chart/kovenant rendered with default values', ()
 
   it('config.clusterName reaches the daemon config (the cluster tag); empty by default', () => {
     const configOf = (objects: K8sObject[]) =>
-      resolveConfig({ file: parseYaml((objects.find((o) => o.kind === 'ConfigMap') as unknown as ConfigMap).data!['config.yaml']!) as Record<string, unknown>, fileName: 'config.yaml', env: {}, flags: {} });
+      resolveConfig({
+        file: parseYaml((objects.find((o) => o.kind === 'ConfigMap') as unknown as ConfigMap).data!['config.yaml']!) as Record<
+          string,
+          unknown
+        >,
+        fileName: 'config.yaml',
+        env: {},
+        flags: {},
+      });
     expect(configOf(renderObjects()).clusterName || undefined).toBeUndefined();
     expect(configOf(renderObjects({ values: { config: { clusterName: 'prod-eu' } } })).clusterName).toBe('prod-eu');
   });
@@ -246,7 +274,10 @@ describe.skipIf(!HELM)('install/chart/kovenant rendered with default values', ()
     const provisioning = parseYaml(Object.values(ds.data!)[0]!) as {
       datasources: Array<{ uid: string; type: string; secureJsonData?: Record<string, string> }>;
     };
-    expect(provisioning.datasources.map((d) => `${d.uid}:${d.type}`).sort()).toEqual(['kovenant-influxdb:influxdb', 'kovenant-prometheus:prometheus']);
+    expect(provisioning.datasources.map((d) => `${d.uid}:${d.type}`).sort()).toEqual([
+      'kovenant-influxdb:influxdb',
+      'kovenant-prometheus:prometheus',
+    ]);
     const influx = provisioning.datasources.find((d) => d.type === 'influxdb')!;
     expect(influx.secureJsonData).toEqual({ httpHeaderValue1: 'Token ${KOVENANT_INFLUX_TOKEN}' });
     const grafanaValues = parseYaml(readFileSync(join(ROOT, 'install/values/grafana.yaml'), 'utf8')) as {

@@ -63,7 +63,9 @@ const influxTargets = dashboards.flatMap(({ file, dashboard }) =>
 );
 const promTargets = dashboards.flatMap(({ file, dashboard }) =>
   allPanels(dashboard).flatMap((p) =>
-    (p.targets ?? []).filter((t) => (t.datasource ?? p.datasource)?.type === 'prometheus').map((t) => ({ file, panel: p.title, target: t })),
+    (p.targets ?? [])
+      .filter((t) => (t.datasource ?? p.datasource)?.type === 'prometheus')
+      .map((t) => ({ file, panel: p.title, target: t })),
   ),
 );
 
@@ -106,7 +108,21 @@ describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'kovenant-dashboards-'));
     const out = join(workDir, 'replay.lp');
-    const replay = await runCli(['replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--window', '10s', '--cluster-name', 'example', '--out', out], { cwd: ROOT });
+    const replay = await runCli(
+      [
+        'replay',
+        'examples/events.jsonl.gz',
+        '--kube',
+        'examples/snapshot.json',
+        '--window',
+        '10s',
+        '--cluster-name',
+        'example',
+        '--out',
+        out,
+      ],
+      { cwd: ROOT },
+    );
     expect(replay.code, `kovenant replay failed:\n${replay.stderr}`).toBe(0);
     const lines = pointLines(readFileSync(out, 'utf8'), { withSource: true });
     expect(lines.length).toBeGreaterThan(0);
@@ -133,7 +149,10 @@ describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', 
     // few points exist only so that the panels over those measurements are executed
     // and must return data; their values mean nothing.
     const local = ['cluster', 'namespace', 'node', 'pod', 'release', 'workload', 'workload_kind'].map((k) => `${k}=${t[k]}`).join(',');
-    const remote = Object.entries(t).filter(([k]) => k.startsWith('remote_') && k !== 'remote_port').map(([k, v]) => `${k}=${v}`).join(',');
+    const remote = Object.entries(t)
+      .filter(([k]) => k.startsWith('remote_') && k !== 'remote_port')
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
     const synthetic = [0n, WINDOW_NS].flatMap((offset) => {
       const ts = first + offset;
       return [
@@ -144,7 +163,8 @@ describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', 
         // External peers named by DNS (kovenant run --dnstap-listen; replay has no DNS
         // stream), with the tags the daemon writes: two addresses under one name.
         ...['52.216.1.2', '52.216.1.3'].map(
-          (ip) => `kovenant_tcp,${local},remote_dns=s3.eu-west-1.amazonaws.com,remote_kind=external,remote_name=${ip} bytes_sent=1000i,bytes_received=50i,sends=1i,receives=1i,connects=0i,closes=0i ${ts}`,
+          (ip) =>
+            `kovenant_tcp,${local},remote_dns=s3.eu-west-1.amazonaws.com,remote_kind=external,remote_name=${ip} bytes_sent=1000i,bytes_received=50i,sends=1i,receives=1i,connects=0i,closes=0i ${ts}`,
         ),
         `kovenant_source,node=${t.node},source=file events_read=1000i,events_rejected=2i,events_lost=30i,throttles=1i,kernel_events_lost=5i ${ts}`,
       ];
@@ -189,10 +209,12 @@ describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', 
     expect(series.map((s) => s.tags?.pod)).toEqual([concrete.pod]);
   });
 
-  it('the egress panel shows DNS names where known, all of a name\'s addresses together, and addresses elsewhere', async () => {
+  it("the egress panel shows DNS names where known, all of a name's addresses together, and addresses elsewhere", async () => {
     const panel = influxTargets.filter((x) => x.panel.startsWith('Traffic leaving the cluster'));
     expect(panel.map((x) => x.target.refId)).toEqual(['A', 'B', 'C', 'D']);
-    const [byName, byAddress] = await Promise.all([panel[0]!, panel[1]!].map((x) => influxQuery(influx.url, DB, interpolate(x.target.query!, range, {}))));
+    const [byName, byAddress] = await Promise.all(
+      [panel[0]!, panel[1]!].map((x) => influxQuery(influx.url, DB, interpolate(x.target.query!, range, {}))),
+    );
     expect(byName!.map((s) => s.tags?.remote_dns)).toEqual(['s3.eu-west-1.amazonaws.com']);
     // 2 addresses × 1000 bytes in each of the two windows, as bytes/s over 10 s.
     expect(byName![0]!.values.map((row) => row[1])).toEqual([200, 200]);
@@ -201,7 +223,7 @@ describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', 
     expect(addresses).not.toContain('52.216.1.2');
   });
 
-  it('the cost panels sum exactly the senders\' bytes on each billed path, priced by the variables', async () => {
+  it("the cost panels sum exactly the senders' bytes on each billed path, priced by the variables", async () => {
     const stat = influxTargets.filter((x) => x.panel === 'Estimated cost over the time range');
     expect(stat.map((x) => x.target.refId)).toEqual(['A', 'B', 'C']);
     const GIB = 2 ** 30;
@@ -255,7 +277,10 @@ describe('dashboard structure', () => {
   it('has cluster, namespace, workload, pod and release variables, multi-valued with All matching everything', () => {
     for (const uid of ['kovenant-traffic', 'kovenant-cost']) {
       const vars = dashboards.find((d) => d.dashboard.uid === uid)!.dashboard.templating.list.filter((v) => v.type === 'query');
-      expect(vars.map((v) => v.name), uid).toEqual(['cluster', 'namespace', 'workload', 'pod', 'release']);
+      expect(
+        vars.map((v) => v.name),
+        uid,
+      ).toEqual(['cluster', 'namespace', 'workload', 'pod', 'release']);
       for (const v of vars) expect(v).toMatchObject({ multi: true, includeAll: true, allValue: '.*' });
     }
   });
@@ -263,7 +288,9 @@ describe('dashboard structure', () => {
   it('every panel over pods honours all five variables, and every InfluxDB panel the cluster', () => {
     for (const { panel, target } of influxTargets) expect(target.query, `${panel}: $cluster`).toContain('"cluster" =~ /^$cluster$/');
     // Node-level measurements have no pod tags.
-    for (const { panel, target } of influxTargets.filter((x) => !x.target.query!.includes('kovenant_node_cpu') && !x.target.query!.includes('kovenant_source'))) {
+    for (const { panel, target } of influxTargets.filter(
+      (x) => !x.target.query!.includes('kovenant_node_cpu') && !x.target.query!.includes('kovenant_source'),
+    )) {
       for (const v of ['namespace', 'workload', 'pod', 'release']) expect(target.query, `${panel}: $${v}`).toContain(`/^$${v}$/`);
     }
   });
@@ -275,11 +302,33 @@ describe('dashboard structure', () => {
     const has = (pred: (p: Panel) => boolean, what: string): void => expect(panels.some(pred), what).toBe(true);
     has((p) => p.type === 'timeseries' && /GROUP BY time\(\$__interval\), "path"/.test(queries(p)), 'bytes by path over time');
     for (const path of ['cross-zone', 'cross-region']) {
-      has((p) => queries(p).includes(`"path" = '${path}'`) && /GROUP BY "path", "namespace", "workload"/.test(queries(p)) && queries(p).includes(`$price_${path.replace('-', '_')}`), `${path} by workload with cost`);
-      has((p) => queries(p).includes(`"path" = '${path}'`) && /GROUP BY "path", "release"/.test(queries(p)) && queries(p).includes(`$price_${path.replace('-', '_')}`), `${path} by release with cost`);
+      has(
+        (p) =>
+          queries(p).includes(`"path" = '${path}'`) &&
+          /GROUP BY "path", "namespace", "workload"/.test(queries(p)) &&
+          queries(p).includes(`$price_${path.replace('-', '_')}`),
+        `${path} by workload with cost`,
+      );
+      has(
+        (p) =>
+          queries(p).includes(`"path" = '${path}'`) &&
+          /GROUP BY "path", "release"/.test(queries(p)) &&
+          queries(p).includes(`$price_${path.replace('-', '_')}`),
+        `${path} by release with cost`,
+      );
     }
-    has((p) => queries(p).includes(`"path" = 'internet'`) && /GROUP BY "namespace", "workload"/.test(queries(p)) && queries(p).includes('$price_internet'), 'internet egress by workload');
-    has((p) => queries(p).includes(`"path" = 'internet'`) && /GROUP BY "remote_name"/.test(queries(p)) && queries(p).includes('$price_internet'), 'internet egress by destination');
+    has(
+      (p) =>
+        queries(p).includes(`"path" = 'internet'`) &&
+        /GROUP BY "namespace", "workload"/.test(queries(p)) &&
+        queries(p).includes('$price_internet'),
+      'internet egress by workload',
+    );
+    has(
+      (p) =>
+        queries(p).includes(`"path" = 'internet'`) && /GROUP BY "remote_name"/.test(queries(p)) && queries(p).includes('$price_internet'),
+      'internet egress by destination',
+    );
     // Each byte once: only the sender's bytes_sent, never bytes_received.
     for (const p of panels) expect(queries(p), p.title).not.toContain('bytes_received');
     for (const name of ['price_cross_zone', 'price_cross_region', 'price_internet']) {
@@ -294,17 +343,29 @@ describe('dashboard structure', () => {
     const panels = allPanels(traffic!);
     const queries = (p: Panel): string => (p.targets ?? []).map((t) => t.query ?? '').join('\n');
     const has = (pred: (p: Panel) => boolean, what: string): void => expect(panels.some(pred), what).toBe(true);
-    has((p) => /GROUP BY .*"pod"/.test(queries(p)) && queries(p).includes('bytes_sent') && queries(p).includes('bytes_received'), 'bytes by pod');
-    has((p) => /GROUP BY .*"workload"/.test(queries(p)) && queries(p).includes('bytes_received') && queries(p).includes('kovenant_tcp'), 'bytes by workload');
+    has(
+      (p) => /GROUP BY .*"pod"/.test(queries(p)) && queries(p).includes('bytes_sent') && queries(p).includes('bytes_received'),
+      'bytes by pod',
+    );
+    has(
+      (p) => /GROUP BY .*"workload"/.test(queries(p)) && queries(p).includes('bytes_received') && queries(p).includes('kovenant_tcp'),
+      'bytes by workload',
+    );
     has((p) => queries(p).includes('"connects"') && /GROUP BY .*"pod"/.test(queries(p)), 'connections by pod');
     has((p) => p.type === 'table' && queries(p).includes('"remote_kind"') && queries(p).includes('"remote_release"'), 'top talkers');
     has((p) => queries(p).includes(`"remote_kind" = 'external'`) && queries(p).includes('"remote_name"'), 'external traffic');
-    has((p) => queries(p).includes('kovenant_io') && queries(p).includes('bytes_read') && queries(p).includes('bytes_written'), 'I/O by pod');
+    has(
+      (p) => queries(p).includes('kovenant_io') && queries(p).includes('bytes_read') && queries(p).includes('bytes_written'),
+      'I/O by pod',
+    );
     has((p) => queries(p).includes('kovenant_cpu') && /GROUP BY .*"pod"/.test(queries(p)), 'CPU by pod');
     has((p) => queries(p).includes('kovenant_cpu') && /GROUP BY .*"release"/.test(queries(p)), 'CPU by release');
     has((p) => queries(p).includes('kovenant_conntrack') && queries(p).includes('FROM "kovenant_tcp"'), 'conntrack next to kprobes');
     has((p) => p.type === 'nodeGraph' && /GROUP BY "workload", "remote_workload"/.test(queries(p)), 'service map');
-    has((p) => queries(p).includes('FROM "kovenant_source"') && queries(p).includes('"events_lost"') && /GROUP BY .*"node"/.test(queries(p)), 'data completeness per node');
+    has(
+      (p) => queries(p).includes('FROM "kovenant_source"') && queries(p).includes('"events_lost"') && /GROUP BY .*"node"/.test(queries(p)),
+      'data completeness per node',
+    );
     expect(promTargets.length, 'pipeline health').toBeGreaterThan(0);
   });
 });
@@ -360,7 +421,8 @@ describe('pipeline health (PromQL)', () => {
         }
       }
       // Counters are only meaningful through rate().
-      for (const m of metrics.filter((x) => x.endsWith('_total') || x.endsWith('_bucket'))) expect(expr).toMatch(new RegExp(`rate\\(${m}\\[`));
+      for (const m of metrics.filter((x) => x.endsWith('_total') || x.endsWith('_bucket')))
+        expect(expr).toMatch(new RegExp(`rate\\(${m}\\[`));
     },
   );
 });

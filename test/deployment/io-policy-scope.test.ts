@@ -97,18 +97,31 @@ function runInstall(env: string): { status: number | null; stderr: string; calls
   const root = mkdtempSync(join(tmp, 'install-'));
   mkdirSync(join(root, 'install'));
   mkdirSync(join(root, 'bin'));
-  for (const f of ['install.sh', 'cluster-access.bash', 'io-policy-scope.bash', 'example.env']) copyFileSync(join(ROOT, 'install', f), join(root, 'install', f));
+  for (const f of ['install.sh', 'cluster-access.bash', 'io-policy-scope.bash', 'example.env'])
+    copyFileSync(join(ROOT, 'install', f), join(root, 'install', f));
   cpSync(join(ROOT, 'install/manifests'), join(root, 'install/manifests'), { recursive: true });
   cpSync(join(ROOT, 'tracing-policies'), join(root, 'tracing-policies'), { recursive: true });
   writeFileSync(join(root, 'install/.env'), `KUBE_CONTEXT=test\n${env}`, { mode: 0o600 });
   const bin = join(root, 'bin');
   const stub = (name: string, body: string): void => writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-  stub('kubectl', `echo "$*" >> "${bin}/kubectl.log"\ncase " $* " in *" -f - "*) cat >> "${bin}/kubectl.stdin"; echo --- >> "${bin}/kubectl.stdin";; esac\nexit 0`);
+  stub(
+    'kubectl',
+    `echo "$*" >> "${bin}/kubectl.log"\ncase " $* " in *" -f - "*) cat >> "${bin}/kubectl.stdin"; echo --- >> "${bin}/kubectl.stdin";; esac\nexit 0`,
+  );
   stub('helm', 'echo "NAME VERSION"; echo "diff 3.9.0"');
   stub('helmfile', `echo "helmfile $*" >> "${bin}/kubectl.log"`);
-  const r = spawnSync('/bin/bash', [join(root, 'install/install.sh')], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin` }, timeout: 60_000 });
+  const r = spawnSync('/bin/bash', [join(root, 'install/install.sh')], {
+    encoding: 'utf8',
+    env: { PATH: `${bin}:/usr/bin:/bin` },
+    timeout: 60_000,
+  });
   const read = (f: string): string => (existsSync(join(bin, f)) ? readFileSync(join(bin, f), 'utf8') : '');
-  return { status: r.status, stderr: r.stderr.replaceAll(root, '<root>'), calls: read('kubectl.log').replaceAll(root, '<root>').split('\n').filter(Boolean), stdin: read('kubectl.stdin') };
+  return {
+    status: r.status,
+    stderr: r.stderr.replaceAll(root, '<root>'),
+    calls: read('kubectl.log').replaceAll(root, '<root>').split('\n').filter(Boolean),
+    stdin: read('kubectl.stdin'),
+  };
 }
 
 function appliedIoPolicy(stdin: string): unknown[] {
@@ -118,34 +131,56 @@ function appliedIoPolicy(stdin: string): unknown[] {
 }
 
 describe('install.sh applies kovenant-io with the scope of install/.env', () => {
-  it.each(SCOPES.map((s) => [s.name, s] as const))('%s', (name, scope) => {
-    const value = scope.include || scope.exclude;
-    const r = runInstall(`${name}=${value}\n`);
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toContain(`==> ${name}: kovenant-io traces ${scope.operator === 'In' ? 'only' : 'every namespace but'} ${scope.values.join(' ')}`);
-    // The TCP policy as its file, the I/O policy through stdin, scoped; never the directory.
-    expect(r.calls).toContain('--context test apply -f <root>/tracing-policies/kovenant-tcp.yaml');
-    expect(r.calls).toContain('--context test apply -f -');
-    expect(r.calls.filter((c) => c.includes('tracing-policies/kovenant-io.yaml') || c.endsWith('tracing-policies/'))).toEqual([]);
-    expect(appliedIoPolicy(r.stdin)).toEqual([parseAllDocuments(scopedIoPolicy(scope.include, scope.exclude).stdout)[0]!.toJS()]);
-    // Policies go in after helmfile installed Tetragon (and its CRD).
-    expect(r.calls.findIndex((c) => c.startsWith('helmfile'))).toBeLessThan(r.calls.findIndex((c) => c.includes('tracing-policies/kovenant-tcp.yaml')));
-  }, 90_000);
+  it.each(SCOPES.map((s) => [s.name, s] as const))(
+    '%s',
+    (name, scope) => {
+      const value = scope.include || scope.exclude;
+      const r = runInstall(`${name}=${value}\n`);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toContain(
+        `==> ${name}: kovenant-io traces ${scope.operator === 'In' ? 'only' : 'every namespace but'} ${scope.values.join(' ')}`,
+      );
+      // The TCP policy as its file, the I/O policy through stdin, scoped; never the directory.
+      expect(r.calls).toContain('--context test apply -f <root>/tracing-policies/kovenant-tcp.yaml');
+      expect(r.calls).toContain('--context test apply -f -');
+      expect(r.calls.filter((c) => c.includes('tracing-policies/kovenant-io.yaml') || c.endsWith('tracing-policies/'))).toEqual([]);
+      expect(appliedIoPolicy(r.stdin)).toEqual([parseAllDocuments(scopedIoPolicy(scope.include, scope.exclude).stdout)[0]!.toJS()]);
+      // Policies go in after helmfile installed Tetragon (and its CRD).
+      expect(r.calls.findIndex((c) => c.startsWith('helmfile'))).toBeLessThan(
+        r.calls.findIndex((c) => c.includes('tracing-policies/kovenant-tcp.yaml')),
+      );
+    },
+    90_000,
+  );
 
   it('neither setting (the example.env as shipped): the file as it is, node-wide', () => {
     const r = runInstall(readFileSync(join(ROOT, 'install/example.env'), 'utf8'));
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).not.toContain('kovenant-io traces');
-    expect(appliedIoPolicy(r.stdin)).toEqual([parseAllDocuments(readFileSync(join(ROOT, 'tracing-policies/kovenant-io.yaml'), 'utf8'))[0]!.toJS()]);
+    expect(appliedIoPolicy(r.stdin)).toEqual([
+      parseAllDocuments(readFileSync(join(ROOT, 'tracing-policies/kovenant-io.yaml'), 'utf8'))[0]!.toJS(),
+    ]);
   }, 90_000);
 
   it.each([
-    ['both settings', 'IO_POLICY_NAMESPACES=payments\nIO_POLICY_EXCLUDE_NAMESPACES=kube-system\n', 'sets both IO_POLICY_NAMESPACES and IO_POLICY_EXCLUDE_NAMESPACES'],
-    ['a bad name', 'IO_POLICY_EXCLUDE_NAMESPACES="kube_system"\n', "IO_POLICY_EXCLUDE_NAMESPACES in install/.env: 'kube_system' is not a namespace name"],
-  ])('%s: stops with one line before touching the cluster', (_what, env, message) => {
-    const r = runInstall(env);
-    expect(r.status).not.toBe(0);
-    expect(oneLineError(r.stderr)).toContain(message);
-    expect(r.calls).toEqual([]);
-  }, 90_000);
+    [
+      'both settings',
+      'IO_POLICY_NAMESPACES=payments\nIO_POLICY_EXCLUDE_NAMESPACES=kube-system\n',
+      'sets both IO_POLICY_NAMESPACES and IO_POLICY_EXCLUDE_NAMESPACES',
+    ],
+    [
+      'a bad name',
+      'IO_POLICY_EXCLUDE_NAMESPACES="kube_system"\n',
+      "IO_POLICY_EXCLUDE_NAMESPACES in install/.env: 'kube_system' is not a namespace name",
+    ],
+  ])(
+    '%s: stops with one line before touching the cluster',
+    (_what, env, message) => {
+      const r = runInstall(env);
+      expect(r.status).not.toBe(0);
+      expect(oneLineError(r.stderr)).toContain(message);
+      expect(r.calls).toEqual([]);
+    },
+    90_000,
+  );
 });

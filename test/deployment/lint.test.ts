@@ -83,7 +83,8 @@ describe.skipIf(!requireBinary(SHELLCHECK))('install scripts', () => {
     const root = mkdtempSync(join(tmp, 'ctx-'));
     mkdirSync(join(root, 'install'));
     mkdirSync(join(root, 'bin'));
-    for (const f of ['install.sh', 'uninstall.sh', 'cluster-access.bash', 'io-policy-scope.bash', 'example.env']) copyFileSync(join(ROOT, 'install', f), join(root, 'install', f));
+    for (const f of ['install.sh', 'uninstall.sh', 'cluster-access.bash', 'io-policy-scope.bash', 'example.env'])
+      copyFileSync(join(ROOT, 'install', f), join(root, 'install', f));
     // install.sh scopes the I/O policy (install/.env's IO_POLICY_*) before it reaches the cluster.
     cpSync(join(ROOT, 'tracing-policies'), join(root, 'tracing-policies'), { recursive: true });
     writeFileSync(join(root, 'install/.env'), 'KUBE_CONTEXT="prod-eu"\n');
@@ -91,7 +92,10 @@ describe.skipIf(!requireBinary(SHELLCHECK))('install scripts', () => {
     stub('kubectl', 'echo "$@" >> "$(dirname "$0")/kubectl.log"; exit 1');
     stub('helm', 'echo "NAME VERSION"; echo "diff 3.9.0"');
     stub('helmfile', 'exit 0');
-    const r = spawnSync('/bin/bash', [join(root, 'install', script)], { encoding: 'utf8', env: { PATH: `${join(root, 'bin')}:/usr/bin:/bin` } });
+    const r = spawnSync('/bin/bash', [join(root, 'install', script)], {
+      encoding: 'utf8',
+      env: { PATH: `${join(root, 'bin')}:/usr/bin:/bin` },
+    });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("the cluster of context 'prod-eu' is not reachable");
     expect(readFileSync(join(root, 'bin/kubectl.log'), 'utf8')).toContain('--context prod-eu get --raw /readyz');
@@ -116,7 +120,15 @@ describe('install/example.env and install/.env', () => {
         .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
     );
     expect(Object.keys(settings).sort()).toEqual(
-      ['GRAFANA_ADMIN_PASSWORD', 'GRAFANA_ADMIN_USER', 'INFLUXDB_ADMIN_PASSWORD', 'INFLUXDB_TOKEN', 'IO_POLICY_EXCLUDE_NAMESPACES', 'IO_POLICY_NAMESPACES', 'KUBE_CONTEXT'].sort(),
+      [
+        'GRAFANA_ADMIN_PASSWORD',
+        'GRAFANA_ADMIN_USER',
+        'INFLUXDB_ADMIN_PASSWORD',
+        'INFLUXDB_TOKEN',
+        'IO_POLICY_EXCLUDE_NAMESPACES',
+        'IO_POLICY_NAMESPACES',
+        'KUBE_CONTEXT',
+      ].sort(),
     );
     for (const key of ['GRAFANA_ADMIN_PASSWORD', 'INFLUXDB_ADMIN_PASSWORD', 'INFLUXDB_TOKEN']) expect(settings[key], key).toBe('');
   });
@@ -127,7 +139,9 @@ describe('install/example.env and install/.env', () => {
 
   it('no committed deployment file carries a password or token value', () => {
     for (const f of [...yamlFiles, ...filesIn('install', '.sh')]) {
-      expect(readFileSync(f, 'utf8'), relative(ROOT, f)).not.toMatch(/^\s*(password|token|adminPassword|admin-password|admin-token)\s*:\s*\S+/im);
+      expect(readFileSync(f, 'utf8'), relative(ROOT, f)).not.toMatch(
+        /^\s*(password|token|adminPassword|admin-password|admin-token)\s*:\s*\S+/im,
+      );
     }
   });
 });
@@ -183,8 +197,16 @@ describe('helmfile.yaml', () => {
         .filter((l) => !/^\s*#/.test(l))
         .flatMap((l) => [...l.matchAll(/\bkubectl (\S+( \S+)?)/g)].map((m) => m[1]!));
       expect(calls.length, f).toBeGreaterThan(0);
-      const allowed = (c: string): boolean => c.startsWith('--context') || c.startsWith('config current-context') || c.startsWith('config use-context') || c.startsWith('not found') || c.startsWith('>/dev/null');
-      expect(calls.filter((c) => !allowed(c)), f).toEqual([]);
+      const allowed = (c: string): boolean =>
+        c.startsWith('--context') ||
+        c.startsWith('config current-context') ||
+        c.startsWith('config use-context') ||
+        c.startsWith('not found') ||
+        c.startsWith('>/dev/null');
+      expect(
+        calls.filter((c) => !allowed(c)),
+        f,
+      ).toEqual([]);
     }
     expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).not.toMatch(/`kubectl -n kovenant port-forward/);
   });
@@ -199,8 +221,15 @@ describe('helmfile.yaml', () => {
 
   it('passes every dashboard to the kovenant chart', () => {
     const set = byName.get('kovenant')!.set ?? [];
-    const passed = set.filter((s) => s.name.startsWith('grafana.dashboards.')).map((s) => s.file).sort();
-    expect(passed).toEqual(filesIn('dashboards', '.json').map((f) => relative(ROOT, f)).sort());
+    const passed = set
+      .filter((s) => s.name.startsWith('grafana.dashboards.'))
+      .map((s) => s.file)
+      .sort();
+    expect(passed).toEqual(
+      filesIn('dashboards', '.json')
+        .map((f) => relative(ROOT, f))
+        .sort(),
+    );
     for (const s of set) expect(s.name).toBe(`grafana.dashboards.${s.file!.split('/').pop()!.replace(/\./g, '\\.')}`);
   });
 
@@ -244,7 +273,10 @@ describe('helmfile.yaml', () => {
     expect(script).toContain('apply_secret influxdb-auth');
     expect(script).toContain('apply_secret grafana-admin');
     // The data volume is created outside Helm, so no uninstall of the release can delete it.
-    const pvc = parseYaml(readFileSync(join(ROOT, 'install/manifests/influxdb-pvc.yaml'), 'utf8')) as { kind: string; metadata: { name: string } };
+    const pvc = parseYaml(readFileSync(join(ROOT, 'install/manifests/influxdb-pvc.yaml'), 'utf8')) as {
+      kind: string;
+      metadata: { name: string };
+    };
     expect(influx.persistence).toMatchObject({ enabled: true, useExisting: true, name: pvc.metadata.name });
     expect(pvc.kind).toBe('PersistentVolumeClaim');
   });

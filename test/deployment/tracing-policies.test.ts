@@ -20,7 +20,10 @@ interface Kprobe {
   return?: boolean;
   args?: KprobeArg[];
   returnArg?: KprobeArg;
-  selectors?: Array<{ matchBinaries?: Array<{ operator: string; values: string[] }>; matchReturnArgs?: Array<{ index: number; operator: string; values: string[] }> }>;
+  selectors?: Array<{
+    matchBinaries?: Array<{ operator: string; values: string[] }>;
+    matchReturnArgs?: Array<{ index: number; operator: string; values: string[] }>;
+  }>;
 }
 interface TracingPolicy {
   apiVersion: string;
@@ -33,8 +36,14 @@ function schemaValidator(file: string): ValidateFunction {
   const ajv = new Ajv({ allErrors: true });
   // Kubernetes' OpenAPI extensions carry no constraint JSON Schema can check
   // (x-kubernetes-validations are CEL rules run by the API server).
-  ajv.addVocabulary(['x-kubernetes-validations', 'x-kubernetes-list-type', 'x-kubernetes-map-type',
-    'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-int-or-string', 'x-kubernetes-list-map-keys']);
+  ajv.addVocabulary([
+    'x-kubernetes-validations',
+    'x-kubernetes-list-type',
+    'x-kubernetes-map-type',
+    'x-kubernetes-preserve-unknown-fields',
+    'x-kubernetes-int-or-string',
+    'x-kubernetes-list-map-keys',
+  ]);
   ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
   ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
   return ajv.compile(JSON.parse(readFileSync(join(REFERENCE, 'tetragon', file), 'utf8')) as object);
@@ -69,24 +78,32 @@ describe('tracing-policies/', () => {
   describe('kovenant-io scoped to namespaces by install/.env (install/io-policy-scope.bash)', () => {
     const io = () => policies.find((p) => p.policy.metadata.name === 'kovenant-io')!.policy;
 
-    it.skipIf(!SCHEMAS).each(SCOPES.map((s) => [s.name, s] as const))('%s: the policy install.sh applies validates against the CRD schema', (_name, scope) => {
-      const r = scopedIoPolicy(scope.include, scope.exclude);
-      expect(r.status, r.stderr).toBe(0);
-      const docs = parseAllDocuments(r.stdout);
-      expect(docs).toHaveLength(1);
-      expect(docs[0]!.errors).toEqual([]);
-      const scoped = docs[0]!.toJS() as TracingPolicy;
-      expect(scoped.spec.podSelector).toEqual({ matchExpressions: [{ key: 'k8s:io.kubernetes.pod.namespace', operator: scope.operator, values: scope.values }] });
-      // Only the selector is added: the hooks and their exclusions are the file's.
-      const { podSelector: _selector, ...spec } = scoped.spec;
-      expect({ ...scoped, spec }).toEqual(io());
-      const ok = clusterScoped!(scoped);
-      expect(clusterScoped!.errors ?? []).toEqual([]);
-      expect(ok).toBe(true);
-    });
+    it.skipIf(!SCHEMAS).each(SCOPES.map((s) => [s.name, s] as const))(
+      '%s: the policy install.sh applies validates against the CRD schema',
+      (_name, scope) => {
+        const r = scopedIoPolicy(scope.include, scope.exclude);
+        expect(r.status, r.stderr).toBe(0);
+        const docs = parseAllDocuments(r.stdout);
+        expect(docs).toHaveLength(1);
+        expect(docs[0]!.errors).toEqual([]);
+        const scoped = docs[0]!.toJS() as TracingPolicy;
+        expect(scoped.spec.podSelector).toEqual({
+          matchExpressions: [{ key: 'k8s:io.kubernetes.pod.namespace', operator: scope.operator, values: scope.values }],
+        });
+        // Only the selector is added: the hooks and their exclusions are the file's.
+        const { podSelector: _selector, ...spec } = scoped.spec;
+        expect({ ...scoped, spec }).toEqual(io());
+        const ok = clusterScoped!(scoped);
+        expect(clusterScoped!.errors ?? []).toEqual([]);
+        expect(ok).toBe(true);
+      },
+    );
 
     it('with neither setting, it is the file unchanged (node-wide)', () => {
-      for (const [include, exclude] of [['', ''], [' , ', ',']]) {
+      for (const [include, exclude] of [
+        ['', ''],
+        [' , ', ','],
+      ]) {
         const r = scopedIoPolicy(include!, exclude!);
         expect(r.status, r.stderr).toBe(0);
         expect(r.stdout).toBe(readFileSync(IO_POLICY_FILE, 'utf8'));
@@ -132,14 +149,20 @@ describe('tracing-policies/', () => {
       // Selectors are ORed: every selector must carry the exclusion, or one without it lets Tetragon through.
       for (const s of k.selectors ?? []) {
         // kovenant's image runs the agent through this hard link of node (Dockerfile).
-        expect(s.matchBinaries, k.call).toEqual([{ operator: 'NotIn', values: expect.arrayContaining(['/usr/bin/tetragon', '/opt/kovenant/bin/kovenant-node']) as string[] }]);
+        expect(s.matchBinaries, k.call).toEqual([
+          { operator: 'NotIn', values: expect.arrayContaining(['/usr/bin/tetragon', '/opt/kovenant/bin/kovenant-node']) as string[] },
+        ]);
       }
     }
   });
 
-  it.each(['tcp_sendmsg', 'tcp_recvmsg', 'sys_read', 'sys_write'])('%s drops calls that moved no bytes in the kernel (return value > 0)', (call) => {
-    for (const s of kprobes.get(call)!.selectors ?? []) expect(s.matchReturnArgs, call).toEqual([{ index: 0, operator: 'GT', values: ['0'] }]);
-  });
+  it.each(['tcp_sendmsg', 'tcp_recvmsg', 'sys_read', 'sys_write'])(
+    '%s drops calls that moved no bytes in the kernel (return value > 0)',
+    (call) => {
+      for (const s of kprobes.get(call)!.selectors ?? [])
+        expect(s.matchReturnArgs, call).toEqual([{ index: 0, operator: 'GT', values: ['0'] }]);
+    },
+  );
 
   it.each(['tcp_connect', 'tcp_close'])('%s has no return filter (no return value is exported)', (call) => {
     for (const s of kprobes.get(call)!.selectors ?? []) expect(s.matchReturnArgs, call).toBeUndefined();

@@ -6,30 +6,34 @@ import { AttributionCache } from '../../src/enrich/attribution-cache.ts';
 describe('AttributionCache', () => {
   it('never holds more than its bound, and what it returns is the last value set for the key', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 20 }), fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 40 })), { maxLength: 300 }), (max, ops) => {
-        const cache = new AttributionCache(max);
-        const truth = new Map<string, object>();
-        let sets = 0;
-        for (const [isSet, k] of ops) {
-          const key = `k${k}`;
-          if (isSet) {
-            const value = { k, n: sets++ };
-            cache.set(key, value);
-            truth.set(key, value);
-          } else {
-            const got = cache.get(key);
-            if (got !== undefined) expect(got).toBe(truth.get(key));
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 40 })), { maxLength: 300 }),
+        (max, ops) => {
+          const cache = new AttributionCache(max);
+          const truth = new Map<string, object>();
+          let sets = 0;
+          for (const [isSet, k] of ops) {
+            const key = `k${k}`;
+            if (isSet) {
+              const value = { k, n: sets++ };
+              cache.set(key, value);
+              truth.set(key, value);
+            } else {
+              const got = cache.get(key);
+              if (got !== undefined) expect(got).toBe(truth.get(key));
+            }
+            expect(cache.size).toBeLessThanOrEqual(max);
           }
-          expect(cache.size).toBeLessThanOrEqual(max);
-        }
-        // Every distinct key set and not held any more was counted as evicted (a key
-        // evicted, set again and evicted again counts twice).
-        let held = 0;
-        for (const key of truth.keys()) if (cache.get(key) !== undefined) held++;
-        expect(held).toBe(cache.size);
-        expect(cache.evictions).toBeGreaterThanOrEqual(truth.size - cache.size);
-        expect(cache.evictions).toBeLessThanOrEqual(sets - cache.size);
-      }),
+          // Every distinct key set and not held any more was counted as evicted (a key
+          // evicted, set again and evicted again counts twice).
+          let held = 0;
+          for (const key of truth.keys()) if (cache.get(key) !== undefined) held++;
+          expect(held).toBe(cache.size);
+          expect(cache.evictions).toBeGreaterThanOrEqual(truth.size - cache.size);
+          expect(cache.evictions).toBeLessThanOrEqual(sets - cache.size);
+        },
+      ),
     );
   });
 

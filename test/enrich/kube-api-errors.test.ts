@@ -30,7 +30,14 @@ function config(): KubeConfig {
 
 function openStore(): { store: KubeWatchStore; log: ReturnType<typeof captureLogger> } {
   const log = captureLogger();
-  store = new KubeWatchStore({ config: config(), logger: log.logger, kinds: ['Pod'], initialBackoffMs: 5, maxBackoffMs: 20, now: () => T0 }).start();
+  store = new KubeWatchStore({
+    config: config(),
+    logger: log.logger,
+    kinds: ['Pod'],
+    initialBackoffMs: 5,
+    maxBackoffMs: 20,
+    now: () => T0,
+  }).start();
   return { store, log };
 }
 
@@ -49,7 +56,14 @@ function quietWatch(): PassThrough {
 }
 
 function forbidden(verb: string): Record<string, unknown> {
-  return { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403, message: `pods is forbidden: User "system:serviceaccount:kovenant:kovenant" cannot ${verb} resource "pods" in API group "" at the cluster scope` };
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    status: 'Failure',
+    reason: 'Forbidden',
+    code: 403,
+    message: `pods is forbidden: User "system:serviceaccount:kovenant:kovenant" cannot ${verb} resource "pods" in API group "" at the cluster scope`,
+  };
 }
 
 beforeEach(() => {
@@ -93,24 +107,52 @@ describe('Kubernetes API error paths (nock)', () => {
   });
 
   it('retries 500s with backoff until the list succeeds, then reports the outage over', async () => {
-    nock(SERVER).get('/api/v1/pods').query(isList).times(2).reply(500, { kind: 'Status', code: 500, message: 'etcdserver: request timed out' });
-    nock(SERVER).get('/api/v1/pods').query(isList).reply(200, podList('10', [pod({ name: 'a', ip: '10.1.0.1' })]));
-    nock(SERVER).get('/api/v1/pods').query(isWatch).reply(200, () => quietWatch());
+    nock(SERVER)
+      .get('/api/v1/pods')
+      .query(isList)
+      .times(2)
+      .reply(500, { kind: 'Status', code: 500, message: 'etcdserver: request timed out' });
+    nock(SERVER)
+      .get('/api/v1/pods')
+      .query(isList)
+      .reply(200, podList('10', [pod({ name: 'a', ip: '10.1.0.1' })]));
+    nock(SERVER)
+      .get('/api/v1/pods')
+      .query(isWatch)
+      .reply(200, () => quietWatch());
     const { store: s, log } = openStore();
     await s.synced;
     expect(s.pod('shop', 'a')?.ips).toEqual(['10.1.0.1']);
-    const warnings = log.lines().filter((l) => l.level === 40).map((l) => l.msg);
+    const warnings = log
+      .lines()
+      .filter((l) => l.level === 40)
+      .map((l) => l.msg);
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toContain('list pods: HTTP 500 etcdserver: request timed out');
     await eventually(() => expect(s.status().outageSinceMs).toBeUndefined());
   });
 
   it('restarts a paginated list from the first page when the continue token expired (410)', async () => {
-    nock(SERVER).get('/api/v1/pods').query((q) => isList(q) && !q.continue).reply(200, podList('10', [pod({ name: 'a', ip: '10.1.0.1' })], 'tok-1'));
-    nock(SERVER).get('/api/v1/pods').query((q) => q.continue === 'tok-1').reply(410, { kind: 'Status', code: 410, reason: 'Expired', message: 'continue token too old' });
-    nock(SERVER).get('/api/v1/pods').query((q) => isList(q) && !q.continue).reply(200, podList('20', [pod({ name: 'a', ip: '10.1.0.1' })], 'tok-2'));
-    nock(SERVER).get('/api/v1/pods').query((q) => q.continue === 'tok-2').reply(200, podList('20', [pod({ name: 'b', ip: '10.1.0.2' })]));
-    const watch = nock(SERVER).get('/api/v1/pods').query((q) => isWatch(q) && q.resourceVersion === '20').reply(200, () => quietWatch());
+    nock(SERVER)
+      .get('/api/v1/pods')
+      .query((q) => isList(q) && !q.continue)
+      .reply(200, podList('10', [pod({ name: 'a', ip: '10.1.0.1' })], 'tok-1'));
+    nock(SERVER)
+      .get('/api/v1/pods')
+      .query((q) => q.continue === 'tok-1')
+      .reply(410, { kind: 'Status', code: 410, reason: 'Expired', message: 'continue token too old' });
+    nock(SERVER)
+      .get('/api/v1/pods')
+      .query((q) => isList(q) && !q.continue)
+      .reply(200, podList('20', [pod({ name: 'a', ip: '10.1.0.1' })], 'tok-2'));
+    nock(SERVER)
+      .get('/api/v1/pods')
+      .query((q) => q.continue === 'tok-2')
+      .reply(200, podList('20', [pod({ name: 'b', ip: '10.1.0.2' })]));
+    const watch = nock(SERVER)
+      .get('/api/v1/pods')
+      .query((q) => isWatch(q) && q.resourceVersion === '20')
+      .reply(200, () => quietWatch());
     const { store: s } = openStore();
     await s.synced;
     expect(s.status().counts.pods).toBe(2);
@@ -118,10 +160,19 @@ describe('Kubernetes API error paths (nock)', () => {
   });
 
   it('relists after a watch answered 410 Gone, keeping objects meanwhile', async () => {
-    nock(SERVER).get('/api/v1/pods').query(isList).reply(200, podList('10', [pod({ name: 'a', ip: '10.1.0.1' }), pod({ name: 'b', ip: '10.1.0.2' })]));
+    nock(SERVER)
+      .get('/api/v1/pods')
+      .query(isList)
+      .reply(200, podList('10', [pod({ name: 'a', ip: '10.1.0.1' }), pod({ name: 'b', ip: '10.1.0.2' })]));
     nock(SERVER).get('/api/v1/pods').query(isWatch).reply(410, { kind: 'Status', code: 410, reason: 'Expired' });
-    nock(SERVER).get('/api/v1/pods').query(isList).reply(200, podList('30', [pod({ name: 'a', ip: '10.1.0.1' })]));
-    nock(SERVER).get('/api/v1/pods').query((q) => isWatch(q) && q.resourceVersion === '30').reply(200, () => quietWatch());
+    nock(SERVER)
+      .get('/api/v1/pods')
+      .query(isList)
+      .reply(200, podList('30', [pod({ name: 'a', ip: '10.1.0.1' })]));
+    nock(SERVER)
+      .get('/api/v1/pods')
+      .query((q) => isWatch(q) && q.resourceVersion === '30')
+      .reply(200, () => quietWatch());
     const { store: s } = openStore();
     await s.synced;
     await eventually(() => expect(s.status().resources.pods?.relists).toBe(1));
@@ -133,8 +184,14 @@ describe('Kubernetes API error paths (nock)', () => {
     const p = pod({ name: 'c', ip: '10.1.0.3' });
     const complete = JSON.stringify({ type: 'ADDED', object: { ...p, metadata: { ...p.metadata, uid: 'uid-c', resourceVersion: '11' } } });
     nock(SERVER).get('/api/v1/pods').query(isList).reply(200, podList('10', []));
-    nock(SERVER).get('/api/v1/pods').query((q) => isWatch(q) && q.resourceVersion === '10').reply(200, `${complete}\n{"type":"MODIFIED","object":{"kind":"Pod","metadata":{"na`);
-    const resumed = nock(SERVER).get('/api/v1/pods').query((q) => isWatch(q) && q.resourceVersion === '11').reply(200, () => quietWatch());
+    nock(SERVER)
+      .get('/api/v1/pods')
+      .query((q) => isWatch(q) && q.resourceVersion === '10')
+      .reply(200, `${complete}\n{"type":"MODIFIED","object":{"kind":"Pod","metadata":{"na`);
+    const resumed = nock(SERVER)
+      .get('/api/v1/pods')
+      .query((q) => isWatch(q) && q.resourceVersion === '11')
+      .reply(200, () => quietWatch());
     const { store: s } = openStore();
     await s.synced;
     await eventually(() => expect(resumed.isDone()).toBe(true));

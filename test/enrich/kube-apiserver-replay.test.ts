@@ -18,7 +18,6 @@ const EVENTS = 'examples/events.jsonl.gz';
 const SNAPSHOT = 'examples/snapshot.json';
 const TOOLS = haveTools('helm', 'kube-apiserver', 'etcd');
 
-
 let api: KubeApiServer;
 let tmp: ReturnType<typeof tempDir>;
 let adminConfig: string;
@@ -27,11 +26,15 @@ let chart: K8sObject[];
 
 /** The chart's ServiceAccount token, from the TokenRequest API, as a projected token would be. */
 async function serviceAccountToken(): Promise<string> {
-  const res = await api.must<{ status: { token: string } }>('POST', `/api/v1/namespaces/${RELEASE.namespace}/serviceaccounts/${RELEASE.name}/token`, {
-    apiVersion: 'authentication.k8s.io/v1',
-    kind: 'TokenRequest',
-    spec: { audiences: ['https://kubernetes.default.svc'], expirationSeconds: 3600 },
-  });
+  const res = await api.must<{ status: { token: string } }>(
+    'POST',
+    `/api/v1/namespaces/${RELEASE.namespace}/serviceaccounts/${RELEASE.name}/token`,
+    {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { audiences: ['https://kubernetes.default.svc'], expirationSeconds: 3600 },
+    },
+  );
   return res.status.token;
 }
 
@@ -140,7 +143,9 @@ describe.skipIf(!TOOLS)('kovenant replay against a real kube-apiserver', () => {
       expect(res.stdout).toBe('');
       expect(res.stderr).toContain('still waiting for Kubernetes metadata, retrying');
       const last = res.stderr.trim().split('\n').pop()!;
-      expect(last).toMatch(/^kovenant: Kubernetes metadata from https:\/\/127\.0\.0\.1:\d+ not synced within 5s: .*forbidden to list statefulsets\.apps/);
+      expect(last).toMatch(
+        /^kovenant: Kubernetes metadata from https:\/\/127\.0\.0\.1:\d+ not synced within 5s: .*forbidden to list statefulsets\.apps/,
+      );
       expect(last).toContain('grant verbs [list, watch] on resource "statefulsets" in apiGroup "apps" to kovenant\'s ClusterRole');
       // The API server's own message, naming the ServiceAccount, is carried through.
       expect(last).toContain(`system:serviceaccount:${RELEASE.namespace}:${RELEASE.name}`);

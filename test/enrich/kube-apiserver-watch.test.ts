@@ -44,7 +44,11 @@ const LOG_LINES = gunzipSync(readFileSync('examples/events.jsonl.gz')).toString(
  */
 async function startFakeKubelet(lines: string[]): Promise<{ port: number; requests: string[]; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'kovenant-kubelet-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'k.key', '-out', 'k.crt', '-days', '1', '-subj', '/CN=127.0.0.1'], { cwd: dir, stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'k.key', '-out', 'k.crt', '-days', '1', '-subj', '/CN=127.0.0.1'],
+    { cwd: dir, stdio: 'ignore' },
+  );
   const requests: string[] = [];
   const open = new Set<ServerResponse>();
   const server = createHttpsServer({ key: readFileSync(join(dir, 'k.key')), cert: readFileSync(join(dir, 'k.crt')) }, (req, res) => {
@@ -114,20 +118,44 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
     tmp = tempDir();
     api = await startKubeApiServer({ extraArgs: ['--watch-cache=false'] });
     seeder = new ClusterSeeder(api);
-    await seeder.create({ kind: 'Node', metadata: { name: 'node-a' }, status: { addresses: [{ type: 'InternalIP', address: '10.0.0.11' }] } });
-    await seeder.create({ kind: 'Deployment', metadata: { name: 'web', namespace: 'shop', annotations: { 'meta.helm.sh/release-name': 'shop' } } });
+    await seeder.create({
+      kind: 'Node',
+      metadata: { name: 'node-a' },
+      status: { addresses: [{ type: 'InternalIP', address: '10.0.0.11' }] },
+    });
+    await seeder.create({
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'shop', annotations: { 'meta.helm.sh/release-name': 'shop' } },
+    });
     await seeder.create({
       kind: 'ReplicaSet',
-      metadata: { name: 'web-7c9', namespace: 'shop', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', controller: true }] },
+      metadata: {
+        name: 'web-7c9',
+        namespace: 'shop',
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', controller: true }],
+      },
     });
     await seeder.create({
       kind: 'Pod',
-      metadata: { name: 'web-7c9-a', namespace: 'shop', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7c9', controller: true }] },
+      metadata: {
+        name: 'web-7c9-a',
+        namespace: 'shop',
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7c9', controller: true }],
+      },
       spec: { nodeName: 'node-a' },
       status: running('10.244.0.5', Date.now() - 600_000),
     });
-    await seeder.create({ kind: 'Pod', metadata: { name: 'pg-0', namespace: 'db' }, spec: { nodeName: 'node-a' }, status: running('10.244.0.6', Date.now() - 600_000) });
-    await seeder.create({ kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { type: 'ClusterIP', clusterIP: '10.96.0.10' } });
+    await seeder.create({
+      kind: 'Pod',
+      metadata: { name: 'pg-0', namespace: 'db' },
+      spec: { nodeName: 'node-a' },
+      status: running('10.244.0.6', Date.now() - 600_000),
+    });
+    await seeder.create({
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'shop' },
+      spec: { type: 'ClusterIP', clusterIP: '10.96.0.10' },
+    });
     adminConfig = join(tmp.dir, 'admin.kubeconfig');
     api.writeKubeconfig(adminConfig);
   }, 240_000);
@@ -145,7 +173,13 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
   it('syncs all nine resources and attributes like a snapshot', async () => {
     await openStore().synced;
     expect(store!.status().counts).toMatchObject({ pods: 2, services: 2, nodes: 1, controllers: 2 });
-    expect(remote('10.244.0.5')).toEqual({ remote_kind: 'pod', remote_namespace: 'shop', remote_name: 'web-7c9-a', remote_workload: 'web', remote_release: 'shop' });
+    expect(remote('10.244.0.5')).toEqual({
+      remote_kind: 'pod',
+      remote_namespace: 'shop',
+      remote_name: 'web-7c9-a',
+      remote_workload: 'web',
+      remote_release: 'shop',
+    });
     expect(remote('10.96.0.10')).toEqual({ remote_kind: 'service', remote_namespace: 'shop', remote_name: 'web' });
     expect(remote('10.0.0.11')).toEqual({ remote_kind: 'node', remote_name: 'node-a' });
     expect(local('shop', 'web-7c9-a')).toMatchObject({ workload: 'web', workload_kind: 'Deployment', release: 'shop' });
@@ -157,18 +191,31 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
     await eventually(() => expect(store!.pod('shop', 'api-0')?.phase).toBe('Pending'), 30_000);
     expect(remote('10.244.0.50')).toMatchObject({ remote_kind: 'external' });
     await podStatus('shop', 'api-0', running('10.244.0.50', Date.now() - 1_000));
-    await eventually(() => expect(remote('10.244.0.50')).toMatchObject({ remote_kind: 'pod', remote_name: 'api-0', remote_workload: 'api-0' }), 30_000);
+    await eventually(
+      () => expect(remote('10.244.0.50')).toMatchObject({ remote_kind: 'pod', remote_name: 'api-0', remote_workload: 'api-0' }),
+      30_000,
+    );
   }, 60_000);
 
   it('keeps a reused pod IP on the deleted pod for late events and gives it to the new pod after it started', async () => {
     await openStore().synced;
     const t0 = Date.now();
-    await seeder.create({ kind: 'Pod', metadata: { name: 'old', namespace: 'shop' }, spec: { nodeName: 'node-a' }, status: running('10.244.0.9', t0 - 300_000) });
+    await seeder.create({
+      kind: 'Pod',
+      metadata: { name: 'old', namespace: 'shop' },
+      spec: { nodeName: 'node-a' },
+      status: running('10.244.0.9', t0 - 300_000),
+    });
     await eventually(() => expect(remote('10.244.0.9')).toMatchObject({ remote_name: 'old' }), 30_000);
     await deletePod('shop', 'old');
     await eventually(() => expect(store!.pod('shop', 'old')?.deletedMs).toBeDefined(), 30_000);
     const newStart = Date.now() + 2_000;
-    await seeder.create({ kind: 'Pod', metadata: { name: 'new', namespace: 'shop' }, spec: { nodeName: 'node-a' }, status: running('10.244.0.9', newStart) });
+    await seeder.create({
+      kind: 'Pod',
+      metadata: { name: 'new', namespace: 'shop' },
+      spec: { nodeName: 'node-a' },
+      status: running('10.244.0.9', newStart),
+    });
     await eventually(() => expect(store!.podsByIp('10.244.0.9')).toHaveLength(2), 30_000);
     expect(remote('10.244.0.9', t0)).toMatchObject({ remote_name: 'old' });
     expect(remote('10.244.0.9', newStart + 5_000)).toMatchObject({ remote_name: 'new' });
@@ -187,14 +234,27 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
       spec: { nodeName: 'node-a' },
       status: running('10.244.2.1', Date.now() - 60_000),
     });
-    await eventually(() => expect(local('shop', 'late-5c-1')).toMatchObject({ workload: 'late-5c-1', workload_kind: 'Pod', release: 'from-label' }), 30_000);
+    await eventually(
+      () => expect(local('shop', 'late-5c-1')).toMatchObject({ workload: 'late-5c-1', workload_kind: 'Pod', release: 'from-label' }),
+      30_000,
+    );
     await seeder.create({
       kind: 'ReplicaSet',
-      metadata: { name: 'late-5c', namespace: 'shop', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'late', controller: true }] },
+      metadata: {
+        name: 'late-5c',
+        namespace: 'shop',
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'late', controller: true }],
+      },
     });
     await eventually(() => expect(local('shop', 'late-5c-1')).toMatchObject({ workload: 'late-5c', workload_kind: 'ReplicaSet' }), 30_000);
-    await seeder.create({ kind: 'Deployment', metadata: { name: 'late', namespace: 'shop', annotations: { 'meta.helm.sh/release-name': 'late-release' } } });
-    await eventually(() => expect(local('shop', 'late-5c-1')).toMatchObject({ workload: 'late', workload_kind: 'Deployment', release: 'late-release' }), 30_000);
+    await seeder.create({
+      kind: 'Deployment',
+      metadata: { name: 'late', namespace: 'shop', annotations: { 'meta.helm.sh/release-name': 'late-release' } },
+    });
+    await eventually(
+      () => expect(local('shop', 'late-5c-1')).toMatchObject({ workload: 'late', workload_kind: 'Deployment', release: 'late-release' }),
+      30_000,
+    );
     expect(remote('10.244.2.1')).toMatchObject({ remote_workload: 'late', remote_release: 'late-release' });
   }, 90_000);
 
@@ -204,7 +264,11 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
     const before = store!.status().resources.pods!.relists;
     // Move etcd on past the pods watch's resourceVersion (with changes it does not
     // watch), then drop the history: its next resume is from a compacted revision.
-    await seeder.create({ kind: 'Service', metadata: { name: `moves-${randomUUID().slice(0, 8)}`, namespace: 'shop' }, spec: { type: 'ClusterIP' } });
+    await seeder.create({
+      kind: 'Service',
+      metadata: { name: `moves-${randomUUID().slice(0, 8)}`, namespace: 'shop' },
+      spec: { type: 'ClusterIP' },
+    });
     await api.compactEtcd();
     await eventually(() => expect(store!.status().resources.pods!.relists).toBeGreaterThan(before), 60_000);
     expect(store!.isSynced).toBe(true);
@@ -213,7 +277,12 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
     expect(store!.status().outageSinceMs).toBeUndefined();
     expect(log.lines().filter((l) => l.level >= 50)).toEqual([]);
     // And the watch that followed the relist delivers changes again.
-    await seeder.create({ kind: 'Pod', metadata: { name: 'after-410', namespace: 'shop' }, spec: { nodeName: 'node-a' }, status: running('10.244.3.1', Date.now() - 1_000) });
+    await seeder.create({
+      kind: 'Pod',
+      metadata: { name: 'after-410', namespace: 'shop' },
+      spec: { nodeName: 'node-a' },
+      status: running('10.244.3.1', Date.now() - 1_000),
+    });
     await eventually(() => expect(remote('10.244.3.1')).toMatchObject({ remote_name: 'after-410' }), 30_000);
   }, 120_000);
 
@@ -227,11 +296,15 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
       for (const obj of renderObjects().filter((o) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind))) {
         expect((await api.apply(obj as KubeManifest)).status).toBeLessThan(300);
       }
-      const token = await api.must<{ status: { token: string } }>('POST', `/api/v1/namespaces/${RELEASE.namespace}/serviceaccounts/${RELEASE.name}/token`, {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenRequest',
-        spec: { audiences: ['https://kubernetes.default.svc'], expirationSeconds: 3600 },
-      });
+      const token = await api.must<{ status: { token: string } }>(
+        'POST',
+        `/api/v1/namespaces/${RELEASE.namespace}/serviceaccounts/${RELEASE.name}/token`,
+        {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenRequest',
+          spec: { audiences: ['https://kubernetes.default.svc'], expirationSeconds: 3600 },
+        },
+      );
       const file = join(tmp.dir, 'sa.kubeconfig');
       api.writeKubeconfig(file, { token: token.status.token });
       return file;
@@ -249,7 +322,26 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
       const saConfig = await chartServiceAccount();
 
       const port = await freePort();
-      daemon = startDaemon([], ['run', '--events', '-', '--kubeconfig', saConfig, '--window', '10s', '--lateness', '0s', '--metrics-addr', `127.0.0.1:${port}`, '--output', 'line'], { KOVENANT_LOG_LEVEL: 'info' }, 'pipe');
+      daemon = startDaemon(
+        [],
+        [
+          'run',
+          '--events',
+          '-',
+          '--kubeconfig',
+          saConfig,
+          '--window',
+          '10s',
+          '--lateness',
+          '0s',
+          '--metrics-addr',
+          `127.0.0.1:${port}`,
+          '--output',
+          'line',
+        ],
+        { KOVENANT_LOG_LEVEL: 'info' },
+        'pipe',
+      );
       await waitFor('/readyz to answer 200 after the sync', async () => (await readyz(port)) === 200, 60_000, 100);
       expect(await metric(port, 'kovenant_metadata_outage_seconds')).toBe(0);
 
@@ -258,7 +350,12 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
       expect(daemon.stderr()).toContain('Kubernetes metadata synced');
       await api.stopApiServer();
       try {
-        await waitFor('kovenant_metadata_outage_seconds above 0', async () => (await metric(port, 'kovenant_metadata_outage_seconds')) > 0, 60_000, 200);
+        await waitFor(
+          'kovenant_metadata_outage_seconds above 0',
+          async () => (await metric(port, 'kovenant_metadata_outage_seconds')) > 0,
+          60_000,
+          200,
+        );
         expect(await readyz(port)).toBe(200);
       } finally {
         await api.startApiServer();
@@ -269,8 +366,22 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
       const t = new Date(Math.floor(Date.now() / 10_000) * 10_000 - 60_000).toISOString();
       daemon.child.stdin!.end(
         [
-          kprobeLine({ fn: 'tcp_sendmsg', node: 'node-a', time: t, pod: { namespace: 'shop', name: 'web-7c9-a' }, sock: { saddr: '10.244.0.5', sport: 40000, daddr: '10.244.0.6', dport: 5432 }, size: '1234' }),
-          kprobeLine({ fn: 'tcp_sendmsg', node: 'node-a', time: t, pod: { namespace: 'shop', name: 'web-7c9-a' }, sock: { saddr: '10.244.0.5', sport: 40001, daddr: '10.96.0.10', dport: 80 }, size: '10' }),
+          kprobeLine({
+            fn: 'tcp_sendmsg',
+            node: 'node-a',
+            time: t,
+            pod: { namespace: 'shop', name: 'web-7c9-a' },
+            sock: { saddr: '10.244.0.5', sport: 40000, daddr: '10.244.0.6', dport: 5432 },
+            size: '1234',
+          }),
+          kprobeLine({
+            fn: 'tcp_sendmsg',
+            node: 'node-a',
+            time: t,
+            pod: { namespace: 'shop', name: 'web-7c9-a' },
+            sock: { saddr: '10.244.0.5', sport: 40001, daddr: '10.96.0.10', dport: 80 },
+            size: '10',
+          }),
         ].join('\n') + '\n',
       );
       expect(await daemon.exited(60_000)).toBe(0);
@@ -278,9 +389,23 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
       // here): logged, retried, and over once it is reachable again.
       const afterRestart = daemon.stderr().split('\n');
       const lastForbidden = afterRestart.findLastIndex((l) => l.includes('"status":403'));
-      expect(afterRestart.findIndex((l, i) => i > lastForbidden && l.includes('Kubernetes API reachable again'))).toBeGreaterThan(lastForbidden);
+      expect(afterRestart.findIndex((l, i) => i > lastForbidden && l.includes('Kubernetes API reachable again'))).toBeGreaterThan(
+        lastForbidden,
+      );
       const points = parseLineProtocol(daemon.stdout());
-      expect(points.map((p) => [p.tags.pod, p.tags.workload, p.tags.workload_kind, p.tags.release, p.tags.remote_kind, p.tags.remote_name, p.fields.bytes_sent]).sort()).toEqual([
+      expect(
+        points
+          .map((p) => [
+            p.tags.pod,
+            p.tags.workload,
+            p.tags.workload_kind,
+            p.tags.release,
+            p.tags.remote_kind,
+            p.tags.remote_name,
+            p.fields.bytes_sent,
+          ])
+          .sort(),
+      ).toEqual([
         ['web-7c9-a', 'web', 'Deployment', 'shop', 'pod', 'pg-0', 1234],
         ['web-7c9-a', 'web', 'Deployment', 'shop', 'service', 'web', 10],
       ]);
@@ -295,7 +420,10 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
         await seeder.create({
           kind: 'Node',
           metadata: { name: 'node-l' },
-          status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } } },
+          status: {
+            addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+            daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } },
+          },
         });
         await seeder.create({
           kind: 'Pod',
@@ -303,11 +431,36 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
           spec: { nodeName: 'node-l', containers: [{ name: 'export-stdout', image: 'registry.invalid/tetragon:1' }] },
           status: {
             ...running('10.244.9.9', Date.now() - 60_000),
-            containerStatuses: [{ name: 'export-stdout', ready: true, restartCount: 0, image: 'registry.invalid/tetragon:1', imageID: '', state: { running: { startedAt: iso(Date.now() - 60_000) } } }],
+            containerStatuses: [
+              {
+                name: 'export-stdout',
+                ready: true,
+                restartCount: 0,
+                image: 'registry.invalid/tetragon:1',
+                imageID: '',
+                state: { running: { startedAt: iso(Date.now() - 60_000) } },
+              },
+            ],
           },
         });
         const saConfig = await chartServiceAccount();
-        const args = ['run', '--events', 'k8s-logs', '--kubeconfig', saConfig, '--kube', SNAPSHOT, '--output', 'line', '--lateness', '5m', '--metrics-addr', 'off', '--duration', '8s'];
+        const args = [
+          'run',
+          '--events',
+          'k8s-logs',
+          '--kubeconfig',
+          saConfig,
+          '--kube',
+          SNAPSHOT,
+          '--output',
+          'line',
+          '--lateness',
+          '5m',
+          '--metrics-addr',
+          'off',
+          '--duration',
+          '8s',
+        ];
         const denied = startDaemon([], args, { KUBECONFIG: '' });
         expect(await denied.exited(120_000)).toBe(2);
         expect(denied.stderr()).toContain('forbidden to get pods/log in namespace kube-system');
@@ -320,7 +473,11 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
           const review = await api.must<{ status: { allowed: boolean } }>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
             apiVersion: 'authorization.k8s.io/v1',
             kind: 'SubjectAccessReview',
-            spec: { user: `system:serviceaccount:${RELEASE.namespace}:${RELEASE.name}`, groups: ['system:serviceaccounts', 'system:authenticated'], resourceAttributes: { verb: 'get', resource: 'pods', subresource: 'log', namespace: 'kube-system' } },
+            spec: {
+              user: `system:serviceaccount:${RELEASE.namespace}:${RELEASE.name}`,
+              groups: ['system:serviceaccounts', 'system:authenticated'],
+              resourceAttributes: { verb: 'get', resource: 'pods', subresource: 'log', namespace: 'kube-system' },
+            },
           });
           return review.status.allowed;
         };

@@ -92,14 +92,22 @@ describe('loadKubeConfig', () => {
       `kovenant: ${file}: cluster "proxy" has a plain-http server (http://127.0.0.1:8001), which the Kubernetes client refuses without insecure-skip-tls-verify` +
         ' (set "insecure-skip-tls-verify: true" on cluster "proxy" (as kubectl proxy needs) or use the API server\'s https address)',
     );
-    writeFileSync(file, readFileSync(file, 'utf8').replace('{server: "http://127.0.0.1:8001"}', '{server: "http://127.0.0.1:8001", insecure-skip-tls-verify: true}'));
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        '{server: "http://127.0.0.1:8001"}',
+        '{server: "http://127.0.0.1:8001", insecure-skip-tls-verify: true}',
+      ),
+    );
     expect(loadKubeConfig({ kubeconfig: file }, {}).server).toBe('http://127.0.0.1:8001');
   });
 
   it('kovenant run with a plain-http kubeconfig exits 2 at once instead of retrying', async () => {
     const file = kubeconfig('proxy-run.yaml', { proxy: 'http://127.0.0.1:8001' }, 'proxy');
     const started = Date.now();
-    const r = await runCli(['run', '--events', '-', '--kubeconfig', file, '--metrics-addr', 'off', '--output', 'line'], { env: { KUBECONFIG: '' } });
+    const r = await runCli(['run', '--events', '-', '--kubeconfig', file, '--metrics-addr', 'off', '--output', 'line'], {
+      env: { KUBECONFIG: '' },
+    });
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain('has a plain-http server (http://127.0.0.1:8001)');
     expect(r.stderr).toContain('set "insecure-skip-tls-verify: true" on cluster "proxy"');

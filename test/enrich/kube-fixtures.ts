@@ -32,7 +32,13 @@ export function pod(p: PodSpec): FakeObject {
       ...(p.uid ? { uid: p.uid } : {}),
       creationTimestamp: iso(p.startMs ?? T0),
       ...(p.labels ? { labels: p.labels } : {}),
-      ...(p.owner ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: p.owner.kind, name: p.owner.name, uid: `u-${p.owner.name}`, controller: true }] } : {}),
+      ...(p.owner
+        ? {
+            ownerReferences: [
+              { apiVersion: 'apps/v1', kind: p.owner.kind, name: p.owner.name, uid: `u-${p.owner.name}`, controller: true },
+            ],
+          }
+        : {}),
     },
     spec: { nodeName: p.node ?? 'node-a', containers: [{ name: 'c', image: 'x' }] },
     status: {
@@ -52,7 +58,16 @@ export function service(ns: string, name: string, ip: string, release?: string):
 }
 
 export function node(name: string, ip: string): FakeObject {
-  return { kind: 'Node', metadata: { name }, status: { addresses: [{ type: 'InternalIP', address: ip }, { type: 'Hostname', address: name }] } };
+  return {
+    kind: 'Node',
+    metadata: { name },
+    status: {
+      addresses: [
+        { type: 'InternalIP', address: ip },
+        { type: 'Hostname', address: name },
+      ],
+    },
+  };
 }
 
 export function controller(kind: string, ns: string, name: string, owner?: { kind: string; name: string }, release?: string): FakeObject {
@@ -62,7 +77,9 @@ export function controller(kind: string, ns: string, name: string, owner?: { kin
       name,
       namespace: ns,
       ...(release ? { annotations: { 'meta.helm.sh/release-name': release } } : {}),
-      ...(owner ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: `u-${owner.name}`, controller: true }] } : {}),
+      ...(owner
+        ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: `u-${owner.name}`, controller: true }] }
+        : {}),
     },
     spec: {},
   };

@@ -13,7 +13,6 @@ import { kovenant } from './kube-cli.ts';
 const EVENTS = 'examples/events.jsonl.gz';
 const SNAPSHOT = 'examples/snapshot.json';
 
-
 let api: FakeKubeApi;
 let tmp: ReturnType<typeof tempDir>;
 let kubeconfig: string;

@@ -31,7 +31,15 @@ describe('a watch that never ends', () => {
     const config = new KubeConfig();
     config.loadFromFile(file);
     const log = captureLogger();
-    store = new KubeWatchStore({ config, logger: log.logger, kinds: ['Pod'], watchTimeoutSeconds: 1, watchDeadlineGraceMs: 300, initialBackoffMs: 10, maxBackoffMs: 50 }).start();
+    store = new KubeWatchStore({
+      config,
+      logger: log.logger,
+      kinds: ['Pod'],
+      watchTimeoutSeconds: 1,
+      watchDeadlineGraceMs: 300,
+      initialBackoffMs: 10,
+      maxBackoffMs: 50,
+    }).start();
     await store.synced;
     const podWatches = (): number => api!.requests.filter((r) => r.verb === 'watch' && r.kind === 'Pod').length;
     await waitFor('the first watch', () => podWatches() >= 1, 10_000);

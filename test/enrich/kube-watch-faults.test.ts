@@ -80,7 +80,9 @@ describe('KubeWatchStore faults without an HTTP error', () => {
     await waitFor('the relist', () => requests('list') > lists);
     await waitFor(
       'the unanswered list in status',
-      () => s.status().outageSinceMs !== undefined && /list pods: no answer from the API server in 300 ms/.test(s.status().resources.pods?.lastError ?? ''),
+      () =>
+        s.status().outageSinceMs !== undefined &&
+        /list pods: no answer from the API server in 300 ms/.test(s.status().resources.pods?.lastError ?? ''),
       5_000,
     );
     // Still serving what it had.

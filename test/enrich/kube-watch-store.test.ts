@@ -65,7 +65,8 @@ describe('KubeWatchStore against a list/watch API server', () => {
     api.put(node('node-a', '192.168.0.10'));
     api.put(controller('Deployment', 'shop', 'web', undefined, 'shop-release'));
     api.put(controller('ReplicaSet', 'shop', 'web-7d9', { kind: 'Deployment', name: 'web' }));
-    for (let i = 0; i < 7; i++) api.put(pod({ name: `web-7d9-${i}`, ip: `10.0.0.${i + 1}`, owner: { kind: 'ReplicaSet', name: 'web-7d9' } }));
+    for (let i = 0; i < 7; i++)
+      api.put(pod({ name: `web-7d9-${i}`, ip: `10.0.0.${i + 1}`, owner: { kind: 'ReplicaSet', name: 'web-7d9' } }));
     api.put(service('shop', 'web', '10.96.0.10', 'shop-release'));
     api.put(controller('CronJob', 'ops', 'backup'));
     api.put(controller('Job', 'ops', 'backup-1', { kind: 'CronJob', name: 'backup' }));
@@ -82,8 +83,19 @@ describe('KubeWatchStore against a list/watch API server', () => {
     // Pagination really happened: 8 pods at 3 a page.
     expect(api.requests.filter((r) => r.verb === 'list' && r.kind === 'Pod')).toHaveLength(3);
 
-    expect(remote('10.0.0.3')).toEqual({ remote_kind: 'pod', remote_namespace: 'shop', remote_name: 'web-7d9-2', remote_workload: 'web', remote_release: 'shop-release' });
-    expect(remote('10.96.0.10')).toEqual({ remote_kind: 'service', remote_namespace: 'shop', remote_name: 'web', remote_release: 'shop-release' });
+    expect(remote('10.0.0.3')).toEqual({
+      remote_kind: 'pod',
+      remote_namespace: 'shop',
+      remote_name: 'web-7d9-2',
+      remote_workload: 'web',
+      remote_release: 'shop-release',
+    });
+    expect(remote('10.96.0.10')).toEqual({
+      remote_kind: 'service',
+      remote_namespace: 'shop',
+      remote_name: 'web',
+      remote_release: 'shop-release',
+    });
     expect(remote('192.168.0.10')).toEqual({ remote_kind: 'node', remote_name: 'node-a' });
     expect(remote('::ffff:10.0.1.1')).toMatchObject({ remote_kind: 'pod', remote_workload: 'backup' });
     expect(local('ops', 'backup-1-x')).toMatchObject({ workload: 'backup', workload_kind: 'CronJob' });
@@ -100,7 +112,9 @@ describe('KubeWatchStore against a list/watch API server', () => {
     await eventually(() => expect(store.pod('shop', 'api-0')?.phase).toBe('Pending'));
     expect(remote('10.0.0.50')).toMatchObject({ remote_kind: 'external' });
     api.put(pod({ name: 'api-0', phase: 'Running', ip: '10.0.0.50', startMs: T0 + 1_000 }));
-    await eventually(() => expect(remote('10.0.0.50')).toMatchObject({ remote_kind: 'pod', remote_name: 'api-0', remote_workload: 'api-0' }));
+    await eventually(() =>
+      expect(remote('10.0.0.50')).toMatchObject({ remote_kind: 'pod', remote_name: 'api-0', remote_workload: 'api-0' }),
+    );
 
     api.put(service('shop', 'api', '10.96.0.20'));
     await eventually(() => expect(remote('10.96.0.20')).toMatchObject({ remote_kind: 'service', remote_name: 'api' }));
@@ -130,7 +144,9 @@ describe('KubeWatchStore against a list/watch API server', () => {
     api.put(pod({ name: 'p', ip: '10.0.3.1', owner: { kind: 'StatefulSet', name: 'db' } }));
     await eventually(() => expect(resolver.remote('10.0.3.1', clock).tags).toMatchObject({ remote_workload: 'p' }));
     api.put(controller('StatefulSet', 'shop', 'db', undefined, 'db-release'));
-    await eventually(() => expect(resolver.remote('10.0.3.1', clock).tags).toMatchObject({ remote_workload: 'db', remote_release: 'db-release' }));
+    await eventually(() =>
+      expect(resolver.remote('10.0.3.1', clock).tags).toMatchObject({ remote_workload: 'db', remote_release: 'db-release' }),
+    );
     api.remove('StatefulSet', 'shop', 'db');
     await eventually(() => expect(resolver.remote('10.0.3.1', clock).tags).toMatchObject({ remote_workload: 'p' }));
   });
@@ -192,7 +208,9 @@ describe('KubeWatchStore against a list/watch API server', () => {
     await eventually(() => expect(log.lines().filter((l) => l.level === 40).length).toBeGreaterThanOrEqual(9));
     const first = log.lines().find((l) => l.level === 40);
     // The paused fake resets connections (it keeps its port): refused and reset read alike.
-    expect(first?.msg).toMatch(/^cannot sync Kubernetes metadata yet: http:\/\/127\.0\.0\.1:\d+: list \w+.*(ECONNREFUSED|ECONNRESET).*; retrying in \d+ ms$/);
+    expect(first?.msg).toMatch(
+      /^cannot sync Kubernetes metadata yet: http:\/\/127\.0\.0\.1:\d+: list \w+.*(ECONNREFUSED|ECONNRESET).*; retrying in \d+ ms$/,
+    );
     expect(store.isSynced).toBe(false);
     expect(store.status().outageSinceMs).toBe(clock);
     await api.resume();
@@ -206,7 +224,9 @@ describe('KubeWatchStore against a list/watch API server', () => {
     await store.synced;
     const warnings = log.lines().filter((l) => l.level === 40 && l.msg.includes('list services'));
     expect(warnings).toHaveLength(3);
-    expect(warnings[0]?.msg).toMatch(/cannot sync Kubernetes metadata yet: http:\/\/127\.0\.0\.1:\d+: list services: HTTP 500 .*retrying in \d+ ms/);
+    expect(warnings[0]?.msg).toMatch(
+      /cannot sync Kubernetes metadata yet: http:\/\/127\.0\.0\.1:\d+: list services: HTTP 500 .*retrying in \d+ ms/,
+    );
     expect(store.status().lastError).toContain('list services');
   });
 

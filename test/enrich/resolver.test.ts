@@ -22,7 +22,12 @@ describe('local side: workload by controller chain', () => {
       controller('Deployment', 'shop', 'web', { release: 'shop-release' }),
     );
     expect(r.localPod('n1', 'shop', 'web-abc-1').tags).toEqual({
-      node: 'n1', namespace: 'shop', pod: 'web-abc-1', workload: 'web', workload_kind: 'Deployment', release: 'shop-release',
+      node: 'n1',
+      namespace: 'shop',
+      pod: 'web-abc-1',
+      workload: 'web',
+      workload_kind: 'Deployment',
+      release: 'shop-release',
     });
   });
 
@@ -90,7 +95,10 @@ describe('local side: workload by controller chain', () => {
 
   it('a pod unknown to the snapshot uses what Tetragon says of it', () => {
     const r = resolverOf();
-    expect(r.localPod('n', 'x', 'p-1', { podWorkload: 'p', podWorkloadKind: 'Deployment' }).tags).toMatchObject({ workload: 'p', workload_kind: 'Deployment' });
+    expect(r.localPod('n', 'x', 'p-1', { podWorkload: 'p', podWorkloadKind: 'Deployment' }).tags).toMatchObject({
+      workload: 'p',
+      workload_kind: 'Deployment',
+    });
     expect(r.localPod('n', 'x', 'p-2').tags).toMatchObject({ workload: 'p-2', workload_kind: 'Pod' });
   });
 });
@@ -111,12 +119,17 @@ describe('remote side: classification order', () => {
   const r = resolverOf(...objects);
 
   it('loopback: 127.0.0.0/8 and ::1, no remote_name', () => {
-    for (const ip of ['127.0.0.1', '127.5.6.7', '::1', '::ffff:127.0.0.1']) expect(r.remote(ip, NOW).tags).toEqual({ remote_kind: 'loopback' });
+    for (const ip of ['127.0.0.1', '127.5.6.7', '::1', '::ffff:127.0.0.1'])
+      expect(r.remote(ip, NOW).tags).toEqual({ remote_kind: 'loopback' });
   });
 
   it('a running pod: name, namespace, workload, release', () => {
     expect(r.remote('10.1.0.5', NOW).tags).toEqual({
-      remote_kind: 'pod', remote_namespace: 'shop', remote_name: 'web-1', remote_workload: 'web', remote_release: 'web-rel',
+      remote_kind: 'pod',
+      remote_namespace: 'shop',
+      remote_name: 'web-1',
+      remote_workload: 'web',
+      remote_release: 'web-rel',
     });
   });
 
@@ -130,7 +143,12 @@ describe('remote side: classification order', () => {
   });
 
   it('a Service ClusterIP: name, namespace and its own release; no workload', () => {
-    expect(r.remote('10.96.0.10', NOW).tags).toEqual({ remote_kind: 'service', remote_namespace: 'shop', remote_name: 'web', remote_release: 'svc-rel' });
+    expect(r.remote('10.96.0.10', NOW).tags).toEqual({
+      remote_kind: 'service',
+      remote_namespace: 'shop',
+      remote_name: 'web',
+      remote_release: 'svc-rel',
+    });
   });
 
   it('a node address (InternalIP or ExternalIP): node name only', () => {
@@ -169,7 +187,9 @@ describe('remote side: classification order', () => {
   it('tcp series carry local and remote tags together', () => {
     const s = r.tcpSeries(r.localHost('node-1'), r.remote('10.96.0.10', NOW));
     expect(s.measurement).toBe('kovenant_tcp');
-    expect(s.key).toBe('kovenant_tcp,direction=server,node=node-1,path=service,remote_kind=service,remote_name=web,remote_namespace=shop,remote_release=svc-rel,workload=node-1,workload_kind=host');
+    expect(s.key).toBe(
+      'kovenant_tcp,direction=server,node=node-1,path=service,remote_kind=service,remote_name=web,remote_namespace=shop,remote_release=svc-rel,workload=node-1,workload_kind=host',
+    );
     expect(r.tcpSeries(r.localHost('node-1'), r.remote('10.96.0.10', NOW))).toBe(s);
   });
 });
@@ -208,7 +228,11 @@ describe('the local party behind an address (conntrack)', () => {
 
   it('a pod address is that pod, a node address (or hostNetwork pod) the host, anything else nobody', () => {
     expect(r.localForAddress('node-1', '10.1.0.5', NOW)?.tags).toMatchObject({ namespace: 'shop', pod: 'web-1', workload: 'web-rs' });
-    expect(r.localForAddress('node-1', '::ffff:10.0.0.1', NOW)?.tags).toEqual({ node: 'node-1', workload: 'node-1', workload_kind: 'host' });
+    expect(r.localForAddress('node-1', '::ffff:10.0.0.1', NOW)?.tags).toEqual({
+      node: 'node-1',
+      workload: 'node-1',
+      workload_kind: 'host',
+    });
     expect(r.localForAddress('node-1', '203.0.113.1', NOW)).toBeUndefined();
     expect(r.localForAddress('node-1', '127.0.0.1', NOW)).toBeUndefined();
   });
@@ -229,12 +253,19 @@ describe('the IP cache and hostNetwork pods', () => {
 
 describe('remote side: DNS names of external peers (--dnstap-listen)', () => {
   const names = new DnsNameCache({ max: 10, graceMs: 0 });
-  names.learn({ address: '52.216.1.2', asked: 's3.eu-west-1.amazonaws.com', answered: 's3-r-w.eu-west-1.amazonaws.com', ttlSeconds: 60 }, NOW);
+  names.learn(
+    { address: '52.216.1.2', asked: 's3.eu-west-1.amazonaws.com', answered: 's3-r-w.eu-west-1.amazonaws.com', ttlSeconds: 60 },
+    NOW,
+  );
   names.learn({ address: '10.1.0.5', asked: 'looks-external.example', answered: 'looks-external.example', ttlSeconds: 60 }, NOW);
 
   it('tags an external peer with the asked name while the answer holds; remote_name stays the address', () => {
     const r = new Resolver(new MetadataIndex(), { dnsNames: names });
-    expect(r.remote('52.216.1.2', NOW + 1000).tags).toEqual({ remote_kind: 'external', remote_name: '52.216.1.2', remote_dns: 's3.eu-west-1.amazonaws.com' });
+    expect(r.remote('52.216.1.2', NOW + 1000).tags).toEqual({
+      remote_kind: 'external',
+      remote_name: '52.216.1.2',
+      remote_dns: 's3.eu-west-1.amazonaws.com',
+    });
     // Same party object for the same name: interned like every other.
     expect(r.remote('52.216.1.2', NOW + 2000)).toBe(r.remote('52.216.1.2', NOW + 1000));
     // Before the answer (beyond the skew allowed) and after its TTL: the address alone.

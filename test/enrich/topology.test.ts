@@ -6,7 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { MetadataIndex } from '../../src/enrich/metadata/metadata-index.ts';
 import { addToIndex } from '../../src/enrich/metadata/snapshot.ts';
 import type { KubeObject } from '../../src/enrich/metadata/projection.ts';
-import { ConnectedSockets, LOCAL_IS_SERVER, Resolver, TRAFFIC_PATHS, type ResolverOptions, type SocketEvent, type TrafficPath } from '../../src/enrich/resolver.ts';
+import {
+  ConnectedSockets,
+  LOCAL_IS_SERVER,
+  Resolver,
+  TRAFFIC_PATHS,
+  type ResolverOptions,
+  type SocketEvent,
+  type TrafficPath,
+} from '../../src/enrich/resolver.ts';
 import { isPrivate } from '../../src/core/ip-address.ts';
 import { node, pod, service, zonedNode } from '../support/kube-objects.ts';
 
@@ -25,10 +33,15 @@ const cluster = [
   zonedNode('us1', '10.0.0.4', 'us-east-1a', 'us-east-1'),
   zonedNode('zoneless', '10.0.0.5', undefined, 'eu-west-1'),
   zonedNode('regionless-b', '10.0.0.6', 'eu-west-1b', undefined),
-  node('legacy', '10.0.0.7', [], { 'failure-domain.beta.kubernetes.io/zone': 'old-zone', 'failure-domain.beta.kubernetes.io/region': 'old-region' }),
+  node('legacy', '10.0.0.7', [], {
+    'failure-domain.beta.kubernetes.io/zone': 'old-zone',
+    'failure-domain.beta.kubernetes.io/region': 'old-region',
+  }),
   node('both', '10.0.0.8', [], {
-    'topology.kubernetes.io/zone': 'new-zone', 'failure-domain.beta.kubernetes.io/zone': 'old-zone',
-    'topology.kubernetes.io/region': 'new-region', 'failure-domain.beta.kubernetes.io/region': 'old-region',
+    'topology.kubernetes.io/zone': 'new-zone',
+    'failure-domain.beta.kubernetes.io/zone': 'old-zone',
+    'topology.kubernetes.io/region': 'new-region',
+    'failure-domain.beta.kubernetes.io/region': 'old-region',
   }),
   pod('shop', 'here', { ip: '10.1.1.1', node: 'a1', ports: [8080] }),
   pod('shop', 'same-node', { ip: '10.1.1.2', node: 'a1', ports: [5432] }),
@@ -67,7 +80,12 @@ describe('zone and region of the local node', () => {
 
   it('remote pods carry their node zone and region, remote nodes their own, others none', () => {
     expect(r.remote('10.1.1.4', NOW).tags).toMatchObject({ remote_kind: 'pod', remote_zone: 'eu-west-1b', remote_region: 'eu-west-1' });
-    expect(r.remote('10.0.0.4', NOW).tags).toEqual({ remote_kind: 'node', remote_name: 'us1', remote_zone: 'us-east-1a', remote_region: 'us-east-1' });
+    expect(r.remote('10.0.0.4', NOW).tags).toEqual({
+      remote_kind: 'node',
+      remote_name: 'us1',
+      remote_zone: 'us-east-1a',
+      remote_region: 'us-east-1',
+    });
     expect(r.remote('10.0.0.7', NOW).tags).toMatchObject({ remote_zone: 'old-zone', remote_region: 'old-region' });
     expect(r.remote('10.96.0.10', NOW).tags.remote_zone).toBeUndefined();
     expect(r.remote('8.8.8.8', NOW).tags.remote_zone).toBeUndefined();
@@ -126,13 +144,29 @@ describe('path', () => {
 
   it('lands on the tcp series', () => {
     expect(r.tcpSeries(r.localPod('a1', 'shop', 'here'), r.remote('10.1.1.4', NOW)).tags).toMatchObject({
-      zone: 'eu-west-1a', remote_zone: 'eu-west-1b', path: 'cross-zone',
+      zone: 'eu-west-1a',
+      remote_zone: 'eu-west-1b',
+      path: 'cross-zone',
     });
   });
 
   it('private ranges exactly', () => {
-    expect(['10.0.0.0', '10.255.255.255', '172.16.0.0', '192.168.0.0', '100.127.255.255', 'fc00::', 'fdff:ffff::1', 'febf::1'].every(isPrivate)).toBe(true);
-    expect(['9.255.255.255', '11.0.0.0', '172.15.255.255', '192.169.0.0', '100.63.255.255', 'fbff::1', 'fec0::1', '2001:db8::1', 'not-an-ip'].some(isPrivate)).toBe(false);
+    expect(
+      ['10.0.0.0', '10.255.255.255', '172.16.0.0', '192.168.0.0', '100.127.255.255', 'fc00::', 'fdff:ffff::1', 'febf::1'].every(isPrivate),
+    ).toBe(true);
+    expect(
+      [
+        '9.255.255.255',
+        '11.0.0.0',
+        '172.15.255.255',
+        '192.169.0.0',
+        '100.63.255.255',
+        'fbff::1',
+        'fec0::1',
+        '2001:db8::1',
+        'not-an-ip',
+      ].some(isPrivate),
+    ).toBe(false);
   });
 });
 
@@ -148,7 +182,17 @@ describe('cluster', () => {
 });
 
 function socket(op: SocketEvent['op'], o: Partial<SocketEvent> = {}): SocketEvent {
-  return { op, node: 'a1', podName: 'here', cookie: '1', localAddress: '10.1.1.1', localPort: 40000, remoteAddress: '10.1.1.4', remotePort: 5432, ...o };
+  return {
+    op,
+    node: 'a1',
+    podName: 'here',
+    cookie: '1',
+    localAddress: '10.1.1.1',
+    localPort: 40000,
+    remoteAddress: '10.1.1.4',
+    remotePort: 5432,
+    ...o,
+  };
 }
 
 describe('direction', () => {
@@ -184,9 +228,24 @@ describe('direction', () => {
     expect(r.roleOf(socket('send', { cookie: undefined, remoteAddress: '10.96.0.10' }), here, r.remote('10.96.0.10', NOW))).toBe(5432);
     // The other end of the same connection: the database pod sees port 5432 locally, 40000 remotely.
     const db = r.localPod('b1', 'shop', 'other-zone');
-    expect(r.roleOf(socket('recv', { cookie: undefined, node: 'b1', podName: 'other-zone', localPort: 5432, remotePort: 40000, remoteAddress: '10.1.1.1' }), db, r.remote('10.1.1.1', NOW))).toBe(LOCAL_IS_SERVER);
+    expect(
+      r.roleOf(
+        socket('recv', {
+          cookie: undefined,
+          node: 'b1',
+          podName: 'other-zone',
+          localPort: 5432,
+          remotePort: 40000,
+          remoteAddress: '10.1.1.1',
+        }),
+        db,
+        r.remote('10.1.1.1', NOW),
+      ),
+    ).toBe(LOCAL_IS_SERVER);
     // Both declare the ports in play: the port rule cannot tell, the local side counts as the server.
-    expect(r.roleOf(socket('send', { cookie: undefined, localPort: 8080, remotePort: 5432 }), here, r.remote('10.1.1.4', NOW))).toBe(LOCAL_IS_SERVER);
+    expect(r.roleOf(socket('send', { cookie: undefined, localPort: 8080, remotePort: 5432 }), here, r.remote('10.1.1.4', NOW))).toBe(
+      LOCAL_IS_SERVER,
+    );
   });
 
   it('remote_port is written only when the remote is the server', () => {
@@ -201,10 +260,7 @@ describe('direction', () => {
 });
 
 describe('Services resolved to their backends', () => {
-  const objects = [
-    ...cluster,
-    pod('shop', 'db-0', { ip: '10.1.2.1', node: 'b1', ports: [5432] }),
-  ];
+  const objects = [...cluster, pod('shop', 'db-0', { ip: '10.1.2.1', node: 'b1', ports: [5432] })];
   const nat = {
     backendOf: (localIp: string, localPort: number, serviceIp: string, servicePort: number) =>
       localIp === '10.1.1.1' && localPort === 40000 && serviceIp === '10.96.0.10' && servicePort === 5432 ? '10.1.2.1' : undefined,
@@ -214,15 +270,23 @@ describe('Services resolved to their backends', () => {
     const r = resolverOf(objects, { serviceNat: nat });
     const remote = r.remoteOfSocket(socket('send', { remoteAddress: '::ffff:10.96.0.10', localAddress: '::ffff:10.1.1.1' }), NOW);
     expect(remote.tags).toEqual({
-      remote_kind: 'pod', remote_namespace: 'shop', remote_name: 'db-0', remote_workload: 'db-0',
-      remote_zone: 'eu-west-1b', remote_region: 'eu-west-1', remote_service: 'db',
+      remote_kind: 'pod',
+      remote_namespace: 'shop',
+      remote_name: 'db-0',
+      remote_workload: 'db-0',
+      remote_zone: 'eu-west-1b',
+      remote_region: 'eu-west-1',
+      remote_service: 'db',
     });
     expect(r.path(r.localPod('a1', 'shop', 'here'), remote)).toBe('cross-zone');
   });
 
   it('without a matching entry (or without conntrack) the Service attribution stays', () => {
     const r = resolverOf(objects, { serviceNat: nat });
-    expect(r.remoteOfSocket(socket('send', { remoteAddress: '10.96.0.10', localPort: 40001 }), NOW).tags).toMatchObject({ remote_kind: 'service', remote_name: 'db' });
+    expect(r.remoteOfSocket(socket('send', { remoteAddress: '10.96.0.10', localPort: 40001 }), NOW).tags).toMatchObject({
+      remote_kind: 'service',
+      remote_name: 'db',
+    });
     expect(resolverOf(objects).remoteOfSocket(socket('send', { remoteAddress: '10.96.0.10' }), NOW).tags.remote_kind).toBe('service');
   });
 });

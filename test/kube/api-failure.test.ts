@@ -19,14 +19,22 @@ const status = (code: number, message: string): string => JSON.stringify({ kind:
 
 describe('describeKubeFailure', () => {
   it('a 403 names the request, the rule to grant and the kubectl check', () => {
-    const f = describeKubeFailure(new KubeStatusError(403, status(403, 'statefulsets.apps is forbidden')), { server: SERVER, verb: 'list', resource: 'statefulsets', group: 'apps' }, clusterGrant);
+    const f = describeKubeFailure(
+      new KubeStatusError(403, status(403, 'statefulsets.apps is forbidden')),
+      { server: SERVER, verb: 'list', resource: 'statefulsets', group: 'apps' },
+      clusterGrant,
+    );
     expect(kubeFailureLine(f)).toBe(
       `${SERVER}: forbidden to list statefulsets.apps (statefulsets.apps is forbidden); grant verbs [list, watch] on resource "statefulsets" in apiGroup "apps" to kovenant's ClusterRole; check with: kubectl auth can-i list statefulsets.apps --as system:serviceaccount:NAMESPACE:NAME`,
     );
   });
 
   it('in a namespace, the Role and every rule the caller needs', () => {
-    const f = describeKubeFailure(new KubeStatusError(403, status(403, 'no')), { server: SERVER, verb: 'get', resource: 'pods/log', group: '', namespace: 'kube-system' }, logGrant);
+    const f = describeKubeFailure(
+      new KubeStatusError(403, status(403, 'no')),
+      { server: SERVER, verb: 'get', resource: 'pods/log', group: '', namespace: 'kube-system' },
+      logGrant,
+    );
     expect(f.message).toBe(`${SERVER}: forbidden to get pods/log in namespace kube-system (no)`);
     expect(f.hint).toBe(
       `grant verbs [list, watch] on resource "pods" in apiGroup "" and verbs [get] on resource "pods/log" in apiGroup "" to kovenant's Role in namespace kube-system; check with: kubectl auth can-i get pods/log -n kube-system --as system:serviceaccount:NAMESPACE:NAME`,
@@ -38,11 +46,23 @@ describe('describeKubeFailure', () => {
 
   it('401, 404, other statuses and network errors', () => {
     const req = { server: SERVER, verb: 'watch', resource: 'pods', group: '' };
-    expect(describeKubeFailure(new KubeStatusError(401, 'Unauthorized'), req, clusterGrant)).toMatchObject({ status: 401, message: `${SERVER}: unauthorized to watch pods (Unauthorized)`, hint: expect.stringContaining('check the token or client certificate') });
-    expect(describeKubeFailure({ code: 404, body: { message: 'the server could not find the requested resource' } }, req, clusterGrant)).toMatchObject({ status: 404, hint: expect.stringContaining('kubectl api-resources') });
-    expect(kubeFailureLine(describeKubeFailure({ statusCode: 500, body: status(500, 'etcdserver: request timed out') }, req, clusterGrant))).toBe(`${SERVER}: watch pods: HTTP 500 etcdserver: request timed out`);
+    expect(describeKubeFailure(new KubeStatusError(401, 'Unauthorized'), req, clusterGrant)).toMatchObject({
+      status: 401,
+      message: `${SERVER}: unauthorized to watch pods (Unauthorized)`,
+      hint: expect.stringContaining('check the token or client certificate'),
+    });
+    expect(
+      describeKubeFailure({ code: 404, body: { message: 'the server could not find the requested resource' } }, req, clusterGrant),
+    ).toMatchObject({ status: 404, hint: expect.stringContaining('kubectl api-resources') });
+    expect(
+      kubeFailureLine(describeKubeFailure({ statusCode: 500, body: status(500, 'etcdserver: request timed out') }, req, clusterGrant)),
+    ).toBe(`${SERVER}: watch pods: HTTP 500 etcdserver: request timed out`);
     const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:6443'), { code: 'ECONNREFUSED' });
-    expect(describeKubeFailure(refused, req, clusterGrant)).toMatchObject({ status: undefined, message: `${SERVER}: watch pods: ECONNREFUSED connect ECONNREFUSED 10.0.0.1:6443`, hint: undefined });
+    expect(describeKubeFailure(refused, req, clusterGrant)).toMatchObject({
+      status: undefined,
+      message: `${SERVER}: watch pods: ECONNREFUSED connect ECONNREFUSED 10.0.0.1:6443`,
+      hint: undefined,
+    });
   });
 
   it('reads the status of client-node errors (code), its watch errors (statusCode) and ours', () => {

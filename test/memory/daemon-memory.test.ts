@@ -33,7 +33,10 @@ describe('kovenant run: bounded memory', () => {
   it('every event to a new external address: the attribution cache stays bounded, totals exact', async () => {
     const spec: DistinctPeersSpec = { events: 300_000, pods: 500, newPerWindow: 5_000, windowMs: 10_000 };
     const out = join(dir, 'distinct.lp');
-    const run = await runMeasured(['run', '--events', '-', '--window', '10s', '--metrics-addr', 'off', '--out', out], distinctPeerChunks(spec));
+    const run = await runMeasured(
+      ['run', '--events', '-', '--window', '10s', '--metrics-addr', 'off', '--out', out],
+      distinctPeerChunks(spec),
+    );
     process.stderr.write(`distinct peers: peak RSS ${run.peakRssMb.toFixed(0)} MB in ${run.seconds} s\n`);
     expect(run.code, run.stderr).toBe(0);
     const got = sums(out);
@@ -46,7 +49,10 @@ describe('kovenant run: bounded memory', () => {
   it('a burst of peers in one window is folded while aggregating: the open window stays bounded, totals exact', async () => {
     const events = 300_000;
     const out = join(dir, 'burst.lp');
-    const run = await runMeasured(['run', '--events', '-', '--window', '10s', '--metrics-addr', 'off', '--out', out], burstChunks({ events, pods: 40_000, peers: 150_000 }));
+    const run = await runMeasured(
+      ['run', '--events', '-', '--window', '10s', '--metrics-addr', 'off', '--out', out],
+      burstChunks({ events, pods: 40_000, peers: 150_000 }),
+    );
     process.stderr.write(`burst: peak RSS ${run.peakRssMb.toFixed(0)} MB in ${run.seconds} s\n`);
     expect(run.code, run.stderr).toBe(0);
     const got = sums(out);

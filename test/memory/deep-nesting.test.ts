@@ -12,7 +12,13 @@ import { runMeasured } from '../support/peak-rss.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 
 const event = (i: number): string =>
-  kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: `2024-05-01T12:00:0${i}.000000000Z`, sock: { saddr: '10.0.0.1', sport: 40000, daddr: '203.0.113.9', dport: 443 }, size: '100' });
+  kprobeLine({
+    fn: 'tcp_sendmsg',
+    node: 'n1',
+    time: `2024-05-01T12:00:0${i}.000000000Z`,
+    sock: { saddr: '10.0.0.1', sport: 40000, daddr: '203.0.113.9', dport: 443 },
+    size: '100',
+  });
 
 describe('deep nesting', () => {
   it('both decoders reject nesting deeper than the limit as too_deep, and accept it up to the limit', () => {

@@ -17,7 +17,8 @@ describe('replay --max-open-points', () => {
   it('12,000 series in one window, ordered input, a small bound: every point at its own window time, once', async () => {
     // Window 0: 12,000 series, then window 1: the same series again; ordered in time.
     const lines: string[] = [];
-    for (const w of [0, 1]) for (const chunk of burstChunks({ events: 12_000, pods: 12_000, peers: 12_000, timeMs: T0 + w * 10_000 })) lines.push(chunk);
+    for (const w of [0, 1])
+      for (const chunk of burstChunks({ events: 12_000, pods: 12_000, peers: 12_000, timeMs: T0 + w * 10_000 })) lines.push(chunk);
     const sink = new MemorySink();
     const counters = await runReplay({
       input: chunkedInput(Buffer.from(lines.join('')), [64 * 1024]),
@@ -40,7 +41,10 @@ describe('replay --max-open-points', () => {
       byTime.set(p.timeMs, (byTime.get(p.timeMs) ?? 0) + 1);
       expect(p.ints.sends).toBe(1);
     }
-    expect([...byTime]).toEqual([[T0, 12_000], [T0 + 10_000, 12_000]]);
+    expect([...byTime]).toEqual([
+      [T0, 12_000],
+      [T0 + 10_000, 12_000],
+    ]);
     let bytes = 0;
     for (let i = 0; i < 12_000; i++) bytes += eventSize(i);
     expect(sink.points.reduce((n, p) => n + (p.ints.bytes_sent ?? 0), 0)).toBe(2 * bytes);
@@ -53,7 +57,10 @@ describe('replay --max-open-points', () => {
     function* chunks(): Generator<string> {
       for (let w = 0; w < 40; w++) yield* burstChunks({ events: 10_000, pods: 500, peers: 10_000, timeMs: T0 + w * 10_000 });
     }
-    const run = await runMeasured(['replay', '-', '--window', '10s', '--max-open-points', '20000', '--output', 'line', '--out', '/dev/null'], chunks());
+    const run = await runMeasured(
+      ['replay', '-', '--window', '10s', '--max-open-points', '20000', '--output', 'line', '--out', '/dev/null'],
+      chunks(),
+    );
     process.stderr.write(`replay, 400k open points: peak RSS ${run.peakRssMb.toFixed(0)} MB in ${run.seconds} s\n`);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/points written:\s+400000/);

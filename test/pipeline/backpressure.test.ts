@@ -14,7 +14,12 @@ describe('backpressure', () => {
     async function* chunks(): AsyncGenerator<Buffer> {
       for (let i = 0; i < 100; i++) {
         pulled++;
-        const line = kprobeLine({ fn: '__x64_sys_read', node: 'n', time: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString(), size: '1' });
+        const line = kprobeLine({
+          fn: '__x64_sys_read',
+          node: 'n',
+          time: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString(),
+          size: '1',
+        });
         yield Buffer.from(line + '\n');
       }
     }
@@ -26,7 +31,14 @@ describe('backpressure', () => {
       },
       close: async () => {},
     };
-    void runReplay({ input: { name: 'test', chunks: chunks() }, store: new MetadataIndex(), sink: stalled, decoder: createDecoder(), windowMs: 1000, latenessMs: 0 });
+    void runReplay({
+      input: { name: 'test', chunks: chunks() },
+      store: new MetadataIndex(),
+      sink: stalled,
+      decoder: createDecoder(),
+      windowMs: 1000,
+      latenessMs: 0,
+    });
     await waitFor('the first write', () => writes === 1, 30_000);
     // Then a while for what must not happen: more writes, or reading on regardless.
     await new Promise((r) => setTimeout(r, 300));

@@ -20,25 +20,28 @@ afterEach(() => scratch.dispose());
 describe('LineSplitter.linesEnd', () => {
   it('is the offset past the last newline, whatever the chunking', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom('a', 'bc', '\n', 'xyz\n', '\r\n'), { maxLength: 40 }), fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 10 }), (parts, sizes) => {
-        const text = Buffer.from(parts.join(''));
-        const lines: string[] = [];
-        const splitter = new LineSplitter((buf, s, e) => lines.push(buf.toString('utf8', s, e)));
-        let at = 0;
-        for (let i = 0; at < text.length; i++) {
-          const n = sizes[i % sizes.length]!;
-          splitter.push(text.subarray(at, at + n));
-          at += n;
-          // Everything before linesEnd was handed over as lines; nothing after it was.
-          const end = splitter.linesEnd;
-          expect(end).toBe(text.subarray(0, at).lastIndexOf(0x0a) + 1);
-          expect(lines.join('\n') + (lines.length ? '\n' : '')).toBe(text.subarray(0, end).toString().replace(/\r\n/g, '\n'));
-        }
-      }),
+      fc.property(
+        fc.array(fc.constantFrom('a', 'bc', '\n', 'xyz\n', '\r\n'), { maxLength: 40 }),
+        fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 10 }),
+        (parts, sizes) => {
+          const text = Buffer.from(parts.join(''));
+          const lines: string[] = [];
+          const splitter = new LineSplitter((buf, s, e) => lines.push(buf.toString('utf8', s, e)));
+          let at = 0;
+          for (let i = 0; at < text.length; i++) {
+            const n = sizes[i % sizes.length]!;
+            splitter.push(text.subarray(at, at + n));
+            at += n;
+            // Everything before linesEnd was handed over as lines; nothing after it was.
+            const end = splitter.linesEnd;
+            expect(end).toBe(text.subarray(0, at).lastIndexOf(0x0a) + 1);
+            expect(lines.join('\n') + (lines.length ? '\n' : '')).toBe(text.subarray(0, end).toString().replace(/\r\n/g, '\n'));
+          }
+        },
+      ),
     );
   });
 });
-
 
 /** A file with two lines, read to its end by a first follower. */
 async function followedOnce(): Promise<{ dir: string; path: string; stop: AbortController; first: FileFollower }> {
@@ -114,7 +117,13 @@ describe('CheckpointFile', () => {
     expect(await store.load()).toBeUndefined();
     const aggregator = new WindowAggregator({ windowMs: 1000, latenessMs: 0 });
     aggregator.slotValues('n1', 1500, makeSeries('kovenant_tcp', { node: 'n1' }), TCP_FIELDS)[0] = 7;
-    const checkpoint = { version: 1 as const, path: '/x', position: { inode: 5, offset: 10, head: 'ab' }, aggregator: aggregator.snapshot(), savedAt: 'now' };
+    const checkpoint = {
+      version: 1 as const,
+      path: '/x',
+      position: { inode: 5, offset: 10, head: 'ab' },
+      aggregator: aggregator.snapshot(),
+      savedAt: 'now',
+    };
     await store.save(checkpoint);
     await store.save({ ...checkpoint, position: { inode: 5, offset: 20, head: 'ab' } });
     expect((await store.load())?.position.offset).toBe(20);
@@ -166,26 +175,32 @@ describe('CheckpointTracker', () => {
 describe('WindowAggregator snapshot/restore', () => {
   it('continues exactly as the aggregator it was taken from', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 20_000 }), fc.integer({ min: 1, max: 100 }), fc.constantFrom('a', 'b')), { maxLength: 60 }), fc.nat(60), (events, cutAt) => {
-        const cut = Math.min(cutAt, events.length);
-        const run = (restoreAt: number | undefined): string[] => {
-          let agg = new WindowAggregator({ windowMs: 1000, latenessMs: 500 });
-          const out: string[] = [];
-          events.forEach(([t, bytes, peer], i) => {
-            if (i === restoreAt) {
-              // JSON round trip, as through the checkpoint file.
-              const state = JSON.parse(JSON.stringify(agg.snapshot()));
-              agg = new WindowAggregator({ windowMs: 1000, latenessMs: 500 });
-              agg.restore(state);
-            }
-            agg.slotValues('n1', t, makeSeries('kovenant_tcp', { remote_name: peer }), TCP_FIELDS)[0]! += bytes;
-            for (const p of agg.closeReady()) out.push(`${p.timeMs} ${p.key} ${JSON.stringify(p.ints)}`);
-          });
-          for (const p of agg.closeAll()) out.push(`${p.timeMs} ${p.key} ${JSON.stringify(p.ints)}`);
-          return out;
-        };
-        expect(run(cut)).toEqual(run(undefined));
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 20_000 }), fc.integer({ min: 1, max: 100 }), fc.constantFrom('a', 'b')), {
+          maxLength: 60,
+        }),
+        fc.nat(60),
+        (events, cutAt) => {
+          const cut = Math.min(cutAt, events.length);
+          const run = (restoreAt: number | undefined): string[] => {
+            let agg = new WindowAggregator({ windowMs: 1000, latenessMs: 500 });
+            const out: string[] = [];
+            events.forEach(([t, bytes, peer], i) => {
+              if (i === restoreAt) {
+                // JSON round trip, as through the checkpoint file.
+                const state = JSON.parse(JSON.stringify(agg.snapshot()));
+                agg = new WindowAggregator({ windowMs: 1000, latenessMs: 500 });
+                agg.restore(state);
+              }
+              agg.slotValues('n1', t, makeSeries('kovenant_tcp', { remote_name: peer }), TCP_FIELDS)[0]! += bytes;
+              for (const p of agg.closeReady()) out.push(`${p.timeMs} ${p.key} ${JSON.stringify(p.ints)}`);
+            });
+            for (const p of agg.closeAll()) out.push(`${p.timeMs} ${p.key} ${JSON.stringify(p.ints)}`);
+            return out;
+          };
+          expect(run(cut)).toEqual(run(undefined));
+        },
+      ),
     );
   });
 

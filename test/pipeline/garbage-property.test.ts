@@ -36,22 +36,30 @@ const validLine = fc
 
 /** A valid line with one defect; lines the defect does not apply to are not generated. */
 function corrupted(defect: (line: string) => string): fc.Arbitrary<string> {
-  return validLine.map((l) => [l, defect(l)] as const).filter(([l, d]) => l !== d).map(([, d]) => d);
+  return validLine
+    .map((l) => [l, defect(l)] as const)
+    .filter(([l, d]) => l !== d)
+    .map(([, d]) => d);
 }
 
 /** Lines that must never count: garbage, other JSON, truncated events, invalid bytes. */
-const garbageLine = fc.oneof(
-  fc.string({ maxLength: 200 }),
-  fc.json(),
-  fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a).toString('latin1')),
-  validLine.chain((l) => fc.integer({ min: 1, max: l.length - 1 }).map((n) => l.slice(0, n))),
-  corrupted((l) => l.replace('"time":"', '"time":"x')),
-  corrupted((l) => l.replace(/"size_arg":"\d+"/, '"size_arg":"12abc"')),
-  corrupted((l) => l.replace('"daddr"', '"daddx"')),
-  corrupted((l) => l.replace('"size_arg"', '"size_argh"').replace(/,"return":\{[^}]*\}/, '')),
-).map((s) => s.replace(/[\r\n]/g, ' '));
+const garbageLine = fc
+  .oneof(
+    fc.string({ maxLength: 200 }),
+    fc.json(),
+    fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a).toString('latin1')),
+    validLine.chain((l) => fc.integer({ min: 1, max: l.length - 1 }).map((n) => l.slice(0, n))),
+    corrupted((l) => l.replace('"time":"', '"time":"x')),
+    corrupted((l) => l.replace(/"size_arg":"\d+"/, '"size_arg":"12abc"')),
+    corrupted((l) => l.replace('"daddr"', '"daddx"')),
+    corrupted((l) => l.replace('"size_arg"', '"size_argh"').replace(/,"return":\{[^}]*\}/, '')),
+  )
+  .map((s) => s.replace(/[\r\n]/g, ' '));
 
-async function replayTotals(text: string, chunkSizes: readonly number[]): Promise<{ totals: Record<string, number>; used: number; rejected: number }> {
+async function replayTotals(
+  text: string,
+  chunkSizes: readonly number[],
+): Promise<{ totals: Record<string, number>; used: number; rejected: number }> {
   const sink = new MemorySink();
   const counters = await runReplay({
     input: chunkedInput(Buffer.from(text, 'latin1'), chunkSizes),
@@ -89,7 +97,14 @@ describe('pipeline properties', () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 5000 }), fc.integer({ min: 1, max: 512 }), async (bytes, chunk) => {
         const sink = new MemorySink();
-        const counters = await runReplay({ input: chunkedInput(Buffer.from(bytes), [chunk]), store: new MetadataIndex(), sink, decoder: createDecoder(), windowMs: 1000, latenessMs: 0 });
+        const counters = await runReplay({
+          input: chunkedInput(Buffer.from(bytes), [chunk]),
+          store: new MetadataIndex(),
+          sink,
+          decoder: createDecoder(),
+          windowMs: 1000,
+          latenessMs: 0,
+        });
         expect(counters.read).toBe(counters.used + counters.skippedTotal + counters.rejectedTotal);
       }),
       { numRuns: 200 },
@@ -98,14 +113,26 @@ describe('pipeline properties', () => {
 
   it('counts every bytes_sent and every call exactly, whatever the chunking', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 1e9 }), { minLength: 1, maxLength: 100 }), fc.integer({ min: 1, max: 700 }), async (sizes, chunk) => {
-        const text = sizes
-          .map((size, i) => kprobeLine({ fn: 'tcp_sendmsg', node: 'n', time: new Date(T0 + i * 997).toISOString(), sock: { saddr: '1.1.1.1', sport: 1, daddr: '2.2.2.2', dport: 2 }, size: String(size) }))
-          .join('\n');
-        const r = await replayTotals(text, [chunk]);
-        expect(r.totals['kovenant_tcp.bytes_sent']).toBe(sizes.reduce((a, b) => a + b, 0));
-        expect(r.totals['kovenant_tcp.sends']).toBe(sizes.length);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 1e9 }), { minLength: 1, maxLength: 100 }),
+        fc.integer({ min: 1, max: 700 }),
+        async (sizes, chunk) => {
+          const text = sizes
+            .map((size, i) =>
+              kprobeLine({
+                fn: 'tcp_sendmsg',
+                node: 'n',
+                time: new Date(T0 + i * 997).toISOString(),
+                sock: { saddr: '1.1.1.1', sport: 1, daddr: '2.2.2.2', dport: 2 },
+                size: String(size),
+              }),
+            )
+            .join('\n');
+          const r = await replayTotals(text, [chunk]);
+          expect(r.totals['kovenant_tcp.bytes_sent']).toBe(sizes.reduce((a, b) => a + b, 0));
+          expect(r.totals['kovenant_tcp.sends']).toBe(sizes.length);
+        },
+      ),
       { numRuns: 100 },
     );
   });

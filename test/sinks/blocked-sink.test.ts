@@ -34,7 +34,13 @@ async function sinkTo(target: InfluxTarget, spool: boolean) {
     spoolDir,
     spoolMaxBytes: 64 << 20,
     log: captured.log,
-    delivery: { retryPolicy: new RetryPolicy({ minDelayMs: 10, maxDelayMs: 50, base: 2 }), blockedRetryMs: 20, flushIntervalMs: 5, drainTimeoutMs: 20_000, maxRetryTimeMs: 2_000 },
+    delivery: {
+      retryPolicy: new RetryPolicy({ minDelayMs: 10, maxDelayMs: 50, base: 2 }),
+      blockedRetryMs: 20,
+      flushIntervalMs: 5,
+      drainTimeoutMs: 20_000,
+      maxRetryTimeMs: 2_000,
+    },
   });
   return { sink, ...captured };
 }
@@ -48,31 +54,47 @@ describe('401 and 403 (nock)', () => {
   it.each([
     [401, 'unauthorized'],
     [403, 'forbidden'],
-  ])('%i with a spool: kept, retried, logged once, then delivered', async (status, reason) => {
-    let refusals = 0;
-    const scope = nock(URL_BASE)
-      .post(/^\/write/)
-      .times(6)
-      .reply(() => (refusals++, [status, { error: 'authorization failed' }]))
-      .post(/^\/write/)
-      .reply(204);
-    const { sink, lines } = await sinkTo({ api: 'v1', url: URL_BASE, db: 'k' }, true);
-    const metrics = new DaemonMetrics({ counters: new EventCounters(), openWindows: () => 0, lagSeconds: () => undefined, metadataSynced: () => true, sinkStats: () => sink.stats() });
-    await sink.write(tcpPoints(0, 5));
-    await waitFor('two refusals', () => refusals >= 2, 20_000);
-    expect(sink.stats().blockedReason).toBe(reason);
-    expect(await metrics.registry.getSingleMetricAsString('kovenant_sink_blocked')).toContain(`kovenant_sink_blocked{reason="${reason}"} 1`);
-    await waitFor('delivery', () => sink.stats().acknowledged === 5, 30_000);
-    expect(sink.stats()).toMatchObject({ rejected: 0, acknowledged: 5, blockedReason: undefined });
-    expect(await metrics.registry.getSingleMetricAsString('kovenant_sink_blocked')).toContain(`kovenant_sink_blocked{reason="${reason}"} 0`);
-    // Six refusals within a minute: one error line.
-    expect(lines.filter((l) => l.level === 50 && l.msg.includes('refuses every write'))).toHaveLength(1);
-    await sink.close();
-    expect(scope.isDone()).toBe(true);
-  }, 60_000);
+  ])(
+    '%i with a spool: kept, retried, logged once, then delivered',
+    async (status, reason) => {
+      let refusals = 0;
+      const scope = nock(URL_BASE)
+        .post(/^\/write/)
+        .times(6)
+        .reply(() => (refusals++, [status, { error: 'authorization failed' }]))
+        .post(/^\/write/)
+        .reply(204);
+      const { sink, lines } = await sinkTo({ api: 'v1', url: URL_BASE, db: 'k' }, true);
+      const metrics = new DaemonMetrics({
+        counters: new EventCounters(),
+        openWindows: () => 0,
+        lagSeconds: () => undefined,
+        metadataSynced: () => true,
+        sinkStats: () => sink.stats(),
+      });
+      await sink.write(tcpPoints(0, 5));
+      await waitFor('two refusals', () => refusals >= 2, 20_000);
+      expect(sink.stats().blockedReason).toBe(reason);
+      expect(await metrics.registry.getSingleMetricAsString('kovenant_sink_blocked')).toContain(
+        `kovenant_sink_blocked{reason="${reason}"} 1`,
+      );
+      await waitFor('delivery', () => sink.stats().acknowledged === 5, 30_000);
+      expect(sink.stats()).toMatchObject({ rejected: 0, acknowledged: 5, blockedReason: undefined });
+      expect(await metrics.registry.getSingleMetricAsString('kovenant_sink_blocked')).toContain(
+        `kovenant_sink_blocked{reason="${reason}"} 0`,
+      );
+      // Six refusals within a minute: one error line.
+      expect(lines.filter((l) => l.level === 50 && l.msg.includes('refuses every write'))).toHaveLength(1);
+      await sink.close();
+      expect(scope.isDone()).toBe(true);
+    },
+    60_000,
+  );
 
   it('401 without a spool: rejected, as documented', async () => {
-    nock(URL_BASE).post(/^\/write/).reply(401, { error: 'authorization failed' });
+    nock(URL_BASE)
+      .post(/^\/write/)
+      .reply(401, { error: 'authorization failed' });
     const { sink } = await sinkTo({ api: 'v1', url: URL_BASE, db: 'k' }, false);
     await sink.write(tcpPoints(0, 5));
     await sink.close().catch(() => undefined);

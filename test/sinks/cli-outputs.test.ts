@@ -30,7 +30,10 @@ const IO_FIELDS = ['bytes_read', 'bytes_written', 'reads', 'writes'];
 
 async function totalsInInflux(url: string, db: string): Promise<Map<string, number>> {
   const totals = new Map<string, number>();
-  for (const [m, fields] of [['kovenant_tcp', TCP_FIELDS], ['kovenant_io', IO_FIELDS]] as const) {
+  for (const [m, fields] of [
+    ['kovenant_tcp', TCP_FIELDS],
+    ['kovenant_io', IO_FIELDS],
+  ] as const) {
     const q = `SELECT ${fields.map((f) => `sum(${f})`).join(', ')}, count(${fields[0]}) FROM ${m}`;
     const values = (await influxQuery(url, db, q))[0]?.values[0] ?? [];
     fields.forEach((f, i) => totals.set(`${m}.${f}`, Number(values[i + 1] ?? 0)));
@@ -65,7 +68,10 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('replay --output influx --in
   it('leaves exactly the totals that --output line prints, and says so', async () => {
     const spool = mkdtempSync(join(tmpdir(), 'kovenant-cli-spool-'));
     spools.push(spool);
-    const run = await kovenant(['replay', EVENTS, '--kube', SNAPSHOT, '--output', 'influx', '--influx-api', 'v1', '--influx-db', 'cli', '--spool-dir', spool], { INFLUX_URL: server.url });
+    const run = await kovenant(
+      ['replay', EVENTS, '--kube', SNAPSHOT, '--output', 'influx', '--influx-api', 'v1', '--influx-db', 'cli', '--spool-dir', spool],
+      { INFLUX_URL: server.url },
+    );
     expect(run.stderr).toContain(`points acknowledged: ${linePoints}`);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('');
@@ -74,7 +80,20 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('replay --output influx --in
   });
 
   it('exits 1 with "N points not acknowledged" when the server refuses them', async () => {
-    const run = await kovenant(['replay', EVENTS, '--kube', SNAPSHOT, '--output', 'influx', '--influx-api', 'v1', '--influx-url', server.url, '--influx-db', 'missing_db']);
+    const run = await kovenant([
+      'replay',
+      EVENTS,
+      '--kube',
+      SNAPSHOT,
+      '--output',
+      'influx',
+      '--influx-api',
+      'v1',
+      '--influx-url',
+      server.url,
+      '--influx-db',
+      'missing_db',
+    ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`kovenant: ${linePoints} points not acknowledged`);
     expect(run.stderr).toMatch(/database not found/);
@@ -85,11 +104,26 @@ describe('output choices on the command line', () => {
   it('--output influx without a URL is a usage error with a hint', async () => {
     const run = await kovenant(['replay', EVENTS, '--kube', SNAPSHOT, '--output', 'influx', '--influx-org', 'o', '--influx-bucket', 'b']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('kovenant: --output influx --influx-api v2 needs --influx-url (pass --influx-url or set KOVENANT_INFLUX_URL)');
+    expect(run.stderr).toContain(
+      'kovenant: --output influx --influx-api v2 needs --influx-url (pass --influx-url or set KOVENANT_INFLUX_URL)',
+    );
   });
 
   it('--influx-url with user:password in it is a usage error that does not echo the password', async () => {
-    const run = await kovenant(['replay', EVENTS, '--kube', SNAPSHOT, '--output', 'influx', '--influx-url', 'http://kov:s3cr3t@influx.test:8086', '--influx-org', 'o', '--influx-bucket', 'b']);
+    const run = await kovenant([
+      'replay',
+      EVENTS,
+      '--kube',
+      SNAPSHOT,
+      '--output',
+      'influx',
+      '--influx-url',
+      'http://kov:s3cr3t@influx.test:8086',
+      '--influx-org',
+      'o',
+      '--influx-bucket',
+      'b',
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('kovenant: --influx-url: credentials in the URL are not supported (http://influx.test:8086/)');
     expect(run.stderr).toContain('--influx-password-file');
@@ -99,7 +133,10 @@ describe('output choices on the command line', () => {
   it('--output json prints one object per point with the same totals', async () => {
     const run = await kovenant(['replay', EVENTS, '--kube', SNAPSHOT, '--output', 'json', '--no-summary']);
     expect(run.code).toBe(0);
-    const objects = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { measurement: string; fields: Record<string, number>; timestamp_ns: string });
+    const objects = run.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { measurement: string; fields: Record<string, number>; timestamp_ns: string });
     expect(objects).toHaveLength(linePoints);
     const sent = objects.filter((o) => o.measurement === 'kovenant_tcp').reduce((s, o) => s + (o.fields.bytes_sent ?? 0), 0);
     expect(sent).toBe(lineTotals.get('kovenant_tcp.bytes_sent'));

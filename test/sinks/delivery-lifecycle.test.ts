@@ -19,10 +19,14 @@ class SlowTransport implements LineTransport {
     // abort (the drain deadline) ends the request unanswered.
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, this.delayMs);
-      signal?.addEventListener('abort', () => {
-        clearTimeout(timer);
-        reject(new Error('aborted'));
-      }, { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(new Error('aborted'));
+        },
+        { once: true },
+      );
     });
     this.sent += points;
   }
@@ -50,7 +54,11 @@ describe('InfluxDeliverySink lifecycle', () => {
   it('close() keeps to --drain-timeout against a slow but healthy server (memory spool: the rest counts as failed)', async () => {
     const { log, lines } = captureLog();
     const transport = new SlowTransport(150);
-    const sink = new InfluxDeliverySink(new MemorySpool(1 << 20, () => {}), transport, log, { batchPoints: 10, flushIntervalMs: 1, drainTimeoutMs: 300 });
+    const sink = new InfluxDeliverySink(new MemorySpool(1 << 20, () => {}), transport, log, {
+      batchPoints: 10,
+      flushIntervalMs: 1,
+      drainTimeoutMs: 300,
+    });
     // Twenty batches of 150 ms each: 3 s to drain, ten times the timeout.
     const writes = Array.from({ length: 20 }, (_, w) => sink.write(tcpPoints(w, 10)));
     const started = Date.now();

@@ -21,7 +21,13 @@ afterEach(() => {
 async function openSpool(dir: string, extra: { maxBytes?: number; segmentBytes?: number } = {}) {
   const drops: SpoolDrop[] = [];
   const captured = captureLog();
-  const spool = await DiskSpool.open({ dir, maxBytes: extra.maxBytes ?? 1 << 30, segmentBytes: extra.segmentBytes, onDrop: (d) => drops.push(d), log: captured.log });
+  const spool = await DiskSpool.open({
+    dir,
+    maxBytes: extra.maxBytes ?? 1 << 30,
+    segmentBytes: extra.segmentBytes,
+    onDrop: (d) => drops.push(d),
+    log: captured.log,
+  });
   return { spool, drops, ...captured };
 }
 
@@ -36,7 +42,9 @@ async function drain(spool: DiskSpool, maxPoints = 3): Promise<string[]> {
 }
 
 function segmentFiles(dir: string): string[] {
-  return readdirSync(dir).filter((n) => n.endsWith('.ksp')).sort();
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.ksp'))
+    .sort();
 }
 
 describe('DiskSpool', () => {
@@ -116,9 +124,13 @@ describe('DiskSpool', () => {
     const dir = tempDir();
     const { spool } = await openSpool(dir, { segmentBytes: 4 << 20 });
     const records = 300;
-    for (let i = 0; i < records; i++) await spool.append(Array.from({ length: 16 }, (_, k) => `kovenant_io,pod=p${i}-${k},x=${'y'.repeat(250)} v=${i}i ${i}`).join('\n'), 16);
+    for (let i = 0; i < records; i++)
+      await spool.append(
+        Array.from({ length: 16 }, (_, k) => `kovenant_io,pod=p${i}-${k},x=${'y'.repeat(250)} v=${i}i ${i}`).join('\n'),
+        16,
+      );
     // Acknowledge the first 10 records, so the cursor is inside the segment.
-    for (let acked = 0; acked < 10; ) {
+    for (let acked = 0; acked < 10;) {
       const b = (await spool.readBatch(16, 1 << 20))!;
       await spool.ack(b);
       acked++;
@@ -205,10 +217,17 @@ describe('DiskSpool', () => {
     await spool.append('m v=1i 1', 1);
     // FileHandle is not exported; its prototype is reachable through any handle.
     const probe = await openFile(dir, 'r');
-    const proto = Object.getPrototypeOf(probe) as { write: (buf: Buffer, offset: number, length: number) => Promise<{ bytesWritten: number }> };
+    const proto = Object.getPrototypeOf(probe) as {
+      write: (buf: Buffer, offset: number, length: number) => Promise<{ bytesWritten: number }>;
+    };
     await probe.close();
     const real = proto.write;
-    const spy = vi.spyOn(proto, 'write').mockImplementationOnce(async function (this: unknown, buf: Buffer, offset: number, length: number) {
+    const spy = vi.spyOn(proto, 'write').mockImplementationOnce(async function (
+      this: unknown,
+      buf: Buffer,
+      offset: number,
+      length: number,
+    ) {
       const half = Math.floor(length / 2);
       const done = await real.call(this, buf, offset, half);
       if (fails) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
@@ -234,7 +253,14 @@ describe('DiskSpool', () => {
   it('keeps order and loses nothing across random appends, acks and restarts', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.oneof(fc.record({ op: fc.constant('append' as const), n: fc.integer({ min: 1, max: 4 }) }), fc.constant({ op: 'ack' as const, n: 0 }), fc.constant({ op: 'restart' as const, n: 0 })), { maxLength: 40 }),
+        fc.array(
+          fc.oneof(
+            fc.record({ op: fc.constant('append' as const), n: fc.integer({ min: 1, max: 4 }) }),
+            fc.constant({ op: 'ack' as const, n: 0 }),
+            fc.constant({ op: 'restart' as const, n: 0 }),
+          ),
+          { maxLength: 40 },
+        ),
         async (ops) => {
           const dir = tempDir();
           let { spool } = await openSpool(dir, { segmentBytes: 80 });

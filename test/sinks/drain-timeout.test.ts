@@ -12,9 +12,16 @@ import { kprobeLine } from '../support/tetragon-lines.ts';
 
 const POD = { namespace: 'shop', name: 'cart-1' };
 /** 20 windows of a few points. */
-const INPUT = Array.from({ length: 2_000 }, (_, i) =>
-  kprobeLine({ fn: '__x64_sys_write', node: 'n1', time: new Date(Date.UTC(2024, 4, 1, 12) + i * 100).toISOString(), pod: { ...POD, name: `cart-${i % 50}` }, size: '10' }),
-).join('\n') + '\n';
+const INPUT =
+  Array.from({ length: 2_000 }, (_, i) =>
+    kprobeLine({
+      fn: '__x64_sys_write',
+      node: 'n1',
+      time: new Date(Date.UTC(2024, 4, 1, 12) + i * 100).toISOString(),
+      pod: { ...POD, name: `cart-${i % 50}` },
+      size: '10',
+    }),
+  ).join('\n') + '\n';
 
 let silent: Server;
 let silentPort = 0;
@@ -43,28 +50,63 @@ const cases = [
 ];
 
 describe.each(cases)('replay --drain-timeout 3s against $name', ({ port }) => {
-  it.each([false, true])('spool on disk: %s', async (spool) => {
-    const args = ['replay', '-', '--output', 'influx', '--influx-api', 'v1', '--influx-url', `http://127.0.0.1:${port()}`, '--influx-db', 'k', '--drain-timeout', '3s', '--batch-size', '50'];
-    if (spool) {
-      const d = mkdtempSync(join(tmpdir(), 'kovenant-drain-'));
-      dirs.push(d);
-      args.push('--spool-dir', d);
-    }
-    const started = Date.now();
-    const r = await runCli(args, { stdin: INPUT, timeoutMs: 90_000 });
-    const elapsed = Date.now() - started;
-    expect(r.code, r.stderr.slice(-1500)).toBe(1);
-    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^kovenant: \d+ points not acknowledged/);
-    // 3 s of draining plus start-up (tsx, a loaded machine), far below the 30 s request timeout.
-    expect(elapsed).toBeLessThan(25_000);
-  }, 120_000);
+  it.each([false, true])(
+    'spool on disk: %s',
+    async (spool) => {
+      const args = [
+        'replay',
+        '-',
+        '--output',
+        'influx',
+        '--influx-api',
+        'v1',
+        '--influx-url',
+        `http://127.0.0.1:${port()}`,
+        '--influx-db',
+        'k',
+        '--drain-timeout',
+        '3s',
+        '--batch-size',
+        '50',
+      ];
+      if (spool) {
+        const d = mkdtempSync(join(tmpdir(), 'kovenant-drain-'));
+        dirs.push(d);
+        args.push('--spool-dir', d);
+      }
+      const started = Date.now();
+      const r = await runCli(args, { stdin: INPUT, timeoutMs: 90_000 });
+      const elapsed = Date.now() - started;
+      expect(r.code, r.stderr.slice(-1500)).toBe(1);
+      expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^kovenant: \d+ points not acknowledged/);
+      // 3 s of draining plus start-up (tsx, a loaded machine), far below the 30 s request timeout.
+      expect(elapsed).toBeLessThan(25_000);
+    },
+    120_000,
+  );
 });
 
 describe.each(cases)('run --drain-timeout 3s against $name, no spool', ({ port }) => {
   it('exits soon after stdin ends, reporting the points it could not deliver', async () => {
     const started = Date.now();
     const r = await runCli(
-      ['run', '--events', '-', '--metrics-addr', 'off', '--output', 'influx', '--influx-api', 'v1', '--influx-url', `http://127.0.0.1:${port()}`, '--influx-db', 'k', '--drain-timeout', '3s'],
+      [
+        'run',
+        '--events',
+        '-',
+        '--metrics-addr',
+        'off',
+        '--output',
+        'influx',
+        '--influx-api',
+        'v1',
+        '--influx-url',
+        `http://127.0.0.1:${port()}`,
+        '--influx-db',
+        'k',
+        '--drain-timeout',
+        '3s',
+      ],
       { stdin: INPUT, timeoutMs: 90_000 },
     );
     expect(r.code, r.stderr.slice(-1500)).toBe(0);

@@ -26,8 +26,22 @@ export function tcpPoints(window: number, n: number, seed = 1): MetricPoint[] {
   for (let i = 0; i < n; i++) {
     out.push({
       measurement: 'kovenant_tcp',
-      tags: { node: `node-${i % 3}`, namespace: 'shop', pod: `api-${i}`, remote_kind: 'service', remote_name: 'db', remote_namespace: 'shop' },
-      ints: { bytes_sent: ((window * 7919 + i * 104729 + seed) % 100_000) + 1, bytes_received: i + 1, sends: 1, receives: 1, connects: 0, closes: 0 },
+      tags: {
+        node: `node-${i % 3}`,
+        namespace: 'shop',
+        pod: `api-${i}`,
+        remote_kind: 'service',
+        remote_name: 'db',
+        remote_namespace: 'shop',
+      },
+      ints: {
+        bytes_sent: ((window * 7919 + i * 104729 + seed) % 100_000) + 1,
+        bytes_received: i + 1,
+        sends: 1,
+        receives: 1,
+        connects: 0,
+        closes: 0,
+      },
       timeMs: 1_700_000_000_000 + window * 10_000,
     });
   }

@@ -8,7 +8,14 @@ import { TrafficBoard } from '../../src/sinks/traffic-board.ts';
 
 const tcp = (pod: string, remote: string, sent: number, received: number, timeMs = 10_000): MetricPoint => ({
   measurement: 'kovenant_tcp',
-  tags: { namespace: 'shop', pod, workload: pod.split('-')[0] ?? pod, remote_kind: 'service', remote_namespace: 'shop', remote_name: remote },
+  tags: {
+    namespace: 'shop',
+    pod,
+    workload: pod.split('-')[0] ?? pod,
+    remote_kind: 'service',
+    remote_namespace: 'shop',
+    remote_name: remote,
+  },
   ints: { bytes_sent: sent, bytes_received: received, connects: 1 },
   timeMs,
 });
@@ -40,7 +47,10 @@ describe('TrafficBoard', () => {
   it('sums the bytes sent per path in one line, in the contract order of paths', () => {
     const board = new TrafficBoard();
     expect(board.render(1).split('\n')[1]).toBe('sent by path: nothing yet');
-    const at = (path: string, sent: number): MetricPoint => ({ ...tcp('cart-1', 'redis', sent, 999), tags: { ...tcp('cart-1', 'redis', 0, 0).tags, path } });
+    const at = (path: string, sent: number): MetricPoint => ({
+      ...tcp('cart-1', 'redis', sent, 999),
+      tags: { ...tcp('cart-1', 'redis', 0, 0).tags, path },
+    });
     board.add([at('internet', 2048), at('cross-zone', 100), at('same-node', 1), at('cross-zone', 28)]);
     expect(board.render(1).split('\n')[1]).toBe('sent by path: same-node 1 B · cross-zone 128 B · internet 2.0 KiB');
   });

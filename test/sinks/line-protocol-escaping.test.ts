@@ -5,8 +5,14 @@ import { influxQuery, requireBinary, startInfluxd, type RunningServer } from '..
 
 describe('line protocol text', () => {
   it('sorts tags, omits empty values, writes integers with i and ns timestamps', () => {
-    expect(formatPoint({ measurement: 'kovenant_io', tags: { pod: 'p', namespace: 'ns', release: '' }, ints: { bytes_read: 5, reads: 1 }, timeMs: 1_700_000_000_000 }))
-      .toBe('kovenant_io,namespace=ns,pod=p bytes_read=5i,reads=1i 1700000000000000000');
+    expect(
+      formatPoint({
+        measurement: 'kovenant_io',
+        tags: { pod: 'p', namespace: 'ns', release: '' },
+        ints: { bytes_read: 5, reads: 1 },
+        timeMs: 1_700_000_000_000,
+      }),
+    ).toBe('kovenant_io,namespace=ns,pod=p bytes_read=5i,reads=1i 1700000000000000000');
   });
 
   it('escapes commas, spaces and equals signs in tags, and commas and spaces in measurements', () => {
@@ -29,7 +35,11 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('escaping as InfluxDB reads 
 
   it('tag values with spaces, commas, equals signs, quotes and unicode survive a round trip', async () => {
     const nasty = ['a b', 'a,b', 'a=b', 'quote"d', 'ünïcødé-ポッド', "it's", 'trailing '];
-    const body = nasty.map((v, i) => formatPoint({ measurement: 'kovenant_tcp', tags: { pod: v, node: `n${i}` }, ints: { bytes_sent: i + 1 }, timeMs: 1_000 })).join('\n');
+    const body = nasty
+      .map((v, i) =>
+        formatPoint({ measurement: 'kovenant_tcp', tags: { pod: v, node: `n${i}` }, ints: { bytes_sent: i + 1 }, timeMs: 1_000 }),
+      )
+      .join('\n');
     const res = await fetch(`${influx.url}/write?db=t`, { method: 'POST', body });
     expect(res.status, await res.text()).toBe(204);
     const series = await influxQuery(influx.url, 't', 'SELECT sum(bytes_sent) FROM kovenant_tcp GROUP BY pod');
@@ -64,7 +74,14 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('hostile tag values: every p
     ];
     const cutBefore = tagValueChanges.cut;
     const body = cases
-      .map(([v], i) => formatPoint({ measurement: 'kovenant_tcp', tags: { pod: v, workload: `w${i}`, node: 'n' }, ints: { bytes_sent: i + 1 }, timeMs: 1_000 }))
+      .map(([v], i) =>
+        formatPoint({
+          measurement: 'kovenant_tcp',
+          tags: { pod: v, workload: `w${i}`, node: 'n' },
+          ints: { bytes_sent: i + 1 },
+          timeMs: 1_000,
+        }),
+      )
       .join('\n');
     const res = await fetch(`${influx.url}/write?db=h`, { method: 'POST', body });
     expect(res.status, await res.text()).toBe(204);

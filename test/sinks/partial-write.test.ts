@@ -55,7 +55,10 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('InfluxDB 1.x with a retenti
     const points = [...at(tcpPoints(0, 34), now), ...at(tcpPoints(1, 7, 99), now - 3 * 86_400_000)];
     const { sink, lines } = sinkTo(influx.url, 'rp');
     await sink.write(points);
-    const err = await sink.close().then(() => undefined, (e: unknown) => e);
+    const err = await sink.close().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(DeliveryError);
     expect(sink.stats()).toMatchObject({ accepted: 41, acknowledged: 34, rejected: 7, failed: 0, dropped: 0 });
     expect((err as Error).message).toMatch(/^7 points not acknowledged/);
@@ -75,7 +78,9 @@ describe('a 100 KB server message', () => {
 
   it('is cut to a readable length in the log and the error', async () => {
     const huge = `unable to parse '${'x'.repeat(100_000)}': invalid field format`;
-    nock('http://influx.test:8086').post(/^\/write/).reply(400, { error: huge });
+    nock('http://influx.test:8086')
+      .post(/^\/write/)
+      .reply(400, { error: huge });
     const { sink, lines } = sinkTo('http://influx.test:8086', 'k');
     await sink.write(tcpPoints(0, 3));
     await sink.close().catch(() => undefined);

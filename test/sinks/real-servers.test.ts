@@ -85,10 +85,21 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('InfluxDB 1.x through /write
     await sink.close();
 
     const stats = sink.stats();
-    expect(stats).toMatchObject({ accepted: WINDOWS * PER_WINDOW, acknowledged: WINDOWS * PER_WINDOW, rejected: 0, dropped: 0, failed: 0, pending: 0 });
+    expect(stats).toMatchObject({
+      accepted: WINDOWS * PER_WINDOW,
+      acknowledged: WINDOWS * PER_WINDOW,
+      rejected: 0,
+      dropped: 0,
+      failed: 0,
+      pending: 0,
+    });
     expect(stats.retries).toBeGreaterThan(0);
     expect(lines.some((l) => l.level === 40 && /retrying/.test(l.msg))).toBe(true);
-    expect(await totals('outage')).toEqual({ sum: sumField(sent, 'bytes_sent'), count: WINDOWS * PER_WINDOW, received: sumField(sent, 'bytes_received') });
+    expect(await totals('outage')).toEqual({
+      sum: sumField(sent, 'bytes_sent'),
+      count: WINDOWS * PER_WINDOW,
+      received: sumField(sent, 'bytes_received'),
+    });
   });
 
   it('resumes the spool after kovenant restarts while InfluxDB is down', async () => {
@@ -107,7 +118,11 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('InfluxDB 1.x through /write
     sent.push(...(await writeWindows(second.sink, 5, 8)));
     await second.sink.close();
     expect(second.sink.stats()).toMatchObject({ acknowledged: 8 * PER_WINDOW, pending: 0 });
-    expect(await totals('resume')).toEqual({ sum: sumField(sent, 'bytes_sent'), count: 8 * PER_WINDOW, received: sumField(sent, 'bytes_received') });
+    expect(await totals('resume')).toEqual({
+      sum: sumField(sent, 'bytes_sent'),
+      count: 8 * PER_WINDOW,
+      received: sumField(sent, 'bytes_received'),
+    });
   });
 
   it('overwrites a window sent twice instead of double counting', async () => {

@@ -20,7 +20,12 @@ interface Api {
 }
 
 const APIS: Api[] = [
-  { name: 'v1 /write', target: { api: 'v1', url: URL_BASE, db: 'k' }, path: /^\/write\?db=k&precision=ns$/, errorBody: (m) => ({ error: m }) },
+  {
+    name: 'v1 /write',
+    target: { api: 'v1', url: URL_BASE, db: 'k' },
+    path: /^\/write\?db=k&precision=ns$/,
+    errorBody: (m) => ({ error: m }),
+  },
   {
     name: 'v2 client',
     target: { api: 'v2', url: URL_BASE, org: 'o', bucket: 'b', token: 'secret-token' },
@@ -51,7 +56,12 @@ describe.each(APIS)('retry semantics through $name', (api) => {
     const times: number[] = [];
     const scope = nock(URL_BASE)
       .post(api.path)
-      .reply(() => (times.push(Date.now()), [429, api.errorBody('too many requests'), { 'Retry-After': '1', 'Content-Type': 'application/json' }]))
+      .reply(
+        () => (
+          times.push(Date.now()),
+          [429, api.errorBody('too many requests'), { 'Retry-After': '1', 'Content-Type': 'application/json' }]
+        ),
+      )
       .post(api.path)
       .reply(() => (times.push(Date.now()), [204, '']));
     const { sink } = sinkFor(api);
@@ -63,7 +73,13 @@ describe.each(APIS)('retry semantics through $name', (api) => {
   });
 
   it('retries 503 with backoff and delivers', async () => {
-    const scope = nock(URL_BASE).post(api.path).reply(503, 'unavailable').post(api.path).reply(503, 'unavailable').post(api.path).reply(204);
+    const scope = nock(URL_BASE)
+      .post(api.path)
+      .reply(503, 'unavailable')
+      .post(api.path)
+      .reply(503, 'unavailable')
+      .post(api.path)
+      .reply(204);
     const { sink } = sinkFor(api);
     await sink.write(tcpPoints(0, 5));
     await sink.close();
@@ -108,7 +124,8 @@ describe.each(APIS)('retry semantics through $name', (api) => {
       .post(api.path)
       .times(10)
       .reply(function (_uri, body) {
-        const raw = this.req.headers['content-encoding'] === 'gzip' && typeof body === 'string' ? Buffer.from(body, 'hex') : Buffer.alloc(0);
+        const raw =
+          this.req.headers['content-encoding'] === 'gzip' && typeof body === 'string' ? Buffer.from(body, 'hex') : Buffer.alloc(0);
         bodies.push(raw.length ? gunzipSync(raw).toString('utf8') : String(body));
         return [204, ''];
       });
@@ -132,7 +149,10 @@ describe.each(APIS)('retry semantics through $name', (api) => {
 
 describe('credentials', () => {
   it('v2 sends the token as "Token …", v1 sends basic auth, and neither is logged', async () => {
-    const v2 = nock(URL_BASE).matchHeader('authorization', 'Token secret-token').post(/^\/api\/v2\/write/).reply(204);
+    const v2 = nock(URL_BASE)
+      .matchHeader('authorization', 'Token secret-token')
+      .post(/^\/api\/v2\/write/)
+      .reply(204);
     const v1 = nock(URL_BASE)
       .matchHeader('authorization', `Basic ${Buffer.from('kov:pa55word').toString('base64')}`)
       .post(/^\/write\?db=k&rp=short&precision=ns$/)

@@ -21,14 +21,22 @@ afterAll(() => {
 afterEach(() => nock.cleanAll());
 
 it('while InfluxDB is down, write() keeps resolving, the bound drops the oldest points loudly, and close() counts them', async () => {
-  nock(URL_BASE).post(/^\/write/).times(1000).reply(503, '{"error":"overloaded"}');
+  nock(URL_BASE)
+    .post(/^\/write/)
+    .times(1000)
+    .reply(503, '{"error":"overloaded"}');
   const { log, lines } = captureLog();
   const sink = await createInfluxSink({
     target: { api: 'v1', url: URL_BASE, db: 'k' },
     spoolDir: dir,
     spoolMaxBytes: 256 * 1024,
     log,
-    delivery: { retryPolicy: new RetryPolicy({ minDelayMs: 20, maxDelayMs: 50, base: 2 }), flushIntervalMs: 5, drainTimeoutMs: 100, batchPoints: 100 },
+    delivery: {
+      retryPolicy: new RetryPolicy({ minDelayMs: 20, maxDelayMs: 50, base: 2 }),
+      flushIntervalMs: 5,
+      drainTimeoutMs: 100,
+      batchPoints: 100,
+    },
   });
   const windows = 60;
   for (let w = 0; w < windows; w++) await sink.write(tcpPoints(w, 100));

@@ -92,7 +92,9 @@ describe('FileFollower', () => {
     expect(await r2.until(2)).toEqual(['x3', 'x4']);
     stop2.abort();
     const stop3 = scratch.stopper();
-    const r3 = readInBackground(new FileFollower(path, { pollMs: 20, signal: stop3.signal, resumeFrom: { inode: pos.inode + 1, offset: 6 } }));
+    const r3 = readInBackground(
+      new FileFollower(path, { pollMs: 20, signal: stop3.signal, resumeFrom: { inode: pos.inode + 1, offset: 6 } }),
+    );
     expect(await r3.until(4)).toEqual(['x1', 'x2', 'x3', 'x4']);
     stop3.abort();
   });

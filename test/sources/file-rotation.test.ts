@@ -27,7 +27,7 @@ function lines(n: number): string {
 /** Writes `total` lines in bursts, rotating after most bursts, several rotations per poll. */
 async function writeRotating(writer: LumberjackWriter, total: number, seed: number): Promise<void> {
   const next = xorshift(seed);
-  for (let written = 0; written < total; ) {
+  for (let written = 0; written < total;) {
     const n = Math.min(total - written, 1 + next(400));
     writer.write(lines(n));
     written += n;
@@ -68,7 +68,9 @@ describe('FileFollower with lumberjack rotation', () => {
       const path = join(dir, 'tetragon.log');
       const stop = scratch.stopper();
       const missed: MissedFile[] = [];
-      const child = spawn(process.execPath, ['--import', 'tsx', script, path, '3000', String(seed)], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', script, path, '3000', String(seed)], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       await waitFor('the writer to create the file', () => out.includes('ready'), 30_000);
@@ -87,7 +89,11 @@ describe('FileFollower with lumberjack rotation', () => {
       child.stdin.end('go');
       const [code] = (await once(child, 'exit')) as [number | null];
       expect(code, out).toBe(0);
-      const numbers = (): number[] => text.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { n: number }).n);
+      const numbers = (): number[] =>
+        text
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => (JSON.parse(l) as { n: number }).n);
       await waitFor('every line', () => numbers().length >= 3000, 60_000).catch(() => undefined);
       const got = numbers();
       const firstWrong = got.findIndex((n, i) => n !== i + 1);
@@ -166,7 +172,10 @@ describe('FileFollower with lumberjack rotation', () => {
     const r2 = readInBackground(second);
     const want = writer.written.slice(at);
     expect((await r2.untilText((t) => t.length >= want.length, 20_000)) === want).toBe(true);
-    expect(outcomes[0]).toMatchObject({ kind: 'rotated', rotatedPath: expect.stringMatching(/tetragon-2026-05-01T12-00-01\.000\.log\.gz$/) });
+    expect(outcomes[0]).toMatchObject({
+      kind: 'rotated',
+      rotatedPath: expect.stringMatching(/tetragon-2026-05-01T12-00-01\.000\.log\.gz$/),
+    });
     stop2.abort();
     await r2.done;
   }, 60_000);
@@ -192,7 +201,13 @@ describe('FileFollower with lumberjack rotation', () => {
     const missed: MissedFile[] = [];
     const outcomes: ResumeOutcome[] = [];
     const stop2 = scratch.stopper();
-    const second = new FileFollower(path, { pollMs: 20, signal: stop2.signal, resumeFrom: saved, onResume: (o) => outcomes.push(o), onMissed: (m) => missed.push(m) });
+    const second = new FileFollower(path, {
+      pollMs: 20,
+      signal: stop2.signal,
+      resumeFrom: saved,
+      onResume: (o) => outcomes.push(o),
+      onMissed: (m) => missed.push(m),
+    });
     const r2 = readInBackground(second);
     // The two oldest backups (the checkpointed file among them) are gone; the rest is read.
     expect(writer.deleted.size).toBe(2);

@@ -19,9 +19,11 @@ const quiet = { info: () => {}, warn: () => {} };
 
 /** Kubelet-style times: Go's RFC3339Nano trims trailing zeros of the fraction. */
 function at(ms: number): string {
-  return new Date(Date.UTC(2030, 0, 1) + ms).toISOString().replace(/\.?0+Z$/, 'Z').replace(/\.Z$/, 'Z');
+  return new Date(Date.UTC(2030, 0, 1) + ms)
+    .toISOString()
+    .replace(/\.?0+Z$/, 'Z')
+    .replace(/\.Z$/, 'Z');
 }
-
 
 describe('k8s-logs source', () => {
   let api: FakeLogApi | undefined;
@@ -36,12 +38,26 @@ describe('k8s-logs source', () => {
   });
 
   /** `startReading` resolved: the consumer starts reading (default: at once). */
-  async function open(opts: { maxBufferedBytes?: number; startReading?: Promise<void> } = {}): Promise<{ input: K8sLogInput; received: string[]; chunks: Buffer[]; done: Promise<void> }> {
+  async function open(
+    opts: { maxBufferedBytes?: number; startReading?: Promise<void> } = {},
+  ): Promise<{ input: K8sLogInput; received: string[]; chunks: Buffer[]; done: Promise<void> }> {
     dir = mkdtempSync(join(tmpdir(), 'kovenant-k8s-logs-'));
     api!.writeKubeconfig(join(dir, 'kubeconfig'));
     const kube = loadKubeConfig({ kubeconfig: join(dir, 'kubeconfig') });
     stop = new AbortController();
-    const input = await openK8sLogs({ config: kube.config, server: kube.server, namespace: 'kube-system', selector: 'app.kubernetes.io/name=tetragon', container: 'export-stdout', signal: stop.signal, log: quiet, retryMs: 30, maxRetryMs: 200, drainMs: 50, ...(opts.maxBufferedBytes ? { maxBufferedBytes: opts.maxBufferedBytes } : {}) });
+    const input = await openK8sLogs({
+      config: kube.config,
+      server: kube.server,
+      namespace: 'kube-system',
+      selector: 'app.kubernetes.io/name=tetragon',
+      container: 'export-stdout',
+      signal: stop.signal,
+      log: quiet,
+      retryMs: 30,
+      maxRetryMs: 200,
+      drainMs: 50,
+      ...(opts.maxBufferedBytes ? { maxBufferedBytes: opts.maxBufferedBytes } : {}),
+    });
     const received: string[] = [];
     const chunks: Buffer[] = [];
     const done = (async () => {
@@ -143,11 +159,16 @@ describe('k8s-logs source', () => {
     for (let i = 0; i < expected.length; i += 1024) api.append('tetragon-a', expected.slice(i, i + 1024), at(i));
     // Reading stalls: the source stopped taking lines off the connection.
     let last = -1;
-    await waitFor('reading to stall', () => {
-      const stalled = input.linesRead > 0 && input.linesRead === last;
-      last = input.linesRead;
-      return stalled;
-    }, 5000, 150);
+    await waitFor(
+      'reading to stall',
+      () => {
+        const stalled = input.linesRead > 0 && input.linesRead === last;
+        last = input.linesRead;
+        return stalled;
+      },
+      5000,
+      150,
+    );
     // The queue holds the limit plus at most a network chunk or so; the rest waits in
     // the server, not in this process.
     expect(input.bufferedBytes).toBeGreaterThan(maxBufferedBytes);

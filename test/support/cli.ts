@@ -142,7 +142,12 @@ export async function cliOutput(args: readonly string[], options: CliOptions & {
 }
 
 /** The daemon tests' older shape of startCli (argv prefix, args, env, stdin). */
-export function startDaemon(argvPrefix: string[], args: string[], env: NodeJS.ProcessEnv = {}, stdin: 'ignore' | 'pipe' = 'ignore'): KovenantProcess {
+export function startDaemon(
+  argvPrefix: string[],
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  stdin: 'ignore' | 'pipe' = 'ignore',
+): KovenantProcess {
   return startCli(args, { prefix: argvPrefix, env, stdin });
 }
 

@@ -196,7 +196,14 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
     const w: OpenWatch = { kind: def.kind, res };
     const from = Number(query.resourceVersion ?? 0);
     if (!query.resourceVersion || from < compactedRv) {
-      send(w, 'ERROR', { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410, message: `too old resource version: ${from} (${compactedRv})` });
+      send(w, 'ERROR', {
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        reason: 'Expired',
+        code: 410,
+        message: `too old resource version: ${from} (${compactedRv})`,
+      });
       res.end();
       return;
     }
@@ -224,7 +231,9 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
     if (fault?.as === 'hang') return;
     if (fault?.as === 'event') {
       res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-      res.end(`${JSON.stringify({ type: 'ERROR', object: JSON.parse(statusBody(fault.status, 'InternalError', `fault injected for ${verb}`)) as unknown })}\n`);
+      res.end(
+        `${JSON.stringify({ type: 'ERROR', object: JSON.parse(statusBody(fault.status, 'InternalError', `fault injected for ${verb}`)) as unknown })}\n`,
+      );
       return;
     }
     if (fault) {
@@ -298,7 +307,14 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
       compactedRv = rv;
       history.length = 0;
       for (const w of watches) {
-        send(w, 'ERROR', { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410, message: 'too old resource version' });
+        send(w, 'ERROR', {
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          reason: 'Expired',
+          code: 410,
+          message: 'too old resource version',
+        });
       }
       endWatches();
     },

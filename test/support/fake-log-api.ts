@@ -58,7 +58,12 @@ export async function startFakeLogApi(namespace = 'kube-system'): Promise<FakeLo
   const podObject = (p: FakePod): object => ({
     metadata: { name: p.name, namespace, uid: p.uid, resourceVersion: String(rv), labels: { 'app.kubernetes.io/name': 'tetragon' } },
     spec: { nodeName: `node-${p.name}` },
-    status: { phase: 'Running', containerStatuses: [{ name: 'export-stdout', restartCount: p.restartCount, state: { running: { startedAt: '2030-01-01T00:00:00Z' } } }] },
+    status: {
+      phase: 'Running',
+      containerStatuses: [
+        { name: 'export-stdout', restartCount: p.restartCount, state: { running: { startedAt: '2030-01-01T00:00:00Z' } } },
+      ],
+    },
   });
   const emit = (type: string, p: FakePod): void => {
     rv++;
@@ -87,7 +92,14 @@ export async function startFakeLogApi(namespace = 'kube-system'): Promise<FakeLo
     }
     if (url.pathname === podsPath) {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(rv) }, items: [...pods.values()].map(podObject) }));
+      res.end(
+        JSON.stringify({
+          kind: 'PodList',
+          apiVersion: 'v1',
+          metadata: { resourceVersion: String(rv) },
+          items: [...pods.values()].map(podObject),
+        }),
+      );
       return;
     }
     const m = new RegExp(`^${podsPath}/([^/]+)/log$`).exec(url.pathname);
@@ -95,7 +107,15 @@ export async function startFakeLogApi(namespace = 'kube-system'): Promise<FakeLo
     if (m) logRequests.push({ pod: decodeURIComponent(m[1]!), query });
     if (m && forbidden) {
       res.writeHead(403, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'Status', status: 'Failure', reason: 'Forbidden', code: 403, message: `pods "${m[1]}" is forbidden: User "system:serviceaccount:monitoring:kovenant" cannot get resource "pods/log" in API group "" in the namespace "${namespace}"` }));
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          status: 'Failure',
+          reason: 'Forbidden',
+          code: 403,
+          message: `pods "${m[1]}" is forbidden: User "system:serviceaccount:monitoring:kovenant" cannot get resource "pods/log" in API group "" in the namespace "${namespace}"`,
+        }),
+      );
       return;
     }
     if (!pod || query.container !== 'export-stdout') {

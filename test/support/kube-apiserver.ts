@@ -52,7 +52,12 @@ export interface KubeApiServer {
   ca: string;
   adminToken: string;
   /** Request as the admin (system:masters); JSON bodies unless `contentType` says otherwise. */
-  request<T = unknown>(method: string, path: string, body?: unknown, options?: { contentType?: string; token?: string }): Promise<KubeResponse<T>>;
+  request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    options?: { contentType?: string; token?: string },
+  ): Promise<KubeResponse<T>>;
   /** Like `request`, but throws on a status of 300 or more, naming the call and the server's message. */
   must<T = unknown>(method: string, path: string, body?: unknown, options?: { contentType?: string; token?: string }): Promise<T>;
   /** A kubeconfig for this server with a bearer token (the admin's unless given). */
@@ -79,10 +84,43 @@ function openssl(dir: string, args: string[]): void {
 
 /** CA, a serving certificate for 127.0.0.1/localhost, and the service-account key pair. */
 function makeCertificates(dir: string): void {
-  openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=kovenant-test-ca']);
+  openssl(dir, [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=kovenant-test-ca',
+  ]);
   openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=kube-apiserver']);
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n');
-  openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext']);
+  writeFileSync(
+    join(dir, 'server.ext'),
+    'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n',
+  );
+  openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+  ]);
   openssl(dir, ['genpkey', '-algorithm', 'RSA', '-out', 'sa.key', '-pkeyopt', 'rsa_keygen_bits:2048']);
   openssl(dir, ['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub']);
 }
@@ -112,13 +150,20 @@ export async function startKubeApiServer(options: { extraArgs?: string[] } = {})
   const etcd = spawn(
     tool('etcd'),
     [
-      '--data-dir', join(dir, 'etcd'),
-      '--listen-client-urls', etcdUrl,
-      '--advertise-client-urls', etcdUrl,
-      '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
-      '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
-      '--initial-cluster', `default=http://127.0.0.1:${peerPort}`,
-      '--log-level', 'error',
+      '--data-dir',
+      join(dir, 'etcd'),
+      '--listen-client-urls',
+      etcdUrl,
+      '--advertise-client-urls',
+      etcdUrl,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${peerPort}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${peerPort}`,
+      '--initial-cluster',
+      `default=http://127.0.0.1:${peerPort}`,
+      '--log-level',
+      'error',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.arch === 'x64' ? '' : process.arch } },
   );
@@ -128,7 +173,12 @@ export async function startKubeApiServer(options: { extraArgs?: string[] } = {})
   let apiserver: ChildProcess | undefined;
   let apiOutput = (): string => '';
 
-  const send = <T>(method: string, path: string, body?: unknown, options: { contentType?: string; token?: string } = {}): Promise<KubeResponse<T>> =>
+  const send = <T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: { contentType?: string; token?: string } = {},
+  ): Promise<KubeResponse<T>> =>
     new Promise((done, fail) => {
       const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
       const req = request(
@@ -231,7 +281,10 @@ export async function startKubeApiServer(options: { extraArgs?: string[] } = {})
     pathOf,
     apply: async (obj, options = {}) => {
       const query = `fieldManager=kovenant-test&force=true&fieldValidation=Strict${options.dryRun ? '&dryRun=All' : ''}`;
-      return send('PATCH', `${await pathOf(obj)}?${query}`, obj, { contentType: 'application/apply-patch+yaml', ...(options.token ? { token: options.token } : {}) });
+      return send('PATCH', `${await pathOf(obj)}?${query}`, obj, {
+        contentType: 'application/apply-patch+yaml',
+        ...(options.token ? { token: options.token } : {}),
+      });
     },
     ca,
     adminToken,
@@ -257,10 +310,15 @@ export async function startKubeApiServer(options: { extraArgs?: string[] } = {})
     },
     compactEtcd: async () => {
       // etcd's v3 JSON gateway: read the current revision, then compact up to it.
-      const range = (await (await fetch(`${etcdUrl}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('/').toString('base64') }) })).json()) as {
+      const range = (await (
+        await fetch(`${etcdUrl}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('/').toString('base64') }) })
+      ).json()) as {
         header: { revision: string };
       };
-      const res = await fetch(`${etcdUrl}/v3/kv/compaction`, { method: 'POST', body: JSON.stringify({ revision: range.header.revision, physical: true }) });
+      const res = await fetch(`${etcdUrl}/v3/kv/compaction`, {
+        method: 'POST',
+        body: JSON.stringify({ revision: range.header.revision, physical: true }),
+      });
       if (!res.ok) throw new Error(`etcd compaction: HTTP ${res.status} ${await res.text()}`);
     },
     stopApiServer: () => stopChild(apiserver, 15_000),

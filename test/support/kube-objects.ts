@@ -2,7 +2,12 @@
 
 type Json = Record<string, unknown>;
 
-export function node(name: string, ip: string, extra: Array<{ type: string; address: string }> = [], labels?: Record<string, string>): Json {
+export function node(
+  name: string,
+  ip: string,
+  extra: Array<{ type: string; address: string }> = [],
+  labels?: Record<string, string>,
+): Json {
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -44,7 +49,19 @@ export function pod(namespace: string, name: string, o: PodOptions = {}): Json {
       uid: o.uid ?? `pod-${namespace}-${name}`,
       ...(o.labels ? { labels: o.labels } : {}),
       ...(o.annotations ? { annotations: o.annotations } : {}),
-      ...(o.owner ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: o.owner.kind, name: o.owner.name, uid: `uid-${o.owner.name}`, controller: o.owner.controller ?? true }] } : {}),
+      ...(o.owner
+        ? {
+            ownerReferences: [
+              {
+                apiVersion: 'apps/v1',
+                kind: o.owner.kind,
+                name: o.owner.name,
+                uid: `uid-${o.owner.name}`,
+                controller: o.owner.controller ?? true,
+              },
+            ],
+          }
+        : {}),
     },
     spec: {
       nodeName: o.node ?? 'node-1',
@@ -60,7 +77,12 @@ export function pod(namespace: string, name: string, o: PodOptions = {}): Json {
   };
 }
 
-export function controller(kind: string, namespace: string, name: string, o: { owner?: { kind: string; name: string }; release?: string } = {}): Json {
+export function controller(
+  kind: string,
+  namespace: string,
+  name: string,
+  o: { owner?: { kind: string; name: string }; release?: string } = {},
+): Json {
   return {
     apiVersion: kind === 'Job' || kind === 'CronJob' ? 'batch/v1' : 'apps/v1',
     kind,
@@ -69,17 +91,33 @@ export function controller(kind: string, namespace: string, name: string, o: { o
       namespace,
       uid: `uid-${name}`,
       ...(o.release ? { annotations: { 'meta.helm.sh/release-name': o.release } } : {}),
-      ...(o.owner ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: o.owner.kind, name: o.owner.name, uid: `uid-${o.owner.name}`, controller: true }] } : {}),
+      ...(o.owner
+        ? {
+            ownerReferences: [
+              { apiVersion: 'apps/v1', kind: o.owner.kind, name: o.owner.name, uid: `uid-${o.owner.name}`, controller: true },
+            ],
+          }
+        : {}),
     },
     spec: {},
   };
 }
 
-export function service(namespace: string, name: string, clusterIP: string, o: { release?: string; clusterIPs?: string[]; ports?: number[] } = {}): Json {
+export function service(
+  namespace: string,
+  name: string,
+  clusterIP: string,
+  o: { release?: string; clusterIPs?: string[]; ports?: number[] } = {},
+): Json {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, namespace, uid: `svc-${namespace}-${name}`, ...(o.release ? { annotations: { 'meta.helm.sh/release-name': o.release } } : {}) },
+    metadata: {
+      name,
+      namespace,
+      uid: `svc-${namespace}-${name}`,
+      ...(o.release ? { annotations: { 'meta.helm.sh/release-name': o.release } } : {}),
+    },
     spec: {
       clusterIP,
       ...(o.clusterIPs ? { clusterIPs: o.clusterIPs } : {}),

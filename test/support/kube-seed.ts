@@ -78,7 +78,9 @@ function specFor(obj: SeedObject): Record<string, unknown> | undefined {
     case 'Service':
       return { ...given, ports: (given.ports as unknown[] | undefined)?.length ? given.ports : [{ port: 80, protocol: 'TCP' }] };
     case 'Pod': {
-      const containers = (given.containers as unknown[] | undefined)?.length ? given.containers : [{ name: 'c', image: 'registry.invalid/c:1' }];
+      const containers = (given.containers as unknown[] | undefined)?.length
+        ? given.containers
+        : [{ name: 'c', image: 'registry.invalid/c:1' }];
       return { ...given, containers };
     }
     default:
@@ -101,7 +103,11 @@ export class ClusterSeeder {
       if (res.status >= 300 && res.status !== 409) throw new Error(`POST ${path}: HTTP ${res.status}: ${res.text.slice(0, 300)}`);
     };
     await created('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-    await created(`/api/v1/namespaces/${name}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
+    await created(`/api/v1/namespaces/${name}/serviceaccounts`, {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'default' },
+    });
     this.namespaces.add(name);
   }
 
@@ -144,7 +150,12 @@ export class ClusterSeeder {
     const path = this.collection(obj.kind, ns);
     let created = await this.api.must<KubeManifest & { metadata: { uid: string } }>('POST', path, body);
     if (obj.status && (obj.kind === 'Pod' || obj.kind === 'Node')) {
-      created = await this.api.must('PATCH', `${path}/${obj.metadata.name}/status`, { status: obj.status }, { contentType: 'application/merge-patch+json' });
+      created = await this.api.must(
+        'PATCH',
+        `${path}/${obj.metadata.name}/status`,
+        { status: obj.status },
+        { contentType: 'application/merge-patch+json' },
+      );
     }
     this.uids.set(`${obj.kind}/${ns ?? ''}/${obj.metadata.name}`, created.metadata.uid);
     return created;

@@ -63,7 +63,10 @@ export function parseLineProtocol(text: string, options: { withSource?: boolean 
 }
 
 /** `measurement.field` → the sum of that field over `points` (and `measurement.points` → their count with `countPoints`). */
-export function fieldSums(points: Iterable<Pick<ParsedPoint, 'measurement' | 'fields'>>, options: { countPoints?: boolean } = {}): Record<string, number> {
+export function fieldSums(
+  points: Iterable<Pick<ParsedPoint, 'measurement' | 'fields'>>,
+  options: { countPoints?: boolean } = {},
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const p of points) {
     if (options.countPoints) out[`${p.measurement}.points`] = (out[`${p.measurement}.points`] ?? 0) + 1;

@@ -29,6 +29,7 @@ export function chunkedInput(bytes: Buffer, sizes: readonly number[] = [1 << 20]
 /** Sums of every integer field per measurement: the totals a dashboard would show. */
 export function totals(points: readonly MetricPoint[]): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const p of points) for (const [k, v] of Object.entries(p.ints)) out[`${p.measurement}.${k}`] = (out[`${p.measurement}.${k}`] ?? 0) + v;
+  for (const p of points)
+    for (const [k, v] of Object.entries(p.ints)) out[`${p.measurement}.${k}`] = (out[`${p.measurement}.${k}`] ?? 0) + v;
   return out;
 }

@@ -123,5 +123,20 @@ export function addServiceDnat(lab: NodeLab, clusterIp: string, port: number, ba
   const nft = (...args: string[]): string => run(IP, ['netns', 'exec', lab.node, NFT, ...args]);
   nft('add', 'table', 'ip', 'kovenant_lab_nat');
   nft('add', 'chain', 'ip', 'kovenant_lab_nat', 'lab_prerouting', '{ type nat hook prerouting priority -100; }');
-  nft('add', 'rule', 'ip', 'kovenant_lab_nat', 'lab_prerouting', 'ip', 'daddr', clusterIp, 'tcp', 'dport', String(port), 'dnat', 'to', `${backendIp}:${backendPort}`);
+  nft(
+    'add',
+    'rule',
+    'ip',
+    'kovenant_lab_nat',
+    'lab_prerouting',
+    'ip',
+    'daddr',
+    clusterIp,
+    'tcp',
+    'dport',
+    String(port),
+    'dnat',
+    'to',
+    `${backendIp}:${backendPort}`,
+  );
 }

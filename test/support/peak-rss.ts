@@ -25,7 +25,11 @@ function vmHwmKb(pid: number): number | undefined {
  * reading before exit is at most one sampling interval old: the end is the flush, not
  * the peak, in these streams).
  */
-export async function runMeasured(args: readonly string[], chunks: Iterable<string>, extraNodeArgs: readonly string[] = []): Promise<MeasuredRun> {
+export async function runMeasured(
+  args: readonly string[],
+  chunks: Iterable<string>,
+  extraNodeArgs: readonly string[] = [],
+): Promise<MeasuredRun> {
   const started = Date.now();
   const run = startCli(args, { stdin: 'pipe', stdout: 'ignore', nodeArgs: extraNodeArgs });
   const child = run.child;

@@ -6,7 +6,13 @@ import { waitFor } from './wait.ts';
  * Waits until `ready()` answers true (an error counts as not yet); fails at once, with
  * `output()`, when the process exits first, and at the deadline.
  */
-export async function waitForProcess(what: string, child: ChildProcess, ready: () => Promise<boolean>, timeoutMs: number, output: () => string = () => ''): Promise<void> {
+export async function waitForProcess(
+  what: string,
+  child: ChildProcess,
+  ready: () => Promise<boolean>,
+  timeoutMs: number,
+  output: () => string = () => '',
+): Promise<void> {
   await waitFor(
     `${what} to be ready`,
     async () => {

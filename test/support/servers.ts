@@ -54,13 +54,7 @@ function waitForHttp(url: string, child: ChildProcess, timeoutMs: number): Promi
   return waitForProcess(url, child, async () => (await fetch(url)).status < 500, timeoutMs);
 }
 
-function managed(
-  dataDir: string,
-  port: number,
-  url: string,
-  healthPath: string,
-  launch: () => ChildProcess,
-): Promise<RunningServer> {
+function managed(dataDir: string, port: number, url: string, healthPath: string, launch: () => ChildProcess): Promise<RunningServer> {
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
     child = launch();
@@ -147,7 +141,10 @@ export async function influxQuery(
 ): Promise<Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }>> {
   const res = await fetch(`${url}/query?db=${encodeURIComponent(db)}&epoch=ns&q=${encodeURIComponent(q)}`);
   const body = (await res.json()) as {
-    results?: Array<{ error?: string; series?: Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }> }>;
+    results?: Array<{
+      error?: string;
+      series?: Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }>;
+    }>;
     error?: string;
   };
   if (!res.ok || body.error) throw new Error(`InfluxQL failed (${res.status}): ${body.error ?? JSON.stringify(body)} for ${q}`);

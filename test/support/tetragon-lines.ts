@@ -19,7 +19,8 @@ export interface KprobeSpec {
 
 export function kprobeLine(spec: KprobeSpec): string {
   const args: Array<Record<string, unknown>> = [];
-  if (spec.sock) args.push({ sock_arg: { family: spec.sock.family ?? 'AF_INET', type: 'SOCK_STREAM', protocol: 'IPPROTO_TCP', ...spec.sock } });
+  if (spec.sock)
+    args.push({ sock_arg: { family: spec.sock.family ?? 'AF_INET', type: 'SOCK_STREAM', protocol: 'IPPROTO_TCP', ...spec.sock } });
   if (spec.size !== undefined) {
     const at = spec.sizeIndex ?? args.length;
     while (args.length < at) args.push({ file_arg: { path: 'var/log/x' } });

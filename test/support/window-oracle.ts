@@ -44,7 +44,12 @@ export function windowOracle(events: readonly OracleEvent[], windowMs: number): 
 }
 
 /** InfluxDB's view in the oracle's shape (the last write of each point won). */
-export async function storedWindows(url: string, db: string, measurement: string, who: string): Promise<Map<string, Record<string, number>>> {
+export async function storedWindows(
+  url: string,
+  db: string,
+  measurement: string,
+  who: string,
+): Promise<Map<string, Record<string, number>>> {
   const out = new Map<string, Record<string, number>>();
   for (const series of await influxQuery(url, db, `SELECT * FROM ${measurement}`)) {
     for (const row of series.values) {

@@ -19,7 +19,14 @@ export const conntrackCollector: CollectorFactory<typeof schema> = {
   schema,
   enabled: (config) => config.conntrack,
   async create(config, { resolver, serviceNat }) {
-    const c = new ConntrackCollector({ procRoot: config.procRoot, intervalMs: config.conntrackInterval, nodeName: config.nodeName, resolver, keepNode: config.conntrackKeepNode, serviceNat });
+    const c = new ConntrackCollector({
+      procRoot: config.procRoot,
+      intervalMs: config.conntrackInterval,
+      nodeName: config.nodeName,
+      resolver,
+      keepNode: config.conntrackKeepNode,
+      serviceNat,
+    });
     return collectorComponent(c, () => {
       const s = c.stats();
       return {

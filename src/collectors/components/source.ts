@@ -33,7 +33,11 @@ export const sourceCollector: CollectorFactory<typeof schema> = {
       source: config.events === '-' ? 'stdin' : config.events === 'k8s-logs' ? 'k8s-logs' : 'file',
       cluster: config.clusterName,
       scrapeTetragon: url ? () => scrapeTetragonLosses(url) : undefined,
-      onScrapeError: (err) => log.warn({ err: (err as Error).message }, "cannot read Tetragon's loss counters; kernel_events_lost counts the increase at the next scrape"),
+      onScrapeError: (err) =>
+        log.warn(
+          { err: (err as Error).message },
+          "cannot read Tetragon's loss counters; kernel_events_lost counts the increase at the next scrape",
+        ),
     });
     return collectorComponent(c, () => {
       const out: Record<string, number> = { tetragon_scrape_errors: c.scrapeErrors };

@@ -23,7 +23,13 @@ import { FlowDeltaTracker, type FlowDelta } from './flow-deltas.ts';
 import type { ConntrackServiceNat } from './service-nat.ts';
 
 const MEASUREMENT = 'kovenant_conntrack';
-const { bytes_sent: BYTES_SENT, bytes_received: BYTES_RECEIVED, packets_sent: PACKETS_SENT, packets_received: PACKETS_RECEIVED, flows: FLOWS } = CONNTRACK_SLOTS;
+const {
+  bytes_sent: BYTES_SENT,
+  bytes_received: BYTES_RECEIVED,
+  packets_sent: PACKETS_SENT,
+  packets_received: PACKETS_RECEIVED,
+  flows: FLOWS,
+} = CONNTRACK_SLOTS;
 
 export interface ConntrackCollectorOptions {
   procRoot: string;
@@ -66,7 +72,10 @@ export class ConntrackCollector implements NodeCollector {
     try {
       text = await readFile(table, 'utf8');
     } catch (err) {
-      throw new InputError(`conntrack collector: ${table}: cannot read (${(err as Error).message})`, 'point the proc root at the host /proc, or turn the conntrack collector off');
+      throw new InputError(
+        `conntrack collector: ${table}: cannot read (${(err as Error).message})`,
+        'point the proc root at the host /proc, or turn the conntrack collector off',
+      );
     }
     const flows = parseConntrackTable(text);
     this.options.serviceNat?.update(flows);
@@ -85,7 +94,8 @@ export class ConntrackCollector implements NodeCollector {
     let local = resolver.localForAddress(nodeName, flow.originSrc, nowMs);
     // Service traffic: the reply comes from the backend pod; the original destination names the Service.
     const originDst = flow.originDst === flow.replySrc ? replyRemote : resolver.remote(flow.originDst, nowMs);
-    let remote: RemoteParty = originDst.kind === 'service' && replyRemote.kind === 'pod' ? resolver.throughService(originDst, replyRemote) : replyRemote;
+    let remote: RemoteParty =
+      originDst.kind === 'service' && replyRemote.kind === 'pod' ? resolver.throughService(originDst, replyRemote) : replyRemote;
     let swapped = false;
     if (!local) {
       local = resolver.localForAddress(nodeName, flow.replySrc, nowMs);

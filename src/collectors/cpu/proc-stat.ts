@@ -57,7 +57,9 @@ export class NodeCpuCollector implements NodeCollector {
 
   private seriesFor(topology: Record<string, string>): Map<NodeCpuMode, Series> {
     const node = this.nodeName;
-    return new Map(NODE_CPU_MODES.map((mode) => [mode, makeSeries('kovenant_node_cpu', node ? { ...topology, node, mode } : { ...topology, mode })]));
+    return new Map(
+      NODE_CPU_MODES.map((mode) => [mode, makeSeries('kovenant_node_cpu', node ? { ...topology, node, mode } : { ...topology, mode })]),
+    );
   }
 
   private currentSeries(): Map<NodeCpuMode, Series> {
@@ -81,7 +83,10 @@ export class NodeCpuCollector implements NodeCollector {
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      throw new InputError(`cpu collector: ${file}: cannot read (${(err as Error).message})`, 'point the proc root at the host /proc, or turn the cpu collector off');
+      throw new InputError(
+        `cpu collector: ${file}: cannot read (${(err as Error).message})`,
+        'point the proc root at the host /proc, or turn the cpu collector off',
+      );
     }
     const now = parseProcStat(text);
     if (!now) throw new InputError(`cpu collector: ${file}: no aggregate "cpu" line`, 'is the proc root a proc filesystem?');

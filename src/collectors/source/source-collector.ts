@@ -53,7 +53,12 @@ export class SourceCollector implements NodeCollector {
 
   constructor(private readonly options: SourceCollectorOptions) {
     this.intervalMs = options.intervalMs;
-    this.series = makeSeries('kovenant_source', options.cluster ? { cluster: options.cluster, node: options.nodeName, source: options.source } : { node: options.nodeName, source: options.source });
+    this.series = makeSeries(
+      'kovenant_source',
+      options.cluster
+        ? { cluster: options.cluster, node: options.nodeName, source: options.source }
+        : { node: options.nodeName, source: options.source },
+    );
   }
 
   async collect(nowMs: number, aggregator: WindowAggregator): Promise<void> {

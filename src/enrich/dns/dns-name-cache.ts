@@ -57,7 +57,8 @@ export class DnsNameCache implements DnsNames {
   private missed = 0;
 
   constructor(readonly options: DnsNameCacheOptions) {
-    if (!Number.isInteger(options.max) || options.max < 1) throw new RangeError(`DNS cache size must be a whole number of at least 1, not ${options.max}`);
+    if (!Number.isInteger(options.max) || options.max < 1)
+      throw new RangeError(`DNS cache size must be a whole number of at least 1, not ${options.max}`);
     this.cache = new LRUCache<string, DnsName>({
       max: options.max,
       dispose: (_value, _key, reason) => {
@@ -78,7 +79,11 @@ export class DnsNameCache implements DnsNames {
     const previous = this.cache.peek(answer.address);
     if (previous && previous.asked === answer.asked) {
       if (fromMs < previous.fromMs || untilMs > previous.untilMs) {
-        this.cache.set(answer.address, { ...previous, fromMs: Math.min(fromMs, previous.fromMs), untilMs: Math.max(untilMs, previous.untilMs) });
+        this.cache.set(answer.address, {
+          ...previous,
+          fromMs: Math.min(fromMs, previous.fromMs),
+          untilMs: Math.max(untilMs, previous.untilMs),
+        });
       } else {
         this.cache.get(answer.address);
       }
@@ -99,6 +104,13 @@ export class DnsNameCache implements DnsNames {
   }
 
   stats(): DnsNameCacheStats {
-    return { size: this.cache.size, max: this.options.max, answers: this.learned, evictions: this.evicted, hits: this.hit, misses: this.missed };
+    return {
+      size: this.cache.size,
+      max: this.options.max,
+      answers: this.learned,
+      evictions: this.evicted,
+      hits: this.hit,
+      misses: this.missed,
+    };
   }
 }

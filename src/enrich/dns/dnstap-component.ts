@@ -20,7 +20,8 @@ function address(flag: '--dnstap-listen' | '--dnstap-connect') {
   return z.string().transform((text): DnstapAddress & { text: string } => {
     try {
       const a = parseDnstapAddress(text);
-      if (flag === '--dnstap-connect' && a.kind === 'tcp' && (a.host === '0.0.0.0' || a.host === '::')) throw new DnstapAddressError(`${text}: needs the host to dial`);
+      if (flag === '--dnstap-connect' && a.kind === 'tcp' && (a.host === '0.0.0.0' || a.host === '::'))
+        throw new DnstapAddressError(`${text}: needs the host to dial`);
       return { ...a, text };
     } catch (err) {
       throw new InputError(`${flag} ${(err as Error).message}`, flag === '--dnstap-connect' ? CONNECT_HINT : LISTEN_HINT);
@@ -65,7 +66,10 @@ export const dnstapReceiver: DnstapFactory = {
         if (err instanceof DnstapAddressError) throw new InputError(`--dnstap-listen ${err.message}`, LISTEN_HINT);
         throw err;
       }
-      log.info({ addr: config.dnstapListen.text, port: listener.port, cacheMax: config.dnsCacheMax, graceMs: config.dnsGrace }, 'dnstap listening');
+      log.info(
+        { addr: config.dnstapListen.text, port: listener.port, cacheMax: config.dnsCacheMax, graceMs: config.dnsGrace },
+        'dnstap listening',
+      );
     }
     let dialer: DnstapDialer | undefined;
     if (config.dnstapConnect !== undefined) {

@@ -59,7 +59,10 @@ function wantsWatches(options: MetadataSettings, env: NodeJS.ProcessEnv): boolea
 }
 
 function statsOf(synced: boolean, objects: Record<string, number>, outageSinceMs: number | undefined): Record<string, number> {
-  const out: Record<string, number> = { synced: synced ? 1 : 0, outageSeconds: outageSinceMs === undefined ? 0 : Math.max(0, (Date.now() - outageSinceMs) / 1000) };
+  const out: Record<string, number> = {
+    synced: synced ? 1 : 0,
+    outageSeconds: outageSinceMs === undefined ? 0 : Math.max(0, (Date.now() - outageSinceMs) / 1000),
+  };
   for (const [resource, n] of Object.entries(objects)) out[`objects.${resource}`] = n;
   return out;
 }
@@ -73,16 +76,28 @@ export const metadataStore: ComponentFactory<typeof schema, MetadataContext, Met
     const env = context.env ?? process.env;
     if (wantsWatches(options, env)) {
       if (options.kube.length) {
-        throw new InputError('--kube and --kubeconfig/--context both given', 'use a snapshot (--kube) or live watches (--kubeconfig/--context), not both');
+        throw new InputError(
+          '--kube and --kubeconfig/--context both given',
+          'use a snapshot (--kube) or live watches (--kubeconfig/--context), not both',
+        );
       }
       return openWatches(options, context.notice, env);
     }
     const index = new MetadataIndex();
     const store = options.kube.length ? await loadSnapshots(options.kube, index, { allowEmpty: options.allowEmptyKube }) : index;
     if (!options.kube.length) {
-      context.notice('kovenant: no --kube snapshot given: pods are attributed from the events alone and every remote address but loopback counts as external');
+      context.notice(
+        'kovenant: no --kube snapshot given: pods are attributed from the events alone and every remote address but loopback counts as external',
+      );
     }
-    return { store, synced: Promise.resolve(), isReady: () => true, status: () => undefined, stats: () => statsOf(true, index.sizes(), undefined), close: async () => {} };
+    return {
+      store,
+      synced: Promise.resolve(),
+      isReady: () => true,
+      status: () => undefined,
+      stats: () => statsOf(true, index.sizes(), undefined),
+      close: async () => {},
+    };
   },
 };
 
@@ -136,6 +151,8 @@ async function openWatches(options: MetadataSettings, warn: (line: string) => vo
     clearTimeout(timer);
   }
   const c = store.status().counts;
-  warn(`kovenant: Kubernetes metadata synced: ${c.pods} pods, ${c.services} services, ${c.nodes} nodes, ${c.controllers} workload controllers`);
+  warn(
+    `kovenant: Kubernetes metadata synced: ${c.pods} pods, ${c.services} services, ${c.nodes} nodes, ${c.controllers} workload controllers`,
+  );
   return opened;
 }

@@ -43,20 +43,29 @@ export function loadKubeConfig(options: KubeConfigOptions, env: NodeJS.ProcessEn
   } else {
     source = join(homedir(), '.kube', 'config');
     if (!existsSync(source)) {
-      throw new InputError('no Kubernetes configuration found (not in a cluster, no KUBECONFIG, no ~/.kube/config)', 'pass --kubeconfig FILE, or --kube SNAPSHOT for offline metadata');
+      throw new InputError(
+        'no Kubernetes configuration found (not in a cluster, no KUBECONFIG, no ~/.kube/config)',
+        'pass --kubeconfig FILE, or --kube SNAPSHOT for offline metadata',
+      );
     }
     loadFile(config, source);
   }
   if (options.context) {
     const names = config.getContexts().map((c) => c.name);
     if (!names.includes(options.context)) {
-      throw new InputError(`${source}: no context "${options.context}"`, `--context must be one of: ${names.join(', ') || '(none defined)'}`);
+      throw new InputError(
+        `${source}: no context "${options.context}"`,
+        `--context must be one of: ${names.join(', ') || '(none defined)'}`,
+      );
     }
     config.setCurrentContext(options.context);
   }
   const cluster = config.getCurrentCluster();
   if (!cluster?.server) {
-    throw new InputError(`${source}: context "${config.getCurrentContext()}" names no cluster with a server`, 'check current-context and clusters[].cluster.server');
+    throw new InputError(
+      `${source}: context "${config.getCurrentContext()}" names no cluster with a server`,
+      'check current-context and clusters[].cluster.server',
+    );
   }
   // client-node refuses a plain-http server unless TLS verification is off, and it says so
   // only on each request: a daemon would retry that forever. kubectl proxy serves http.
@@ -86,7 +95,10 @@ function loadFiles(config: KubeConfig, files: readonly string[]): void {
     try {
       config.mergeConfig(target);
     } catch (err) {
-      throw new InputError(`${file}: cannot merge into KUBECONFIG: ${(err as Error).message}`, 'names of clusters, users and contexts must be unique across the KUBECONFIG files');
+      throw new InputError(
+        `${file}: cannot merge into KUBECONFIG: ${(err as Error).message}`,
+        'names of clusters, users and contexts must be unique across the KUBECONFIG files',
+      );
     }
   });
 }
@@ -95,6 +107,9 @@ function loadFile(config: KubeConfig, file: string): void {
   try {
     config.loadFromFile(file);
   } catch (err) {
-    throw new InputError(`${file}: not a valid kubeconfig: ${(err as Error).message.split('\n')[0]}`, 'kubectl config view --kubeconfig FILE should accept it');
+    throw new InputError(
+      `${file}: not a valid kubeconfig: ${(err as Error).message.split('\n')[0]}`,
+      'kubectl config view --kubeconfig FILE should accept it',
+    );
   }
 }

@@ -45,12 +45,42 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   { kind: 'Pod', plural: 'pods', group: '', path: '/api/v1/pods', list: (a, p) => a.core.listPodForAllNamespaces(p) },
   { kind: 'Service', plural: 'services', group: '', path: '/api/v1/services', list: (a, p) => a.core.listServiceForAllNamespaces(p) },
   { kind: 'Node', plural: 'nodes', group: '', path: '/api/v1/nodes', list: (a, p) => a.core.listNode(p) },
-  { kind: 'ReplicaSet', plural: 'replicasets', group: 'apps', path: '/apis/apps/v1/replicasets', list: (a, p) => a.apps.listReplicaSetForAllNamespaces(p) },
-  { kind: 'Deployment', plural: 'deployments', group: 'apps', path: '/apis/apps/v1/deployments', list: (a, p) => a.apps.listDeploymentForAllNamespaces(p) },
-  { kind: 'StatefulSet', plural: 'statefulsets', group: 'apps', path: '/apis/apps/v1/statefulsets', list: (a, p) => a.apps.listStatefulSetForAllNamespaces(p) },
-  { kind: 'DaemonSet', plural: 'daemonsets', group: 'apps', path: '/apis/apps/v1/daemonsets', list: (a, p) => a.apps.listDaemonSetForAllNamespaces(p) },
+  {
+    kind: 'ReplicaSet',
+    plural: 'replicasets',
+    group: 'apps',
+    path: '/apis/apps/v1/replicasets',
+    list: (a, p) => a.apps.listReplicaSetForAllNamespaces(p),
+  },
+  {
+    kind: 'Deployment',
+    plural: 'deployments',
+    group: 'apps',
+    path: '/apis/apps/v1/deployments',
+    list: (a, p) => a.apps.listDeploymentForAllNamespaces(p),
+  },
+  {
+    kind: 'StatefulSet',
+    plural: 'statefulsets',
+    group: 'apps',
+    path: '/apis/apps/v1/statefulsets',
+    list: (a, p) => a.apps.listStatefulSetForAllNamespaces(p),
+  },
+  {
+    kind: 'DaemonSet',
+    plural: 'daemonsets',
+    group: 'apps',
+    path: '/apis/apps/v1/daemonsets',
+    list: (a, p) => a.apps.listDaemonSetForAllNamespaces(p),
+  },
   { kind: 'Job', plural: 'jobs', group: 'batch', path: '/apis/batch/v1/jobs', list: (a, p) => a.batch.listJobForAllNamespaces(p) },
-  { kind: 'CronJob', plural: 'cronjobs', group: 'batch', path: '/apis/batch/v1/cronjobs', list: (a, p) => a.batch.listCronJobForAllNamespaces(p) },
+  {
+    kind: 'CronJob',
+    plural: 'cronjobs',
+    group: 'batch',
+    path: '/apis/batch/v1/cronjobs',
+    list: (a, p) => a.batch.listCronJobForAllNamespaces(p),
+  },
 ];
 
 /**
@@ -104,7 +134,6 @@ function exact(ips: readonly string[]): readonly string[] {
  * back from the index (no second map: at 150,000 pods a Map costs ~18 MB).
  */
 export class ResourceMirror {
-
   constructor(
     readonly resource: WatchedResource,
     private readonly index: MetadataIndex,

@@ -88,7 +88,11 @@ export class KubeWatchStore implements MetadataStore, ReflectorHost {
     this.graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
     this.pageSize = options.pageSize ?? REFLECTOR_DEFAULTS.pageSize;
     // Jitter, so that a fleet of node agents does not retry in step.
-    this.backoff = { initialMs: options.initialBackoffMs ?? 500, maxMs: options.maxBackoffMs ?? REFLECTOR_DEFAULTS.maxBackoffMs, jitter: { spread: 0.2 } };
+    this.backoff = {
+      initialMs: options.initialBackoffMs ?? 500,
+      maxMs: options.maxBackoffMs ?? REFLECTOR_DEFAULTS.maxBackoffMs,
+      jitter: { spread: 0.2 },
+    };
     this.now = options.now ?? Date.now;
     this.watchTimeoutSeconds = options.watchTimeoutSeconds;
     this.watchDeadlineGraceMs = options.watchDeadlineGraceMs ?? REFLECTOR_DEFAULTS.watchDeadlineGraceMs;

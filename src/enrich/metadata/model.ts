@@ -73,14 +73,7 @@ export interface NodeMeta {
 }
 
 /** Kinds whose controller chain the resolver follows up from a pod. */
-export const CONTROLLER_KINDS = [
-  'ReplicaSet',
-  'Deployment',
-  'StatefulSet',
-  'DaemonSet',
-  'Job',
-  'CronJob',
-] as const;
+export const CONTROLLER_KINDS = ['ReplicaSet', 'Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'] as const;
 export type ControllerKind = (typeof CONTROLLER_KINDS)[number];
 
 export function isControllerKind(kind: string): kind is ControllerKind {

@@ -3,7 +3,20 @@
  * deserialises them, with Date objects for timestamps) → the projections in model.ts.
  */
 import { normalizeIp } from '../../core/ip-address.ts';
-import { HELM_RELEASE_ANNOTATION, LEGACY_REGION_LABEL, LEGACY_ZONE_LABEL, REGION_LABEL, ZONE_LABEL, helmInstanceOf, isControllerKind, type ControllerMeta, type NodeMeta, type OwnerRef, type PodMeta, type ServiceMeta } from './model.ts';
+import {
+  HELM_RELEASE_ANNOTATION,
+  LEGACY_REGION_LABEL,
+  LEGACY_ZONE_LABEL,
+  REGION_LABEL,
+  ZONE_LABEL,
+  helmInstanceOf,
+  isControllerKind,
+  type ControllerMeta,
+  type NodeMeta,
+  type OwnerRef,
+  type PodMeta,
+  type ServiceMeta,
+} from './model.ts';
 
 type Timestamp = string | Date;
 
@@ -69,7 +82,8 @@ function uniqueIps(raw: Iterable<string | undefined>): string[] {
 function tcpPorts(raw: Iterable<{ port: number | undefined; protocol: string | undefined }>): readonly number[] | undefined {
   const set = new Set<number>();
   for (const { port, protocol } of raw) {
-    if ((protocol === undefined || protocol === 'TCP') && typeof port === 'number' && Number.isInteger(port) && port > 0 && port <= 65535) set.add(port);
+    if ((protocol === undefined || protocol === 'TCP') && typeof port === 'number' && Number.isInteger(port) && port > 0 && port <= 65535)
+      set.add(port);
   }
   return set.size ? [...set].sort((a, b) => a - b) : undefined;
 }
@@ -117,7 +131,9 @@ export function projectPod(pod: KubePod): PodMeta {
     helmInstanceLabel: helmInstanceOf(pod.metadata?.labels),
     startMs: timeMs(pod.status?.startTime) ?? timeMs(pod.metadata?.creationTimestamp),
     deletedMs: undefined,
-    ports: tcpPorts((pod.spec?.containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => ({ port: p.containerPort, protocol: p.protocol })))),
+    ports: tcpPorts(
+      (pod.spec?.containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => ({ port: p.containerPort, protocol: p.protocol }))),
+    ),
   };
 }
 
@@ -130,9 +146,7 @@ export function projectService(svc: KubeService): ServiceMeta {
 
 export function projectNode(node: KubeNode): NodeMeta {
   const { uid, name } = identity(node);
-  const addresses = (node.status?.addresses ?? [])
-    .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
-    .map((a) => a.address);
+  const addresses = (node.status?.addresses ?? []).filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP').map((a) => a.address);
   return { uid, name, addresses: uniqueIps(addresses), deletedMs: undefined, ...topologyOf(node.metadata?.labels) };
 }
 

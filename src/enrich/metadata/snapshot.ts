@@ -28,9 +28,10 @@ function* objectsOf(doc: unknown, file: string): Generator<KubeObject> {
     if (!Array.isArray(items)) throw new InputError(`${file}: ${doc.kind} without an "items" array`);
     for (const item of items) {
       // Typed lists (PodList) omit each item's kind.
-      const withKind = isRecord(item) && typeof item.kind !== 'string' && doc.kind !== 'List'
-        ? { ...item, kind: doc.kind.slice(0, -'List'.length) }
-        : item;
+      const withKind =
+        isRecord(item) && typeof item.kind !== 'string' && doc.kind !== 'List'
+          ? { ...item, kind: doc.kind.slice(0, -'List'.length) }
+          : item;
       yield* objectsOf(withKind, file);
     }
     return;
@@ -77,7 +78,11 @@ export async function parseSnapshot(text: string, file: string): Promise<unknown
  * empty `kubectl` output) is refused unless `allowEmpty`: attribution would silently
  * fall back to the events alone.
  */
-export async function loadSnapshots(files: readonly string[], index = new MetadataIndex(), options: { allowEmpty?: boolean } = {}): Promise<MetadataIndex> {
+export async function loadSnapshots(
+  files: readonly string[],
+  index = new MetadataIndex(),
+  options: { allowEmpty?: boolean } = {},
+): Promise<MetadataIndex> {
   for (const file of files) {
     let text: string;
     try {

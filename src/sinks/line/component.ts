@@ -8,6 +8,8 @@ export const lineSink: SinkFactory<typeof outFile> = {
   description: 'InfluxDB line protocol to stdout or --out FILE',
   schema: outFile,
   async create({ out }) {
-    return out !== undefined && out !== '-' ? textSink(await LineProtocolSink.toFile(out), out) : textSink(LineProtocolSink.toStdout(), 'stdout');
+    return out !== undefined && out !== '-'
+      ? textSink(await LineProtocolSink.toFile(out), out)
+      : textSink(LineProtocolSink.toStdout(), 'stdout');
   },
 };

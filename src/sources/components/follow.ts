@@ -35,16 +35,30 @@ export const followSource: SourceFactory<typeof schema, FollowContext, FollowSou
           `DATA LOSS: events file ${missed.file} is gone before it was read; ${missed.bytes === undefined ? 'an unknown number of' : `${missed.estimated ? 'about ' : ''}${missed.bytes}`} bytes of events are missing. Keep more backups (Tetragon exportFileMaxBackups) or give kovenant a faster sink`,
         ),
       onResume: (outcome) => {
-        if (outcome.kind === 'resumed') log.info({ path, offset: outcome.offset, checkpoint: checkpointFile }, 'resuming the events file at its checkpoint');
-        else if (outcome.kind === 'rotated') log.info({ path, rotated: outcome.rotatedPath, offset: outcome.offset }, 'the events file was rotated while stopped: reading the rest of the rotated file first');
-        else if (outcome.kind === 'missed') log.warn({ path, reason: outcome.reason, checkpoint: checkpointFile }, 'cannot resume at the checkpoint: reading the current file from its start; events written after the checkpoint to the file that went away are missing');
+        if (outcome.kind === 'resumed')
+          log.info({ path, offset: outcome.offset, checkpoint: checkpointFile }, 'resuming the events file at its checkpoint');
+        else if (outcome.kind === 'rotated')
+          log.info(
+            { path, rotated: outcome.rotatedPath, offset: outcome.offset },
+            'the events file was rotated while stopped: reading the rest of the rotated file first',
+          );
+        else if (outcome.kind === 'missed')
+          log.warn(
+            { path, reason: outcome.reason, checkpoint: checkpointFile },
+            'cannot resume at the checkpoint: reading the current file from its start; events written after the checkpoint to the file that went away are missing',
+          );
       },
     });
     return {
       name: follower.name,
       chunks: follower.chunks,
       follower,
-      stats: () => ({ renames: follower.renames, truncations: follower.truncations, filesMissed: follower.filesMissed, bytesMissed: follower.bytesMissed }),
+      stats: () => ({
+        renames: follower.renames,
+        truncations: follower.truncations,
+        filesMissed: follower.filesMissed,
+        bytesMissed: follower.bytesMissed,
+      }),
       // The follower ends when the run's signal aborts; nothing else is held.
       close: async () => {},
     };

@@ -26,13 +26,22 @@ export interface K8sLogsContext extends SourceContext {
 export const k8sLogsSource: SourceFactory<typeof schema, K8sLogsContext> = {
   kind: 'source',
   name: 'k8s-logs',
-  description: "the export-stdout logs of every Tetragon pod, through the API server",
+  description: 'the export-stdout logs of every Tetragon pod, through the API server',
   schema,
   async create(config, { log, signal, loadKubeConfig }): Promise<SourceComponent> {
     // Loaded on demand: client-node costs about two seconds to import.
     const { openK8sLogs } = await import('../k8s-logs.ts');
     const kube = await loadKubeConfig({ kubeconfig: config.kubeconfig, context: config.context });
-    log.info({ server: kube.server, from: kube.source, namespace: config.tetragonNamespace, selector: config.tetragonSelector, container: config.tetragonContainer }, 'k8s-logs: following the Tetragon pods');
+    log.info(
+      {
+        server: kube.server,
+        from: kube.source,
+        namespace: config.tetragonNamespace,
+        selector: config.tetragonSelector,
+        container: config.tetragonContainer,
+      },
+      'k8s-logs: following the Tetragon pods',
+    );
     const input = await openK8sLogs({
       config: kube.config,
       server: kube.server,

@@ -41,7 +41,8 @@ export function addressAnswers(wire: Uint8Array): AddressAnswer[] {
   }
   // dns-packet reads past the end of a cut message (an address becomes "192.0.2.undefined")
   // instead of throwing; what it consumed tells.
-  if (dnsPacket.decode.bytes > buf.length) throw new DnsMessageError(`not a DNS message: truncated (${buf.length} bytes, ${dnsPacket.decode.bytes} needed)`);
+  if (dnsPacket.decode.bytes > buf.length)
+    throw new DnsMessageError(`not a DNS message: truncated (${buf.length} bytes, ${dnsPacket.decode.bytes} needed)`);
   if (!packet.flag_qr) return [];
   // RCODE (the low 4 bits): only NOERROR answers say what a name is.
   if (((packet.flags ?? 0) & 0xf) !== 0) return [];

@@ -54,7 +54,8 @@ export function serveDnstapConnection(socket: Socket, peer: string, cache: Answe
       if (result.finished) socket.end();
     } catch (err) {
       // Anything else is a bug here, not bad input; it still costs only this connection.
-      if (!(err instanceof FrameStreamError || err instanceof DnstapDecodeError || err instanceof DnsMessageError)) log.error({ peer, err: (err as Error).stack }, 'dnstap: unexpected error');
+      if (!(err instanceof FrameStreamError || err instanceof DnstapDecodeError || err instanceof DnsMessageError))
+        log.error({ peer, err: (err as Error).stack }, 'dnstap: unexpected error');
       fail((err as Error).message);
     }
   });

@@ -74,7 +74,8 @@ export class DnstapDialer {
       } catch (err) {
         const message = (err as Error).message;
         // Once per outage, not every refresh.
-        if (message !== this.lastResolveError) this.options.log.warn({ host: a.host, err: message }, 'dnstap: cannot resolve the --dnstap-connect host; retrying');
+        if (message !== this.lastResolveError)
+          this.options.log.warn({ host: a.host, err: message }, 'dnstap: cannot resolve the --dnstap-connect host; retrying');
         this.lastResolveError = message;
         return;
       }
@@ -82,7 +83,10 @@ export class DnstapDialer {
     if (this.closed) return;
     if (targets.length > MAX_TARGETS && !this.warnedTargets) {
       this.warnedTargets = true;
-      this.options.log.warn({ host: a.kind === 'tcp' ? a.host : a.path, addresses: targets.length, max: MAX_TARGETS }, 'dnstap: more addresses than connections kept; dialling the first ones');
+      this.options.log.warn(
+        { host: a.kind === 'tcp' ? a.host : a.path, addresses: targets.length, max: MAX_TARGETS },
+        'dnstap: more addresses than connections kept; dialling the first ones',
+      );
     }
     for (const target of targets.slice(0, MAX_TARGETS)) if (!this.sockets.has(target)) this.dial(target);
   }

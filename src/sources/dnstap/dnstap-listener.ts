@@ -77,7 +77,11 @@ export class DnstapListener {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
         const where = a.kind === 'tcp' ? `${a.host}:${a.port}` : a.path;
-        reject(new DnstapAddressError(`${where}: cannot listen: ${err.code ?? err.message}${err.code === 'EADDRINUSE' ? ' (another process has that address)' : ''}`));
+        reject(
+          new DnstapAddressError(
+            `${where}: cannot listen: ${err.code ?? err.message}${err.code === 'EADDRINUSE' ? ' (another process has that address)' : ''}`,
+          ),
+        );
       };
       this.server.once('error', onError);
       const listening = (): void => {

@@ -60,7 +60,12 @@ export class PodLogApi {
 
   /** The watch stream from `resourceVersion`: one JSON `PodWatchEvent` a line. */
   watchPods(params: { resourceVersion: string; timeoutSeconds: number }, signal: AbortSignal): Promise<IncomingMessage> {
-    const path = this.podsPath({ watch: '1', resourceVersion: params.resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(params.timeoutSeconds) });
+    const path = this.podsPath({
+      watch: '1',
+      resourceVersion: params.resourceVersion,
+      allowWatchBookmarks: 'true',
+      timeoutSeconds: String(params.timeoutSeconds),
+    });
     return this.http.get(path, { verb: 'watch', resource: 'pods', group: '', namespace: this.namespace }, signal);
   }
 

@@ -107,7 +107,11 @@ export class PodFollower {
     const now = stream.signal.aborted;
     if (delivered || now) this.backoff.reset();
     const wait = now ? 0 : this.backoff.next();
-    if (err && !now) this.source.log.warn({ pod: this.name, node: this.node, err: (err as Error).message, retryMs: wait }, 'k8s-logs: log stream failed; resuming');
+    if (err && !now)
+      this.source.log.warn(
+        { pod: this.name, node: this.node, err: (err as Error).message, retryMs: wait },
+        'k8s-logs: log stream failed; resuming',
+      );
     this.source.reconnects++;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
@@ -125,37 +129,41 @@ export class PodFollower {
     // One chunk's lines, encoded once per chunk rather than once per line.
     const out: string[] = [];
     try {
-      await readLines(res, (line) => {
-        const space = line.indexOf(' ');
-        const raw = space > 0 ? line.slice(0, space) : '';
-        const key = raw ? timeKey(raw) : undefined;
-        const text = key ? line.slice(space + 1) : line;
-        if (key !== undefined && this.cursor.key !== undefined) {
-          if (key < this.cursor.key || (key === this.cursor.key && atKey < this.cursor.countAtKey)) {
-            if (key === this.cursor.key) atKey++;
-            this.source.linesSkipped++;
-            return;
+      await readLines(
+        res,
+        (line) => {
+          const space = line.indexOf(' ');
+          const raw = space > 0 ? line.slice(0, space) : '';
+          const key = raw ? timeKey(raw) : undefined;
+          const text = key ? line.slice(space + 1) : line;
+          if (key !== undefined && this.cursor.key !== undefined) {
+            if (key < this.cursor.key || (key === this.cursor.key && atKey < this.cursor.countAtKey)) {
+              if (key === this.cursor.key) atKey++;
+              this.source.linesSkipped++;
+              return;
+            }
           }
-        }
-        if (key !== undefined) {
-          if (key === this.cursor.key) this.cursor.countAtKey++;
-          else {
-            this.cursor.key = key;
-            this.cursor.raw = raw;
-            this.cursor.countAtKey = 1;
-            atKey = 0;
+          if (key !== undefined) {
+            if (key === this.cursor.key) this.cursor.countAtKey++;
+            else {
+              this.cursor.key = key;
+              this.cursor.raw = raw;
+              this.cursor.countAtKey = 1;
+              atKey = 0;
+            }
+            atKey++;
           }
-          atKey++;
-        }
-        out.push(text);
-        delivered = true;
-        this.source.linesRead++;
-      }, async () => {
-        if (out.length === 0) return;
-        const lines = Buffer.from(out.join('\n') + '\n');
-        out.length = 0;
-        await this.source.push(lines, signal);
-      });
+          out.push(text);
+          delivered = true;
+          this.source.linesRead++;
+        },
+        async () => {
+          if (out.length === 0) return;
+          const lines = Buffer.from(out.join('\n') + '\n');
+          out.length = 0;
+          await this.source.push(lines, signal);
+        },
+      );
     } catch (err) {
       if (signal.aborted) return delivered;
       throw err;

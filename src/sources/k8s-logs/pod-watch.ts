@@ -42,7 +42,10 @@ function podsListWatch(api: PodLogApi, signal: AbortSignal): ListWatchSource<Pod
     list: async (params) => {
       const body = await api.listPods({ limit: params.limit, continueToken: params._continue }, signal);
       const cont = body.metadata?.continue;
-      return { items: body.items ?? [], metadata: { resourceVersion: body.metadata?.resourceVersion ?? '0', ...(cont ? { _continue: cont } : {}) } };
+      return {
+        items: body.items ?? [],
+        metadata: { resourceVersion: body.metadata?.resourceVersion ?? '0', ...(cont ? { _continue: cont } : {}) },
+      };
     },
     watch: async (params, onEvent, done) => {
       const stream = new AbortController();

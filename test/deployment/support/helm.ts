@@ -37,7 +37,12 @@ function helm(args: string[]): { status: number | null; output: string; stdout: 
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
     // No repository cache or config of the user's leaks in.
-    env: { ...process.env, HELM_CACHE_HOME: join(tmpdir(), 'kovenant-helm-cache'), HELM_CONFIG_HOME: join(tmpdir(), 'kovenant-helm-config'), HELM_DATA_HOME: join(tmpdir(), 'kovenant-helm-data') },
+    env: {
+      ...process.env,
+      HELM_CACHE_HOME: join(tmpdir(), 'kovenant-helm-cache'),
+      HELM_CONFIG_HOME: join(tmpdir(), 'kovenant-helm-config'),
+      HELM_DATA_HOME: join(tmpdir(), 'kovenant-helm-data'),
+    },
   });
   return { status: r.status, stdout: r.stdout, output: `${r.stdout}${r.stderr}` };
 }
@@ -63,7 +68,9 @@ function withTemp<T>(fn: (dir: string) => T): T {
 
 /** `helm template` output, split into its `# Source:` documents; throws with Helm's message on failure. */
 export function helmTemplate(set: ValueSet = {}): Array<{ source: string; text: string }> {
-  const r = withTemp((dir) => helm(['template', RELEASE.name, CHART_DIR, '--namespace', RELEASE.namespace, '--kube-version', KUBE_VERSION, ...valueArgs(set, dir)]));
+  const r = withTemp((dir) =>
+    helm(['template', RELEASE.name, CHART_DIR, '--namespace', RELEASE.namespace, '--kube-version', KUBE_VERSION, ...valueArgs(set, dir)]),
+  );
   if (r.status !== 0) throw new Error(`helm template failed: ${r.output}`);
   return r.stdout
     .split(/^---\n/m)
@@ -72,17 +79,21 @@ export function helmTemplate(set: ValueSet = {}): Array<{ source: string; text: 
 }
 
 export function renderObjects(set: ValueSet = {}): K8sObject[] {
-  return helmTemplate(set).flatMap(({ source, text }) =>
-    parseAllDocuments(text).map((doc) => {
-      if (doc.errors.length) throw new Error(`${source}: ${doc.errors.map((e) => e.message).join('; ')}`);
-      return doc.toJS() as K8sObject;
-    }),
-  ).filter((o) => o !== null);
+  return helmTemplate(set)
+    .flatMap(({ source, text }) =>
+      parseAllDocuments(text).map((doc) => {
+        if (doc.errors.length) throw new Error(`${source}: ${doc.errors.map((e) => e.message).join('; ')}`);
+        return doc.toJS() as K8sObject;
+      }),
+    )
+    .filter((o) => o !== null);
 }
 
 /** `helm lint --strict`: exit status and everything it printed. */
 export function helmLint(set: ValueSet = {}): { status: number | null; output: string } {
-  return withTemp((dir) => helm(['lint', '--strict', CHART_DIR, '--namespace', RELEASE.namespace, '--kube-version', KUBE_VERSION, ...valueArgs(set, dir)]));
+  return withTemp((dir) =>
+    helm(['lint', '--strict', CHART_DIR, '--namespace', RELEASE.namespace, '--kube-version', KUBE_VERSION, ...valueArgs(set, dir)]),
+  );
 }
 
 /** What helmfile.yaml passes for the dashboards (`set: file:`), as a values file would. */
@@ -105,7 +116,10 @@ export function defaultValues(): { [key: string]: Json } {
 export const VALUE_SETS: ReadonlyArray<readonly [string, ValueSet]> = [
   ['default values', {}],
   ['install/values/kovenant.yaml', { files: ['install/values/kovenant.yaml'] }],
-  ['install/values/kovenant.yaml and the dashboards helmfile passes', { files: ['install/values/kovenant.yaml'], values: dashboardValues() }],
+  [
+    'install/values/kovenant.yaml and the dashboards helmfile passes',
+    { files: ['install/values/kovenant.yaml'], values: dashboardValues() },
+  ],
   ['conntrack accounting off', { values: { conntrack: { enableAccounting: false } } }],
   ['events from k8s-logs', { values: { config: { events: 'k8s-logs' } } }],
   ['a cluster name', { values: { config: { clusterName: 'prod-eu' } } }],

@@ -17,7 +17,8 @@ export interface ScopedPolicy {
 
 /** Runs io_policy_manifest with these values of IO_POLICY_NAMESPACES and IO_POLICY_EXCLUDE_NAMESPACES. */
 export function scopedIoPolicy(include: string, exclude: string, file = IO_POLICY_FILE): ScopedPolicy {
-  const script = 'set -euo pipefail; source install/cluster-access.bash; source install/io-policy-scope.bash; io_policy_manifest "$1" "$2" "$3"';
+  const script =
+    'set -euo pipefail; source install/cluster-access.bash; source install/io-policy-scope.bash; io_policy_manifest "$1" "$2" "$3"';
   const r = spawnSync('/bin/bash', ['-c', script, 'io-policy', file, include, exclude], { cwd: ROOT, encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -26,5 +27,11 @@ export function scopedIoPolicy(include: string, exclude: string, file = IO_POLIC
 export const SCOPES: Array<{ name: string; include: string; exclude: string; operator: 'In' | 'NotIn'; values: string[] }> = [
   { name: 'IO_POLICY_NAMESPACES', include: 'payments, checkout', exclude: '', operator: 'In', values: ['payments', 'checkout'] },
   // `1` and `no` would be a number and a boolean in plain YAML: they must stay strings.
-  { name: 'IO_POLICY_EXCLUDE_NAMESPACES', include: '', exclude: 'kube-system,1,no,', operator: 'NotIn', values: ['kube-system', '1', 'no'] },
+  {
+    name: 'IO_POLICY_EXCLUDE_NAMESPACES',
+    include: '',
+    exclude: 'kube-system,1,no,',
+    operator: 'NotIn',
+    values: ['kube-system', '1', 'no'],
+  },
 ];

@@ -9,7 +9,12 @@ describe('DnsNameCache', () => {
   it('names an address from its answer (less 2 s of clock skew) until TTL + grace, counting hits and misses', () => {
     const c = new DnsNameCache({ max: 10, graceMs: 60_000 });
     c.learn(answer('52.216.1.2', 's3.amazonaws.com', 5, 'edge.aws.example'), T);
-    expect(c.nameAt('52.216.1.2', T)).toEqual({ asked: 's3.amazonaws.com', answered: 'edge.aws.example', fromMs: T - 2000, untilMs: T + 65_000 });
+    expect(c.nameAt('52.216.1.2', T)).toEqual({
+      asked: 's3.amazonaws.com',
+      answered: 'edge.aws.example',
+      fromMs: T - 2000,
+      untilMs: T + 65_000,
+    });
     expect(c.nameAt('52.216.1.2', T - 2000)?.asked).toBe('s3.amazonaws.com');
     expect(c.nameAt('52.216.1.2', T + 65_000)?.asked).toBe('s3.amazonaws.com');
     expect(c.nameAt('52.216.1.2', T - 2001)).toBeUndefined();

@@ -49,7 +49,12 @@ function events(count: number, stepMs: number, distinct: number, cut: number): S
         ? makeSeries('kovenant_io', { node, pod: `p${peer % 3}` })
         : kind === 'cpu'
           ? makeSeries('kovenant_cpu', { node, pod: `p${peer % 3}` })
-          : makeSeries('kovenant_tcp', { node, pod: `p${peer % 3}`, remote_kind: peer % 2 ? 'external' : 'pod', remote_name: `203.0.113.${peer}` });
+          : makeSeries('kovenant_tcp', {
+              node,
+              pod: `p${peer % 3}`,
+              remote_kind: peer % 2 ? 'external' : 'pod',
+              remote_name: `203.0.113.${peer}`,
+            });
     out.push({ node, t, series, kind, bytes: 1 + Math.floor(next() * 1000) });
   }
   return out;
@@ -68,13 +73,18 @@ export function feed(agg: WindowAggregator, evs: readonly ScenarioEvent[]): Metr
 
 export function fixedRun(): SavedRun {
   const all = events(3000, 40, 30, 1700);
-  return { aggregator: () => new WindowAggregator({ windowMs: 10_000, latenessMs: 5_000, maxExternalPeers: 3 }), before: all.slice(0, 1700), after: all.slice(1700) };
+  return {
+    aggregator: () => new WindowAggregator({ windowMs: 10_000, latenessMs: 5_000, maxExternalPeers: 3 }),
+    before: all.slice(0, 1700),
+    after: all.slice(1700),
+  };
 }
 
 export function dynamicRun(): SavedRun {
   const all = events(6000, 150, 40, 2290);
   return {
-    aggregator: () => new WindowAggregator({ dynamic: new DynamicWindows({ rungs: ladderBetween(0, 60_000), budgetPerMinute: 60 }), latenessMs: 2_000 }),
+    aggregator: () =>
+      new WindowAggregator({ dynamic: new DynamicWindows({ rungs: ladderBetween(0, 60_000), budgetPerMinute: 60 }), latenessMs: 2_000 }),
     before: all.slice(0, 2290),
     after: all.slice(2290),
   };

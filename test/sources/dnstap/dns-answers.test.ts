@@ -58,28 +58,44 @@ describe('addressAnswers', () => {
     expect(addressAnswers(dnsPacket.encode({ type: 'query', questions: [{ type: 'A', name: 'x.example' }], answers: [a] }))).toEqual([]);
     expect(addressAnswers(response({ flags: 3, questions: [{ type: 'A', name: 'x.example' }], answers: [a] }))).toEqual([]);
     expect(addressAnswers(response({ flags: 2, questions: [{ type: 'A', name: 'x.example' }], answers: [a] }))).toEqual([]);
-    expect(addressAnswers(response({ questions: [{ type: 'TXT', name: 'x.example' }], answers: [{ type: 'TXT', name: 'x.example', ttl: 1, data: 'hi' }] }))).toEqual([]);
+    expect(
+      addressAnswers(
+        response({ questions: [{ type: 'TXT', name: 'x.example' }], answers: [{ type: 'TXT', name: 'x.example', ttl: 1, data: 'hi' }] }),
+      ),
+    ).toEqual([]);
   });
 
   it('throws DnsMessageError on bytes that are not a DNS message', () => {
     expect(() => addressAnswers(Uint8Array.from([1, 2, 3]))).toThrow(DnsMessageError);
-    const cut = response({ questions: [{ type: 'A', name: 'x.example' }], answers: [{ type: 'A', name: 'x.example', ttl: 10, data: '192.0.2.1' }] });
+    const cut = response({
+      questions: [{ type: 'A', name: 'x.example' }],
+      answers: [{ type: 'A', name: 'x.example', ttl: 10, data: '192.0.2.1' }],
+    });
     expect(() => addressAnswers(cut.subarray(0, cut.length - 3))).toThrow(DnsMessageError);
   });
 
   it('on random or cut bytes, throws only DnsMessageError and never yields an address that is not one', () => {
     const good = response({
       questions: [{ type: 'A', name: 'x.example' }],
-      answers: [{ type: 'CNAME', name: 'x.example', ttl: 10, data: 'y.example' }, { type: 'A', name: 'y.example', ttl: 10, data: '192.0.2.1' }],
+      answers: [
+        { type: 'CNAME', name: 'x.example', ttl: 10, data: 'y.example' },
+        { type: 'A', name: 'y.example', ttl: 10, data: '192.0.2.1' },
+      ],
     });
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 80 }), fc.nat(good.length).map((n) => Uint8Array.from(good.subarray(0, n)))), (bytes) => {
-        try {
-          for (const a of addressAnswers(bytes)) expect(a.address).toMatch(/^[0-9a-f:.]+$/);
-        } catch (err) {
-          expect(err).toBeInstanceOf(DnsMessageError);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 80 }),
+          fc.nat(good.length).map((n) => Uint8Array.from(good.subarray(0, n))),
+        ),
+        (bytes) => {
+          try {
+            for (const a of addressAnswers(bytes)) expect(a.address).toMatch(/^[0-9a-f:.]+$/);
+          } catch (err) {
+            expect(err).toBeInstanceOf(DnsMessageError);
+          }
+        },
+      ),
     );
   });
 });

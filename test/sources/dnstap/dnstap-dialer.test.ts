@@ -20,7 +20,11 @@ function answerFrame(name: string, address: string): Buffer {
   return encodeData(
     encodeDnstapResponse({
       atMs: AT,
-      message: dnsPacket.encode({ type: 'response', questions: [{ type: 'A', name }], answers: [{ type: 'A', name, ttl: 30, data: address }] }),
+      message: dnsPacket.encode({
+        type: 'response',
+        questions: [{ type: 'A', name }],
+        answers: [{ type: 'A', name, ttl: 30, data: address }],
+      }),
     }),
   );
 }

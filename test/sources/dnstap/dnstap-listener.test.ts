@@ -97,7 +97,9 @@ describe('DnstapListener', () => {
           encodeControl(ControlType.STOP),
         ]),
       );
-      expect(await replies).toEqual(Buffer.concat([encodeControl(ControlType.ACCEPT, [DNSTAP_CONTENT_TYPE]), encodeControl(ControlType.FINISH)]));
+      expect(await replies).toEqual(
+        Buffer.concat([encodeControl(ControlType.ACCEPT, [DNSTAP_CONTENT_TYPE]), encodeControl(ControlType.FINISH)]),
+      );
       expect(cache.nameAt('52.216.1.2', AT)?.asked).toBe('s3.eu-west-1.amazonaws.com');
       expect(cache.nameAt('192.0.2.10', AT + 1000)?.asked).toBe('api.example.com');
       expect(listener.stats()).toEqual({ connections: 1, frames: 2, responses: 2, parseErrors: 0 });
@@ -108,17 +110,29 @@ describe('DnstapListener', () => {
     dir = await mkdtemp(join(tmpdir(), 'kovenant-dnstap-'));
     const path = join(dir, 'd.sock');
     // A daemon killed while listening leaves its socket file behind.
-    const killed = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const killed = spawn(
+      process.execPath,
+      ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise((r) => killed.stdout!.once('data', r));
     killed.kill('SIGKILL');
     await new Promise((r) => killed.once('exit', r));
     expect((await lstat(path)).isSocket()).toBe(true);
-    listener = await DnstapListener.listen({ address: { kind: 'unix', path }, cache: new DnsNameCache({ max: 1, graceMs: 0 }), log: logLines().log });
+    listener = await DnstapListener.listen({
+      address: { kind: 'unix', path },
+      cache: new DnsNameCache({ max: 1, graceMs: 0 }),
+      log: logLines().log,
+    });
     const plain = join(dir, 'plain');
     await writeFile(plain, 'x');
-    await expect(DnstapListener.listen({ address: { kind: 'unix', path: plain }, cache: new DnsNameCache({ max: 1, graceMs: 0 }), log: logLines().log })).rejects.toThrow(
-      /exists and is not a socket/,
-    );
+    await expect(
+      DnstapListener.listen({
+        address: { kind: 'unix', path: plain },
+        cache: new DnsNameCache({ max: 1, graceMs: 0 }),
+        log: logLines().log,
+      }),
+    ).rejects.toThrow(/exists and is not a socket/);
   });
 
   it('closes a connection that sends garbage, a truncated frame or an undecodable message, counts and logs each, and keeps serving', async () => {
@@ -126,7 +140,10 @@ describe('DnstapListener', () => {
     const { log, lines } = logLines();
     const address: DnstapAddress = { kind: 'tcp', host: '127.0.0.1', port: 0 };
     listener = await DnstapListener.listen({ address, cache, log });
-    const start = Buffer.concat([encodeControl(ControlType.READY, [DNSTAP_CONTENT_TYPE]), encodeControl(ControlType.START, [DNSTAP_CONTENT_TYPE])]);
+    const start = Buffer.concat([
+      encodeControl(ControlType.READY, [DNSTAP_CONTENT_TYPE]),
+      encodeControl(ControlType.START, [DNSTAP_CONTENT_TYPE]),
+    ]);
 
     // Garbage: an impossible control frame length.
     await sendUntilClosed(await dial(address, listener.port), Buffer.from('GET / HTTP/1.1\r\n\r\n\0\0\0\0\xff\xff\xff\xff'));
@@ -159,7 +176,8 @@ describe('DnstapListener', () => {
     const address: DnstapAddress = { kind: 'tcp', host: '127.0.0.1', port: 0 };
     listener = await DnstapListener.listen({ address, cache, log: logLines().log });
     const frames: Buffer[] = [];
-    for (let i = 0; i < 20_000; i++) frames.push(encodeData(answer(`h${i}.flood.example`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`)));
+    for (let i = 0; i < 20_000; i++)
+      frames.push(encodeData(answer(`h${i}.flood.example`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`)));
     const s = await dial(address, listener.port);
     await sendUntilClosed(s, Buffer.concat([encodeControl(ControlType.START), ...frames, encodeControl(ControlType.STOP)]));
     expect(cache.stats()).toMatchObject({ size: 1000, max: 1000, answers: 20_000, evictions: 19_000 });

@@ -1,13 +1,26 @@
 /** The receiving side of Frame Streams, as golang-framestream's bidirectional writer drives it. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ControlType, DNSTAP_CONTENT_TYPE, encodeControl, encodeData, FrameStreamDecoder, FrameStreamError, FrameStreamReceiver, MAX_DATA_LENGTH } from '../../../src/sources/dnstap/frame-stream.ts';
+import {
+  ControlType,
+  DNSTAP_CONTENT_TYPE,
+  encodeControl,
+  encodeData,
+  FrameStreamDecoder,
+  FrameStreamError,
+  FrameStreamReceiver,
+  MAX_DATA_LENGTH,
+} from '../../../src/sources/dnstap/frame-stream.ts';
 
 /** What CoreDNS writes: READY (content type), START (content type), data frames, STOP. */
 function senderBytes(payloads: Buffer[]): { handshake: Buffer; rest: Buffer } {
   return {
     handshake: encodeControl(ControlType.READY, [DNSTAP_CONTENT_TYPE]),
-    rest: Buffer.concat([encodeControl(ControlType.START, [DNSTAP_CONTENT_TYPE]), ...payloads.map(encodeData), encodeControl(ControlType.STOP)]),
+    rest: Buffer.concat([
+      encodeControl(ControlType.START, [DNSTAP_CONTENT_TYPE]),
+      ...payloads.map(encodeData),
+      encodeControl(ControlType.STOP),
+    ]),
   };
 }
 
@@ -66,7 +79,9 @@ describe('FrameStreamReceiver', () => {
 
   it('refuses data before START, another content type, an unknown control type and frames after STOP', () => {
     expect(() => new FrameStreamReceiver().receive(encodeData(Buffer.from('x')))).toThrow(/data frame before START/);
-    expect(() => new FrameStreamReceiver().receive(encodeControl(ControlType.READY, ['protobuf:other']))).toThrow(/not protobuf:dnstap.Dnstap/);
+    expect(() => new FrameStreamReceiver().receive(encodeControl(ControlType.READY, ['protobuf:other']))).toThrow(
+      /not protobuf:dnstap.Dnstap/,
+    );
     expect(() => new FrameStreamReceiver().receive(encodeControl(9))).toThrow(/unexpected control frame type 9/);
     const r = new FrameStreamReceiver();
     r.receive(Buffer.concat([encodeControl(ControlType.START), encodeControl(ControlType.STOP)]));
