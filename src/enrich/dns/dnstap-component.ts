@@ -8,8 +8,9 @@ import { z } from 'zod';
 import type { Component, ComponentContext, ComponentFactory } from '../../core/component.ts';
 import { durationMs, positiveInt } from '../../core/config-values.ts';
 import { InputError } from '../../core/input-error.ts';
-import { DnstapDialer } from '../../sources/dnstap/dnstap-dialer.ts';
-import { DnstapAddressError, DnstapListener, parseDnstapAddress, type DnstapAddress } from '../../sources/dnstap/dnstap-listener.ts';
+import type { DnstapDialer } from '../../sources/dnstap/dnstap-dialer.ts';
+import type { DnstapListener } from '../../sources/dnstap/dnstap-listener.ts';
+import { DnstapAddressError, parseDnstapAddress, type DnstapAddress } from '../../sources/dnstap/dnstap-address.ts';
 import { DnsNameCache } from './dns-name-cache.ts';
 
 const LISTEN_HINT = 'give HOST:PORT (e.g. :6000, 127.0.0.1:6000) or a unix socket path (e.g. /run/kovenant/dnstap.sock)';
@@ -60,6 +61,8 @@ export const dnstapReceiver: DnstapFactory = {
     const cache = new DnsNameCache({ max: config.dnsCacheMax, graceMs: config.dnsGrace });
     let listener: DnstapListener | undefined;
     if (config.dnstapListen !== undefined) {
+      // Loaded when used: protobufjs and dns-packet cost start-up time to every command.
+      const { DnstapListener } = await import('../../sources/dnstap/dnstap-listener.ts');
       try {
         listener = await DnstapListener.listen({ address: config.dnstapListen, cache, log });
       } catch (err) {
@@ -73,6 +76,7 @@ export const dnstapReceiver: DnstapFactory = {
     }
     let dialer: DnstapDialer | undefined;
     if (config.dnstapConnect !== undefined) {
+      const { DnstapDialer } = await import('../../sources/dnstap/dnstap-dialer.ts');
       dialer = new DnstapDialer({ address: config.dnstapConnect, cache, log });
       log.info({ addr: config.dnstapConnect.text, cacheMax: config.dnsCacheMax, graceMs: config.dnsGrace }, 'dnstap connecting');
     }

@@ -12,7 +12,7 @@ import { connect, type Socket } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import type { Logger } from '../../telemetry/logger.ts';
 import { serveDnstapConnection, type AnswerLearner, type DnstapStats } from './dnstap-connection.ts';
-import type { DnstapAddress } from './dnstap-listener.ts';
+import type { DnstapAddress } from './dnstap-address.ts';
 
 export interface DnstapDialerOptions {
   address: DnstapAddress;
