@@ -39,3 +39,24 @@ export function collectorComponent(collector: NodeCollector, stats: () => Compon
     close: async () => {},
   };
 }
+
+/** What a collector declares besides its schema: the settings that turn it on, and what it builds from them. */
+export interface CollectorDeclaration<S extends z.ZodType> {
+  name: string;
+  description: string;
+  schema: S;
+  enabled(config: z.output<S>): boolean;
+  build(config: z.output<S>, context: CollectorContext): CollectorComponent;
+}
+
+/** The one way a collector factory is made, so every collector file states only what differs. */
+export function collectorFactory<S extends z.ZodType>(d: CollectorDeclaration<S>): CollectorFactory<S> {
+  return {
+    kind: 'collector',
+    name: d.name,
+    description: d.description,
+    schema: d.schema,
+    enabled: d.enabled,
+    create: async (config, context) => d.build(config, context),
+  };
+}

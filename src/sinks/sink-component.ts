@@ -38,6 +38,25 @@ export function refuseOutFile(): z.ZodType<undefined, string | undefined> {
     });
 }
 
+/** The text formats' two openers (`JsonLinesSink`, `LineProtocolSink`). */
+export interface TextFormat {
+  toFile(path: string): Promise<MetricSink>;
+  toStdout(): MetricSink;
+}
+
+/** The factory of a sink that writes one text format to stdout or `--out FILE`. */
+export function textFileSink(name: string, description: string, format: TextFormat): SinkFactory<typeof outFile> {
+  return {
+    kind: 'sink',
+    name,
+    description,
+    schema: outFile,
+    async create({ out }) {
+      return out !== undefined && out !== '-' ? textSink(await format.toFile(out), out) : textSink(format.toStdout(), 'stdout');
+    },
+  };
+}
+
 /** A sink with no stats of its own and nothing to add to `MetricSink`. */
 export function textSink(sink: MetricSink, destination: string): SinkComponent {
   return {

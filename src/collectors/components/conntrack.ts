@@ -1,7 +1,7 @@
 /** `conntrack`: the node's conntrack table (bytes and packets per flow) into kovenant_conntrack. */
 import { z } from 'zod';
 import { durationMs } from '../../core/config-values.ts';
-import { collectorComponent, type CollectorFactory } from '../collector-component.ts';
+import { collectorComponent, collectorFactory } from '../collector-component.ts';
 import { ConntrackCollector } from '../conntrack/conntrack-collector.ts';
 
 const schema = z.object({
@@ -12,13 +12,12 @@ const schema = z.object({
   nodeName: z.string().optional(),
 });
 
-export const conntrackCollector: CollectorFactory<typeof schema> = {
-  kind: 'collector',
+export const conntrackCollector = collectorFactory({
   name: 'conntrack',
   description: 'the node conntrack table (needs net.netfilter.nf_conntrack_acct=1)',
   schema,
   enabled: (config) => config.conntrack,
-  async create(config, { resolver, serviceNat }) {
+  build(config, { resolver, serviceNat }) {
     const c = new ConntrackCollector({
       procRoot: config.procRoot,
       intervalMs: config.conntrackInterval,
@@ -37,4 +36,4 @@ export const conntrackCollector: CollectorFactory<typeof schema> = {
       };
     });
   },
-};
+});

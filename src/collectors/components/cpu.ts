@@ -1,7 +1,7 @@
 /** `cpu`: /proc/stat into kovenant_node_cpu, and pod cgroups into kovenant_cpu (both on with `cpu: true`). */
 import { z } from 'zod';
 import { durationMs } from '../../core/config-values.ts';
-import { collectorComponent, type CollectorFactory } from '../collector-component.ts';
+import { collectorComponent, collectorFactory } from '../collector-component.ts';
 import { PodCpuCollector } from '../cpu/pod-cpu.ts';
 import { NodeCpuCollector } from '../cpu/proc-stat.ts';
 
@@ -13,25 +13,24 @@ const schema = z.object({
   nodeName: z.string().optional(),
 });
 
-export const nodeCpuCollector: CollectorFactory<typeof schema> = {
-  kind: 'collector',
+const enabled = (config: z.output<typeof schema>): boolean => config.cpu;
+
+export const nodeCpuCollector = collectorFactory({
   name: 'node_cpu',
   description: "the node's CPU time by mode, from /proc/stat",
   schema,
-  enabled: (config) => config.cpu,
-  async create(config, { resolver }) {
-    return collectorComponent(new NodeCpuCollector(config.procRoot, config.cpuInterval, config.nodeName, undefined, resolver));
-  },
-};
+  enabled,
+  build: (config, { resolver }) =>
+    collectorComponent(new NodeCpuCollector(config.procRoot, config.cpuInterval, config.nodeName, undefined, resolver)),
+});
 
-export const podCpuCollector: CollectorFactory<typeof schema> = {
-  kind: 'collector',
+export const podCpuCollector = collectorFactory({
   name: 'cpu',
   description: "each pod's CPU time, from its cgroup",
   schema,
-  enabled: (config) => config.cpu,
-  async create(config, { resolver }) {
+  enabled,
+  build(config, { resolver }) {
     const c = new PodCpuCollector(config.cgroupRoot, config.cpuInterval, config.nodeName, resolver.store, resolver);
     return collectorComponent(c, () => ({ cpu_unknown_pods: c.unknownPods }));
   },
-};
+});

@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { parseDuration } from '../../core/duration.ts';
-import { collectorComponent, type CollectorFactory } from '../collector-component.ts';
+import { collectorComponent, collectorFactory } from '../collector-component.ts';
 import { SourceCollector } from '../source/source-collector.ts';
 import { scrapeTetragonLosses } from '../source/tetragon-metrics.ts';
 
@@ -18,13 +18,12 @@ const schema = z.object({
   tetragonMetrics: z.string().optional(),
 });
 
-export const sourceCollector: CollectorFactory<typeof schema> = {
-  kind: 'collector',
+export const sourceCollector = collectorFactory({
   name: 'source',
   description: "the event source's completeness, and Tetragon's own loss counters",
   schema,
   enabled: (config) => config.events !== 'none',
-  async create(config, { counters, log }) {
+  build(config, { counters, log }) {
     const url = config.tetragonMetrics;
     const c = new SourceCollector({
       counters,
@@ -45,4 +44,4 @@ export const sourceCollector: CollectorFactory<typeof schema> = {
       return out;
     });
   },
-};
+});
