@@ -283,42 +283,39 @@ export class DaemonMetrics {
         syncCounter(this, { kind: 'truncation' }, seen, s.truncations ?? 0);
       },
     });
-    new Counter({
-      name: 'kovenant_source_files_missed_total',
-      help: 'Files of the followed events file (rotated backups, the checkpointed file) gone before they were read',
-      registers: r,
-      collect() {
-        const n = statsOfKind(sources, 'source').filesMissed;
-        if (n !== undefined) syncCounter(this, {}, seen, n);
-      },
-    });
-    new Counter({
-      name: 'kovenant_source_bytes_missed_total',
-      help: 'Bytes of those files not read (exact for backups seen before they went, estimated for the checkpointed file)',
-      registers: r,
-      collect() {
-        const n = statsOfKind(sources, 'source').bytesMissed;
-        if (n !== undefined) syncCounter(this, {}, seen, n);
-      },
-    });
-    new Counter({
-      name: 'kovenant_source_reconnects_total',
-      help: 'Log streams of the k8s-logs source reopened after they ended or failed',
-      registers: r,
-      collect() {
-        const n = statsOfKind(sources, 'source').reconnects;
-        if (n !== undefined) syncCounter(this, {}, seen, n);
-      },
-    });
-    new Counter({
-      name: 'kovenant_decoder_fallbacks_total',
-      help: 'Lines the fast decoder handed to the reference decoder (rare value forms)',
-      registers: r,
-      collect() {
-        const n = sources.decoderFallbacks?.();
-        if (n !== undefined) syncCounter(this, {}, seen, n);
-      },
-    });
+    // Totals read from the parts' stats at scrape time: absent (undefined) when the part is not running.
+    const partTotals: [name: string, help: string, read: () => number | undefined][] = [
+      [
+        'kovenant_source_files_missed_total',
+        'Files of the followed events file (rotated backups, the checkpointed file) gone before they were read',
+        () => statsOfKind(sources, 'source').filesMissed,
+      ],
+      [
+        'kovenant_source_bytes_missed_total',
+        'Bytes of those files not read (exact for backups seen before they went, estimated for the checkpointed file)',
+        () => statsOfKind(sources, 'source').bytesMissed,
+      ],
+      [
+        'kovenant_source_reconnects_total',
+        'Log streams of the k8s-logs source reopened after they ended or failed',
+        () => statsOfKind(sources, 'source').reconnects,
+      ],
+      [
+        'kovenant_decoder_fallbacks_total',
+        'Lines the fast decoder handed to the reference decoder (rare value forms)',
+        () => sources.decoderFallbacks?.(),
+      ],
+    ];
+    for (const [name, help, read] of partTotals)
+      new Counter({
+        name,
+        help,
+        registers: r,
+        collect() {
+          const n = read();
+          if (n !== undefined) syncCounter(this, {}, seen, n);
+        },
+      });
     new Gauge({
       name: 'kovenant_component_stat',
       help: "Every source's, sink's, collector's and enricher's stats() as read at scrape time, by kind, component and stat",
