@@ -3,7 +3,9 @@
  * time), sampled on a timer and added to the same windows as the events, at the
  * sample's wall-clock time.
  */
+import { readFile } from 'node:fs/promises';
 import type { WindowAggregator } from '../aggregate/window-aggregator.ts';
+import { InputError } from '../core/input-error.ts';
 
 export interface NodeCollector {
   /** For logs and metrics: `conntrack`, `cpu`, `node_cpu`. */
@@ -28,4 +30,16 @@ export function collectorWatermarkKey(node: string, collector: string): string {
 /** Whether an aggregator node key belongs to a collector (see collectorWatermarkKey). */
 export function isCollectorKey(key: string): boolean {
   return key.includes('\u0000');
+}
+
+/** A kernel counters file under the proc root; unreadable, an InputError naming the collector and the fix. */
+export async function readProcFile(collector: string, file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new InputError(
+      `${collector} collector: ${file}: cannot read (${(err as Error).message})`,
+      `point the proc root at the host /proc, or turn the ${collector} collector off`,
+    );
+  }
 }

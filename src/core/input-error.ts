@@ -20,3 +20,16 @@ export class InputError extends Error {
     return this.hint ? `kovenant: ${this.message} (${this.hint})` : `kovenant: ${this.message}`;
   }
 }
+
+/** Why a file system call failed, in words: the common codes here, a caller's own wording for the codes it expects. */
+const FS_REASONS: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOTDIR: 'a part of the path is a file, not a directory',
+  EISDIR: 'is a directory',
+};
+
+export function fsErrorReason(err: unknown, own: Readonly<Record<string, string>> = {}): string {
+  const e = err as NodeJS.ErrnoException;
+  return (e.code !== undefined ? (own[e.code] ?? FS_REASONS[e.code]) : undefined) ?? e.message;
+}

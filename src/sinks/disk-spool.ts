@@ -32,7 +32,7 @@
  */
 import { constants } from 'node:fs';
 import { access, mkdir, open, readdir, rm, stat, truncate, readFile, type FileHandle } from 'node:fs/promises';
-import { InputError } from '../core/input-error.ts';
+import { fsErrorReason, InputError } from '../core/input-error.ts';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { syncDirectory, writeFileAtomic } from '../state/atomic-file.ts';
@@ -237,17 +237,7 @@ export class DiskSpool implements Spool {
       // A read-only mount lets mkdir of an existing directory pass; the first append would fail.
       await access(dir, constants.W_OK);
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      const why =
-        e.code === 'ENOTDIR'
-          ? 'a part of the path is a file, not a directory'
-          : e.code === 'EACCES'
-            ? 'permission denied'
-            : e.code === 'EROFS'
-              ? 'read-only file system'
-              : e.code === 'EEXIST'
-                ? 'exists and is not a directory'
-                : e.message;
+      const why = fsErrorReason(err, { EEXIST: 'exists and is not a directory' });
       throw new InputError(
         `--spool-dir ${dir}: cannot use it as the spool: ${why}`,
         'give --spool-dir a writable directory (it is created if missing)',

@@ -5,7 +5,7 @@
  */
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { InputError } from '../core/input-error.ts';
+import { fsErrorReason, InputError } from '../core/input-error.ts';
 import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
 import { OutputError } from './output-error.ts';
 
@@ -30,15 +30,7 @@ export class TextStreamSink implements MetricSink {
     try {
       handle = await open(path, 'w');
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      const why =
-        e.code === 'ENOENT'
-          ? 'its directory does not exist'
-          : e.code === 'EACCES'
-            ? 'permission denied'
-            : e.code === 'EISDIR'
-              ? 'is a directory'
-              : e.message;
+      const why = fsErrorReason(err, { ENOENT: 'its directory does not exist' });
       throw new InputError(`${path}: cannot write: ${why}`, 'give --out a writable file path');
     }
     return new TextStreamSink(handle.createWriteStream(), true, format, path);

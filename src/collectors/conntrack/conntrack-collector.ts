@@ -11,13 +11,11 @@
  * Flows from or to node addresses are skipped unless `keepNode` (as kubenetmon does:
  * they are the node's own traffic and kubelet probes, not the workloads').
  */
-import { readFile } from 'node:fs/promises';
 import { CONNTRACK_FIELDS, CONNTRACK_SLOTS } from '../../aggregate/field-schema.ts';
 import type { WindowAggregator } from '../../aggregate/window-aggregator.ts';
-import { InputError } from '../../core/input-error.ts';
 import type { LocalParty, RemoteParty, Resolver } from '../../enrich/resolver.ts';
 import { makeSeries, type Series } from '../../core/series.ts';
-import { collectorWatermarkKey, type NodeCollector } from '../collector.ts';
+import { collectorWatermarkKey, readProcFile, type NodeCollector } from '../collector.ts';
 import { conntrackPaths, parseConntrackTable, requireAccounting } from './conntrack-table.ts';
 import { FlowDeltaTracker, type FlowDelta } from './flow-deltas.ts';
 import type { ConntrackServiceNat } from './service-nat.ts';
@@ -68,16 +66,7 @@ export class ConntrackCollector implements NodeCollector {
       await requireAccounting(this.options.procRoot);
       this.checked = true;
     }
-    let text: string;
-    try {
-      text = await readFile(table, 'utf8');
-    } catch (err) {
-      throw new InputError(
-        `conntrack collector: ${table}: cannot read (${(err as Error).message})`,
-        'point the proc root at the host /proc, or turn the conntrack collector off',
-      );
-    }
-    const flows = parseConntrackTable(text);
+    const flows = parseConntrackTable(await readProcFile('conntrack', table));
     this.options.serviceNat?.update(flows);
     for (const delta of this.tracker.scan(flows)) this.add(delta, nowMs, aggregator);
   }

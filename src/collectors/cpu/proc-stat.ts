@@ -4,14 +4,13 @@
  * `user` includes `nice` (guest time is already inside user and nice).
  */
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NODE_CPU_FIELDS, NODE_CPU_SLOTS } from '../../aggregate/field-schema.ts';
 import type { WindowAggregator } from '../../aggregate/window-aggregator.ts';
 import { InputError } from '../../core/input-error.ts';
 import { makeSeries, type Series } from '../../core/series.ts';
 import { type LocalParty, type Resolver } from '../../enrich/resolver.ts';
-import { collectorWatermarkKey, type NodeCollector } from '../collector.ts';
+import { collectorWatermarkKey, readProcFile, type NodeCollector } from '../collector.ts';
 
 export const NODE_CPU_MODES = ['user', 'system', 'iowait', 'irq', 'softirq', 'steal', 'idle'] as const;
 export type NodeCpuMode = (typeof NODE_CPU_MODES)[number];
@@ -79,16 +78,7 @@ export class NodeCpuCollector implements NodeCollector {
 
   async collect(nowMs: number, aggregator: WindowAggregator): Promise<void> {
     const file = join(this.procRoot, 'stat');
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      throw new InputError(
-        `cpu collector: ${file}: cannot read (${(err as Error).message})`,
-        'point the proc root at the host /proc, or turn the cpu collector off',
-      );
-    }
-    const now = parseProcStat(text);
+    const now = parseProcStat(await readProcFile('cpu', file));
     if (!now) throw new InputError(`cpu collector: ${file}: no aggregate "cpu" line`, 'is the proc root a proc filesystem?');
     const before = this.previous;
     this.previous = now;
