@@ -41,46 +41,21 @@ export interface WatchedResource {
   list(apis: KubeApis, params: ListParams): Promise<ListPage>;
 }
 
+/** Every watched resource is served at v1 of its group, so its watch path follows from the group and the plural. */
+function v1Resource(kind: WatchedResource['kind'], plural: string, group: string, list: WatchedResource['list']): WatchedResource {
+  return { kind, plural, group, path: group === '' ? `/api/v1/${plural}` : `/apis/${group}/v1/${plural}`, list };
+}
+
 export const WATCHED_RESOURCES: readonly WatchedResource[] = [
-  { kind: 'Pod', plural: 'pods', group: '', path: '/api/v1/pods', list: (a, p) => a.core.listPodForAllNamespaces(p) },
-  { kind: 'Service', plural: 'services', group: '', path: '/api/v1/services', list: (a, p) => a.core.listServiceForAllNamespaces(p) },
-  { kind: 'Node', plural: 'nodes', group: '', path: '/api/v1/nodes', list: (a, p) => a.core.listNode(p) },
-  {
-    kind: 'ReplicaSet',
-    plural: 'replicasets',
-    group: 'apps',
-    path: '/apis/apps/v1/replicasets',
-    list: (a, p) => a.apps.listReplicaSetForAllNamespaces(p),
-  },
-  {
-    kind: 'Deployment',
-    plural: 'deployments',
-    group: 'apps',
-    path: '/apis/apps/v1/deployments',
-    list: (a, p) => a.apps.listDeploymentForAllNamespaces(p),
-  },
-  {
-    kind: 'StatefulSet',
-    plural: 'statefulsets',
-    group: 'apps',
-    path: '/apis/apps/v1/statefulsets',
-    list: (a, p) => a.apps.listStatefulSetForAllNamespaces(p),
-  },
-  {
-    kind: 'DaemonSet',
-    plural: 'daemonsets',
-    group: 'apps',
-    path: '/apis/apps/v1/daemonsets',
-    list: (a, p) => a.apps.listDaemonSetForAllNamespaces(p),
-  },
-  { kind: 'Job', plural: 'jobs', group: 'batch', path: '/apis/batch/v1/jobs', list: (a, p) => a.batch.listJobForAllNamespaces(p) },
-  {
-    kind: 'CronJob',
-    plural: 'cronjobs',
-    group: 'batch',
-    path: '/apis/batch/v1/cronjobs',
-    list: (a, p) => a.batch.listCronJobForAllNamespaces(p),
-  },
+  v1Resource('Pod', 'pods', '', (a, p) => a.core.listPodForAllNamespaces(p)),
+  v1Resource('Service', 'services', '', (a, p) => a.core.listServiceForAllNamespaces(p)),
+  v1Resource('Node', 'nodes', '', (a, p) => a.core.listNode(p)),
+  v1Resource('ReplicaSet', 'replicasets', 'apps', (a, p) => a.apps.listReplicaSetForAllNamespaces(p)),
+  v1Resource('Deployment', 'deployments', 'apps', (a, p) => a.apps.listDeploymentForAllNamespaces(p)),
+  v1Resource('StatefulSet', 'statefulsets', 'apps', (a, p) => a.apps.listStatefulSetForAllNamespaces(p)),
+  v1Resource('DaemonSet', 'daemonsets', 'apps', (a, p) => a.apps.listDaemonSetForAllNamespaces(p)),
+  v1Resource('Job', 'jobs', 'batch', (a, p) => a.batch.listJobForAllNamespaces(p)),
+  v1Resource('CronJob', 'cronjobs', 'batch', (a, p) => a.batch.listCronJobForAllNamespaces(p)),
 ];
 
 /**
