@@ -4,14 +4,14 @@
  * kovenant_component_stat say so; a line the fast decoder hands to the reference decoder
  * counts in kovenant_decoder_fallbacks_total.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeLogApi, type FakeLogApi } from '../support/fake-log-api.ts';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '../support/cleanup.ts';
+import { fakeLogApiWithKubeconfig } from '../support/fake-log-api.ts';
 import { waitFor } from '../support/wait.ts';
-import { daemonMetrics, metricValue, startDaemon, type Daemon } from './support.ts';
+import { daemonMetrics, metricValue, startDaemon } from './support.ts';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
 const LINE = gunzipSync(readFileSync(resolve(EXAMPLES, 'events.jsonl.gz')))
@@ -21,53 +21,45 @@ const LINE = gunzipSync(readFileSync(resolve(EXAMPLES, 'events.jsonl.gz')))
 const DUPLICATED_KEY = LINE.replace(/\}$/, `,"node_name":${JSON.stringify((JSON.parse(LINE) as { node_name: string }).node_name)}}`);
 
 describe("component stats in the daemon's metrics", () => {
-  let api: FakeLogApi | undefined;
-  let daemon: Daemon | undefined;
-  let dir: string | undefined;
-  afterEach(async () => {
-    daemon?.kill();
-    await api?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    daemon = api = dir = undefined;
-  });
+  const cleanup = cleanupAfterEach();
 
   it('k8s-logs reconnects and decoder fallbacks', async () => {
-    api = await startFakeLogApi();
-    dir = mkdtempSync(join(tmpdir(), 'kovenant-component-metrics-'));
-    const kubeconfig = join(dir, 'kubeconfig');
-    api.writeKubeconfig(kubeconfig);
+    const { api, kubeconfig } = await fakeLogApiWithKubeconfig(cleanup, 'kovenant-component-metrics-');
     api.addPod('tetragon-a');
     api.append('tetragon-a', [LINE, DUPLICATED_KEY], '2030-01-01T00:00:00.000Z');
-    daemon = startDaemon(
-      [],
-      [
-        'run',
-        '--events',
-        'k8s-logs',
-        '--kubeconfig',
-        kubeconfig,
-        '--kube',
-        resolve(EXAMPLES, 'snapshot.json'),
-        '--output',
-        'line',
-        '--metrics-addr',
-        '127.0.0.1:0',
-        '--lateness',
-        '5m',
-      ],
-      { KUBECONFIG: '' },
+    const daemon = cleanup.add(
+      startDaemon(
+        [],
+        [
+          'run',
+          '--events',
+          'k8s-logs',
+          '--kubeconfig',
+          kubeconfig,
+          '--kube',
+          resolve(EXAMPLES, 'snapshot.json'),
+          '--output',
+          'line',
+          '--metrics-addr',
+          '127.0.0.1:0',
+          '--lateness',
+          '5m',
+        ],
+        { KUBECONFIG: '' },
+      ),
+      (d) => d.kill(),
     );
     await daemon.waitForLog('"msg":"metrics listening"', 60_000);
-    await waitFor("the pod's log stream", () => api!.openLogStreams('tetragon-a') > 0, 60_000);
+    await waitFor("the pod's log stream", () => api.openLogStreams('tetragon-a') > 0, 60_000);
     const before = metricValue(await daemonMetrics(daemon), 'kovenant_source_reconnects_total');
     expect(before).toBe(0);
     api.cutStreams('tetragon-a');
     await waitFor(
       'a reconnect in the metrics',
-      async () => (metricValue(await daemonMetrics(daemon!), 'kovenant_source_reconnects_total') ?? 0) >= 1,
+      async () => (metricValue(await daemonMetrics(daemon), 'kovenant_source_reconnects_total') ?? 0) >= 1,
       60_000,
     );
-    await waitFor('both lines read', async () => metricValue(await daemonMetrics(daemon!), 'kovenant_events_read_total') === 2, 60_000);
+    await waitFor('both lines read', async () => metricValue(await daemonMetrics(daemon), 'kovenant_events_read_total') === 2, 60_000);
     const text = await daemonMetrics(daemon);
     expect(text).toMatch(/kovenant_component_stat\{kind="source",component="k8s-logs",stat="reconnects"\} [1-9]/);
     expect(metricValue(text, 'kovenant_events_read_total')).toBe(2);

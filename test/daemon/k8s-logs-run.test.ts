@@ -5,15 +5,15 @@
  *
  * Why the fake: it cuts streams mid-line, restarts containers and deletes pods on demand (the real apiserver's RBAC and log proxy, to a stand-in kubelet, are in kube-apiserver-watch.test.ts).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeLogApi, type FakeLogApi } from '../support/fake-log-api.ts';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '../support/cleanup.ts';
+import { fakeLogApiWithKubeconfig } from '../support/fake-log-api.ts';
 import { replayOutput } from '../support/cli.ts';
 import { pointLines } from '../support/line-protocol.ts';
-import { startDaemon, type Daemon } from './support.ts';
+import { startDaemon } from './support.ts';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
 const LINES = gunzipSync(readFileSync(resolve(EXAMPLES, 'events.jsonl.gz')))
@@ -23,21 +23,10 @@ const LINES = gunzipSync(readFileSync(resolve(EXAMPLES, 'events.jsonl.gz')))
   .slice(0, 1500);
 
 describe('kovenant run --events k8s-logs', () => {
-  let api: FakeLogApi | undefined;
-  let daemon: Daemon | undefined;
-  let dir: string | undefined;
-  afterEach(async () => {
-    daemon?.kill();
-    await api?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    daemon = api = dir = undefined;
-  });
+  const cleanup = cleanupAfterEach();
 
   it("writes the points a replay of the pods' lines writes", async () => {
-    api = await startFakeLogApi();
-    dir = mkdtempSync(join(tmpdir(), 'kovenant-k8s-logs-run-'));
-    const kubeconfig = join(dir, 'kubeconfig');
-    api.writeKubeconfig(kubeconfig);
+    const { api, kubeconfig } = await fakeLogApiWithKubeconfig(cleanup, 'kovenant-k8s-logs-run-');
     // One Tetragon pod per node, as the DaemonSet runs them.
     const byNode = new Map<string, string[]>();
     for (const line of LINES) {
@@ -47,29 +36,32 @@ describe('kovenant run --events k8s-logs', () => {
     expect(byNode.size).toBe(3);
     for (const [node, lines] of byNode) {
       api.addPod(`tetragon-${node}`);
-      lines.forEach((l, i) => api!.append(`tetragon-${node}`, [l], new Date(Date.UTC(2030, 0, 1) + i).toISOString()));
+      lines.forEach((l, i) => api.append(`tetragon-${node}`, [l], new Date(Date.UTC(2030, 0, 1) + i).toISOString()));
     }
     const snapshot = resolve(EXAMPLES, 'snapshot.json');
-    daemon = startDaemon(
-      [],
-      [
-        'run',
-        '--events',
-        'k8s-logs',
-        '--kubeconfig',
-        kubeconfig,
-        '--kube',
-        snapshot,
-        '--output',
-        'line',
-        '--duration',
-        '3s',
-        '--lateness',
-        '5m',
-        '--metrics-addr',
-        'off',
-      ],
-      { KUBECONFIG: '' },
+    const daemon = cleanup.add(
+      startDaemon(
+        [],
+        [
+          'run',
+          '--events',
+          'k8s-logs',
+          '--kubeconfig',
+          kubeconfig,
+          '--kube',
+          snapshot,
+          '--output',
+          'line',
+          '--duration',
+          '3s',
+          '--lateness',
+          '5m',
+          '--metrics-addr',
+          'off',
+        ],
+        { KUBECONFIG: '' },
+      ),
+      (d) => d.kill(),
     );
     expect(await daemon.exited(30_000)).toBe(0);
     // kovenant_source is the daemon's own account of its input; replay does not write it.

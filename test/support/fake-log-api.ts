@@ -7,6 +7,8 @@
 import { createServer, type ServerResponse } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Cleanup } from './cleanup.ts';
 
 interface LogLine {
   time: string;
@@ -213,4 +215,17 @@ export async function startFakeLogApi(namespace = 'kube-system'): Promise<FakeLo
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A fake API server closed after the test, and a kubeconfig pointing at it in a temp dir removed then. */
+export async function fakeLogApiWithKubeconfig(
+  cleanup: Cleanup,
+  prefix: string,
+  namespace?: string,
+): Promise<{ api: FakeLogApi; dir: string; kubeconfig: string }> {
+  const api = cleanup.add(await startFakeLogApi(namespace), (a) => a.close());
+  const dir = cleanup.tempDir(prefix);
+  const kubeconfig = join(dir, 'kubeconfig');
+  api.writeKubeconfig(kubeconfig);
+  return { api, dir, kubeconfig };
 }
