@@ -10,15 +10,15 @@
  * next window's first event is read, so the oracle's windows are exactly the
  * daemon's. Some lines are appended in two writes, so a reader sees half lines.
  */
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { influxQuery, requireBinary, startInfluxd, type RunningServer } from '../support/servers.ts';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '../support/cleanup.ts';
+import { influxQuery, requireBinary } from '../support/servers.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 import { waitFor } from '../support/wait.ts';
 import { storedWindows, windowOracle, xorshift, type OracleEvent } from '../support/window-oracle.ts';
-import { startDaemon, type Daemon } from './support.ts';
+import { fileToInfluxArgs, influxWithDatabase, startDaemon, type Daemon } from './support.ts';
 
 const DB = 'k';
 const PEERS = ['203.0.113.5', '203.0.113.6', '198.51.100.7'];
@@ -73,23 +73,11 @@ function sleep(ms: number): Promise<void> {
 }
 
 describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run: SIGKILL and restart', () => {
-  let influx: RunningServer | undefined;
-  let daemon: Daemon | undefined;
-  let dir: string | undefined;
-  afterEach(async () => {
-    daemon?.kill();
-    daemon = undefined;
-    await influx?.dispose();
-    influx = undefined;
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    dir = undefined;
-  });
+  const cleanup = cleanupAfterEach();
 
   it('keeps the totals and every window in InfluxDB exact across SIGKILLs mid-stream', async () => {
-    influx = await startInfluxd();
-    const created = await fetch(`${influx.url}/query?q=${encodeURIComponent(`CREATE DATABASE ${DB}`)}`, { method: 'POST' });
-    expect(created.ok).toBe(true);
-    dir = mkdtempSync(join(tmpdir(), 'kovenant-ckpt-'));
+    const influx = await influxWithDatabase(cleanup, DB);
+    const dir = cleanup.tempDir('kovenant-ckpt-');
     const log = join(dir, 'tetragon.log');
     const checkpointFile = join(dir, 'checkpoint.json');
     writeFileSync(log, '');
@@ -100,23 +88,7 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run: SIGKILL and r
     // The last event, far after the others, closes every earlier window by event time.
     const sentinel = makeEvents(1, t0 + 3_600_000, seed + 1)[0]!;
     const args = [
-      'run',
-      '--events',
-      `file:${log}`,
-      '--checkpoint-file',
-      checkpointFile,
-      '--output',
-      'influx',
-      '--influx-api',
-      'v1',
-      '--influx-url',
-      influx.url,
-      '--influx-db',
-      DB,
-      '--flush-interval',
-      '20ms',
-      '--window',
-      '1s',
+      ...fileToInfluxArgs({ log, checkpointFile, influxUrl: influx.url, db: DB }),
       '--lateness',
       '0s',
       '--metrics-addr',
@@ -128,7 +100,7 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run: SIGKILL and r
       '2d',
     ];
     const start = async (): Promise<Daemon> => {
-      const d = startDaemon([], args, { KOVENANT_CONFIG: '' });
+      const d = cleanup.add(startDaemon([], args, { KOVENANT_CONFIG: '' }), (p) => p.kill());
       await d.waitForLog('"msg":"running"', 20_000);
       return d;
     };
@@ -138,7 +110,7 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run: SIGKILL and r
       existsSync(checkpointFile)
         ? (JSON.parse(readFileSync(checkpointFile, 'utf8')) as { position: { offset: number } }).position.offset
         : -1;
-    daemon = await start();
+    let daemon = await start();
     // What the running daemon resumed from: a kill must wait until it saved past it, or the
     // restart has nothing to resume from (the test would then measure a cold start).
     let offsetAtStart = savedOffset();

@@ -11,16 +11,16 @@
  * windows are the daemon's. SIGTERM flushes the open windows, so it is sent when the
  * daemon has read exactly up to a window boundary.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { influxQuery, requireBinary, startInfluxd, type RunningServer } from '../support/servers.ts';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '../support/cleanup.ts';
+import { influxQuery, requireBinary } from '../support/servers.ts';
 import { LumberjackWriter } from '../support/lumberjack-writer.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 import { waitFor } from '../support/wait.ts';
 import { storedWindows, windowOracle, xorshift, type OracleEvent } from '../support/window-oracle.ts';
-import { daemonMetrics, metricValue, startDaemon, type Daemon } from './support.ts';
+import { daemonMetrics, metricValue, fileToInfluxArgs, influxWithDatabase, startDaemon, type Daemon } from './support.ts';
 
 const DB = 'k';
 const WINDOW_MS = 1000;
@@ -83,39 +83,15 @@ function nextWindowStart(events: OracleEvent[], i: number): number {
 }
 
 describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run over a file rotated like Tetragon rotates it', () => {
-  let influx: RunningServer | undefined;
+  const cleanup = cleanupAfterEach();
   let daemon: Daemon | undefined;
-  let dir: string | undefined;
-  afterEach(async () => {
-    daemon?.kill();
-    await influx?.dispose();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    daemon = influx = dir = undefined;
-  });
 
   async function setUp(): Promise<{ log: string; start: () => Promise<Daemon>; influxUrl: string }> {
-    influx = await startInfluxd();
-    await fetch(`${influx.url}/query?q=${encodeURIComponent(`CREATE DATABASE ${DB}`)}`, { method: 'POST' });
-    dir = mkdtempSync(join(tmpdir(), 'kovenant-rotation-'));
+    const influx = await influxWithDatabase(cleanup, DB);
+    const dir = cleanup.tempDir('kovenant-rotation-');
     const log = join(dir, 'tetragon.log');
     const args = [
-      'run',
-      '--events',
-      `file:${log}`,
-      '--checkpoint-file',
-      join(dir, 'checkpoint.json'),
-      '--output',
-      'influx',
-      '--influx-api',
-      'v1',
-      '--influx-url',
-      influx.url,
-      '--influx-db',
-      DB,
-      '--flush-interval',
-      '20ms',
-      '--window',
-      '1s',
+      ...fileToInfluxArgs({ log, checkpointFile: join(dir, 'checkpoint.json'), influxUrl: influx.url, db: DB }),
       '--lateness',
       '0s',
       '--max-clock-skew',
@@ -130,7 +106,7 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run over a file ro
       log,
       influxUrl: url,
       start: async () => {
-        const d = startDaemon([], args, { KOVENANT_CONFIG: '' });
+        const d = cleanup.add(startDaemon([], args, { KOVENANT_CONFIG: '' }), (p) => p.kill());
         await d.waitForLog('"msg":"metrics listening"', 20_000);
         await d.waitForLog('"msg":"running"', 20_000);
         return d;

@@ -5,15 +5,15 @@
  * and the totals there are exactly what the stream and the endpoint reported. The
  * traffic dashboard's completeness panels then run over those points.
  */
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { influxQuery, requireBinary, startInfluxd, type RunningServer } from '../support/servers.ts';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '../support/cleanup.ts';
+import { influxQuery, requireBinary } from '../support/servers.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 import { waitFor } from '../support/wait.ts';
-import { daemonMetrics, metricValue, startDaemon, type Daemon } from './support.ts';
+import { daemonMetrics, metricValue, fileToInfluxArgs, influxWithDatabase, startDaemon } from './support.ts';
 
 const DB = 'k';
 
@@ -65,56 +65,32 @@ function fakeTetragon(): { server: Server; served: number[]; requests: () => num
 }
 
 describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant_source', () => {
-  let influx: RunningServer | undefined;
-  let daemon: Daemon | undefined;
-  let tetragon: Server | undefined;
-  let dir: string | undefined;
-  afterEach(async () => {
-    daemon?.kill();
-    await influx?.dispose();
-    await new Promise((r) => (tetragon ? tetragon.close(r) : r(undefined)));
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    daemon = influx = tetragon = dir = undefined;
-  });
+  const cleanup = cleanupAfterEach();
 
   it('counts what Tetragon reported lost, in the stream and on its metrics endpoint, per node and window', async () => {
     const started = Date.now();
-    influx = await startInfluxd();
-    await fetch(`${influx.url}/query?q=${encodeURIComponent(`CREATE DATABASE ${DB}`)}`, { method: 'POST' });
+    const influx = await influxWithDatabase(cleanup, DB);
     const fake = fakeTetragon();
-    tetragon = fake.server;
+    cleanup.add(fake.server, (server) => new Promise((r) => server.close(r)));
     const url = await fake.listen();
-    dir = mkdtempSync(join(tmpdir(), 'kovenant-source-'));
+    const dir = cleanup.tempDir('kovenant-source-');
     const log = join(dir, 'tetragon.log');
     writeFileSync(log, '');
-    daemon = startDaemon(
-      [],
-      [
-        'run',
-        '--events',
-        `file:${log}`,
-        '--checkpoint-file',
-        join(dir, 'checkpoint.json'),
-        '--output',
-        'influx',
-        '--influx-api',
-        'v1',
-        '--influx-url',
-        influx.url,
-        '--influx-db',
-        DB,
-        '--flush-interval',
-        '20ms',
-        '--window',
-        '1s',
-        '--metrics-addr',
-        '127.0.0.1:0',
-        '--node-name',
-        'n1',
-        '--tetragon-metrics',
-        url,
-      ],
-      { KOVENANT_CONFIG: '' },
+    const daemon = cleanup.add(
+      startDaemon(
+        [],
+        [
+          ...fileToInfluxArgs({ log, checkpointFile: join(dir, 'checkpoint.json'), influxUrl: influx.url, db: DB }),
+          '--metrics-addr',
+          '127.0.0.1:0',
+          '--node-name',
+          'n1',
+          '--tetragon-metrics',
+          url,
+        ],
+        { KOVENANT_CONFIG: '' },
+      ),
+      (d) => d.kill(),
     );
     await daemon.waitForLog('"msg":"running"', 20_000);
 

@@ -4,6 +4,8 @@
  * that import them from this file.
  */
 import type { KovenantProcess } from '../support/cli.ts';
+import type { Cleanup } from '../support/cleanup.ts';
+import { startInfluxd, type RunningServer } from '../support/servers.ts';
 
 export { BIN, startDaemon, startCli } from '../support/cli.ts';
 export { parseLineProtocol, fieldSums, type ParsedPoint } from '../support/line-protocol.ts';
@@ -21,4 +23,38 @@ export async function daemonMetrics(daemon: Daemon): Promise<string> {
 export function metricValue(text: string, name: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(name + ' '));
   return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
+
+/** A real InfluxDB 1.x on loopback holding database `db`, disposed after the test. */
+export async function influxWithDatabase(cleanup: Cleanup, db: string): Promise<RunningServer> {
+  const influx = cleanup.add(await startInfluxd(), (s) => s.dispose());
+  const created = await fetch(`${influx.url}/query?q=${encodeURIComponent(`CREATE DATABASE ${db}`)}`, { method: 'POST' });
+  if (!created.ok) throw new Error(`CREATE DATABASE ${db}: HTTP ${created.status} ${await created.text()}`);
+  return influx;
+}
+
+/**
+ * `kovenant run` from a Tetragon export file into InfluxDB (API v1): 1 s windows flushed
+ * every 20 ms, so that a test sees its points soon. Append the test's own flags.
+ */
+export function fileToInfluxArgs(o: { log: string; checkpointFile: string; influxUrl: string; db: string }): string[] {
+  return [
+    'run',
+    '--events',
+    `file:${o.log}`,
+    '--checkpoint-file',
+    o.checkpointFile,
+    '--output',
+    'influx',
+    '--influx-api',
+    'v1',
+    '--influx-url',
+    o.influxUrl,
+    '--influx-db',
+    o.db,
+    '--flush-interval',
+    '20ms',
+    '--window',
+    '1s',
+  ];
 }
