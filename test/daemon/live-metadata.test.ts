@@ -4,12 +4,11 @@
  *
  * Why the fake: it holds connections open without answering, which a real API server never does (the real restart is in kube-apiserver-watch.test.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { controller, pod, service } from '../enrich/kube-fixtures.ts';
-import { startFakeKubeApi, type FakeKubeApi } from '../support/fake-kube-api.ts';
+import { cleanupAfterEach } from '../support/cleanup.ts';
+import { startFakeKubeApi } from '../support/fake-kube-api.ts';
 import { freePort } from '../support/servers.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 import { waitFor } from '../support/wait.ts';
@@ -29,21 +28,36 @@ async function outageSeconds(port: number): Promise<number> {
 }
 
 describe('kovenant run with live Kubernetes watches', () => {
-  let api: FakeKubeApi | undefined;
-  let daemon: Daemon | undefined;
-  let dir: string | undefined;
-  afterEach(async () => {
-    daemon?.kill();
-    await api?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    daemon = undefined;
-    api = undefined;
-    dir = undefined;
-  });
+  const cleanup = cleanupAfterEach();
+  /** The daemon reading events on stdin, attributing with the watches of `kubeconfig`'s API server. */
+  const watchingDaemon = (kubeconfig: string, port: number, window: string): Daemon =>
+    cleanup.add(
+      startDaemon(
+        [],
+        [
+          'run',
+          '--events',
+          '-',
+          '--kubeconfig',
+          kubeconfig,
+          '--window',
+          window,
+          '--lateness',
+          '0s',
+          '--metrics-addr',
+          `127.0.0.1:${port}`,
+          '--output',
+          'line',
+        ],
+        {},
+        'pipe',
+      ),
+      (d) => d.kill(),
+    );
 
   it('is not ready until synced, then attributes with the watched objects', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kovenant-run-watch-'));
-    api = await startFakeKubeApi();
+    const dir = cleanup.tempDir('kovenant-run-watch-');
+    const api = cleanup.add(await startFakeKubeApi(), (a) => a.close());
     api.put(pod({ ns: 'shop', name: 'web-7c9-abc', ip: '10.1.0.5', owner: { kind: 'ReplicaSet', name: 'web-7c9' } }));
     api.put(controller('ReplicaSet', 'shop', 'web-7c9', { kind: 'Deployment', name: 'web' }));
     api.put(controller('Deployment', 'shop', 'web', undefined, 'shop-release'));
@@ -54,26 +68,7 @@ describe('kovenant run with live Kubernetes watches', () => {
     await api.pause();
 
     const port = await freePort();
-    daemon = startDaemon(
-      [],
-      [
-        'run',
-        '--events',
-        '-',
-        '--kubeconfig',
-        kubeconfig,
-        '--window',
-        '10s',
-        '--lateness',
-        '0s',
-        '--metrics-addr',
-        `127.0.0.1:${port}`,
-        '--output',
-        'line',
-      ],
-      {},
-      'pipe',
-    );
+    const daemon = watchingDaemon(kubeconfig, port, '10s');
     const t = new Date(Math.floor(Date.now() / 10_000) * 10_000 - 60_000).toISOString();
     daemon.child.stdin!.write(
       [
@@ -99,7 +94,7 @@ describe('kovenant run with live Kubernetes watches', () => {
     // Not ready for good, not for a moment: once the daemon has tried the silent server
     // again, it must still answer 503 and have written nothing.
     const refused = api.refusedConnections;
-    await waitFor('the daemon to try the paused API server again', () => api!.refusedConnections > refused, 30_000);
+    await waitFor('the daemon to try the paused API server again', () => api.refusedConnections > refused, 30_000);
     expect(await readyz(port)).toBe(503);
     expect(daemon.stdout()).toBe('');
 
@@ -134,8 +129,8 @@ describe('kovenant run with live Kubernetes watches', () => {
   }, 90_000);
 
   it('a node zone label changing takes effect for later events', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kovenant-run-zone-'));
-    api = await startFakeKubeApi();
+    const dir = cleanup.tempDir('kovenant-run-zone-');
+    const api = cleanup.add(await startFakeKubeApi(), (a) => a.close());
     const zonedNode = (zone: string) => ({
       kind: 'Node',
       metadata: { name: 'node-a', labels: { 'topology.kubernetes.io/zone': zone, 'topology.kubernetes.io/region': 'r1' } },
@@ -147,33 +142,14 @@ describe('kovenant run with live Kubernetes watches', () => {
     const kubeconfig = join(dir, 'kubeconfig');
     api.writeKubeconfig(kubeconfig);
     const port = await freePort();
-    daemon = startDaemon(
-      [],
-      [
-        'run',
-        '--events',
-        '-',
-        '--kubeconfig',
-        kubeconfig,
-        '--window',
-        '1s',
-        '--lateness',
-        '0s',
-        '--metrics-addr',
-        `127.0.0.1:${port}`,
-        '--output',
-        'line',
-      ],
-      {},
-      'pipe',
-    );
+    const daemon = watchingDaemon(kubeconfig, port, '1s');
     await waitFor('/readyz to answer 200 after the sync', async () => (await readyz(port)) === 200, 30_000, 100);
     const T0 = Math.floor(Date.now() / 1000) * 1000 - 600_000;
     let second = 0;
     // One event per second of event time: each closes the previous window.
     const send = (): void => {
       const time = new Date(T0 + second++ * 1000 + 100).toISOString();
-      daemon!.child.stdin!.write(
+      daemon.child.stdin!.write(
         kprobeLine({
           fn: 'tcp_sendmsg',
           node: 'node-a',
@@ -186,13 +162,13 @@ describe('kovenant run with live Kubernetes watches', () => {
     };
     send();
     send();
-    await waitFor('the first window written', async () => daemon!.stdout().includes('zone=z1'), 30_000, 100);
+    await waitFor('the first window written', async () => daemon.stdout().includes('zone=z1'), 30_000, 100);
     api.put(zonedNode('z2'));
     await waitFor(
       'a window attributed to the new zone',
       async () => {
         send();
-        return daemon!.stdout().includes('zone=z2');
+        return daemon.stdout().includes('zone=z2');
       },
       30_000,
       200,
