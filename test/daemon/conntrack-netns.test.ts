@@ -4,12 +4,12 @@
  * node namespace and must attribute the bytes to the right pods.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '../support/cleanup.ts';
 import { IP, canUseNetns, createNodeLab, type NodeLab } from '../support/netns.ts';
-import { parseLineProtocol, startDaemon, type Daemon } from './support.ts';
+import { parseLineProtocol, startDaemon } from './support.ts';
 
 const SERVER = `
 const reply = Number(process.argv[1]);
@@ -81,19 +81,11 @@ const MSS = 1460;
 const enabled = canUseNetns();
 
 describe.skipIf(!enabled)('kovenant run --conntrack on a real kernel', () => {
-  let lab: NodeLab | undefined;
-  let daemon: Daemon | undefined;
-  let dir: string | undefined;
-  afterEach(() => {
-    daemon?.kill();
-    lab?.destroy();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    lab = daemon = dir = undefined;
-  });
+  const cleanup = cleanupAfterEach();
 
   it('attributes the bytes of real TCP flows between pods, and skips the node own flows', async () => {
-    lab = createNodeLab({ pods: 2 });
-    dir = mkdtempSync(join(tmpdir(), 'kovenant-ct-e2e-'));
+    const lab = cleanup.add(createNodeLab({ pods: 2 }), (l) => l.destroy());
+    const dir = cleanup.tempDir('kovenant-ct-e2e-');
     const snap = join(dir, 'cluster.json');
     writeFileSync(snap, JSON.stringify(snapshot(lab)));
     const [web, db] = lab.pods;
@@ -104,31 +96,34 @@ describe.skipIf(!enabled)('kovenant run --conntrack on a real kernel', () => {
       server.stdout!.once('data', () => res());
       server.once('exit', (c) => rej(new Error(`server exited ${c}`)));
     });
-    daemon = startDaemon(
-      lab.inNs(lab.node, []),
-      [
-        'run',
-        '--events',
-        'none',
-        '--conntrack',
-        '--conntrack-interval',
-        '300ms',
-        '--kube',
-        snap,
-        '--window',
-        '2s',
-        '--lateness',
-        '0s',
-        '--output',
-        'line',
-        '--duration',
-        '5s',
-        '--node-name',
-        'n1',
-        '--metrics-addr',
-        'off',
-      ],
-      { KOVENANT_LOG_LEVEL: 'info' },
+    const daemon = cleanup.add(
+      startDaemon(
+        lab.inNs(lab.node, []),
+        [
+          'run',
+          '--events',
+          'none',
+          '--conntrack',
+          '--conntrack-interval',
+          '300ms',
+          '--kube',
+          snap,
+          '--window',
+          '2s',
+          '--lateness',
+          '0s',
+          '--output',
+          'line',
+          '--duration',
+          '5s',
+          '--node-name',
+          'n1',
+          '--metrics-addr',
+          'off',
+        ],
+        { KOVENANT_LOG_LEVEL: 'info' },
+      ),
+      (d) => d.kill(),
     );
     // Flows before the daemon's baseline would (rightly) not count: start after it.
     await daemon.waitForLog('"msg":"running"', 20_000);
@@ -175,8 +170,11 @@ describe.skipIf(!enabled)('kovenant run --conntrack on a real kernel', () => {
   }, 60_000);
 
   it('refuses with the fix when conntrack accounting is off (exit 2)', async () => {
-    lab = createNodeLab({ pods: 1, accounting: false });
-    daemon = startDaemon(lab.inNs(lab.node, []), ['run', '--events', 'none', '--conntrack', '--duration', '2s', '--metrics-addr', 'off']);
+    const lab = cleanup.add(createNodeLab({ pods: 1, accounting: false }), (l) => l.destroy());
+    const daemon = cleanup.add(
+      startDaemon(lab.inNs(lab.node, []), ['run', '--events', 'none', '--conntrack', '--duration', '2s', '--metrics-addr', 'off']),
+      (d) => d.kill(),
+    );
     expect(await daemon.exited(20_000)).toBe(2);
     expect(daemon.stderr()).toContain('conntrack accounting is off');
     expect(daemon.stderr()).toContain('sysctl -w net.netfilter.nf_conntrack_acct=1');

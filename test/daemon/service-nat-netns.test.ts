@@ -5,13 +5,13 @@
  * socket's 4-tuple are attributed to the backend pod (remote_service), while an event
  * whose 4-tuple conntrack does not know keeps the Service attribution.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '../support/cleanup.ts';
 import { addServiceDnat, canUseNetns, createNodeLab, type NodeLab } from '../support/netns.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
-import { parseLineProtocol, startDaemon, type Daemon } from './support.ts';
+import { parseLineProtocol, startDaemon } from './support.ts';
 
 const SERVER = `require('net').createServer((s) => s.on('data', () => {})).listen(8080, () => console.log('listening'));`;
 // Connects to the ClusterIP, prints its local port, and keeps the connection open.
@@ -74,22 +74,14 @@ function firstLine(child: ReturnType<NodeLab['spawnIn']>, what: string): Promise
 const enabled = canUseNetns();
 
 describe.skipIf(!enabled)('kovenant run: Service traffic resolved to its backend through conntrack', () => {
-  let lab: NodeLab | undefined;
-  let daemon: Daemon | undefined;
-  let dir: string | undefined;
-  afterEach(() => {
-    daemon?.kill();
-    lab?.destroy();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    lab = daemon = dir = undefined;
-  });
+  const cleanup = cleanupAfterEach();
 
   it('joins the event 4-tuple to the NATed conntrack entry and attributes the bytes to the backend pod', async () => {
-    lab = createNodeLab({ pods: 2 });
+    const lab = cleanup.add(createNodeLab({ pods: 2 }), (l) => l.destroy());
     const [client, backend] = lab.pods;
     const clusterIp = client!.ip.replace(/\.\d+\.2$/, '.200.10');
     addServiceDnat(lab, clusterIp, 80, backend!.ip, 8080);
-    dir = mkdtempSync(join(tmpdir(), 'kovenant-svc-nat-'));
+    const dir = cleanup.tempDir('kovenant-svc-nat-');
     const snap = join(dir, 'cluster.json');
     writeFileSync(snap, JSON.stringify(snapshot(client!.ip, backend!.ip, clusterIp)));
 
@@ -97,30 +89,33 @@ describe.skipIf(!enabled)('kovenant run: Service traffic resolved to its backend
     const localPort = Number(await firstLine(lab.spawnIn(client!.ns, [process.execPath, '-e', CLIENT, clusterIp, '80']), 'client'));
     expect(localPort).toBeGreaterThan(0);
 
-    daemon = startDaemon(
-      lab.inNs(lab.node, []),
-      [
-        'run',
-        '--events',
-        '-',
-        '--conntrack',
-        '--conntrack-interval',
-        '200ms',
-        '--kube',
-        snap,
-        '--window',
-        '1s',
-        '--lateness',
-        '0s',
-        '--output',
-        'line',
-        '--node-name',
-        'n1',
-        '--metrics-addr',
-        'off',
-      ],
-      { KOVENANT_LOG_LEVEL: 'info' },
-      'pipe',
+    const daemon = cleanup.add(
+      startDaemon(
+        lab.inNs(lab.node, []),
+        [
+          'run',
+          '--events',
+          '-',
+          '--conntrack',
+          '--conntrack-interval',
+          '200ms',
+          '--kube',
+          snap,
+          '--window',
+          '1s',
+          '--lateness',
+          '0s',
+          '--output',
+          'line',
+          '--node-name',
+          'n1',
+          '--metrics-addr',
+          'off',
+        ],
+        { KOVENANT_LOG_LEVEL: 'info' },
+        'pipe',
+      ),
+      (d) => d.kill(),
     );
     await daemon.waitForLog('"msg":"running"', 20_000);
 
