@@ -18,7 +18,7 @@ import { influxQuery, requireBinary } from '../support/servers.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 import { waitFor } from '../support/wait.ts';
 import { storedWindows, windowOracle, xorshift, type OracleEvent } from '../support/window-oracle.ts';
-import { fileToInfluxArgs, influxWithDatabase, startDaemon, type Daemon } from './support.ts';
+import { fileToInfluxArgs, influxWithDatabase, ownedDaemon, type Daemon } from './support.ts';
 
 const DB = 'k';
 const PEERS = ['203.0.113.5', '203.0.113.6', '198.51.100.7'];
@@ -100,7 +100,7 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run: SIGKILL and r
       '2d',
     ];
     const start = async (): Promise<Daemon> => {
-      const d = cleanup.add(startDaemon([], args, { KOVENANT_CONFIG: '' }), (p) => p.kill());
+      const d = ownedDaemon(cleanup, [], args, { KOVENANT_CONFIG: '' });
       await d.waitForLog('"msg":"running"', 20_000);
       return d;
     };

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from '../support/cleanup.ts';
 import { fakeLogApiWithKubeconfig } from '../support/fake-log-api.ts';
 import { waitFor } from '../support/wait.ts';
-import { daemonMetrics, metricValue, startDaemon } from './support.ts';
+import { daemonMetrics, metricValue, ownedDaemon } from './support.ts';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
 const LINE = gunzipSync(readFileSync(resolve(EXAMPLES, 'events.jsonl.gz')))
@@ -27,27 +27,25 @@ describe("component stats in the daemon's metrics", () => {
     const { api, kubeconfig } = await fakeLogApiWithKubeconfig(cleanup, 'kovenant-component-metrics-');
     api.addPod('tetragon-a');
     api.append('tetragon-a', [LINE, DUPLICATED_KEY], '2030-01-01T00:00:00.000Z');
-    const daemon = cleanup.add(
-      startDaemon(
-        [],
-        [
-          'run',
-          '--events',
-          'k8s-logs',
-          '--kubeconfig',
-          kubeconfig,
-          '--kube',
-          resolve(EXAMPLES, 'snapshot.json'),
-          '--output',
-          'line',
-          '--metrics-addr',
-          '127.0.0.1:0',
-          '--lateness',
-          '5m',
-        ],
-        { KUBECONFIG: '' },
-      ),
-      (d) => d.kill(),
+    const daemon = ownedDaemon(
+      cleanup,
+      [],
+      [
+        'run',
+        '--events',
+        'k8s-logs',
+        '--kubeconfig',
+        kubeconfig,
+        '--kube',
+        resolve(EXAMPLES, 'snapshot.json'),
+        '--output',
+        'line',
+        '--metrics-addr',
+        '127.0.0.1:0',
+        '--lateness',
+        '5m',
+      ],
+      { KUBECONFIG: '' },
     );
     await daemon.waitForLog('"msg":"metrics listening"', 60_000);
     await waitFor("the pod's log stream", () => api.openLogStreams('tetragon-a') > 0, 60_000);

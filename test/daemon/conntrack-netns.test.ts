@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from '../support/cleanup.ts';
 import { IP, canUseNetns, createNodeLab, type NodeLab } from '../support/netns.ts';
-import { parseLineProtocol, startDaemon } from './support.ts';
+import { parseLineProtocol, ownedDaemon } from './support.ts';
 
 const SERVER = `
 const reply = Number(process.argv[1]);
@@ -96,34 +96,32 @@ describe.skipIf(!enabled)('kovenant run --conntrack on a real kernel', () => {
       server.stdout!.once('data', () => res());
       server.once('exit', (c) => rej(new Error(`server exited ${c}`)));
     });
-    const daemon = cleanup.add(
-      startDaemon(
-        lab.inNs(lab.node, []),
-        [
-          'run',
-          '--events',
-          'none',
-          '--conntrack',
-          '--conntrack-interval',
-          '300ms',
-          '--kube',
-          snap,
-          '--window',
-          '2s',
-          '--lateness',
-          '0s',
-          '--output',
-          'line',
-          '--duration',
-          '5s',
-          '--node-name',
-          'n1',
-          '--metrics-addr',
-          'off',
-        ],
-        { KOVENANT_LOG_LEVEL: 'info' },
-      ),
-      (d) => d.kill(),
+    const daemon = ownedDaemon(
+      cleanup,
+      lab.inNs(lab.node, []),
+      [
+        'run',
+        '--events',
+        'none',
+        '--conntrack',
+        '--conntrack-interval',
+        '300ms',
+        '--kube',
+        snap,
+        '--window',
+        '2s',
+        '--lateness',
+        '0s',
+        '--output',
+        'line',
+        '--duration',
+        '5s',
+        '--node-name',
+        'n1',
+        '--metrics-addr',
+        'off',
+      ],
+      { KOVENANT_LOG_LEVEL: 'info' },
     );
     // Flows before the daemon's baseline would (rightly) not count: start after it.
     await daemon.waitForLog('"msg":"running"', 20_000);
@@ -171,10 +169,16 @@ describe.skipIf(!enabled)('kovenant run --conntrack on a real kernel', () => {
 
   it('refuses with the fix when conntrack accounting is off (exit 2)', async () => {
     const lab = cleanup.add(createNodeLab({ pods: 1, accounting: false }), (l) => l.destroy());
-    const daemon = cleanup.add(
-      startDaemon(lab.inNs(lab.node, []), ['run', '--events', 'none', '--conntrack', '--duration', '2s', '--metrics-addr', 'off']),
-      (d) => d.kill(),
-    );
+    const daemon = ownedDaemon(cleanup, lab.inNs(lab.node, []), [
+      'run',
+      '--events',
+      'none',
+      '--conntrack',
+      '--duration',
+      '2s',
+      '--metrics-addr',
+      'off',
+    ]);
     expect(await daemon.exited(20_000)).toBe(2);
     expect(daemon.stderr()).toContain('conntrack accounting is off');
     expect(daemon.stderr()).toContain('sysctl -w net.netfilter.nf_conntrack_acct=1');

@@ -13,7 +13,7 @@ import { cleanupAfterEach } from '../support/cleanup.ts';
 import { fakeLogApiWithKubeconfig } from '../support/fake-log-api.ts';
 import { replayOutput } from '../support/cli.ts';
 import { pointLines } from '../support/line-protocol.ts';
-import { startDaemon } from './support.ts';
+import { ownedDaemon } from './support.ts';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
 const LINES = gunzipSync(readFileSync(resolve(EXAMPLES, 'events.jsonl.gz')))
@@ -39,29 +39,27 @@ describe('kovenant run --events k8s-logs', () => {
       lines.forEach((l, i) => api.append(`tetragon-${node}`, [l], new Date(Date.UTC(2030, 0, 1) + i).toISOString()));
     }
     const snapshot = resolve(EXAMPLES, 'snapshot.json');
-    const daemon = cleanup.add(
-      startDaemon(
-        [],
-        [
-          'run',
-          '--events',
-          'k8s-logs',
-          '--kubeconfig',
-          kubeconfig,
-          '--kube',
-          snapshot,
-          '--output',
-          'line',
-          '--duration',
-          '3s',
-          '--lateness',
-          '5m',
-          '--metrics-addr',
-          'off',
-        ],
-        { KUBECONFIG: '' },
-      ),
-      (d) => d.kill(),
+    const daemon = ownedDaemon(
+      cleanup,
+      [],
+      [
+        'run',
+        '--events',
+        'k8s-logs',
+        '--kubeconfig',
+        kubeconfig,
+        '--kube',
+        snapshot,
+        '--output',
+        'line',
+        '--duration',
+        '3s',
+        '--lateness',
+        '5m',
+        '--metrics-addr',
+        'off',
+      ],
+      { KUBECONFIG: '' },
     );
     expect(await daemon.exited(30_000)).toBe(0);
     // kovenant_source is the daemon's own account of its input; replay does not write it.

@@ -12,7 +12,7 @@ import { startFakeKubeApi } from '../support/fake-kube-api.ts';
 import { freePort } from '../support/servers.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 import { waitFor } from '../support/wait.ts';
-import { parseLineProtocol, startDaemon, type Daemon } from './support.ts';
+import { parseLineProtocol, ownedDaemon, type Daemon } from './support.ts';
 
 async function readyz(port: number): Promise<number> {
   try {
@@ -31,28 +31,26 @@ describe('kovenant run with live Kubernetes watches', () => {
   const cleanup = cleanupAfterEach();
   /** The daemon reading events on stdin, attributing with the watches of `kubeconfig`'s API server. */
   const watchingDaemon = (kubeconfig: string, port: number, window: string): Daemon =>
-    cleanup.add(
-      startDaemon(
-        [],
-        [
-          'run',
-          '--events',
-          '-',
-          '--kubeconfig',
-          kubeconfig,
-          '--window',
-          window,
-          '--lateness',
-          '0s',
-          '--metrics-addr',
-          `127.0.0.1:${port}`,
-          '--output',
-          'line',
-        ],
-        {},
-        'pipe',
-      ),
-      (d) => d.kill(),
+    ownedDaemon(
+      cleanup,
+      [],
+      [
+        'run',
+        '--events',
+        '-',
+        '--kubeconfig',
+        kubeconfig,
+        '--window',
+        window,
+        '--lateness',
+        '0s',
+        '--metrics-addr',
+        `127.0.0.1:${port}`,
+        '--output',
+        'line',
+      ],
+      {},
+      'pipe',
     );
 
   it('is not ready until synced, then attributes with the watched objects', async () => {

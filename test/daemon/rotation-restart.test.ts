@@ -20,7 +20,7 @@ import { LumberjackWriter } from '../support/lumberjack-writer.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 import { waitFor } from '../support/wait.ts';
 import { storedWindows, windowOracle, xorshift, type OracleEvent } from '../support/window-oracle.ts';
-import { daemonMetrics, metricValue, fileToInfluxArgs, influxWithDatabase, startDaemon, type Daemon } from './support.ts';
+import { daemonMetrics, metricValue, fileToInfluxArgs, influxWithDatabase, ownedDaemon, type Daemon } from './support.ts';
 
 const DB = 'k';
 const WINDOW_MS = 1000;
@@ -106,7 +106,7 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run over a file ro
       log,
       influxUrl: url,
       start: async () => {
-        const d = cleanup.add(startDaemon([], args, { KOVENANT_CONFIG: '' }), (p) => p.kill());
+        const d = ownedDaemon(cleanup, [], args, { KOVENANT_CONFIG: '' });
         await d.waitForLog('"msg":"metrics listening"', 20_000);
         await d.waitForLog('"msg":"running"', 20_000);
         return d;

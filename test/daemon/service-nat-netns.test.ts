@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from '../support/cleanup.ts';
 import { addServiceDnat, canUseNetns, createNodeLab, type NodeLab } from '../support/netns.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
-import { parseLineProtocol, startDaemon } from './support.ts';
+import { parseLineProtocol, ownedDaemon } from './support.ts';
 
 const SERVER = `require('net').createServer((s) => s.on('data', () => {})).listen(8080, () => console.log('listening'));`;
 // Connects to the ClusterIP, prints its local port, and keeps the connection open.
@@ -89,33 +89,31 @@ describe.skipIf(!enabled)('kovenant run: Service traffic resolved to its backend
     const localPort = Number(await firstLine(lab.spawnIn(client!.ns, [process.execPath, '-e', CLIENT, clusterIp, '80']), 'client'));
     expect(localPort).toBeGreaterThan(0);
 
-    const daemon = cleanup.add(
-      startDaemon(
-        lab.inNs(lab.node, []),
-        [
-          'run',
-          '--events',
-          '-',
-          '--conntrack',
-          '--conntrack-interval',
-          '200ms',
-          '--kube',
-          snap,
-          '--window',
-          '1s',
-          '--lateness',
-          '0s',
-          '--output',
-          'line',
-          '--node-name',
-          'n1',
-          '--metrics-addr',
-          'off',
-        ],
-        { KOVENANT_LOG_LEVEL: 'info' },
-        'pipe',
-      ),
-      (d) => d.kill(),
+    const daemon = ownedDaemon(
+      cleanup,
+      lab.inNs(lab.node, []),
+      [
+        'run',
+        '--events',
+        '-',
+        '--conntrack',
+        '--conntrack-interval',
+        '200ms',
+        '--kube',
+        snap,
+        '--window',
+        '1s',
+        '--lateness',
+        '0s',
+        '--output',
+        'line',
+        '--node-name',
+        'n1',
+        '--metrics-addr',
+        'off',
+      ],
+      { KOVENANT_LOG_LEVEL: 'info' },
+      'pipe',
     );
     await daemon.waitForLog('"msg":"running"', 20_000);
 

@@ -13,7 +13,7 @@ import { cleanupAfterEach } from '../support/cleanup.ts';
 import { influxQuery, requireBinary } from '../support/servers.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 import { waitFor } from '../support/wait.ts';
-import { daemonMetrics, metricValue, fileToInfluxArgs, influxWithDatabase, startDaemon } from './support.ts';
+import { daemonMetrics, metricValue, fileToInfluxArgs, influxWithDatabase, ownedDaemon } from './support.ts';
 
 const DB = 'k';
 
@@ -76,21 +76,19 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant_source', () => {
     const dir = cleanup.tempDir('kovenant-source-');
     const log = join(dir, 'tetragon.log');
     writeFileSync(log, '');
-    const daemon = cleanup.add(
-      startDaemon(
-        [],
-        [
-          ...fileToInfluxArgs({ log, checkpointFile: join(dir, 'checkpoint.json'), influxUrl: influx.url, db: DB }),
-          '--metrics-addr',
-          '127.0.0.1:0',
-          '--node-name',
-          'n1',
-          '--tetragon-metrics',
-          url,
-        ],
-        { KOVENANT_CONFIG: '' },
-      ),
-      (d) => d.kill(),
+    const daemon = ownedDaemon(
+      cleanup,
+      [],
+      [
+        ...fileToInfluxArgs({ log, checkpointFile: join(dir, 'checkpoint.json'), influxUrl: influx.url, db: DB }),
+        '--metrics-addr',
+        '127.0.0.1:0',
+        '--node-name',
+        'n1',
+        '--tetragon-metrics',
+        url,
+      ],
+      { KOVENANT_CONFIG: '' },
     );
     await daemon.waitForLog('"msg":"running"', 20_000);
 

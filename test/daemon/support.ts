@@ -7,6 +7,8 @@ import type { KovenantProcess } from '../support/cli.ts';
 import type { Cleanup } from '../support/cleanup.ts';
 import { startInfluxd, type RunningServer } from '../support/servers.ts';
 
+import { startDaemon } from '../support/cli.ts';
+
 export { BIN, startDaemon, startCli } from '../support/cli.ts';
 export { parseLineProtocol, fieldSums, type ParsedPoint } from '../support/line-protocol.ts';
 export type Daemon = KovenantProcess;
@@ -57,4 +59,9 @@ export function fileToInfluxArgs(o: { log: string; checkpointFile: string; influ
     '--window',
     '1s',
   ];
+}
+
+/** `startDaemon`, killed after the test if it still runs. */
+export function ownedDaemon(cleanup: Cleanup, ...args: Parameters<typeof startDaemon>): Daemon {
+  return cleanup.add(startDaemon(...args), (d) => d.kill());
 }
