@@ -6,12 +6,11 @@
  *
  * Why the fake: it cuts streams mid-line, restarts containers and deletes pods on demand (the real apiserver's RBAC and log proxy, to a stand-in kubelet, are in kube-apiserver-watch.test.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadKubeConfig } from '../../src/enrich/metadata/kube-config.ts';
 import { openK8sLogs, timeKey, type K8sLogInput } from '../../src/sources/k8s-logs.ts';
+import { cleanupAfterEach } from '../support/cleanup.ts';
 import { startFakeLogApi, type FakeLogApi } from '../support/fake-log-api.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -26,25 +25,18 @@ function at(ms: number): string {
 }
 
 describe('k8s-logs source', () => {
+  const cleanup = cleanupAfterEach();
   let api: FakeLogApi | undefined;
-  let dir: string | undefined;
   let stop: AbortController | undefined;
-  afterEach(async () => {
-    stop?.abort();
-    await api?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    api = undefined;
-    dir = undefined;
-  });
 
   /** `startReading` resolved: the consumer starts reading (default: at once). */
   async function open(
     opts: { maxBufferedBytes?: number; startReading?: Promise<void> } = {},
   ): Promise<{ input: K8sLogInput; received: string[]; chunks: Buffer[]; done: Promise<void> }> {
-    dir = mkdtempSync(join(tmpdir(), 'kovenant-k8s-logs-'));
+    const dir = cleanup.tempDir('kovenant-k8s-logs-');
     api!.writeKubeconfig(join(dir, 'kubeconfig'));
     const kube = loadKubeConfig({ kubeconfig: join(dir, 'kubeconfig') });
-    stop = new AbortController();
+    stop = cleanup.add(new AbortController(), (c) => c.abort());
     const input = await openK8sLogs({
       config: kube.config,
       server: kube.server,
@@ -78,7 +70,7 @@ describe('k8s-logs source', () => {
   });
 
   it('merges the pods line-wise, picks up new pods, resumes cut streams exactly, drops deleted pods', async () => {
-    api = await startFakeLogApi();
+    api = cleanup.add(await startFakeLogApi(), (a) => a.close());
     const expected: string[] = [];
     const write = (pod: string, n: number, ms: number): void => {
       const lines = Array.from({ length: n }, (_, i) => `{"pod":"${pod}","n":${expected.length + i},"pad":"${'x'.repeat(200)}"}`);
@@ -148,7 +140,7 @@ describe('k8s-logs source', () => {
   }, 20_000);
 
   it('a consumer that does not read stops the log streams (TCP backpressure), then gets every line once', async () => {
-    api = await startFakeLogApi();
+    api = cleanup.add(await startFakeLogApi(), (a) => a.close());
     api.addPod('tetragon-a');
     const maxBufferedBytes = 64 * 1024;
     let startReading = (): void => {};
@@ -186,7 +178,7 @@ describe('k8s-logs source', () => {
   }, 20_000);
 
   it('a 403 on pods/log fails the source naming get pods/log and the RBAC rule', async () => {
-    api = await startFakeLogApi();
+    api = cleanup.add(await startFakeLogApi(), (a) => a.close());
     api.addPod('tetragon-a');
     api.forbidLogs();
     const { done } = await open();
@@ -201,7 +193,7 @@ describe('k8s-logs source', () => {
   });
 
   it('an API server that does not answer the first list fails the open, naming the server and the request', async () => {
-    api = await startFakeLogApi();
+    api = cleanup.add(await startFakeLogApi(), (a) => a.close());
     const url = api.url;
     // Closed, but still the kubeconfig's server (closing again in afterEach is harmless).
     await api.close();
