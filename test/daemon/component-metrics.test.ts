@@ -4,19 +4,16 @@
  * kovenant_component_stat say so; a line the fast decoder hands to the reference decoder
  * counts in kovenant_decoder_fallbacks_total.
  */
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from '../support/cleanup.ts';
 import { fakeLogApiWithKubeconfig } from '../support/fake-log-api.ts';
+import { exampleLines } from '../support/tetragon-lines.ts';
 import { waitFor } from '../support/wait.ts';
 import { daemonMetrics, metricValue, ownedDaemon } from './support.ts';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
-const LINE = gunzipSync(readFileSync(resolve(EXAMPLES, 'events.jsonl.gz')))
-  .toString()
-  .split('\n')[0]!;
+const LINE = exampleLines(1)[0]!;
 /** The same event with a key the fast decoder reads given twice: it hands the line to the reference decoder. */
 const DUPLICATED_KEY = LINE.replace(/\}$/, `,"node_name":${JSON.stringify((JSON.parse(LINE) as { node_name: string }).node_name)}}`);
 

@@ -5,22 +5,17 @@
  *
  * Why the fake: it cuts streams mid-line, restarts containers and deletes pods on demand (the real apiserver's RBAC and log proxy, to a stand-in kubelet, are in kube-apiserver-watch.test.ts).
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from '../support/cleanup.ts';
 import { fakeLogApiWithKubeconfig } from '../support/fake-log-api.ts';
 import { replayOutput } from '../support/cli.ts';
 import { pointLines } from '../support/line-protocol.ts';
+import { exampleLines } from '../support/tetragon-lines.ts';
 import { ownedDaemon } from './support.ts';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
-const LINES = gunzipSync(readFileSync(resolve(EXAMPLES, 'events.jsonl.gz')))
-  .toString()
-  .split('\n')
-  .filter(Boolean)
-  .slice(0, 1500);
+const LINES = exampleLines(1500);
 
 describe('kovenant run --events k8s-logs', () => {
   const cleanup = cleanupAfterEach();

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { REFERENCE, haveReference } from '../deployment/support/paths.ts';
 
 export interface KprobeSpec {
@@ -51,4 +52,13 @@ export function sampleLines(): string[] {
       .split('\n')
       .filter((l) => l.trim() !== ''),
   );
+}
+
+/** The first `count` non-empty lines of the repository's examples/events.jsonl.gz (a real capture). */
+export function exampleLines(count = Infinity): string[] {
+  return gunzipSync(readFileSync(new URL('../../examples/events.jsonl.gz', import.meta.url)))
+    .toString()
+    .split('\n')
+    .filter(Boolean)
+    .slice(0, count);
 }
