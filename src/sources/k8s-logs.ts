@@ -34,6 +34,7 @@
  * why), `k8s-logs/pod-watch.ts` (list + watch, on `kube/reflector.ts`), `k8s-logs/pod-follower.ts` (one pod's
  * stream and cursor), `k8s-logs/line-queue.ts` (the merge, bounded); this file wires them.
  */
+import type { Logger } from '../telemetry/logger.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { BackoffOptions } from '../core/backoff.ts';
 import { InputError } from '../core/input-error.ts';
@@ -54,7 +55,7 @@ export interface K8sLogsOptions {
   selector: string;
   container: string;
   signal: AbortSignal;
-  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  log: Pick<Logger, 'info' | 'warn'>;
   /** Delay before reconnecting a stream or relisting pods, doubled up to `maxRetryMs`. */
   retryMs?: number;
   maxRetryMs?: number;

@@ -3,6 +3,7 @@
  * the last line passed on; see `k8s-logs.ts` for the rules of a resume, a restart and a
  * deleted pod).
  */
+import type { Logger } from '../../telemetry/logger.ts';
 import { Backoff, type BackoffOptions } from '../../core/backoff.ts';
 import { readLines } from '../../kube/raw-http.ts';
 import type { PodLogApi } from './pod-api.ts';
@@ -12,7 +13,7 @@ export interface FollowerHost {
   readonly api: PodLogApi;
   readonly container: string;
   readonly signal: AbortSignal;
-  readonly log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  readonly log: Pick<Logger, 'info' | 'warn'>;
   readonly retry: BackoffOptions;
   /** Passes complete lines on; settles when the follower may read on (backpressure). */
   push(lines: Buffer, stream: AbortSignal): Promise<void>;

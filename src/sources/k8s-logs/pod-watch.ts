@@ -7,6 +7,7 @@
  * source opens: any failure there fails it; later, a 401/403 ends the source and
  * anything else is retried.
  */
+import type { Logger } from '../../telemetry/logger.ts';
 import { InputError } from '../../core/input-error.ts';
 import type { BackoffOptions } from '../../core/backoff.ts';
 import { readLines } from '../../kube/raw-http.ts';
@@ -28,7 +29,7 @@ export interface PodSet {
 export interface PodWatchOptions {
   server: string;
   signal: AbortSignal;
-  log: { warn(obj: object, msg: string): void };
+  log: Pick<Logger, 'warn'>;
   retry: BackoffOptions;
   /** True when `err` ends the source (401/403): the watch stops. */
   fatal(err: unknown): boolean;
