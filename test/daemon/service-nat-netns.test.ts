@@ -12,6 +12,7 @@ import { cleanupAfterEach } from '../support/cleanup.ts';
 import { addServiceDnat, canUseNetns, createNodeLab, type NodeLab } from '../support/netns.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 import { parseLineProtocol, ownedDaemon } from './support.ts';
+import { waitFor } from '../support/wait.ts';
 
 const SERVER = `require('net').createServer((s) => s.on('data', () => {})).listen(8080, () => console.log('listening'));`;
 // Connects to the ClusterIP, prints its local port, and keeps the connection open.
@@ -124,30 +125,36 @@ describe.skipIf(!enabled)('kovenant run: Service traffic resolved to its backend
     const at = (k: number) => new Date(T0 + k * 1000 + 500).toISOString();
     const pod = { namespace: 'shop', name: 'web-1' };
     let round = 0;
-    const deadline = Date.now() + 30_000;
-    while (!daemon.stdout().includes('remote_service=db')) {
-      if (Date.now() > deadline) throw new Error(`no backend attribution after ${round} rounds: ${daemon.stderr()}`);
-      daemon.child.stdin!.write(
-        [
-          kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: at(round), pod, sock: sock(localPort), size: '100' }),
-          // The same socket as conntrack prints it on an IPv6 socket: IPv4-mapped addresses.
-          kprobeLine({
-            fn: 'tcp_sendmsg',
-            node: 'n1',
-            time: at(round),
-            pod,
-            sock: { saddr: `::ffff:${client!.ip}`, sport: localPort, daddr: `::ffff:${clusterIp}`, dport: 80, family: 'AF_INET6' },
-            size: '10',
-          }),
-          // A socket conntrack does not know (no such connection): stays the Service.
-          kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: at(round), pod, sock: sock(localPort === 1 ? 2 : 1), size: '7' }),
-        ].join('\n') + '\n',
-      );
-      round++;
-      // Pacing, not waiting for a result: a round a quarter second, each in its own window,
-      // until conntrack has the entry (the loop ends on the condition above).
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    // A round a quarter second (waitFor's pace), each in its own window, until the
+    // daemon's conntrack scans have the entry.
+    await waitFor(
+      'backend attribution',
+      () => {
+        if (daemon.stdout().includes('remote_service=db')) return true;
+        daemon.child.stdin!.write(
+          [
+            kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: at(round), pod, sock: sock(localPort), size: '100' }),
+            // The same socket as conntrack prints it on an IPv6 socket: IPv4-mapped addresses.
+            kprobeLine({
+              fn: 'tcp_sendmsg',
+              node: 'n1',
+              time: at(round),
+              pod,
+              sock: { saddr: `::ffff:${client!.ip}`, sport: localPort, daddr: `::ffff:${clusterIp}`, dport: 80, family: 'AF_INET6' },
+              size: '10',
+            }),
+            // A socket conntrack does not know (no such connection): stays the Service.
+            kprobeLine({ fn: 'tcp_sendmsg', node: 'n1', time: at(round), pod, sock: sock(localPort === 1 ? 2 : 1), size: '7' }),
+          ].join('\n') + '\n',
+        );
+        round++;
+        return false;
+      },
+      30_000,
+      250,
+    ).catch(() => {
+      throw new Error(`no backend attribution after ${round} rounds: ${daemon.stderr()}`);
+    });
     daemon.child.stdin!.end();
     expect(await daemon.exited(30_000)).toBe(0);
 
