@@ -10,7 +10,8 @@ import { controller, pod, service } from '../enrich/kube-fixtures.ts';
 import { cleanupAfterEach } from '../support/cleanup.ts';
 import { startFakeKubeApi } from '../support/fake-kube-api.ts';
 import { freePort } from '../support/servers.ts';
-import { kprobeLine } from '../support/tetragon-lines.ts';
+import { kprobeLine, podAndServiceSends } from '../support/tetragon-lines.ts';
+import { attributionRows } from '../support/line-protocol.ts';
 import { waitFor } from '../support/wait.ts';
 import { parseLineProtocol, ownedDaemon, type Daemon } from './support.ts';
 
@@ -69,24 +70,7 @@ describe('kovenant run with live Kubernetes watches', () => {
     const daemon = watchingDaemon(kubeconfig, port, '10s');
     const t = new Date(Math.floor(Date.now() / 10_000) * 10_000 - 60_000).toISOString();
     daemon.child.stdin!.write(
-      [
-        kprobeLine({
-          fn: 'tcp_sendmsg',
-          node: 'node-a',
-          time: t,
-          pod: { namespace: 'shop', name: 'web-7c9-abc' },
-          sock: { saddr: '10.1.0.5', sport: 40000, daddr: '10.1.0.6', dport: 5432 },
-          size: '1234',
-        }),
-        kprobeLine({
-          fn: 'tcp_sendmsg',
-          node: 'node-a',
-          time: t,
-          pod: { namespace: 'shop', name: 'web-7c9-abc' },
-          sock: { saddr: '10.1.0.5', sport: 40001, daddr: '10.96.0.10', dport: 80 },
-          size: '10',
-        }),
-      ].join('\n') + '\n',
+      podAndServiceSends(t, { namespace: 'shop', name: 'web-7c9-abc' }, { pod: '10.1.0.5', peer: '10.1.0.6', service: '10.96.0.10' }),
     );
     await waitFor('/readyz to answer 503 while the API server does not answer', async () => (await readyz(port)) === 503, 30_000, 100);
     // Not ready for good, not for a moment: once the daemon has tried the silent server
@@ -107,20 +91,7 @@ describe('kovenant run with live Kubernetes watches', () => {
     await waitFor('the outage to end', async () => (await outageSeconds(port)) === 0, 30_000, 100);
     daemon.child.stdin!.end();
     expect(await daemon.exited(30_000)).toBe(0);
-    const points = parseLineProtocol(daemon.stdout());
-    expect(
-      points
-        .map((p) => [
-          p.tags.pod,
-          p.tags.workload,
-          p.tags.workload_kind,
-          p.tags.release,
-          p.tags.remote_kind,
-          p.tags.remote_name,
-          p.fields.bytes_sent,
-        ])
-        .sort(),
-    ).toEqual([
+    expect(attributionRows(parseLineProtocol(daemon.stdout()))).toEqual([
       ['web-7c9-abc', 'web', 'Deployment', 'shop-release', 'pod', 'pg-0', 1234],
       ['web-7c9-abc', 'web', 'Deployment', 'shop-release', 'service', 'web', 10],
     ]);

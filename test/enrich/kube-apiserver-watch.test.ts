@@ -24,11 +24,11 @@ import { KubeWatchStore } from '../../src/enrich/metadata/kube-watch-store.ts';
 import { RELEASE, renderObjects } from '../deployment/support/helm.ts';
 import { startDaemon, parseLineProtocol, type Daemon } from '../daemon/support.ts';
 import { replayOutput } from '../support/cli.ts';
-import { pointLines } from '../support/line-protocol.ts';
+import { attributionRows, pointLines } from '../support/line-protocol.ts';
 import { haveTools, startKubeApiServer, type KubeApiServer, type KubeManifest } from '../support/kube-apiserver.ts';
 import { ClusterSeeder } from '../support/kube-seed.ts';
 import { freePort } from '../support/servers.ts';
-import { kprobeLine } from '../support/tetragon-lines.ts';
+import { podAndServiceSends } from '../support/tetragon-lines.ts';
 import { waitFor } from '../support/wait.ts';
 import { captureLogger, eventually, join, tempDir, type CapturedLogger } from './kube-fixtures.ts';
 
@@ -365,24 +365,7 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
       // Events written now are attributed from the cache that rode out the outage.
       const t = new Date(Math.floor(Date.now() / 10_000) * 10_000 - 60_000).toISOString();
       daemon.child.stdin!.end(
-        [
-          kprobeLine({
-            fn: 'tcp_sendmsg',
-            node: 'node-a',
-            time: t,
-            pod: { namespace: 'shop', name: 'web-7c9-a' },
-            sock: { saddr: '10.244.0.5', sport: 40000, daddr: '10.244.0.6', dport: 5432 },
-            size: '1234',
-          }),
-          kprobeLine({
-            fn: 'tcp_sendmsg',
-            node: 'node-a',
-            time: t,
-            pod: { namespace: 'shop', name: 'web-7c9-a' },
-            sock: { saddr: '10.244.0.5', sport: 40001, daddr: '10.96.0.10', dport: 80 },
-            size: '10',
-          }),
-        ].join('\n') + '\n',
+        podAndServiceSends(t, { namespace: 'shop', name: 'web-7c9-a' }, { pod: '10.244.0.5', peer: '10.244.0.6', service: '10.96.0.10' }),
       );
       expect(await daemon.exited(60_000)).toBe(0);
       // A restarting API server may answer 403 until its RBAC caches are filled (seen
@@ -392,20 +375,7 @@ describe.skipIf(!TOOLS)('live metadata from a real kube-apiserver', () => {
       expect(afterRestart.findIndex((l, i) => i > lastForbidden && l.includes('Kubernetes API reachable again'))).toBeGreaterThan(
         lastForbidden,
       );
-      const points = parseLineProtocol(daemon.stdout());
-      expect(
-        points
-          .map((p) => [
-            p.tags.pod,
-            p.tags.workload,
-            p.tags.workload_kind,
-            p.tags.release,
-            p.tags.remote_kind,
-            p.tags.remote_name,
-            p.fields.bytes_sent,
-          ])
-          .sort(),
-      ).toEqual([
+      expect(attributionRows(parseLineProtocol(daemon.stdout()))).toEqual([
         ['web-7c9-a', 'web', 'Deployment', 'shop', 'pod', 'pg-0', 1234],
         ['web-7c9-a', 'web', 'Deployment', 'shop', 'service', 'web', 10],
       ]);

@@ -79,3 +79,18 @@ export function fieldSums(
 export function pointLines(text: string, options: { withSource?: boolean } = {}): string[] {
   return text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#') && (options.withSource || !l.startsWith('kovenant_source,')));
 }
+
+/** Each point's attribution and bytes_sent, sorted: pod, workload, its kind, release, remote kind, remote name. */
+export function attributionRows(points: readonly ParsedPoint[]): unknown[][] {
+  return points
+    .map((p) => [
+      p.tags.pod,
+      p.tags.workload,
+      p.tags.workload_kind,
+      p.tags.release,
+      p.tags.remote_kind,
+      p.tags.remote_name,
+      p.fields.bytes_sent,
+    ])
+    .sort();
+}

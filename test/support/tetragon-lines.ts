@@ -62,3 +62,17 @@ export function exampleLines(count = Infinity): string[] {
     .filter(Boolean)
     .slice(0, count);
 }
+
+/**
+ * One pod's two sends in one window: `1234` bytes to a pod on 5432 (from port 40000) and
+ * `10` to a Service IP on 80 (from 40001), the pair the live-metadata tests attribute.
+ */
+export function podAndServiceSends(
+  time: string,
+  pod: { namespace: string; name: string },
+  ips: { pod: string; peer: string; service: string },
+): string {
+  const send = (sport: number, daddr: string, dport: number, size: string): string =>
+    kprobeLine({ fn: 'tcp_sendmsg', node: 'node-a', time, pod, sock: { saddr: ips.pod, sport, daddr, dport }, size });
+  return [send(40000, ips.peer, 5432, '1234'), send(40001, ips.service, 80, '10')].join('\n') + '\n';
+}
