@@ -5,7 +5,7 @@
  */
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.ts';
+import { runCli, influxV1Output, RUN_STDIN } from '../support/cli.ts';
 import { mountSmallDisk, requireSmallDisk, type SmallDisk } from '../support/small-disk.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 
@@ -57,14 +57,7 @@ describe.skipIf(!requireSmallDisk())('kovenant replay on a full disk', () => {
       [
         'replay',
         '-',
-        '--output',
-        'influx',
-        '--influx-api',
-        'v1',
-        '--influx-url',
-        `http://127.0.0.1:${port}`,
-        '--influx-db',
-        'k',
+        ...influxV1Output(`http://127.0.0.1:${port}`, 'k'),
         '--spool-dir',
         `${disk.dir}/spool`,
         '--drain-timeout',
@@ -99,19 +92,8 @@ describe.skipIf(!requireSmallDisk())('kovenant run with its spool on a full disk
     disks.push(disk);
     const port = await refusedPort();
     const args = [
-      'run',
-      '--events',
-      '-',
-      '--metrics-addr',
-      'off',
-      '--output',
-      'influx',
-      '--influx-api',
-      'v1',
-      '--influx-url',
-      `http://127.0.0.1:${port}`,
-      '--influx-db',
-      'k',
+      ...RUN_STDIN,
+      ...influxV1Output(`http://127.0.0.1:${port}`, 'k'),
       '--spool-dir',
       `${disk.dir}/spool`,
       '--drain-timeout',

@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli, startDaemon } from '../support/cli.ts';
+import { runCli, startCli, startDaemon, influxV1Output, RUN_STDIN } from '../support/cli.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 
 let silent: Server;
@@ -83,26 +83,7 @@ describe('an API server that never answers', () => {
 
 describe('a second signal', () => {
   it('exits at once while the first one is still draining', async () => {
-    const d = startCli(
-      [
-        'run',
-        '--events',
-        '-',
-        '--metrics-addr',
-        'off',
-        '--output',
-        'influx',
-        '--influx-api',
-        'v1',
-        '--influx-url',
-        `http://127.0.0.1:${port}`,
-        '--influx-db',
-        'k',
-        '--drain-timeout',
-        '5m',
-      ],
-      { stdin: 'pipe' },
-    );
+    const d = startCli([...RUN_STDIN, ...influxV1Output(`http://127.0.0.1:${port}`, 'k'), '--drain-timeout', '5m'], { stdin: 'pipe' });
     const child = d.child;
     try {
       const line = kprobeLine({

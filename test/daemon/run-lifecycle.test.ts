@@ -11,7 +11,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../support/servers.ts';
 import { waitFor } from '../support/wait.ts';
-import { replayOutput, runCli } from '../support/cli.ts';
+import { replayOutput, runCli, influxV1Output } from '../support/cli.ts';
 import { fieldSums } from '../support/line-protocol.ts';
 import { metricValue, parseLineProtocol, startDaemon, type Daemon } from './support.ts';
 
@@ -138,21 +138,7 @@ describe('kovenant run lifecycle', () => {
     try {
       const started = Date.now();
       const r = await runCli(
-        [
-          'run',
-          '--events',
-          'none',
-          '--output',
-          'influx',
-          '--influx-api',
-          'v1',
-          '--influx-url',
-          'http://127.0.0.1:9',
-          '--influx-db',
-          'k',
-          '--metrics-addr',
-          `127.0.0.1:${port}`,
-        ],
+        ['run', '--events', 'none', ...influxV1Output('http://127.0.0.1:9', 'k'), '--metrics-addr', `127.0.0.1:${port}`],
         {
           timeoutMs: 30_000,
         },

@@ -7,7 +7,7 @@ import type { KovenantProcess } from '../support/cli.ts';
 import type { Cleanup } from '../support/cleanup.ts';
 import { startInfluxd, type RunningServer } from '../support/servers.ts';
 
-import { startDaemon } from '../support/cli.ts';
+import { startDaemon, influxV1Output } from '../support/cli.ts';
 
 export { BIN, startDaemon, startCli } from '../support/cli.ts';
 export { parseLineProtocol, fieldSums, type ParsedPoint } from '../support/line-protocol.ts';
@@ -46,14 +46,7 @@ export function fileToInfluxArgs(o: { log: string; checkpointFile: string; influ
     `file:${o.log}`,
     '--checkpoint-file',
     o.checkpointFile,
-    '--output',
-    'influx',
-    '--influx-api',
-    'v1',
-    '--influx-url',
-    o.influxUrl,
-    '--influx-db',
-    o.db,
+    ...influxV1Output(o.influxUrl, o.db),
     '--flush-interval',
     '20ms',
     '--window',

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../support/cli.ts';
+import { runCli, type CliResult, influxV1Output } from '../support/cli.ts';
 import { fieldSums, parseLineProtocol } from '../support/line-protocol.ts';
 import { influxQuery, requireBinary, startInfluxd, type RunningServer } from '../support/servers.ts';
 
@@ -80,20 +80,7 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('replay --output influx --in
   });
 
   it('exits 1 with "N points not acknowledged" when the server refuses them', async () => {
-    const run = await kovenant([
-      'replay',
-      EVENTS,
-      '--kube',
-      SNAPSHOT,
-      '--output',
-      'influx',
-      '--influx-api',
-      'v1',
-      '--influx-url',
-      server.url,
-      '--influx-db',
-      'missing_db',
-    ]);
+    const run = await kovenant(['replay', EVENTS, '--kube', SNAPSHOT, ...influxV1Output(server.url, 'missing_db')]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`kovenant: ${linePoints} points not acknowledged`);
     expect(run.stderr).toMatch(/database not found/);

@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.ts';
+import { runCli, influxV1Output, RUN_STDIN } from '../support/cli.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 
 const POD = { namespace: 'shop', name: 'cart-1' };
@@ -53,22 +53,7 @@ describe.each(cases)('replay --drain-timeout 3s against $name', ({ port }) => {
   it.each([false, true])(
     'spool on disk: %s',
     async (spool) => {
-      const args = [
-        'replay',
-        '-',
-        '--output',
-        'influx',
-        '--influx-api',
-        'v1',
-        '--influx-url',
-        `http://127.0.0.1:${port()}`,
-        '--influx-db',
-        'k',
-        '--drain-timeout',
-        '3s',
-        '--batch-size',
-        '50',
-      ];
+      const args = ['replay', '-', ...influxV1Output(`http://127.0.0.1:${port()}`, 'k'), '--drain-timeout', '3s', '--batch-size', '50'];
       if (spool) {
         const d = mkdtempSync(join(tmpdir(), 'kovenant-drain-'));
         dirs.push(d);
@@ -89,26 +74,10 @@ describe.each(cases)('replay --drain-timeout 3s against $name', ({ port }) => {
 describe.each(cases)('run --drain-timeout 3s against $name, no spool', ({ port }) => {
   it('exits soon after stdin ends, reporting the points it could not deliver', async () => {
     const started = Date.now();
-    const r = await runCli(
-      [
-        'run',
-        '--events',
-        '-',
-        '--metrics-addr',
-        'off',
-        '--output',
-        'influx',
-        '--influx-api',
-        'v1',
-        '--influx-url',
-        `http://127.0.0.1:${port()}`,
-        '--influx-db',
-        'k',
-        '--drain-timeout',
-        '3s',
-      ],
-      { stdin: INPUT, timeoutMs: 90_000 },
-    );
+    const r = await runCli([...RUN_STDIN, ...influxV1Output(`http://127.0.0.1:${port()}`, 'k'), '--drain-timeout', '3s'], {
+      stdin: INPUT,
+      timeoutMs: 90_000,
+    });
     expect(r.code, r.stderr.slice(-1500)).toBe(0);
     expect(r.stderr).toContain('points not acknowledged at exit');
     expect(Date.now() - started).toBeLessThan(25_000);

@@ -158,3 +158,11 @@ export function startDaemon(
 export function replayOutput(lines: readonly string[], args: readonly string[]): Promise<string> {
   return cliOutput(['replay', '-', '--no-summary', ...args], { stdin: lines.join('\n') + '\n' });
 }
+
+/** `kovenant run` reading events from stdin, without a metrics server: the start of most daemon tests' arguments. */
+export const RUN_STDIN = ['run', '--events', '-', '--metrics-addr', 'off'] as const;
+
+/** The flags of the InfluxDB 1.x output to `url`, database `db`. */
+export function influxV1Output(url: string, db: string): string[] {
+  return ['--output', 'influx', '--influx-api', 'v1', '--influx-url', url, '--influx-db', db];
+}
