@@ -14,7 +14,7 @@
  */
 import type { EventFacts, PodFacts } from './fast-facts.ts';
 import { FIRST_OTHER_ENVELOPE, KPROBE, OTHER_KEY, TOP, TOP_CLUSTER } from './fast-keys.ts';
-import { COMPACT, L_HEAD, L_SIZE, L_SOCK, Learned, matchLit, SPACED, type Separated } from './fast-skeleton.ts';
+import { COMPACT, L_HEAD, L_SIZE, L_SOCK, Learned, matchLit, SPACED, type Lit, type Separated } from './fast-skeleton.ts';
 import { SpanCache } from './fast-span-cache.ts';
 import { COMMA, LBRACE, plainStringEnd, QUOTE, RBRACE, RBRACKET, SPACE, type ValueReader } from './fast-values.ts';
 import type { ObjectWalk } from './fast-walk.ts';
@@ -27,27 +27,11 @@ const OFF = -1;
 // (compact, or a space after each comma: see Separated). Module bindings rebound only when
 // the style changes, which happens once per Tetragon build, so that the path keeps reading
 // plain bindings instead of a property per literal.
-let style: Separated = COMPACT;
-let {
-  PARENT: L_PARENT,
-  FUNCTION: L_FUNCTION,
-  ARGS: L_ARGS,
-  TYPE: L_TYPE,
-  PROTOCOL: L_PROTOCOL,
-  SADDR: L_SADDR,
-  DADDR: L_DADDR,
-  SPORT: L_SPORT,
-  DPORT: L_DPORT,
-  COOKIE: L_COOKIE,
-  STATE: L_STATE,
-  RETURN: L_RETURN,
-  ACTION: L_ACTION,
-  POLICY: L_POLICY,
-  NODE: L_NODE,
-  TIME: L_TIME,
-} = style;
+let style: Separated | undefined;
+let L_PARENT: Lit, L_FUNCTION: Lit, L_ARGS: Lit, L_TYPE: Lit, L_PROTOCOL: Lit, L_SADDR: Lit, L_DADDR: Lit, L_SPORT: Lit;
+let L_DPORT: Lit, L_COOKIE: Lit, L_STATE: Lit, L_RETURN: Lit, L_ACTION: Lit, L_POLICY: Lit, L_NODE: Lit, L_TIME: Lit;
 /** Bytes after each comma in that style: 0 or 1 (a space). */
-let GAP: number = style.gap;
+let GAP: number;
 
 function useStyle(next: Separated): void {
   if (next === style) return;
@@ -72,6 +56,7 @@ function useStyle(next: Separated): void {
   } = next);
   GAP = next.gap;
 }
+useStyle(COMPACT);
 
 /**
  * What a `process` + `,"parent":` + `parent` span gives: the process's pod facts, and the
