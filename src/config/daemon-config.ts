@@ -18,7 +18,7 @@ const duration = () => z.string().refine(isDuration, { message: 'expected a dura
 
 const flag = onOff();
 /** `run`'s default of a setting replay shares (shared-settings.ts). */
-const runDefault = (key: 'window' | 'lateness' | 'maxCachedEntries'): string => SHARED_SETTINGS[key].defaults.run;
+const runDefault = (key: 'window' | 'lateness' | 'maxCachedEntries' | 'decodeThreads'): string => SHARED_SETTINGS[key].defaults.run;
 const count = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const n = typeof v === 'number' ? v : /^\d+$/.test(v.trim()) ? Number(v) : NaN;
   if (!Number.isSafeInteger(n) || n < 0) {
@@ -89,6 +89,8 @@ export const DaemonConfigSchema = z
     dnsGrace: duration().default('5m'),
     /** The resolver's one cache bound (attribution-cache.ts). */
     maxCachedEntries: SHARED_SCHEMAS.maxCachedEntries.default(Number(runDefault('maxCachedEntries'))),
+    /** Worker threads decoding events (pipeline/decode-stage.ts). */
+    decodeThreads: SHARED_SCHEMAS.decodeThreads.prefault(runDefault('decodeThreads')),
     /** Tetragon's Prometheus endpoint, for its loss counters in kovenant_source. */
     tetragonMetrics: z.string().url('expected a URL such as http://127.0.0.1:2112/metrics').optional(),
   })

@@ -6,6 +6,7 @@
  * cannot). The daemon config's keys (daemon-config.ts), `run`'s flags (flags.ts) and
  * replay's flags (cli/replay-command.ts) are made of this table.
  */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { MAX_WINDOW_MS } from '../aggregate/window.ts';
 import { parseDuration } from '../core/duration.ts';
@@ -53,6 +54,30 @@ export function onOff() {
     z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
   ]);
 }
+
+/** The most decoding threads `auto` starts: beyond two, the main thread is the bottleneck. */
+const MAX_AUTO_DECODE_THREADS = 2;
+const MAX_DECODE_THREADS = 16;
+const AUTO_DECODE_THREADS_TEXT = `one less than the cores, at most ${MAX_AUTO_DECODE_THREADS}; 0 on one core`;
+
+/** `auto`'s decoding threads on this machine (node's count honours the CPU affinity mask). */
+export function autoDecodeThreads(cores = availableParallelism()): number {
+  return Math.max(0, Math.min(MAX_AUTO_DECODE_THREADS, cores - 1));
+}
+
+/** `auto` or a whole number of threads, 0 to 16, as a number (YAML) or as text. */
+const decodeThreads = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  if (v === 'auto') return autoDecodeThreads();
+  const n = typeof v === 'number' ? v : /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_DECODE_THREADS) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected auto or a whole number of threads from 0 to ${MAX_DECODE_THREADS}; got ${JSON.stringify(v)}`,
+    });
+    return z.NEVER;
+  }
+  return n;
+});
 
 export const SHARED_SETTINGS = {
   window: {
@@ -109,6 +134,15 @@ export const SHARED_SETTINGS = {
     helpOf: { run: '', replay: '' },
     defaults: {},
   },
+  decodeThreads: {
+    value: 'n',
+    help: 'worker threads decoding events while the main thread attributes and aggregates them; 0 decodes in the main thread',
+    helpOf: {
+      run: `(default auto: ${AUTO_DECODE_THREADS_TEXT})`,
+      replay: `(default auto: ${AUTO_DECODE_THREADS_TEXT})`,
+    },
+    defaults: { run: 'auto', replay: 'auto' },
+  },
 } as const satisfies Record<string, SharedSetting>;
 
 export type SharedKey = keyof typeof SHARED_SETTINGS;
@@ -131,6 +165,7 @@ export const SHARED_SCHEMAS = {
   kubeconfig: z.string().min(1),
   context: z.string().min(1),
   allowEmptyKube: onOff(),
+  decodeThreads,
 } as const satisfies Record<SharedKey, z.ZodType>;
 
 /** Whether `text` is a duration (`500ms`, `2s`, `5m`, `1h`). */

@@ -15,7 +15,7 @@ import { ConntrackServiceNat } from '../collectors/conntrack/service-nat.ts';
 import { COLLECTORS } from '../collectors/registry.ts';
 import type { DaemonConfig } from '../config/daemon-config.ts';
 import { parseSettings } from '../core/config-values.ts';
-import { createDecoder } from '../decode/default-decoder.ts';
+import { DecodeStage } from '../pipeline/decode-stage.ts';
 import type { DnstapComponent } from '../enrich/dns/dnstap-component.ts';
 import type { MetadataComponent } from '../enrich/metadata/component.ts';
 import { ENRICHERS } from '../enrich/registry.ts';
@@ -139,6 +139,7 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
   let input: SourceComponent | undefined;
   let sinkClosed = false;
   let metricsServer: MetricsServer | undefined;
+  let decoding: DecodeStage | undefined;
   let dnstap: DnstapComponent | undefined;
   try {
     if (dnstapFactory.enabled(dnstapSettings)) dnstap = await dnstapFactory.create(dnstapSettings, { log, signal: readerStop.signal });
@@ -159,7 +160,8 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
     const events = await openEvents(config, aggregator, readerStop.signal, log);
     input = events.input;
     const checkpoint = events.checkpoint;
-    const decoder = createDecoder();
+    const decoder = new DecodeStage({ threads: config.decodeThreads });
+    decoding = decoder;
     let externalPeersFolded = 0;
     const metrics = new DaemonMetrics({
       counters,
@@ -224,7 +226,7 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
         collectors,
         resolver,
         sink: metrics.timed(opened),
-        decoder,
+        decoding: decoder,
         aggregator,
         counters,
         stop: stop.signal,
@@ -250,6 +252,7 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
   } finally {
     readerStop.abort();
     await input?.close();
+    await decoding?.close();
     // On a failure path: what is spooled stays on disk; only the delivery loop must stop.
     if (sink && !sinkClosed) await sink.close().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'sink not flushed'));
     await metricsServer?.close();

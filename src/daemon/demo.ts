@@ -1,7 +1,6 @@
 /** `kovenant demo`, assembled: the bundled example replayed into a file and a top-talkers table. */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDecoder } from '../decode/default-decoder.ts';
 import { ENRICHERS } from '../enrich/registry.ts';
 import { runReplay } from '../pipeline/replay.ts';
 import { lineSink } from '../sinks/line/component.ts';
@@ -33,7 +32,7 @@ export async function runDemo(opts: { out: string; top: string }, stderr: (text:
     },
     close: () => file.close(),
   };
-  const counters = await runReplay({ input, store, sink, decoder: createDecoder(), windowMs: 10_000, latenessMs: Infinity });
+  const counters = await runReplay({ input, store, sink, decodeThreads: 0, windowMs: 10_000, latenessMs: Infinity });
   process.stdout.write(`Top talkers in examples/events.jsonl.gz (pod → remote, bytes over the whole replay)\n\n`);
   process.stdout.write(formatTopTalkers(talkers.top(Number(opts.top) || 15)));
   process.stdout.write(`\nLine protocol (${counters.pointsWritten} points) written to ${opts.out}\n`);

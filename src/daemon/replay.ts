@@ -2,7 +2,6 @@
  * `kovenant replay`, assembled: the events file, the metadata, the sink and the summary.
  * Line protocol to stdout (or --out), the summary to stderr.
  */
-import { createDecoder } from '../decode/default-decoder.ts';
 import { runReplay } from '../pipeline/replay.ts';
 import { EventCounters } from '../pipeline/event-counters.ts';
 import { OutputError } from '../sinks/output-error.ts';
@@ -26,6 +25,7 @@ export interface ReplayCommandOptions extends OutputOptions {
   lateness?: string;
   maxOpenPoints: string;
   maxCachedEntries?: string;
+  decodeThreads?: string;
   summary: boolean;
   clusterName?: string;
 }
@@ -37,10 +37,17 @@ const REPLAY_SCHEMA = z.object({
   lateness: durationMs('--lateness').default(Infinity),
   maxOpenPoints: atLeastOne('point'),
   maxCachedEntries: SHARED_SCHEMAS.maxCachedEntries.default(Number(SHARED_SETTINGS.maxCachedEntries.defaults.replay)),
+  decodeThreads: SHARED_SCHEMAS.decodeThreads.prefault(SHARED_SETTINGS.decodeThreads.defaults.replay),
 });
 
 export async function runReplayCommand(events: string, opts: ReplayCommandOptions, stderr: (text: string) => void): Promise<void> {
-  const { window: windowMs, lateness: latenessMs, maxOpenPoints, maxCachedEntries } = parseSettings(REPLAY_SCHEMA, opts, 'replay');
+  const {
+    window: windowMs,
+    lateness: latenessMs,
+    maxOpenPoints,
+    maxCachedEntries,
+    decodeThreads,
+  } = parseSettings(REPLAY_SCHEMA, opts, 'replay');
   const started = Date.now();
   const read = SOURCES.read;
   const context = { log: createLogger('kovenant-replay'), signal: new AbortController().signal };
@@ -65,7 +72,7 @@ export async function runReplayCommand(events: string, opts: ReplayCommandOption
         input,
         store: metadata.store,
         sink,
-        decoder: createDecoder(),
+        decodeThreads,
         windowMs,
         latenessMs,
         maxOpenPoints,

@@ -4,22 +4,23 @@
  * per-event observables would cost more than the work they carry.
  */
 import { Observable, concatMap, map, type OperatorFunction } from './rx.ts';
-import { DecodeStatus, KernelEvent, type LineDecoder } from '../decode/kernel-event.ts';
-import { readLossSignal } from '../decode/loss-signal.ts';
+import { DecodeStatus, type KernelEvent } from '../decode/kernel-event.ts';
+import type { LossSignal } from '../decode/loss-signal.ts';
 import type { Resolver } from '../enrich/resolver.ts';
 import { accumulateEvent } from '../aggregate/event-accumulator.ts';
 import type { WindowAggregator } from '../aggregate/window-aggregator.ts';
 import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
-import { LineSplitter, isBlank } from '../sources/line-splitter.ts';
 import type { EventCounters } from './event-counters.ts';
+import type { DecodeStage, DecodedLines } from './decode-stage.ts';
 
 export interface EventStages {
-  decoder: LineDecoder;
+  /** Splits and decodes the chunks, in this thread or in workers (decode-stage.ts). */
+  decoding: DecodeStage;
   resolver: Resolver;
   aggregator: WindowAggregator;
   counters: EventCounters;
   /**
-   * Updated after every chunk: the stream offset past the last complete line read,
+   * Updated after every chunk's lines: the stream offset past the last complete line read,
    * which a checkpoint needs for windows closed outside this operator (wall clock).
    */
   progress?: StreamProgress;
@@ -80,15 +81,20 @@ export class Backpressure {
   }
 }
 
-/** Chunks of an async byte stream, pulled only when downstream keeps up. */
-export function chunksFrom(chunks: AsyncIterable<Buffer>, backpressure: Backpressure): Observable<Buffer> {
+/** What a source waits for before its next chunk. */
+export interface Gate {
+  ready(): Promise<void>;
+}
+
+/** Chunks of an async byte stream, pulled only when downstream keeps up (every gate open). */
+export function chunksFrom(chunks: AsyncIterable<Buffer>, ...gates: Gate[]): Observable<Buffer> {
   return new Observable<Buffer>((subscriber) => {
     let stopped = false;
     (async () => {
       for await (const chunk of chunks) {
         if (stopped) return;
         subscriber.next(chunk);
-        await backpressure.ready();
+        for (const gate of gates) await gate.ready();
       }
       subscriber.complete();
     })().catch((err: unknown) => subscriber.error(err));
@@ -99,8 +105,7 @@ export function chunksFrom(chunks: AsyncIterable<Buffer>, backpressure: Backpres
 }
 
 /** Tetragon's report of events it dropped (rare lines, read off the hot path). */
-function countLoss(counters: EventCounters, line: string): void {
-  const signal = readLossSignal(line);
+function countLoss(counters: EventCounters, signal: LossSignal): void {
   if (!signal) counters.unreadableLossSignals++;
   else if (signal.kind === 'rate_limit') counters.addLost('rate_limit', signal.droppedEvents);
   else if (signal.start) counters.throttles++;
@@ -108,17 +113,14 @@ function countLoss(counters: EventCounters, line: string): void {
 
 /** Decode, enrich and aggregate: chunks in, the points of each window as it closes out. */
 export function eventsToWindows(stages: EventStages): OperatorFunction<Buffer, MetricPoint[]> {
-  const { decoder, resolver, aggregator, counters, progress } = stages;
+  const { decoding, resolver, aggregator, counters, progress } = stages;
   const finish = stages.finishBatch ?? ((points: MetricPoint[]) => points);
   return (chunks$) =>
     new Observable<MetricPoint[]>((subscriber) => {
-      const ev = new KernelEvent();
       const latestTimeOf = stages.latestTimeMs;
       let latestTimeMs = Infinity;
-      const splitter = new LineSplitter((buf, start, end) => {
-        if (start === end || ((buf[start] === 0x20 || buf[start] === 0x09) && isBlank(buf, start, end))) return;
+      const onLine = (status: DecodeStatus, ev: KernelEvent, loss: LossSignal): void => {
         counters.read++;
-        const status = decoder.decode(buf, start, end, ev);
         if (status === DecodeStatus.Used && ev.timeMs > latestTimeMs) {
           counters.reject('time_in_future');
         } else if (status === DecodeStatus.Used) {
@@ -126,51 +128,58 @@ export function eventsToWindows(stages: EventStages): OperatorFunction<Buffer, M
           accumulateEvent(ev, resolver, aggregator);
         } else if (status === DecodeStatus.Skipped) {
           counters.skip(ev.skippedType);
-          if (ev.skippedType === 'rate_limit_info' || ev.skippedType === 'process_throttle')
-            countLoss(counters, buf.toString('utf8', start, end));
+          if (ev.skippedType === 'rate_limit_info' || ev.skippedType === 'process_throttle') countLoss(counters, loss);
         } else {
           counters.reject(ev.rejectReason);
         }
-      });
-      const syncLineCounters = (): void => {
+      };
+      const syncLineCounters = (lines: DecodedLines): void => {
         // Oversized lines never reach the decoder; count them as read and rejected here.
-        for (; splitter.oversized > 0; splitter.oversized--) {
+        for (let n = lines.oversized; n > 0; n--) {
           counters.read++;
           counters.reject('line_too_long');
         }
         counters.late = aggregator.lateEvents;
         counters.windowSpills = aggregator.spills;
       };
+      /** A chunk's lines, decoded: into the windows; what closed goes out. */
+      const deliver = (lines: DecodedLines): void => {
+        if (latestTimeOf) latestTimeMs = latestTimeOf();
+        lines.visit(onLine);
+        if (progress) progress.linesEnd = lines.linesEnd;
+        syncLineCounters(lines);
+        const ready = aggregator.closeReady();
+        if (ready.length) subscriber.next(finish(ready));
+      };
+      const completeAfterInput = async (): Promise<void> => {
+        await decoding.end(stages.dropUnterminatedLine ?? false, deliver);
+        counters.late = aggregator.lateEvents;
+        counters.windowSpills = aggregator.spills;
+        const inTurn = stages.closeInTurn;
+        if (inTurn) {
+          for (const batch of aggregator.closeAllInTurn()) {
+            if (batch.length) subscriber.next(finish(batch));
+            await inTurn.ready();
+          }
+        } else {
+          const rest = aggregator.closeAll();
+          if (rest.length) subscriber.next(finish(rest));
+        }
+        subscriber.complete();
+      };
       return chunks$.subscribe({
         next(chunk) {
-          if (latestTimeOf) latestTimeMs = latestTimeOf();
-          splitter.push(chunk);
-          if (progress) progress.linesEnd = splitter.linesEnd;
-          syncLineCounters();
-          const ready = aggregator.closeReady();
-          if (ready.length) subscriber.next(finish(ready));
+          try {
+            decoding.push(chunk, deliver);
+          } catch (err) {
+            subscriber.error(err);
+          }
         },
         error(err: unknown) {
           subscriber.error(err);
         },
         complete() {
-          if (latestTimeOf) latestTimeMs = latestTimeOf();
-          if (!stages.dropUnterminatedLine) splitter.end();
-          syncLineCounters();
-          const inTurn = stages.closeInTurn;
-          if (inTurn) {
-            void (async () => {
-              for (const batch of aggregator.closeAllInTurn()) {
-                if (batch.length) subscriber.next(finish(batch));
-                await inTurn.ready();
-              }
-              subscriber.complete();
-            })().catch((err: unknown) => subscriber.error(err));
-            return;
-          }
-          const rest = aggregator.closeAll();
-          if (rest.length) subscriber.next(finish(rest));
-          subscriber.complete();
+          completeAfterInput().catch((err: unknown) => subscriber.error(err));
         },
       });
     });

@@ -29,13 +29,13 @@ import {
 import { guardExternalPeers, guardedPeerOf } from '../aggregate/external-peer-guard.ts';
 import type { WindowAggregator } from '../aggregate/window-aggregator.ts';
 import type { NodeCollector } from '../collectors/collector.ts';
-import type { LineDecoder } from '../decode/kernel-event.ts';
 import type { Resolver } from '../enrich/resolver.ts';
 import type { MetricPoint, MetricSink } from '../core/metric-point.ts';
 import type { ByteInput } from '../sources/byte-input.ts';
 import type { CheckpointTracker } from './checkpoint.ts';
 import type { EventCounters } from './event-counters.ts';
 import { Backpressure, chunksFrom, eventsToWindows, intoSink, type StreamProgress } from './event-pipeline.ts';
+import type { DecodeStage } from './decode-stage.ts';
 
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
@@ -45,7 +45,8 @@ export interface LiveOptions {
   collectors: readonly NodeCollector[];
   resolver: Resolver;
   sink: MetricSink;
-  decoder: LineDecoder;
+  /** Splits and decodes the event stream (decode-stage.ts); its owner closes it. */
+  decoding: DecodeStage;
   aggregator: WindowAggregator;
   counters: EventCounters;
   /** Aborted when the daemon should stop: a signal or --duration. */
@@ -87,7 +88,7 @@ function mayExceedPeerBound(points: readonly MetricPoint[], max: number): boolea
 
 /** Runs until `stop` aborts or the input ends; resolves after the sink took the last window. */
 export async function runLive(options: LiveOptions): Promise<EventCounters> {
-  const { aggregator, counters, collectors, resolver, decoder } = options;
+  const { aggregator, counters, collectors, resolver, decoding } = options;
   const now = options.now ?? Date.now;
   const tickMs = options.tickMs ?? 1000;
   const maxClockSkewMs = options.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
@@ -147,11 +148,11 @@ export async function runLive(options: LiveOptions): Promise<EventCounters> {
   const eventsEnded$ = new Subject<void>();
   const events$: Observable<MetricPoint[]> = options.input
     ? concat(
-        chunksFrom(options.input.chunks, backpressure).pipe(
+        chunksFrom(options.input.chunks, backpressure, decoding).pipe(
           takeUntil(stopped$),
           tap(() => (chunkSinceTick = true)),
           eventsToWindows({
-            decoder,
+            decoding,
             resolver,
             aggregator,
             counters,

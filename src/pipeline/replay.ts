@@ -2,13 +2,13 @@
 import { lastValueFrom, defaultIfEmpty } from './rx.ts';
 import { WindowAggregator } from '../aggregate/window-aggregator.ts';
 import { TempFileSpill } from '../aggregate/window-spill.ts';
-import type { CountingDecoder } from '../decode/default-decoder.ts';
 import type { MetadataStore } from '../enrich/metadata/model.ts';
 import { Resolver } from '../enrich/resolver.ts';
 import type { MetricSink } from '../core/metric-point.ts';
 import type { ByteInput } from '../sources/byte-input.ts';
 import { EventCounters } from './event-counters.ts';
 import { Backpressure, chunksFrom, eventsToWindows, intoSink } from './event-pipeline.ts';
+import { DecodeStage } from './decode-stage.ts';
 
 /**
  * Points held in memory in open windows; beyond it they go to a temporary file (see
@@ -20,7 +20,8 @@ export interface ReplayOptions {
   input: ByteInput;
   store: MetadataStore;
   sink: MetricSink;
-  decoder: CountingDecoder;
+  /** Worker threads decoding lines (decode-stage.ts); 0 decodes in this thread. */
+  decodeThreads: number;
   windowMs: number;
   /** Infinity: windows stay open until the end of the input (exact in any event order). */
   latenessMs: number;
@@ -51,8 +52,9 @@ export async function runReplay(options: ReplayOptions): Promise<EventCounters> 
     spill,
   });
   const backpressure = new Backpressure();
-  const done$ = chunksFrom(thenDrain(options.input.chunks, options.sink), backpressure).pipe(
-    eventsToWindows({ decoder: options.decoder, resolver, aggregator, counters, closeInTurn: backpressure }),
+  const decoding = new DecodeStage({ threads: options.decodeThreads });
+  const done$ = chunksFrom(thenDrain(options.input.chunks, options.sink), backpressure, decoding).pipe(
+    eventsToWindows({ decoding, resolver, aggregator, counters, closeInTurn: backpressure }),
     intoSink(options.sink, backpressure, counters),
     defaultIfEmpty(undefined),
   );
@@ -60,8 +62,9 @@ export async function runReplay(options: ReplayOptions): Promise<EventCounters> 
     await lastValueFrom(done$);
   } finally {
     spill.close();
+    await decoding.close();
   }
-  counters.fallbacks = options.decoder.fallbacks;
+  counters.fallbacks = decoding.fallbacks;
   await options.sink.close();
   return counters;
 }

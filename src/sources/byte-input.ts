@@ -7,6 +7,7 @@ import { fstatSync, read } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { InputError } from '../core/input-error.ts';
+import { markExclusive } from './exclusive-chunk.ts';
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
@@ -31,7 +32,7 @@ async function* readAhead(fill: (buf: Buffer) => Promise<number>): AsyncGenerato
   const readChunk = async (): Promise<Buffer | undefined> => {
     const buf = Buffer.allocUnsafeSlow(CHUNK_BYTES);
     const bytesRead = await fill(buf);
-    return bytesRead === 0 ? undefined : bytesRead === CHUNK_BYTES ? buf : buf.subarray(0, bytesRead);
+    return bytesRead === 0 ? undefined : markExclusive(bytesRead === CHUNK_BYTES ? buf : buf.subarray(0, bytesRead));
   };
   let next = readChunk();
   try {

@@ -28,6 +28,7 @@
  * inode, or a file that was truncated and refilled meanwhile, and finds a file again
  * after it was gzipped (a new inode).
  */
+import { markExclusive } from './exclusive-chunk.ts';
 import { createHash } from 'node:crypto';
 import type { ReadStream } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
@@ -669,7 +670,7 @@ export class FileFollower implements ByteInput {
             bytesRead = (await file.handle.read(buf, 0, CHUNK_BYTES, file.offset)).bytesRead;
           }
           if (bytesRead >= HAND_OUT_BYTES) {
-            chunk = buf.subarray(0, bytesRead);
+            chunk = markExclusive(buf.subarray(0, bytesRead));
             buf = undefined;
           } else if (bytesRead > 0) {
             chunk = Buffer.from(buf.subarray(0, bytesRead));

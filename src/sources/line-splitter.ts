@@ -4,6 +4,14 @@
  * parser because that one parses every line with JSON.parse into an object-mode stream
  * and ends the stream on the first bad line, while kovenant must count bad lines and go
  * on, and must not pay for a full parse (see the fast decoder).
+ *
+ * Two halves, so that lines can be split where they are decoded (a worker thread,
+ * pipeline/decode-pool.ts) while the stream is framed where it is read:
+ *  - `LineFramer` owns what crosses chunk boundaries: the unfinished last line, and a
+ *    too-long line being discarded. Each chunk becomes an optional head line (completed
+ *    from earlier chunks) and a body of whole lines;
+ *  - `splitLines` hands over the lines of such a body.
+ * `LineSplitter` is the two in one thread.
  */
 
 export type LineHandler = (buf: Buffer, start: number, end: number) => void;
@@ -11,64 +19,92 @@ export type LineHandler = (buf: Buffer, start: number, end: number) => void;
 const NEWLINE = 0x0a;
 const CR = 0x0d;
 
-export class LineSplitter {
+export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Hands over the line at start..end (no newline), CR stripped, unless it is longer than
+ * `maxLineBytes`; returns 1 for a line dropped as too long, else 0.
+ */
+export function emitLine(onLine: LineHandler, maxLineBytes: number, buf: Buffer, start: number, end: number): number {
+  if (end > start && buf[end - 1] === CR) end--;
+  if (end - start > maxLineBytes) return 1;
+  onLine(buf, start, end);
+  return 0;
+}
+
+/**
+ * Hands over every line of start..end, a region of whole lines each ending with a
+ * newline (a framed body); returns how many were dropped as too long.
+ */
+export function splitLines(onLine: LineHandler, maxLineBytes: number, buf: Buffer, start: number, end: number): number {
+  let oversized = 0;
+  let pos = start;
+  for (let nl = buf.indexOf(NEWLINE, pos); nl >= 0 && nl < end; nl = buf.indexOf(NEWLINE, pos)) {
+    oversized += emitLine(onLine, maxLineBytes, buf, pos, nl);
+    pos = nl + 1;
+  }
+  return oversized;
+}
+
+export class LineFramer {
   private carry: Buffer | undefined;
   /** While a too-long line is being discarded up to its newline. */
   private discarding = false;
-  /** Lines dropped for exceeding maxLineBytes. */
+  /** Lines dropped for exceeding maxLineBytes while they crossed chunks. */
   oversized = 0;
   /** Bytes pushed so far: the stream offset of the next chunk. */
   private pushed = 0;
   /**
    * Stream offset just past the last newline seen: every line before it has been
-   * handed over, every byte from it on is still to come (a checkpoint resumes here).
+   * framed, every byte from it on is still to come (a checkpoint resumes here).
    */
   linesEnd = 0;
+  /** Set by push: the chunk's whole lines, each with its newline (empty when start === end). */
+  bodyStart = 0;
+  bodyEnd = 0;
 
-  constructor(
-    private readonly onLine: LineHandler,
-    private readonly maxLineBytes = 16 * 1024 * 1024,
-  ) {}
+  constructor(readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES) {}
 
-  push(chunk: Buffer): void {
+  /**
+   * Frames the next chunk: returns the line it completes (earlier chunks' unfinished
+   * line plus its start, no newline; a copy) if any, and sets bodyStart..bodyEnd to
+   * the whole lines that follow. What is left after the last newline is kept (copied:
+   * the source may reuse the chunk's memory after we return).
+   */
+  push(chunk: Buffer): Buffer | undefined {
     const chunkStart = this.pushed;
     this.pushed += chunk.length;
+    this.bodyStart = this.bodyEnd = 0;
+    let head: Buffer | undefined;
     let pos = 0;
-    let nl = chunk.indexOf(NEWLINE, 0);
+    const nl = chunk.indexOf(NEWLINE, 0);
     if (this.carry || this.discarding) {
       if (nl < 0) {
         this.extendCarry(chunk);
-        return;
+        return undefined;
       }
-      if (this.discarding) {
-        this.discarding = false;
-      } else {
-        const line = Buffer.concat([this.carry!, chunk.subarray(0, nl)]);
-        this.carry = undefined;
-        this.emit(line, 0, line.length);
-      }
+      if (this.discarding) this.discarding = false;
+      else head = Buffer.concat([this.carry!, chunk.subarray(0, nl)]);
       this.carry = undefined;
       pos = nl + 1;
-      nl = chunk.indexOf(NEWLINE, pos);
     }
-    while (nl >= 0) {
-      this.emit(chunk, pos, nl);
-      pos = nl + 1;
-      nl = chunk.indexOf(NEWLINE, pos);
+    const last = nl < 0 ? -1 : chunk.lastIndexOf(NEWLINE);
+    if (last >= pos) {
+      this.bodyStart = pos;
+      this.bodyEnd = last + 1;
+      pos = last + 1;
     }
     if (pos > 0) this.linesEnd = chunkStart + pos;
     if (pos < chunk.length) this.extendCarry(chunk.subarray(pos));
+    return head;
   }
 
   /** The last line, when the input does not end with a newline. */
-  end(): void {
-    if (this.carry && !this.discarding) {
-      const line = this.carry;
-      this.carry = undefined;
-      this.emit(line, 0, line.length);
-    }
+  end(): Buffer | undefined {
+    const line = this.discarding ? undefined : this.carry;
     this.carry = undefined;
     this.discarding = false;
+    return line;
   }
 
   private extendCarry(part: Buffer): void {
@@ -80,17 +116,42 @@ export class LineSplitter {
       this.oversized++;
       return;
     }
-    // Copy: the source may reuse the chunk's memory after we return.
     this.carry = this.carry ? Buffer.concat([this.carry, part]) : Buffer.from(part);
   }
+}
 
-  private emit(buf: Buffer, start: number, end: number): void {
-    if (end > start && buf[end - 1] === CR) end--;
-    if (end - start > this.maxLineBytes) {
-      this.oversized++;
-      return;
-    }
-    this.onLine(buf, start, end);
+/** Framing and splitting in one thread: every line of the stream, in order, to `onLine`. */
+export class LineSplitter {
+  private readonly framer: LineFramer;
+  /** Lines dropped as too long (decrement as they are counted elsewhere). */
+  oversized = 0;
+
+  constructor(
+    private readonly onLine: LineHandler,
+    private readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+  ) {
+    this.framer = new LineFramer(maxLineBytes);
+  }
+
+  /** Stream offset just past the last newline seen (see LineFramer.linesEnd). */
+  get linesEnd(): number {
+    return this.framer.linesEnd;
+  }
+
+  push(chunk: Buffer): void {
+    const framer = this.framer;
+    const before = framer.oversized;
+    const head = framer.push(chunk);
+    if (head) this.oversized += emitLine(this.onLine, this.maxLineBytes, head, 0, head.length);
+    if (framer.bodyEnd > framer.bodyStart)
+      this.oversized += splitLines(this.onLine, this.maxLineBytes, chunk, framer.bodyStart, framer.bodyEnd);
+    this.oversized += framer.oversized - before;
+  }
+
+  /** The last line, when the input does not end with a newline. */
+  end(): void {
+    const line = this.framer.end();
+    if (line) this.oversized += emitLine(this.onLine, this.maxLineBytes, line, 0, line.length);
   }
 }
 

@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MetadataIndex } from '../../src/enrich/metadata/metadata-index.ts';
-import { createDecoder } from '../../src/decode/default-decoder.ts';
 import { runReplay } from '../../src/pipeline/replay.ts';
 import { chunkedInput, MemorySink } from '../support/memory.ts';
 import { burstChunks, eventSize, externalIp } from '../support/hostile-streams.ts';
@@ -24,7 +23,7 @@ describe('replay --max-open-points', () => {
       input: chunkedInput(Buffer.from(lines.join('')), [64 * 1024]),
       store: new MetadataIndex(),
       sink,
-      decoder: createDecoder(),
+      decodeThreads: 0,
       windowMs: 10_000,
       latenessMs: Infinity,
       maxOpenPoints: 1000,

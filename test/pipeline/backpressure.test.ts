@@ -1,6 +1,5 @@
 /** A sink that stops taking points stops the source: memory stays bounded. */
 import { describe, expect, it } from 'vitest';
-import { createDecoder } from '../../src/decode/default-decoder.ts';
 import { MetadataIndex } from '../../src/enrich/metadata/metadata-index.ts';
 import { runReplay } from '../../src/pipeline/replay.ts';
 import type { MetricPoint, MetricSink } from '../../src/core/metric-point.ts';
@@ -35,7 +34,7 @@ describe('backpressure', () => {
       input: { name: 'test', chunks: chunks() },
       store: new MetadataIndex(),
       sink: stalled,
-      decoder: createDecoder(),
+      decodeThreads: 0,
       windowMs: 1000,
       latenessMs: 0,
     });

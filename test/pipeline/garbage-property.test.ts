@@ -4,7 +4,6 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createDecoder } from '../../src/decode/default-decoder.ts';
 import { MetadataIndex } from '../../src/enrich/metadata/metadata-index.ts';
 import { runReplay } from '../../src/pipeline/replay.ts';
 import { MemorySink, chunkedInput, totals } from '../support/memory.ts';
@@ -65,7 +64,7 @@ async function replayTotals(
     input: chunkedInput(Buffer.from(text, 'latin1'), chunkSizes),
     store: new MetadataIndex(),
     sink,
-    decoder: createDecoder(),
+    decodeThreads: 0,
     windowMs: 10_000,
     latenessMs: 300_000,
   });
@@ -101,7 +100,7 @@ describe('pipeline properties', () => {
           input: chunkedInput(Buffer.from(bytes), [chunk]),
           store: new MetadataIndex(),
           sink,
-          decoder: createDecoder(),
+          decodeThreads: 0,
           windowMs: 1000,
           latenessMs: 0,
         });
