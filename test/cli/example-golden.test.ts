@@ -78,6 +78,21 @@ describe('the bundled example', () => {
     if (process.env.KOVENANT_UPDATE_GOLDEN) writeFileSync(GOLDEN, gzipSync(r.stdout, { level: 9 }));
     expect(r.stdout).toBe(gunzipSync(readFileSync(GOLDEN)).toString('utf8'));
   });
+
+  it.each(['0', '2'])('gives the same bytes decoded by --decode-threads %s', async (threads) => {
+    const r = await runCli([
+      'replay',
+      'examples/events.jsonl.gz',
+      '--kube',
+      'examples/snapshot.json',
+      '--window',
+      '10s',
+      '--decode-threads',
+      threads,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(gunzipSync(readFileSync(GOLDEN)).toString('utf8'));
+  });
   it('gives exact byte totals per local pod and path, and per (zone, remote_zone), over its zoned nodes', async () => {
     // Node-c has only the deprecated failure-domain.beta labels: the fallback is part of it.
     const r = await runCli(['replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--window', '10s']);

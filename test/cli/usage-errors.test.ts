@@ -70,6 +70,30 @@ describe('usage errors', () => {
   });
 
   it.each([
+    [
+      'replay',
+      'EVENTS',
+      '--decode-threads',
+      '17',
+      /"decodeThreads" \(from flag\): expected auto or a whole number of threads from 0 to 16; got "17"/,
+    ],
+    [
+      'run',
+      '--events',
+      'none',
+      '--metrics-addr',
+      'off',
+      '--decode-threads',
+      'many',
+      /"decodeThreads" \(from flag\): expected auto.*got "many"/,
+    ],
+  ])('%s --decode-threads out of range', async (...row) => {
+    const want = row.pop() as RegExp;
+    const cmd = (row as string[]).map((a) => (a === 'EVENTS' ? events : a));
+    expect(await usageError(cmd)).toMatch(want);
+  });
+
+  it.each([
     ['replay', 'EVENTS'],
     ['run', '--events', 'none', '--metrics-addr', 'off'],
   ])('%s --window beyond a day', async (...row) => {
