@@ -6,11 +6,11 @@
  * cannot). The daemon config's keys (daemon-config.ts), `run`'s flags (flags.ts) and
  * replay's flags (cli/replay-command.ts) are made of this table.
  */
-import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { MAX_WINDOW_MS } from '../aggregate/window.ts';
 import { parseDuration } from '../core/duration.ts';
 import { InputError } from '../core/input-error.ts';
+import { cpuBudget } from '../core/cpu-budget.ts';
 import { DEFAULT_MAX_CACHED_ENTRIES } from '../enrich/attribution-cache.ts';
 
 export type Command = 'run' | 'replay';
@@ -55,13 +55,13 @@ export function onOff() {
   ]);
 }
 
-/** The most decoding threads `auto` starts: beyond two, the main thread is the bottleneck. */
-const MAX_AUTO_DECODE_THREADS = 2;
+/** The decoding threads `auto` starts at most: the main thread is the bottleneck beyond one (and each costs ~20 MB). */
+const MAX_AUTO_DECODE_THREADS = 1;
 const MAX_DECODE_THREADS = 16;
-const AUTO_DECODE_THREADS_TEXT = `one less than the cores, at most ${MAX_AUTO_DECODE_THREADS}; 0 on one core`;
+const AUTO_DECODE_THREADS_TEXT = `${MAX_AUTO_DECODE_THREADS} when the process may use 2 CPUs or more (cores and cgroup CPU quota), else 0`;
 
-/** `auto`'s decoding threads on this machine (node's count honours the CPU affinity mask). */
-export function autoDecodeThreads(cores = availableParallelism()): number {
+/** `auto`'s decoding threads for a process that may keep `cores` CPUs busy. */
+export function autoDecodeThreads(cores = cpuBudget()): number {
   return Math.max(0, Math.min(MAX_AUTO_DECODE_THREADS, cores - 1));
 }
 

@@ -217,6 +217,7 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
           windows: aggregator.windowsDescription,
           latenessMs,
           node: config.nodeName,
+          decodeThreads: config.decodeThreads,
         },
         'running',
       );
