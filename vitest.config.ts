@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import { tsLoaderUrl } from './test/support/ts-loader.ts';
 
 /**
  * The tests that own processes: the CLI spawned (test/support/cli.ts), a real server
@@ -43,6 +44,8 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Decoding threads started from the sources load TypeScript through it (pipeline/decode-stage.ts).
+    env: { KOVENANT_TS_LOADER: tsLoaderUrl() },
     // Every file in its own process (forks), in both projects: process-wide state
     // (environment, signal handlers, the working directory) never leaks between files.
     pool: 'forks',

@@ -12,9 +12,6 @@
  * wait for theirs anyway); otherwise it is decoded here at once, which keeps a trickle
  * of live events as fast to deliver as before.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DecodeStatus, KernelEvent, type LineDecoder } from '../decode/kernel-event.ts';
 import { readLossSignal, type LossSignal } from '../decode/loss-signal.ts';
@@ -146,17 +143,19 @@ class LocalLines implements DecodedLines {
 const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './decode-worker.ts' : './decode-worker.js', import.meta.url);
 
 /**
- * Starts a worker on `entry`. A TypeScript entry (the sources, as tests run them) goes
- * through tsx's loader, registered inside the worker first: node 20 neither runs .ts
- * nor carries the parent's loader hooks into a worker (vitest's transform does not
- * reach it either). The compiled build never takes that branch.
+ * The variable naming the module that lets a worker import TypeScript: set by the tests,
+ * which run the sources (test/support/ts-loader.ts). Node 20 neither runs .ts nor carries
+ * the parent's loader hooks into a worker, and vitest's transform does not reach it.
  */
+export const TS_LOADER_ENV = 'KOVENANT_TS_LOADER';
+
+/** Starts a worker on `entry`; a TypeScript entry registers the loader of TS_LOADER_ENV first (the compiled build never does). */
 function startWorker(entry: URL, workerData: DecodeWorkerData): Worker {
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData });
-  // tsx's ESM entry of its API (its package `exports`), found from its package.json.
-  const tsxPackage = createRequire(import.meta.url).resolve('tsx/package.json');
-  const tsx = pathToFileURL(join(dirname(tsxPackage), 'dist/esm/api/index.mjs')).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
+  const loader = process.env[TS_LOADER_ENV];
+  if (!loader)
+    throw new Error(`${entry.pathname}: a TypeScript worker entry needs ${TS_LOADER_ENV} (the module whose register() loads .ts)`);
+  const boot = `import(${JSON.stringify(loader)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
   return new Worker(boot, { eval: true, workerData });
 }
 

@@ -75,7 +75,7 @@ describe('usage errors', () => {
       'EVENTS',
       '--decode-threads',
       '17',
-      /"decodeThreads" \(from flag\): expected auto or a whole number of threads from 0 to 16; got "17"/,
+      /replay --decode-threads: expected auto or a whole number of threads from 0 to 16; got "17"/,
     ],
     [
       'run',

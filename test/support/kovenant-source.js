@@ -5,5 +5,8 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// Decoding threads started from the sources need the loader too (decode-stage.ts).
+const { tsLoaderUrl } = await import('./ts-loader.ts');
+process.env.KOVENANT_TS_LOADER ??= tsLoaderUrl();
 const { main } = await import('../../src/cli/main.ts');
 process.exitCode = await main(process.argv);
