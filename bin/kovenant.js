@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// The CLI runs the compiled JavaScript in dist/ (`npm run build`, which `npm ci` runs
-// through `prepare`): no compiler at run time, so start-up stays fast and the image
-// carries no TypeScript toolchain. Tests run the sources (test/support/kovenant-source.js).
+// The CLI runs the bundled JavaScript in dist/ (`npm run build`, esbuild through build.mjs,
+// which `npm ci` runs through `prepare`): no compiler at run time, so start-up stays fast
+// and the image carries no TypeScript toolchain. Tests run the sources
+// (test/support/kovenant-source.js). Stack frames point at dist/ chunks; with
+// NODE_OPTIONS=--enable-source-maps they point at src/ (build.mjs says why it is not the default).
 let main;
 try {
-  ({ main } = await import('../dist/cli/main.js'));
+  ({ main } = await import('../dist/main.js'));
 } catch (err) {
-  if (err?.code !== 'ERR_MODULE_NOT_FOUND' || !String(err.message).includes('/dist/cli/main.js')) throw err;
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND' || !String(err.message).includes('/dist/main.js')) throw err;
   process.stderr.write('kovenant: dist/ is missing: run `npm run build` (npm ci and npm install run it for you)\n');
   process.exit(1);
 }

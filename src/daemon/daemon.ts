@@ -24,7 +24,7 @@ import { EventCounters } from '../pipeline/event-counters.ts';
 import { runLive, startCollectors } from '../pipeline/live.ts';
 import type { SinkComponent } from '../sinks/sink-component.ts';
 import type { SourceComponent } from '../sources/source-component.ts';
-import { DaemonMetrics, serveMetrics, type ComponentReport, type MetricsServer } from '../telemetry/metrics.ts';
+import type { ComponentReport, MetricSources, MetricsServer } from '../telemetry/metrics.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { InputError } from '../core/input-error.ts';
 import { openSink, type OutputOptions } from './sinks.ts';
@@ -161,7 +161,7 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
     const checkpoint = events.checkpoint;
     const decoder = createDecoder();
     let externalPeersFolded = 0;
-    const metrics = new DaemonMetrics({
+    const metricSources: MetricSources = {
       counters,
       openWindows: () => aggregator.openWindows,
       lagSeconds: () => {
@@ -175,9 +175,12 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
       externalPeersFolded: () => externalPeersFolded + aggregator.externalPeersFolded,
       attributionCache: () => ({ entries: resolver.cache.size, evictions: resolver.cache.evictions }),
       checkpointSaves: checkpoint ? () => ({ saved: checkpoint.saved, failed: checkpoint.failed }) : undefined,
-    });
-    if (config.metricsAddr !== 'off') {
-      metricsServer = await serveMetrics(metrics, config.metricsAddr, () => metadata.isReady());
+    };
+    // prom-client (~30 ms to load) only when the metrics are served: `--metrics-addr off` skips it.
+    const telemetry = config.metricsAddr === 'off' ? undefined : await import('../telemetry/metrics.ts');
+    const metrics = telemetry && new telemetry.DaemonMetrics(metricSources);
+    if (telemetry && metrics) {
+      metricsServer = await telemetry.serveMetrics(metrics, config.metricsAddr, () => metadata.isReady());
       log.info({ addr: config.metricsAddr, port: metricsServer.port }, 'metrics listening');
     }
 
@@ -223,7 +226,7 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
         input: stop.signal.aborted ? undefined : input,
         collectors,
         resolver,
-        sink: metrics.timed(opened),
+        sink: metrics ? metrics.timed(opened) : opened,
         decoder,
         aggregator,
         counters,
