@@ -17,9 +17,14 @@ import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const ROOT = import.meta.dirname;
-// `node build.mjs [DIR]`: dist/ unless told (test/cli/build.test.ts builds into a temp dir).
-const OUT = resolve(process.argv[2] ?? join(ROOT, 'dist'));
-const ENTRIES = { main: 'src/cli/main.ts', 'decode-worker': 'src/pipeline/decode-worker.ts' };
+// `node build.mjs [DIR [NAME=SOURCE...]]`: dist/ and kovenant's entries unless told.
+// test/cli/build.test.ts builds into a temp dir; `KOVENANT_BENCH_DIST=1 npm run
+// bench:decoder` builds the decoders alone, bundled as kovenant's are.
+const [outArg, ...entryArgs] = process.argv.slice(2);
+const OUT = resolve(outArg ?? join(ROOT, 'dist'));
+const ENTRIES = entryArgs.length
+  ? Object.fromEntries(entryArgs.map((arg) => arg.split('=', 2)))
+  : { main: 'src/cli/main.ts', 'decode-worker': 'src/pipeline/decode-worker.ts' };
 
 // Kept in node_modules, loaded only on the paths whose options need them (the code imports
 // them lazily): @kubernetes/client-node (watches, k8s-logs), the InfluxDB client (influx
@@ -52,9 +57,9 @@ await build({
   // Bundled CommonJS (commander, pino) calls require() for Node's built-ins, which an ES
   // module does not have.
   banner: { js: "import { createRequire as __kovenantRequire } from 'node:module'; const require = __kovenantRequire(import.meta.url);" },
-  // Maps beside the chunks, pointing at src/ (without the sources' text: the image has no
-  // src/). Node reads them only with --enable-source-maps (NODE_OPTIONS), which costs about
-  // 15 ms of start-up per process, so stack traces show dist/ frames unless asked.
+  // Maps beside the chunks, pointing at src/, so that stack traces name the sources
+  // (bin/kovenant.js turns them on). Without the sources' text: the image has no src/ and
+  // the frames need only file and line.
   sourcemap: 'linked',
   sourcesContent: false,
   logLevel: 'warning',

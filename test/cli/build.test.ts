@@ -120,6 +120,18 @@ describe('the compiled build (npm run build, bin/kovenant.js)', () => {
     expect(served).toContain('prom-client');
   }, 60_000);
 
+  it('names src/ files and lines in the stack trace of an unexpected error', async () => {
+    // A stdout whose write throws: an error no path of kovenant expects, so its stack is printed.
+    const r = await runCli(['replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json'], {
+      bin: join(root, 'bin/kovenant.js'),
+      nodeArgs: ['--import', 'data:text/javascript,process.stdout.write = () => { throw new TypeError("unexpected") }'],
+    });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('kovenant: TypeError: unexpected');
+    expect(r.stderr).toContain(`(${join(REPO, 'src/')}`);
+    expect(r.stderr).not.toMatch(/dist\/[\w-]+\.js/);
+  });
+
   it('imports only .js files and no TypeScript loader', () => {
     const files = jsFiles(join(root, 'dist'));
     expect(files.length).toBeGreaterThan(20);
