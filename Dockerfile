@@ -1,15 +1,16 @@
 # The image the Helm chart runs (install/chart/kovenant, `image.repository`/`image.tag`).
 #   docker build -t REGISTRY/kovenant:0.1.0 . && docker push REGISTRY/kovenant:0.1.0
-# Two stages: the build stage compiles the TypeScript sources with the dev dependencies
-# (tsc); the image carries only the production dependencies and the compiled dist/, so no
-# compiler runs at start-up and no compile cache is needed.
+# Two stages: the build stage bundles the TypeScript sources with the dev dependencies
+# (esbuild, build.mjs); the image carries only the production dependencies (the packages
+# build.mjs leaves external) and the flat bundle dist/, so no compiler runs at start-up
+# and no compile cache is needed.
 FROM node:20-bookworm-slim AS build
 
 WORKDIR /opt/kovenant
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` (the build) needs the sources, copied below.
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json build.mjs ./
 COPY src ./src
 RUN npm run build
 
@@ -17,7 +18,7 @@ FROM node:20-bookworm-slim
 
 WORKDIR /opt/kovenant
 COPY package.json package-lock.json ./
-# --ignore-scripts: `prepare` would run tsc, which is a dev dependency; dist/ comes from
+# --ignore-scripts: `prepare` would run the build, whose esbuild is a dev dependency; dist/ comes from
 # the build stage. No production dependency has an install script.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY bin/kovenant.js ./bin/kovenant.js

@@ -32,6 +32,25 @@ export default tseslint.config(
     },
   },
   {
+    // Start-up (README, "Start-up"): the bundle drops zod's unused parts (its locales) only
+    // for a namespace import; the InfluxDB client loads only for the influx outputs.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "ImportDeclaration[source.value='zod'][importKind='value'] > :matches(ImportSpecifier[importKind='value'], ImportDefaultSpecifier)",
+          message: "import * as z from 'zod': the one style the bundle shakes (`import { z }` keeps every locale)",
+        },
+        {
+          selector: "ImportDeclaration[source.value='@influxdata/influxdb-client'] > ImportSpecifier[imported.name='escape']",
+          message: 'escape from src/core/line-protocol-escape.ts (the client would load on every replay)',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly' } },
   },

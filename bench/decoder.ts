@@ -17,9 +17,14 @@
  *
  *   node --expose-gc --import tsx bench/decoder.ts [lines] [rounds]
  *
- * With KOVENANT_BENCH_DIST=1 the decoders are the compiled ones in dist/ (`npm run build`
- * first), as `bin/kovenant.js` runs them; otherwise the sources, compiled by tsx.
+ * With KOVENANT_BENCH_DIST=1 the decoders are bundled by build.mjs (into a temp dir) as
+ * dist/ bundles them for `bin/kovenant.js`; otherwise the sources, compiled by tsx.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { exampleLines } from '../examples/synthetic-cluster.ts';
 import type { FastDecoder as FastDecoderClass } from '../src/decode/fast-decoder.ts';
 import type { KernelEvent as KernelEventClass, LineDecoder } from '../src/decode/kernel-event.ts';
@@ -29,8 +34,19 @@ import { spacedLine } from './export-shapes.ts';
 import { filterLine } from './field-filter.ts';
 import { realisticEventLine } from './realistic-events.ts';
 
-const from = process.env.KOVENANT_BENCH_DIST === '1' ? '../dist/decode' : '../src/decode';
-const ext = from.startsWith('../dist') ? 'js' : 'ts';
+const DECODE_MODULES = ['fast-decoder', 'kernel-event', 'reference-decoder', 'json-scan'];
+/** The four decoder modules bundled by build.mjs into a temp dir, one entry each (their shared code in chunks). */
+function bundledDecoders(): string {
+  const repo = fileURLToPath(new URL('../', import.meta.url));
+  const out = mkdtempSync(join(tmpdir(), 'kovenant-bench-decoders-'));
+  execFileSync(process.execPath, [join(repo, 'build.mjs'), out, ...DECODE_MODULES.map((m) => `${m}=src/decode/${m}.ts`)], {
+    stdio: 'inherit',
+  });
+  return pathToFileURL(out).href;
+}
+const bundled = process.env.KOVENANT_BENCH_DIST === '1';
+const from = bundled ? bundledDecoders() : '../src/decode';
+const ext = bundled ? 'js' : 'ts';
 const { FastDecoder } = (await import(`${from}/fast-decoder.${ext}`)) as { FastDecoder: typeof FastDecoderClass };
 const { KernelEvent } = (await import(`${from}/kernel-event.${ext}`)) as { KernelEvent: typeof KernelEventClass };
 const { ReferenceDecoder } = (await import(`${from}/reference-decoder.${ext}`)) as { ReferenceDecoder: typeof ReferenceDecoderClass };

@@ -12,7 +12,7 @@
  * The aggregator and the schedules import only the types from here (`import type`):
  * loading zod costs replay, which keeps no checkpoint, about 80 ms of CPU at start-up.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const nullableNumber = z.number().nullable();
 

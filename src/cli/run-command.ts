@@ -2,7 +2,6 @@
 import { Command, Option } from 'commander';
 import { loadDaemonConfig } from '../config/load.ts';
 import { addConfigFlags } from '../config/flags.ts';
-import { runDaemon } from '../daemon/daemon.ts';
 import { DESCRIPTIONS } from './command-names.ts';
 
 export function runCommand(): Command {
@@ -14,6 +13,9 @@ export function runCommand(): Command {
   addConfigFlags(cmd);
   return cmd.action(async (_opts: unknown, command: Command) => {
     const config = await loadDaemonConfig(command, process.env);
+    // Imported once the config is valid: `run --help` and a config error do not load the
+    // daemon's parts (rxjs, the sinks, the collectors).
+    const { runDaemon } = await import('../daemon/daemon.ts');
     await runDaemon(config);
   });
 }

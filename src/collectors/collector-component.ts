@@ -4,7 +4,7 @@
  * `src/collectors/components/` exporting a `CollectorFactory`, plus its line in
  * `collectors/registry.ts` (ARCHITECTURE.md).
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Component, ComponentContext, ComponentFactory, ComponentStats } from '../core/component.ts';
 import type { WindowAggregator } from '../aggregate/window-aggregator.ts';
 import type { Resolver } from '../enrich/resolver.ts';

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../core/input-error.ts';
 import { SHARED_SCHEMAS, SHARED_SETTINGS, isDuration, onOff } from './shared-settings.ts';
 import { DAEMON_OUTPUT_KEYS, OUTPUT_SETTINGS, envAliasOf, envNameOf, envValue } from './output-settings.ts';

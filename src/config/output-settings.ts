@@ -6,7 +6,7 @@
  * sink components' schemas (src/sinks/<name>/component.ts), which parse the values into
  * numbers once; the daemon's zod schema (daemon-config.ts) validates the same keys.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { envNameOf, flagOf } from '../core/config-values.ts';
 import { parseByteSize } from '../core/byte-size.ts';
 import { parseDuration } from '../core/duration.ts';

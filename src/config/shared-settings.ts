@@ -6,7 +6,7 @@
  * cannot). The daemon config's keys (daemon-config.ts), `run`'s flags (flags.ts) and
  * replay's flags (cli/replay-command.ts) are made of this table.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_WINDOW_MS } from '../aggregate/window.ts';
 import { parseDuration } from '../core/duration.ts';
 import { InputError } from '../core/input-error.ts';

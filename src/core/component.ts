@@ -7,7 +7,7 @@
  * daemon, replay and demo build parts only through them (src/daemon/).
  */
 import type { Logger } from 'pino';
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** `enricher`: what feeds the resolver beside the flow (the metadata store, dnstap: enrich/registry.ts). */
 export type ComponentKind = 'source' | 'sink' | 'collector' | 'enricher';

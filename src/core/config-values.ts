@@ -4,7 +4,7 @@
  * core/byte-size.ts); a number given as such (YAML `batchSize: 500`) is taken as it is.
  * A bad value throws the `InputError` of the parser, which names `what` (the flag).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseByteSize } from './byte-size.ts';
 import { parseDuration } from './duration.ts';
 import { InputError } from './input-error.ts';

@@ -4,7 +4,7 @@
  * them; sinks write the key as is. Escaping comes from the official client; tags are
  * sorted by key, which is the order InfluxDB stores them in and makes output deterministic.
  */
-import { escape } from '@influxdata/influxdb-client';
+import { escape } from './line-protocol-escape.ts';
 
 /** One series: a measurement and a tag set, with its escaped line-protocol key. */
 export interface Series {

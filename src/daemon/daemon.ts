@@ -24,7 +24,7 @@ import { EventCounters } from '../pipeline/event-counters.ts';
 import { runLive, startCollectors } from '../pipeline/live.ts';
 import type { SinkComponent } from '../sinks/sink-component.ts';
 import type { SourceComponent } from '../sources/source-component.ts';
-import { DaemonMetrics, serveMetrics, type ComponentReport, type MetricsServer } from '../telemetry/metrics.ts';
+import type { ComponentReport, MetricSources, MetricsServer } from '../telemetry/metrics.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { InputError } from '../core/input-error.ts';
 import { openSink, type OutputOptions } from './sinks.ts';
@@ -163,7 +163,7 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
     const decoder = new DecodeStage({ threads: config.decodeThreads });
     decoding = decoder;
     let externalPeersFolded = 0;
-    const metrics = new DaemonMetrics({
+    const metricSources: MetricSources = {
       counters,
       openWindows: () => aggregator.openWindows,
       lagSeconds: () => {
@@ -177,9 +177,12 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
       externalPeersFolded: () => externalPeersFolded + aggregator.externalPeersFolded,
       attributionCache: () => ({ entries: resolver.cache.size, evictions: resolver.cache.evictions }),
       checkpointSaves: checkpoint ? () => ({ saved: checkpoint.saved, failed: checkpoint.failed }) : undefined,
-    });
-    if (config.metricsAddr !== 'off') {
-      metricsServer = await serveMetrics(metrics, config.metricsAddr, () => metadata.isReady());
+    };
+    // prom-client (~30 ms to load) only when the metrics are served: `--metrics-addr off` skips it.
+    const telemetry = config.metricsAddr === 'off' ? undefined : await import('../telemetry/metrics.ts');
+    const metrics = telemetry && new telemetry.DaemonMetrics(metricSources);
+    if (telemetry && metrics) {
+      metricsServer = await telemetry.serveMetrics(metrics, config.metricsAddr, () => metadata.isReady());
       log.info({ addr: config.metricsAddr, port: metricsServer.port }, 'metrics listening');
     }
 
@@ -226,7 +229,7 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
         input: stop.signal.aborted ? undefined : input,
         collectors,
         resolver,
-        sink: metrics.timed(opened),
+        sink: metrics ? metrics.timed(opened) : opened,
         decoding: decoder,
         aggregator,
         counters,

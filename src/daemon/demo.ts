@@ -11,7 +11,8 @@ import { SOURCES } from '../sources/registry.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { formatSummary } from './replay-summary.ts';
 
-const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
+// The sources sit two levels below the package (src/daemon/), the bundle one (dist/).
+const EXAMPLES = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../examples/' : '../examples/', import.meta.url));
 
 export async function runDemo(opts: { out: string; top: string }, stderr: (text: string) => void): Promise<void> {
   const started = Date.now();

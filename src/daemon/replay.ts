@@ -8,7 +8,7 @@ import { OutputError } from '../sinks/output-error.ts';
 import { durationMs, parseSettings } from '../core/config-values.ts';
 import { SOURCES } from '../sources/registry.ts';
 import { createLogger } from '../telemetry/logger.ts';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SHARED_SCHEMAS, SHARED_SETTINGS, atLeastOne, windowLengthMs } from '../config/shared-settings.ts';
 import type { MetadataComponent } from '../enrich/metadata/component.ts';
 import { ENRICHERS } from '../enrich/registry.ts';

@@ -3,7 +3,7 @@
  * into milliseconds: the daemon config (config/daemon-config.ts) keeps the text as
  * given, which `kovenant config print` shows; the parts take numbers.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { durationMs, parseSettings } from '../core/config-values.ts';
 import type { DaemonConfig } from '../config/daemon-config.ts';
 import { windowLengthMs } from '../config/shared-settings.ts';

@@ -16,7 +16,7 @@
  * restarted daemon assigns every event to the window the first run would have.
  */
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../core/input-error.ts';
 import { AggregatorStateSchema } from '../aggregate/aggregator-state.ts';
 import type { WindowAggregator } from '../aggregate/window-aggregator.ts';

@@ -3,7 +3,7 @@
  * Escaping comes from the official client; tags are sorted by key, which is the order
  * InfluxDB stores them in and makes output deterministic.
  */
-import { escape } from '@influxdata/influxdb-client';
+import { escape } from '../core/line-protocol-escape.ts';
 import type { MetricPoint } from '../core/metric-point.ts';
 import { seriesKey } from '../core/series.ts';
 

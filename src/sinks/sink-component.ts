@@ -3,7 +3,7 @@
  * where its points go. A new sink is a folder `src/sinks/<name>/` whose `component.ts`
  * exports a `SinkFactory`, plus its line in `sinks/registry.ts` (ARCHITECTURE.md).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Component, ComponentContext, ComponentFactory } from '../core/component.ts';
 import type { MetricSink } from '../core/metric-point.ts';
 import { InputError } from '../core/input-error.ts';

@@ -4,7 +4,7 @@
  * `src/sources/components/` exporting a `SourceFactory`, plus its line in
  * `sources/registry.ts` (ARCHITECTURE.md).
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Component, ComponentContext, ComponentFactory } from '../core/component.ts';
 import type { ByteInput } from './byte-input.ts';
 

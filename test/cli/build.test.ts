@@ -1,13 +1,13 @@
 /**
- * The compiled build as users run it: `npm run build`'s tsc config emitted into a temp
- * directory laid out like the package (bin/kovenant.js beside dist/), then the real bin
- * run on the bundled example. Built here rather than read from the worktree's dist/, so
- * the test never passes on a stale build; the other tests run the sources.
+ * The bundled build as users run it: `npm run build`'s script (build.mjs, esbuild) emitted
+ * into a temp directory laid out like the package (bin/kovenant.js beside dist/), then the
+ * real bin run on the bundled example. Built here rather than read from the worktree's
+ * dist/, so the test never passes on a stale build; the other tests run the sources.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,18 +29,109 @@ beforeAll(async () => {
   copyFileSync(join(REPO, 'package.json'), join(root, 'package.json'));
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
   symlinkSync(join(REPO, 'examples'), join(root, 'examples'));
-  await run(
-    process.execPath,
-    [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(root, 'dist')],
-    { cwd: REPO },
+  await run(process.execPath, [join(REPO, 'build.mjs'), join(root, 'dist')], { cwd: REPO });
+  // A module-load hook that appends every URL Node loads to a file: what a command pulls in.
+  writeFileSync(
+    join(root, 'load-hooks.mjs'),
+    "import { appendFileSync } from 'node:fs';\n" +
+      'let log;\nexport function initialize(data) { log = data.log; }\n' +
+      "export async function load(url, context, next) { appendFileSync(log, url + '\\n'); return next(url, context); }\n",
+  );
+  writeFileSync(
+    join(root, 'log-loads.mjs'),
+    "import { register } from 'node:module';\n" +
+      "register('./load-hooks.mjs', import.meta.url, { data: { log: process.env.KOVENANT_TEST_LOAD_LOG } });\n",
   );
 }, 180_000);
+
+/** The URLs of the modules `kovenant ARGS` (the build) loads. */
+async function loadedBy(args: string[], stdin?: string): Promise<string[]> {
+  const log = join(root, `loads-${Math.random().toString(36).slice(2)}.txt`);
+  writeFileSync(log, '');
+  const r = await runCli(args, {
+    bin: join(root, 'bin/kovenant.js'),
+    nodeArgs: ['--import', join(root, 'log-loads.mjs')],
+    env: { KOVENANT_TEST_LOAD_LOG: log },
+    ...(stdin === undefined ? {} : { stdin }),
+  });
+  expect(r.code, r.stderr).toBe(0);
+  return readFileSync(log, 'utf8').split('\n').filter(Boolean);
+}
+
+/** The packages of node_modules among `urls`. */
+function packagesOf(urls: readonly string[]): Set<string> {
+  const names = urls.map((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1]).filter((n): n is string => n !== undefined);
+  return new Set(names);
+}
+
+const HEAVY = ['@kubernetes/client-node', '@influxdata/influxdb-client', 'prom-client', 'protobufjs', 'dns-packet'];
 
 afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
 describe('the compiled build (npm run build, bin/kovenant.js)', () => {
+  it('is flat: the entries and every chunk in dist/ itself, where the decode pool finds its worker', () => {
+    const entries = readdirSync(join(root, 'dist'), { withFileTypes: true });
+    expect(entries.filter((e) => !e.isFile()).map((e) => e.name)).toEqual([]);
+    expect(existsSync(join(root, 'dist/main.js'))).toBe(true);
+    // src/pipeline/decode-pool.ts: new URL('./decode-worker.js', import.meta.url), from any chunk.
+    expect(existsSync(join(root, 'dist/decode-worker.js'))).toBe(existsSync(join(REPO, 'src/pipeline/decode-worker.ts')));
+    // Maps beside the chunks, naming the sources (NODE_OPTIONS=--enable-source-maps).
+    const map = JSON.parse(readFileSync(join(root, 'dist/main.js.map'), 'utf8')) as { sources: string[] };
+    expect(map.sources.map((source) => resolve(root, 'dist', source))).toContain(join(REPO, 'src/cli/main.ts'));
+  });
+
+  it('loads no heavy package for a replay, --help or a daemon without watches or a metrics server', async () => {
+    const help = await loadedBy(['--help']);
+    expect([...packagesOf(help)]).toEqual([]);
+    const replay = packagesOf(
+      await loadedBy(['replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--out', '/dev/null']),
+    );
+    const daemon = packagesOf(
+      await loadedBy(
+        ['run', '--events', '-', '--output', 'line', '--out', '/dev/null', '--kube', 'examples/snapshot.json', '--metrics-addr', 'off'],
+        gunzipSync(readFileSync(join(REPO, 'examples/events.jsonl.gz'))).toString('utf8'),
+      ),
+    );
+    for (const name of HEAVY) {
+      expect(replay, `replay loaded ${name}`).not.toContain(name);
+      expect(daemon, `run loaded ${name}`).not.toContain(name);
+    }
+    // The hook sees what it should: a metrics server does load prom-client.
+    const served = packagesOf(
+      await loadedBy(
+        [
+          'run',
+          '--events',
+          '-',
+          '--output',
+          'line',
+          '--out',
+          '/dev/null',
+          '--kube',
+          'examples/snapshot.json',
+          '--metrics-addr',
+          '127.0.0.1:0',
+        ],
+        '',
+      ),
+    );
+    expect(served).toContain('prom-client');
+  }, 60_000);
+
+  it('names src/ files and lines in the stack trace of an unexpected error', async () => {
+    // A stdout whose write throws: an error no path of kovenant expects, so its stack is printed.
+    const r = await runCli(['replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json'], {
+      bin: join(root, 'bin/kovenant.js'),
+      nodeArgs: ['--import', 'data:text/javascript,process.stdout.write = () => { throw new TypeError("unexpected") }'],
+    });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('kovenant: TypeError: unexpected');
+    expect(r.stderr).toContain(`(${join(REPO, 'src/')}`);
+    expect(r.stderr).not.toMatch(/dist\/[\w-]+\.js/);
+  });
+
   it('imports only .js files and no TypeScript loader', () => {
     const files = jsFiles(join(root, 'dist'));
     expect(files.length).toBeGreaterThan(20);

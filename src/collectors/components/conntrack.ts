@@ -1,5 +1,5 @@
 /** `conntrack`: the node's conntrack table (bytes and packets per flow) into kovenant_conntrack. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { durationMs } from '../../core/config-values.ts';
 import { collectorComponent, collectorFactory } from '../collector-component.ts';
 import { ConntrackCollector } from '../conntrack/conntrack-collector.ts';

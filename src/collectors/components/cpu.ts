@@ -1,5 +1,5 @@
 /** `cpu`: /proc/stat into kovenant_node_cpu, and pod cgroups into kovenant_cpu (both on with `cpu: true`). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { durationMs } from '../../core/config-values.ts';
 import { collectorComponent, collectorFactory } from '../collector-component.ts';
 import { PodCpuCollector } from '../cpu/pod-cpu.ts';

@@ -3,7 +3,7 @@
  * with `tetragonMetrics` Tetragon's own loss counters) into kovenant_source.
  */
 import { hostname } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from '../../core/duration.ts';
 import { collectorComponent, collectorFactory } from '../collector-component.ts';
 import { SourceCollector } from '../source/source-collector.ts';

@@ -4,7 +4,7 @@
  * lives in enrich/, not sources/: what it receives is not events for the flow but names
  * for the resolver, and it owns the cache the resolver reads (`cache`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Component, ComponentContext, ComponentFactory } from '../../core/component.ts';
 import { durationMs, positiveInt } from '../../core/config-values.ts';
 import { InputError } from '../../core/input-error.ts';

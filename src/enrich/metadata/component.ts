@@ -4,7 +4,7 @@
  * `--context`, KUBECONFIG, or the pod's service account). Both feed the same resolver
  * (`store`). Its stats are `synced`, `outageSeconds` and `objects.<resource>`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Component, ComponentContext, ComponentFactory } from '../../core/component.ts';
 import { parseDuration } from '../../core/duration.ts';
 import { InputError } from '../../core/input-error.ts';

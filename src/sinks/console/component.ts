@@ -1,5 +1,5 @@
 /** `--output console`: a refreshing top-N view (plain tables when stdout is not a terminal). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { positiveInt } from '../../core/config-values.ts';
 import { ConsoleSink } from '../console-sink.ts';
 import { refuseOutFile, textSink, type SinkFactory } from '../sink-component.ts';

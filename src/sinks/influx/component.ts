@@ -4,7 +4,7 @@
  * the transport only; they are never logged.
  */
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { byteSize, durationMs, envNameOf, flagOf, positiveInt } from '../../core/config-values.ts';
 import { InputError } from '../../core/input-error.ts';
 import type { MetricPoint } from '../../core/metric-point.ts';

@@ -2,7 +2,7 @@
  * `follow` (the daemon's `events: file:PATH`): Tetragon's export file followed through
  * its rotations until the run stops, resumed where a checkpoint says.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { FileFollower, type FollowPosition } from '../file-follower.ts';
 import type { SourceComponent, SourceContext, SourceFactory } from '../source-component.ts';
 

@@ -3,7 +3,7 @@
  * restart reads each pod's log from the start of what the kubelet keeps (windows
  * rewritten with the same values where the events are the same).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { SourceComponent, SourceContext, SourceFactory } from '../source-component.ts';
 

@@ -1,5 +1,5 @@
 /** `read`: an events file (gzip decompressed) or `-` (stdin), read once to its end (replay, `--events -`). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { openByteInput } from '../byte-input.ts';
 import type { SourceComponent, SourceFactory } from '../source-component.ts';
 
