@@ -312,12 +312,15 @@ export class WindowAggregator {
             schema = schemas.push({ ints: [...slot.schema.ints], floats: [...slot.schema.floats] }) - 1;
             schemaIndex.set(slot.schema, schema);
           }
+          // A series' tags never change (series are interned and shared read-only), so the
+          // snapshot shares them; only the values go on changing. The daemon takes a
+          // snapshot per closed batch (its checkpoint), of every open slot.
           out.push({
             measurement: slot.series.measurement,
-            tags: { ...slot.series.tags },
+            tags: slot.series.tags,
             key: slot.series.key,
             schema,
-            values: [...slot.values],
+            values: slot.values.slice(),
           });
         }
         windows.push({ start, slots: out });
