@@ -72,6 +72,16 @@ interface SpilledWindow {
   runs: PartRun[];
 }
 
+/**
+ * `n` zeros, as a packed array of small integers: pushed rather than `new Array(n).fill(0)`,
+ * which builds a holey array first; a slot is made per series and window.
+ */
+function zeros(n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(0);
+  return out;
+}
+
 /** The partition of a series key (FNV-1a over its UTF-16 code units). */
 function partitionOf(key: string): number {
   let h = 0x811c9dc5;
@@ -215,7 +225,7 @@ export class WindowAggregator {
     }
     let slot = slots!.get(series.key);
     if (!slot) {
-      slot = { series, schema, values: new Array<number>(schema.ints.length + schema.floats.length).fill(0) };
+      slot = { series, schema, values: zeros(schema.ints.length + schema.floats.length) };
       if (this.maxExternalPeers > 0) {
         const peer = guardedPeerOf(series.measurement, series.tags);
         if (peer !== undefined) this.trackPeer(nw, start, slots!, slot, peer);
