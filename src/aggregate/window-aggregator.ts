@@ -21,6 +21,7 @@ import { finiteOrNull, type WindowSchedule } from './window-schedule.ts';
 import { PEER_RANK_FIELDS, foldedTags, guardedPeerOf } from './external-peer-guard.ts';
 import { seriesKey } from '../core/series.ts';
 import type { SpillRun, WindowSpill } from './window-spill.ts';
+import { SeriesOrder } from './series-order.ts';
 
 interface Slot {
   readonly series: Series;
@@ -69,6 +70,16 @@ interface SpilledWindow {
   /** Points written to the spill so far (a series spilled twice counts twice). */
   records: number;
   runs: PartRun[];
+}
+
+/**
+ * `n` zeros, as a packed array of small integers: pushed rather than `new Array(n).fill(0)`,
+ * which builds a holey array first; a slot is made per series and window.
+ */
+function zeros(n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(0);
+  return out;
 }
 
 /** The partition of a series key (FNV-1a over its UTF-16 code units). */
@@ -146,6 +157,8 @@ export class WindowAggregator {
 
   private readonly windows: WindowSchedule;
   private readonly latenessMs: number;
+  /** The series keys' order, kept across batches (series-order.ts). */
+  private readonly order = new SeriesOrder();
 
   constructor(options: AggregatorOptions) {
     this.latenessMs = options.latenessMs;
@@ -212,7 +225,7 @@ export class WindowAggregator {
     }
     let slot = slots!.get(series.key);
     if (!slot) {
-      slot = { series, schema, values: new Array<number>(schema.ints.length + schema.floats.length).fill(0) };
+      slot = { series, schema, values: zeros(schema.ints.length + schema.floats.length) };
       if (this.maxExternalPeers > 0) {
         const peer = guardedPeerOf(series.measurement, series.tags);
         if (peer !== undefined) this.trackPeer(nw, start, slots!, slot, peer);
@@ -309,12 +322,15 @@ export class WindowAggregator {
             schema = schemas.push({ ints: [...slot.schema.ints], floats: [...slot.schema.floats] }) - 1;
             schemaIndex.set(slot.schema, schema);
           }
+          // A series' tags never change (series are interned and shared read-only), so the
+          // snapshot shares them; only the values go on changing. The daemon takes a
+          // snapshot per closed batch (its checkpoint), of every open slot.
           out.push({
             measurement: slot.series.measurement,
-            tags: { ...slot.series.tags },
+            tags: slot.series.tags,
             key: slot.series.key,
             schema,
-            values: [...slot.values],
+            values: slot.values.slice(),
           });
         }
         windows.push({ start, slots: out });
@@ -381,7 +397,7 @@ export class WindowAggregator {
     for (const nw of this.nodes.values()) this.closeEndedBy(nw, nw.watermark - this.latenessMs, out);
     this.windows.settle(this.oldestOpenStart);
     this.spillOverBound();
-    return sortPoints(out);
+    return this.order.sort(out);
   }
 
   /**
@@ -468,7 +484,7 @@ export class WindowAggregator {
     const out: MetricPoint[] = [];
     for (const nw of this.nodes.values()) this.closeEndedBy(nw, nowMs - this.latenessMs, out);
     this.windows.settle(this.oldestOpenStart);
-    return sortPoints(out);
+    return this.order.sort(out);
   }
 
   /**
@@ -492,14 +508,14 @@ export class WindowAggregator {
             sizes[n]! += merged.size;
             for (const slot of merged.values()) out.push(toPoint(slot, oldest));
           });
-          if (out.length) yield sortPoints(out);
+          if (out.length) yield this.order.sort(out);
         }
         holding.forEach((nw, n) => this.forget(nw, oldest, sizes[n]!));
         continue;
       }
       const out: MetricPoint[] = [];
       for (const nw of holding) this.closeWhere(nw, (start) => start === oldest, out);
-      yield sortPoints(out);
+      yield this.order.sort(out);
     }
     this.windows.settle(this.oldestOpenStart);
   }
@@ -509,7 +525,7 @@ export class WindowAggregator {
     const out: MetricPoint[] = [];
     for (const nw of this.nodes.values()) this.closeWhere(nw, () => true, out);
     this.windows.settle(this.oldestOpenStart);
-    return sortPoints(out);
+    return this.order.sort(out);
   }
 
   /** Closes the windows of `nw` that end at or before `limit`. */
@@ -548,26 +564,14 @@ export class WindowAggregator {
 }
 
 function toPoint(slot: Slot, timeMs: number): MetricPoint {
-  const { schema, values } = slot;
+  const { schema, values, series } = slot;
+  // Loops and two literals rather than forEach and a spread: this runs once per point written.
   const ints: Record<string, number> = {};
-  schema.ints.forEach((name, i) => (ints[name] = values[i] ?? 0));
-  let floats: Record<string, number> | undefined;
-  if (schema.floats.length) {
-    floats = {};
-    const base = schema.ints.length;
-    schema.floats.forEach((name, i) => (floats![name] = values[base + i] ?? 0));
-  }
-  return {
-    measurement: slot.series.measurement,
-    tags: slot.series.tags,
-    ints,
-    ...(floats ? { floats } : {}),
-    timeMs,
-    key: slot.series.key,
-  };
-}
-
-/** Deterministic output: by window, then series key. */
-function sortPoints(points: MetricPoint[]): MetricPoint[] {
-  return points.sort((a, b) => a.timeMs - b.timeMs || ((a.key ?? '') < (b.key ?? '') ? -1 : (a.key ?? '') > (b.key ?? '') ? 1 : 0));
+  const names = schema.ints;
+  for (let i = 0; i < names.length; i++) ints[names[i]!] = values[i] ?? 0;
+  if (schema.floats.length === 0) return { measurement: series.measurement, tags: series.tags, ints, timeMs, key: series.key };
+  const floats: Record<string, number> = {};
+  const base = names.length;
+  for (let i = 0; i < schema.floats.length; i++) floats[schema.floats[i]!] = values[base + i] ?? 0;
+  return { measurement: series.measurement, tags: series.tags, ints, floats, timeMs, key: series.key };
 }

@@ -18,13 +18,19 @@ function floatText(v: number): string {
   return String(v);
 }
 
-/** Escaped field keys: the same few names are written millions of times. */
-const fieldKeys = new Map<string, string>();
+/** A field's escaped key as written first (after the space) and after a comma: the same few names are written millions of times. */
+interface FieldKeyText {
+  readonly first: string;
+  readonly next: string;
+}
 
-function fieldKey(name: string): string {
+const fieldKeys = new Map<string, FieldKeyText>();
+
+function fieldKey(name: string): FieldKeyText {
   let k = fieldKeys.get(name);
   if (k === undefined) {
-    k = `${escape.tag(name)}=`;
+    const escaped = escape.tag(name);
+    k = { first: ` ${escaped}=`, next: `,${escaped}=` };
     fieldKeys.set(name, k);
   }
   return k;
@@ -32,12 +38,43 @@ function fieldKey(name: string): string {
 
 /** Field set text: integer fields with `i`, then float fields. */
 export function fieldsText(point: Pick<MetricPoint, 'ints' | 'floats'>): string {
-  let text = '';
-  for (const k in point.ints) text += `${text ? ',' : ''}${fieldKey(k)}${Math.trunc(point.ints[k]!)}i`;
-  if (point.floats) for (const k in point.floats) text += `${text ? ',' : ''}${fieldKey(k)}${floatText(point.floats[k]!)}`;
-  return text;
+  return appendFields('', point).slice(1);
 }
 
+/**
+ * `text` and the point's fields, the first after a space: appended piece by piece (no
+ * template per field) since a batch's lines are built once per point written.
+ */
+function appendFields(text: string, point: Pick<MetricPoint, 'ints' | 'floats'>): string {
+  let next = false;
+  const ints = point.ints;
+  for (const k in ints) {
+    const key = fieldKey(k);
+    text += next ? key.next : key.first;
+    text += Math.trunc(ints[k]!);
+    text += 'i';
+    next = true;
+  }
+  const floats = point.floats;
+  if (floats)
+    for (const k in floats) {
+      const key = fieldKey(k);
+      text += next ? key.next : key.first;
+      text += floatText(floats[k]!);
+      next = true;
+    }
+  return next ? text : text + ' ';
+}
+
+/** The last window time written and its text: a batch is mostly one window. */
+let lastTimeMs = NaN;
+let lastTimeText = '';
+
 export function formatPoint(point: MetricPoint): string {
-  return `${point.key ?? seriesKey(point.measurement, point.tags)} ${fieldsText(point)} ${msToNanosText(point.timeMs)}`;
+  const text = appendFields(point.key ?? seriesKey(point.measurement, point.tags), point);
+  if (point.timeMs !== lastTimeMs) {
+    lastTimeText = ` ${msToNanosText(point.timeMs)}`;
+    lastTimeMs = point.timeMs;
+  }
+  return text + lastTimeText;
 }
