@@ -67,6 +67,18 @@ export function isLossType(type: string): boolean {
 /** Entries a worker's string (or label set) table holds before it starts over. */
 export const MAX_TABLE = 1 << 16;
 
+interface PodIds {
+  namespace: string | undefined;
+  name: string | undefined;
+  workload: string | undefined;
+  workloadKind: string | undefined;
+  namespaceId: number;
+  nameId: number;
+  workloadId: number;
+  workloadKindId: number;
+  labelsId: number;
+}
+
 /** Builds a batch line by line, in the worker. */
 export class BatchWriter {
   /** The tables start over with the next batch (checked between batches, so a batch's ids never change). */
@@ -79,8 +91,39 @@ export class BatchWriter {
   private labels: Labels[] = [];
   private labelIds = new Map<Labels, number>();
   private losses: LossSignal[] = [];
+  /**
+   * A pod's numbers, by its label set: the decoders share one immutable pod record (and
+   * label object) per pod, so one lookup numbers the five pod fields, checked against
+   * the event's strings (a mismatch numbers them one by one).
+   */
+  private pods = new Map<Labels, PodIds>();
 
   constructor(private readonly maxTable = MAX_TABLE) {}
+
+  private podIds(ev: KernelEvent, labels: Labels): PodIds {
+    const known = this.pods.get(labels);
+    if (
+      known &&
+      known.namespace === ev.podNamespace &&
+      known.name === ev.podName &&
+      known.workload === ev.podWorkload &&
+      known.workloadKind === ev.podWorkloadKind
+    )
+      return known;
+    const ids: PodIds = {
+      namespace: ev.podNamespace,
+      name: ev.podName,
+      workload: ev.podWorkload,
+      workloadKind: ev.podWorkloadKind,
+      namespaceId: this.str(ev.podNamespace),
+      nameId: this.str(ev.podName),
+      workloadId: this.str(ev.podWorkload),
+      workloadKindId: this.str(ev.podWorkloadKind),
+      labelsId: this.labelSet(labels),
+    };
+    this.pods.set(labels, ids);
+    return ids;
+  }
 
   private str(s: string | undefined): number {
     if (s === undefined) return -1;
@@ -136,14 +179,24 @@ export class BatchWriter {
     ints[o + LOCAL_PORT] = ev.localPort;
     ints[o + NODE] = this.str(ev.node);
     ints[o + CLUSTER] = this.str(ev.cluster);
-    ints[o + POD_NAMESPACE] = this.str(ev.podNamespace);
-    ints[o + POD_NAME] = this.str(ev.podName);
-    ints[o + POD_WORKLOAD] = this.str(ev.podWorkload);
-    ints[o + POD_WORKLOAD_KIND] = this.str(ev.podWorkloadKind);
+    const labels = ev.podLabels;
+    if (labels !== undefined) {
+      const pod = this.podIds(ev, labels);
+      ints[o + POD_NAMESPACE] = pod.namespaceId;
+      ints[o + POD_NAME] = pod.nameId;
+      ints[o + POD_WORKLOAD] = pod.workloadId;
+      ints[o + POD_WORKLOAD_KIND] = pod.workloadKindId;
+      ints[o + POD_LABELS] = pod.labelsId;
+    } else {
+      ints[o + POD_NAMESPACE] = this.str(ev.podNamespace);
+      ints[o + POD_NAME] = this.str(ev.podName);
+      ints[o + POD_WORKLOAD] = this.str(ev.podWorkload);
+      ints[o + POD_WORKLOAD_KIND] = this.str(ev.podWorkloadKind);
+      ints[o + POD_LABELS] = -1;
+    }
     ints[o + REMOTE_ADDRESS] = this.str(ev.remoteAddress);
     ints[o + LOCAL_ADDRESS] = this.str(ev.localAddress);
     ints[o + COOKIE] = this.str(ev.cookie);
-    ints[o + POD_LABELS] = this.labelSet(ev.podLabels);
     this.nums[n] = ev.timeMs;
     this.nums[n + 1] = ev.bytes;
   }
@@ -170,6 +223,7 @@ export class BatchWriter {
     if (this.reset) {
       this.stringIds.clear();
       this.labelIds.clear();
+      this.pods.clear();
     }
     return batch;
   }

@@ -57,7 +57,20 @@ describe('decoded batches', () => {
       expected.push(seen(status, ev, loss));
     };
     const ops: KernelOp[] = ['connect', 'close', 'send', 'recv', 'read', 'write'];
-    for (let i = 0; i < 1200; i++) add(DecodeStatus.Used, fullEvent(i, ops[i % ops.length]));
+    // Label sets shared by identity, as the decoders share a pod's; and one shared by
+    // different pods (an empty set a decoder might reuse), which must not mix them up.
+    const shared = [{ app: 'a' }, {}];
+    for (let i = 0; i < 1200; i++) {
+      const ev = fullEvent(i, ops[i % ops.length]);
+      if (i % 3 === 0) {
+        ev.podLabels = shared[i % 2];
+        ev.podName = i % 9 === 0 ? 'shared-1' : 'shared-2';
+      }
+      if (i % 5 === 0) ev.podWorkload = undefined;
+      if (i % 7 === 0) ev.podWorkloadKind = 'StatefulSet';
+      if (i % 11 === 0) ev.podNamespace = 'other';
+      add(DecodeStatus.Used, ev);
+    }
     const bare = new KernelEvent();
     bare.timeMs = 5;
     add(DecodeStatus.Used, bare);
