@@ -6,6 +6,7 @@
 import { Observable, concatMap, map, type OperatorFunction } from './rx.ts';
 import { DecodeStatus, type KernelEvent } from '../decode/kernel-event.ts';
 import type { LossSignal } from '../decode/loss-signal.ts';
+import { isLossType } from '../decode/decoded-batch.ts';
 import type { Resolver } from '../enrich/resolver.ts';
 import { accumulateEvent } from '../aggregate/event-accumulator.ts';
 import type { WindowAggregator } from '../aggregate/window-aggregator.ts';
@@ -128,7 +129,7 @@ export function eventsToWindows(stages: EventStages): OperatorFunction<Buffer, M
           accumulateEvent(ev, resolver, aggregator);
         } else if (status === DecodeStatus.Skipped) {
           counters.skip(ev.skippedType);
-          if (ev.skippedType === 'rate_limit_info' || ev.skippedType === 'process_throttle') countLoss(counters, loss);
+          if (isLossType(ev.skippedType)) countLoss(counters, loss);
         } else {
           counters.reject(ev.rejectReason);
         }

@@ -59,7 +59,7 @@ describe('decoded batches', () => {
     const ops: KernelOp[] = ['connect', 'close', 'send', 'recv', 'read', 'write'];
     // Label sets shared by identity, as the decoders share a pod's; and one shared by
     // different pods (an empty set a decoder might reuse), which must not mix them up.
-    const shared = [{ app: 'a' }, {}];
+    const shared: Record<string, string>[] = [{ app: 'a' }, {}];
     for (let i = 0; i < 1200; i++) {
       const ev = fullEvent(i, ops[i % ops.length]);
       if (i % 3 === 0) {
