@@ -514,7 +514,8 @@ export class WindowAggregator {
         continue;
       }
       const out: MetricPoint[] = [];
-      for (const nw of holding) this.closeWhere(nw, (start) => start === oldest, out);
+      // That window only: a scan of every open window per window time was quadratic in a replay's windows.
+      for (const nw of holding) this.closeWindow(nw, oldest, nw.open.get(oldest)!, out);
       yield this.order.sort(out);
     }
     this.windows.settle(this.oldestOpenStart);
@@ -535,13 +536,15 @@ export class WindowAggregator {
   }
 
   private closeWhere(nw: NodeWindows, shouldClose: (start: number) => boolean, out: MetricPoint[]): void {
-    for (const [start, open] of nw.open) {
-      if (!shouldClose(start)) continue;
-      const spilled = nw.spilled.get(start);
-      const slots = spilled ? this.unspill(open.values(), spilled) : open;
-      for (const slot of slots.values()) out.push(toPoint(slot, start));
-      this.forget(nw, start, slots.size);
-    }
+    for (const [start, open] of nw.open) if (shouldClose(start)) this.closeWindow(nw, start, open, out);
+  }
+
+  /** Writes the window `start` of `nw` (its slots `open`, plus what it spilled) to `out`, and forgets it. */
+  private closeWindow(nw: NodeWindows, start: number, open: Map<string, Slot>, out: MetricPoint[]): void {
+    const spilled = nw.spilled.get(start);
+    const slots = spilled ? this.unspill(open.values(), spilled) : open;
+    for (const slot of slots.values()) out.push(toPoint(slot, start));
+    this.forget(nw, start, slots.size);
   }
 
   /** The bookkeeping of a window written: `points` is how many it wrote. */
