@@ -15,7 +15,7 @@
 import { Worker } from 'node:worker_threads';
 import { DecodeStatus, KernelEvent, type LineDecoder } from '../decode/kernel-event.ts';
 import { readLossSignal, type LossSignal } from '../decode/loss-signal.ts';
-import { BatchTables, isLossType, readBatch, type DecodedBatch, type DecodedLineVisitor } from '../decode/decoded-batch.ts';
+import { BatchTables, BatchWriter, isLossType, readBatch, type DecodedBatch, type DecodedLineVisitor } from '../decode/decoded-batch.ts';
 import { createDecoder, type CountingDecoder } from '../decode/default-decoder.ts';
 import { isExclusive } from '../sources/exclusive-chunk.ts';
 import { DEFAULT_MAX_LINE_BYTES, LineFramer, emitLine, isBlank, splitLines } from '../sources/line-splitter.ts';
@@ -100,6 +100,9 @@ export interface DecodeStageOptions {
   workerEntry?: URL;
 }
 
+/** Pieces a worker holds at most: one it decodes, one queued. */
+const PIECES_PER_WORKER = 2;
+
 /** Below this, a piece is decoded here when nothing is pending: a message costs about as much as its lines. */
 const MIN_WORKER_BYTES = 64 * 1024;
 
@@ -167,7 +170,12 @@ export class DecodeStage {
   private readonly localLines: LocalLines;
   private readonly ev = new KernelEvent();
   private readonly workers: Worker[] = [];
-  private nextWorker = 0;
+  /** Pieces each worker holds (decoding or queued). */
+  private readonly inWorker: number[] = [];
+  /** This thread's own batches: pieces it decodes ahead while every worker is full. */
+  private readonly aheadWriter = new BatchWriter();
+  private aheadTables = new BatchTables();
+  private readonly addAhead = this.aheadWriter.add.bind(this.aheadWriter);
   private seq = 0;
   /** Pieces in workers or waiting for earlier ones, in stream order. */
   private readonly pending = new Map<number, Pending>();
@@ -186,9 +194,9 @@ export class DecodeStage {
     this.framer = new LineFramer(maxLineBytes);
     this.local = new PieceDecoder(createDecoder(), maxLineBytes);
     this.localLines = new LocalLines(this.local);
-    // Four pieces a worker: one decoding, the others waiting, so that no worker idles
-    // while this thread aggregates; memory stays at a few chunks.
-    this.maxPending = 4 * options.threads;
+    // Two pieces a worker (one decoding, one queued, so that it never waits for this
+    // thread), and two this thread decoded ahead: memory stays at a few chunks.
+    this.maxPending = PIECES_PER_WORKER * options.threads + 2;
     if (options.threads > 0) {
       const entry = options.workerEntry ?? WORKER_ENTRY;
       const workerData: DecodeWorkerData = { maxLineBytes };
@@ -196,8 +204,10 @@ export class DecodeStage {
         const worker = startWorker(entry, workerData);
         let tables = new BatchTables();
         worker.on('message', (batch: DecodedBatch) => {
+          this.inWorker[i]!--;
           // In the order this worker posted: its tables grow batch by batch.
           tables = BatchTables.after(tables, batch);
+          this.workerFallbacks += batch.fallbacks;
           this.decoded(batch, tables);
         });
         worker.on('error', (err) => this.fail(new Error(`a decoding thread failed: ${err.message}`, { cause: err })));
@@ -207,6 +217,7 @@ export class DecodeStage {
         // Referenced only while it holds pieces: an idle worker must not keep the process alive.
         worker.unref();
         this.workers.push(worker);
+        this.inWorker.push(0);
       }
     }
   }
@@ -229,6 +240,13 @@ export class DecodeStage {
       this.deliverHere(head, hasBody ? chunk : undefined, framer.bodyStart, framer.bodyEnd, framer.linesEnd, oversized, deliver);
       return;
     }
+    const worker = this.leastBusyWorker();
+    if (this.inWorker[worker]! >= PIECES_PER_WORKER) {
+      // Every worker is full: rather than wait, decode it here (its lines still wait
+      // for the earlier pieces'), which also covers the workers' start-up.
+      this.decodeAhead(head, hasBody ? chunk : undefined, framer.bodyStart, framer.bodyEnd, framer.linesEnd, oversized, deliver);
+      return;
+    }
     let body: Uint8Array | undefined;
     let transfer: ArrayBuffer[] = [];
     if (hasBody) {
@@ -244,7 +262,7 @@ export class DecodeStage {
     }
     const bodyStart = body === chunk ? framer.bodyStart : 0;
     const bodyEnd = body === chunk ? framer.bodyEnd : size;
-    this.send({ seq: 0, head, body, bodyStart, bodyEnd }, transfer, framer.linesEnd, oversized, deliver);
+    this.send(worker, { seq: 0, head, body, bodyStart, bodyEnd }, transfer, framer.linesEnd, oversized, deliver);
   }
 
   /**
@@ -256,7 +274,7 @@ export class DecodeStage {
     const last = this.framer.end();
     if (last && !dropUnterminatedLine) {
       if (this.pending.size === 0) this.deliverHere(last, undefined, 0, 0, this.framer.linesEnd, 0, deliver);
-      else this.send({ seq: 0, head: last, body: undefined, bodyStart: 0, bodyEnd: 0 }, [], this.framer.linesEnd, 0, deliver);
+      else this.decodeAhead(last, undefined, 0, 0, this.framer.linesEnd, 0, deliver);
     }
     while (this.pending.size > 0) await this.waitForProgress();
   }
@@ -294,15 +312,48 @@ export class DecodeStage {
     piece.head = piece.body = undefined;
   }
 
-  private send(message: PieceMessage, transfer: ArrayBuffer[], linesEnd: number, oversized: number, deliver: DeliverLines): void {
+  private leastBusyWorker(): number {
+    let best = 0;
+    for (let i = 1; i < this.inWorker.length; i++) if (this.inWorker[i]! < this.inWorker[best]!) best = i;
+    return best;
+  }
+
+  private send(
+    worker: number,
+    message: PieceMessage,
+    transfer: ArrayBuffer[],
+    linesEnd: number,
+    oversized: number,
+    deliver: DeliverLines,
+  ): void {
     const seq = this.seq++;
     message.seq = seq;
     this.piecesInWorkers++;
+    this.inWorker[worker]!++;
     this.pending.set(seq, { deliver, linesEnd, oversized, batch: undefined, tables: undefined });
-    const worker = this.workers[this.nextWorker]!;
-    this.nextWorker = (this.nextWorker + 1) % this.workers.length;
-    worker.ref();
-    worker.postMessage(message, transfer);
+    const w = this.workers[worker]!;
+    w.ref();
+    w.postMessage(message, transfer);
+  }
+
+  /** Decodes a piece here into a batch that waits, like a worker's, for the pieces before it. */
+  private decodeAhead(
+    head: Buffer | undefined,
+    body: Buffer | undefined,
+    bodyStart: number,
+    bodyEnd: number,
+    linesEnd: number,
+    oversized: number,
+    deliver: DeliverLines,
+  ): void {
+    const seq = this.seq++;
+    this.piecesHere++;
+    const dropped = this.local.decode({ head, body, bodyStart, bodyEnd }, this.addAhead);
+    // Fallbacks of this thread's decoder are counted by `fallbacks` already.
+    const batch = this.aheadWriter.take(seq, dropped, 0);
+    this.aheadTables = BatchTables.after(this.aheadTables, batch);
+    this.pending.set(seq, { deliver, linesEnd, oversized, batch: undefined, tables: undefined });
+    this.decoded(batch, this.aheadTables);
   }
 
   private decoded(batch: DecodedBatch, tables: BatchTables): void {
@@ -310,7 +361,6 @@ export class DecodeStage {
     if (!entry) return;
     entry.batch = batch;
     entry.tables = tables;
-    this.workerFallbacks += batch.fallbacks;
     // In stream order: a piece decoded early waits for the ones before it.
     for (let next = this.pending.get(this.firstPending); next?.batch; next = this.pending.get(this.firstPending)) {
       this.pending.delete(this.firstPending);
