@@ -1,8 +1,9 @@
 /**
  * Series identity: a measurement and its tag set, and the escaped line-protocol key that
  * names it. Attribution builds series once and interns them; aggregation keys windows by
- * them; sinks write the key as is. Escaping comes from the official client; tags are
- * sorted by key, which is the order InfluxDB stores them in and makes output deterministic.
+ * them; sinks write the key as is. Escaping is the official client's, byte for byte
+ * (line-protocol-escape.ts); tags are sorted by key, which is the order InfluxDB stores
+ * them in and makes output deterministic.
  */
 import { escape } from './line-protocol-escape.ts';
 

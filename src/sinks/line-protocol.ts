@@ -1,7 +1,8 @@
 /**
  * InfluxDB line protocol: `measurement,tag=v,... field=1i,... timestamp_ns`.
- * Escaping comes from the official client; tags are sorted by key, which is the order
- * InfluxDB stores them in and makes output deterministic.
+ * Escaping is the official client's, byte for byte (core/line-protocol-escape.ts); tags
+ * are sorted by key, which is the order InfluxDB stores them in and makes output
+ * deterministic.
  */
 import { escape } from '../core/line-protocol-escape.ts';
 import type { MetricPoint } from '../core/metric-point.ts';
