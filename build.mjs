@@ -8,11 +8,10 @@
 // replay (40 events), best of 20 alternating runs: +0.177 s over `node -e 0` with tsc's
 // output, +0.095 s bundled (see the README, "Start-up").
 //
-// Layout (a contract with src/pipeline/decode-pool.ts): every entry and every chunk sits
+// Layout (a contract with src/pipeline/decode-stage.ts): every entry and every chunk sits
 // directly in dist/, so `new URL('./decode-worker.js', import.meta.url)` from whichever
-// chunk the pool lands in finds the worker entry. The worker entry is built when its
-// source exists.
-import { existsSync, rmSync } from 'node:fs';
+// chunk the stage lands in finds the worker entry.
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -44,7 +43,7 @@ const EXTERNAL = ['@kubernetes/client-node', '@influxdata/influxdb-client', 'pro
 rmSync(OUT, { recursive: true, force: true });
 await build({
   absWorkingDir: ROOT,
-  entryPoints: Object.fromEntries(Object.entries(ENTRIES).filter(([, source]) => existsSync(join(ROOT, source)))),
+  entryPoints: ENTRIES,
   outdir: OUT,
   entryNames: '[name]',
   chunkNames: '[name]-[hash]',
