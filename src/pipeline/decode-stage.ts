@@ -129,9 +129,11 @@ class WorkerLines implements DecodedLines {
   }
 }
 
+const NO_PIECE: Piece = { head: undefined, body: undefined, bodyStart: 0, bodyEnd: 0 };
+
 /** A piece decoded in this thread as it is visited. */
 class LocalLines implements DecodedLines {
-  piece: Piece = { head: undefined, body: undefined, bodyStart: 0, bodyEnd: 0 };
+  piece: Piece = NO_PIECE;
   linesEnd = 0;
   oversized = 0;
 
@@ -236,15 +238,16 @@ export class DecodeStage {
     const oversized = framer.oversized - before;
     const hasBody = framer.bodyEnd > framer.bodyStart;
     const size = hasBody ? framer.bodyEnd - framer.bodyStart : 0;
+    const here: Piece = { head, body: hasBody ? chunk : undefined, bodyStart: framer.bodyStart, bodyEnd: framer.bodyEnd };
     if (this.workers.length === 0 || (this.pending.size === 0 && size < MIN_WORKER_BYTES)) {
-      this.deliverHere(head, hasBody ? chunk : undefined, framer.bodyStart, framer.bodyEnd, framer.linesEnd, oversized, deliver);
+      this.deliverHere(here, framer.linesEnd, oversized, deliver);
       return;
     }
     const worker = this.leastBusyWorker();
     if (this.inWorker[worker]! >= PIECES_PER_WORKER) {
       // Every worker is full: rather than wait, decode it here (its lines still wait
       // for the earlier pieces'), which also covers the workers' start-up.
-      this.decodeAhead(head, hasBody ? chunk : undefined, framer.bodyStart, framer.bodyEnd, framer.linesEnd, oversized, deliver);
+      this.decodeAhead(here, framer.linesEnd, oversized, deliver);
       return;
     }
     let body: Uint8Array | undefined;
@@ -273,8 +276,9 @@ export class DecodeStage {
     if (this.failure) throw this.failure;
     const last = this.framer.end();
     if (last && !dropUnterminatedLine) {
-      if (this.pending.size === 0) this.deliverHere(last, undefined, 0, 0, this.framer.linesEnd, 0, deliver);
-      else this.decodeAhead(last, undefined, 0, 0, this.framer.linesEnd, 0, deliver);
+      const piece: Piece = { head: last, body: undefined, bodyStart: 0, bodyEnd: 0 };
+      if (this.pending.size === 0) this.deliverHere(piece, this.framer.linesEnd, 0, deliver);
+      else this.decodeAhead(piece, this.framer.linesEnd, 0, deliver);
     }
     while (this.pending.size > 0) await this.waitForProgress();
   }
@@ -290,26 +294,14 @@ export class DecodeStage {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
-  private deliverHere(
-    head: Buffer | undefined,
-    body: Buffer | undefined,
-    bodyStart: number,
-    bodyEnd: number,
-    linesEnd: number,
-    oversized: number,
-    deliver: DeliverLines,
-  ): void {
+  private deliverHere(piece: Piece, linesEnd: number, oversized: number, deliver: DeliverLines): void {
     const lines = this.localLines;
-    const piece = lines.piece;
-    piece.head = head;
-    piece.body = body;
-    piece.bodyStart = bodyStart;
-    piece.bodyEnd = bodyEnd;
+    lines.piece = piece;
     lines.linesEnd = linesEnd;
     lines.oversized = oversized;
     this.piecesHere++;
     deliver(lines);
-    piece.head = piece.body = undefined;
+    lines.piece = NO_PIECE;
   }
 
   private leastBusyWorker(): number {
@@ -337,18 +329,10 @@ export class DecodeStage {
   }
 
   /** Decodes a piece here into a batch that waits, like a worker's, for the pieces before it. */
-  private decodeAhead(
-    head: Buffer | undefined,
-    body: Buffer | undefined,
-    bodyStart: number,
-    bodyEnd: number,
-    linesEnd: number,
-    oversized: number,
-    deliver: DeliverLines,
-  ): void {
+  private decodeAhead(piece: Piece, linesEnd: number, oversized: number, deliver: DeliverLines): void {
     const seq = this.seq++;
     this.piecesHere++;
-    const dropped = this.local.decode({ head, body, bodyStart, bodyEnd }, this.addAhead);
+    const dropped = this.local.decode(piece, this.addAhead);
     // Fallbacks of this thread's decoder are counted by `fallbacks` already.
     const batch = this.aheadWriter.take(seq, dropped, 0);
     this.aheadTables = BatchTables.after(this.aheadTables, batch);
