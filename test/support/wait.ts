@@ -27,3 +27,27 @@ export async function eventually(check: () => void, timeoutMs = 15_000): Promise
     throw last;
   });
 }
+
+/**
+ * Waits until `read()` stops changing: polled until it has held one value for `steadyMs`
+ * (a deadline for slow machines, not a timing assertion). For a property that something
+ * stops, such as a source that backpressure holds: a loaded machine only takes longer
+ * to get there, and the value is read again after it settled.
+ */
+export async function waitForSteady(what: string, read: () => number, steadyMs = 300, timeoutMs = 30_000): Promise<number> {
+  let value = read();
+  let since = Date.now();
+  await waitFor(
+    `${what} to settle`,
+    () => {
+      const now = read();
+      if (now !== value) {
+        value = now;
+        since = Date.now();
+      }
+      return Date.now() - since >= steadyMs;
+    },
+    timeoutMs,
+  );
+  return value;
+}
