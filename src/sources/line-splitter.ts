@@ -11,7 +11,6 @@
  *    too-long line being discarded. Each chunk becomes an optional head line (completed
  *    from earlier chunks) and a body of whole lines;
  *  - `splitLines` hands over the lines of such a body.
- * `LineSplitter` is the two in one thread.
  */
 
 export type LineHandler = (buf: Buffer, start: number, end: number) => void;
@@ -117,41 +116,6 @@ export class LineFramer {
       return;
     }
     this.carry = this.carry ? Buffer.concat([this.carry, part]) : Buffer.from(part);
-  }
-}
-
-/** Framing and splitting in one thread: every line of the stream, in order, to `onLine`. */
-export class LineSplitter {
-  private readonly framer: LineFramer;
-  /** Lines dropped as too long (decrement as they are counted elsewhere). */
-  oversized = 0;
-
-  constructor(
-    private readonly onLine: LineHandler,
-    private readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES,
-  ) {
-    this.framer = new LineFramer(maxLineBytes);
-  }
-
-  /** Stream offset just past the last newline seen (see LineFramer.linesEnd). */
-  get linesEnd(): number {
-    return this.framer.linesEnd;
-  }
-
-  push(chunk: Buffer): void {
-    const framer = this.framer;
-    const before = framer.oversized;
-    const head = framer.push(chunk);
-    if (head) this.oversized += emitLine(this.onLine, this.maxLineBytes, head, 0, head.length);
-    if (framer.bodyEnd > framer.bodyStart)
-      this.oversized += splitLines(this.onLine, this.maxLineBytes, chunk, framer.bodyStart, framer.bodyEnd);
-    this.oversized += framer.oversized - before;
-  }
-
-  /** The last line, when the input does not end with a newline. */
-  end(): void {
-    const line = this.framer.end();
-    if (line) this.oversized += emitLine(this.onLine, this.maxLineBytes, line, 0, line.length);
   }
 }
 

@@ -11,13 +11,13 @@ import { WindowAggregator } from '../../src/aggregate/window-aggregator.ts';
 import { makeSeries } from '../../src/core/series.ts';
 import { CheckpointFile, CheckpointTracker, type Checkpoint } from '../../src/pipeline/checkpoint.ts';
 import { FileFollower, type ResumeOutcome } from '../../src/sources/file-follower.ts';
-import { LineSplitter } from '../../src/sources/line-splitter.ts';
+import { LineFramer, emitLine, splitLines } from '../../src/sources/line-splitter.ts';
 import { FollowerScratch, readInBackground } from '../support/followed-file.ts';
 
 const scratch = new FollowerScratch();
 afterEach(() => scratch.dispose());
 
-describe('LineSplitter.linesEnd', () => {
+describe('LineFramer.linesEnd', () => {
   it('is the offset past the last newline, whatever the chunking', () => {
     fc.assert(
       fc.property(
@@ -26,14 +26,19 @@ describe('LineSplitter.linesEnd', () => {
         (parts, sizes) => {
           const text = Buffer.from(parts.join(''));
           const lines: string[] = [];
-          const splitter = new LineSplitter((buf, s, e) => lines.push(buf.toString('utf8', s, e)));
+          const onLine = (buf: Buffer, s: number, e: number): number => lines.push(buf.toString('utf8', s, e));
+          const framer = new LineFramer();
           let at = 0;
           for (let i = 0; at < text.length; i++) {
             const n = sizes[i % sizes.length]!;
-            splitter.push(text.subarray(at, at + n));
+            // As the decode stage takes a chunk: the line it completes, then its body.
+            const chunk = text.subarray(at, at + n);
+            const head = framer.push(chunk);
+            if (head) emitLine(onLine, framer.maxLineBytes, head, 0, head.length);
+            splitLines(onLine, framer.maxLineBytes, chunk, framer.bodyStart, framer.bodyEnd);
             at += n;
             // Everything before linesEnd was handed over as lines; nothing after it was.
-            const end = splitter.linesEnd;
+            const end = framer.linesEnd;
             expect(end).toBe(text.subarray(0, at).lastIndexOf(0x0a) + 1);
             expect(lines.join('\n') + (lines.length ? '\n' : '')).toBe(text.subarray(0, end).toString().replace(/\r\n/g, '\n'));
           }
