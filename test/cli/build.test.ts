@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, cliOutput, runCli } from '../support/cli.ts';
+import { EXAMPLE_REPLAY, REPO, cliOutput, runCli } from '../support/cli.ts';
 
 const run = promisify(execFile);
 let root: string;
@@ -143,7 +143,7 @@ describe('the compiled build (npm run build, bin/kovenant.js)', () => {
   });
 
   it('replays the bundled example to the golden output', async () => {
-    const stdout = await cliOutput(['replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--window', '10s'], {
+    const stdout = await cliOutput([...EXAMPLE_REPLAY], {
       bin: join(root, 'bin/kovenant.js'),
     });
     expect(stdout).toBe(gunzipSync(readFileSync(join(REPO, 'test/golden/example.lp.gz'))).toString('utf8'));

@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { REPO, runCli } from '../support/cli.ts';
+import { EXAMPLE_REPLAY, REPO, runCli } from '../support/cli.ts';
 import { parseLineProtocol } from '../support/line-protocol.ts';
 
 const GOLDEN = `${REPO}test/golden/example.lp.gz`;
@@ -70,7 +70,7 @@ function oracle(): Oracle {
 
 describe('the bundled example', () => {
   it('adds up to what a naive reading of the events adds up to, and matches the golden output', async () => {
-    const r = await runCli(['replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--window', '10s']);
+    const r = await runCli([...EXAMPLE_REPLAY]);
     expect(r.code, r.stderr).toBe(0);
     const sums: Record<string, number> = {};
     for (const p of parseLineProtocol(r.stdout)) for (const [k, v] of Object.entries(p.fields)) sums[k] = (sums[k] ?? 0) + v;
@@ -80,22 +80,13 @@ describe('the bundled example', () => {
   });
 
   it.each(['1', '2'])('gives the same bytes decoded by --decode-threads %s', async (threads) => {
-    const r = await runCli([
-      'replay',
-      'examples/events.jsonl.gz',
-      '--kube',
-      'examples/snapshot.json',
-      '--window',
-      '10s',
-      '--decode-threads',
-      threads,
-    ]);
+    const r = await runCli([...EXAMPLE_REPLAY, '--decode-threads', threads]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(gunzipSync(readFileSync(GOLDEN)).toString('utf8'));
   });
   it('gives exact byte totals per local pod and path, and per (zone, remote_zone), over its zoned nodes', async () => {
     // Node-c has only the deprecated failure-domain.beta labels: the fallback is part of it.
-    const r = await runCli(['replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--window', '10s']);
+    const r = await runCli([...EXAMPLE_REPLAY]);
     expect(r.code, r.stderr).toBe(0);
     const got = { byPodPath: new Map<string, number>(), byZones: new Map<string, number>() };
     for (const { measurement, tags, fields } of parseLineProtocol(r.stdout)) {

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.ts';
+import { EXAMPLE_REPLAY, runCli } from '../support/cli.ts';
 import { parseLine, pointLines, type ParsedPoint } from '../support/line-protocol.ts';
 import { influxQuery, requireBinary, startInfluxd, type RunningServer } from '../support/servers.ts';
 import { ROOT, filesIn } from './support/paths.ts';
@@ -108,21 +108,7 @@ describe.skipIf(!requireBinary(INFLUXD))('dashboards over a real InfluxDB 1.x', 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'kovenant-dashboards-'));
     const out = join(workDir, 'replay.lp');
-    const replay = await runCli(
-      [
-        'replay',
-        'examples/events.jsonl.gz',
-        '--kube',
-        'examples/snapshot.json',
-        '--window',
-        '10s',
-        '--cluster-name',
-        'example',
-        '--out',
-        out,
-      ],
-      { cwd: ROOT },
-    );
+    const replay = await runCli([...EXAMPLE_REPLAY, '--cluster-name', 'example', '--out', out], { cwd: ROOT });
     expect(replay.code, `kovenant replay failed:\n${replay.stderr}`).toBe(0);
     const lines = pointLines(readFileSync(out, 'utf8'), { withSource: true });
     expect(lines.length).toBeGreaterThan(0);

@@ -162,6 +162,9 @@ export function replayOutput(lines: readonly string[], args: readonly string[]):
 /** `kovenant run` reading events from stdin, without a metrics server: the start of most daemon tests' arguments. */
 export const RUN_STDIN = ['run', '--events', '-', '--metrics-addr', 'off'] as const;
 
+/** The replay of the bundled example whose output test/cli/example-golden.test.ts holds (10 s windows). */
+export const EXAMPLE_REPLAY = ['replay', 'examples/events.jsonl.gz', '--kube', 'examples/snapshot.json', '--window', '10s'] as const;
+
 /** The flags of the InfluxDB 1.x output to `url`, database `db`. */
 export function influxV1Output(url: string, db: string): string[] {
   return ['--output', 'influx', '--influx-api', 'v1', '--influx-url', url, '--influx-db', db];
