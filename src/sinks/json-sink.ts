@@ -5,7 +5,7 @@
  */
 import { msToNanosText } from './line-protocol.ts';
 import type { MetricPoint } from '../core/metric-point.ts';
-import { TextStreamSink } from './text-stream-sink.ts';
+import { linesOf, TextStreamSink } from './text-stream-sink.ts';
 
 export function pointToJson(p: MetricPoint): string {
   return JSON.stringify({
@@ -18,6 +18,6 @@ export function pointToJson(p: MetricPoint): string {
 }
 
 export const JsonLinesSink = {
-  toFile: (path: string): Promise<TextStreamSink> => TextStreamSink.toFile(path, pointToJson),
-  toStdout: (): TextStreamSink => TextStreamSink.toStdout(pointToJson),
+  toFile: (path: string): Promise<TextStreamSink> => TextStreamSink.toFile(path, linesOf(pointToJson)),
+  toStdout: (): TextStreamSink => TextStreamSink.toStdout(linesOf(pointToJson)),
 };

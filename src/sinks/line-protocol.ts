@@ -13,7 +13,7 @@ export function msToNanosText(ms: number): string {
   return ms === 0 ? '0' : `${ms}000000`;
 }
 
-function floatText(v: number): string {
+export function floatText(v: number): string {
   // Line protocol floats must not look like integers with an `i` or be NaN/Infinity.
   if (!Number.isFinite(v)) throw new RangeError(`field value ${v} cannot be written to InfluxDB`);
   return String(v);

@@ -1,8 +1,14 @@
 /** `--output line`: InfluxDB line protocol to stdout or a file. */
-import { formatPoint } from './line-protocol.ts';
-import { TextStreamSink } from './text-stream-sink.ts';
+import { LineEncoder } from './line-protocol-bytes.ts';
+import { TextStreamSink, type BatchRender } from './text-stream-sink.ts';
+
+/** A sink's own encoder: its scratch buffer is reused batch after batch. */
+function lineProtocol(): BatchRender {
+  const encoder = new LineEncoder();
+  return (points) => encoder.encode(points);
+}
 
 export const LineProtocolSink = {
-  toFile: (path: string): Promise<TextStreamSink> => TextStreamSink.toFile(path, formatPoint),
-  toStdout: (): TextStreamSink => TextStreamSink.toStdout(formatPoint),
+  toFile: (path: string): Promise<TextStreamSink> => TextStreamSink.toFile(path, lineProtocol()),
+  toStdout: (): TextStreamSink => TextStreamSink.toStdout(lineProtocol()),
 };

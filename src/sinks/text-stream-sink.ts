@@ -11,13 +11,25 @@ import { OutputError } from './output-error.ts';
 
 export type PointFormat = (point: MetricPoint) => string;
 
+/** A batch as the stream's text or bytes: every point a line, each ending in a newline. */
+export type BatchRender = (points: readonly MetricPoint[]) => string | Uint8Array;
+
+/** The batch render of a per-point text format. */
+export function linesOf(format: PointFormat): BatchRender {
+  return (points) => {
+    let text = '';
+    for (const p of points) text += format(p) + '\n';
+    return text;
+  };
+}
+
 export class TextStreamSink implements MetricSink {
   private failure: Error | undefined;
 
   constructor(
     private readonly out: Writable,
     private readonly ownsStream: boolean,
-    private readonly format: PointFormat,
+    private readonly render: BatchRender,
     /** For error messages: the file, or stdout. */
     private readonly target = 'stdout',
   ) {
@@ -25,7 +37,7 @@ export class TextStreamSink implements MetricSink {
   }
 
   /** Opens (creates or truncates) the file first, so a bad path fails before any work. */
-  static async toFile(path: string, format: PointFormat): Promise<TextStreamSink> {
+  static async toFile(path: string, render: BatchRender): Promise<TextStreamSink> {
     let handle;
     try {
       handle = await open(path, 'w');
@@ -33,19 +45,17 @@ export class TextStreamSink implements MetricSink {
       const why = fsErrorReason(err, { ENOENT: 'its directory does not exist' });
       throw new InputError(`${path}: cannot write: ${why}`, 'give --out a writable file path');
     }
-    return new TextStreamSink(handle.createWriteStream(), true, format, path);
+    return new TextStreamSink(handle.createWriteStream(), true, render, path);
   }
 
-  static toStdout(format: PointFormat): TextStreamSink {
-    return new TextStreamSink(process.stdout, false, format);
+  static toStdout(render: BatchRender): TextStreamSink {
+    return new TextStreamSink(process.stdout, false, render);
   }
 
   async write(points: readonly MetricPoint[]): Promise<void> {
     if (this.failure) throw this.failure;
     if (!points.length) return;
-    let text = '';
-    for (const p of points) text += this.format(p) + '\n';
-    if (!this.out.write(text)) {
+    if (!this.out.write(this.render(points))) {
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error): void => reject(OutputError.of(this.target, err));
         this.out.once('drain', () => {

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import { ConsoleSink } from '../../src/sinks/console-sink.ts';
 import { pointToJson } from '../../src/sinks/json-sink.ts';
-import { TextStreamSink } from '../../src/sinks/text-stream-sink.ts';
+import { linesOf, TextStreamSink } from '../../src/sinks/text-stream-sink.ts';
 import type { MetricPoint } from '../../src/core/metric-point.ts';
 import { TrafficBoard } from '../../src/sinks/traffic-board.ts';
 
@@ -89,7 +89,7 @@ describe('the json output', () => {
   it('writes one parseable object per point with an exact nanosecond timestamp', async () => {
     const out = new PassThrough();
     const text = collect(out);
-    const sink = new TextStreamSink(out, false, pointToJson);
+    const sink = new TextStreamSink(out, false, linesOf(pointToJson));
     const point = { ...tcp('cart-1', 'redis', 7, 8), timeMs: 1_790_000_000_000 };
     await sink.write([point, io('db-0', 1, 2)]);
     await sink.close();
