@@ -531,6 +531,9 @@ export class WindowAggregator {
 
   /** Closes the windows of `nw` that end at or before `limit`. */
   private closeEndedBy(nw: NodeWindows, limit: number, out: MetricPoint[]): void {
+    // Infinite lateness (replay): nothing ends before the input does, and a scan of every
+    // open window after each chunk was ~10 MB of garbage per 338 MB replayed.
+    if (limit === -Infinity) return;
     const windows = this.windows;
     this.closeWhere(nw, (start) => windows.endOf(start) <= limit, out);
   }

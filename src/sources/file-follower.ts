@@ -102,6 +102,9 @@ export interface FollowOptions {
 /** The first bytes of one file as the follower read them. */
 class FileHead {
   bytes = Buffer.alloc(0);
+  /** The last fingerprint and the head length it covers: every checkpoint asks, and past the head it stays the same. */
+  private memoLength = -1;
+  private memo = '';
 
   /** Takes what of `data` (read at `fileOffset`) falls in the first HEAD_BYTES. */
   take(fileOffset: number, data: Buffer): void {
@@ -110,7 +113,12 @@ class FileHead {
   }
 
   fingerprint(offset: number): string {
-    return headFingerprint(this.bytes.subarray(0, Math.min(offset, HEAD_BYTES)));
+    const n = Math.min(offset, HEAD_BYTES, this.bytes.length);
+    if (n !== this.memoLength) {
+      this.memo = headFingerprint(this.bytes.subarray(0, n));
+      this.memoLength = n;
+    }
+    return this.memo;
   }
 }
 
