@@ -36,14 +36,64 @@ function fieldKey(name: string): FieldKeyBytes {
   return k;
 }
 
-/** Bytes of a key or a number: at most this many per UTF-16 unit of its text. */
+/** Bytes of a key: at most this many per UTF-16 unit of its text. */
 const MAX_BYTES_PER_UNIT = 3;
-/** Longest number text: 17 significant digits, a sign, a point and an exponent. */
+/**
+ * Longest number text and its suffix: `String` of a double is at most 24 characters
+ * (`-2.2250738585072014e-308`), of an integer beyond 2^53 (`1e+21`, `-Infinity`) fewer.
+ */
 const MAX_NUMBER_BYTES = 32;
+
+/** Writes `v` (an integer, as `Math.trunc` gives) at `n` as `String(v)` spells it; the index after it. */
+function writeInteger(buf: Buffer, n: number, v: number): number {
+  if (!Number.isSafeInteger(v)) return writeAscii(buf, n, String(v));
+  // -0 is written `0`, as String(-0) is.
+  if (v < 0) {
+    buf[n++] = MINUS;
+    v = -v;
+  }
+  // Beyond 32 bits (rare: a window's byte count over 2 GiB), String's own conversion;
+  // below, int32 division by 10, which compiles to a multiply (a double division per
+  // digit was most of this function's time).
+  if (v > 0x7fffffff) return writeAscii(buf, n, String(v));
+  let x = v | 0;
+  const after = n + decimalDigits(x);
+  let at = after;
+  do {
+    const q = (x / 10) | 0;
+    buf[--at] = ZERO + x - q * 10;
+    x = q;
+  } while (x !== 0);
+  return after;
+}
+
+/** Digits of a non-negative int32 in decimal. */
+function decimalDigits(x: number): number {
+  if (x < 100000) return x < 100 ? (x < 10 ? 1 : 2) : x < 1000 ? 3 : x < 10000 ? 4 : 5;
+  return x < 10000000 ? (x < 1000000 ? 6 : 7) : x < 100000000 ? 8 : x < 1000000000 ? 9 : 10;
+}
+
+/** Writes text known to be ASCII (a number's `String`) at `n`, a unit a byte; the index after it. */
+function writeAscii(buf: Buffer, n: number, text: string): number {
+  for (let i = 0; i < text.length; i++) buf[n++] = text.charCodeAt(i);
+  return n;
+}
+
+function writeBytes(buf: Buffer, n: number, b: Uint8Array): number {
+  for (let i = 0; i < b.length; i++) buf[n++] = b[i]!;
+  return n;
+}
+
+/** ` <ns>` of a window time, as bytes. */
+function timeBytesOf(timeMs: number): Uint8Array {
+  const text = ` ${msToNanosText(timeMs)}`;
+  const b = new Uint8Array(text.length);
+  writeAscii(b as Buffer, 0, text);
+  return b;
+}
 
 export class LineEncoder {
   private buf: Buffer;
-  private n = 0;
   private lastTimeMs = NaN;
   private timeBytes: Uint8Array = new Uint8Array(0);
 
@@ -53,89 +103,55 @@ export class LineEncoder {
 
   /** The points as lines, each ending in a newline, in a buffer of their own. */
   encode(points: readonly MetricPoint[]): Buffer {
-    this.n = 0;
-    for (let i = 0; i < points.length; i++) this.point(points[i]!);
+    let n = 0;
+    for (let i = 0; i < points.length; i++) n = this.point(points[i]!, n);
     // A copy: the stream holds the bytes until written, and the scratch buffer is reused.
-    return Buffer.from(this.buf.subarray(0, this.n));
+    return Buffer.from(this.buf.subarray(0, n));
   }
 
-  private point(p: MetricPoint): void {
+  /** Writes `p`'s line at `n`; the index after its newline. Locals, not fields, on this path: it runs per point written. */
+  private point(p: MetricPoint, n: number): number {
     const key = p.key ?? seriesKey(p.measurement, p.tags);
-    this.room(key.length * MAX_BYTES_PER_UNIT);
-    this.n += this.buf.write(key, this.n, 'utf8');
+    let buf = this.room(n, key.length * MAX_BYTES_PER_UNIT + 1);
+    n += buf.write(key, n, 'utf8');
     let written = false;
     const ints = p.ints;
     for (const k in ints) {
-      this.bytes(written ? fieldKey(k).next : fieldKey(k).first);
-      this.integer(Math.trunc(ints[k]!));
-      this.room(1);
-      this.buf[this.n++] = SUFFIX_I;
+      const fk = fieldKey(k);
+      const kb = written ? fk.next : fk.first;
+      buf = this.room(n, kb.length + MAX_NUMBER_BYTES + 1);
+      n = writeInteger(buf, writeBytes(buf, n, kb), Math.trunc(ints[k]!));
+      buf[n++] = SUFFIX_I;
       written = true;
     }
     const floats = p.floats;
     if (floats)
       for (const k in floats) {
-        this.bytes(written ? fieldKey(k).next : fieldKey(k).first);
-        this.ascii(floatText(floats[k]!));
+        const fk = fieldKey(k);
+        const kb = written ? fk.next : fk.first;
+        buf = this.room(n, kb.length + MAX_NUMBER_BYTES);
+        n = writeAscii(buf, writeBytes(buf, n, kb), floatText(floats[k]!));
         written = true;
       }
-    if (!written) {
-      this.room(1);
-      this.buf[this.n++] = SPACE;
-    }
     if (p.timeMs !== this.lastTimeMs) {
-      this.timeBytes = utf8.encode(` ${msToNanosText(p.timeMs)}`);
+      this.timeBytes = timeBytesOf(p.timeMs);
       this.lastTimeMs = p.timeMs;
     }
-    this.bytes(this.timeBytes);
-    this.room(1);
-    this.buf[this.n++] = NEWLINE;
+    buf = this.room(n, this.timeBytes.length + 2);
+    if (!written) buf[n++] = SPACE;
+    n = writeBytes(buf, n, this.timeBytes);
+    buf[n++] = NEWLINE;
+    return n;
   }
 
-  /** An integer as `String` spells it; by hand for safe integers, the common case. */
-  private integer(v: number): void {
-    if (!Number.isSafeInteger(v)) {
-      this.ascii(String(v));
-      return;
-    }
-    this.room(MAX_NUMBER_BYTES);
-    const buf = this.buf;
-    // -0 is written `0`, as String(-0) is.
-    if (v < 0) {
-      buf[this.n++] = MINUS;
-      v = -v;
-    }
-    let digits = 1;
-    for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
-    let at = this.n + digits;
-    this.n = at;
-    do {
-      const q = Math.floor(v / 10);
-      buf[--at] = ZERO + (v - q * 10);
-      v = q;
-    } while (v > 0);
-  }
-
-  /** Text known to be ASCII (a number's `String`), a unit a byte. */
-  private ascii(text: string): void {
-    this.room(text.length);
-    const buf = this.buf;
-    for (let i = 0; i < text.length; i++) buf[this.n++] = text.charCodeAt(i);
-  }
-
-  private bytes(b: Uint8Array): void {
-    this.room(b.length);
-    const buf = this.buf;
-    for (let i = 0; i < b.length; i++) buf[this.n++] = b[i]!;
-  }
-
-  /** Makes room for `extra` more bytes, doubling the buffer as needed. */
-  private room(extra: number): void {
-    if (this.n + extra <= this.buf.length) return;
+  /** The buffer, with room for `extra` more bytes after `n` (doubled as needed). */
+  private room(n: number, extra: number): Buffer {
+    if (n + extra <= this.buf.length) return this.buf;
     let size = this.buf.length * 2;
-    while (size < this.n + extra) size *= 2;
+    while (size < n + extra) size *= 2;
     const grown = Buffer.allocUnsafeSlow(size);
-    this.buf.copy(grown, 0, 0, this.n);
+    this.buf.copy(grown, 0, 0, n);
     this.buf = grown;
+    return grown;
   }
 }
