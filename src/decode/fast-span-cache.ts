@@ -87,6 +87,15 @@ export class Holes {
 
 const NO_HOLES = new Holes();
 
+/** For values other than process objects: their usual size and where their distinguishing bytes are. */
+export interface SpanCacheOptions {
+  /** Bytes reserved per way (default SLOT_BYTES); longer values get a buffer of their own. */
+  readonly slotBytes?: number;
+  /** The hashed bytes, as offsets in the value: whole words within its first SPAN_PREFIX bytes (default HASH_FROM..HASH_TO). */
+  readonly hashFrom?: number;
+  readonly hashTo?: number;
+}
+
 export class SpanCache<V> {
   /** Slot storage, CHUNK_WAYS ways per chunk; EMPTY until a way of the chunk is used. */
   private readonly chunks: Buffer[];
@@ -103,6 +112,9 @@ export class SpanCache<V> {
   /** Per set: the way used last, so that `store` evicts the other. */
   private readonly recent: Uint8Array;
   private readonly setMask: number;
+  private readonly slotBytes: number;
+  private readonly hashFrom: number;
+  private readonly hashTo: number;
   /** Hash of the last `lookup`, which `store` files the value under. */
   private lastHash = 0;
   private periodLookups = 0;
@@ -123,8 +135,15 @@ export class SpanCache<V> {
     sets: number,
     /** Longer values are not cached; memory is 2 × sets × SLOT_BYTES plus any longer values. */
     readonly maxBytes: number,
+    options: SpanCacheOptions = {},
   ) {
     if (sets < 1 || (sets & (sets - 1)) !== 0) throw new Error('SpanCache sets must be a power of two');
+    this.slotBytes = options.slotBytes ?? SLOT_BYTES;
+    this.hashFrom = options.hashFrom ?? HASH_FROM;
+    this.hashTo = options.hashTo ?? HASH_TO;
+    if (this.hashFrom < 0 || this.hashTo > SPAN_PREFIX || (this.hashTo - this.hashFrom) % 4 !== 0) {
+      throw new Error('SpanCache hashes whole words within its shortest value');
+    }
     this.chunks = new Array<Buffer>(Math.ceil((2 * sets) / CHUNK_WAYS)).fill(EMPTY);
     this.large = new Array<Buffer>(2 * sets).fill(EMPTY);
     this.lengths = new Int32Array(2 * sets);
@@ -154,7 +173,7 @@ export class SpanCache<V> {
     }
     // 32 bits at a time: a hash per lookup must stay far cheaper than the memcmp it guards.
     let h = 0x811c9dc5;
-    for (let k = p + HASH_FROM; k < p + HASH_TO; k += 4) h = Math.imul(h ^ dv.getInt32(k, true), 0x01000193) ^ (h >>> 15);
+    for (let k = p + this.hashFrom, to = p + this.hashTo; k < to; k += 4) h = Math.imul(h ^ dv.getInt32(k, true), 0x01000193) ^ (h >>> 15);
     h ^= h >>> 13;
     this.lastHash = h;
     const set = (h & this.setMask) << 1;
@@ -191,8 +210,8 @@ export class SpanCache<V> {
   /** Whether bytes `from..to` of way `w`'s value (of length `n`) equal bytes `p..` of `buf`, by native memcmp. */
   private equal(w: number, from: number, to: number, buf: Buffer, p: number): boolean {
     const len = to - from;
-    if (this.lengths[w]! > SLOT_BYTES) return buf.compare(this.large[w]!, from, to, p, p + len) === 0;
-    const o = (w & (CHUNK_WAYS - 1)) * SLOT_BYTES + from;
+    if (this.lengths[w]! > this.slotBytes) return buf.compare(this.large[w]!, from, to, p, p + len) === 0;
+    const o = (w & (CHUNK_WAYS - 1)) * this.slotBytes + from;
     return buf.compare(this.chunks[w >> CHUNK_SHIFT]!, o, o + len, p, p + len) === 0;
   }
 
@@ -238,14 +257,14 @@ export class SpanCache<V> {
     const h = this.lastHash;
     const set = (h & this.setMask) << 1;
     const way = this.lengths[set] === 0 ? set : this.lengths[set + 1] === 0 ? set + 1 : set + 1 - this.recent[set >> 1]!;
-    if (n <= SLOT_BYTES) {
+    if (n <= this.slotBytes) {
       let chunk = this.chunks[way >> CHUNK_SHIFT]!;
       if (chunk === EMPTY) {
         // allocUnsafeSlow keeps these long-lived chunks out of Node's shared small-buffer pool.
-        chunk = Buffer.allocUnsafeSlow(CHUNK_WAYS * SLOT_BYTES);
+        chunk = Buffer.allocUnsafeSlow(CHUNK_WAYS * this.slotBytes);
         this.chunks[way >> CHUNK_SHIFT] = chunk;
       }
-      buf.copy(chunk, (way & (CHUNK_WAYS - 1)) * SLOT_BYTES, s, e);
+      buf.copy(chunk, (way & (CHUNK_WAYS - 1)) * this.slotBytes, s, e);
       this.large[way] = EMPTY;
     } else {
       let own = this.large[way]!;
