@@ -55,6 +55,9 @@ const SPAN_PREFIX = 64;
 const HASH_FROM = 8;
 const HASH_TO = 40;
 
+/** Stretches up to this long are compared in JS (measured: a socket's ~120 bytes cost less so than by `Buffer#compare`). */
+const JS_COMPARE_MAX = 256;
+
 /** Holes per cached value, at most; a value with more is filed without them (its bytes must then repeat whole). */
 const MAX_HOLES = 4;
 
@@ -99,6 +102,8 @@ export interface SpanCacheOptions {
 export class SpanCache<V> {
   /** Slot storage, CHUNK_WAYS ways per chunk; EMPTY until a way of the chunk is used. */
   private readonly chunks: Buffer[];
+  /** A view of each chunk, for the short compares done in JS. */
+  private readonly chunkViews: DataView[];
   /** Per way, a buffer of its own when its value is longer than SLOT_BYTES (else EMPTY). */
   private readonly large: Buffer[];
   /** Value length per way; 0 when the way is empty. */
@@ -145,6 +150,7 @@ export class SpanCache<V> {
       throw new Error('SpanCache hashes whole words within its shortest value');
     }
     this.chunks = new Array<Buffer>(Math.ceil((2 * sets) / CHUNK_WAYS)).fill(EMPTY);
+    this.chunkViews = new Array<DataView>(this.chunks.length).fill(EMPTY_VIEW);
     this.large = new Array<Buffer>(2 * sets).fill(EMPTY);
     this.lengths = new Int32Array(2 * sets);
     this.tags = new Int32Array(2 * sets);
@@ -183,17 +189,18 @@ export class SpanCache<V> {
       if (n === 0 || this.tags[w] !== h) continue;
       let m: number;
       if (this.holeCounts[w] === 0) {
-        m = n <= room && this.equal(w, 0, n, buf, p) ? n : 0;
+        m = n <= room && this.equal(w, 0, n, buf, dv, p) ? n : 0;
         this.hitHoles.count = 0;
-      } else if (n <= room && this.equal(w, 0, n, buf, p)) {
-        // The holes hold the same integers (a long-lived process's same thread): one memcmp.
-        m = n;
+      } else if (n <= room && this.sameHoleLengths(w, buf, p, end)) {
+        // Each hole holds a plain integer as long as the filed one (a long-lived process's
+        // threads have tids of one length): one memcmp, as the holes now match too.
+        m = this.equal(w, 0, n, buf, dv, p) ? n : 0;
         const count = this.holeCounts[w]!;
         const base = w * 2 * MAX_HOLES;
         for (let k = 0; k < 2 * count; k++) this.hitHoles.spans[k] = this.holeSpans[base + k]!;
         this.hitHoles.count = count;
       } else {
-        m = this.equalAround(w, n, buf, p, end);
+        m = this.equalAround(w, n, buf, dv, p, end);
       }
       if (m !== 0) {
         this.recent[set >> 1] = w - set;
@@ -207,19 +214,55 @@ export class SpanCache<V> {
     return 0;
   }
 
-  /** Whether bytes `from..to` of way `w`'s value (of length `n`) equal bytes `p..` of `buf`, by native memcmp. */
-  private equal(w: number, from: number, to: number, buf: Buffer, p: number): boolean {
+  /**
+   * Whether bytes `from..to` of way `w`'s value equal bytes `p..` of `buf` (viewed by `dv`):
+   * by native memcmp, or for a stretch of at most JS_COMPARE_MAX bytes by 32-bit loads in
+   * JS, where `Buffer#compare`'s fixed cost (its argument checks and the call) would be
+   * most of the work.
+   */
+  private equal(w: number, from: number, to: number, buf: Buffer, dv: DataView, p: number): boolean {
     const len = to - from;
     if (this.lengths[w]! > this.slotBytes) return buf.compare(this.large[w]!, from, to, p, p + len) === 0;
     const o = (w & (CHUNK_WAYS - 1)) * this.slotBytes + from;
-    return buf.compare(this.chunks[w >> CHUNK_SHIFT]!, o, o + len, p, p + len) === 0;
+    if (len > JS_COMPARE_MAX) return buf.compare(this.chunks[w >> CHUNK_SHIFT]!, o, o + len, p, p + len) === 0;
+    const cv = this.chunkViews[w >> CHUNK_SHIFT]!;
+    let k = 0;
+    for (; k + 4 <= len; k += 4) if (dv.getInt32(p + k, true) !== cv.getInt32(o + k, true)) return false;
+    for (; k < len; k++) if (buf[p + k] !== cv.getUint8(o + k)) return false;
+    return true;
+  }
+
+  /**
+   * Whether each of way `w`'s holes holds, at the same offset of the value at `p` (at
+   * least as long as the way's), a plain integer of the filed one's length; if so, writes
+   * those integers into the way's bytes. Sound because a hole takes any plain integer: the
+   * way's value stays one it may stand for, with the same holes and results. Then the
+   * value at `p` matches the way exactly when the two are equal byte for byte, which is
+   * what `equalAround` would find piece by piece (every offset being the same), in one
+   * memcmp; and the next line of the same thread matches as it is.
+   */
+  private sameHoleLengths(w: number, buf: Buffer, p: number, end: number): boolean {
+    const spans = this.holeSpans;
+    const base = w * 2 * MAX_HOLES;
+    const count = this.holeCounts[w]!;
+    for (let k = 0; k < count; k++) {
+      if (intEnd(buf, p + spans[base + 2 * k]!, end) !== p + spans[base + 2 * k + 1]!) return false;
+    }
+    const own = this.lengths[w]! > this.slotBytes;
+    const bytes = own ? this.large[w]! : this.chunks[w >> CHUNK_SHIFT]!;
+    const o = own ? 0 : (w & (CHUNK_WAYS - 1)) * this.slotBytes;
+    for (let k = 0; k < count; k++) {
+      const e = spans[base + 2 * k + 1]!;
+      for (let j = spans[base + 2 * k]!; j < e; j++) bytes[o + j] = buf[p + j]!;
+    }
+    return true;
   }
 
   /**
    * Length of the value at `p` (before `end`) when it equals way `w`'s value (of length
    * `n`) but for plain integers in its holes; 0 otherwise.
    */
-  private equalAround(w: number, n: number, buf: Buffer, p: number, end: number): number {
+  private equalAround(w: number, n: number, buf: Buffer, dv: DataView, p: number, end: number): number {
     const spans = this.holeSpans;
     const base = w * 2 * MAX_HOLES;
     const holes = this.holeCounts[w]!;
@@ -228,7 +271,7 @@ export class SpanCache<V> {
     let from = 0;
     for (let k = 0; k < holes; k++) {
       const hs = spans[base + 2 * k]!;
-      if (p + (hs - from) > end || !this.equal(w, from, hs, buf, p)) return 0;
+      if (p + (hs - from) > end || !this.equal(w, from, hs, buf, dv, p)) return 0;
       const q = p + (hs - from);
       p = intEnd(buf, q, end);
       if (p < 0) return 0;
@@ -237,7 +280,7 @@ export class SpanCache<V> {
       from = spans[base + 2 * k + 1]!;
     }
     this.hitHoles.count = holes;
-    if (p + (n - from) > end || !this.equal(w, from, n, buf, p)) return 0;
+    if (p + (n - from) > end || !this.equal(w, from, n, buf, dv, p)) return 0;
     return p + (n - from) - start;
   }
 
@@ -263,6 +306,7 @@ export class SpanCache<V> {
         // allocUnsafeSlow keeps these long-lived chunks out of Node's shared small-buffer pool.
         chunk = Buffer.allocUnsafeSlow(CHUNK_WAYS * this.slotBytes);
         this.chunks[way >> CHUNK_SHIFT] = chunk;
+        this.chunkViews[way >> CHUNK_SHIFT] = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       }
       buf.copy(chunk, (way & (CHUNK_WAYS - 1)) * this.slotBytes, s, e);
       this.large[way] = EMPTY;
@@ -285,3 +329,4 @@ export class SpanCache<V> {
 }
 
 const EMPTY = Buffer.alloc(0);
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0));

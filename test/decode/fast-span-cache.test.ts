@@ -177,6 +177,59 @@ describe('FastDecoder span cache (process / parent)', () => {
     );
   });
 
+  it('agrees on sequences of threads whose `tid`s and `refcnt`s vary in value and length, and on bytes changed next to them (property)', () => {
+    // A way's holes are rewritten with each line's integers when they have the filed
+    // lengths: the next lines must still be judged by the bytes around the holes alone.
+    const line = podLine;
+    const tidAt = line.indexOf('"tid":') + 6;
+    const refAt = line.indexOf('"refcnt":') + 9;
+    expect(tidAt).toBeGreaterThan(6);
+    expect(refAt).toBeGreaterThan(9);
+    const tokenEnd = (at: number): number => {
+      let e = at;
+      while (line[e] !== 0x2c && line[e] !== 0x7d) e++;
+      return e;
+    };
+    // Tokens of the filed ones' lengths that are not plain integers, too: such a hole
+    // must not be written into the way.
+    const filed = [tidAt, refAt].map((at) => line.toString('latin1', at, tokenEnd(at)));
+    const sameLength = filed.flatMap((t) => ['.', 'e', '-', 'x', '"', ' '].map((c) => c + t.slice(1)));
+    const int = fc.oneof(
+      fc.integer({ min: 0, max: 99999 }).map(String),
+      fc.integer({ min: 100000, max: 999999 }).map(String),
+      fc.constantFrom('0', '-1', '01', '1.5', '1e3', '', 'x', '"1"', ...filed, ...sameLength),
+    );
+    const step = fc.record({ tid: int, refcnt: int, flip: fc.option(fc.integer({ min: -3, max: 3 }), { freq: 4 }) });
+    let hits = 0;
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 30 }), fc.constantFrom(1, 1024), (steps, sets) => {
+        const fast = new FastDecoder({ spanSets: sets });
+        for (const st of steps) {
+          const [first, second] = tidAt < refAt ? [tidAt, refAt] : [refAt, tidAt];
+          const [t1, t2] = tidAt < refAt ? [st.tid, st.refcnt] : [st.refcnt, st.tid];
+          let v = Buffer.concat([
+            line.subarray(0, first),
+            Buffer.from(t1),
+            line.subarray(tokenEnd(first), second),
+            Buffer.from(t2),
+            line.subarray(tokenEnd(second)),
+          ]);
+          if (st.flip !== null) {
+            // A byte just before or after the first hole.
+            const at = first + (st.flip < 0 ? st.flip : t1.length + st.flip);
+            v = Buffer.from(v);
+            v[at] = v[at] === 0x31 ? 0x32 : 0x31;
+          }
+          const before = fast.spanHits;
+          expectSame(fast, v);
+          hits += fast.spanHits - before;
+        }
+      }),
+      { numRuns: 200 },
+    );
+    expect(hits).toBeGreaterThan(200);
+  });
+
   it('agrees when a cached span with holes is cut short around a hole, or a hole runs to the line end', () => {
     const fast = new FastDecoder();
     expectSame(fast, podLine);
