@@ -103,8 +103,13 @@ export class Speculation {
   readonly sockSpans = new SpanCache<SockFacts>(SOCK_SETS, SOCK_SLOT_BYTES, { slotBytes: SOCK_SLOT_BYTES, hashFrom: 0, hashTo: 64 });
   /** From after `cookie` (else `dport`) to the element's `}}` (`state`). */
   private readonly sockTail = new Learned(128);
-  /** From after `args` (or `return`) to `"node_name":"` (`action`, `policy_name`, ...). */
-  private readonly kprobeTail = new Learned(256);
+  /**
+   * From after `args` (or `return`) to `"node_name":"` (`action`, `policy_name`, ...): the
+   * tail matched last, and the one before it, as a node's events come from a few policies
+   * (network and file I/O) in turns.
+   */
+  private kprobeTail = new Learned(256);
+  private otherKprobeTail = new Learned(256);
 
   constructor(
     private readonly facts: EventFacts,
@@ -188,6 +193,7 @@ export class Speculation {
       i = r + 1;
     }
     r = this.kprobeTail.match(buf, dv, i, end);
+    if (r < 0 && (r = this.otherKprobeTail.match(buf, dv, i, end)) >= 0) this.swapKprobeTails();
     if (r >= 0) {
       i = r;
     } else {
@@ -213,7 +219,8 @@ export class Speculation {
       }
       i = matchLit(buf, dv, i, end, L_NODE);
       if (i < 0) return false;
-      this.kprobeTail.learn(buf, dv, t, i);
+      this.otherKprobeTail.learn(buf, dv, t, i);
+      this.swapKprobeTails();
     }
     i = values.plainValue(buf, i, end);
     if (i < 0) return false;
@@ -242,6 +249,12 @@ export class Speculation {
     }
     if (i >= end || buf[i] !== RBRACE) return false;
     return skipWs(buf, i + 1, end) === end;
+  }
+
+  private swapKprobeTails(): void {
+    const t = this.kprobeTail;
+    this.kprobeTail = this.otherKprobeTail;
+    this.otherKprobeTail = t;
   }
 
   /** Whether the comma at `i` is followed, in the line's style, by a key's opening quote. */
