@@ -430,6 +430,33 @@ describe('FastDecoder span cache (process / parent)', () => {
 });
 
 describe('FastDecoder time cache (repeated date-and-seconds prefix)', () => {
+  it('agrees on streams of times that share, drift from and break the cached seconds (property)', () => {
+    const seconds = fc.oneof(
+      fc.constantFrom('2026-11-20T10:00:00', '2026-11-20T10:00:01', '2024-02-29T23:59:59', '2024-05-01T12:00:60'),
+      fc
+        .date({ min: new Date('1600-01-01T00:00:00Z'), max: new Date('2300-01-01T00:00:00Z'), noInvalidDate: true })
+        .map((d) => d.toISOString().slice(0, 19)),
+    );
+    // One byte of the seconds replaced (a different second, or an invalid time).
+    const edited = fc
+      .tuple(seconds, fc.nat(18), fc.constantFrom('0', '1', '9', 'x', 't', ' ', ':', '-', '\u00e9'))
+      .map(([t, at, c]) => t.slice(0, at) + c + t.slice(at + 1));
+    const suffix = fc.oneof(
+      fc.stringMatching(/^\.[0-9]{1,12}[Zz]$/),
+      fc.constantFrom('Z', 'z', '.Z', '', '.123', '+01:00', '.5-00:30', 'ZZ', '.12x4Z', ' Z'),
+    );
+    const time = fc.tuple(fc.oneof({ weight: 4, arbitrary: seconds }, { weight: 1, arbitrary: edited }), suffix).map(([a, b]) => a + b);
+    fc.assert(
+      fc.property(fc.array(time, { minLength: 1, maxLength: 30 }), (times) => {
+        const fast = new FastDecoder();
+        for (const t of times) {
+          expectSame(fast, `{"process_kprobe":{"function_name":"__x64_sys_read","args":[{"size_arg":"1"}]},"time":${JSON.stringify(t)}}`);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('agrees on every suffix form after a cached prefix', () => {
     const fast = new FastDecoder();
     const base = '2024-05-01T12:00:07';
