@@ -59,12 +59,30 @@ function useStyle(next: Separated): void {
 useStyle(COMPACT);
 
 /**
+ * Whether the comma at `i`, where a literal of the current style failed, is in the other
+ * style, which then becomes current (the caller retries the literal). Only the first
+ * literal after `process` and `parent` asks: every line reaches one of those two, and
+ * neither of those values' spans depends on the style, so the first line of a build in
+ * the other style stays on this path. A guess only: the literals still prove every
+ * separator.
+ */
+function restyled(buf: Buffer, i: number, end: number): boolean {
+  if (i + 1 >= end || buf[i] !== COMMA) return false;
+  const next = buf[i + 1] === SPACE ? SPACED : COMPACT;
+  if (next === style) return false;
+  useStyle(next);
+  return true;
+}
+
+/**
  * What a `process` + `,"parent":` + `parent` span gives: the process's pod facts, and the
  * length of what follows the process (the holes are all in the process: its length varies).
  */
 interface PairFacts {
   readonly pod: PodFacts;
   readonly tailLength: number;
+  /** Where the parent starts after the process: the length of `,"parent":` in the span's style. */
+  readonly parentOffset: number;
 }
 
 /** What a socket's stretch from its `saddr` value to the element's `}}` gives. */
@@ -133,13 +151,6 @@ export class Speculation {
     const dv = values.dv;
     let i = matchLit(buf, dv, start, end, L_HEAD);
     if (i < 0 || i >= end || buf[i] !== LBRACE) return false;
-    // The style of the first comma is the line's (and the build's): a guess only, as the
-    // literals still prove every separator, but a right one keeps the line on this path.
-    // A JS loop, not `indexOf`: the comma is a few dozen bytes on, where the native call's
-    // fixed cost would be most of the work.
-    let comma = i;
-    while (comma < end && buf[comma] !== COMMA) comma++;
-    useStyle(comma + 1 < end && buf[comma + 1] === SPACE ? SPACED : COMPACT);
     facts.kprobeSeen = true;
     facts.kprobeIsObject = true;
     const pair = this.pairSpans;
@@ -153,13 +164,14 @@ export class Speculation {
       i = ps + n;
       const pe = i - f.tailLength;
       walk.rememberProcess(ps, pe, f.pod);
-      walk.rememberParent(pe + L_PARENT.length, i);
+      walk.rememberParent(pe + f.parentOffset, i);
     } else {
       i = walk.cachedProcess(buf, i, end);
       if (i < 0) return false;
       const pe = i;
       walk.rememberProcess(ps, pe, facts.pod);
-      const p = matchLit(buf, dv, i, end, L_PARENT);
+      let p = matchLit(buf, dv, i, end, L_PARENT);
+      if (p < 0 && restyled(buf, i, end)) p = matchLit(buf, dv, i, end, L_PARENT);
       // No `parent`: exported with Tetragon's field filters (install/values/tetragon.yaml);
       // `function_name` follows the process.
       if (p >= 0) {
@@ -167,12 +179,14 @@ export class Speculation {
         i = walk.cachedParent(buf, p, end);
         if (i < 0) return false;
         walk.rememberParent(p, i);
-        if (pair.wantsStore()) pair.store(buf, ps, i, { pod: facts.pod, tailLength: i - pe }, walk.processHoles);
+        if (pair.wantsStore()) pair.store(buf, ps, i, { pod: facts.pod, tailLength: i - pe, parentOffset: p - pe }, walk.processHoles);
       }
     }
 
-    i = matchLit(buf, dv, i, end, L_FUNCTION);
-    if (i < 0) return false;
+    let f = matchLit(buf, dv, i, end, L_FUNCTION);
+    if (f < 0 && restyled(buf, i, end)) f = matchLit(buf, dv, i, end, L_FUNCTION);
+    if (f < 0) return false;
+    i = f;
     i = values.plainValue(buf, i, end);
     if (i < 0) return false;
     values.functionName(buf, facts);
