@@ -55,7 +55,7 @@ const SPAN_PREFIX = 64;
 const HASH_FROM = 8;
 const HASH_TO = 40;
 
-/** Stretches up to this long are compared (and copied) in JS: measured, 120 bytes take 52 ns so against 81 ns by `Buffer#compare`, even at 200 bytes. */
+/** Stretches up to this long are compared in JS: measured, 120 bytes take 52 ns so against 81 ns by `Buffer#compare`, even at 200 bytes. */
 const JS_COMPARE_MAX = 192;
 
 /** Holes per cached value, at most; a value with more is filed without them (its bytes must then repeat whole). */
@@ -120,8 +120,6 @@ export class SpanCache<V> {
   private readonly slotBytes: number;
   private readonly hashFrom: number;
   private readonly hashTo: number;
-  /** The view of the buffer of the last `lookup`, whose value `store` files. */
-  private lastView: DataView = EMPTY_VIEW;
   /** Hash of the last `lookup`, which `store` files the value under. */
   private lastHash = 0;
   private periodLookups = 0;
@@ -169,7 +167,6 @@ export class SpanCache<V> {
    * value at `p` once it has been validated.
    */
   lookup(buf: Buffer, dv: DataView, p: number, end: number): number {
-    this.lastView = dv;
     if (++this.periodLookups === PERIOD) {
       this.storeEvery = this.periodHits * 32 < PERIOD ? SAMPLED_STORES : 1;
       this.periodLookups = 0;
@@ -311,17 +308,7 @@ export class SpanCache<V> {
         this.chunks[way >> CHUNK_SHIFT] = chunk;
         this.chunkViews[way >> CHUNK_SHIFT] = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       }
-      const o = (way & (CHUNK_WAYS - 1)) * this.slotBytes;
-      if (n <= JS_COMPARE_MAX) {
-        // A short value by JS stores, as it is compared: `Buffer#copy`'s fixed cost is most of such a copy.
-        const cv = this.chunkViews[way >> CHUNK_SHIFT]!;
-        let k = 0;
-        const dv = this.lastView;
-        for (; k + 4 <= n; k += 4) cv.setInt32(o + k, dv.getInt32(s + k, true), true);
-        for (; k < n; k++) cv.setUint8(o + k, buf[s + k]!);
-      } else {
-        buf.copy(chunk, o, s, e);
-      }
+      buf.copy(chunk, (way & (CHUNK_WAYS - 1)) * this.slotBytes, s, e);
       this.large[way] = EMPTY;
     } else {
       let own = this.large[way]!;
