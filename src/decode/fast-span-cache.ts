@@ -28,6 +28,10 @@
  * the value valid, its structure and every result read from it, only its length changes
  * (the returned length is the line's). The byte after a hole is the first of the next
  * compared stretch, so a fraction, exponent or longer token there makes the lookup miss.
+ * A line whose integers have the filed lengths is compared whole, once they are written
+ * into the way; one whose integers differ in length is compared piece by piece, and then
+ * filed in the set's other way too, as the threads of a process often have tids of two
+ * lengths.
  */
 import { intEnd } from './json-scan.ts';
 
@@ -184,6 +188,9 @@ export class SpanCache<V> {
     this.lastHash = h;
     const set = (h & this.setMask) << 1;
     const room = end - p;
+    // Ways whose holes hold integers of other lengths than the line's: tried, piece by
+    // piece, only when no way matches in one compare.
+    let around = 0;
     for (let w = set; w < set + 2; w++) {
       const n = this.lengths[w]!;
       if (n === 0 || this.tags[w] !== h) continue;
@@ -200,18 +207,34 @@ export class SpanCache<V> {
         for (let k = 0; k < 2 * count; k++) this.hitHoles.spans[k] = this.holeSpans[base + k]!;
         this.hitHoles.count = count;
       } else {
-        m = this.equalAround(w, n, buf, dv, p, end);
+        around |= 1 << (w - set);
+        continue;
       }
-      if (m !== 0) {
-        this.recent[set >> 1] = w - set;
-        this.value = this.values[w];
-        this.hits++;
-        this.periodHits++;
-        return m;
-      }
+      if (m !== 0) return this.hit(set, w, m);
+    }
+    for (let w = set; around !== 0 && w < set + 2; w++) {
+      if ((around & (1 << (w - set))) === 0) continue;
+      const m = this.equalAround(w, this.lengths[w]!, buf, dv, p, end);
+      if (m === 0) continue;
+      // The line's value is one the way stands for (its integers in the holes): filed too,
+      // in the set's other way, so that the next line of a thread with this tid's length
+      // matches in one compare (a process's threads' tids often differ in length).
+      this.recent[set >> 1] = w - set;
+      const value = this.values[w]!;
+      this.store(buf, p, p + m, value, this.hitHoles);
+      return this.hit(set, this.recent[set >> 1]! + set, m);
     }
     this.misses++;
     return 0;
+  }
+
+  /** Records a hit of way `w` of `set`, with value length `m`. */
+  private hit(set: number, w: number, m: number): number {
+    this.recent[set >> 1] = w - set;
+    this.value = this.values[w];
+    this.hits++;
+    this.periodHits++;
+    return m;
   }
 
   /**
