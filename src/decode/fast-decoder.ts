@@ -60,6 +60,11 @@ export class FastDecoder implements LineDecoder {
     return this.walk.processSpans.hits + this.walk.parentSpans.hits + 2 * this.speculation.pairSpans.hits;
   }
 
+  /** Sockets (from `saddr` to the element's end) skipped by comparing them with one read before. */
+  get sockHits(): number {
+    return this.speculation.sockSpans.hits;
+  }
+
   /** `process` and `parent` objects that had to be scanned. */
   get spanMisses(): number {
     return this.walk.processSpans.misses + this.walk.parentSpans.misses;

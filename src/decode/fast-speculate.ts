@@ -59,13 +59,47 @@ function useStyle(next: Separated): void {
 useStyle(COMPACT);
 
 /**
+ * Whether the comma at `i`, where a literal of the current style failed, is in the other
+ * style, which then becomes current (the caller retries the literal). Only the first
+ * literal after `process` and `parent` asks: every line reaches one of those two, and
+ * neither of those values' spans depends on the style, so the first line of a build in
+ * the other style stays on this path. A guess only: the literals still prove every
+ * separator.
+ */
+function restyled(buf: Buffer, i: number, end: number): boolean {
+  if (i + 1 >= end || buf[i] !== COMMA) return false;
+  const next = buf[i + 1] === SPACE ? SPACED : COMPACT;
+  if (next === style) return false;
+  useStyle(next);
+  return true;
+}
+
+/**
  * What a `process` + `,"parent":` + `parent` span gives: the process's pod facts, and the
  * length of what follows the process (the holes are all in the process: its length varies).
  */
 interface PairFacts {
   readonly pod: PodFacts;
   readonly tailLength: number;
+  /** Where the parent starts after the process: the length of `,"parent":` in the span's style. */
+  readonly parentOffset: number;
 }
+
+/** What a socket's stretch from its `saddr` value to the element's `}}` gives. */
+interface SockFacts {
+  readonly saddr: string | undefined;
+  readonly daddr: string | undefined;
+  readonly sport: number;
+  readonly dport: number;
+  readonly cookie: string | undefined;
+}
+
+/**
+ * Sockets whose stretches are kept: the connections a node's processes keep open at once.
+ * A stretch is ~120 bytes (IPv4, with cookie and state), ~200 with IPv6 addresses.
+ */
+const SOCK_SETS = 4096;
+const SOCK_SLOT_BYTES = 256;
 
 export class Speculation {
   /**
@@ -76,10 +110,24 @@ export class Speculation {
   readonly pairSpans: SpanCache<PairFacts>;
   /** From `family`'s value to `"saddr":"`: the socket's unread fields. */
   private readonly sockHead = new Learned(128);
+  /**
+   * A socket's stretch from its `saddr` value to the element's `}}` (daddr, sport, dport,
+   * cookie, state), validated before: every event on a connection repeats it byte for
+   * byte, and a hit replaces two string lookups, two ports, a cookie string allocated per
+   * event and five literals by one hash and one memcmp. Hashed over its first 64 bytes,
+   * which reach the `sport` of IPv4 addresses: connections between the same two addresses
+   * differ from there on, and would share a set otherwise.
+   */
+  readonly sockSpans = new SpanCache<SockFacts>(SOCK_SETS, SOCK_SLOT_BYTES, { slotBytes: SOCK_SLOT_BYTES, hashFrom: 0, hashTo: 64 });
   /** From after `cookie` (else `dport`) to the element's `}}` (`state`). */
   private readonly sockTail = new Learned(128);
-  /** From after `args` (or `return`) to `"node_name":"` (`action`, `policy_name`, ...). */
-  private readonly kprobeTail = new Learned(256);
+  /**
+   * From after `args` (or `return`) to `"node_name":"` (`action`, `policy_name`, ...): the
+   * tail matched last, and the one before it, as a node's events come from a few policies
+   * (network and file I/O) in turns.
+   */
+  private kprobeTail = new Learned(256);
+  private otherKprobeTail = new Learned(256);
 
   constructor(
     private readonly facts: EventFacts,
@@ -103,13 +151,6 @@ export class Speculation {
     const dv = values.dv;
     let i = matchLit(buf, dv, start, end, L_HEAD);
     if (i < 0 || i >= end || buf[i] !== LBRACE) return false;
-    // The style of the first comma is the line's (and the build's): a guess only, as the
-    // literals still prove every separator, but a right one keeps the line on this path.
-    // A JS loop, not `indexOf`: the comma is a few dozen bytes on, where the native call's
-    // fixed cost would be most of the work.
-    let comma = i;
-    while (comma < end && buf[comma] !== COMMA) comma++;
-    useStyle(comma + 1 < end && buf[comma + 1] === SPACE ? SPACED : COMPACT);
     facts.kprobeSeen = true;
     facts.kprobeIsObject = true;
     const pair = this.pairSpans;
@@ -123,13 +164,14 @@ export class Speculation {
       i = ps + n;
       const pe = i - f.tailLength;
       walk.rememberProcess(ps, pe, f.pod);
-      walk.rememberParent(pe + L_PARENT.length, i);
+      walk.rememberParent(pe + f.parentOffset, i);
     } else {
       i = walk.cachedProcess(buf, i, end);
       if (i < 0) return false;
       const pe = i;
       walk.rememberProcess(ps, pe, facts.pod);
-      const p = matchLit(buf, dv, i, end, L_PARENT);
+      let p = matchLit(buf, dv, i, end, L_PARENT);
+      if (p < 0 && restyled(buf, i, end)) p = matchLit(buf, dv, i, end, L_PARENT);
       // No `parent`: exported with Tetragon's field filters (install/values/tetragon.yaml);
       // `function_name` follows the process.
       if (p >= 0) {
@@ -137,12 +179,14 @@ export class Speculation {
         i = walk.cachedParent(buf, p, end);
         if (i < 0) return false;
         walk.rememberParent(p, i);
-        if (pair.wantsStore()) pair.store(buf, ps, i, { pod: facts.pod, tailLength: i - pe }, walk.processHoles);
+        if (pair.wantsStore()) pair.store(buf, ps, i, { pod: facts.pod, tailLength: i - pe, parentOffset: p - pe }, walk.processHoles);
       }
     }
 
-    i = matchLit(buf, dv, i, end, L_FUNCTION);
-    if (i < 0) return false;
+    let f = matchLit(buf, dv, i, end, L_FUNCTION);
+    if (f < 0 && restyled(buf, i, end)) f = matchLit(buf, dv, i, end, L_FUNCTION);
+    if (f < 0) return false;
+    i = f;
     i = values.plainValue(buf, i, end);
     if (i < 0) return false;
     values.functionName(buf, facts);
@@ -163,6 +207,7 @@ export class Speculation {
       i = r + 1;
     }
     r = this.kprobeTail.match(buf, dv, i, end);
+    if (r < 0 && (r = this.otherKprobeTail.match(buf, dv, i, end)) >= 0) this.swapKprobeTails();
     if (r >= 0) {
       i = r;
     } else {
@@ -188,7 +233,8 @@ export class Speculation {
       }
       i = matchLit(buf, dv, i, end, L_NODE);
       if (i < 0) return false;
-      this.kprobeTail.learn(buf, dv, t, i);
+      this.otherKprobeTail.learn(buf, dv, t, i);
+      this.swapKprobeTails();
     }
     i = values.plainValue(buf, i, end);
     if (i < 0) return false;
@@ -217,6 +263,12 @@ export class Speculation {
     }
     if (i >= end || buf[i] !== RBRACE) return false;
     return skipWs(buf, i + 1, end) === end;
+  }
+
+  private swapKprobeTails(): void {
+    const t = this.kprobeTail;
+    this.kprobeTail = this.otherKprobeTail;
+    this.otherKprobeTail = t;
   }
 
   /** Whether the comma at `i` is followed, in the line's style, by a key's opening quote. */
@@ -288,6 +340,22 @@ export class Speculation {
       if (i < 0) return OFF;
       this.sockHead.learn(buf, dv, s, i);
     }
+    const cache = this.sockSpans;
+    const n = cache.lookup(buf, dv, i, end);
+    if (n > 0) {
+      // Sound as for the process spans: the stretch's bytes were validated (and read) as
+      // these fields and the element's end before, and reading them depends on nothing
+      // else; `cookie` is still unset, as the socket is args[0].
+      const f = cache.value!;
+      facts.saddr = f.saddr;
+      facts.daddr = f.daddr;
+      facts.sport = f.sport;
+      facts.dport = f.dport;
+      facts.cookie = f.cookie;
+      facts.sockFound = true;
+      return i + n;
+    }
+    const vs = i;
     i = values.plainValue(buf, i, end);
     if (i < 0) return OFF;
     facts.saddr = values.nonEmpty(buf);
@@ -318,15 +386,20 @@ export class Speculation {
       facts.cookie = values.uncachedString(buf);
     }
     s = this.sockTail.match(buf, dv, i, end);
-    if (s >= 0) return s;
-    s = i;
-    r = matchLit(buf, dv, i, end, L_STATE);
-    if (r >= 0) {
-      i = plainStringEnd(buf, dv, r, end);
-      if (i < 0) return OFF;
+    if (s < 0) {
+      s = i;
+      r = matchLit(buf, dv, i, end, L_STATE);
+      if (r >= 0) {
+        i = plainStringEnd(buf, dv, r, end);
+        if (i < 0) return OFF;
+      }
+      if (i + 1 >= end || buf[i] !== RBRACE || buf[i + 1] !== RBRACE) return OFF;
+      this.sockTail.learn(buf, dv, s, i + 2);
+      s = i + 2;
     }
-    if (i + 1 >= end || buf[i] !== RBRACE || buf[i + 1] !== RBRACE) return OFF;
-    this.sockTail.learn(buf, dv, s, i + 2);
-    return i + 2;
+    if (cache.wantsStore()) {
+      cache.store(buf, vs, s, { saddr: facts.saddr, daddr: facts.daddr, sport: facts.sport, dport: facts.dport, cookie: facts.cookie });
+    }
+    return s;
   }
 }

@@ -140,8 +140,16 @@ export class ValueReader {
   private timeBuf: Buffer = EMPTY;
   private timeStart = 0;
   private timeEnd = 0;
-  /** The last simple time's first 19 bytes (`YYYY-MM-DDTHH:MM:SS`) and their epoch ms; NaN before any. */
-  private readonly secondsBytes = new Uint8Array(19);
+  /**
+   * The last simple time's first 19 bytes (`YYYY-MM-DDTHH:MM:SS`), as four little-endian
+   * words and the three bytes after them (compared in five steps, not nineteen), and their
+   * epoch ms; NaN before any.
+   */
+  private secondsWord0 = 0;
+  private secondsWord1 = 0;
+  private secondsWord2 = 0;
+  private secondsWord3 = 0;
+  private secondsTail = 0;
   private secondsMs = NaN;
   private readonly timeAt = (k: number): number => {
     const p = this.timeStart + k;
@@ -301,15 +309,19 @@ export class ValueReader {
     // fraction and zone are new. Valid because everything parseRfc3339Codes checks and
     // computes up to byte 19 depends on those 19 bytes alone, and the rest of a simple
     // suffix (`[.digits](Z|z)`) only adds its milliseconds.
-    if (!Number.isNaN(this.secondsMs) && e - s >= 20) {
-      const prefix = this.secondsBytes;
-      let k = 0;
-      while (k < 19 && prefix[k] === buf[s + k]) k++;
-      if (k === 19) {
-        const ms = suffixMillis(buf, s + 19, e);
-        // The range check as in parseRfc3339Codes: the seconds may be the last storable ones.
-        if (ms >= 0) return inStorableRange(this.secondsMs + ms);
-      }
+    const dv = this.dv;
+    if (
+      e - s >= 20 &&
+      dv.getInt32(s, true) === this.secondsWord0 &&
+      dv.getInt32(s + 4, true) === this.secondsWord1 &&
+      dv.getInt32(s + 8, true) === this.secondsWord2 &&
+      dv.getInt32(s + 12, true) === this.secondsWord3 &&
+      (buf[s + 16]! | (buf[s + 17]! << 8) | (buf[s + 18]! << 16)) === this.secondsTail &&
+      !Number.isNaN(this.secondsMs)
+    ) {
+      const ms = suffixMillis(buf, s + 19, e);
+      // The range check as in parseRfc3339Codes: the seconds may be the last storable ones.
+      if (ms >= 0) return inStorableRange(this.secondsMs + ms);
     }
     // Non-ASCII bytes fail every position check in parseRfc3339Codes just as their
     // decoded characters do in the reference, so reading bytes as codes is equivalent.
@@ -321,7 +333,11 @@ export class ValueReader {
     if (!Number.isNaN(t) && e - s >= 20) {
       const ms = suffixMillis(buf, s + 19, e);
       if (ms >= 0) {
-        for (let k = 0; k < 19; k++) this.secondsBytes[k] = buf[s + k]!;
+        this.secondsWord0 = dv.getInt32(s, true);
+        this.secondsWord1 = dv.getInt32(s + 4, true);
+        this.secondsWord2 = dv.getInt32(s + 8, true);
+        this.secondsWord3 = dv.getInt32(s + 12, true);
+        this.secondsTail = buf[s + 16]! | (buf[s + 17]! << 8) | (buf[s + 18]! << 16);
         this.secondsMs = t - ms;
       }
     }

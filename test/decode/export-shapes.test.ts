@@ -54,6 +54,26 @@ describe('export shapes', () => {
     });
   }
 
+  it('lines of both separator styles in turns: the same results, all on the speculative path, also when the pair cache hits', () => {
+    // The style is taken from the first comma literal after process or parent; a pair
+    // cache hit skips both, so the style must be right at `function_name` alone.
+    const fast = new FastDecoder();
+    const lines = Array.from({ length: 8 }, (_, i) => realisticEventLine(i));
+    const shapes = [(l: string) => l, spacedLine, filterLine, (l: string) => spacedLine(filterLine(l))];
+    let n = 0;
+    for (let round = 0; round < 3; round++) {
+      for (const l of lines) {
+        for (const shape of shapes) {
+          expectSame(shape(l), fast);
+          n++;
+        }
+      }
+    }
+    expect(fast.fallbacks).toBe(0);
+    expect(fast.speculated).toBe(n);
+    expect(fast.spanHits).toBeGreaterThan(n / 2);
+  });
+
   it('field filtering leaves host processes as "process":{} and drops parent, arguments, binary', () => {
     const host = Array.from({ length: 50 }, (_, i) => realisticEventLine(i)).find((l) => !l.includes('"pod":'))!;
     const filtered = filterLine(host);

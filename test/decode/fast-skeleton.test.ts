@@ -197,6 +197,32 @@ describe('FastDecoder speculative path (canonical Tetragon layout)', () => {
     );
   });
 
+  it('agrees on every byte change of either of two kprobe tails learned in turns', () => {
+    const fast = new FastDecoder();
+    const tcp = bases()[0]!;
+    const io = Buffer.from(tcp.toString('latin1').replace('"policy_name":"kovenant-tcp"', '"policy_name":"kovenant-io"'), 'latin1');
+    for (const line of [tcp, io]) {
+      const s = line.indexOf(',"action":"');
+      const e = line.indexOf('"node_name":"') + 13;
+      expect(s).toBeGreaterThan(0);
+      for (let at = s; at < e; at++) {
+        for (const r of [0x22, 0x2c, 0x7d, 0x78, 0x20]) {
+          if (line[at] === r) continue;
+          const v = Buffer.from(line);
+          v[at] = r;
+          // Both tails learned, the edited line's own most recently or not.
+          expectSame(fast, tcp);
+          expectSame(fast, io);
+          if (at % 2 === 0) expectSame(fast, line);
+          expectSame(fast, v);
+        }
+      }
+    }
+    const speculated = fast.speculated;
+    for (let k = 0; k < 4; k++) expectSame(fast, k % 2 === 0 ? tcp : io);
+    expect(fast.speculated).toBe(speculated + 4);
+  });
+
   it('agrees when the learned spans see alternating and drifting values', () => {
     const fast = new FastDecoder();
     const line = bases()[0]!.toString('latin1');

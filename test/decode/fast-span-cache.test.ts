@@ -177,6 +177,59 @@ describe('FastDecoder span cache (process / parent)', () => {
     );
   });
 
+  it('agrees on sequences of threads whose `tid`s and `refcnt`s vary in value and length, and on bytes changed next to them (property)', () => {
+    // A way's holes are rewritten with each line's integers when they have the filed
+    // lengths: the next lines must still be judged by the bytes around the holes alone.
+    const line = podLine;
+    const tidAt = line.indexOf('"tid":') + 6;
+    const refAt = line.indexOf('"refcnt":') + 9;
+    expect(tidAt).toBeGreaterThan(6);
+    expect(refAt).toBeGreaterThan(9);
+    const tokenEnd = (at: number): number => {
+      let e = at;
+      while (line[e] !== 0x2c && line[e] !== 0x7d) e++;
+      return e;
+    };
+    // Tokens of the filed ones' lengths that are not plain integers, too: such a hole
+    // must not be written into the way.
+    const filed = [tidAt, refAt].map((at) => line.toString('latin1', at, tokenEnd(at)));
+    const sameLength = filed.flatMap((t) => ['.', 'e', '-', 'x', '"', ' '].map((c) => c + t.slice(1)));
+    const int = fc.oneof(
+      fc.integer({ min: 0, max: 99999 }).map(String),
+      fc.integer({ min: 100000, max: 999999 }).map(String),
+      fc.constantFrom('0', '-1', '01', '1.5', '1e3', '', 'x', '"1"', ...filed, ...sameLength),
+    );
+    const step = fc.record({ tid: int, refcnt: int, flip: fc.option(fc.integer({ min: -3, max: 3 }), { freq: 4 }) });
+    let hits = 0;
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 30 }), fc.constantFrom(1, 1024), (steps, sets) => {
+        const fast = new FastDecoder({ spanSets: sets });
+        for (const st of steps) {
+          const [first, second] = tidAt < refAt ? [tidAt, refAt] : [refAt, tidAt];
+          const [t1, t2] = tidAt < refAt ? [st.tid, st.refcnt] : [st.refcnt, st.tid];
+          let v = Buffer.concat([
+            line.subarray(0, first),
+            Buffer.from(t1),
+            line.subarray(tokenEnd(first), second),
+            Buffer.from(t2),
+            line.subarray(tokenEnd(second)),
+          ]);
+          if (st.flip !== null) {
+            // A byte just before or after the first hole.
+            const at = first + (st.flip < 0 ? st.flip : t1.length + st.flip);
+            v = Buffer.from(v);
+            v[at] = v[at] === 0x31 ? 0x32 : 0x31;
+          }
+          const before = fast.spanHits;
+          expectSame(fast, v);
+          hits += fast.spanHits - before;
+        }
+      }),
+      { numRuns: 200 },
+    );
+    expect(hits).toBeGreaterThan(200);
+  });
+
   it('agrees when a cached span with holes is cut short around a hole, or a hole runs to the line end', () => {
     const fast = new FastDecoder();
     expectSame(fast, podLine);
@@ -377,6 +430,33 @@ describe('FastDecoder span cache (process / parent)', () => {
 });
 
 describe('FastDecoder time cache (repeated date-and-seconds prefix)', () => {
+  it('agrees on streams of times that share, drift from and break the cached seconds (property)', () => {
+    const seconds = fc.oneof(
+      fc.constantFrom('2026-11-20T10:00:00', '2026-11-20T10:00:01', '2024-02-29T23:59:59', '2024-05-01T12:00:60'),
+      fc
+        .date({ min: new Date('1600-01-01T00:00:00Z'), max: new Date('2300-01-01T00:00:00Z'), noInvalidDate: true })
+        .map((d) => d.toISOString().slice(0, 19)),
+    );
+    // One byte of the seconds replaced (a different second, or an invalid time).
+    const edited = fc
+      .tuple(seconds, fc.nat(18), fc.constantFrom('0', '1', '9', 'x', 't', ' ', ':', '-', '\u00e9'))
+      .map(([t, at, c]) => t.slice(0, at) + c + t.slice(at + 1));
+    const suffix = fc.oneof(
+      fc.stringMatching(/^\.[0-9]{1,12}[Zz]$/),
+      fc.constantFrom('Z', 'z', '.Z', '', '.123', '+01:00', '.5-00:30', 'ZZ', '.12x4Z', ' Z'),
+    );
+    const time = fc.tuple(fc.oneof({ weight: 4, arbitrary: seconds }, { weight: 1, arbitrary: edited }), suffix).map(([a, b]) => a + b);
+    fc.assert(
+      fc.property(fc.array(time, { minLength: 1, maxLength: 30 }), (times) => {
+        const fast = new FastDecoder();
+        for (const t of times) {
+          expectSame(fast, `{"process_kprobe":{"function_name":"__x64_sys_read","args":[{"size_arg":"1"}]},"time":${JSON.stringify(t)}}`);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('agrees on every suffix form after a cached prefix', () => {
     const fast = new FastDecoder();
     const base = '2024-05-01T12:00:07';
@@ -424,5 +504,131 @@ describe('FastDecoder time cache (repeated date-and-seconds prefix)', () => {
         }
       }
     }
+  });
+});
+
+describe('FastDecoder socket cache (from `saddr` to the element end)', () => {
+  const tcpLines = [...exampleLines(600, 60_000, 21, false, 4)].filter((l) => l.includes('"sock_arg":{')).map((l) => Buffer.from(l));
+  /** The socket stretch the cache files: from the saddr value to the sock_arg element's `}}`. */
+  function sockSpan(line: Buffer): [number, number] {
+    const s = line.indexOf('"saddr":"') + 9;
+    const e = line.indexOf('}}', s) + 2;
+    expect(s).toBeGreaterThan(9);
+    expect(e).toBeGreaterThan(s);
+    return [s, e];
+  }
+
+  it('hits on connections that repeat, with results identical to the reference', () => {
+    const fast = new FastDecoder();
+    let socks = 0;
+    for (const line of exampleLines(3000, 600_000, 11, false, 4)) {
+      expectSame(fast, line);
+      if (line.includes('"sock_arg":{')) socks++;
+    }
+    expect(socks).toBeGreaterThan(1000);
+    expect(fast.sockHits).toBeGreaterThan(0.5 * socks);
+    expect(fast.fallbacks).toBe(0);
+  });
+
+  it('agrees on every single-byte change, deletion and insertion in a cached socket stretch', { timeout: 180_000 }, () => {
+    const replacements = [0x22, 0x5c, 0x7b, 0x7d, 0x5b, 0x5d, 0x2c, 0x3a, 0x20, 0x30, 0x39, 0x78, 0x2e, 0x2d, 0x65, 0x00, 0xff];
+    for (const line of [tcpLines[0]!, tcpLines.find((l) => !l.includes('"cookie"')) ?? tcpLines[1]!]) {
+      const fast = new FastDecoder();
+      expectSame(fast, line);
+      const hits = fast.sockHits;
+      expectSame(fast, line);
+      expect(fast.sockHits).toBe(hits + 1);
+      const [s, e] = sockSpan(line);
+      for (let at = s - 2; at < e + 2; at++) {
+        const variants: Buffer[] = [
+          Buffer.concat([line.subarray(0, at), line.subarray(at + 1)]),
+          Buffer.concat([line.subarray(0, at), Buffer.from('1'), line.subarray(at)]),
+          Buffer.concat([line.subarray(0, at), Buffer.from(' '), line.subarray(at)]),
+          line.subarray(0, at),
+        ];
+        for (const r of replacements) {
+          if (line[at] === r) continue;
+          const v = Buffer.from(line);
+          v[at] = r;
+          variants.push(v);
+        }
+        for (const v of variants) {
+          expectSame(fast, v);
+          expectSame(fast, line);
+        }
+      }
+    }
+  });
+
+  it('agrees when the cached stretch is followed by other bytes or sits in another element', () => {
+    const line = tcpLines[0]!;
+    const [s, e] = sockSpan(line);
+    const stretch = line.subarray(s, e);
+    const fast = new FastDecoder();
+    expectSame(fast, line);
+    const cases = [
+      // More elements, garbage, or the line's end after the cached `}}`.
+      Buffer.concat([line.subarray(0, e), Buffer.from(',{"size_arg":"7"}'), line.subarray(e)]),
+      Buffer.concat([line.subarray(0, e), Buffer.from('x'), line.subarray(e)]),
+      Buffer.concat([line.subarray(0, e), Buffer.from('}'), line.subarray(e)]),
+      line.subarray(0, e),
+      // The stretch after another head, and as the second element (which the walk reads).
+      Buffer.concat([
+        line.subarray(0, line.indexOf('"family":"') + 10),
+        Buffer.from('AF_INET6",'),
+        line.subarray(line.indexOf('"type":"')),
+      ]),
+      Buffer.concat([
+        line.subarray(0, line.indexOf('"args":[') + 8),
+        Buffer.from('{"size_arg":"3"},'),
+        line.subarray(line.indexOf('"args":[') + 8),
+      ]),
+      // A second cookie or port after the cached stretch's fields, inside the element.
+      Buffer.concat([line.subarray(0, e - 2), Buffer.from(',"cookie":"9"}}'), line.subarray(e)]),
+      Buffer.concat([line.subarray(0, e - 2), Buffer.from(',"sport":9}}'), line.subarray(e)]),
+      Buffer.concat([line.subarray(0, s), stretch.subarray(0, stretch.length - 1), Buffer.from(',"x":1}'), line.subarray(e)]),
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (const c of cases) {
+        expectSame(fast, c);
+        expectSame(fast, line);
+      }
+    }
+  });
+
+  it('agrees on streams of connections whose fields vary and repeat (property)', () => {
+    const line = tcpLines[0]!;
+    const [s, e] = sockSpan(line);
+    const head = line.subarray(0, s);
+    const tail = line.subarray(e);
+    const addr = fc.constantFrom('10.0.0.1', '10.244.1.17', 'fd00::1', '', '10.0.0.1\\u0030', '1', '2001:db8::ffff:1:2:3:4');
+    const port = fc.constantFrom('0', '80', '65535', '65536', '00', '-1', '1.5', '"80"', '123456', '99999999999999999999');
+    const conn = fc.record({
+      saddr: addr,
+      daddr: addr,
+      sport: port,
+      dport: port,
+      cookie: fc.option(fc.constantFrom('18446462599923493369', '1', '', 'x\\"y'), { nil: undefined }),
+      state: fc.option(fc.constantFrom('TCP_ESTABLISHED', 'TCP_CLOSE', ''), { nil: undefined }),
+    });
+    const stretchOf = (c: { saddr: string; daddr: string; sport: string; dport: string; cookie?: string; state?: string }): Buffer =>
+      Buffer.from(
+        `${c.saddr}","daddr":"${c.daddr}","sport":${c.sport},"dport":${c.dport}` +
+          (c.cookie === undefined ? '' : `,"cookie":"${c.cookie}"`) +
+          (c.state === undefined ? '' : `,"state":"${c.state}"`) +
+          '}}',
+      );
+    let hits = 0;
+    fc.assert(
+      fc.property(fc.array(conn, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { minLength: 1, maxLength: 40 }), (conns, picks) => {
+        const fast = new FastDecoder();
+        const lines = conns.map((c) => Buffer.concat([head, stretchOf(c), tail]));
+        for (const p of picks) expectSame(fast, lines[p % lines.length]!);
+        hits += fast.sockHits;
+      }),
+      { numRuns: 300 },
+    );
+    // Not a property of each run (short or escaped stretches are not cached), but of the lot.
+    expect(hits).toBeGreaterThan(100);
   });
 });
