@@ -1,6 +1,6 @@
 /**
  * Decoded lines as they cross from a decoding worker thread to the main thread
- * (pipeline/decode-pool.ts): one record per line in two typed arrays, which move by
+ * (pipeline/decode-stage.ts): one record per line in two typed arrays, which move by
  * transfer, not copy, plus the batch's distinct strings and label sets. Structured
  * cloning a KernelEvent per line instead cost more than decoding it.
  *
@@ -79,6 +79,44 @@ interface PodIds {
   labelsId: number;
 }
 
+/**
+ * A worker's numbering of strings (by value) or label sets (by identity: the decoders
+ * share one label object per pod, fast-facts.ts): each gets the next number the first
+ * time it is met, and is listed for the batch in which that happened.
+ */
+class Numbering<T> {
+  private readonly ids = new Map<T, number>();
+  /** Numbered since the last `take`, in number order. */
+  private added: T[] = [];
+
+  get size(): number {
+    return this.ids.size;
+  }
+
+  /** The number of `v`; -1 for undefined. */
+  idOf(v: T | undefined): number {
+    if (v === undefined) return -1;
+    let id = this.ids.get(v);
+    if (id === undefined) {
+      id = this.ids.size;
+      this.added.push(v);
+      this.ids.set(v, id);
+    }
+    return id;
+  }
+
+  /** What was numbered since the last call. */
+  take(): T[] {
+    const added = this.added;
+    this.added = [];
+    return added;
+  }
+
+  clear(): void {
+    this.ids.clear();
+  }
+}
+
 /** Builds a batch line by line, in the worker. */
 export class BatchWriter {
   /** The tables start over with the next batch (checked between batches, so a batch's ids never change). */
@@ -86,10 +124,8 @@ export class BatchWriter {
   private ints = new Int32Array(INTS * 512);
   private nums = new Float64Array(NUMS * 512);
   private lines = 0;
-  private strings: string[] = [];
-  private stringIds = new Map<string, number>();
-  private labels: Labels[] = [];
-  private labelIds = new Map<Labels, number>();
+  private readonly strings = new Numbering<string>();
+  private readonly labels = new Numbering<Labels>();
   private losses: LossSignal[] = [];
   /**
    * A pod's numbers, by its label set: the decoders share one immutable pod record (and
@@ -115,38 +151,14 @@ export class BatchWriter {
       name: ev.podName,
       workload: ev.podWorkload,
       workloadKind: ev.podWorkloadKind,
-      namespaceId: this.str(ev.podNamespace),
-      nameId: this.str(ev.podName),
-      workloadId: this.str(ev.podWorkload),
-      workloadKindId: this.str(ev.podWorkloadKind),
-      labelsId: this.labelSet(labels),
+      namespaceId: this.strings.idOf(ev.podNamespace),
+      nameId: this.strings.idOf(ev.podName),
+      workloadId: this.strings.idOf(ev.podWorkload),
+      workloadKindId: this.strings.idOf(ev.podWorkloadKind),
+      labelsId: this.labels.idOf(labels),
     };
     this.pods.set(labels, ids);
     return ids;
-  }
-
-  private str(s: string | undefined): number {
-    if (s === undefined) return -1;
-    let id = this.stringIds.get(s);
-    if (id === undefined) {
-      id = this.stringIds.size;
-      this.strings.push(s);
-      this.stringIds.set(s, id);
-    }
-    return id;
-  }
-
-  private labelSet(l: Labels | undefined): number {
-    if (l === undefined) return -1;
-    // By identity: the decoders share one label object per pod (fast-facts.ts), so a
-    // batch carries each pod's labels once.
-    let id = this.labelIds.get(l);
-    if (id === undefined) {
-      id = this.labelIds.size;
-      this.labels.push(l);
-      this.labelIds.set(l, id);
-    }
-    return id;
   }
 
   /** Adds one decoded line; `loss` is the signal of a skipped loss line (isLossType). */
@@ -165,20 +177,20 @@ export class BatchWriter {
     const ints = this.ints;
     ints[o + STATUS] = status;
     if (status === DecodeStatus.Skipped) {
-      ints[o + TYPE] = this.str(ev.skippedType);
+      ints[o + TYPE] = this.strings.idOf(ev.skippedType);
       if (isLossType(ev.skippedType)) this.losses.push(loss);
       return;
     }
     if (status === DecodeStatus.Rejected) {
-      ints[o + TYPE] = this.str(ev.rejectReason);
-      ints[o + REJECT_FIELD] = this.str(ev.rejectField);
+      ints[o + TYPE] = this.strings.idOf(ev.rejectReason);
+      ints[o + REJECT_FIELD] = this.strings.idOf(ev.rejectField);
       return;
     }
     ints[o + OP] = OP_INDEX.get(ev.op)!;
     ints[o + REMOTE_PORT] = ev.remotePort;
     ints[o + LOCAL_PORT] = ev.localPort;
-    ints[o + NODE] = this.str(ev.node);
-    ints[o + CLUSTER] = this.str(ev.cluster);
+    ints[o + NODE] = this.strings.idOf(ev.node);
+    ints[o + CLUSTER] = this.strings.idOf(ev.cluster);
     const labels = ev.podLabels;
     if (labels !== undefined) {
       const pod = this.podIds(ev, labels);
@@ -188,15 +200,15 @@ export class BatchWriter {
       ints[o + POD_WORKLOAD_KIND] = pod.workloadKindId;
       ints[o + POD_LABELS] = pod.labelsId;
     } else {
-      ints[o + POD_NAMESPACE] = this.str(ev.podNamespace);
-      ints[o + POD_NAME] = this.str(ev.podName);
-      ints[o + POD_WORKLOAD] = this.str(ev.podWorkload);
-      ints[o + POD_WORKLOAD_KIND] = this.str(ev.podWorkloadKind);
+      ints[o + POD_NAMESPACE] = this.strings.idOf(ev.podNamespace);
+      ints[o + POD_NAME] = this.strings.idOf(ev.podName);
+      ints[o + POD_WORKLOAD] = this.strings.idOf(ev.podWorkload);
+      ints[o + POD_WORKLOAD_KIND] = this.strings.idOf(ev.podWorkloadKind);
       ints[o + POD_LABELS] = -1;
     }
-    ints[o + REMOTE_ADDRESS] = this.str(ev.remoteAddress);
-    ints[o + LOCAL_ADDRESS] = this.str(ev.localAddress);
-    ints[o + COOKIE] = this.str(ev.cookie);
+    ints[o + REMOTE_ADDRESS] = this.strings.idOf(ev.remoteAddress);
+    ints[o + LOCAL_ADDRESS] = this.strings.idOf(ev.localAddress);
+    ints[o + COOKIE] = this.strings.idOf(ev.cookie);
     this.nums[n] = ev.timeMs;
     this.nums[n + 1] = ev.bytes;
   }
@@ -209,20 +221,18 @@ export class BatchWriter {
       lines: this.lines,
       ints: this.ints.slice(0, this.lines * INTS),
       nums: this.nums.slice(0, this.lines * NUMS),
-      strings: this.strings,
-      labels: this.labels,
+      strings: this.strings.take(),
+      labels: this.labels.take(),
       losses: this.losses,
       oversized,
       fallbacks,
     };
     this.lines = 0;
-    this.strings = [];
-    this.labels = [];
     this.losses = [];
-    this.reset = this.stringIds.size >= this.maxTable || this.labelIds.size >= this.maxTable;
+    this.reset = this.strings.size >= this.maxTable || this.labels.size >= this.maxTable;
     if (this.reset) {
-      this.stringIds.clear();
-      this.labelIds.clear();
+      this.strings.clear();
+      this.labels.clear();
       this.pods.clear();
     }
     return batch;
