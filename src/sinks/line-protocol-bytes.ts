@@ -8,8 +8,7 @@
  */
 import type { MetricPoint } from '../core/metric-point.ts';
 import { seriesKey } from '../core/series.ts';
-import { escape } from '../core/line-protocol-escape.ts';
-import { floatText, msToNanosText } from './line-protocol.ts';
+import { fieldKey, floatText, msToNanosText } from './line-protocol.ts';
 
 const SPACE = 0x20;
 const NEWLINE = 0x0a;
@@ -17,7 +16,7 @@ const MINUS = 0x2d;
 const ZERO = 0x30;
 const SUFFIX_I = 0x69;
 
-/** A field's escaped key as bytes, as written first (after the space) and after a comma. */
+/** A field's key as bytes, as written first (after the space) and after a comma. */
 interface FieldKeyBytes {
   readonly first: Uint8Array;
   readonly next: Uint8Array;
@@ -26,11 +25,12 @@ interface FieldKeyBytes {
 const utf8 = new TextEncoder();
 const fieldKeys = new Map<string, FieldKeyBytes>();
 
-function fieldKey(name: string): FieldKeyBytes {
+/** The bytes of line-protocol.ts's field key text (the escaping is done there, once). */
+function fieldKeyBytes(name: string): FieldKeyBytes {
   let k = fieldKeys.get(name);
   if (k === undefined) {
-    const escaped = escape.tag(name);
-    k = { first: utf8.encode(` ${escaped}=`), next: utf8.encode(`,${escaped}=`) };
+    const text = fieldKey(name);
+    k = { first: utf8.encode(text.first), next: utf8.encode(text.next) };
     fieldKeys.set(name, k);
   }
   return k;
@@ -45,7 +45,7 @@ const MAX_BYTES_PER_UNIT = 3;
 const MAX_NUMBER_BYTES = 32;
 
 /** Writes `v` (an integer, as `Math.trunc` gives) at `n` as `String(v)` spells it; the index after it. */
-function writeInteger(buf: Buffer, n: number, v: number): number {
+function writeInteger(buf: Uint8Array, n: number, v: number): number {
   if (!Number.isSafeInteger(v)) return writeAscii(buf, n, String(v));
   // -0 is written `0`, as String(-0) is.
   if (v < 0) {
@@ -74,12 +74,12 @@ function decimalDigits(x: number): number {
 }
 
 /** Writes text known to be ASCII (a number's `String`) at `n`, a unit a byte; the index after it. */
-function writeAscii(buf: Buffer, n: number, text: string): number {
+function writeAscii(buf: Uint8Array, n: number, text: string): number {
   for (let i = 0; i < text.length; i++) buf[n++] = text.charCodeAt(i);
   return n;
 }
 
-function writeBytes(buf: Buffer, n: number, b: Uint8Array): number {
+function writeBytes(buf: Uint8Array, n: number, b: Uint8Array): number {
   for (let i = 0; i < b.length; i++) buf[n++] = b[i]!;
   return n;
 }
@@ -88,7 +88,7 @@ function writeBytes(buf: Buffer, n: number, b: Uint8Array): number {
 function timeBytesOf(timeMs: number): Uint8Array {
   const text = ` ${msToNanosText(timeMs)}`;
   const b = new Uint8Array(text.length);
-  writeAscii(b as Buffer, 0, text);
+  writeAscii(b, 0, text);
   return b;
 }
 
@@ -117,7 +117,7 @@ export class LineEncoder {
     let written = false;
     const ints = p.ints;
     for (const k in ints) {
-      const fk = fieldKey(k);
+      const fk = fieldKeyBytes(k);
       const kb = written ? fk.next : fk.first;
       buf = this.room(n, kb.length + MAX_NUMBER_BYTES + 1);
       n = writeInteger(buf, writeBytes(buf, n, kb), Math.trunc(ints[k]!));
@@ -127,7 +127,7 @@ export class LineEncoder {
     const floats = p.floats;
     if (floats)
       for (const k in floats) {
-        const fk = fieldKey(k);
+        const fk = fieldKeyBytes(k);
         const kb = written ? fk.next : fk.first;
         buf = this.room(n, kb.length + MAX_NUMBER_BYTES);
         n = writeAscii(buf, writeBytes(buf, n, kb), floatText(floats[k]!));

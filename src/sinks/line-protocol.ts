@@ -20,14 +20,14 @@ export function floatText(v: number): string {
 }
 
 /** A field's escaped key as written first (after the space) and after a comma: the same few names are written millions of times. */
-interface FieldKeyText {
+export interface FieldKeyText {
   readonly first: string;
   readonly next: string;
 }
 
 const fieldKeys = new Map<string, FieldKeyText>();
 
-function fieldKey(name: string): FieldKeyText {
+export function fieldKey(name: string): FieldKeyText {
   let k = fieldKeys.get(name);
   if (k === undefined) {
     const escaped = escape.tag(name);
