@@ -9,7 +9,7 @@
  * MAX_TABLE, as a stream's remote addresses and socket cookies are unbounded.
  */
 import { DecodeStatus, KernelEvent, type KernelOp, type RejectReason } from './kernel-event.ts';
-import type { LossSignal } from './loss-signal.ts';
+import { isLossType, type LossSignal } from './loss-signal.ts';
 
 const OPS: readonly KernelOp[] = ['connect', 'close', 'send', 'recv', 'read', 'write'];
 const OP_INDEX: ReadonlyMap<KernelOp, number> = new Map(OPS.map((op, i) => [op, i]));
@@ -57,11 +57,6 @@ export interface DecodedBatch {
   oversized: number;
   /** Lines the fast decoder handed to the reference decoder, in this batch. */
   fallbacks: number;
-}
-
-/** True for the skipped types whose lines report Tetragon's own losses (loss-signal.ts). */
-export function isLossType(type: string): boolean {
-  return type === 'rate_limit_info' || type === 'process_throttle';
 }
 
 /** Entries a worker's string (or label set) table holds before it starts over. */

@@ -11,6 +11,11 @@
  */
 export type LossSignal = { kind: 'rate_limit'; droppedEvents: number } | { kind: 'throttle'; start: boolean } | undefined;
 
+/** True for the skipped types whose lines report Tetragon's own losses. */
+export function isLossType(type: string): boolean {
+  return type === 'rate_limit_info' || type === 'process_throttle';
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

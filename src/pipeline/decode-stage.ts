@@ -14,8 +14,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { DecodeStatus, KernelEvent, type LineDecoder } from '../decode/kernel-event.ts';
-import { readLossSignal, type LossSignal } from '../decode/loss-signal.ts';
-import { BatchTables, BatchWriter, isLossType, readBatch, type DecodedBatch, type DecodedLineVisitor } from '../decode/decoded-batch.ts';
+import { isLossType, readLossSignal, type LossSignal } from '../decode/loss-signal.ts';
+import { BatchTables, BatchWriter, readBatch, type DecodedBatch, type DecodedLineVisitor } from '../decode/decoded-batch.ts';
 import { createDecoder, type CountingDecoder } from '../decode/default-decoder.ts';
 import { isExclusive } from '../sources/exclusive-chunk.ts';
 import { DEFAULT_MAX_LINE_BYTES, LineFramer, emitLine, isBlank, splitLines } from '../sources/line-splitter.ts';

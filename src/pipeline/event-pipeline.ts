@@ -5,8 +5,7 @@
  */
 import { Observable, concatMap, map, type OperatorFunction } from './rx.ts';
 import { DecodeStatus, type KernelEvent } from '../decode/kernel-event.ts';
-import type { LossSignal } from '../decode/loss-signal.ts';
-import { isLossType } from '../decode/decoded-batch.ts';
+import { isLossType, type LossSignal } from '../decode/loss-signal.ts';
 import type { Resolver } from '../enrich/resolver.ts';
 import { accumulateEvent } from '../aggregate/event-accumulator.ts';
 import type { WindowAggregator } from '../aggregate/window-aggregator.ts';

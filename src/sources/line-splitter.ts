@@ -6,7 +6,7 @@
  * on, and must not pay for a full parse (see the fast decoder).
  *
  * Two halves, so that lines can be split where they are decoded (a worker thread,
- * pipeline/decode-pool.ts) while the stream is framed where it is read:
+ * pipeline/decode-stage.ts) while the stream is framed where it is read:
  *  - `LineFramer` owns what crosses chunk boundaries: the unfinished last line, and a
  *    too-long line being discarded. Each chunk becomes an optional head line (completed
  *    from earlier chunks) and a body of whole lines;
