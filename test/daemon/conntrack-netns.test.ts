@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from '../support/cleanup.ts';
+import { DAEMON_START_MS } from '../support/cli.ts';
 import { IP, canUseNetns, createNodeLab, type NodeLab } from '../support/netns.ts';
 import { parseLineProtocol, ownedDaemon } from './support.ts';
 
@@ -124,7 +125,7 @@ describe.skipIf(!enabled)('kovenant run --conntrack on a real kernel', () => {
       { KOVENANT_LOG_LEVEL: 'info' },
     );
     // Flows before the daemon's baseline would (rightly) not count: start after it.
-    await daemon.waitForLog('"msg":"running"', 20_000);
+    await daemon.waitForLog('"msg":"running"', DAEMON_START_MS);
     for (const n of SEND) expect(Number(await runNode(lab, web!.ns, CLIENT, [db!.ip, String(n)]))).toBe(REPLY);
     // The node's own connection (like a kubelet probe) is skipped by default.
     expect(Number(await runNode(lab, lab.node, CLIENT, [db!.ip, '5000']))).toBe(REPLY);
@@ -165,7 +166,7 @@ describe.skipIf(!enabled)('kovenant run --conntrack on a real kernel', () => {
     expect(headerReceived).toBeLessThanOrEqual(80 * sum('packets_received') + MSS * retransmittedSegments(db!.ns));
     // Windows are aligned to 2 s: timestamps are multiples of it.
     for (const p of points) expect(p.timeNs % 2_000_000_000n).toBe(0n);
-  }, 60_000);
+  }, 120_000);
 
   it('refuses with the fix when conntrack accounting is off (exit 2)', async () => {
     const lab = cleanup.add(createNodeLab({ pods: 1, accounting: false }), (l) => l.destroy());

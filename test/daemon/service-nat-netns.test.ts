@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from '../support/cleanup.ts';
+import { DAEMON_START_MS } from '../support/cli.ts';
 import { addServiceDnat, canUseNetns, createNodeLab, type NodeLab } from '../support/netns.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 import { parseLineProtocol, ownedDaemon } from './support.ts';
@@ -116,7 +117,7 @@ describe.skipIf(!enabled)('kovenant run: Service traffic resolved to its backend
       { KOVENANT_LOG_LEVEL: 'info' },
       'pipe',
     );
-    await daemon.waitForLog('"msg":"running"', 20_000);
+    await daemon.waitForLog('"msg":"running"', DAEMON_START_MS);
 
     // Rounds of events, one second of event time apart (so each closes the previous
     // window), until the daemon's conntrack scans have seen the NATed connection.
@@ -193,5 +194,5 @@ describe.skipIf(!enabled)('kovenant run: Service traffic resolved to its backend
       expect(p.fields.bytes_sent).toBe(t < firstBackend ? 117 : 7);
     }
     expect(serviceRounds.filter((p) => Number(p.timeNs / 1_000_000_000n) >= firstBackend)).toHaveLength(backendPoints.length);
-  }, 90_000);
+  }, 120_000);
 });

@@ -44,6 +44,14 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * How long a daemon started from the sources may take to log "running" on a loaded
+ * machine: the tests run it through the TypeScript loader, which compiles the sources at
+ * start, and CI runs it beside the memory tests on two cores. One clean-clone CI run saw
+ * a daemon in a network namespace log nothing for 20 s.
+ */
+export const DAEMON_START_MS = 45_000;
+
 export interface KovenantProcess {
   child: ChildProcess;
   /** Everything written so far. */
