@@ -17,7 +17,7 @@ import { DecodeStatus, KernelEvent, type LineDecoder } from '../decode/kernel-ev
 import { isLossType, readLossSignal, type LossSignal } from '../decode/loss-signal.ts';
 import { BatchTables, BatchWriter, readBatch, type DecodedBatch, type DecodedLineVisitor } from '../decode/decoded-batch.ts';
 import { createDecoder, type CountingDecoder } from '../decode/default-decoder.ts';
-import { isExclusive } from '../sources/exclusive-chunk.ts';
+import { isExclusive, releaseChunk } from '../sources/exclusive-chunk.ts';
 import { DEFAULT_MAX_LINE_BYTES, LineFramer, emitLine, isBlank, splitLines } from '../sources/line-splitter.ts';
 
 /** The lines of one chunk of the stream, decoded (or decoded as they are visited). */
@@ -87,6 +87,12 @@ export interface PieceMessage {
   bodyEnd: number;
 }
 
+/** What a worker posts back: a piece's batch, and the memory of the piece's body (the main thread's to reuse). */
+export interface BatchMessage {
+  batch: DecodedBatch;
+  memory: ArrayBuffer | undefined;
+}
+
 /** What a worker is started with. */
 export interface DecodeWorkerData {
   maxLineBytes: number;
@@ -108,6 +114,8 @@ const MIN_WORKER_BYTES = 64 * 1024;
 
 interface Pending {
   deliver: DeliverLines;
+  /** The source's chunk whose memory the worker holds (sources/exclusive-chunk.ts), to release when it comes back. */
+  lent: Buffer | undefined;
   linesEnd: number;
   oversized: number;
   batch: DecodedBatch | undefined;
@@ -205,8 +213,10 @@ export class DecodeStage {
       for (let i = 0; i < options.threads; i++) {
         const worker = startWorker(entry, workerData);
         let tables = new BatchTables();
-        worker.on('message', (batch: DecodedBatch) => {
+        worker.on('message', ({ batch, memory }: BatchMessage) => {
           this.inWorker[i]!--;
+          const lent = this.pending.get(batch.seq)?.lent;
+          if (lent && memory) releaseChunk(lent, memory);
           // In the order this worker posted: its tables grow batch by batch.
           tables = BatchTables.after(tables, batch);
           this.workerFallbacks += batch.fallbacks;
@@ -239,8 +249,11 @@ export class DecodeStage {
     const hasBody = framer.bodyEnd > framer.bodyStart;
     const size = hasBody ? framer.bodyEnd - framer.bodyStart : 0;
     const here: Piece = { head, body: hasBody ? chunk : undefined, bodyStart: framer.bodyStart, bodyEnd: framer.bodyEnd };
+    // Decoded here, or copied for a worker, the chunk is done with when this returns (the
+    // framer copied what it keeps): its memory goes back to the source for a later read.
     if (this.workers.length === 0 || (this.pending.size === 0 && size < MIN_WORKER_BYTES)) {
       this.deliverHere(here, framer.linesEnd, oversized, deliver);
+      releaseChunk(chunk);
       return;
     }
     const worker = this.leastBusyWorker();
@@ -248,6 +261,7 @@ export class DecodeStage {
       // Every worker is full: rather than wait, decode it here (its lines still wait
       // for the earlier pieces'), which also covers the workers' start-up.
       this.decodeAhead(here, framer.linesEnd, oversized, deliver);
+      releaseChunk(chunk);
       return;
     }
     let body: Uint8Array | undefined;
@@ -265,7 +279,9 @@ export class DecodeStage {
     }
     const bodyStart = body === chunk ? framer.bodyStart : 0;
     const bodyEnd = body === chunk ? framer.bodyEnd : size;
-    this.send(worker, { seq: 0, head, body, bodyStart, bodyEnd }, transfer, framer.linesEnd, oversized, deliver);
+    const lent = body === chunk ? chunk : undefined;
+    this.send(worker, { seq: 0, head, body, bodyStart, bodyEnd }, transfer, lent, framer.linesEnd, oversized, deliver);
+    if (!lent) releaseChunk(chunk);
   }
 
   /**
@@ -314,6 +330,7 @@ export class DecodeStage {
     worker: number,
     message: PieceMessage,
     transfer: ArrayBuffer[],
+    lent: Buffer | undefined,
     linesEnd: number,
     oversized: number,
     deliver: DeliverLines,
@@ -322,7 +339,7 @@ export class DecodeStage {
     message.seq = seq;
     this.piecesInWorkers++;
     this.inWorker[worker]!++;
-    this.pending.set(seq, { deliver, linesEnd, oversized, batch: undefined, tables: undefined });
+    this.pending.set(seq, { deliver, lent, linesEnd, oversized, batch: undefined, tables: undefined });
     const w = this.workers[worker]!;
     w.ref();
     w.postMessage(message, transfer);
@@ -336,7 +353,7 @@ export class DecodeStage {
     // Fallbacks of this thread's decoder are counted by `fallbacks` already.
     const batch = this.aheadWriter.take(seq, dropped, 0);
     this.aheadTables = BatchTables.after(this.aheadTables, batch);
-    this.pending.set(seq, { deliver, linesEnd, oversized, batch: undefined, tables: undefined });
+    this.pending.set(seq, { deliver, lent: undefined, linesEnd, oversized, batch: undefined, tables: undefined });
     this.decoded(batch, this.aheadTables);
   }
 

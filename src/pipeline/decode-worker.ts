@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { BatchWriter } from '../decode/decoded-batch.ts';
-import { PieceDecoder, type DecodeWorkerData, type PieceMessage } from './decode-stage.ts';
+import { PieceDecoder, type BatchMessage, type DecodeWorkerData, type PieceMessage } from './decode-stage.ts';
 
 const port = parentPort!;
 const { maxLineBytes } = workerData as DecodeWorkerData;
@@ -24,5 +24,9 @@ port.on('message', (message: PieceMessage) => {
   const fallbacks = decoder.decoder.fallbacks;
   const batch = writer.take(message.seq, oversized, fallbacks - fallbacksPosted);
   fallbacksPosted = fallbacks;
-  port.postMessage(batch, [batch.ints.buffer, batch.nums.buffer]);
+  // The body's memory goes back with the batch: the main thread reads into it again
+  // (rather than this thread's collector freeing a megabyte a piece when it gets round to it).
+  const memory = message.body?.buffer as ArrayBuffer | undefined;
+  const reply: BatchMessage = { batch, memory };
+  port.postMessage(reply, memory ? [batch.ints.buffer, batch.nums.buffer, memory] : [batch.ints.buffer, batch.nums.buffer]);
 });

@@ -7,7 +7,7 @@ import { fstatSync, read } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { InputError } from '../core/input-error.ts';
-import { markExclusive } from './exclusive-chunk.ts';
+import { ChunkPool } from './exclusive-chunk.ts';
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
@@ -34,7 +34,8 @@ export type Fill = (buf: Buffer, at: number) => Promise<number>;
 
 /**
  * The input's bytes in 1 MB reads, each into a buffer of its own that is handed out as it
- * is, the next `depth` reads already under way. Hand-written rather than a ReadStream: its
+ * is (lent: a consumer done with it may hand it back, sources/exclusive-chunk.ts), the
+ * next `depth` reads already under way. Hand-written rather than a ReadStream: its
  * async iterator hands out whatever is buffered, concatenating (copying) two reads
  * whenever the next one arrived first, which was 3% of a replay's CPU plus garbage.
  * With `depth` above 1, `fill` must read at the offset it is given (positional reads).
@@ -42,13 +43,15 @@ export type Fill = (buf: Buffer, at: number) => Promise<number>;
 export async function* readAhead(fill: Fill, depth: number): AsyncGenerator<Buffer> {
   let at = 0;
   let queue: Array<{ from: number; chunk: Promise<Buffer | undefined> }> = [];
+  // Under way, the one handed out, and one the consumer has not handed back yet.
+  const pool = new ChunkPool(CHUNK_BYTES, depth + 2);
   const issue = (): void => {
     const from = at;
     at += CHUNK_BYTES;
     const chunk = (async () => {
-      const buf = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+      const buf = pool.buffer();
       const bytesRead = await fill(buf, from);
-      return bytesRead === 0 ? undefined : markExclusive(bytesRead === CHUNK_BYTES ? buf : buf.subarray(0, bytesRead));
+      return bytesRead === 0 ? undefined : pool.lend(buf, bytesRead);
     })();
     queue.push({ from, chunk });
   };

@@ -28,7 +28,7 @@
  * inode, or a file that was truncated and refilled meanwhile, and finds a file again
  * after it was gzipped (a new inode).
  */
-import { markExclusive } from './exclusive-chunk.ts';
+import { ChunkPool } from './exclusive-chunk.ts';
 import { createHash } from 'node:crypto';
 import type { ReadStream } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
@@ -625,6 +625,9 @@ export class FileFollower implements ByteInput {
     let file: OpenFile | undefined;
     // Never a buffer a consumer holds: replaced whenever it is handed out.
     let buf: Buffer | undefined;
+    // Buffers handed out come back here once the consumer is done with them
+    // (sources/exclusive-chunk.ts): this one, the one read ahead, one not handed back yet.
+    const pool = new ChunkPool(CHUNK_BYTES, 3);
     // After a full chunk, the next read of the same file is already under way while the
     // consumer works on this one (a backlog is read at the decoder's pace, not the
     // decoder's plus a round trip to the thread pool per megabyte). It is the read the
@@ -674,17 +677,17 @@ export class FileFollower implements ByteInput {
             buf = aheadBuf;
           } else {
             await dropAhead();
-            buf ??= Buffer.allocUnsafe(CHUNK_BYTES);
+            buf ??= pool.buffer();
             bytesRead = (await file.handle.read(buf, 0, CHUNK_BYTES, file.offset)).bytesRead;
           }
           if (bytesRead >= HAND_OUT_BYTES) {
-            chunk = markExclusive(buf.subarray(0, bytesRead));
+            chunk = pool.lend(buf, bytesRead);
             buf = undefined;
           } else if (bytesRead > 0) {
             chunk = Buffer.from(buf.subarray(0, bytesRead));
           }
           if (bytesRead === CHUNK_BYTES) {
-            const next = Buffer.allocUnsafe(CHUNK_BYTES);
+            const next = pool.buffer();
             const handle = file.handle;
             const at = file.offset + bytesRead;
             ahead = { file, offset: at, buf: next, bytesRead: handle.read(next, 0, CHUNK_BYTES, at).then((r) => r.bytesRead) };

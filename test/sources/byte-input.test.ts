@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { openByteInput, readAhead, type Fill } from '../../src/sources/byte-input.ts';
+import { releaseChunk } from '../../src/sources/exclusive-chunk.ts';
 import { REPO, runCli, type CliResult } from '../support/cli.ts';
 
 const GOLDEN = gunzipSync(readFileSync(`${REPO}test/golden/example.lp.gz`)).toString('utf8');
@@ -60,6 +61,29 @@ describe('a named file as the events input', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('reads into the memory of chunks the consumer released, never into one it keeps', async () => {
+    const file = pattern(9 * MB + 77, 3);
+    // The pattern repeats every 4 MB: each megabyte starts with bytes of its own.
+    for (let m = 0; m < 10; m++) file.fill(m + 1, m * MB, Math.min(m * MB + 4096, file.length));
+    const fill: Fill = async (buf, at) => file.copy(buf, 0, Math.min(at, file.length), Math.min(at + buf.length, file.length));
+    const kept: Array<{ chunk: Buffer; copy: Buffer }> = [];
+    const memories = new Set<ArrayBufferLike>();
+    const parts: Buffer[] = [];
+    let n = 0;
+    for await (const chunk of readAhead(fill, 2)) {
+      memories.add(chunk.buffer);
+      parts.push(Buffer.from(chunk));
+      // Every third chunk is kept (never released): later reads must not touch it.
+      if (n++ % 3 === 0) kept.push({ chunk, copy: Buffer.from(chunk) });
+      else releaseChunk(chunk);
+    }
+    expect(Buffer.concat(parts).equals(file)).toBe(true);
+    for (const { chunk, copy } of kept) expect(chunk.equals(copy)).toBe(true);
+    // Ten chunks in fewer buffers: released memory was read into again.
+    expect(n).toBe(10);
+    expect(memories.size).toBeLessThan(n);
   });
 
   it('leaves no gap when the file grows between two reads under way', async () => {
