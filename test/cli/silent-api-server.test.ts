@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli, startDaemon, influxV1Output, RUN_STDIN } from '../support/cli.ts';
+import { DAEMON_START_MS, runCli, startCli, startDaemon, influxV1Output, RUN_STDIN } from '../support/cli.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 
 let silent: Server;
@@ -94,7 +94,7 @@ describe('a second signal', () => {
         size: '5',
       });
       child.stdin!.write(`${line}\n`);
-      await d.waitForLog('"running"', 30_000);
+      await d.waitForLog('"running"', DAEMON_START_MS);
       child.kill('SIGTERM');
       await d.waitForLog('a second signal exits at once', 10_000);
       // The final window now waits for a server that never answers, for up to 5 minutes.

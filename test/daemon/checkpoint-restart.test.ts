@@ -17,6 +17,7 @@ import { cleanupAfterEach } from '../support/cleanup.ts';
 import { influxQuery, requireBinary } from '../support/servers.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 import { waitFor } from '../support/wait.ts';
+import { DAEMON_START_MS } from '../support/cli.ts';
 import { storedWindows, windowOracle, xorshift, type OracleEvent } from '../support/window-oracle.ts';
 import { fileToInfluxArgs, influxWithDatabase, ownedDaemon, type Daemon } from './support.ts';
 
@@ -101,7 +102,7 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run: SIGKILL and r
     ];
     const start = async (): Promise<Daemon> => {
       const d = ownedDaemon(cleanup, [], args, { KOVENANT_CONFIG: '' });
-      await d.waitForLog('"msg":"running"', 20_000);
+      await d.waitForLog('"msg":"running"', DAEMON_START_MS);
       return d;
     };
 

@@ -1,6 +1,7 @@
 /** Bad --dnstap-listen / --dns-cache-max / --dns-grace: one line naming the flag, exit 2, before anything opens. */
 import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
+import { DAEMON_START_MS } from '../support/cli.ts';
 import { startDaemon } from './support.ts';
 
 describe('kovenant run: dnstap flags', () => {
@@ -41,7 +42,7 @@ describe('kovenant run --dnstap-listen: bad input', () => {
       ['run', '--events', 'none', '--dnstap-listen', `127.0.0.1:${dnstapPort}`, '--metrics-addr', `127.0.0.1:${metricsPort}`],
     );
     try {
-      await d.waitForLog('"msg":"running"', 30_000);
+      await d.waitForLog('"msg":"running"', DAEMON_START_MS);
       for (let i = 0; i < 2; i++) {
         const s = connect(dnstapPort, '127.0.0.1');
         s.on('error', () => undefined);
@@ -59,5 +60,5 @@ describe('kovenant run --dnstap-listen: bad input', () => {
     } finally {
       d.kill();
     }
-  }, 60_000);
+  }, 120_000);
 });

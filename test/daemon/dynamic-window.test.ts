@@ -8,7 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { kprobeLine } from '../support/tetragon-lines.ts';
-import { replayOutput, runCli } from '../support/cli.ts';
+import { DAEMON_START_MS, replayOutput, runCli } from '../support/cli.ts';
 import { fieldSums } from '../support/line-protocol.ts';
 import { parseLineProtocol, startDaemon, type Daemon } from './support.ts';
 
@@ -68,7 +68,7 @@ describe('kovenant run --window dynamic', () => {
       {},
       'pipe',
     );
-    await daemon.waitForLog('"msg":"running"', 20_000);
+    await daemon.waitForLog('"msg":"running"', DAEMON_START_MS);
     daemon.child.stdin!.end(lines.join('\n') + '\n');
     expect(await daemon.exited(30_000)).toBe(0);
     expect(daemon.stderr()).toContain('"msg":"window length changes"');
@@ -91,7 +91,7 @@ describe('kovenant run --window dynamic', () => {
     const replayed = parseLineProtocol(await replayOutput(lines, ['--window', '10s']));
     expect(replayed.length).toBeGreaterThan(points.length);
     expect(fieldSums(points)).toEqual(fieldSums(replayed.filter((p) => p.measurement === 'kovenant_tcp')));
-  }, 60_000);
+  }, 120_000);
 
   it('refuses a --window-max below the shortest length, naming the flag', async () => {
     const r = await runCli([

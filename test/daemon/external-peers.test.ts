@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../support/servers.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
+import { DAEMON_START_MS } from '../support/cli.ts';
 import { waitFor } from '../support/wait.ts';
 import { parseLineProtocol, startDaemon, type Daemon } from './support.ts';
 
@@ -23,7 +24,7 @@ describe('kovenant run --max-external-peers', () => {
       {},
       'pipe',
     );
-    await daemon.waitForLog('"msg":"running"', 20_000);
+    await daemon.waitForLog('"msg":"running"', DAEMON_START_MS);
     const sizes = [500, 400, 30, 20, 10];
     const lines = sizes.map((size, i) =>
       kprobeLine({
@@ -60,7 +61,7 @@ describe('kovenant run --max-external-peers', () => {
       ['203.0.113.2', 400, 1],
       ['other', 60, 3],
     ]);
-  }, 30_000);
+  }, 120_000);
 
   it('--max-cached-entries bounds the attribution cache and counts its evictions; totals unchanged', async () => {
     const port = await freePort();
@@ -70,7 +71,7 @@ describe('kovenant run --max-external-peers', () => {
       {},
       'pipe',
     );
-    await daemon.waitForLog('"msg":"running"', 20_000);
+    await daemon.waitForLog('"msg":"running"', DAEMON_START_MS);
     const lines = Array.from({ length: 20 }, (_, i) =>
       kprobeLine({
         fn: 'tcp_sendmsg',
@@ -98,5 +99,5 @@ describe('kovenant run --max-external-peers', () => {
     const points = parseLineProtocol(daemon.stdout());
     expect(points.reduce((n, p) => n + p.fields.bytes_sent!, 0)).toBe((20 * 21) / 2);
     expect(points).toHaveLength(10);
-  }, 30_000);
+  }, 120_000);
 });

@@ -19,6 +19,7 @@ import { influxQuery, requireBinary } from '../support/servers.ts';
 import { LumberjackWriter } from '../support/lumberjack-writer.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
 import { waitFor } from '../support/wait.ts';
+import { DAEMON_START_MS } from '../support/cli.ts';
 import { storedWindows, windowOracle, xorshift, type OracleEvent } from '../support/window-oracle.ts';
 import { daemonMetrics, metricValue, fileToInfluxArgs, influxWithDatabase, ownedDaemon, type Daemon } from './support.ts';
 
@@ -107,8 +108,8 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant run over a file ro
       influxUrl: url,
       start: async () => {
         const d = ownedDaemon(cleanup, [], args, { KOVENANT_CONFIG: '' });
-        await d.waitForLog('"msg":"metrics listening"', 20_000);
-        await d.waitForLog('"msg":"running"', 20_000);
+        await d.waitForLog('"msg":"metrics listening"', DAEMON_START_MS);
+        await d.waitForLog('"msg":"running"', DAEMON_START_MS);
         return d;
       },
     };

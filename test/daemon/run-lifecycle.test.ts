@@ -11,7 +11,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../support/servers.ts';
 import { waitFor } from '../support/wait.ts';
-import { replayOutput, runCli, influxV1Output } from '../support/cli.ts';
+import { DAEMON_START_MS, influxV1Output, replayOutput, runCli } from '../support/cli.ts';
 import { fieldSums } from '../support/line-protocol.ts';
 import { metricValue, parseLineProtocol, startDaemon, type Daemon } from './support.ts';
 
@@ -75,7 +75,7 @@ describe('kovenant run lifecycle', () => {
         `127.0.0.1:${port}`,
       ],
     );
-    await daemon.waitForLog('"msg":"running"', 20_000);
+    await daemon.waitForLog('"msg":"running"', DAEMON_START_MS);
     // Rotate only once the first half is read: a file rotated away before the follower
     // ever opened it is not followed (without a checkpoint nothing says it existed).
     await waitForRead(port, half);
@@ -87,7 +87,7 @@ describe('kovenant run lifecycle', () => {
     expect(await daemon.exited(20_000)).toBe(0);
     const replayed = parseLineProtocol(await replayOutput(LINES, ['--kube', snapshot, '--window', '10s']));
     expect(fieldSums(parseLineProtocol(daemon.stdout()))).toEqual(fieldSums(replayed));
-  }, 60_000);
+  }, 120_000);
 
   it('serves metrics while running and flushes everything on SIGTERM (exit 0)', async () => {
     const port = await freePort();
@@ -98,7 +98,7 @@ describe('kovenant run lifecycle', () => {
       {},
       'pipe',
     );
-    await daemon.waitForLog('"msg":"running"', 20_000);
+    await daemon.waitForLog('"msg":"running"', DAEMON_START_MS);
     const base = `http://127.0.0.1:${port}`;
     expect((await scrape(`${base}/healthz`)).status).toBe(200);
     expect((await scrape(`${base}/readyz`)).status).toBe(200);
@@ -129,7 +129,7 @@ describe('kovenant run lifecycle', () => {
     const replayed = parseLineProtocol(await replayOutput(LINES, ['--kube', snapshot, '--window', '10s']));
     expect(live.length).toBe(replayed.length);
     expect(fieldSums(live)).toEqual(fieldSums(replayed));
-  }, 60_000);
+  }, 120_000);
 
   it('a failure after the InfluxDB sink is open exits 2 at once instead of hanging on the sink', async () => {
     const busy = createServer();

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from '../support/cleanup.ts';
 import { influxQuery, requireBinary } from '../support/servers.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
+import { DAEMON_START_MS } from '../support/cli.ts';
 import { waitFor } from '../support/wait.ts';
 import { daemonMetrics, metricValue, fileToInfluxArgs, influxWithDatabase, ownedDaemon } from './support.ts';
 
@@ -90,7 +91,7 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('kovenant_source', () => {
       ],
       { KOVENANT_CONFIG: '' },
     );
-    await daemon.waitForLog('"msg":"running"', 20_000);
+    await daemon.waitForLog('"msg":"running"', DAEMON_START_MS);
 
     const time = (): string => new Date().toISOString();
     const lines: string[] = [];

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, requireBinary } from '../support/servers.ts';
 import { kprobeLine } from '../support/tetragon-lines.ts';
+import { DAEMON_START_MS } from '../support/cli.ts';
 import { waitFor } from '../support/wait.ts';
 import { metricValue, parseLineProtocol, startDaemon, type Daemon } from '../daemon/support.ts';
 import { COREDNS_BIN, COREDNS_HINT, startCoreDns, type CoreDns } from './coredns.ts';
@@ -77,7 +78,7 @@ describe.skipIf(!hasCoreDns)('kovenant run --dnstap-listen with a real CoreDNS',
           {},
           'pipe',
         );
-        await daemon.waitForLog('"msg":"running"', 30_000);
+        await daemon.waitForLog('"msg":"running"', DAEMON_START_MS);
       };
       // Whoever dials must find the other listening: CoreDNS dials at startup and then
       // only every 10 s; kovenant redials every 5 s.

@@ -48,7 +48,8 @@ export interface CliResult {
  * How long a daemon started from the sources may take to log "running" on a loaded
  * machine: the tests run it through the TypeScript loader, which compiles the sources at
  * start, and CI runs it beside the memory tests on two cores. One clean-clone CI run saw
- * a daemon in a network namespace log nothing for 20 s.
+ * a daemon in a network namespace log nothing for 20 s. Every daemon test waits this long
+ * for its daemon's start (and gives the test time beyond it), none less.
  */
 export const DAEMON_START_MS = 45_000;
 
