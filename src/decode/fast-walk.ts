@@ -48,6 +48,7 @@ import {
   type KeySet,
 } from './fast-keys.ts';
 import { Holes, SpanCache } from './fast-span-cache.ts';
+import { ObjectShape } from './fast-shape.ts';
 import { COLON, COMMA, decodeString, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET, type ValueReader } from './fast-values.ts';
 import { intEnd, scanNumber, scanState, scanString, skipValue, skipWs } from './json-scan.ts';
 
@@ -74,6 +75,12 @@ export class ObjectWalk {
    * new process still skips the pod's strings, labels and container by one memcmp.
    */
   private readonly podSpans = new SpanCache<PodFacts>(256, 4096);
+  /**
+   * The last `parent`'s keys and separators: a new process's parent matches no bytes seen
+   * before, but is laid out as every parent before it (see fast-shape.ts); its `pod` is
+   * usually its process's, found in podSpans.
+   */
+  private readonly parentShape = new ObjectShape(this.podSpans);
 
   // The key just read by `member`: its body span and its id in the level's KeySet.
   keyStart = 0;
@@ -322,7 +329,7 @@ export class ObjectWalk {
     const n = cache.lookup(buf, dv, i, end);
     if (n > 0) return i + n;
     const s = i;
-    i = skipValue(buf, dv, i, end);
+    i = this.parentShape.skip(buf, dv, i, end);
     if (i < 0) return FALLBACK;
     if (cache.wantsStore()) cache.store(buf, s, i, VALID);
     return i;

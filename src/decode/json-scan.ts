@@ -196,7 +196,7 @@ function finishString(buf: Buffer, dv: DataView, i: number, end: number): number
  * A member's key (a string) and its colon, from `i` at the opening quote: the offset of
  * the member's value (whitespace skipped), or -1.
  */
-function memberKeyEnd(buf: Buffer, dv: DataView, i: number, end: number): number {
+export function memberKeyEnd(buf: Buffer, dv: DataView, i: number, end: number): number {
   if (i >= end || buf[i] !== QUOTE) return -1;
   i = plainEnd(buf, dv, i + 1, end);
   if (i >= end) return -1;
