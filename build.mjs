@@ -61,5 +61,10 @@ await build({
   // the frames need only file and line.
   sourcemap: 'linked',
   sourcesContent: false,
+  // Whitespace only (names and code stay as written, so profiles still name functions):
+  // fewer bytes for V8 to parse at every start (1.33 -> 0.90 MB of chunks, a third less): the
+  // example replay started ~9 ms sooner (40 alternating runs: best 239 -> 230 ms, median
+  // 258 -> 250). Stack traces still name src/ lines through the maps.
+  minifyWhitespace: true,
   logLevel: 'warning',
 });
