@@ -1,12 +1,11 @@
 /**
  * Skipping (validating, not reading) an object laid out as one of the last two of its
  * place: the same keys and separators, byte for byte, between members' values that may
- * all differ.
- * Tetragon's `parent` of a new process is such an object: its bytes match no object seen
- * before (the span cache misses), but its keys and separators are those of every parent
- * printed before it (two layouts in turn: a pod process's parent, and a host process's,
- * without `pod` and `docker`). Its literal stretches are compared word by word and only
- * its values are scanned, instead of a scan of every byte with a key lookup per member.
+ * all differ. Tetragon's `parent` of a new process is such an object: its bytes match no
+ * object seen before (the span cache misses), but its keys and separators are those of
+ * every parent printed before it (two layouts in turn: a pod process's parent, and a host
+ * process's, without `pod` and `docker`). Its literal stretches are compared word by word
+ * and only its values are scanned, instead of a scan of every byte.
  *
  * Why this is exact: JSON's grammar is context-free and a value's extent is a function of
  * its own bytes (a string, object, array or literal ends at its closing byte; a number at
@@ -16,9 +15,9 @@
  * valid JSON values between them is valid too, and ends where its last stretch does.
  * Values are validated by the scanners of json-scan.ts, so nothing is accepted here that
  * `JSON.parse` would not accept (a member's value may nest as deep as `skipValue` tracks,
- * one level more than the object as a whole). Anything else (another key, a space, a member more or
- * less) is a mismatch, and the object is skipped by one pass that validates it as
- * `skipValue` does and learns its stretches for the next one.
+ * one level more than the object as a whole). Anything else (another key, a space, a
+ * member more or less) is a mismatch, and the object is skipped by one pass that
+ * validates it as `skipValue` does and learns its stretches for the next one.
  */
 import { memberKeyEnd, scanString, skipValue, skipWs } from './json-scan.ts';
 import type { SpanCache } from './fast-span-cache.ts';
