@@ -24,8 +24,8 @@
  * KOVENANT_BENCH_MB sets the stream size (default 338 MB); KOVENANT_BENCH_ROUNDS the
  * alternating rounds (default 3, the best of each arm is reported);
  * KOVENANT_BENCH_ONLY a comma-separated subset of
- * `startup,busy-node,worst,spaced,filtered,metadata,sinks,peers,dns`. The metadata, sink,
- * distinct-peers and DNS-cache cases run in their own processes.
+ * `startup,busy-node,worst,spaced,filtered,metadata,sinks,peers,dns,warmup`. The metadata, sink,
+ * distinct-peers, DNS-cache and warm-up cases run in their own processes.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
@@ -50,7 +50,9 @@ const dataDir = `${here}.data`;
 const targetMb = Number(process.env.KOVENANT_BENCH_MB ?? 338);
 const rounds = Number(process.env.KOVENANT_BENCH_ROUNDS ?? 3);
 const only = new Set(
-  (process.env.KOVENANT_BENCH_ONLY ?? 'startup,busy-node,worst,spaced,filtered,metadata,sinks,peers,dns').split(',').map((x) => x.trim()),
+  (process.env.KOVENANT_BENCH_ONLY ?? 'startup,busy-node,worst,spaced,filtered,metadata,sinks,peers,dns,warmup')
+    .split(',')
+    .map((x) => x.trim()),
 );
 
 /** The generator's version: bump it when the generated streams change, to regenerate. */
@@ -349,9 +351,9 @@ if (out.length) {
 }
 
 /** A benchmark module run alone in a child process; its stdout is the report. */
-function runModule(title: string, file: string): void {
+function runModule(title: string, file: string, args: readonly string[] = []): void {
   process.stderr.write(`running ${file} ...\n`);
-  const report = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', `${here}${file}`], {
+  const report = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', `${here}${file}`, ...args], {
     encoding: 'utf8',
     maxBuffer: 16 << 20,
   });
@@ -363,3 +365,8 @@ if (only.has('peers'))
   runModule('peers: 1.5M events to 1.5M distinct external addresses through kovenant run (peak RSS)', 'distinct-peers.ts');
 if (only.has('sinks')) runModule('sinks: points/s into real InfluxDB 1.x and through the v2 client', 'sinks.ts');
 if (only.has('dns')) runModule('dns: the DNS name cache at 1,000,000 addresses (--dnstap-listen)', 'dns.ts');
+if (only.has('warmup'))
+  runModule('warmup: the JIT warm-up in one process (busy-node, cold pass then warm pass)', 'warm-up.ts', [
+    await ensureStream('busy-node'),
+    snapshot,
+  ]);
