@@ -19,8 +19,9 @@
  * member more or less) is a mismatch, and the object is skipped by one pass that
  * validates it as `skipValue` does and learns its stretches for the next one.
  */
-import { memberKeyEnd, scanString, skipValue, skipWs } from './json-scan.ts';
+import { Learned } from './fast-skeleton.ts';
 import type { SpanCache } from './fast-span-cache.ts';
+import { memberKeyEnd, scanString, skipValue, skipWs } from './json-scan.ts';
 
 const QUOTE = 0x22;
 const LBRACE = 0x7b;
@@ -29,46 +30,25 @@ const COMMA = 0x2c;
 
 /** Members of a learnt object, at most: a Tetragon process object has 14. */
 const MAX_MEMBERS = 32;
-/** Bytes of its stretches (keys and separators), at most. */
-const MAX_STRETCH_BYTES = 1024;
+/** Bytes of one stretch (a key and its separators), at most. */
+const STRETCH_BYTES = 128;
 
-/** Looks a member's object value up among validated ones: its length, or 0. */
-type NestedLookup = (buf: Buffer, dv: DataView, i: number, end: number) => number;
-
-/** The stretches of one learnt object. */
+/** The stretches of one learnt object, each a `Learned` (fast-skeleton.ts): stretch k comes before member k's value. */
 class Stretches {
-  /** One after another: stretch k is bytes ends[k-1]..ends[k] (ends[-1] = 0). */
-  private readonly bytes = Buffer.allocUnsafeSlow(MAX_STRETCH_BYTES);
-  private readonly view = new DataView(this.bytes.buffer, this.bytes.byteOffset, MAX_STRETCH_BYTES);
-  private readonly ends = new Int32Array(MAX_MEMBERS + 1);
+  private readonly stretches: Learned[] = [];
   /** Members of the learnt object; 0 while none is learnt. */
   members = 0;
 
   /** The end of the object at `i` when it has these stretches, else -1 (which says nothing of its validity). */
-  match(buf: Buffer, dv: DataView, i: number, end: number, nested: NestedLookup | undefined): number {
-    const ends = this.ends;
+  match(buf: Buffer, dv: DataView, i: number, end: number, nested: SpanCache<unknown> | undefined): number {
+    const stretches = this.stretches;
     const last = this.members;
-    let from = 0;
     for (let k = 0; ; k++) {
-      const to = ends[k]!;
-      if (!this.at(buf, dv, i, end, from, to)) return -1;
-      i += to - from;
-      if (k === last) return i;
-      from = to;
+      i = stretches[k]!.match(buf, dv, i, end);
+      if (i < 0 || k === last) return i;
       i = memberValue(buf, dv, i, end, nested);
       if (i < 0) return -1;
     }
-  }
-
-  /** Whether bytes `i..` of `buf` (viewed by `dv`) equal stretch bytes `from..to`. */
-  private at(buf: Buffer, dv: DataView, i: number, end: number, from: number, to: number): boolean {
-    const n = to - from;
-    if (i + n > end) return false;
-    const sv = this.view;
-    let k = 0;
-    for (; k + 4 <= n; k += 4) if (dv.getInt32(i + k, true) !== sv.getInt32(from + k, true)) return false;
-    for (; k < n; k++) if (buf[i + k] !== this.bytes[from + k]) return false;
-    return true;
   }
 
   /**
@@ -88,7 +68,7 @@ class Stretches {
     for (;;) {
       const v = memberKeyEnd(buf, dv, i, end);
       if (v < 0) return -1;
-      fits = fits && this.keep(buf, from, v, k++);
+      fits = fits && this.keep(buf, dv, from, v, k++);
       const e = skipValue(buf, dv, v, end);
       if (e < 0) return -1;
       i = skipWs(buf, e, end);
@@ -100,27 +80,25 @@ class Stretches {
       }
       if (buf[i] !== RBRACE) return -1;
       i++;
-      if (fits && this.keep(buf, from, i, k)) this.members = k;
+      if (fits && this.keep(buf, dv, from, i, k)) this.members = k;
       return i;
     }
   }
 
   /** Files bytes `s..e` of `buf` as stretch `k`; false when over the bounds. */
-  private keep(buf: Buffer, s: number, e: number, k: number): boolean {
-    const filled = k === 0 ? 0 : this.ends[k - 1]!;
-    if (k > MAX_MEMBERS || filled + (e - s) > MAX_STRETCH_BYTES) return false;
-    buf.copy(this.bytes, filled, s, e);
-    this.ends[k] = filled + (e - s);
+  private keep(buf: Buffer, dv: DataView, s: number, e: number, k: number): boolean {
+    if (k > MAX_MEMBERS || e - s > STRETCH_BYTES) return false;
+    (this.stretches[k] ??= new Learned(STRETCH_BYTES)).learn(buf, dv, s, e);
     return true;
   }
 }
 
 /** A member's value at `i`: its end, or -1. */
-function memberValue(buf: Buffer, dv: DataView, i: number, end: number, nested: NestedLookup | undefined): number {
+function memberValue(buf: Buffer, dv: DataView, i: number, end: number, nested: SpanCache<unknown> | undefined): number {
   const c = buf[i];
   if (c === QUOTE) return scanString(buf, dv, i + 1, end);
   if (c === LBRACE && nested !== undefined) {
-    const n = nested(buf, dv, i, end);
+    const n = nested.lookup(buf, dv, i, end);
     if (n > 0) return i + n;
   }
   return skipValue(buf, dv, i, end);
@@ -130,7 +108,6 @@ export class ObjectShape {
   private readonly shapes = [new Stretches(), new Stretches()];
   /** The shape that matched (or was learnt) last; the other is learnt over on a miss. */
   private recent = 0;
-  private readonly nested: NestedLookup | undefined;
   /** Objects skipped by a shape / by a full pass. */
   hits = 0;
   misses = 0;
@@ -140,9 +117,7 @@ export class ObjectShape {
    * that a value repeated from elsewhere in the line (a parent's `pod`, the same as its
    * process's) costs one compare.
    */
-  constructor(nested?: SpanCache<unknown>) {
-    this.nested = nested && ((buf, dv, i, end) => nested.lookup(buf, dv, i, end));
-  }
+  constructor(private readonly nested?: SpanCache<unknown>) {}
 
   /** The index after the JSON value at `i` (validated), or -1 as `skipValue`. */
   skip(buf: Buffer, dv: DataView, i: number, end: number): number {
