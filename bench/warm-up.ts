@@ -11,7 +11,7 @@
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { accumulateEvent } from '../src/aggregate/event-accumulator.ts';
 import { WindowAggregator } from '../src/aggregate/window-aggregator.ts';
-import { DecodeStatus, type KernelEvent } from '../src/decode/kernel-event.ts';
+import { DecodeStatus, KernelEvent } from '../src/decode/kernel-event.ts';
 import { loadSnapshots } from '../src/enrich/metadata/snapshot.ts';
 import { Resolver } from '../src/enrich/resolver.ts';
 import { PieceDecoder } from '../src/pipeline/decode-stage.ts';
@@ -63,7 +63,7 @@ function pass(): { decode: number[]; accumulate: number[]; close: number; points
     const used: KernelEvent[] = [];
     let t = performance.now();
     decoder.decode({ head: undefined, body, bodyStart: 0, bodyEnd: body.length }, (status, ev) => {
-      if (status === DecodeStatus.Used) used.push(Object.assign(Object.create(Object.getPrototypeOf(ev) as object) as KernelEvent, ev));
+      if (status === DecodeStatus.Used) used.push(Object.assign(new KernelEvent(), ev));
     });
     decode.push(performance.now() - t);
     t = performance.now();
