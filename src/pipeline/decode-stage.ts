@@ -249,39 +249,47 @@ export class DecodeStage {
     const hasBody = framer.bodyEnd > framer.bodyStart;
     const size = hasBody ? framer.bodyEnd - framer.bodyStart : 0;
     const here: Piece = { head, body: hasBody ? chunk : undefined, bodyStart: framer.bodyStart, bodyEnd: framer.bodyEnd };
-    // Decoded here, or copied for a worker, the chunk is done with when this returns (the
-    // framer copied what it keeps): its memory goes back to the source for a later read.
+    let moved = false;
     if (this.workers.length === 0 || (this.pending.size === 0 && size < MIN_WORKER_BYTES)) {
       this.deliverHere(here, framer.linesEnd, oversized, deliver);
-      releaseChunk(chunk);
-      return;
+    } else {
+      const worker = this.leastBusyWorker();
+      // Every worker is full: rather than wait, decode it here (its lines still wait for
+      // the earlier pieces'), which also covers the workers' start-up.
+      if (this.inWorker[worker]! >= PIECES_PER_WORKER) this.decodeAhead(here, framer.linesEnd, oversized, deliver);
+      else moved = this.toWorker(worker, here, size, framer.linesEnd, oversized, deliver);
     }
-    const worker = this.leastBusyWorker();
-    if (this.inWorker[worker]! >= PIECES_PER_WORKER) {
-      // Every worker is full: rather than wait, decode it here (its lines still wait
-      // for the earlier pieces'), which also covers the workers' start-up.
-      this.decodeAhead(here, framer.linesEnd, oversized, deliver);
-      releaseChunk(chunk);
-      return;
-    }
+    // Unless its memory moved to a worker (released when it comes back), the chunk is done
+    // with now (the framer copied what it keeps): the source may read into it again.
+    if (!moved) releaseChunk(chunk);
+  }
+
+  /** Posts `piece` to `worker`; whether the chunk's memory moved with it (else its body was copied). */
+  private toWorker(worker: number, piece: Piece, size: number, linesEnd: number, oversized: number, deliver: DeliverLines): boolean {
+    const chunk = piece.body;
     let body: Uint8Array | undefined;
     let transfer: ArrayBuffer[] = [];
-    if (hasBody) {
+    if (chunk) {
       // A chunk the source gave up (sources/exclusive-chunk.ts) moves without a copy.
       if (size >= MIN_WORKER_BYTES && isExclusive(chunk) && chunk.buffer instanceof ArrayBuffer) {
         body = chunk;
         transfer = [chunk.buffer];
       } else {
-        // A copy: the source may reuse the chunk's memory once this returns.
-        body = new Uint8Array(chunk.subarray(framer.bodyStart, framer.bodyEnd));
+        // A copy: the source may reuse the chunk's memory once push returns.
+        body = new Uint8Array(chunk.subarray(piece.bodyStart, piece.bodyEnd));
         transfer = [body.buffer as ArrayBuffer];
       }
     }
-    const bodyStart = body === chunk ? framer.bodyStart : 0;
-    const bodyEnd = body === chunk ? framer.bodyEnd : size;
     const lent = body === chunk ? chunk : undefined;
-    this.send(worker, { seq: 0, head, body, bodyStart, bodyEnd }, transfer, lent, framer.linesEnd, oversized, deliver);
-    if (!lent) releaseChunk(chunk);
+    const message: PieceMessage = {
+      seq: 0,
+      head: piece.head,
+      body,
+      bodyStart: lent ? piece.bodyStart : 0,
+      bodyEnd: lent ? piece.bodyEnd : size,
+    };
+    this.send(worker, message, transfer, lent, linesEnd, oversized, deliver);
+    return lent !== undefined;
   }
 
   /**

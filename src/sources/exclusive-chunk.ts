@@ -10,8 +10,8 @@
  * memory again. Why: a new 1 MB buffer per read is external memory, which V8 counts
  * towards its next collection ("external memory pressure"; the buffers in flight get
  * promoted and wait for a full collection), and each read faulted in fresh pages. A
- * 338 MB replay collected 22 times with new buffers and 16 with lent ones, and peaked at
- * 155 MB of memory instead of 135 MB (`node --trace-gc`, `/usr/bin/time -f %M`).
+ * 338 MB replay collected 16 times with lent buffers instead of 22 with new ones, and
+ * peaked at ~133 MB of memory instead of ~153 MB (`node --trace-gc`, `/usr/bin/time -f %M`).
  */
 const exclusive = new WeakSet<Buffer>();
 
@@ -31,7 +31,7 @@ const lenders = new WeakMap<Buffer, ChunkPool>();
 export class ChunkPool {
   private readonly spare: ArrayBuffer[] = [];
 
-  /** `maxSpare`: buffers kept for reuse at most (the reads a source has under way, plus one). */
+  /** `maxSpare`: buffers kept for reuse at most (the source's reads under way and the chunks out with its consumer). */
   constructor(
     readonly chunkBytes: number,
     private readonly maxSpare: number,
