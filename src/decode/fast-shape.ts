@@ -21,12 +21,8 @@
  */
 import { Learned } from './fast-skeleton.ts';
 import type { SpanCache } from './fast-span-cache.ts';
+import { COMMA, LBRACE, QUOTE, RBRACE } from './fast-values.ts';
 import { memberKeyEnd, scanString, skipValue, skipWs } from './json-scan.ts';
-
-const QUOTE = 0x22;
-const LBRACE = 0x7b;
-const RBRACE = 0x7d;
-const COMMA = 0x2c;
 
 /** Members of a learnt object, at most: a Tetragon process object has 14. */
 const MAX_MEMBERS = 32;
