@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MetricPoint } from '../../src/core/metric-point.ts';
-import { LineEncoder } from '../../src/sinks/line-protocol-bytes.ts';
+import { LineEncoder, MAX_CACHED_KEYS } from '../../src/sinks/line-protocol-bytes.ts';
 import { formatPoint } from '../../src/sinks/line-protocol.ts';
 
 const text = fc.string({ unit: 'binary', maxLength: 12 });
@@ -40,6 +40,27 @@ describe('line protocol as bytes', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('spells a series key again right from its cached bytes, also once the cache started over', () => {
+    const keyed = (key: string, n: number): MetricPoint => ({ measurement: 'm', tags: {}, ints: { n }, timeMs: 1, key });
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.tuple(fc.constantFrom('m,a=b', 'm,a=é', 'm,a=\ud800', 'm'), fc.integer()), { maxLength: 8 })),
+        (batches) => {
+          const encoder = new LineEncoder(16);
+          for (const batch of batches) {
+            const points = batch.map(([key, n]) => keyed(key, n));
+            expect(encoder.encode(points).equals(expected(points))).toBe(true);
+          }
+        },
+      ),
+    );
+    const encoder = new LineEncoder();
+    const many = Array.from({ length: MAX_CACHED_KEYS + 2 }, (_, i) => keyed(`m,k=${i}`, i));
+    expect(encoder.encode(many).equals(expected(many))).toBe(true);
+    const again = [keyed('m,k=0', 7), keyed(`m,k=${MAX_CACHED_KEYS + 1}`, 8), keyed('m,k=1', 9)];
+    expect(encoder.encode(again).toString()).toBe(`m,k=0 n=7i 1000000\nm,k=${MAX_CACHED_KEYS + 1} n=8i 1000000\nm,k=1 n=9i 1000000\n`);
   });
 
   it('hands out a copy: a later batch does not change an earlier one', () => {
