@@ -8,9 +8,9 @@
 const LAYERS = [
   // What every layer shares: the user-facing error, durations, byte sizes, points, series.
   ['core', '^src/core/'],
-  // Infrastructure any layer may use: atomic state files, the logger.
+  // Infrastructure any layer may use: atomic state files, the logger, source-mapped stack traces.
   ['state', '^src/state/'],
-  ['logger', '^src/telemetry/logger\\.ts$'],
+  ['logger', '^src/telemetry/(logger|stack-traces)\\.ts$'],
   // Kubernetes API access every Kubernetes-facing layer shares: failures and their RBAC
   // hints, raw HTTP, the reflector. Below sources (the pod logs) and enrich (metadata).
   ['kube', '^src/kube/'],

@@ -2,13 +2,8 @@
 // The CLI runs the bundled JavaScript in dist/ (`npm run build`, esbuild through build.mjs,
 // which `npm ci` runs through `prepare`): no compiler at run time, so start-up stays fast
 // and the image carries no TypeScript toolchain. Tests run the sources
-// (test/support/kovenant-source.js).
-//
-// Stack traces name src/ files and lines, through the maps beside the chunks: what
-// --enable-source-maps does, set here because a shebang takes no flags. It must come
-// before dist/ loads (Node reads a module's map when it loads it); it costs ~5 ms of
-// start-up (best of 40 runs: --help +0.014 s -> +0.019 s over `node -e 0`).
-process.setSourceMapsEnabled(true);
+// (test/support/kovenant-source.js). Stack traces still name src/ files and lines, through
+// the maps beside the chunks (src/telemetry/stack-traces.ts, which main() installs).
 let main;
 try {
   ({ main } = await import('../dist/main.js'));

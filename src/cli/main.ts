@@ -5,6 +5,7 @@ import { DESCRIPTIONS, SYNOPSES, isCommandName, type CommandName } from './comma
 import { LOADERS } from './commands.ts';
 import { OutputError } from '../sinks/output-error.ts';
 import { InputError } from '../core/input-error.ts';
+import { mapStackTraces } from '../telemetry/stack-traces.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -63,6 +64,7 @@ function exitSoon(code: number): number {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  mapStackTraces();
   return exitSoon(await runMain(argv));
 }
 

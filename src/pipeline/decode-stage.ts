@@ -164,9 +164,9 @@ export const TS_LOADER_ENV = 'KOVENANT_TS_LOADER';
 
 /** Starts a worker on `entry`; a TypeScript entry registers the loader of TS_LOADER_ENV first (the compiled build never does). */
 function startWorker(entry: URL, workerData: DecodeWorkerData): Worker {
-  // Source maps are a per-thread switch (bin/kovenant.js turns them on for the main one).
-  if (!entry.pathname.endsWith('.ts'))
-    return new Worker(entry, { workerData, execArgv: process.sourceMapsEnabled ? ['--enable-source-maps'] : [] });
+  // None of this process's node options (a worker would inherit them: `--import` hooks, a
+  // profiler); the compiled worker maps its own stack traces (telemetry/stack-traces.ts).
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData, execArgv: [] });
   const loader = process.env[TS_LOADER_ENV];
   if (!loader)
     throw new Error(`${entry.pathname}: a TypeScript worker entry needs ${TS_LOADER_ENV} (the module whose register() loads .ts)`);

@@ -5,6 +5,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { BatchWriter } from '../decode/decoded-batch.ts';
 import { PieceDecoder, type BatchMessage, type DecodeWorkerData, type PieceMessage } from './decode-stage.ts';
+import { mapStackTraces } from '../telemetry/stack-traces.ts';
+
+mapStackTraces();
 
 const port = parentPort!;
 const { maxLineBytes } = workerData as DecodeWorkerData;
