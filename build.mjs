@@ -57,8 +57,8 @@ await build({
   // module does not have.
   banner: { js: "import { createRequire as __kovenantRequire } from 'node:module'; const require = __kovenantRequire(import.meta.url);" },
   // Maps beside the chunks, pointing at src/, so that stack traces name the sources
-  // (bin/kovenant.js turns them on). Without the sources' text: the image has no src/ and
-  // the frames need only file and line.
+  // (src/telemetry/stack-traces.ts reads them when a stack is printed). Without the
+  // sources' text: the image has no src/ and the frames need only file and line.
   sourcemap: 'linked',
   sourcesContent: false,
   // Whitespace only (names and code stay as written, so profiles still name functions):

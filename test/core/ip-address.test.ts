@@ -100,6 +100,17 @@ describe('isPrivate', () => {
     ['2001:db8::1', false],
     ['nope', false],
     ['fd00::1]/x', false],
+    ['172.15.255.255', false],
+    ['172.16.0.0', true],
+    ['172.31.255.255', true],
+    ['172.32.0.0', false],
+    ['100.63.255.255', false],
+    ['100.64.0.0', true],
+    ['100.127.255.255', true],
+    ['100.128.0.0', false],
+    ['11.0.0.0', false],
+    ['9.255.255.255', false],
+    ['192.169.0.0', false],
   ])('%s: %s', (ip, expected) => {
     expect(isPrivate(ip)).toBe(expected);
   });
