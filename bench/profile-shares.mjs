@@ -1,0 +1,89 @@
+// Where a profile's time goes, by stage: the self time of every sample of one or more
+// `node --cpu-prof` profiles of the built CLI, its frames mapped through the source maps
+// beside dist/'s chunks to src/ files, grouped into the stages the README's profile
+// summary names, and averaged over the profiles (each profile's shares count alike).
+//
+//   node --cpu-prof --cpu-prof-interval 200 --cpu-prof-dir DIR bin/kovenant.js run ...
+//   node bench/profile-shares.mjs DIR/*.cpuprofile
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const maps = new Map();
+function mapOf(url) {
+  if (!maps.has(url)) {
+    const file = fileURLToPath(url);
+    maps.set(
+      url,
+      existsSync(`${file}.map`) ? { dir: dirname(file), map: new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8'))) } : null,
+    );
+  }
+  return maps.get(url);
+}
+
+/** A frame's file: `src/...` for kovenant's (and rxjs's own maps), `node_modules/...`, `node:...`, or V8's `(name)`. */
+function fileOf(frame) {
+  if (!frame.url) return `(${frame.functionName})`;
+  const mapped = frame.url.startsWith('file:') ? mapOf(frame.url) : null;
+  const entry = mapped?.map.findEntry(frame.lineNumber, frame.columnNumber);
+  if (entry && 'originalSource' in entry) return resolve(mapped.dir, entry.originalSource).replace(/.*\/(src|node_modules)\//, '$1/');
+  return frame.url.replace(/.*\/node_modules\//, 'node_modules/');
+}
+
+// First match wins. rxjs's frames map to its own `src/internal/`.
+const STAGES = [
+  ['decoding', (f, fn) => f.startsWith('src/decode/') || f === 'src/pipeline/decode-stage.ts' || fn === 'compareOffset'],
+  ['attribution', (f) => f.startsWith('src/enrich/') || f.startsWith('src/core/') || /internal\/(socketaddress|blocklist)/.test(f)],
+  [
+    'accumulation',
+    (f, fn) =>
+      f === 'src/aggregate/event-accumulator.ts' ||
+      (f === 'src/aggregate/window-aggregator.ts' && /^(slotValues|zeros|trackPeer)$/.test(fn)),
+  ],
+  ['closing windows (close, sort, points, checkpoint snapshot)', (f) => f.startsWith('src/aggregate/')],
+  [
+    'sink (line protocol, writes)',
+    (f, fn) => f.startsWith('src/sinks/') || fn === 'writeBuffer' || /internal\/(fs\/streams|streams\/)/.test(f),
+  ],
+  ['splitting lines', (f) => f === 'src/sources/line-splitter.ts'],
+  [
+    'reading',
+    (f, fn) => f.startsWith('src/sources/') || fn === 'read' || f.includes('fs/promises') || /^node:(internal\/)?buffer$/.test(f),
+  ],
+  [
+    'module loading and compiling',
+    (f, fn) =>
+      /^node:internal\/(modules|bootstrap)\//.test(f) ||
+      f.startsWith('node_modules/') ||
+      ['(program)', 'compileFunction', '__require2'].includes(fn),
+  ],
+  ['garbage collection', (f, fn) => fn === '(garbage collector)'],
+  ['waiting (idle)', (f, fn) => fn === '(idle)'],
+  ['pipeline (rxjs, batches, checkpoint)', (f) => f.startsWith('src/pipeline/') || f.startsWith('src/internal/')],
+  ['other', () => true],
+];
+
+const files = process.argv.slice(2);
+if (files.length === 0) {
+  console.error('usage: node bench/profile-shares.mjs PROFILE.cpuprofile...');
+  process.exit(2);
+}
+const shares = new Map();
+for (const file of files) {
+  const profile = JSON.parse(readFileSync(file, 'utf8'));
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const byStage = new Map();
+  let total = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const us = profile.timeDeltas[i + 1] ?? 0;
+    const frame = nodes.get(profile.samples[i]).callFrame;
+    const f = fileOf(frame);
+    const [stage] = STAGES.find(([, test]) => test(f, frame.functionName));
+    byStage.set(stage, (byStage.get(stage) ?? 0) + us);
+    total += us;
+  }
+  console.log(`${file}: ${(total / 1000).toFixed(0)} ms of samples`);
+  for (const [stage, us] of byStage) shares.set(stage, (shares.get(stage) ?? 0) + us / total / files.length);
+}
+for (const [stage, share] of [...shares].sort((a, b) => b[1] - a[1])) console.log(`${(share * 100).toFixed(1).padStart(5)}%  ${stage}`);
