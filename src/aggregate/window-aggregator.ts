@@ -73,13 +73,34 @@ interface SpilledWindow {
 }
 
 /**
- * `n` zeros, as a packed array of small integers: pushed rather than `new Array(n).fill(0)`,
- * which builds a holey array first; a slot is made per series and window.
+ * What the aggregator builds per slot and per point of a schema, made once per schema:
+ * a slot's zeros and a point's field objects are copies of these, allocated at their
+ * final size and, for the fields, with the template's hidden class. Built up instead (a
+ * push per value, a property added per field), they grew their backing stores on the
+ * way, and the sink's `for...in` over such fields allocated: a busy-node replay
+ * allocated 88 MB instead of 80 (sampling heap profiler, collected objects included),
+ * and closing its windows cold took ~10% longer (bench/warm-up.ts, 12 alternating runs).
  */
-function zeros(n: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(0);
-  return out;
+interface SchemaLayout {
+  readonly zeros: readonly number[];
+  readonly ints: Readonly<Record<string, number>>;
+  readonly floats: Readonly<Record<string, number>> | undefined;
+}
+
+const layouts = new WeakMap<FieldSchema, SchemaLayout>();
+
+function layoutOf(schema: FieldSchema): SchemaLayout {
+  let layout = layouts.get(schema);
+  if (!layout) {
+    const fieldsOf = (names: readonly string[]): Record<string, number> => Object.fromEntries(names.map((name) => [name, 0]));
+    layout = {
+      zeros: Array.from({ length: schema.ints.length + schema.floats.length }, () => 0),
+      ints: fieldsOf(schema.ints),
+      floats: schema.floats.length > 0 ? fieldsOf(schema.floats) : undefined,
+    };
+    layouts.set(schema, layout);
+  }
+  return layout;
 }
 
 /** The partition of a series key (FNV-1a over its UTF-16 code units). */
@@ -225,7 +246,7 @@ export class WindowAggregator {
     }
     let slot = slots!.get(series.key);
     if (!slot) {
-      slot = { series, schema, values: zeros(schema.ints.length + schema.floats.length) };
+      slot = { series, schema, values: layoutOf(schema).zeros.slice() };
       if (this.maxExternalPeers > 0) {
         const peer = guardedPeerOf(series.measurement, series.tags);
         if (peer !== undefined) this.trackPeer(nw, start, slots!, slot, peer);
@@ -571,12 +592,13 @@ export class WindowAggregator {
 
 function toPoint(slot: Slot, timeMs: number): MetricPoint {
   const { schema, values, series } = slot;
-  // Loops and two literals rather than forEach and a spread: this runs once per point written.
-  const ints: Record<string, number> = {};
+  const layout = layoutOf(schema);
+  // Loops and literals rather than forEach: this runs once per point written.
+  const ints = { ...layout.ints };
   const names = schema.ints;
   for (let i = 0; i < names.length; i++) ints[names[i]!] = values[i] ?? 0;
-  if (schema.floats.length === 0) return { measurement: series.measurement, tags: series.tags, ints, timeMs, key: series.key };
-  const floats: Record<string, number> = {};
+  if (layout.floats === undefined) return { measurement: series.measurement, tags: series.tags, ints, timeMs, key: series.key };
+  const floats = { ...layout.floats };
   const base = names.length;
   for (let i = 0; i < schema.floats.length; i++) floats[schema.floats[i]!] = values[base + i] ?? 0;
   return { measurement: series.measurement, tags: series.tags, ints, floats, timeMs, key: series.key };
