@@ -77,9 +77,10 @@ interface SpilledWindow {
  * a slot's zeros and a point's field objects are copies of these, allocated at their
  * final size and, for the fields, with the template's hidden class. Built up instead (a
  * push per value, a property added per field), they grew their backing stores on the
- * way, and the sink's `for...in` over such fields allocated: a busy-node replay
- * allocated 88 MB instead of 80 (sampling heap profiler, collected objects included),
- * and closing its windows cold took ~10% longer (bench/warm-up.ts, 12 alternating runs).
+ * way, and the line encoder's walk over such fields allocated too (7.9 MB in
+ * `LineEncoder.point`, none over the copies): a busy-node replay allocated 88 MB instead
+ * of 80 (sampling heap profiler, collected objects included), and closing its windows
+ * cold took ~10% longer (bench/warm-up.ts, 12 alternating runs).
  */
 interface SchemaLayout {
   readonly zeros: readonly number[];
@@ -298,7 +299,7 @@ export class WindowAggregator {
           into = {
             series: { measurement: s.series.measurement, tags, key },
             schema: s.schema,
-            values: new Array<number>(s.values.length).fill(0),
+            values: layoutOf(s.schema).zeros.slice(),
           };
           slots.set(key, into);
           this.openSlots++;

@@ -99,8 +99,8 @@ export class LineEncoder {
   /**
    * Series keys as UTF-8, by key: the same few hundred series recur window after window
    * (a 338 MB replay writes 80k points of 462 series), and a copy of bytes is cheaper
-   * than encoding ~280 characters again (~10 ms of the replay's end, where every
-   * window is written at once). Bounded: it starts over at MAX_CACHED_KEYS.
+   * than encoding ~280 characters again (~10 ms of the replay's end, where it writes
+   * all its windows, one batch each). Bounded: it starts over at MAX_CACHED_KEYS.
    */
   private readonly keyBytes = new Map<string, Uint8Array>();
 
