@@ -5,6 +5,7 @@
 //
 //   node --cpu-prof --cpu-prof-interval 200 --cpu-prof-dir DIR bin/kovenant.js run ...
 //   node bench/profile-shares.mjs DIR/*.cpuprofile
+//   node bench/profile-shares.mjs --functions 40 DIR/*.cpuprofile   (also the 40 heaviest functions, by stage)
 import { existsSync, readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { dirname, resolve } from 'node:path';
@@ -64,12 +65,16 @@ const STAGES = [
   ['other', () => true],
 ];
 
-const files = process.argv.slice(2);
-if (files.length === 0) {
-  console.error('usage: node bench/profile-shares.mjs PROFILE.cpuprofile...');
+const args = process.argv.slice(2);
+const topFunctions = args[0] === '--functions' ? Number(args[1]) : 0;
+const files = topFunctions ? args.slice(2) : args;
+if (files.length === 0 || (args[0] === '--functions' && !(topFunctions > 0))) {
+  console.error('usage: node bench/profile-shares.mjs [--functions N] PROFILE.cpuprofile...');
   process.exit(2);
 }
 const shares = new Map();
+/** Self time by stage and function, summed over the profiles (milliseconds). */
+const byFunction = new Map();
 for (const file of files) {
   const profile = JSON.parse(readFileSync(file, 'utf8'));
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -81,9 +86,16 @@ for (const file of files) {
     const f = fileOf(frame);
     const [stage] = STAGES.find(([, test]) => test(f, frame.functionName));
     byStage.set(stage, (byStage.get(stage) ?? 0) + us);
+    const fn = `${stage} :: ${frame.functionName || '(anonymous)'} ${f}`;
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + us / 1000);
     total += us;
   }
   console.log(`${file}: ${(total / 1000).toFixed(0)} ms of samples`);
   for (const [stage, us] of byStage) shares.set(stage, (shares.get(stage) ?? 0) + us / total / files.length);
 }
 for (const [stage, share] of [...shares].sort((a, b) => b[1] - a[1])) console.log(`${(share * 100).toFixed(1).padStart(5)}%  ${stage}`);
+if (topFunctions) {
+  console.log(`\nheaviest functions (self time, ms, summed over ${files.length} profile(s)):`);
+  for (const [fn, ms] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, topFunctions))
+    console.log(`${ms.toFixed(0).padStart(6)}  ${fn}`);
+}

@@ -24,8 +24,8 @@
  * KOVENANT_BENCH_MB sets the stream size (default 338 MB); KOVENANT_BENCH_ROUNDS the
  * alternating rounds (default 3, the best of each arm is reported);
  * KOVENANT_BENCH_ONLY a comma-separated subset of
- * `startup,busy-node,worst,spaced,filtered,metadata,sinks,peers,dns,warmup`. The metadata, sink,
- * distinct-peers, DNS-cache and warm-up cases run in their own processes.
+ * `startup,busy-node,worst,spaced,filtered,metadata,sinks,peers,dns,warmup,threads`. The metadata,
+ * sink, distinct-peers, DNS-cache, warm-up and decoding-thread cases run in their own processes.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
@@ -50,7 +50,7 @@ const dataDir = `${here}.data`;
 const targetMb = Number(process.env.KOVENANT_BENCH_MB ?? 338);
 const rounds = Number(process.env.KOVENANT_BENCH_ROUNDS ?? 3);
 const only = new Set(
-  (process.env.KOVENANT_BENCH_ONLY ?? 'startup,busy-node,worst,spaced,filtered,metadata,sinks,peers,dns,warmup')
+  (process.env.KOVENANT_BENCH_ONLY ?? 'startup,busy-node,worst,spaced,filtered,metadata,sinks,peers,dns,warmup,threads')
     .split(',')
     .map((x) => x.trim()),
 );
@@ -387,4 +387,9 @@ if (only.has('warmup'))
   runModule('warmup: the JIT warm-up in one process (busy-node, cold pass then warm pass)', 'warm-up.ts', [
     await ensureStream('busy-node'),
     snapshot,
+  ]);
+if (only.has('threads'))
+  runModule('threads: what a decoding thread can gain here (busy-node, decoding only)', 'decode-threads.ts', [
+    'compare',
+    await ensureStream('busy-node'),
   ]);
