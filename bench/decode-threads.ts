@@ -1,13 +1,15 @@
 /**
- * What a decoding thread (`--decode-threads 1`) can gain on this machine, decoding only:
+ * What a decoding thread (`--decode-threads 1`) can gain on this machine, decoding only.
+ * Two measurements, alternating, best of KOVENANT_BENCH_ROUNDS (default 3):
  *
- * - `stage`: the busy-node stream through DecodeStage with 0 and with 1 worker, every line
- *   visited and nothing else done with it, so the main thread is free to feed the worker.
- *   Reports the wall clock and how many pieces each thread decoded (the main thread
- *   decodes a piece itself when the worker already holds two).
- * - `pair`: the same file decoded in this thread by one process alone, then by two
- *   processes at once: how much one decoder slows down while another runs beside it,
- *   which bounds what a second thread can add whatever the pipeline does.
+ * - the busy-node stream through DecodeStage with 0 and with 1 worker, every line visited
+ *   and nothing else done with it, so the main thread is free to feed the worker. Reports
+ *   the wall clock and how many pieces each thread decoded (the main thread decodes a
+ *   piece itself when the worker already holds two);
+ * - the same file decoded in the main thread by one process alone (`decode` mode, a
+ *   child process), then by two such processes at once: how much one decoder slows down
+ *   while another runs beside it, which bounds what a second thread can add whatever the
+ *   pipeline does.
  *
  * Alone: node --import tsx bench/decode-threads.ts compare EVENTS
  * (`KOVENANT_BENCH_ONLY=threads npm run bench` passes the bench's busy-node stream).
