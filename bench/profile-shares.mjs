@@ -32,26 +32,24 @@ function fileOf(frame) {
   return frame.url.replace(/.*\/node_modules\//, 'node_modules/');
 }
 
-// First match wins. rxjs's frames map to its own `src/internal/`.
-const STAGES = [
-  ['decoding', (f, fn) => f.startsWith('src/decode/') || f === 'src/pipeline/decode-stage.ts' || fn === 'compareOffset'],
-  ['attribution', (f) => f.startsWith('src/enrich/') || f.startsWith('src/core/') || /internal\/(socketaddress|blocklist)/.test(f)],
+// A frame's own stage, first match wins: kovenant's code (rxjs's frames map to its own
+// `src/internal/`), the dependencies and node's module loader (start-up), and V8's
+// pseudo-frames. Node's other internals and V8's natives (a Buffer compare, a read's or a
+// write's binding, a copy) have none: they take the stage of the nearest caller that has
+// one, so that their time goes to the stage that asked for it, not to a stage of their own.
+const OWN_STAGES = [
+  ['decoding', (f) => f.startsWith('src/decode/') || f === 'src/pipeline/decode-stage.ts'],
+  ['attribution', (f) => f.startsWith('src/enrich/') || f.startsWith('src/core/')],
   [
     'accumulation',
     (f, fn) =>
-      f === 'src/aggregate/event-accumulator.ts' ||
-      (f === 'src/aggregate/window-aggregator.ts' && /^(slotValues|zeros|trackPeer)$/.test(fn)),
+      f === 'src/aggregate/event-accumulator.ts' || (f === 'src/aggregate/window-aggregator.ts' && /^(slotValues|trackPeer)$/.test(fn)),
   ],
   ['closing windows (close, sort, points, checkpoint snapshot)', (f) => f.startsWith('src/aggregate/')],
-  [
-    'sink (line protocol, writes)',
-    (f, fn) => f.startsWith('src/sinks/') || fn === 'writeBuffer' || /internal\/(fs\/streams|streams\/)/.test(f),
-  ],
+  ['sink (line protocol, writes)', (f) => f.startsWith('src/sinks/')],
   ['splitting lines', (f) => f === 'src/sources/line-splitter.ts'],
-  [
-    'reading',
-    (f, fn) => f.startsWith('src/sources/') || fn === 'read' || f.includes('fs/promises') || /^node:(internal\/)?buffer$/.test(f),
-  ],
+  ['reading', (f) => f.startsWith('src/sources/')],
+  ['pipeline (rxjs, batches, checkpoint)', (f) => f.startsWith('src/pipeline/') || f.startsWith('src/internal/')],
   [
     'module loading and compiling',
     (f, fn) =>
@@ -61,9 +59,17 @@ const STAGES = [
   ],
   ['garbage collection', (f, fn) => fn === '(garbage collector)'],
   ['waiting (idle)', (f, fn) => fn === '(idle)'],
-  ['pipeline (rxjs, batches, checkpoint)', (f) => f.startsWith('src/pipeline/') || f.startsWith('src/internal/')],
+  ['other', (f) => f.startsWith('src/')],
+];
+
+// A node internal that no kovenant frame called (a callback of the event loop): by what it is.
+const UNCALLED_STAGES = [
+  ['sink (line protocol, writes)', (f) => /internal\/(fs\/streams|streams\/)/.test(f)],
+  ['reading', (f) => f.includes('fs/promises')],
   ['other', () => true],
 ];
+
+const ownStage = (f, fn) => OWN_STAGES.find(([, test]) => test(f, fn))?.[0];
 
 const args = process.argv.slice(2);
 const topFunctions = args[0] === '--functions' ? Number(args[1]) : 0;
@@ -78,15 +84,32 @@ const byFunction = new Map();
 for (const file of files) {
   const profile = JSON.parse(readFileSync(file, 'utf8'));
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parents = new Map();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parents.set(child, n.id);
+  /** Per node of the call tree, once: its stage and what `--functions` names it by. */
+  const labels = new Map();
+  const labelOf = (id) => {
+    let label = labels.get(id);
+    if (label === undefined) {
+      const frame = nodes.get(id).callFrame;
+      const f = fileOf(frame);
+      let stage = ownStage(f, frame.functionName);
+      for (let up = parents.get(id); stage === undefined && up !== undefined; up = parents.get(up)) {
+        const caller = nodes.get(up).callFrame;
+        stage = ownStage(fileOf(caller), caller.functionName);
+      }
+      stage ??= UNCALLED_STAGES.find(([, test]) => test(f))[0];
+      label = { stage, fn: `${stage} :: ${frame.functionName || '(anonymous)'} ${f}` };
+      labels.set(id, label);
+    }
+    return label;
+  };
   const byStage = new Map();
   let total = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     const us = profile.timeDeltas[i + 1] ?? 0;
-    const frame = nodes.get(profile.samples[i]).callFrame;
-    const f = fileOf(frame);
-    const [stage] = STAGES.find(([, test]) => test(f, frame.functionName));
+    const { stage, fn } = labelOf(profile.samples[i]);
     byStage.set(stage, (byStage.get(stage) ?? 0) + us);
-    const fn = `${stage} :: ${frame.functionName || '(anonymous)'} ${f}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + us / 1000);
     total += us;
   }
