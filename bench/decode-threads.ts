@@ -4,8 +4,8 @@
  *
  * - the busy-node stream through DecodeStage with 0 and with 1 worker, every line visited
  *   and nothing else done with it, so the main thread is free to feed the worker. Reports
- *   the wall clock and how many pieces each thread decoded (the main thread decodes a
- *   piece itself when the worker already holds two);
+ *   the wall clock (a worker's start included) and how many pieces each thread decoded
+ *   (the main thread decodes a piece itself when the worker already holds two);
  * - the same file decoded in the main thread by one process alone (`decode` mode, a
  *   child process), then by two such processes at once: how much one decoder slows down
  *   while another runs beside it, which bounds what a second thread can add whatever the
