@@ -1,6 +1,6 @@
 /**
  * Stack traces of the compiled build name src/ files and lines, through the maps beside
- * dist/'s chunks, as `--enable-source-maps` would, but with the maps read when a stack
+ * dist/'s files, as `--enable-source-maps` would, but with the maps read when a stack
  * is formatted rather than at start-up. With source maps on, Node reads and indexes the
  * map of every chunk as it loads it: ~15 ms of every replay's start-up (best of 30
  * alternating one-line replays, 139.7 -> 123.8 ms), for stacks that almost no run prints.
@@ -32,11 +32,12 @@ function mapOf(file: string): SourceMap | null {
 /** The frame as V8 prints it, its location in the source when `dir` holds its file and its map. */
 function mappedFrame(frame: NodeJS.CallSite, dir: string): string {
   const text = String(frame);
+  // A module's frames name its URL; the CLI bundle's (a script, src/cli/launcher.ts) its path.
   const url = frame.getFileName();
   const line = frame.getLineNumber();
   const column = frame.getColumnNumber();
-  if (!url?.startsWith('file:') || line === null || column === null) return text;
-  const file = fileURLToPath(url);
+  if (!url || line === null || column === null) return text;
+  const file = url.startsWith('file:') ? fileURLToPath(url) : url;
   if (dirname(file) !== dir) return text;
   const entry = mapOf(file)?.findEntry(line - 1, column - 1);
   if (!entry || !('originalSource' in entry)) return text;
@@ -61,7 +62,7 @@ function heading(err: unknown): string {
  * the tests run the sources through tsx, whose own maps already name them.
  */
 export function mapStackTraces(moduleUrl: string = import.meta.url): void {
-  if (!moduleUrl.endsWith('.js')) return;
+  if (moduleUrl.endsWith('.ts')) return;
   const dir = dirname(fileURLToPath(moduleUrl));
   Error.prepareStackTrace = (err, frames) => {
     let stack = heading(err);
