@@ -1,6 +1,6 @@
 // Where a profile's time goes, by stage: the self time of every sample of one or more
 // `node --cpu-prof` profiles of the built CLI, its frames mapped through the source maps
-// beside dist/'s chunks to src/ files, grouped into the stages the README's profile
+// beside dist/'s files to src/ files, grouped into the stages the README's profile
 // summary names, and averaged over the profiles (each profile's shares count alike).
 //
 //   node --cpu-prof --cpu-prof-interval 200 --cpu-prof-dir DIR bin/kovenant.js run ...
@@ -55,6 +55,9 @@ const OWN_STAGES = [
     (f, fn) =>
       /^node:internal\/(modules|bootstrap)\//.test(f) ||
       f.startsWith('node_modules/') ||
+      // The launcher reading the bundle and V8 taking its code cache (src/cli/launcher.ts).
+      f === 'src/cli/launcher.ts' ||
+      (f === 'node:vm' && fn === 'Script') ||
       ['(program)', 'compileFunction', '__require2'].includes(fn),
   ],
   ['garbage collection', (f, fn) => fn === '(garbage collector)'],
