@@ -18,7 +18,7 @@
 // script takes a code cache on Node 20 (launcher.ts says why it pays). Its modules still
 // load lazily: esbuild runs a module loaded by import() only when it is imported.
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -120,6 +120,8 @@ function recordCodeCache() {
     '  if (code !== 0) throw new Error(`kovenant ${args[0]} of the example exited ${code}`);\n' +
     '}\n' +
     'launcher.writeCodeCache();\n';
+  if (!existsSync(example) || !existsSync(snapshot))
+    throw new Error(`build.mjs: recording dist/cli.cjs.cache replays ${example} against ${snapshot}: copy examples/ beside build.mjs`);
   const stdin = openSync(example, 'r');
   // The daemon's log lines are kept from the build's output unless the recording fails.
   const r = spawnSync(process.execPath, ['--input-type=module', '--eval', record], { cwd: ROOT, stdio: [stdin, 'ignore', 'pipe'] });
