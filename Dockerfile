@@ -1,10 +1,11 @@
 # The image the Helm chart runs (install/chart/kovenant, `image.repository`/`image.tag`).
 #   docker build -t REGISTRY/kovenant:0.1.0 . && docker push REGISTRY/kovenant:0.1.0
 # Two stages: the build stage bundles the TypeScript sources with the dev dependencies
-# (esbuild, build.mjs) and records V8's code cache of the bundle from a replay of the
-# bundled example (examples/); the image carries only the production dependencies (the
-# packages build.mjs leaves external) and dist/, so no compiler runs at start-up. Both
-# stages are the same node image: V8 takes the cache only from its own version.
+# (esbuild, build.mjs) and records V8's code cache of the bundle from a replay and a
+# daemon run of the bundled example (examples/); the image carries only the production
+# dependencies (the packages build.mjs leaves external) and dist/, so no compiler runs at
+# start-up. Both stages are the same node image: V8 takes the cache only from its own
+# version.
 FROM node:20-bookworm-slim AS build
 
 WORKDIR /opt/kovenant

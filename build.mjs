@@ -11,7 +11,7 @@
 // Layout (a contract with src/cli/launcher.ts and src/pipeline/decode-stage.ts), flat:
 //   dist/main.js          the entry bin/kovenant.js imports: src/cli/launcher.ts, alone
 //   dist/cli.cjs          the whole CLI (src/cli/main.ts), one CommonJS script
-//   dist/cli.cjs.cache    V8's code cache of it, recorded below from a replay of the example
+//   dist/cli.cjs.cache    V8's code cache of it, recorded below from runs of the example
 //   dist/decode-worker.js a decoding thread's entry, found beside cli.cjs by
 //                         `new URL('./decode-worker.js', import.meta.url)`
 // and each file's map beside it. One script rather than ES module chunks: only a classic

@@ -1,15 +1,15 @@
 /**
  * The compiled CLI's entry (dist/main.js, what bin/kovenant.js imports): it runs the
  * bundle dist/cli.cjs through V8's code cache, dist/cli.cjs.cache, which `npm run build`
- * records from a replay of the bundled example (build.mjs).
+ * records from a replay and a daemon run of the bundled example (build.mjs).
  *
  * Why: compiling is most of a start. Node 20 keeps no compile cache for ES modules
  * (`module.enableCompileCache` came with Node 22), so every start parsed and compiled the
  * chunks again, and then each function on its first call. A `vm.Script` given the cache
- * deserializes the bytecode of every function the recorded replay ran instead: a replay
- * of 40 events started in 138 ms instead of 194 (best of 12 alternating runs; `node -e 0`
- * 76 ms), and the whole 338 MB busy-node replay took 0.85-0.90 s instead of 0.93-1.03 (five
- * alternating runs each). The bundle is CommonJS because only a classic script takes a
+ * deserializes the bytecode of every function the recorded runs compiled instead: a
+ * replay of 40 events started in 138 ms instead of 194 (best of 12 alternating runs;
+ * `node -e 0` 76 ms), and the whole 338 MB busy-node replay took 0.85-0.90 s instead of
+ * 0.91-0.98 s (five alternating runs each; README, Start-up). The bundle is CommonJS because only a classic script takes a
  * cache without `--experimental-vm-modules`.
  *
  * Nothing here imports the rest of kovenant: this module must stay a few lines of start-up.
@@ -74,7 +74,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /**
  * Records the code cache of the bundle as `main` ran it (build.mjs calls it after a
- * replay): the bytecode of every function compiled so far, behind the bundle's digest.
+ * replay and a daemon run): the bytecode of every function compiled so far, behind the
+ * bundle's digest.
  */
 export function writeCodeCache(): void {
   if (!script || !digest) throw new Error('writeCodeCache: main has not run');
