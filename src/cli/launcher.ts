@@ -9,7 +9,7 @@
  * deserializes the bytecode of every function the recorded runs compiled instead: a
  * replay of 40 events started in 138 ms instead of 194 (best of 12 alternating runs;
  * `node -e 0` 76 ms), and the whole 338 MB busy-node replay took 0.85-0.90 s instead of
- * 0.91-0.98 s (five alternating runs each; README, Start-up). The bundle is CommonJS because only a classic script takes a
+ * 0.90-0.98 s (five alternating runs each; README, Start-up). The bundle is CommonJS because only a classic script takes a
  * cache without `--experimental-vm-modules`.
  *
  * Nothing here imports the rest of kovenant: this module must stay a few lines of start-up.
