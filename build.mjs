@@ -75,6 +75,9 @@ const ESM_REQUIRE = {
   js: "import { createRequire as __kovenantRequire } from 'node:module'; const require = __kovenantRequire(import.meta.url);",
 };
 
+/** How long recording the code cache may take (both runs take well under a second). */
+const RECORD_TIMEOUT_MS = 120_000;
+
 rmSync(OUT, { recursive: true, force: true });
 if (BENCH_ENTRIES) {
   await build({ ...COMMON, entryPoints: BENCH_ENTRIES, chunkNames: '[name]-[hash]', splitting: true, format: 'esm', banner: ESM_REQUIRE });
@@ -123,8 +126,16 @@ function recordCodeCache() {
   if (!existsSync(example) || !existsSync(snapshot))
     throw new Error(`build.mjs: recording dist/cli.cjs.cache replays ${example} against ${snapshot}: copy examples/ beside build.mjs`);
   const stdin = openSync(example, 'r');
-  // The daemon's log lines are kept from the build's output unless the recording fails.
-  const r = spawnSync(process.execPath, ['--input-type=module', '--eval', record], { cwd: ROOT, stdio: [stdin, 'ignore', 'pipe'] });
+  // The daemon's log lines are kept from the build's output unless the recording fails;
+  // the bound keeps a hang from stalling `npm ci`.
+  const r = spawnSync(process.execPath, ['--input-type=module', '--eval', record], {
+    cwd: ROOT,
+    stdio: [stdin, 'ignore', 'pipe'],
+    timeout: RECORD_TIMEOUT_MS,
+  });
   closeSync(stdin);
-  if (r.status !== 0) throw new Error(`build.mjs: recording dist/cli.cjs.cache failed (exit ${r.status}):\n${r.stderr}`);
+  if (r.status !== 0) {
+    const how = r.error?.code === 'ETIMEDOUT' ? `did not end within ${RECORD_TIMEOUT_MS / 1000} s` : `exit ${r.status ?? r.signal}`;
+    throw new Error(`build.mjs: recording dist/cli.cjs.cache failed (${how}):\n${r.stderr}`);
+  }
 }
