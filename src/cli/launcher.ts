@@ -9,8 +9,8 @@
  * deserializes the bytecode of every function the recorded runs compiled instead: a
  * replay of 40 events started in 138 ms instead of 194 (best of 12 alternating runs;
  * `node -e 0` 76 ms), and the whole 338 MB busy-node replay took 0.85-0.90 s instead of
- * 0.90-0.98 s (five alternating runs each; README, Start-up). The bundle is CommonJS because only a classic script takes a
- * cache without `--experimental-vm-modules`.
+ * 0.90-0.98 s (five alternating runs each; README, Start-up). The bundle is CommonJS
+ * because only a classic script takes a cache without `--experimental-vm-modules`.
  *
  * Nothing here imports the rest of kovenant: this module must stay a few lines of start-up.
  */
@@ -32,6 +32,7 @@ interface CliModule {
 
 let script: vm.Script | undefined;
 let digest: Buffer | undefined;
+let cacheGiven = false;
 
 /**
  * The cache recorded from exactly these bytes, else undefined. V8 itself checks only its
@@ -54,9 +55,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   digest = createHash('sha256').update(source).digest();
   // A cache V8 rejects (another Node version, a V8 flag such as --max-old-space-size)
   // costs nothing but the compile it would have saved.
+  const cachedData = cacheFor(digest);
+  cacheGiven = cachedData !== undefined;
   script = new vm.Script(Module.wrap(source.toString('utf8')), {
     filename: BUNDLE,
-    cachedData: cacheFor(digest),
+    cachedData,
     // Dynamic import() in the bundle resolves as in any module of the process.
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
@@ -70,6 +73,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   ) => void;
   wrapper(module.exports, createRequire(BUNDLE), module, BUNDLE, dirname(BUNDLE));
   return module.exports.main(argv);
+}
+
+/** Whether `main` ran the bundle from its code cache: one recorded from these bytes, and V8 took it. */
+export function ranFromCodeCache(): boolean {
+  return cacheGiven && script?.cachedDataRejected === false;
 }
 
 /**
