@@ -2,10 +2,10 @@
 import { LineEncoder } from './line-protocol-bytes.ts';
 import { TextStreamSink, type BatchRender } from './text-stream-sink.ts';
 
-/** A sink's own encoder: its scratch buffer is reused batch after batch. */
+/** A sink's own encoder: its buffers are written as they are and reused once written. */
 function lineProtocol(): BatchRender {
   const encoder = new LineEncoder();
-  return (points) => encoder.encode(points);
+  return { render: (points) => encoder.lend(points), written: (bytes) => encoder.giveBack(bytes) };
 }
 
 export const LineProtocolSink = {

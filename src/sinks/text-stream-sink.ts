@@ -19,15 +19,25 @@ export type PointFormat = (point: MetricPoint) => string;
  */
 const FILE_BUFFER_BYTES = 1 << 20;
 
-/** A batch as the stream's text or bytes: every point a line, each ending in a newline. */
-export type BatchRender = (points: readonly MetricPoint[]) => string | Uint8Array;
+/** How a sink turns a batch into what its stream writes. */
+export interface BatchRender {
+  /** The batch as the stream's text or bytes: every point a line, each ending in a newline. */
+  render(points: readonly MetricPoint[]): string | Uint8Array;
+  /**
+   * Bytes `render` lent (its own memory, reused for later batches) are handed back here
+   * once the stream has written them; without it, the stream may keep what it got.
+   */
+  written?(bytes: Uint8Array): void;
+}
 
 /** The batch render of a per-point text format. */
 export function linesOf(format: PointFormat): BatchRender {
-  return (points) => {
-    let text = '';
-    for (const p of points) text += format(p) + '\n';
-    return text;
+  return {
+    render(points) {
+      let text = '';
+      for (const p of points) text += format(p) + '\n';
+      return text;
+    },
   };
 }
 
@@ -63,7 +73,11 @@ export class TextStreamSink implements MetricSink {
   async write(points: readonly MetricPoint[]): Promise<void> {
     if (this.failure) throw this.failure;
     if (!points.length) return;
-    if (!this.out.write(this.render(points))) {
+    const chunk = this.render.render(points);
+    const written = this.render.written;
+    // The write's callback runs once the stream is done with the chunk (written, or failed).
+    const more = written && typeof chunk !== 'string' ? this.out.write(chunk, () => written(chunk)) : this.out.write(chunk);
+    if (!more) {
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error): void => reject(OutputError.of(this.target, err));
         this.out.once('drain', () => {

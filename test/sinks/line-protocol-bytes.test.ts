@@ -71,6 +71,20 @@ describe('line protocol as bytes', () => {
     expect(first.toString()).toBe('m,a=b n=1i 1000000\n');
   });
 
+  it('lends bytes that stay as they are until given back, and reuses them only after', () => {
+    const encoder = new LineEncoder(64);
+    const p = (n: number): MetricPoint => ({ measurement: 'm', tags: { a: 'b' }, ints: { n }, timeMs: 1 });
+    const first = encoder.lend([p(1)]);
+    const second = encoder.lend([p(2), p(3)]);
+    expect(first.toString()).toBe('m,a=b n=1i 1000000\n');
+    expect(second.buffer).not.toBe(first.buffer);
+    encoder.giveBack(first);
+    const third = encoder.lend([p(4)]);
+    expect(third.buffer).toBe(first.buffer);
+    expect(second.toString()).toBe('m,a=b n=2i 1000000\nm,a=b n=3i 1000000\n');
+    expect(third.toString()).toBe('m,a=b n=4i 1000000\n');
+  });
+
   it('refuses a float that is not finite, as the text formatter does', () => {
     const bad: MetricPoint = { measurement: 'm', tags: {}, ints: {}, floats: { f: Infinity }, timeMs: 0 };
     expect(() => new LineEncoder().encode([bad])).toThrow(RangeError);
