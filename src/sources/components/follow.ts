@@ -3,7 +3,7 @@
  * its rotations until the run stops, resumed where a checkpoint says.
  */
 import * as z from 'zod';
-import { FileFollower, type FollowPosition } from '../file-follower.ts';
+import type { FileFollower, FollowPosition } from '../file-follower.ts';
 import type { SourceComponent, SourceContext, SourceFactory } from '../source-component.ts';
 
 const schema = z.object({ path: z.string().min(1) });
@@ -26,6 +26,8 @@ export const followSource: SourceFactory<typeof schema, FollowContext, FollowSou
   description: "Tetragon's export file, followed through rotations; resumed at its checkpoint",
   schema,
   async create({ path }, { log, signal, resumeFrom, checkpointFile }) {
+    // Loaded here, not at start: only the daemon follows a file (it brings node:crypto).
+    const { FileFollower } = await import('../file-follower.ts');
     const follower = new FileFollower(path, {
       signal,
       resumeFrom,
