@@ -94,7 +94,9 @@ export class TextStreamSink implements MetricSink {
     if (!this.ownsStream) return;
     await new Promise<void>((resolve, reject) => {
       this.out.once('error', (err) => reject(OutputError.of(this.target, err)));
-      this.out.end(() => resolve());
+      // The callback gets the error of a write that failed at the end (a full disk): it
+      // runs before the stream's 'error' event, which would come too late for this close.
+      this.out.end((err?: Error | null) => (err ? reject(OutputError.of(this.target, err)) : resolve()));
     });
     if (this.failure) throw this.failure;
   }

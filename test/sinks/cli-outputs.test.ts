@@ -87,6 +87,17 @@ describe.skipIf(!requireBinary('/usr/bin/influxd'))('replay --output influx --in
   });
 });
 
+describe('a full disk under --out', () => {
+  // /dev/full takes the open and fails every write with ENOSPC: the points of a replay
+  // that fit in the stream's buffer fail only when the file is closed.
+  for (const output of ['line', 'json'])
+    it(`--output ${output}: exits 1 naming the file, not 0 with its points lost`, async () => {
+      const run = await kovenant(['replay', EVENTS, '--kube', SNAPSHOT, '--output', output, '--out', '/dev/full', '--no-summary']);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('kovenant: /dev/full: cannot write: no space left on device (ENOSPC)');
+    });
+});
+
 describe('output choices on the command line', () => {
   it('--output influx without a URL is a usage error with a hint', async () => {
     const run = await kovenant(['replay', EVENTS, '--kube', SNAPSHOT, '--output', 'influx', '--influx-org', 'o', '--influx-bucket', 'b']);

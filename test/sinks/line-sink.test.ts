@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { JsonLinesSink } from '../../src/sinks/json-sink.ts';
 import { LineProtocolSink } from '../../src/sinks/line-sink.ts';
 import { formatPoint } from '../../src/sinks/line-protocol.ts';
 import type { MetricPoint } from '../../src/core/metric-point.ts';
@@ -45,5 +46,15 @@ describe('the line sink', () => {
     let differs = -1;
     for (let i = 0; i < Math.max(text.length, expected.length) && differs < 0; i++) if (text[i] !== expected[i]) differs = i;
     expect({ differs, length: text.length }).toEqual({ differs: -1, length: expected.length });
+  });
+
+  it('fails its close when the last write fails after the batch was taken (a full disk)', async () => {
+    // /dev/full takes the open and fails every write with ENOSPC; a batch that fits in the
+    // stream's buffer fails only as the file is closed, after its write was taken.
+    for (const open of [LineProtocolSink.toFile, JsonLinesSink.toFile]) {
+      const sink = await open('/dev/full');
+      await sink.write(batch(0));
+      await expect(sink.close()).rejects.toThrow('/dev/full: cannot write: no space left on device (ENOSPC)');
+    }
   });
 });
