@@ -93,11 +93,10 @@ const layouts = new WeakMap<FieldSchema, SchemaLayout>();
 function layoutOf(schema: FieldSchema): SchemaLayout {
   let layout = layouts.get(schema);
   if (!layout) {
-    const fieldsOf = (names: readonly string[]): Record<string, number> => Object.fromEntries(names.map((name) => [name, 0]));
     layout = {
       zeros: doubleZeros(schema.ints.length + schema.floats.length),
-      ints: fieldsOf(schema.ints),
-      floats: schema.floats.length > 0 ? fieldsOf(schema.floats) : undefined,
+      ints: doubleZeroFields(schema.ints),
+      floats: schema.floats.length > 0 ? doubleZeroFields(schema.floats) : undefined,
     };
     layouts.set(schema, layout);
   }
@@ -105,14 +104,23 @@ function layoutOf(schema: FieldSchema): SchemaLayout {
 }
 
 /**
- * `n` zeros in an array V8 stores as doubles. The sums become doubles with their first
- * byte count (the decoders' counts are doubles), and an array of small integers then
- * moves to new double storage: once per slot, a busy-node replay's 80,546 times.
+ * Zeros that V8 stores as doubles, in an array (a slot's sums) and as fields (a point's):
+ * the sums become doubles with their first byte count (the decoders' counts are doubles),
+ * and storage that started with small integers then moves to double storage: the array
+ * once per slot (a busy-node replay's 80,546 times), the fields once per field and
+ * schema, each a new hidden class (`--trace-generalization` listed ten in a replay's
+ * first closes). Assigned twice, the fields are also mutable from the start.
  */
 function doubleZeros(n: number): number[] {
   const zeros = Array.from({ length: n }, () => 0.5);
   zeros.fill(0);
   return zeros;
+}
+
+function doubleZeroFields(names: readonly string[]): Record<string, number> {
+  const fields: Record<string, number> = Object.fromEntries(names.map((name) => [name, 0.5]));
+  for (const name of names) fields[name] = 0;
+  return fields;
 }
 
 /** The partition of a series key (FNV-1a over its UTF-16 code units). */

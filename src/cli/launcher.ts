@@ -28,7 +28,6 @@ interface CliModule {
 }
 
 let script: vm.Script | undefined;
-let source: Buffer | undefined;
 let cacheGiven = false;
 
 /**
@@ -50,7 +49,7 @@ function cacheFor(bundle: Buffer): Buffer | undefined {
 
 /** Runs the command line `argv`; its exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  source = readFileSync(BUNDLE);
+  const source = readFileSync(BUNDLE);
   // A cache V8 rejects (another Node version, a V8 flag such as --max-old-space-size)
   // costs nothing but the compile it would have saved.
   const cachedData = cacheFor(source);
@@ -81,9 +80,9 @@ export function ranFromCodeCache(): boolean {
 /**
  * Records the code cache of the bundle as `main` ran it (build.mjs calls it after a
  * replay and a daemon run): the bytecode of every function compiled so far, behind a
- * copy of the bundle.
+ * copy of the bundle, read again here rather than held by every run for this build step.
  */
 export function writeCodeCache(): void {
-  if (!script || !source) throw new Error('writeCodeCache: main has not run');
-  writeFileSync(CACHE, Buffer.concat([source, script.createCachedData()]));
+  if (!script) throw new Error('writeCodeCache: main has not run');
+  writeFileSync(CACHE, Buffer.concat([readFileSync(BUNDLE), script.createCachedData()]));
 }

@@ -2,7 +2,8 @@
  * `--output line` writes its batches from the encoder's own buffers (LineEncoder.lend)
  * and reuses a buffer only once its stream has written it: with many batches in a file
  * stream's buffer at once, every byte must still be the batch's own. (Standard output to
- * a pipe or a file is written synchronously on Linux, so no batch waits there.)
+ * a pipe or a file is written synchronously on Linux, so no batch waits there.) And a
+ * write that fails as the file is closed fails the close, for json lines too.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +35,7 @@ const expected = Array.from({ length: BATCHES }, (_, b) =>
     .join(''),
 ).join('');
 
-describe('the line sink', () => {
+describe('the text file sinks', () => {
   it('writes every batch as it was encoded while many are in the file stream at once', async () => {
     const file = join(dir, 'out.lp');
     const sink = await LineProtocolSink.toFile(file);
