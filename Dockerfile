@@ -34,5 +34,7 @@ RUN cp /usr/local/bin/node /opt/kovenant/bin/kovenant-node
 
 # The agent reads host files (/host/proc, Tetragon's export) that only root may read;
 # the chart drops every capability.
-ENTRYPOINT ["/opt/kovenant/bin/kovenant-node", "/opt/kovenant/bin/kovenant.js"]
+# --v8-pool-size=1: one V8 background thread, as bin/kovenant.js's shebang gives a 2-core
+# machine; the chart's CPU limit is one core, and a container sees all of its node's CPUs.
+ENTRYPOINT ["/opt/kovenant/bin/kovenant-node", "--v8-pool-size=1", "/opt/kovenant/bin/kovenant.js"]
 CMD ["run", "--config", "/etc/kovenant/config.yaml"]

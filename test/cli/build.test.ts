@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
@@ -93,17 +93,39 @@ describe('the compiled build (npm run build, bin/kovenant.js)', () => {
   });
 
   /** Whether `kovenant --help` from `dist` ran from the code cache, as the launcher says, in a plain node process. */
-  async function ranFromCache(dist: string): Promise<boolean> {
+  async function ranFromCache(dist: string, nodeOptions: readonly string[] = []): Promise<boolean> {
     const check =
       `const launcher = await import(${JSON.stringify(pathToFileURL(join(dist, 'main.js')).href)});\n` +
       "await launcher.main([process.execPath, 'kovenant', '--help']);\n" +
       'process.stdout.write(`\\n${launcher.ranFromCodeCache()}`);\n';
-    const { stdout } = await run(process.execPath, ['--input-type=module', '--eval', check]);
+    const { stdout } = await run(process.execPath, [...nodeOptions, '--input-type=module', '--eval', check]);
     return JSON.parse(stdout.trimEnd().split('\n').pop()!) as boolean;
   }
 
+  /** The node options users' processes start with: bin/kovenant.js's shebang's, and the image's entrypoint's. */
+  const shebangOptions = /^#!\/usr\/bin\/env -S node((?: --[\w-]+=\w+)*)\n/.exec(readFileSync(join(REPO, 'bin/kovenant.js'), 'utf8'));
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(join(REPO, 'Dockerfile'), 'utf8'));
+
   it('records a code cache that the launcher gives V8 and V8 takes, in a process started as users start one', async () => {
     expect(await ranFromCache(join(root, 'dist'))).toBe(true);
+    // The shebang's and the image's options are node's, not V8 flags, which would make V8
+    // refuse a cache recorded without them.
+    expect(shebangOptions, 'bin/kovenant.js: #!/usr/bin/env -S node --option=value ...').not.toBeNull();
+    const fromShebang = shebangOptions![1]!.split(' ').filter(Boolean);
+    expect(fromShebang).toEqual(['--v8-pool-size=0']);
+    expect(await ranFromCache(join(root, 'dist'), fromShebang)).toBe(true);
+    const image = JSON.parse(entrypoint![1]!) as string[];
+    expect(image.slice(0, 3)).toEqual(['/opt/kovenant/bin/kovenant-node', '--v8-pool-size=1', '/opt/kovenant/bin/kovenant.js']);
+    expect(await ranFromCache(join(root, 'dist'), image.slice(1, -1))).toBe(true);
+  });
+
+  it("runs as an executable, node started with its shebang's options", async () => {
+    const probe = 'data:text/javascript,process.stderr.write(JSON.stringify(process.execArgv))';
+    const { stdout, stderr } = await run(join(root, 'bin/kovenant.js'), ['--help'], {
+      env: { ...process.env, NODE_OPTIONS: `--import=${probe}`, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` },
+    });
+    expect(stdout).toContain('Usage: kovenant');
+    expect(JSON.parse(stderr)).toEqual(['--v8-pool-size=0']);
   });
 
   it('runs the bundle as it is, not the bytecode of the build its code cache was recorded from', async () => {
