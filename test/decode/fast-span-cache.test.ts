@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { realisticEventLine } from '../../bench/realistic-events.ts';
 import { exampleLines } from '../../examples/synthetic-cluster.ts';
 import { FastDecoder } from '../../src/decode/fast-decoder.ts';
+import { SpanCache } from '../../src/decode/fast-span-cache.ts';
 import { KernelEvent, type DecodeStatus } from '../../src/decode/kernel-event.ts';
 import { ReferenceDecoder } from '../../src/decode/reference-decoder.ts';
 import { kernelEventFacts } from '../support/kernel-event-facts.ts';
@@ -630,5 +631,30 @@ describe('FastDecoder socket cache (from `saddr` to the element end)', () => {
     );
     // Not a property of each run (short or escaped stretches are not cached), but of the lot.
     expect(hits).toBeGreaterThan(100);
+  });
+});
+
+describe('SpanCache, the adaptation of its stores', () => {
+  /** `count` distinct 100-byte values, each missed once: how many of them the cache wants filed. */
+  function filedOfMisses(cache: SpanCache<number>, count: number, from = 0): number {
+    const buf = Buffer.alloc(100, 0x61);
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    let wanted = 0;
+    for (let i = from; i < from + count; i++) {
+      buf.write(String(i).padStart(12, '0'), 8, 'latin1'); // in the hashed bytes
+      expect(cache.lookup(buf, dv, 0, buf.length)).toBe(0);
+      if (cache.wantsStore()) wanted++;
+    }
+    return wanted;
+  }
+
+  it('files every miss until its first period without reuse ends, at the 1,088th lookup: the neutral one that ends at the 64th does not start sampling', () => {
+    expect(filedOfMisses(new SpanCache<number>(1024, 4096), 1087)).toBe(1087);
+  });
+
+  it('then files one miss in 16 while nothing is reused', () => {
+    const cache = new SpanCache<number>(1024, 4096);
+    filedOfMisses(cache, 1088);
+    expect(filedOfMisses(cache, 1024, 1088)).toBe(1024 / 16);
   });
 });
