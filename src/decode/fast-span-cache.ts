@@ -128,11 +128,11 @@ export class SpanCache<V> {
   private lastHash = 0;
   // The 64th lookup ends a first period that changes nothing (its hits say "reuse"), so
   // that the adaptation's code has run, with type feedback, before the optimizing compiler
-  // takes `lookup` (after ~1,000 calls, the caches' lookups together): first run at the
-  // 1,024th lookup, it threw the optimized `lookup` away for a second compile of ~22 ms on
-  // the compiler's thread, the main thread meanwhile in baseline code (`--trace-deopt`).
-  // Not the first lookup: V8 gives a function its feedback vector after some calls, and a
-  // branch run before that records nothing; nor the 256th, by which the compiler had it.
+  // takes `lookup`: first run at the 1,024th lookup, it threw the optimized `lookup` away
+  // for a second compile of ~22 ms (`--trace-deopt`, `--trace-opt`). Not the first lookup:
+  // V8 gives a function its feedback vector only after some calls, and a branch run before
+  // that records nothing. Ending it at the 256th left the deoptimization in place (the
+  // caches' lookups together likely reach the compiler's budget before that).
   private periodLookups = PERIOD - 64;
   private periodHits = PERIOD;
   /** 1 to file every miss, SAMPLED_STORES to file only some (see PERIOD). */

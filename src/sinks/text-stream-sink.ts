@@ -73,10 +73,10 @@ export class TextStreamSink implements MetricSink {
   async write(points: readonly MetricPoint[]): Promise<void> {
     if (this.failure) throw this.failure;
     if (!points.length) return;
-    const chunk = this.render.render(points);
-    const written = this.render.written;
+    const render = this.render;
+    const chunk = render.render(points);
     // The write's callback runs once the stream is done with the chunk (written, or failed).
-    const more = written && typeof chunk !== 'string' ? this.out.write(chunk, () => written(chunk)) : this.out.write(chunk);
+    const more = render.written && typeof chunk !== 'string' ? this.out.write(chunk, () => render.written!(chunk)) : this.out.write(chunk);
     if (!more) {
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error): void => reject(OutputError.of(this.target, err));
